@@ -1,0 +1,308 @@
+//! Reading and checking a run's inputs (inputs.json plus `NAME=VALUE` pairs).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ferry_eval::{Value, from_json};
+use ferry_storage::{Kind, StorageRouter};
+use ferry_wdl::ir::{Body, Callee, Decl, Stmt, Task, Workflow};
+use indexmap::IndexMap;
+use serde_json::Value as Json;
+
+/// Inputs as given: keys in the `workflow.input` / `workflow.call.input` convention.
+#[derive(Debug, Default)]
+pub struct RawInputs {
+    pub entries: IndexMap<String, Json>,
+    /// Relative File paths resolve against this directory (the JSON file's).
+    pub base_dir: PathBuf,
+}
+
+/// Reads `file` (if any) and applies `NAME=VALUE` overrides. A value that parses as JSON is
+/// taken as JSON (`n=3`, `xs=[1,2]`); anything else is a string.
+pub fn read_inputs(file: Option<&Path>, pairs: &[String]) -> Result<RawInputs, String> {
+    let mut raw = RawInputs {
+        base_dir: std::env::current_dir().map_err(|e| e.to_string())?,
+        ..Default::default()
+    };
+    if let Some(f) = file {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| format!("cannot read inputs file {}: {e}", f.display()))?;
+        let json: Json = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: invalid JSON: {e}", f.display()))?;
+        match json {
+            Json::Object(o) => raw.entries.extend(o),
+            _ => return Err(format!("{}: inputs must be a JSON object", f.display())),
+        }
+        let abs = std::path::absolute(f).map_err(|e| e.to_string())?;
+        if let Some(dir) = abs.parent() {
+            raw.base_dir = dir.to_path_buf();
+        }
+    }
+    for pair in pairs {
+        let (k, v) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("input {pair:?} is not NAME=VALUE"))?;
+        let value = serde_json::from_str(v).unwrap_or_else(|_| Json::String(v.to_string()));
+        raw.entries.insert(k.to_string(), value);
+    }
+    Ok(raw)
+}
+
+/// Inputs checked against the workflow or task they are for.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    /// Inputs of the workflow (or task) itself.
+    pub root: HashMap<Arc<str>, Value>,
+    /// Inputs of calls the workflow leaves unbound, by call path (`wf.call`, `wf.sub.call`).
+    pub nested: HashMap<String, HashMap<Arc<str>, Value>>,
+}
+
+impl Inputs {
+    /// The effective inputs, as JSON, for the run directory.
+    pub fn to_json(&self, root_name: &str) -> Json {
+        let mut o = serde_json::Map::new();
+        for (k, v) in &self.root {
+            o.insert(format!("{root_name}.{k}"), v.to_json());
+        }
+        for (path, m) in &self.nested {
+            for (k, v) in m {
+                o.insert(format!("{path}.{k}"), v.to_json());
+            }
+        }
+        Json::Object(o)
+    }
+}
+
+pub enum Target<'a> {
+    Workflow(&'a Workflow),
+    Task(&'a Task),
+}
+
+fn find_call<'a>(body: &'a Body, name: &str) -> Option<&'a ferry_wdl::ir::Call> {
+    for s in &body.stmts {
+        match s {
+            Stmt::Call(c) if &*c.name == name => return Some(c),
+            Stmt::Scatter(sc) => {
+                if let Some(c) = find_call(&sc.body, name) {
+                    return Some(c);
+                }
+            }
+            Stmt::Conditional(cd) => {
+                for (_, b) in &cd.clauses {
+                    if let Some(c) = find_call(b, name) {
+                        return Some(c);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn convert(key: &str, decl: &Decl, json: &Json) -> Result<Value, String> {
+    from_json(json, &decl.ty).map_err(|m| format!("input `{key}` ({}): {m}", decl.ty))
+}
+
+/// Checks raw inputs against `target`: every key must name an input, values must have the
+/// declared types, required inputs must be present and input files must exist.
+pub async fn resolve(
+    target: Target<'_>,
+    raw: &RawInputs,
+    storage: &StorageRouter,
+) -> Result<Inputs, String> {
+    let mut inputs = Inputs::default();
+    let root_name = match &target {
+        Target::Workflow(w) => w.name.to_string(),
+        Target::Task(t) => t.name.to_string(),
+    };
+    for (key, json) in &raw.entries {
+        let parts: Vec<&str> = key.split('.').collect();
+        if parts.len() < 2 || parts[0] != root_name {
+            return Err(format!(
+                "unknown input `{key}`: inputs are keyed `{root_name}.<input>`"
+            ));
+        }
+        match &target {
+            Target::Task(t) => {
+                let decl = (parts.len() == 2)
+                    .then(|| t.inputs.iter().find(|d| *d.name == *parts[1]))
+                    .flatten()
+                    .ok_or_else(|| {
+                        format!("unknown input `{key}`: task `{}` has no such input", t.name)
+                    })?;
+                inputs
+                    .root
+                    .insert(decl.name.clone(), convert(key, decl, json)?);
+            }
+            Target::Workflow(w) => {
+                if parts.len() == 2 {
+                    let decl = w
+                        .inputs
+                        .iter()
+                        .find(|d| *d.name == *parts[1])
+                        .ok_or_else(|| {
+                            format!(
+                                "unknown input `{key}`: workflow `{}` has no such input",
+                                w.name
+                            )
+                        })?;
+                    inputs
+                        .root
+                        .insert(decl.name.clone(), convert(key, decl, json)?);
+                } else {
+                    let (path, decl) = nested_decl(w, &parts[1..], key, &root_name)?;
+                    inputs
+                        .nested
+                        .entry(path)
+                        .or_default()
+                        .insert(decl.name.clone(), convert(key, decl, json)?);
+                }
+            }
+        }
+    }
+    // Required inputs.
+    match &target {
+        Target::Task(t) => {
+            for d in &t.inputs {
+                if d.expr.is_none() && !d.ty.is_optional() && !inputs.root.contains_key(&d.name) {
+                    return Err(format!(
+                        "missing required input `{}.{}` ({})",
+                        t.name, d.name, d.ty
+                    ));
+                }
+            }
+        }
+        Target::Workflow(w) => {
+            for d in &w.inputs {
+                if d.expr.is_none() && !d.ty.is_optional() && !inputs.root.contains_key(&d.name) {
+                    return Err(format!(
+                        "missing required input `{}.{}` ({})",
+                        w.name, d.name, d.ty
+                    ));
+                }
+            }
+            check_calls(&w.body, &root_name, &inputs.nested)?;
+        }
+    }
+    // Files: relative to the inputs file, and they must exist.
+    let base = raw.base_dir.clone();
+    let mut to_check: Vec<(String, Arc<str>, bool)> = Vec::new();
+    let mut fix = |key: String, v: &mut Value| -> Result<(), String> {
+        *v = v.map_paths(&mut |p, is_dir| {
+            let resolved: Arc<str> =
+                if ferry_storage::scheme_of(p) == "file" && Path::new(p).is_relative() {
+                    base.join(p).display().to_string().into()
+                } else {
+                    p.into()
+                };
+            to_check.push((key.clone(), resolved.clone(), is_dir));
+            Ok(if is_dir {
+                Value::Directory(resolved)
+            } else {
+                Value::File(resolved)
+            })
+        })?;
+        Ok(())
+    };
+    for (k, v) in inputs.root.iter_mut() {
+        fix(format!("{root_name}.{k}"), v)?;
+    }
+    for (path, m) in inputs.nested.iter_mut() {
+        for (k, v) in m.iter_mut() {
+            fix(format!("{path}.{k}"), v)?;
+        }
+    }
+    for (key, path, is_dir) in to_check {
+        let kind = if is_dir { Kind::Directory } else { Kind::File };
+        let exists = storage
+            .exists(&path, kind)
+            .await
+            .map_err(|e| format!("input `{key}`: {e:#}"))?;
+        if !exists {
+            let what = if is_dir { "directory" } else { "file" };
+            return Err(format!("input `{key}`: {what} {path} does not exist"));
+        }
+    }
+    Ok(inputs)
+}
+
+fn nested_decl<'a>(
+    w: &'a Workflow,
+    rest: &[&str],
+    key: &str,
+    prefix: &str,
+) -> Result<(String, &'a Decl), String> {
+    let call = find_call(&w.body, rest[0]).ok_or_else(|| {
+        format!(
+            "unknown input `{key}`: workflow `{}` has no call `{}`",
+            w.name, rest[0]
+        )
+    })?;
+    let path = format!("{prefix}.{}", call.name);
+    match (&call.callee, rest.len()) {
+        (callee, 2) => {
+            let decl = callee
+                .inputs()
+                .iter()
+                .find(|d| *d.name == *rest[1])
+                .ok_or_else(|| {
+                    format!(
+                        "unknown input `{key}`: `{}` has no input `{}`",
+                        callee.name(),
+                        rest[1]
+                    )
+                })?;
+            if call.inputs.iter().any(|(n, _)| *n == decl.name) {
+                return Err(format!(
+                    "input `{key}` is already set by the workflow's call `{}`",
+                    call.name
+                ));
+            }
+            Ok((path, decl))
+        }
+        (Callee::Workflow(sub), _) => nested_decl(sub, &rest[1..], key, &path),
+        (Callee::Task(t), _) => Err(format!(
+            "unknown input `{key}`: task `{}` has no input `{}`",
+            t.name,
+            rest[1..].join(".")
+        )),
+    }
+}
+
+fn check_calls(
+    body: &Body,
+    prefix: &str,
+    nested: &HashMap<String, HashMap<Arc<str>, Value>>,
+) -> Result<(), String> {
+    for s in &body.stmts {
+        match s {
+            Stmt::Call(c) => {
+                let path = format!("{prefix}.{}", c.name);
+                let given = nested.get(&path);
+                for d in c.callee.inputs() {
+                    let bound = c.inputs.iter().any(|(n, _)| *n == d.name)
+                        || given.is_some_and(|g| g.contains_key(&d.name));
+                    if !bound && d.expr.is_none() && !d.ty.is_optional() {
+                        return Err(format!(
+                            "missing required input `{path}.{}` ({})",
+                            d.name, d.ty
+                        ));
+                    }
+                }
+                if let Callee::Workflow(sub) = &c.callee {
+                    check_calls(&sub.body, &path, nested)?;
+                }
+            }
+            Stmt::Scatter(sc) => check_calls(&sc.body, prefix, nested)?,
+            Stmt::Conditional(cd) => {
+                for (_, b) in &cd.clauses {
+                    check_calls(b, prefix, nested)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,282 @@
+//! The Ferry engine: runs a lowered WDL document's workflow (or one task) with an executor,
+//! in a run directory, and publishes its outputs.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use ferry_eval::{Io, Members, Value};
+use ferry_exec::{Capacity, Executor};
+use ferry_storage::StorageRouter;
+use ferry_wdl::ir::{Document, Task};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+pub mod inputs;
+mod scope;
+pub mod task;
+mod workflow;
+
+pub use inputs::{Inputs, RawInputs, Target, read_inputs, resolve};
+
+/// What the engine shares with every running call.
+pub struct Shared {
+    pub executor: Arc<dyn Executor>,
+    pub capacity: Capacity,
+    cpu: Arc<Semaphore>,
+    memory: Arc<Semaphore>,
+    /// Ctrl-C or SIGTERM: stop everything.
+    pub cancelled: AtomicBool,
+    /// A call failed: start nothing new, let running calls finish.
+    failing: AtomicBool,
+    fail_fast: bool,
+    pub warned_container: AtomicBool,
+    pub scatter_window: usize,
+}
+
+const MIB: u64 = 1 << 20;
+
+impl Shared {
+    pub fn new(executor: Arc<dyn Executor>, capacity: Capacity, fail_fast: bool) -> Shared {
+        let cpu_permits = (capacity.cpu * 1000.0).round().max(1.0) as usize;
+        let mem_permits = capacity.memory.div_ceil(MIB).max(1) as usize;
+        Shared {
+            executor,
+            capacity,
+            cpu: Arc::new(Semaphore::new(cpu_permits.min(Semaphore::MAX_PERMITS))),
+            memory: Arc::new(Semaphore::new(mem_permits.min(Semaphore::MAX_PERMITS))),
+            cancelled: AtomicBool::new(false),
+            failing: AtomicBool::new(false),
+            fail_fast,
+            warned_container: AtomicBool::new(false),
+            scatter_window: 1024,
+        }
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst) || self.failing.load(Ordering::SeqCst)
+    }
+
+    pub fn fail(&self) {
+        self.failing.store(true, Ordering::SeqCst);
+        if self.fail_fast {
+            self.executor.cancel_all();
+        }
+    }
+
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.executor.cancel_all();
+        // Wake calls queued for resources so they can see the cancellation.
+        self.cpu.close();
+        self.memory.close();
+    }
+
+    /// Waits until `cpu` and `memory` fit, FIFO. Returns the permits that hold them.
+    pub async fn acquire(
+        &self,
+        cpu: f64,
+        memory: u64,
+    ) -> Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)> {
+        let c = ((cpu * 1000.0).round() as u32).min(self.cpu_total());
+        let m = (memory.div_ceil(MIB) as u32).min(self.mem_total());
+        let cp = self.cpu.clone().acquire_many_owned(c).await.ok()?;
+        let mp = self.memory.clone().acquire_many_owned(m).await.ok()?;
+        Some((cp, mp))
+    }
+
+    fn cpu_total(&self) -> u32 {
+        ((self.capacity.cpu * 1000.0).round().max(1.0) as u64).min(u32::MAX as u64) as u32
+    }
+
+    fn mem_total(&self) -> u32 {
+        self.capacity
+            .memory
+            .div_ceil(MIB)
+            .max(1)
+            .min(u32::MAX as u64) as u32
+    }
+}
+
+/// How a run ended, when not with outputs. Each maps to an exit code.
+#[derive(Debug)]
+pub enum RunError {
+    /// Bad inputs: exit 2, nothing ran.
+    Inputs(String),
+    /// One or more calls failed: exit 1.
+    Failed(Vec<String>),
+    /// Interrupted by SIGINT (130) or SIGTERM (143).
+    Cancelled(i32),
+    Other(String),
+}
+
+impl RunError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            RunError::Inputs(_) => 2,
+            RunError::Failed(_) | RunError::Other(_) => 1,
+            RunError::Cancelled(sig) => 128 + sig,
+        }
+    }
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Inputs(m) => write!(f, "bad inputs: {m}"),
+            RunError::Failed(ms) => write!(f, "{}", ms.join("\n")),
+            RunError::Cancelled(sig) => write!(f, "stopped by signal {sig}"),
+            RunError::Other(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+pub struct RunRequest<'a> {
+    pub document: &'a Document,
+    /// Run this task instead of the workflow.
+    pub task: Option<String>,
+    pub inputs: RawInputs,
+    pub run_dir: PathBuf,
+    pub shared: Arc<Shared>,
+    pub storage: StorageRouter,
+}
+
+/// Which task `--task NAME` (or its absence) picks in a document.
+pub fn pick_task<'d>(
+    doc: &'d Document,
+    name: Option<&str>,
+) -> Result<Option<&'d Arc<Task>>, String> {
+    match name {
+        Some(n) => doc
+            .tasks
+            .get(n)
+            .map(Some)
+            .ok_or_else(|| format!("the document has no task `{n}`")),
+        None if doc.workflow.is_none() => match doc.tasks.len() {
+            1 => Ok(doc.tasks.values().next()),
+            0 => Err("the document has no workflow and no task".into()),
+            _ => Err("the document has no workflow and several tasks: pick one with --task".into()),
+        },
+        None => Ok(None),
+    }
+}
+
+/// Runs the request. On success returns the outputs JSON (keyed `name.output`), already
+/// published under the run directory and written to `outputs.json`.
+pub async fn run(req: RunRequest<'_>) -> Result<serde_json::Value, RunError> {
+    let doc = req.document;
+    let task = pick_task(doc, req.task.as_deref()).map_err(RunError::Other)?;
+    let (target, name) = match (task, &doc.workflow) {
+        (Some(t), _) => (Target::Task(t), t.name.clone()),
+        (None, Some(w)) => (Target::Workflow(w), w.name.clone()),
+        (None, None) => return Err(RunError::Other("nothing to run".into())),
+    };
+    let inputs = resolve(target, &req.inputs, &req.storage)
+        .await
+        .map_err(RunError::Inputs)?;
+    let run_dir = &req.run_dir;
+    write_json(&run_dir.join("inputs.json"), &inputs.to_json(&name))
+        .map_err(|e| RunError::Other(format!("cannot write inputs.json: {e}")))?;
+    let calls_dir = run_dir.join("calls");
+    let outputs: Members = match task {
+        Some(t) => {
+            let job = task::CallJob {
+                task: t.clone(),
+                inputs: inputs.root.clone(),
+                label: t.name.to_string(),
+                call_dir: calls_dir.join(&*t.name),
+            };
+            match task::run_call(job, req.shared.clone()).await {
+                Ok(o) => o,
+                Err(task::CallError::Failed(m)) => return Err(RunError::Failed(vec![m])),
+                Err(task::CallError::Cancelled) => return Err(RunError::Cancelled(libc_sigint())),
+            }
+        }
+        None => {
+            let Some(w) = &doc.workflow else {
+                return Err(RunError::Other("nothing to run".into()));
+            };
+            let io = Io::new(run_dir.join("tmp"), w.version);
+            let driver = workflow::Driver::new(req.shared.clone(), &inputs.nested, io);
+            match driver.run(w, inputs.root.clone(), calls_dir).await {
+                Ok(o) => o,
+                Err(failures) => {
+                    if req.shared.cancelled.load(Ordering::SeqCst) {
+                        return Err(RunError::Cancelled(libc_sigint()));
+                    }
+                    return Err(RunError::Failed(failures));
+                }
+            }
+        }
+    };
+    if req.shared.cancelled.load(Ordering::SeqCst) {
+        return Err(RunError::Cancelled(libc_sigint()));
+    }
+    let published = publish(&outputs, &name, &run_dir.join("out"), &req.storage)
+        .await
+        .map_err(RunError::Other)?;
+    write_json(&run_dir.join("outputs.json"), &published)
+        .map_err(|e| RunError::Other(format!("cannot write outputs.json: {e}")))?;
+    Ok(published)
+}
+
+/// The signal that stopped the run; set by the CLI's signal handler.
+pub static STOP_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(2);
+
+fn libc_sigint() -> i32 {
+    STOP_SIGNAL.load(Ordering::SeqCst)
+}
+
+/// Writes JSON atomically (write, then rename).
+pub fn write_json(path: &Path, value: &serde_json::Value) -> std::io::Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    std::fs::write(&tmp, text + "\n")?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Copies output files to `out_dir/<output>/…` and returns the outputs JSON naming the copies.
+async fn publish(
+    outputs: &Members,
+    root: &str,
+    out_dir: &Path,
+    storage: &StorageRouter,
+) -> Result<serde_json::Value, String> {
+    let mut json = serde_json::Map::new();
+    for (name, value) in outputs {
+        let mut files: Vec<(String, bool)> = Vec::new();
+        value.visit_paths(&mut |p, is_dir| files.push((p.to_string(), is_dir)));
+        let single = files.len() == 1 && matches!(value, Value::File(_) | Value::Directory(_));
+        let mut published = std::collections::HashMap::new();
+        for (i, (src, _)) in files.iter().enumerate() {
+            if published.contains_key(src) {
+                continue;
+            }
+            let base = Path::new(src)
+                .file_name()
+                .map(|b| b.to_string_lossy().to_string())
+                .unwrap_or_else(|| "output".into());
+            let dest = if single {
+                out_dir.join(&**name).join(&base)
+            } else {
+                out_dir.join(&**name).join(i.to_string()).join(&base)
+            };
+            let at = storage
+                .publish(Path::new(src), &dest.display().to_string())
+                .await
+                .map_err(|e| format!("cannot publish output `{name}`: {e:#}"))?;
+            published.insert(src.clone(), at);
+        }
+        let mapped = value
+            .map_paths(&mut |p, is_dir| {
+                let at: Arc<str> = published.get(p).map(|s| s.as_str()).unwrap_or(p).into();
+                Ok(if is_dir {
+                    Value::Directory(at)
+                } else {
+                    Value::File(at)
+                })
+            })
+            .map_err(|e| format!("output `{name}`: {e}"))?;
+        json.insert(format!("{root}.{name}"), mapped.to_json());
+    }
+    Ok(serde_json::Value::Object(json))
+}

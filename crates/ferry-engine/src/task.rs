@@ -1,0 +1,605 @@
+//! Running one task call: evaluate the task, run attempts on the executor, evaluate its outputs.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use ferry_eval::eval::render_placeholder;
+use ferry_eval::{Evaluator, Io, Members, Value, coerce};
+use ferry_exec::{AttemptOutcome, AttemptSpec};
+use ferry_wdl::ir::{CommandPart, Decl, Task, Type, Version};
+
+use crate::Shared;
+
+/// Inputs and identity of one call of a task (one shard of a scatter, say).
+pub struct CallJob {
+    pub task: Arc<Task>,
+    pub inputs: HashMap<Arc<str>, Value>,
+    /// `call` or `sub.call[3]`, for messages.
+    pub label: String,
+    /// `RUN/calls/.../call[/shard-i]`: attempts go below it.
+    pub call_dir: PathBuf,
+}
+
+/// Why a call did not produce outputs.
+#[derive(Debug)]
+pub enum CallError {
+    Failed(String),
+    Cancelled,
+}
+
+/// A task evaluated up to its command: what an executor needs.
+struct Prepared {
+    scope: HashMap<Arc<str>, Value>,
+    command: String,
+    cpu: f64,
+    memory: u64,
+    gpu: u32,
+    container: Option<String>,
+    return_codes: ReturnCodes,
+    max_retries: u32,
+    env: Vec<(String, String)>,
+    inputs: Vec<PathBuf>,
+}
+
+enum ReturnCodes {
+    Any,
+    Some(Vec<i64>),
+}
+
+impl ReturnCodes {
+    fn ok(&self, code: i32) -> bool {
+        match self {
+            ReturnCodes::Any => true,
+            ReturnCodes::Some(c) => c.contains(&(code as i64)),
+        }
+    }
+}
+
+/// Parses a memory amount: bytes as an Int, or a String such as "4 GiB", "512M", "2.5 GB".
+pub fn parse_memory(v: &Value) -> Result<u64, String> {
+    match v {
+        Value::Int(i) if *i >= 0 => Ok(*i as u64),
+        Value::Float(f) if *f >= 0.0 => Ok(*f as u64),
+        Value::String(s) => parse_size(s),
+        v => Err(format!(
+            "memory must be an Int or a String like \"4 GiB\", not {v:?}"
+        )),
+    }
+}
+
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size such as \"4 GiB\""))?;
+    let factor: f64 = match unit.trim() {
+        "" | "B" => 1.0,
+        "K" | "KB" => 1e3,
+        "M" | "MB" => 1e6,
+        "G" | "GB" => 1e9,
+        "T" | "TB" => 1e12,
+        "Ki" | "KiB" => 1024.0,
+        "Mi" | "MiB" => 1024f64.powi(2),
+        "Gi" | "GiB" => 1024f64.powi(3),
+        "Ti" | "TiB" => 1024f64.powi(4),
+        u => {
+            return Err(format!(
+                "{s:?}: unknown unit {u:?} (use B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)"
+            ));
+        }
+    };
+    Ok((n * factor) as u64)
+}
+
+pub fn human_bytes(b: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < units.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", units[i])
+    }
+}
+
+/// Evaluates declarations in dependency order (WDL allows any textual order), binding each.
+pub fn eval_decls(
+    decls: &[&Decl],
+    scope: &mut HashMap<Arc<str>, Value>,
+    io: &Io,
+    preset: &HashMap<Arc<str>, Value>,
+) -> Result<(), String> {
+    let names: Vec<&str> = decls.iter().map(|d| &*d.name).collect();
+    let mut done = vec![false; decls.len()];
+    loop {
+        let mut progressed = false;
+        for (i, d) in decls.iter().enumerate() {
+            if done[i] {
+                continue;
+            }
+            if let Some(v) = preset.get(&d.name) {
+                let v = coerce(v, &d.ty).map_err(|e| format!("input `{}`: {e}", d.name))?;
+                scope.insert(d.name.clone(), v);
+                done[i] = true;
+                progressed = true;
+                continue;
+            }
+            let mut free = Vec::new();
+            if let Some(e) = &d.expr {
+                e.free_names(&mut free);
+            }
+            let waiting = free
+                .iter()
+                .any(|n| names.contains(&&**n) && **n != *d.name && !scope.contains_key(n));
+            if waiting {
+                continue;
+            }
+            let v = match &d.expr {
+                Some(e) => {
+                    let v = Evaluator::new(scope, io)
+                        .eval(e)
+                        .map_err(|m| format!("{}: `{}`: {m}", d.location, d.name))?;
+                    coerce(&v, &d.ty).map_err(|m| format!("{}: `{}`: {m}", d.location, d.name))?
+                }
+                None if d.ty.is_optional() => Value::None,
+                None => {
+                    return Err(format!(
+                        "{}: required input `{}` has no value",
+                        d.location, d.name
+                    ));
+                }
+            };
+            scope.insert(d.name.clone(), v);
+            done[i] = true;
+            progressed = true;
+        }
+        if done.iter().all(|d| *d) {
+            return Ok(());
+        }
+        if !progressed {
+            let stuck: Vec<&str> = names
+                .iter()
+                .zip(&done)
+                .filter(|(_, d)| !**d)
+                .map(|(n, _)| *n)
+                .collect();
+            return Err(format!(
+                "declarations depend on each other in a cycle: {}",
+                stuck.join(", ")
+            ));
+        }
+    }
+}
+
+fn requirement<'a>(reqs: &'a HashMap<&str, Value>, names: &[&str]) -> Option<&'a Value> {
+    names.iter().find_map(|n| reqs.get(*n))
+}
+
+fn task_object(task: &Task, p: &Prepared, attempt: u32, rc: Option<i32>, id: &str) -> Value {
+    let mut m = Members::new();
+    m.insert("name".into(), Value::string(&*task.name));
+    m.insert("id".into(), Value::string(id));
+    m.insert(
+        "container".into(),
+        p.container
+            .clone()
+            .map(Value::string)
+            .unwrap_or(Value::None),
+    );
+    m.insert("cpu".into(), Value::Float(p.cpu));
+    m.insert("memory".into(), Value::Int(p.memory as i64));
+    m.insert("gpu".into(), Value::array(Vec::new()));
+    m.insert("fpga".into(), Value::array(Vec::new()));
+    m.insert("disks".into(), Value::Map(Default::default()));
+    m.insert("attempt".into(), Value::Int(attempt as i64 - 1));
+    m.insert("end_time".into(), Value::None);
+    m.insert(
+        "return_code".into(),
+        rc.map(|c| Value::Int(c as i64)).unwrap_or(Value::None),
+    );
+    m.insert("meta".into(), ferry_eval::value::json_to_value(&task.meta));
+    m.insert(
+        "parameter_meta".into(),
+        ferry_eval::value::json_to_value(&task.parameter_meta),
+    );
+    m.insert("ext".into(), Value::Object(Default::default()));
+    Value::Object(Arc::new(m))
+}
+
+fn prepare(job: &CallJob, attempt: u32, io: &Io, attempt_id: &str) -> Result<Prepared, String> {
+    let task = &job.task;
+    let mut scope: HashMap<Arc<str>, Value> = HashMap::new();
+    let inputs: Vec<&Decl> = task.inputs.iter().collect();
+    eval_decls(&inputs, &mut scope, io, &job.inputs)?;
+    let decls: Vec<&Decl> = task.decls.iter().collect();
+    eval_decls(&decls, &mut scope, io, &HashMap::new())?;
+
+    let mut reqs: HashMap<&str, Value> = HashMap::new();
+    for (name, e) in &task.requirements {
+        let v = Evaluator::new(&scope, io)
+            .eval(e)
+            .map_err(|m| format!("{}: runtime `{name}`: {m}", task.location))?;
+        reqs.insert(name, v);
+    }
+    let cpu = match requirement(&reqs, &["cpu"]) {
+        Some(Value::Int(i)) => *i as f64,
+        Some(Value::Float(f)) => *f,
+        Some(Value::String(s)) => s
+            .trim()
+            .parse()
+            .map_err(|_| format!("runtime cpu {s:?} is not a number"))?,
+        _ => 1.0,
+    };
+    let memory = match requirement(&reqs, &["memory"]) {
+        Some(v) => parse_memory(v).map_err(|m| format!("runtime memory: {m}"))?,
+        None => 2 << 30,
+    };
+    let gpu = match requirement(&reqs, &["gpu"]) {
+        Some(Value::Bool(true)) => 1,
+        Some(Value::Int(n)) => *n as u32,
+        _ => 0,
+    };
+    let container = match requirement(&reqs, &["container", "docker"]) {
+        Some(Value::String(s)) => Some(s.to_string()),
+        Some(Value::Array(a)) => a.first().and_then(|v| v.as_str()).map(String::from),
+        _ => None,
+    };
+    let return_codes = match requirement(&reqs, &["returnCodes", "return_codes"]) {
+        Some(Value::String(s)) if &**s == "*" => ReturnCodes::Any,
+        Some(Value::Int(i)) => ReturnCodes::Some(vec![*i]),
+        Some(Value::Array(a)) => ReturnCodes::Some(
+            a.iter()
+                .filter_map(|v| match v {
+                    Value::Int(i) => Some(*i),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        _ => ReturnCodes::Some(vec![0]),
+    };
+    let max_retries = match requirement(&reqs, &["maxRetries", "max_retries"]) {
+        Some(Value::Int(i)) if *i >= 0 => *i as u32,
+        _ => 0,
+    };
+    let mut prepared = Prepared {
+        scope,
+        command: String::new(),
+        cpu,
+        memory,
+        gpu,
+        container,
+        return_codes,
+        max_retries,
+        env: Vec::new(),
+        inputs: Vec::new(),
+    };
+    if task.version >= Version::V1_2 {
+        let obj = task_object(task, &prepared, attempt, None, attempt_id);
+        prepared.scope.insert("task".into(), obj);
+    }
+    for d in task.inputs.iter().chain(&task.decls).filter(|d| d.env) {
+        if let Some(v) = prepared.scope.get(&d.name) {
+            let text = match v {
+                Value::Array(_) => serde_json::to_string(&v.to_json()).unwrap_or_default(),
+                v => v.render().unwrap_or_default(),
+            };
+            prepared.env.push((d.name.to_string(), text));
+        }
+    }
+    let mut inputs = Vec::new();
+    for d in &task.inputs {
+        if let Some(v) = prepared.scope.get(&d.name) {
+            v.visit_paths(&mut |p, _| inputs.push(PathBuf::from(&**p)));
+        }
+    }
+    prepared.inputs = inputs;
+    let mut command = String::new();
+    for part in &task.command {
+        match part {
+            CommandPart::Text(t) => command.push_str(t),
+            CommandPart::Placeholder(p) => {
+                let ev = Evaluator::new(&prepared.scope, io);
+                let v = ev.eval(&p.expr).map_err(|m| {
+                    format!("{}: command of task `{}`: {m}", task.location, task.name)
+                })?;
+                command.push_str(&render_placeholder(p, &v).map_err(|m| {
+                    format!("{}: command of task `{}`: {m}", task.location, task.name)
+                })?);
+            }
+        }
+    }
+    if !command.ends_with('\n') {
+        command.push('\n');
+    }
+    prepared.command = command;
+    Ok(prepared)
+}
+
+/// The last `n` lines of a file, for failure messages.
+pub fn tail(path: &Path, n: usize) -> String {
+    let text = std::fs::read(path).unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(n);
+    lines[start..].join("\n")
+}
+
+fn check_output_path(path: &Path, work_dir: &Path, inputs: &[PathBuf]) -> Result<(), String> {
+    let canon = path
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let work = work_dir
+        .canonicalize()
+        .unwrap_or_else(|_| work_dir.to_path_buf());
+    if canon.starts_with(&work) {
+        return Ok(());
+    }
+    for i in inputs {
+        let ic = i.canonicalize().unwrap_or_else(|_| i.clone());
+        if canon == ic || canon.starts_with(&ic) {
+            return Ok(());
+        }
+    }
+    Err(format!(
+        "{} is outside the task's working directory and is not one of its inputs",
+        path.display()
+    ))
+}
+
+fn evaluate_outputs(
+    job: &CallJob,
+    p: &Prepared,
+    io: &Io,
+    work_dir: &Path,
+    rc: i32,
+    attempt: u32,
+    attempt_id: &str,
+) -> Result<Members, String> {
+    let task = &job.task;
+    let mut scope = p.scope.clone();
+    if task.version >= Version::V1_2 {
+        scope.insert(
+            "task".into(),
+            task_object(task, p, attempt, Some(rc), attempt_id),
+        );
+    }
+    let mut out = Members::new();
+    for d in &task.outputs {
+        let Some(e) = &d.expr else { continue };
+        let v = Evaluator::new(&scope, io)
+            .eval(e)
+            .map_err(|m| format!("{}: output `{}`: {m}", d.location, d.name))?;
+        let v =
+            coerce(&v, &d.ty).map_err(|m| format!("{}: output `{}`: {m}", d.location, d.name))?;
+        let v = resolve_output_files(&v, &d.ty, work_dir, &p.inputs)
+            .map_err(|m| format!("{}: output `{}`: {m}", d.location, d.name))?;
+        scope.insert(d.name.clone(), v.clone());
+        out.insert(d.name.clone(), v);
+    }
+    Ok(out)
+}
+
+/// Makes output paths absolute and checks they exist and belong to the task. A missing file is
+/// an error, unless its declared type is optional, in which case it becomes None.
+fn resolve_output_files(
+    v: &Value,
+    ty: &Type,
+    work_dir: &Path,
+    inputs: &[PathBuf],
+) -> Result<Value, String> {
+    match (v, ty.required()) {
+        (Value::File(p), _) => resolve_output_path(p, false, ty, work_dir, inputs),
+        (Value::Directory(p), _) => resolve_output_path(p, true, ty, work_dir, inputs),
+        (Value::Array(a), Type::Array(t, _)) => Ok(Value::array(
+            a.iter()
+                .map(|e| resolve_output_files(e, t, work_dir, inputs))
+                .collect::<Result<_, _>>()?,
+        )),
+        (Value::Pair(pr), Type::Pair(l, r)) => Ok(Value::Pair(Arc::new((
+            resolve_output_files(&pr.0, l, work_dir, inputs)?,
+            resolve_output_files(&pr.1, r, work_dir, inputs)?,
+        )))),
+        (Value::Map(m), Type::Map(kt, vt)) => Ok(Value::Map(Arc::new(
+            m.iter()
+                .map(|(k, v)| {
+                    Ok((
+                        resolve_output_files(k, kt, work_dir, inputs)?,
+                        resolve_output_files(v, vt, work_dir, inputs)?,
+                    ))
+                })
+                .collect::<Result<_, String>>()?,
+        ))),
+        (Value::Struct(st, m), Type::Struct(_)) => Ok(Value::Struct(
+            st.clone(),
+            Arc::new(
+                m.iter()
+                    .map(|(k, v)| {
+                        let mt = st.members.get(&**k).cloned().unwrap_or(Type::Any);
+                        Ok((k.clone(), resolve_output_files(v, &mt, work_dir, inputs)?))
+                    })
+                    .collect::<Result<_, String>>()?,
+            ),
+        )),
+        _ => Ok(v.clone()),
+    }
+}
+
+fn resolve_output_path(
+    p: &str,
+    is_dir: bool,
+    ty: &Type,
+    work_dir: &Path,
+    inputs: &[PathBuf],
+) -> Result<Value, String> {
+    let path = if Path::new(p).is_absolute() {
+        PathBuf::from(p)
+    } else {
+        work_dir.join(p)
+    };
+    let exists = if is_dir {
+        path.is_dir()
+    } else {
+        path.is_file()
+    };
+    if !exists {
+        if ty.is_optional() {
+            return Ok(Value::None);
+        }
+        return Err(format!("{} does not exist", path.display()));
+    }
+    check_output_path(&path, work_dir, inputs)?;
+    let s: Arc<str> = path.display().to_string().into();
+    Ok(if is_dir {
+        Value::Directory(s)
+    } else {
+        Value::File(s)
+    })
+}
+
+/// Runs a call to completion: attempts with retries, then its outputs.
+pub async fn run_call(job: CallJob, shared: Arc<Shared>) -> Result<Members, CallError> {
+    let mut attempt: u32 = 1;
+    loop {
+        if shared.stopping() {
+            return Err(CallError::Cancelled);
+        }
+        let attempt_dir = job.call_dir.join(format!("attempt-{attempt}"));
+        let work_dir = attempt_dir.join("work");
+        let fail = |m: String| {
+            CallError::Failed(format!(
+                "call {} (attempt {attempt}): {m}\n  attempt dir: {}",
+                job.label,
+                attempt_dir.display()
+            ))
+        };
+        std::fs::create_dir_all(&work_dir)
+            .map_err(|e| fail(format!("cannot create {}: {e}", work_dir.display())))?;
+        let attempt_id = format!("{}-{attempt}", job.label);
+        let mut io = Io::new(attempt_dir.join("tmp"), job.task.version);
+        io.base_dir = Some(work_dir.clone());
+        let prepared = prepare(&job, attempt, &io, &attempt_id).map_err(fail)?;
+        let cap = shared.capacity;
+        if prepared.cpu > cap.cpu || prepared.memory > cap.memory {
+            return Err(fail(format!(
+                "task `{}` asks for {} cpu and {} of memory, but at most {} cpu and {} are available",
+                job.task.name,
+                prepared.cpu,
+                human_bytes(prepared.memory),
+                cap.cpu,
+                human_bytes(cap.memory)
+            )));
+        }
+        if prepared.container.is_some() && !shared.warned_container.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "the local executor runs tasks as host processes: container images are ignored"
+            );
+        }
+        let script = attempt_dir.join("command");
+        std::fs::write(&script, &prepared.command)
+            .map_err(|e| fail(format!("cannot write {}: {e}", script.display())))?;
+        let spec = AttemptSpec {
+            label: job.label.clone(),
+            attempt_dir: attempt_dir.clone(),
+            work_dir: work_dir.clone(),
+            script,
+            stdout: attempt_dir.join("stdout"),
+            stderr: attempt_dir.join("stderr"),
+            cpu: prepared.cpu,
+            memory: prepared.memory,
+            gpu: prepared.gpu,
+            container: prepared.container.clone(),
+            env: prepared.env.clone(),
+            inputs: prepared.inputs.clone(),
+        };
+        let permits = shared.acquire(prepared.cpu, prepared.memory).await;
+        if permits.is_none() || shared.stopping() {
+            return Err(CallError::Cancelled);
+        }
+        tracing::debug!(call = %job.label, attempt, "started");
+        let outcome: AttemptOutcome = shared
+            .executor
+            .run(&spec)
+            .await
+            .map_err(|e| fail(format!("{e:#}")))?;
+        drop(permits);
+        let _ = std::fs::write(attempt_dir.join("rc"), format!("{}\n", outcome.exit_code));
+        if shared.cancelled.load(Ordering::SeqCst) {
+            return Err(CallError::Cancelled);
+        }
+        let ok = prepared.return_codes.ok(outcome.exit_code);
+        if ok {
+            io.stdout = Some(spec.stdout.clone());
+            io.stderr = Some(spec.stderr.clone());
+            match evaluate_outputs(
+                &job,
+                &prepared,
+                &io,
+                &work_dir,
+                outcome.exit_code,
+                attempt,
+                &attempt_id,
+            ) {
+                Ok(outputs) => {
+                    tracing::debug!(call = %job.label, attempt, "succeeded");
+                    return Ok(outputs);
+                }
+                Err(m) if attempt > prepared.max_retries => return Err(fail(m)),
+                Err(m) => tracing::warn!("call {} attempt {attempt}: {m}; retrying", job.label),
+            }
+        } else {
+            let why = if outcome.oom {
+                format!(
+                    "killed for exceeding its memory (requested {})",
+                    human_bytes(prepared.memory)
+                )
+            } else {
+                format!("exit code {}", outcome.exit_code)
+            };
+            if attempt > prepared.max_retries {
+                return Err(fail(format!(
+                    "{why}\n  last lines of stderr ({}):\n{}",
+                    spec.stderr.display(),
+                    indent(&tail(&spec.stderr, 20))
+                )));
+            }
+            tracing::warn!(
+                "call {} attempt {attempt} failed ({why}); retrying ({} of {} retries)",
+                job.label,
+                attempt,
+                prepared.max_retries
+            );
+        }
+        attempt += 1;
+    }
+}
+
+fn indent(s: &str) -> String {
+    s.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4 GiB").unwrap(), 4 << 30);
+        assert_eq!(parse_size("512M").unwrap(), 512_000_000);
+        assert_eq!(parse_size("1.5 KiB").unwrap(), 1536);
+        assert!(parse_size("12 GX").is_err());
+        assert_eq!(parse_memory(&Value::Int(1000)).unwrap(), 1000);
+    }
+}

@@ -1,0 +1,679 @@
+//! The workflow driver: runs a workflow's call graph, one frame per workflow, scatter shard and
+//! taken conditional branch.
+//!
+//! Each frame keeps only a dependency counter per statement of its body (the graph itself was
+//! computed once at lowering), so an event costs O(1) whatever the scatter width. Shards are
+//! materialized lazily, at most `window` live at a time per scatter, which bounds memory for
+//! 100,000-shard scatters to the gathered values.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ferry_eval::{Evaluator, Io, Members, Scope, Value, coerce};
+use ferry_wdl::ir::{Body, Callee, Decl, Stmt, Workflow};
+use tokio::sync::mpsc;
+
+use crate::Shared;
+use crate::scope::FrameScope;
+use crate::task::{CallError, CallJob, run_call};
+
+enum Parent {
+    Root,
+    Call {
+        frame: usize,
+        stmt: u32,
+    },
+    Shard {
+        frame: usize,
+        stmt: u32,
+        index: usize,
+    },
+    Clause {
+        frame: usize,
+        stmt: u32,
+    },
+}
+
+struct Frame<'a> {
+    body: &'a Body,
+    scope: FrameScope,
+    remaining: Vec<u32>,
+    pending: usize,
+    parent: Parent,
+    supplied: HashMap<Arc<str>, Value>,
+    /// Directory under which this frame's calls get their directories.
+    dir: PathBuf,
+    /// `shard-3/shard-1` for nested shards, appended to call directories.
+    shard_suffix: String,
+    label_prefix: String,
+    label_suffix: String,
+    /// `wf` or `wf.subcall`: prefix of the nested-input keys that apply here.
+    input_prefix: Arc<str>,
+    outputs: &'a [Decl],
+    scatters: HashMap<u32, Collector>,
+}
+
+/// Names a body defines, each with its call's output names if it is a call.
+type NameKinds = Vec<(Arc<str>, Option<Vec<Arc<str>>>)>;
+
+struct Collector {
+    names: NameKinds,
+    /// `values[name][shard]`
+    values: Vec<Vec<Value>>,
+    items: Arc<Vec<Value>>,
+    variable: Arc<str>,
+    scope: Arc<FrameScope>,
+    next: usize,
+    done: usize,
+}
+
+struct Completion {
+    frame: usize,
+    stmt: u32,
+    result: Result<Members, CallError>,
+}
+
+pub struct Driver<'a> {
+    shared: Arc<Shared>,
+    nested_inputs: &'a HashMap<String, HashMap<Arc<str>, Value>>,
+    frames: Vec<Option<Frame<'a>>>,
+    free: Vec<usize>,
+    ready: VecDeque<(usize, u32)>,
+    tx: mpsc::UnboundedSender<Completion>,
+    rx: mpsc::UnboundedReceiver<Completion>,
+    outstanding: usize,
+    failures: Vec<String>,
+    window: usize,
+    io: Io,
+    root_outputs: Option<Members>,
+}
+
+fn name_kinds(body: &Body) -> NameKinds {
+    let mut out: NameKinds = Vec::new();
+    for s in &body.stmts {
+        match s {
+            Stmt::Call(c) => out.push((
+                c.name.clone(),
+                Some(c.callee.outputs().iter().map(|d| d.name.clone()).collect()),
+            )),
+            Stmt::Decl(d) => out.push((d.name.clone(), None)),
+            Stmt::Scatter(sc) => out.extend(name_kinds(&sc.body)),
+            Stmt::Conditional(cd) => {
+                for (_, b) in &cd.clauses {
+                    for nk in name_kinds(b) {
+                        if !out.iter().any(|(n, _)| *n == nk.0) {
+                            out.push(nk);
+                        }
+                    }
+                }
+            }
+            Stmt::Input(_) | Stmt::Output(_) => {}
+        }
+    }
+    out
+}
+
+fn located(loc: &ferry_wdl::ir::Location, what: &str, msg: String) -> String {
+    format!("{loc}: {what}: {msg}")
+}
+
+impl<'a> Driver<'a> {
+    pub fn new(
+        shared: Arc<Shared>,
+        nested_inputs: &'a HashMap<String, HashMap<Arc<str>, Value>>,
+        io: Io,
+    ) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        Driver {
+            window: shared.scatter_window,
+            shared,
+            nested_inputs,
+            frames: Vec::new(),
+            free: Vec::new(),
+            ready: VecDeque::new(),
+            tx,
+            rx,
+            outstanding: 0,
+            failures: Vec::new(),
+            io,
+            root_outputs: None,
+        }
+    }
+
+    /// Runs `workflow` to completion. Returns its outputs, or every failure seen.
+    pub async fn run(
+        mut self,
+        workflow: &'a Workflow,
+        inputs: HashMap<Arc<str>, Value>,
+        calls_dir: PathBuf,
+    ) -> Result<Members, Vec<String>> {
+        self.new_frame(Frame {
+            body: &workflow.body,
+            scope: FrameScope::default(),
+            remaining: Vec::new(),
+            pending: 0,
+            parent: Parent::Root,
+            supplied: inputs,
+            dir: calls_dir,
+            shard_suffix: String::new(),
+            label_prefix: String::new(),
+            label_suffix: String::new(),
+            input_prefix: workflow.name.clone(),
+            outputs: &workflow.outputs,
+            scatters: HashMap::new(),
+        });
+        loop {
+            while let Some((f, s)) = self.ready.pop_front() {
+                if self.stopping() {
+                    self.ready.clear();
+                    break;
+                }
+                if let Err(e) = self.start(f, s) {
+                    self.fail(e);
+                }
+            }
+            if self.outstanding == 0 {
+                break;
+            }
+            let Some(c) = self.rx.recv().await else { break };
+            self.outstanding -= 1;
+            match c.result {
+                Ok(outputs) => {
+                    let name = match self.frame(c.frame).map(|f| &f.body.stmts[c.stmt as usize]) {
+                        Some(Stmt::Call(call)) => call.name.clone(),
+                        _ => continue,
+                    };
+                    self.complete(
+                        c.frame,
+                        c.stmt,
+                        vec![(name, Value::Call(Arc::new(outputs)))],
+                    );
+                }
+                Err(CallError::Failed(m)) => self.fail(m),
+                Err(CallError::Cancelled) => {}
+            }
+        }
+        if !self.failures.is_empty() {
+            return Err(self.failures);
+        }
+        if self
+            .shared
+            .cancelled
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(vec!["cancelled".into()]);
+        }
+        self.root_outputs
+            .ok_or_else(|| vec!["the workflow did not finish (internal error)".to_string()])
+    }
+
+    fn stopping(&self) -> bool {
+        self.shared.stopping()
+    }
+
+    fn fail(&mut self, message: String) {
+        self.shared.fail();
+        self.failures.push(message);
+    }
+
+    fn frame(&self, id: usize) -> Option<&Frame<'a>> {
+        self.frames.get(id).and_then(|f| f.as_ref())
+    }
+
+    fn frame_mut(&mut self, id: usize) -> Option<&mut Frame<'a>> {
+        self.frames.get_mut(id).and_then(|f| f.as_mut())
+    }
+
+    fn new_frame(&mut self, mut frame: Frame<'a>) -> usize {
+        frame.remaining = frame.body.dep_counts.clone();
+        frame.pending = frame.body.stmts.len();
+        let ready: Vec<u32> = frame
+            .remaining
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c == 0)
+            .map(|(i, _)| i as u32)
+            .collect();
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.frames[id] = Some(frame);
+                id
+            }
+            None => {
+                self.frames.push(Some(frame));
+                self.frames.len() - 1
+            }
+        };
+        if ready.is_empty() && self.frame(id).is_some_and(|f| f.pending == 0) {
+            self.finish_frame(id);
+        }
+        for s in ready {
+            self.ready.push_back((id, s));
+        }
+        id
+    }
+
+    fn eval_in(&self, frame: &Frame<'a>, e: &ferry_wdl::ir::Expr) -> Result<Value, String> {
+        Evaluator::new(&frame.scope, &self.io).eval(e)
+    }
+
+    fn start(&mut self, fid: usize, sid: u32) -> Result<(), String> {
+        let Some(frame) = self.frame(fid) else {
+            return Ok(());
+        };
+        let stmt = &frame.body.stmts[sid as usize];
+        match stmt {
+            Stmt::Input(d) => {
+                let v = match frame.supplied.get(&d.name) {
+                    Some(v) => coerce(v, &d.ty).map_err(|m| located(&d.location, &d.name, m))?,
+                    None => match &d.expr {
+                        Some(e) => {
+                            let v = self
+                                .eval_in(frame, e)
+                                .map_err(|m| located(&d.location, &d.name, m))?;
+                            coerce(&v, &d.ty).map_err(|m| located(&d.location, &d.name, m))?
+                        }
+                        None if d.ty.is_optional() => Value::None,
+                        None => {
+                            return Err(located(
+                                &d.location,
+                                &d.name,
+                                "required input has no value".into(),
+                            ));
+                        }
+                    },
+                };
+                let name = d.name.clone();
+                self.complete(fid, sid, vec![(name, v)]);
+            }
+            Stmt::Decl(d) | Stmt::Output(d) => {
+                let v = match &d.expr {
+                    Some(e) => self
+                        .eval_in(frame, e)
+                        .map_err(|m| located(&d.location, &d.name, m))?,
+                    None => Value::None,
+                };
+                let v = coerce(&v, &d.ty).map_err(|m| located(&d.location, &d.name, m))?;
+                let name = d.name.clone();
+                self.complete(fid, sid, vec![(name, v)]);
+            }
+            Stmt::Call(c) => {
+                let mut inputs: HashMap<Arc<str>, Value> = HashMap::new();
+                if let Some(extra) = self
+                    .nested_inputs
+                    .get(&format!("{}.{}", frame.input_prefix, c.name))
+                {
+                    inputs.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+                for (name, e) in &c.inputs {
+                    let v = self.eval_in(frame, e).map_err(|m| {
+                        located(
+                            &c.location,
+                            &format!("input `{name}` of call `{}`", c.name),
+                            m,
+                        )
+                    })?;
+                    inputs.insert(name.clone(), v);
+                }
+                let mut call_dir = frame.dir.join(&*c.name);
+                if !frame.shard_suffix.is_empty() {
+                    call_dir.push(&frame.shard_suffix);
+                }
+                let label = format!("{}{}{}", frame.label_prefix, c.name, frame.label_suffix);
+                match &c.callee {
+                    Callee::Task(t) => {
+                        let job = CallJob {
+                            task: t.clone(),
+                            inputs,
+                            label,
+                            call_dir,
+                        };
+                        let shared = self.shared.clone();
+                        let tx = self.tx.clone();
+                        self.outstanding += 1;
+                        tokio::spawn(async move {
+                            let result = run_call(job, shared).await;
+                            let _ = tx.send(Completion {
+                                frame: fid,
+                                stmt: sid,
+                                result,
+                            });
+                        });
+                    }
+                    Callee::Workflow(w) => {
+                        let input_prefix: Arc<str> =
+                            format!("{}.{}", frame.input_prefix, c.name).into();
+                        self.new_frame(Frame {
+                            body: &w.body,
+                            scope: FrameScope::default(),
+                            remaining: Vec::new(),
+                            pending: 0,
+                            parent: Parent::Call {
+                                frame: fid,
+                                stmt: sid,
+                            },
+                            supplied: inputs,
+                            dir: call_dir,
+                            shard_suffix: String::new(),
+                            label_prefix: format!("{label}."),
+                            label_suffix: String::new(),
+                            input_prefix,
+                            outputs: &w.outputs,
+                            scatters: HashMap::new(),
+                        });
+                    }
+                }
+            }
+            Stmt::Scatter(sc) => {
+                let items = match self
+                    .eval_in(frame, &sc.expr)
+                    .map_err(|m| located(&sc.location, "scatter", m))?
+                {
+                    Value::Array(a) => a,
+                    v => {
+                        return Err(located(
+                            &sc.location,
+                            "scatter",
+                            format!("needs an Array, not a {}", v.type_name()),
+                        ));
+                    }
+                };
+                let names = name_kinds(&sc.body);
+                if items.is_empty() {
+                    let bindings = gather(&names, &vec![Vec::new(); names.len()]);
+                    self.complete(fid, sid, bindings);
+                    return Ok(());
+                }
+                let collector = Collector {
+                    values: vec![Vec::with_capacity(items.len()); names.len()],
+                    names,
+                    items,
+                    variable: sc.variable.clone(),
+                    scope: frame.scope.freeze(),
+                    next: 0,
+                    done: 0,
+                };
+                if let Some(f) = self.frame_mut(fid) {
+                    f.scatters.insert(sid, collector);
+                }
+                self.spawn_shards(fid, sid);
+            }
+            Stmt::Conditional(cd) => {
+                let mut taken = None;
+                for (i, (cond, _)) in cd.clauses.iter().enumerate() {
+                    let yes = match cond {
+                        None => true,
+                        Some(e) => match self
+                            .eval_in(frame, e)
+                            .map_err(|m| located(&cd.location, "if", m))?
+                        {
+                            Value::Bool(b) => b,
+                            v => {
+                                return Err(located(
+                                    &cd.location,
+                                    "if",
+                                    format!("needs a Boolean, not a {}", v.type_name()),
+                                ));
+                            }
+                        },
+                    };
+                    if yes {
+                        taken = Some(i);
+                        break;
+                    }
+                }
+                match taken {
+                    None => {
+                        let mut names = NameKinds::new();
+                        for (_, b) in &cd.clauses {
+                            for nk in name_kinds(b) {
+                                if !names.iter().any(|(n, _)| *n == nk.0) {
+                                    names.push(nk);
+                                }
+                            }
+                        }
+                        let bindings = names
+                            .into_iter()
+                            .map(|(n, kind)| (n, absent(&kind)))
+                            .collect();
+                        self.complete(fid, sid, bindings);
+                    }
+                    Some(i) => {
+                        let body = &cd.clauses[i].1;
+                        let child = Frame {
+                            body,
+                            scope: FrameScope::child(frame.scope.freeze()),
+                            remaining: Vec::new(),
+                            pending: 0,
+                            parent: Parent::Clause {
+                                frame: fid,
+                                stmt: sid,
+                            },
+                            supplied: HashMap::new(),
+                            dir: frame.dir.clone(),
+                            shard_suffix: frame.shard_suffix.clone(),
+                            label_prefix: frame.label_prefix.clone(),
+                            label_suffix: frame.label_suffix.clone(),
+                            input_prefix: frame.input_prefix.clone(),
+                            outputs: &[],
+                            scatters: HashMap::new(),
+                        };
+                        self.new_frame(child);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn spawn_shards(&mut self, fid: usize, sid: u32) {
+        let window = self.window;
+        loop {
+            if self.stopping() {
+                return;
+            }
+            let Some(frame) = self.frame_mut(fid) else {
+                return;
+            };
+            let body = match &frame.body.stmts[sid as usize] {
+                Stmt::Scatter(sc) => &sc.body,
+                _ => return,
+            };
+            let dir = frame.dir.clone();
+            let shard_prefix = frame.shard_suffix.clone();
+            let label_prefix = frame.label_prefix.clone();
+            let label_suffix = frame.label_suffix.clone();
+            let input_prefix = frame.input_prefix.clone();
+            let Some(col) = frame.scatters.get_mut(&sid) else {
+                return;
+            };
+            let live = col.next - col.done;
+            if col.next >= col.items.len() || live >= window {
+                return;
+            }
+            let index = col.next;
+            col.next += 1;
+            let mut scope = FrameScope::child(col.scope.clone());
+            scope.bind(col.variable.clone(), col.items[index].clone());
+            let shard_suffix = if shard_prefix.is_empty() {
+                format!("shard-{index}")
+            } else {
+                format!("{shard_prefix}/shard-{index}")
+            };
+            self.new_frame(Frame {
+                body,
+                scope,
+                remaining: Vec::new(),
+                pending: 0,
+                parent: Parent::Shard {
+                    frame: fid,
+                    stmt: sid,
+                    index,
+                },
+                supplied: HashMap::new(),
+                dir,
+                shard_suffix,
+                label_prefix,
+                label_suffix: format!("{label_suffix}[{index}]"),
+                input_prefix,
+                outputs: &[],
+                scatters: HashMap::new(),
+            });
+        }
+    }
+
+    /// Records that statement `sid` of frame `fid` finished with `bindings`.
+    fn complete(&mut self, fid: usize, sid: u32, bindings: Vec<(Arc<str>, Value)>) {
+        let Some(frame) = self.frames.get_mut(fid).and_then(|f| f.as_mut()) else {
+            return;
+        };
+        for (n, v) in bindings {
+            frame.scope.bind(n, v);
+        }
+        let body = frame.body;
+        for &d in &body.dependents[sid as usize] {
+            let r = &mut frame.remaining[d as usize];
+            *r -= 1;
+            if *r == 0 {
+                self.ready.push_back((fid, d));
+            }
+        }
+        frame.pending -= 1;
+        if frame.pending == 0 {
+            self.finish_frame(fid);
+        }
+    }
+
+    fn finish_frame(&mut self, fid: usize) {
+        let Some(frame) = self.frames.get_mut(fid).and_then(|f| f.take()) else {
+            return;
+        };
+        self.free.push(fid);
+        match frame.parent {
+            Parent::Root => {
+                let mut out = Members::new();
+                for d in frame.outputs {
+                    out.insert(
+                        d.name.clone(),
+                        frame.scope.lookup(&d.name).unwrap_or(Value::None),
+                    );
+                }
+                self.root_outputs = Some(out);
+            }
+            Parent::Call { frame: pf, stmt } => {
+                let mut out = Members::new();
+                for d in frame.outputs {
+                    out.insert(
+                        d.name.clone(),
+                        frame.scope.lookup(&d.name).unwrap_or(Value::None),
+                    );
+                }
+                let name = match self.frame(pf).map(|f| &f.body.stmts[stmt as usize]) {
+                    Some(Stmt::Call(c)) => c.name.clone(),
+                    _ => return,
+                };
+                self.complete(pf, stmt, vec![(name, Value::Call(Arc::new(out)))]);
+            }
+            Parent::Clause { frame: pf, stmt } => {
+                let names = match self.frame(pf).map(|f| &f.body.stmts[stmt as usize]) {
+                    Some(Stmt::Conditional(cd)) => {
+                        let mut names = NameKinds::new();
+                        for (_, b) in &cd.clauses {
+                            for nk in name_kinds(b) {
+                                if !names.iter().any(|(n, _)| *n == nk.0) {
+                                    names.push(nk);
+                                }
+                            }
+                        }
+                        names
+                    }
+                    _ => return,
+                };
+                let bindings = names
+                    .into_iter()
+                    .map(|(n, kind)| {
+                        let v = frame
+                            .scope
+                            .vars
+                            .get(&n)
+                            .cloned()
+                            .unwrap_or_else(|| absent(&kind));
+                        (n, v)
+                    })
+                    .collect();
+                self.complete(pf, stmt, bindings);
+            }
+            Parent::Shard {
+                frame: pf,
+                stmt,
+                index,
+            } => {
+                let finished = {
+                    let Some(parent) = self.frame_mut(pf) else {
+                        return;
+                    };
+                    let Some(col) = parent.scatters.get_mut(&stmt) else {
+                        return;
+                    };
+                    for (i, (n, _)) in col.names.iter().enumerate() {
+                        let v = frame.scope.vars.get(n).cloned().unwrap_or(Value::None);
+                        let slot = &mut col.values[i];
+                        if slot.len() <= index {
+                            slot.resize(index + 1, Value::None);
+                        }
+                        slot[index] = v;
+                    }
+                    col.done += 1;
+                    col.done == col.items.len()
+                };
+                if finished {
+                    if let Some(col) = self.frame_mut(pf).and_then(|p| p.scatters.remove(&stmt)) {
+                        let bindings = gather(&col.names, &col.values);
+                        self.complete(pf, stmt, bindings);
+                    }
+                } else {
+                    self.spawn_shards(pf, stmt);
+                }
+            }
+        }
+    }
+}
+
+/// The value of a name whose conditional branch did not run.
+fn absent(kind: &Option<Vec<Arc<str>>>) -> Value {
+    match kind {
+        Some(outputs) => Value::Call(Arc::new(
+            outputs.iter().map(|o| (o.clone(), Value::None)).collect(),
+        )),
+        None => Value::None,
+    }
+}
+
+/// Turns per-shard values into the arrays the scatter's enclosing scope sees.
+fn gather(names: &NameKinds, values: &[Vec<Value>]) -> Vec<(Arc<str>, Value)> {
+    names
+        .iter()
+        .zip(values)
+        .map(|((name, kind), vals)| {
+            let v = match kind {
+                Some(outputs) => {
+                    let mut m = Members::new();
+                    for o in outputs {
+                        let column = vals
+                            .iter()
+                            .map(|v| match v {
+                                Value::Call(c) => c.get(o).cloned().unwrap_or(Value::None),
+                                _ => Value::None,
+                            })
+                            .collect();
+                        m.insert(o.clone(), Value::array(column));
+                    }
+                    Value::Call(Arc::new(m))
+                }
+                None => Value::array(vals.clone()),
+            };
+            (name.clone(), v)
+        })
+        .collect()
+}

@@ -1,0 +1,377 @@
+//! Expression evaluation.
+
+use std::cmp::Ordering;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ferry_wdl::ir::{BinaryOp, Expr, Placeholder, StrPart, UnaryOp, Version};
+use indexmap::IndexMap;
+
+use crate::stdlib;
+use crate::value::{Members, Value, coerce};
+
+/// Where names are looked up.
+pub trait Scope {
+    fn lookup(&self, name: &str) -> Option<Value>;
+}
+
+impl Scope for IndexMap<Arc<str>, Value> {
+    fn lookup(&self, name: &str) -> Option<Value> {
+        self.get(name).cloned()
+    }
+}
+
+impl Scope for std::collections::HashMap<Arc<str>, Value> {
+    fn lookup(&self, name: &str) -> Option<Value> {
+        self.get(name).cloned()
+    }
+}
+
+/// Where the file functions of the standard library read and write.
+#[derive(Clone, Debug)]
+pub struct Io {
+    /// Relative paths resolve against this directory (a task's working directory).
+    pub base_dir: Option<PathBuf>,
+    /// `write_*` functions create their files here.
+    pub write_dir: PathBuf,
+    pub stdout: Option<PathBuf>,
+    pub stderr: Option<PathBuf>,
+    pub version: Version,
+}
+
+impl Io {
+    pub fn new(write_dir: PathBuf, version: Version) -> Io {
+        Io {
+            base_dir: None,
+            write_dir,
+            stdout: None,
+            stderr: None,
+            version,
+        }
+    }
+
+    /// The host path a File value names.
+    pub fn resolve(&self, path: &str) -> PathBuf {
+        let p = Path::new(path);
+        match &self.base_dir {
+            Some(base) if p.is_relative() => base.join(p),
+            _ => p.to_path_buf(),
+        }
+    }
+}
+
+pub type EvalResult = Result<Value, String>;
+
+pub struct Evaluator<'a> {
+    pub scope: &'a dyn Scope,
+    pub io: &'a Io,
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn new(scope: &'a dyn Scope, io: &'a Io) -> Self {
+        Evaluator { scope, io }
+    }
+
+    pub fn eval(&self, e: &Expr) -> EvalResult {
+        Ok(match e {
+            Expr::None => Value::None,
+            Expr::Bool(b) => Value::Bool(*b),
+            Expr::Int(i) => Value::Int(*i),
+            Expr::Float(f) => Value::Float(*f),
+            Expr::Str(parts) => Value::String(self.interpolate(parts)?.into()),
+            Expr::Name(n) => self
+                .scope
+                .lookup(n)
+                .ok_or_else(|| format!("`{n}` has no value here"))?,
+            Expr::Array(items) => Value::array(
+                items
+                    .iter()
+                    .map(|e| self.eval(e))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Expr::Pair(p) => Value::Pair(Arc::new((self.eval(&p.0)?, self.eval(&p.1)?))),
+            Expr::Map(items) => {
+                let mut m = IndexMap::with_capacity(items.len());
+                for (k, v) in items {
+                    m.insert(self.eval(k)?, self.eval(v)?);
+                }
+                Value::Map(Arc::new(m))
+            }
+            Expr::Object(items) => {
+                let mut m = Members::with_capacity(items.len());
+                for (k, v) in items {
+                    m.insert(k.clone(), self.eval(v)?);
+                }
+                Value::Object(Arc::new(m))
+            }
+            Expr::Struct(st, items) => {
+                let mut m = Members::with_capacity(items.len());
+                for (k, v) in items {
+                    m.insert(k.clone(), self.eval(v)?);
+                }
+                coerce(
+                    &Value::Object(Arc::new(m)),
+                    &ferry_wdl::ir::Type::Struct(st.clone()),
+                )?
+            }
+            Expr::If(b) => match self.eval(&b.0)? {
+                Value::Bool(true) => self.eval(&b.1)?,
+                Value::Bool(false) => self.eval(&b.2)?,
+                v => return Err(format!("`if` needs a Boolean, not a {}", v.type_name())),
+            },
+            Expr::Unary(op, x) => match (op, self.eval(x)?) {
+                (UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
+                (UnaryOp::Neg, Value::Int(i)) => Value::Int(
+                    i.checked_neg()
+                        .ok_or_else(|| "integer overflow in negation".to_string())?,
+                ),
+                (UnaryOp::Neg, Value::Float(f)) => Value::Float(-f),
+                (op, v) => return Err(format!("cannot apply {op:?} to a {}", v.type_name())),
+            },
+            Expr::Binary(op, b) => self.binary(*op, &b.0, &b.1)?,
+            Expr::Apply(name, args) => {
+                let values = args
+                    .iter()
+                    .map(|a| self.eval(a))
+                    .collect::<Result<Vec<_>, _>>()?;
+                stdlib::call(name, values, self.io).map_err(|e| format!("{name}(): {e}"))?
+            }
+            Expr::Index(b) => {
+                let target = self.eval(&b.0)?;
+                let index = self.eval(&b.1)?;
+                index_value(&target, &index)?
+            }
+            Expr::Access(target, member) => access(&self.eval(target)?, member)?,
+        })
+    }
+
+    fn binary(&self, op: BinaryOp, a: &Expr, b: &Expr) -> EvalResult {
+        use Value::*;
+        match op {
+            BinaryOp::And | BinaryOp::Or => {
+                let l = match self.eval(a)? {
+                    Bool(l) => l,
+                    v => return Err(format!("`{op:?}` needs Booleans, not a {}", v.type_name())),
+                };
+                if (op == BinaryOp::And && !l) || (op == BinaryOp::Or && l) {
+                    return Ok(Bool(l));
+                }
+                return match self.eval(b)? {
+                    Bool(r) => Ok(Bool(r)),
+                    v => Err(format!("`{op:?}` needs Booleans, not a {}", v.type_name())),
+                };
+            }
+            _ => {}
+        }
+        let l = self.eval(a)?;
+        let r = self.eval(b)?;
+        binary_values(op, &l, &r)
+    }
+
+    /// Renders a string literal with placeholders.
+    pub fn interpolate(&self, parts: &[StrPart]) -> Result<String, String> {
+        let mut out = String::new();
+        for p in parts {
+            match p {
+                StrPart::Text(t) => out.push_str(t),
+                StrPart::Placeholder(p) => out.push_str(&self.placeholder(p)?),
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn placeholder(&self, p: &Placeholder) -> Result<String, String> {
+        let v = self.eval(&p.expr)?;
+        render_placeholder(p, &v)
+    }
+}
+
+pub fn render_placeholder(p: &Placeholder, v: &Value) -> Result<String, String> {
+    if v.is_none() {
+        return Ok(p.default.clone().unwrap_or_default());
+    }
+    if let Some(sep) = &p.sep {
+        return match v {
+            Value::Array(a) => {
+                let items = a
+                    .iter()
+                    .map(|e| e.render())
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(items.join(sep))
+            }
+            other => Err(format!("`sep` needs an Array, not a {}", other.type_name())),
+        };
+    }
+    if let Some((t, f)) = &p.true_false {
+        return match v {
+            Value::Bool(b) => Ok(if *b { t.clone() } else { f.clone() }),
+            other => Err(format!(
+                "`true/false` needs a Boolean, not a {}",
+                other.type_name()
+            )),
+        };
+    }
+    v.render()
+}
+
+fn num(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+pub fn binary_values(op: BinaryOp, l: &Value, r: &Value) -> EvalResult {
+    use Value::*;
+    let overflow = || format!("integer overflow in {op:?}");
+    Ok(match op {
+        BinaryOp::Eq => Bool(l == r),
+        BinaryOp::Ne => Bool(l != r),
+        BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+            let ord = compare(l, r)?;
+            Bool(match op {
+                BinaryOp::Lt => ord == Ordering::Less,
+                BinaryOp::Le => ord != Ordering::Greater,
+                BinaryOp::Gt => ord == Ordering::Greater,
+                _ => ord != Ordering::Less,
+            })
+        }
+        BinaryOp::Add => match (l, r) {
+            (Int(a), Int(b)) => Int(a.checked_add(*b).ok_or_else(overflow)?),
+            (String(a), b) if !b.is_none() => String(format!("{a}{}", b.render()?).into()),
+            (File(a), b) if !b.is_none() => File(format!("{a}{}", b.render()?).into()),
+            (a, String(b)) if !a.is_none() => String(format!("{}{b}", a.render()?).into()),
+            (a, File(b)) if !a.is_none() => File(format!("{}{b}", a.render()?).into()),
+            // In a placeholder, `"a" + x` with `x` None makes the whole placeholder None.
+            (None, _) | (_, None) => None,
+            _ => {
+                let (a, b) = arith(l, r, op)?;
+                Float(a + b)
+            }
+        },
+        BinaryOp::Sub => match (l, r) {
+            (Int(a), Int(b)) => Int(a.checked_sub(*b).ok_or_else(overflow)?),
+            _ => {
+                let (a, b) = arith(l, r, op)?;
+                Float(a - b)
+            }
+        },
+        BinaryOp::Mul => match (l, r) {
+            (Int(a), Int(b)) => Int(a.checked_mul(*b).ok_or_else(overflow)?),
+            _ => {
+                let (a, b) = arith(l, r, op)?;
+                Float(a * b)
+            }
+        },
+        BinaryOp::Div => match (l, r) {
+            (Int(_), Int(0)) => return Err("division by zero".into()),
+            (Int(a), Int(b)) => Int(a.checked_div(*b).ok_or_else(overflow)?),
+            _ => {
+                let (a, b) = arith(l, r, op)?;
+                Float(a / b)
+            }
+        },
+        BinaryOp::Mod => match (l, r) {
+            (Int(_), Int(0)) => return Err("modulo by zero".into()),
+            (Int(a), Int(b)) => Int(a.checked_rem(*b).ok_or_else(overflow)?),
+            _ => {
+                let (a, b) = arith(l, r, op)?;
+                Float(a % b)
+            }
+        },
+        BinaryOp::Pow => match (l, r) {
+            (Int(a), Int(b)) if *b >= 0 => Int(u32::try_from(*b)
+                .ok()
+                .and_then(|b| a.checked_pow(b))
+                .ok_or_else(overflow)?),
+            _ => {
+                let (a, b) = arith(l, r, op)?;
+                Float(a.powf(b))
+            }
+        },
+        BinaryOp::And | BinaryOp::Or => match (l, r) {
+            (Bool(a), Bool(b)) => Bool(if op == BinaryOp::And {
+                *a && *b
+            } else {
+                *a || *b
+            }),
+            _ => return Err(format!("`{op:?}` needs Booleans")),
+        },
+    })
+}
+
+fn arith(l: &Value, r: &Value, op: BinaryOp) -> Result<(f64, f64), String> {
+    match (num(l), num(r)) {
+        (Some(a), Some(b)) => Ok((a, b)),
+        _ => Err(format!(
+            "cannot apply {op:?} to {} and {}",
+            l.type_name(),
+            r.type_name()
+        )),
+    }
+}
+
+pub fn compare(l: &Value, r: &Value) -> Result<Ordering, String> {
+    match (l, r) {
+        (Value::Int(a), Value::Int(b)) => Ok(a.cmp(b)),
+        (Value::Bool(a), Value::Bool(b)) => Ok(a.cmp(b)),
+        (a, b) if num(a).is_some() && num(b).is_some() => num(a)
+            .unwrap_or_default()
+            .partial_cmp(&num(b).unwrap_or_default())
+            .ok_or_else(|| "cannot compare NaN".to_string()),
+        (a, b) => match (a.as_str(), b.as_str()) {
+            (Some(x), Some(y)) => Ok(x.cmp(y)),
+            _ => Err(format!(
+                "cannot compare {} with {}",
+                a.type_name(),
+                b.type_name()
+            )),
+        },
+    }
+}
+
+pub fn index_value(target: &Value, index: &Value) -> EvalResult {
+    match (target, index) {
+        (Value::Array(a), Value::Int(i)) => usize::try_from(*i)
+            .ok()
+            .and_then(|i| a.get(i))
+            .cloned()
+            .ok_or_else(|| {
+                format!(
+                    "index {i} is out of bounds for an array of length {}",
+                    a.len()
+                )
+            }),
+        (Value::Map(m), k) => m.get(k).cloned().ok_or_else(|| {
+            format!(
+                "key {} is not in the map",
+                k.render().unwrap_or_else(|_| "?".into())
+            )
+        }),
+        (Value::Object(m) | Value::Struct(_, m) | Value::Call(m), Value::String(k)) => {
+            m.get(k).cloned().ok_or_else(|| format!("no member `{k}`"))
+        }
+        (t, i) => Err(format!(
+            "cannot index a {} with a {}",
+            t.type_name(),
+            i.type_name()
+        )),
+    }
+}
+
+pub fn access(target: &Value, member: &str) -> EvalResult {
+    match target {
+        Value::Pair(p) if member == "left" => Ok(p.0.clone()),
+        Value::Pair(p) if member == "right" => Ok(p.1.clone()),
+        Value::Object(m) | Value::Struct(_, m) | Value::Call(m) => m
+            .get(member)
+            .cloned()
+            .ok_or_else(|| format!("no member `{member}`")),
+        Value::Map(m) => m
+            .get(&Value::string(member))
+            .cloned()
+            .ok_or_else(|| format!("no key `{member}`")),
+        v => Err(format!("a {} has no member `{member}`", v.type_name())),
+    }
+}

@@ -1,0 +1,9 @@
+//! WDL values and expression evaluation: the pure half of the engine, with no scheduling and no
+//! processes. File functions touch the filesystem only through the paths in [`Io`].
+
+pub mod eval;
+pub mod stdlib;
+pub mod value;
+
+pub use eval::{Evaluator, Io, Scope};
+pub use value::{Members, Value, coerce, from_json};

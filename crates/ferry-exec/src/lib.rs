@@ -1,0 +1,98 @@
+//! Executors: where a fully evaluated task attempt runs.
+//!
+//! The engine hands an executor an [`AttemptSpec`] (command script already written, resources,
+//! image, input paths) and gets back an [`AttemptOutcome`]. Local processes are the first
+//! backend; Docker, Slurm/SGE and AWS Batch are further implementations of [`Executor`].
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use async_trait::async_trait;
+
+mod local;
+pub use local::LocalExecutor;
+
+/// One attempt of one task (or scatter shard), ready to run.
+#[derive(Clone, Debug)]
+pub struct AttemptSpec {
+    /// `call_name` or `call_name[shard]`, for messages.
+    pub label: String,
+    /// The attempt's directory: holds `command`, `stdout`, `stderr`, `rc` and `work/`.
+    pub attempt_dir: PathBuf,
+    /// The task's working directory (its relative outputs land here).
+    pub work_dir: PathBuf,
+    /// The command script, already written.
+    pub script: PathBuf,
+    pub stdout: PathBuf,
+    pub stderr: PathBuf,
+    pub cpu: f64,
+    /// Bytes.
+    pub memory: u64,
+    pub gpu: u32,
+    pub container: Option<String>,
+    /// Environment variables for the command (WDL 1.2 `env` declarations).
+    pub env: Vec<(String, String)>,
+    /// Host paths of the input files and directories, for executors that must mount them.
+    pub inputs: Vec<PathBuf>,
+}
+
+/// How an attempt ended.
+#[derive(Clone, Debug)]
+pub struct AttemptOutcome {
+    /// The command's exit status; 128+N when killed by signal N.
+    pub exit_code: i32,
+    /// Killed for exceeding its memory.
+    pub oom: bool,
+    pub usage: ResourceUse,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ResourceUse {
+    pub wall: Duration,
+    pub user_cpu: Duration,
+    pub system_cpu: Duration,
+    /// Peak resident set size in bytes, when the executor can tell.
+    pub max_rss: Option<u64>,
+}
+
+/// The capacity an executor offers, which the scheduler fills with tasks.
+#[derive(Clone, Copy, Debug)]
+pub struct Capacity {
+    pub cpu: f64,
+    /// Bytes.
+    pub memory: u64,
+}
+
+#[async_trait]
+pub trait Executor: Send + Sync {
+    fn name(&self) -> &'static str;
+
+    /// What can run at once. A task asking for more than this can never run.
+    fn capacity(&self) -> Capacity;
+
+    /// Runs one attempt to completion. Errors mean the executor could not run it at all (not
+    /// that the command failed: that is a non-zero `exit_code`).
+    async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome>;
+
+    /// Stops everything this executor started (Ctrl-C). Running `run` calls then return.
+    fn cancel_all(&self);
+}
+
+/// The machine's cpus and memory, as the local executor offers them.
+pub fn machine_capacity() -> Capacity {
+    let cpu = std::thread::available_parallelism()
+        .map(|n| n.get() as f64)
+        .unwrap_or(1.0);
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(4 << 30);
+    Capacity { cpu, memory }
+}

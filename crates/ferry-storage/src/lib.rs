@@ -1,0 +1,102 @@
+//! URL-addressed storage. Every file Ferry reads as an input or writes as a published output goes
+//! through a [`Storage`] backend chosen by the URL's scheme; local paths (no scheme, or `file://`)
+//! are the first backend, object stores (`s3://`, `https://`) plug in beside it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use async_trait::async_trait;
+
+mod local;
+pub use local::LocalStorage;
+
+/// What kind of object a URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    Directory,
+}
+
+/// One storage backend.
+#[async_trait]
+pub trait Storage: Send + Sync {
+    /// URL schemes this backend serves ("file" for local paths).
+    fn schemes(&self) -> &[&'static str];
+
+    /// Whether `url` names an existing object of `kind`; errors only when it cannot be checked.
+    async fn exists(&self, url: &str, kind: Kind) -> Result<bool>;
+
+    /// Makes `url` available as a local path, downloading into `cache_dir` if needed. Local
+    /// paths are returned as they are.
+    async fn localize(&self, url: &str, kind: Kind, cache_dir: &Path) -> Result<PathBuf>;
+
+    /// Publishes the local file or directory `src` at `dest`, atomically: `dest` either does not
+    /// exist or is complete. Returns the URL or path it was published at.
+    async fn publish(&self, src: &Path, dest: &str) -> Result<String>;
+}
+
+/// Chooses the backend for a URL by its scheme.
+#[derive(Clone)]
+pub struct StorageRouter {
+    backends: HashMap<&'static str, Arc<dyn Storage>>,
+}
+
+impl Default for StorageRouter {
+    fn default() -> Self {
+        let mut router = StorageRouter {
+            backends: HashMap::new(),
+        };
+        router.register(Arc::new(LocalStorage));
+        router
+    }
+}
+
+/// The scheme of a URL, or "file" for a plain path.
+pub fn scheme_of(url: &str) -> &str {
+    match url.split_once("://") {
+        Some((scheme, _))
+            if !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '+') =>
+        {
+            scheme
+        }
+        _ => "file",
+    }
+}
+
+impl StorageRouter {
+    pub fn register(&mut self, backend: Arc<dyn Storage>) {
+        for s in backend.schemes() {
+            self.backends.insert(s, backend.clone());
+        }
+    }
+
+    pub fn backend(&self, url: &str) -> Result<&Arc<dyn Storage>> {
+        let scheme = scheme_of(url);
+        self.backends
+            .get(scheme)
+            .ok_or_else(|| anyhow!("{url}: no storage backend for `{scheme}://` URLs yet"))
+    }
+
+    pub async fn exists(&self, url: &str, kind: Kind) -> Result<bool> {
+        self.backend(url)?.exists(url, kind).await
+    }
+
+    pub async fn localize(&self, url: &str, kind: Kind, cache_dir: &Path) -> Result<PathBuf> {
+        self.backend(url)?
+            .localize(url, kind, cache_dir)
+            .await
+            .with_context(|| format!("cannot localize {url}"))
+    }
+
+    pub async fn publish(&self, src: &Path, dest: &str) -> Result<String> {
+        if !src.exists() {
+            bail!("{}: output does not exist", src.display());
+        }
+        self.backend(dest)?.publish(src, dest).await
+    }
+}

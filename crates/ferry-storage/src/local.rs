@@ -1,0 +1,122 @@
+//! Local filesystem storage.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use async_trait::async_trait;
+
+use crate::{Kind, Storage};
+
+pub struct LocalStorage;
+
+fn path_of(url: &str) -> PathBuf {
+    PathBuf::from(url.strip_prefix("file://").unwrap_or(url))
+}
+
+#[async_trait]
+impl Storage for LocalStorage {
+    fn schemes(&self) -> &[&'static str] {
+        &["file"]
+    }
+
+    async fn exists(&self, url: &str, kind: Kind) -> Result<bool> {
+        Ok(match tokio::fs::metadata(path_of(url)).await {
+            Ok(m) => match kind {
+                Kind::File => m.is_file(),
+                Kind::Directory => m.is_dir(),
+            },
+            Err(_) => false,
+        })
+    }
+
+    async fn localize(&self, url: &str, _kind: Kind, _cache_dir: &Path) -> Result<PathBuf> {
+        Ok(path_of(url))
+    }
+
+    async fn publish(&self, src: &Path, dest: &str) -> Result<String> {
+        let dest = path_of(dest);
+        let src = src.to_path_buf();
+        let dest2 = dest.clone();
+        tokio::task::spawn_blocking(move || publish_blocking(&src, &dest2))
+            .await
+            .context("publish task failed")??;
+        Ok(dest.display().to_string())
+    }
+}
+
+/// Hard-links (or copies) into a temporary name beside `dest`, then renames: a reader never sees
+/// a partial file under the final name.
+fn publish_blocking(src: &Path, dest: &Path) -> Result<()> {
+    let parent = dest.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let _ = std::fs::remove_file(&tmp);
+    copy_tree(src, &tmp)
+        .with_context(|| format!("cannot copy {} to {}", src.display(), tmp.display()))?;
+    std::fs::rename(&tmp, dest)
+        .with_context(|| format!("cannot rename into {}", dest.display()))?;
+    Ok(())
+}
+
+fn copy_tree(src: &Path, dest: &Path) -> std::io::Result<()> {
+    let meta = std::fs::metadata(src)?;
+    if meta.is_dir() {
+        std::fs::create_dir_all(dest)?;
+        for entry in std::fs::read_dir(src)? {
+            let entry = entry?;
+            copy_tree(&entry.path(), &dest.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else {
+        // A hard link costs no bytes; fall back to a copy across filesystems.
+        if std::fs::hard_link(src, dest).is_err() {
+            std::fs::copy(src, dest)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn publishes_files_and_directories_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("a.txt");
+        std::fs::write(&src, "hello").unwrap();
+        let dest = dir.path().join("out/x/a.txt");
+        LocalStorage
+            .publish(&src, dest.to_str().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "hello");
+        let sub = dir.path().join("d");
+        std::fs::create_dir_all(sub.join("e")).unwrap();
+        std::fs::write(sub.join("e/f"), "x").unwrap();
+        let dd = dir.path().join("out/d");
+        LocalStorage
+            .publish(&sub, dd.to_str().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(dd.join("e/f")).unwrap(), "x");
+        assert!(
+            LocalStorage
+                .exists(dd.to_str().unwrap(), Kind::Directory)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !LocalStorage
+                .exists(dd.to_str().unwrap(), Kind::File)
+                .await
+                .unwrap()
+        );
+    }
+}

@@ -1,0 +1,9 @@
+//! The WDL front end of Ferry: parsing and type checking (by `wdl-analysis`), then lowering into
+//! Ferry's own immutable, thread-safe IR that the engine evaluates.
+
+pub mod ir;
+mod load;
+mod lower;
+
+pub use load::{Checked, Problem, Severity, check};
+pub use lower::LineMap;

@@ -1,0 +1,707 @@
+//! Lowering: `wdl-analysis` documents (already type-checked) into the owned IR of [`crate::ir`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use indexmap::IndexMap;
+use wdl_analysis::types as at;
+use wdl_ast::v1;
+use wdl_ast::{AstNode, AstToken, SupportedVersion};
+
+use crate::ir::*;
+
+/// Maps byte offsets to 1-based line/column.
+pub struct LineMap {
+    starts: Vec<usize>,
+}
+
+impl LineMap {
+    pub fn new(text: &str) -> LineMap {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineMap { starts }
+    }
+    pub fn line_col(&self, offset: usize) -> (u32, u32) {
+        let line = self
+            .starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
+        (line as u32 + 1, (offset - self.starts[line]) as u32 + 1)
+    }
+}
+
+/// Lowers documents, memoized by URI so that a document imported twice is lowered once.
+#[derive(Default)]
+pub struct Lowerer {
+    done: HashMap<String, Arc<Document>>,
+}
+
+struct DocCtx<'a> {
+    doc: &'a wdl_analysis::Document,
+    path: Arc<str>,
+    lines: LineMap,
+    version: Version,
+    structs: HashMap<String, Arc<StructType>>,
+}
+
+impl DocCtx<'_> {
+    fn loc(&self, offset: usize) -> Location {
+        let (line, col) = self.lines.line_col(offset);
+        Location {
+            file: self.path.clone(),
+            line,
+            col,
+        }
+    }
+}
+
+fn version_of(v: Option<SupportedVersion>) -> Version {
+    match v {
+        Some(SupportedVersion::V1(v1v)) => match v1v {
+            wdl_ast::version::V1::Zero => Version::V1_0,
+            wdl_ast::version::V1::One => Version::V1_1,
+            _ => Version::V1_2,
+        },
+        _ => Version::V1_2,
+    }
+}
+
+/// Converts a type resolved by `wdl-analysis` (used for struct members, possibly imported).
+pub fn from_analysis_type(t: &at::Type, structs: &mut HashMap<String, Arc<StructType>>) -> Type {
+    let (ty, optional) = match t {
+        at::Type::Primitive(p, opt) => (
+            match p {
+                at::PrimitiveType::Boolean => Type::Boolean,
+                at::PrimitiveType::Integer => Type::Int,
+                at::PrimitiveType::Float => Type::Float,
+                at::PrimitiveType::String => Type::String,
+                at::PrimitiveType::File => Type::File,
+                at::PrimitiveType::Directory => Type::Directory,
+            },
+            *opt,
+        ),
+        at::Type::Compound(c, opt) => (
+            match c {
+                at::CompoundType::Array(a) => Type::Array(
+                    Box::new(from_analysis_type(a.element_type(), structs)),
+                    a.is_non_empty(),
+                ),
+                at::CompoundType::Pair(p) => Type::Pair(
+                    Box::new(from_analysis_type(p.left_type(), structs)),
+                    Box::new(from_analysis_type(p.right_type(), structs)),
+                ),
+                at::CompoundType::Map(m) => Type::Map(
+                    Box::new(from_analysis_type(m.key_type(), structs)),
+                    Box::new(from_analysis_type(m.value_type(), structs)),
+                ),
+                at::CompoundType::Custom(at::CustomType::Struct(s)) => {
+                    if let Some(done) = structs.get(s.name().as_str()) {
+                        Type::Struct(done.clone())
+                    } else {
+                        let members = s
+                            .members()
+                            .iter()
+                            .map(|(k, v)| (k.clone(), from_analysis_type(v, structs)))
+                            .collect();
+                        let st = Arc::new(StructType {
+                            name: s.name().to_string(),
+                            members,
+                        });
+                        structs.insert(s.name().to_string(), st.clone());
+                        Type::Struct(st)
+                    }
+                }
+                at::CompoundType::Custom(at::CustomType::Enum(_)) => Type::String,
+            },
+            *opt,
+        ),
+        at::Type::Object => (Type::Object, false),
+        at::Type::OptionalObject => (Type::Object, true),
+        _ => (Type::Any, false),
+    };
+    if optional { ty.optional() } else { ty }
+}
+
+impl Lowerer {
+    /// Lowers a document and, on demand, the documents it imports.
+    pub fn lower(&mut self, doc: &wdl_analysis::Document) -> Result<Arc<Document>> {
+        let key = doc.uri().to_string();
+        if let Some(d) = self.done.get(&key) {
+            return Ok(d.clone());
+        }
+        let root = doc.root();
+        let text = root.inner().text().to_string();
+        let path: Arc<str> = doc
+            .uri()
+            .to_file_path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| doc.uri().to_string())
+            .into();
+        let mut ctx = DocCtx {
+            doc,
+            path: path.clone(),
+            lines: LineMap::new(&text),
+            version: version_of(doc.version()),
+            structs: HashMap::new(),
+        };
+        // Struct types by the names this document uses for them (import aliases included).
+        for s in doc.structs() {
+            if let Some(t) = s.ty() {
+                let lowered = from_analysis_type(t, &mut ctx.structs);
+                if let Type::Struct(st) = lowered {
+                    ctx.structs.insert(s.name().to_string(), st);
+                }
+            }
+        }
+        let ast = match root.ast_with_version_fallback(doc.config().fallback_version()) {
+            wdl_ast::Ast::V1(ast) => ast,
+            _ => bail!("{path}: unsupported WDL version"),
+        };
+        let mut tasks = IndexMap::new();
+        for t in ast.tasks() {
+            let task = lower_task(&ctx, &t)?;
+            tasks.insert(task.name.to_string(), Arc::new(task));
+        }
+        let mut workflow = None;
+        if let Some(w) = ast.workflows().next() {
+            workflow = Some(Arc::new(self.lower_workflow(&ctx, &w, &tasks)?));
+        }
+        let lowered = Arc::new(Document {
+            path,
+            version: ctx.version,
+            workflow,
+            tasks,
+        });
+        self.done.insert(key, lowered.clone());
+        Ok(lowered)
+    }
+
+    fn lower_workflow(
+        &mut self,
+        ctx: &DocCtx<'_>,
+        w: &v1::WorkflowDefinition,
+        tasks: &IndexMap<String, Arc<Task>>,
+    ) -> Result<Workflow> {
+        let mut stmts = Vec::new();
+        let mut inputs = Vec::new();
+        if let Some(section) = w.input() {
+            for d in section.declarations() {
+                let decl = lower_decl(ctx, &d)?;
+                inputs.push(decl.clone());
+                stmts.push(Stmt::Input(decl));
+            }
+        }
+        for s in w.statements() {
+            stmts.push(self.lower_stmt(ctx, &s, tasks)?);
+        }
+        let mut outputs = Vec::new();
+        if let Some(section) = w.output() {
+            for d in section.declarations() {
+                let decl = lower_decl(ctx, &v1::Decl::Bound(d))?;
+                outputs.push(decl.clone());
+                stmts.push(Stmt::Output(decl));
+            }
+        }
+        Ok(Workflow {
+            name: w.name().text().into(),
+            version: ctx.version,
+            body: Body::new(stmts),
+            inputs,
+            outputs,
+            allow_nested_inputs: ctx
+                .doc
+                .version()
+                .map(|v| w.allows_nested_inputs(v))
+                .unwrap_or(false),
+            location: ctx.loc(w.span().start()),
+        })
+    }
+
+    fn lower_stmt(
+        &mut self,
+        ctx: &DocCtx<'_>,
+        s: &v1::WorkflowStatement,
+        tasks: &IndexMap<String, Arc<Task>>,
+    ) -> Result<Stmt> {
+        Ok(match s {
+            v1::WorkflowStatement::Declaration(d) => {
+                Stmt::Decl(lower_decl(ctx, &v1::Decl::Bound(d.clone()))?)
+            }
+            v1::WorkflowStatement::Scatter(sc) => {
+                let mut body = Vec::new();
+                for inner in sc.statements() {
+                    body.push(self.lower_stmt(ctx, &inner, tasks)?);
+                }
+                Stmt::Scatter(Scatter {
+                    variable: sc.variable().text().into(),
+                    expr: lower_expr(ctx, &sc.expr())?,
+                    body: Body::new(body),
+                    location: ctx.loc(sc.span().start()),
+                })
+            }
+            v1::WorkflowStatement::Conditional(c) => {
+                let mut clauses = Vec::new();
+                for clause in c.clauses() {
+                    let cond = match clause.expr() {
+                        Some(e) => Some(lower_expr(ctx, &e)?),
+                        None => None,
+                    };
+                    let mut body = Vec::new();
+                    for inner in clause.statements() {
+                        body.push(self.lower_stmt(ctx, &inner, tasks)?);
+                    }
+                    clauses.push((cond, Body::new(body)));
+                }
+                Stmt::Conditional(Conditional {
+                    clauses,
+                    location: ctx.loc(c.span().start()),
+                })
+            }
+            v1::WorkflowStatement::Call(call) => Stmt::Call(self.lower_call(ctx, call, tasks)?),
+        })
+    }
+
+    fn lower_call(
+        &mut self,
+        ctx: &DocCtx<'_>,
+        call: &v1::CallStatement,
+        tasks: &IndexMap<String, Arc<Task>>,
+    ) -> Result<Call> {
+        let names: Vec<String> = call
+            .target()
+            .names()
+            .map(|n| n.text().to_string())
+            .collect();
+        let location = ctx.loc(call.span().start());
+        let callee = match names.as_slice() {
+            [name] => match tasks.get(name) {
+                Some(t) => Callee::Task(t.clone()),
+                None => bail!("{location}: unknown task `{name}`"),
+            },
+            [ns, name] => {
+                let namespace = ctx
+                    .doc
+                    .namespace(ns)
+                    .ok_or_else(|| anyhow!("{location}: unknown namespace `{ns}`"))?;
+                let imported = self.lower(namespace.document())?;
+                if let Some(t) = imported.tasks.get(name) {
+                    Callee::Task(t.clone())
+                } else if let Some(w) = imported.workflow.as_ref().filter(|w| *w.name == **name) {
+                    Callee::Workflow(w.clone())
+                } else {
+                    bail!("{location}: `{ns}` has no task or workflow `{name}`")
+                }
+            }
+            _ => bail!("{location}: unsupported call target `{}`", names.join(".")),
+        };
+        let name: Arc<str> = match call.alias() {
+            Some(a) => a.name().text().into(),
+            None => names.last().map(|s| s.as_str()).unwrap_or_default().into(),
+        };
+        let mut inputs = Vec::new();
+        for item in call.inputs() {
+            let input_name: Arc<str> = item.name().text().into();
+            let expr = match item.expr() {
+                Some(e) => lower_expr(ctx, &e)?,
+                None => Expr::Name(input_name.clone()),
+            };
+            inputs.push((input_name, expr));
+        }
+        Ok(Call {
+            name,
+            callee,
+            inputs,
+            after: call.after().map(|a| a.name().text().into()).collect(),
+            location,
+        })
+    }
+}
+
+fn lower_task(ctx: &DocCtx<'_>, t: &v1::TaskDefinition) -> Result<Task> {
+    let name: Arc<str> = t.name().text().into();
+    let mut inputs = Vec::new();
+    if let Some(section) = t.input() {
+        for d in section.declarations() {
+            inputs.push(lower_decl(ctx, &d)?);
+        }
+    }
+    let mut decls = Vec::new();
+    for d in t.declarations() {
+        decls.push(lower_decl(ctx, &v1::Decl::Bound(d))?);
+    }
+    let decls = order_decls(decls, &inputs);
+    let mut command = Vec::new();
+    if let Some(section) = t.command() {
+        let parts = section.strip_whitespace().ok_or_else(|| {
+            anyhow!(
+                "{}: command of task `{name}` mixes tabs and spaces in its indentation",
+                ctx.loc(section.span().start())
+            )
+        })?;
+        for p in parts {
+            match p {
+                v1::StrippedCommandPart::Text(s) => command.push(CommandPart::Text(s)),
+                v1::StrippedCommandPart::Placeholder(p) => {
+                    command.push(CommandPart::Placeholder(lower_placeholder(ctx, &p)?))
+                }
+            }
+        }
+    }
+    let mut requirements = Vec::new();
+    if let Some(rt) = t.runtime() {
+        for item in rt.items() {
+            requirements.push((item.name().text().into(), lower_expr(ctx, &item.expr())?));
+        }
+    }
+    if let Some(req) = t.requirements() {
+        for item in req.items() {
+            requirements.push((item.name().text().into(), lower_expr(ctx, &item.expr())?));
+        }
+    }
+    let mut hints = Vec::new();
+    if let Some(h) = t.hints() {
+        for item in h.items() {
+            hints.push((item.name().text().into(), lower_expr(ctx, &item.expr())?));
+        }
+    }
+    let mut outputs = Vec::new();
+    if let Some(section) = t.output() {
+        for d in section.declarations() {
+            outputs.push(lower_decl(ctx, &v1::Decl::Bound(d))?);
+        }
+    }
+    let meta = t
+        .metadata()
+        .map(|m| metadata_object(m.items()))
+        .unwrap_or(serde_json::Value::Object(Default::default()));
+    let parameter_meta = t
+        .parameter_metadata()
+        .map(|m| metadata_object(m.items()))
+        .unwrap_or(serde_json::Value::Object(Default::default()));
+    Ok(Task {
+        name,
+        version: ctx.version,
+        inputs,
+        decls,
+        command,
+        requirements,
+        hints,
+        outputs,
+        meta,
+        parameter_meta,
+        location: ctx.loc(t.span().start()),
+    })
+}
+
+/// Orders private declarations so that each comes after those it reads (WDL allows any order).
+fn order_decls(decls: Vec<Decl>, inputs: &[Decl]) -> Vec<Decl> {
+    let mut pending: Vec<Option<Decl>> = decls.into_iter().map(Some).collect();
+    let mut known: Vec<Arc<str>> = inputs.iter().map(|d| d.name.clone()).collect();
+    let names: Vec<Arc<str>> = pending.iter().flatten().map(|d| d.name.clone()).collect();
+    let mut out = Vec::new();
+    loop {
+        let mut progressed = false;
+        for slot in pending.iter_mut() {
+            let ready = match slot {
+                Some(d) => {
+                    let mut free = Vec::new();
+                    if let Some(e) = &d.expr {
+                        e.free_names(&mut free);
+                    }
+                    free.iter()
+                        .all(|n| known.contains(n) || !names.contains(n) || **n == *d.name)
+                }
+                None => false,
+            };
+            if ready && let Some(d) = slot.take() {
+                known.push(d.name.clone());
+                out.push(d);
+                progressed = true;
+            }
+        }
+        if !progressed {
+            // Cycles were rejected by analysis; keep whatever is left in source order.
+            out.extend(pending.into_iter().flatten());
+            return out;
+        }
+    }
+}
+
+fn metadata_object(items: impl Iterator<Item = v1::MetadataObjectItem>) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for item in items {
+        map.insert(
+            item.name().text().to_string(),
+            metadata_value(&item.value()),
+        );
+    }
+    serde_json::Value::Object(map)
+}
+
+fn metadata_value(v: &v1::MetadataValue) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        v1::MetadataValue::Boolean(b) => J::Bool(b.value()),
+        v1::MetadataValue::Integer(i) => i.value().map(J::from).unwrap_or(J::Null),
+        v1::MetadataValue::Float(f) => f.value().map(J::from).unwrap_or(J::Null),
+        v1::MetadataValue::String(s) => {
+            let mut out = String::new();
+            for p in s.parts() {
+                if let v1::StringPart::Text(t) = p {
+                    t.unescape_to(&mut out);
+                }
+            }
+            J::String(out)
+        }
+        v1::MetadataValue::Null(_) => J::Null,
+        v1::MetadataValue::Object(o) => metadata_object(o.items()),
+        v1::MetadataValue::Array(a) => J::Array(a.elements().map(|e| metadata_value(&e)).collect()),
+    }
+}
+
+fn lower_decl(ctx: &DocCtx<'_>, d: &v1::Decl) -> Result<Decl> {
+    Ok(Decl {
+        name: d.name().text().into(),
+        ty: lower_type(ctx, &d.ty())?,
+        expr: match d.expr() {
+            Some(e) => Some(lower_expr(ctx, &e)?),
+            None => None,
+        },
+        env: d.env().is_some(),
+        location: ctx.loc(d.span().start()),
+    })
+}
+
+fn lower_type(ctx: &DocCtx<'_>, t: &v1::Type) -> Result<Type> {
+    let ty = match t {
+        v1::Type::Primitive(p) => match p.kind() {
+            v1::PrimitiveTypeKind::Boolean => Type::Boolean,
+            v1::PrimitiveTypeKind::Integer => Type::Int,
+            v1::PrimitiveTypeKind::Float => Type::Float,
+            v1::PrimitiveTypeKind::String => Type::String,
+            v1::PrimitiveTypeKind::File => Type::File,
+            v1::PrimitiveTypeKind::Directory => Type::Directory,
+        },
+        v1::Type::Array(a) => Type::Array(
+            Box::new(lower_type(ctx, &a.element_type())?),
+            a.is_non_empty(),
+        ),
+        v1::Type::Map(m) => {
+            let (k, v) = m.types();
+            Type::Map(
+                Box::new(lower_type(ctx, &v1::Type::Primitive(k))?),
+                Box::new(lower_type(ctx, &v)?),
+            )
+        }
+        v1::Type::Pair(p) => {
+            let (l, r) = p.types();
+            Type::Pair(
+                Box::new(lower_type(ctx, &l)?),
+                Box::new(lower_type(ctx, &r)?),
+            )
+        }
+        v1::Type::Object(_) => Type::Object,
+        v1::Type::Ref(r) => {
+            let name = r.name();
+            match ctx.structs.get(name.text()) {
+                Some(s) => Type::Struct(s.clone()),
+                // Enums (WDL 1.3) are carried as their choice names.
+                None => Type::String,
+            }
+        }
+    };
+    Ok(if t.is_optional() { ty.optional() } else { ty })
+}
+
+fn lower_placeholder(ctx: &DocCtx<'_>, p: &v1::Placeholder) -> Result<Placeholder> {
+    let mut out = Placeholder {
+        expr: lower_expr(ctx, &p.expr())?,
+        sep: None,
+        true_false: None,
+        default: None,
+    };
+    match p.option() {
+        Some(v1::PlaceholderOption::Sep(s)) => out.sep = Some(plain_string(&s.separator())),
+        Some(v1::PlaceholderOption::Default(d)) => out.default = Some(plain_string(&d.value())),
+        Some(v1::PlaceholderOption::TrueFalse(tf)) => {
+            let (a, b) = tf.values();
+            // The grammar allows either order; `values()` gives (true, false).
+            out.true_false = Some((plain_string(&a), plain_string(&b)))
+        }
+        None => {}
+    }
+    Ok(out)
+}
+
+fn plain_string(s: &v1::LiteralString) -> String {
+    let mut out = String::new();
+    for p in s.parts() {
+        if let v1::StringPart::Text(t) = p {
+            t.unescape_to(&mut out);
+        }
+    }
+    out
+}
+
+fn lower_string(ctx: &DocCtx<'_>, s: &v1::LiteralString) -> Result<Expr> {
+    let mut parts = Vec::new();
+    if let Some(stripped) = s.strip_whitespace() {
+        for p in stripped {
+            match p {
+                v1::StrippedStringPart::Text(t) => parts.push(StrPart::Text(t)),
+                v1::StrippedStringPart::Placeholder(p) => {
+                    parts.push(StrPart::Placeholder(Box::new(lower_placeholder(ctx, &p)?)))
+                }
+            }
+        }
+    } else {
+        for p in s.parts() {
+            match p {
+                v1::StringPart::Text(t) => {
+                    let mut out = String::new();
+                    t.unescape_to(&mut out);
+                    match parts.last_mut() {
+                        Some(StrPart::Text(prev)) => prev.push_str(&out),
+                        _ => parts.push(StrPart::Text(out)),
+                    }
+                }
+                v1::StringPart::Placeholder(p) => {
+                    parts.push(StrPart::Placeholder(Box::new(lower_placeholder(ctx, &p)?)))
+                }
+            }
+        }
+    }
+    Ok(Expr::Str(parts))
+}
+
+fn bin(op: BinaryOp, (a, b): (v1::Expr, v1::Expr), ctx: &DocCtx<'_>) -> Result<Expr> {
+    Ok(Expr::Binary(
+        op,
+        Box::new((lower_expr(ctx, &a)?, lower_expr(ctx, &b)?)),
+    ))
+}
+
+fn lower_expr(ctx: &DocCtx<'_>, e: &v1::Expr) -> Result<Expr> {
+    use v1::Expr as E;
+    Ok(match e {
+        E::Literal(l) => match l {
+            v1::LiteralExpr::Boolean(b) => Expr::Bool(b.value()),
+            v1::LiteralExpr::Integer(i) => Expr::Int(i.value().with_context(|| {
+                format!(
+                    "{}: integer literal out of range",
+                    ctx.loc(i.span().start())
+                )
+            })?),
+            v1::LiteralExpr::Float(f) => Expr::Float(f.value().with_context(|| {
+                format!("{}: float literal out of range", ctx.loc(f.span().start()))
+            })?),
+            v1::LiteralExpr::String(s) => lower_string(ctx, s)?,
+            v1::LiteralExpr::Array(a) => Expr::Array(
+                a.elements()
+                    .map(|e| lower_expr(ctx, &e))
+                    .collect::<Result<_>>()?,
+            ),
+            v1::LiteralExpr::Pair(p) => {
+                let (l, r) = p.exprs();
+                Expr::Pair(Box::new((lower_expr(ctx, &l)?, lower_expr(ctx, &r)?)))
+            }
+            v1::LiteralExpr::Map(m) => Expr::Map(
+                m.items()
+                    .map(|i| {
+                        let (k, v) = i.key_value();
+                        Ok((lower_expr(ctx, &k)?, lower_expr(ctx, &v)?))
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+            v1::LiteralExpr::Object(o) => Expr::Object(
+                o.items()
+                    .map(|i| {
+                        let (n, v) = i.name_value();
+                        Ok((n.text().into(), lower_expr(ctx, &v)?))
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+            v1::LiteralExpr::Struct(s) => {
+                let name = s.name();
+                let items = s
+                    .items()
+                    .map(|i| {
+                        let (n, v) = i.name_value();
+                        Ok((n.text().into(), lower_expr(ctx, &v)?))
+                    })
+                    .collect::<Result<_>>()?;
+                match ctx.structs.get(name.text()) {
+                    Some(st) => Expr::Struct(st.clone(), items),
+                    None => bail!(
+                        "{}: unknown struct `{}`",
+                        ctx.loc(name.span().start()),
+                        name.text()
+                    ),
+                }
+            }
+            v1::LiteralExpr::None(_) => Expr::None,
+            v1::LiteralExpr::Hints(h) => Expr::Object(
+                h.items()
+                    .map(|i| Ok((i.name().text().into(), lower_expr(ctx, &i.expr())?)))
+                    .collect::<Result<_>>()?,
+            ),
+            v1::LiteralExpr::Input(h) => Expr::Object(
+                h.items()
+                    .map(|i| {
+                        let name: Vec<String> = i.names().map(|n| n.text().to_string()).collect();
+                        Ok((name.join(".").into(), lower_expr(ctx, &i.expr())?))
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+            v1::LiteralExpr::Output(h) => Expr::Object(
+                h.items()
+                    .map(|i| {
+                        let name: Vec<String> = i.names().map(|n| n.text().to_string()).collect();
+                        Ok((name.join(".").into(), lower_expr(ctx, &i.expr())?))
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+        },
+        E::NameRef(n) => Expr::Name(n.name().text().into()),
+        E::Parenthesized(p) => lower_expr(ctx, &p.expr())?,
+        E::If(i) => {
+            let (c, t, f) = i.exprs();
+            Expr::If(Box::new((
+                lower_expr(ctx, &c)?,
+                lower_expr(ctx, &t)?,
+                lower_expr(ctx, &f)?,
+            )))
+        }
+        E::LogicalNot(n) => Expr::Unary(UnaryOp::Not, Box::new(lower_expr(ctx, &n.operand())?)),
+        E::Negation(n) => Expr::Unary(UnaryOp::Neg, Box::new(lower_expr(ctx, &n.operand())?)),
+        E::LogicalOr(x) => bin(BinaryOp::Or, x.operands(), ctx)?,
+        E::LogicalAnd(x) => bin(BinaryOp::And, x.operands(), ctx)?,
+        E::Equality(x) => bin(BinaryOp::Eq, x.operands(), ctx)?,
+        E::Inequality(x) => bin(BinaryOp::Ne, x.operands(), ctx)?,
+        E::Less(x) => bin(BinaryOp::Lt, x.operands(), ctx)?,
+        E::LessEqual(x) => bin(BinaryOp::Le, x.operands(), ctx)?,
+        E::Greater(x) => bin(BinaryOp::Gt, x.operands(), ctx)?,
+        E::GreaterEqual(x) => bin(BinaryOp::Ge, x.operands(), ctx)?,
+        E::Addition(x) => bin(BinaryOp::Add, x.operands(), ctx)?,
+        E::Subtraction(x) => bin(BinaryOp::Sub, x.operands(), ctx)?,
+        E::Multiplication(x) => bin(BinaryOp::Mul, x.operands(), ctx)?,
+        E::Division(x) => bin(BinaryOp::Div, x.operands(), ctx)?,
+        E::Modulo(x) => bin(BinaryOp::Mod, x.operands(), ctx)?,
+        E::Exponentiation(x) => bin(BinaryOp::Pow, x.operands(), ctx)?,
+        E::Call(c) => Expr::Apply(
+            c.target().text().into(),
+            c.arguments()
+                .map(|a| lower_expr(ctx, &a))
+                .collect::<Result<_>>()?,
+        ),
+        E::Index(i) => {
+            let (a, b) = i.operands();
+            Expr::Index(Box::new((lower_expr(ctx, &a)?, lower_expr(ctx, &b)?)))
+        }
+        E::Access(a) => {
+            let (target, name) = a.operands();
+            Expr::Access(Box::new(lower_expr(ctx, &target)?), name.text().into())
+        }
+    })
+}
