@@ -174,7 +174,14 @@ impl<'a> Evaluator<'a> {
         for p in parts {
             match p {
                 StrPart::Text(t) => out.push_str(t),
-                StrPart::Placeholder(p) => out.push_str(&self.placeholder(p)?),
+                StrPart::Placeholder(p) => match self.placeholder(p) {
+                    Ok(text) => out.push_str(&text),
+                    // WDL 1.2: a placeholder whose expression fails renders as empty.
+                    Err(_) if self.io.version >= Version::V1_2 => {
+                        out.push_str(p.default.as_deref().unwrap_or(""))
+                    }
+                    Err(e) => return Err(e),
+                },
             }
         }
         Ok(out)

@@ -232,6 +232,19 @@ pub fn coerce(v: &Value, ty: &Type) -> Result<Value, String> {
         (Type::Float, Value::Int(i)) => Ok(Value::Float(*i as f64)),
         (Type::String, Value::File(s) | Value::Directory(s)) => Ok(Value::String(s.clone())),
         (Type::File, Value::String(s)) => Ok(Value::File(s.clone())),
+        // Beyond the spec's coercion table, as miniwdl does and as the spec's own examples need
+        // (`Array[Int] n = read_lines(...)`): numbers parse from strings and render into them.
+        (Type::Int, Value::String(s)) => s
+            .trim()
+            .parse()
+            .map(Value::Int)
+            .map_err(|_| format!("{s:?} is not an Int")),
+        (Type::Float, Value::String(s)) => s
+            .trim()
+            .parse()
+            .map(Value::Float)
+            .map_err(|_| format!("{s:?} is not a Float")),
+        (Type::String, Value::Int(_) | Value::Float(_)) => Ok(Value::String(v.render()?.into())),
         (Type::Directory, Value::String(s)) => Ok(Value::Directory(s.clone())),
         (Type::Array(t, non_empty), Value::Array(a)) => {
             if *non_empty && a.is_empty() {

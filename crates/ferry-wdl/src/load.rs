@@ -115,8 +115,12 @@ pub async fn check(path: &Path, lints: bool) -> Result<Checked> {
             if let Some(fix) = d.fix() {
                 message.push_str(&format!("; fix: {fix}"));
             }
+            let lenient = d.severity().is_error() && run_time_coercible(d.message());
+            if lenient {
+                message.push_str("; Ferry converts the value at run time");
+            }
             problems.push(Problem {
-                severity: if d.severity().is_error() {
+                severity: if d.severity().is_error() && !lenient {
                     Severity::Error
                 } else if d.severity().is_warning() {
                     Severity::Warning
@@ -156,4 +160,55 @@ pub async fn check(path: &Path, lints: bool) -> Result<Checked> {
     let mut lowerer = Lowerer::default();
     checked.document = Some(lowerer.lower(&root)?);
     Ok(checked)
+}
+
+/// Type mismatches between String and a number (possibly inside `Array[...]` or optional) that
+/// the spec's own examples rely on (`Array[Int] n = read_lines(...)`); Ferry converts such values
+/// at run time, as miniwdl does, so these are warnings, not errors.
+fn run_time_coercible(message: &str) -> bool {
+    let Some(rest) = message.strip_prefix("type mismatch: expected type `") else {
+        return false;
+    };
+    let Some((expected, rest)) = rest.split_once("`, but found type `") else {
+        return false;
+    };
+    let Some((found, _)) = rest.split_once('`') else {
+        return false;
+    };
+    fn core(t: &str) -> &str {
+        let t = t.trim_end_matches(['?', '+']);
+        match t.strip_prefix("Array[").and_then(|t| t.strip_suffix(']')) {
+            Some(inner) => core(inner),
+            None => t,
+        }
+    }
+    let depth = |t: &str| t.matches("Array[").count();
+    if depth(expected) != depth(found) {
+        return false;
+    }
+    matches!(
+        (core(expected), core(found)),
+        ("Int" | "Float", "String") | ("String", "Int" | "Float")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::run_time_coercible;
+
+    #[test]
+    fn only_number_string_mismatches_are_lenient() {
+        assert!(run_time_coercible(
+            "type mismatch: expected type `Array[Int]`, but found type `Array[String]`"
+        ));
+        assert!(run_time_coercible(
+            "type mismatch: expected type `String`, but found type `Int`"
+        ));
+        assert!(!run_time_coercible(
+            "type mismatch: expected type `String`, but found type `Boolean`"
+        ));
+        assert!(!run_time_coercible(
+            "type mismatch: expected type `Array[Int]`, but found type `String`"
+        ));
+    }
 }
