@@ -338,9 +338,11 @@ fn check_output_path(path: &Path, work_dir: &Path, inputs: &[PathBuf]) -> Result
     let canon = path
         .canonicalize()
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let work = work_dir
+    // The attempt directory: the working directory, stdout/stderr and `write_*` files.
+    let attempt_dir = work_dir.parent().unwrap_or(work_dir);
+    let work = attempt_dir
         .canonicalize()
-        .unwrap_or_else(|_| work_dir.to_path_buf());
+        .unwrap_or_else(|_| attempt_dir.to_path_buf());
     if canon.starts_with(&work) {
         return Ok(());
     }

@@ -122,7 +122,7 @@ pub async fn check(path: &Path, lints: bool) -> Result<Checked> {
             problems.push(Problem {
                 severity: if d.severity().is_error() && !lenient {
                     Severity::Error
-                } else if d.severity().is_warning() {
+                } else if d.severity().is_warning() || lenient {
                     Severity::Warning
                 } else {
                     Severity::Note
