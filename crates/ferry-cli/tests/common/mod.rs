@@ -1,0 +1,76 @@
+//! Helpers for end-to-end tests: they run the real `ferry` binary on WDL files of their own.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub run_dir: PathBuf,
+}
+
+impl Run {
+    pub fn outputs(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+pub fn ferry() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ferry"))
+}
+
+/// Writes `files` (name, text) into a new temporary directory.
+pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in files {
+        let p = dir.path().join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(p, text).expect("write");
+    }
+    dir
+}
+
+fn finish(out: Output, run_dir: PathBuf) -> Run {
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        run_dir,
+    }
+}
+
+/// `ferry run WDL ARGS... --run-dir DIR/run` in `dir`.
+pub fn run(dir: &Path, wdl: &str, args: &[&str]) -> Run {
+    let run_dir = dir.join("run");
+    let out = ferry()
+        .current_dir(dir)
+        .arg("run")
+        .arg(wdl)
+        .args(args)
+        .arg("--run-dir")
+        .arg(&run_dir)
+        .env("FERRY_LOG", "warn")
+        .output()
+        .expect("ferry runs");
+    finish(out, run_dir)
+}
+
+pub fn check(dir: &Path, wdl: &str) -> Run {
+    let out = ferry()
+        .current_dir(dir)
+        .arg("check")
+        .arg(wdl)
+        .output()
+        .expect("ferry runs");
+    finish(out, dir.to_path_buf())
+}

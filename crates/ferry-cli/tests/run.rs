@@ -1,0 +1,518 @@
+//! End-to-end: `ferry check` and `ferry run` on workflows covering the language and the runtime.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{check, project, run};
+use serde_json::json;
+
+#[test]
+fn check_reports_type_errors_with_location() {
+    let dir = project(&[
+        ("ok.wdl", "version 1.1\nworkflow w { Int x = 1 }\n"),
+        ("bad.wdl", "version 1.1\nworkflow w {\n  Int x = true\n}\n"),
+    ]);
+    let ok = check(dir.path(), "ok.wdl");
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    let bad = check(dir.path(), "bad.wdl");
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("bad.wdl:3:11: error: type mismatch"),
+        "{}",
+        bad.stderr
+    );
+    // `run` refuses to start the same document, with the same message.
+    let r = run(dir.path(), "bad.wdl", &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("bad.wdl:3:11"), "{}", r.stderr);
+    assert!(!r.run_dir.join("calls").exists());
+}
+
+const SCATTER: &str = r#"
+version 1.1
+task sq {
+  input { Int x }
+  command <<<
+    echo $(( ~{x} * ~{x} ))
+  >>>
+  output { Int y = read_int(stdout()) }
+  runtime { cpu: 1 memory: "32 MiB" }
+}
+task total {
+  input { Array[Int] ys }
+  command <<<
+    echo ~{sep=" " ys} | tr ' ' '\n' | awk '{ s += $1 } END { print s }' > total.txt
+  >>>
+  output { File f = "total.txt"  Int n = read_int("total.txt") }
+}
+workflow sums {
+  input { Int n }
+  scatter (i in range(n)) {
+    call sq { input: x = i }
+  }
+  call total { input: ys = sq.y }
+  output { Array[Int] squares = sq.y  Int sum = total.n  File report = total.f }
+}
+"#;
+
+#[test]
+fn scatter_gather_and_published_outputs() {
+    let dir = project(&[("s.wdl", SCATTER)]);
+    let r = run(dir.path(), "s.wdl", &["sums.n=5"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let o = r.outputs();
+    assert_eq!(o["sums.squares"], json!([0, 1, 4, 9, 16]));
+    assert_eq!(o["sums.sum"], json!(30));
+    let report = o["sums.report"].as_str().unwrap();
+    assert!(report.starts_with(r.run_dir.to_str().unwrap()), "{report}");
+    assert!(report.contains("/out/report/"), "{report}");
+    assert_eq!(std::fs::read_to_string(report).unwrap().trim(), "30");
+    // Run directory layout.
+    for f in ["inputs.json", "outputs.json", "ferry.log", "state"] {
+        assert!(r.run_dir.join(f).exists(), "{f}");
+    }
+    let attempt = r.run_dir.join("calls/sq/shard-3/attempt-1");
+    for f in ["command", "stdout", "stderr", "rc", "work"] {
+        assert!(attempt.join(f).exists(), "{f}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(attempt.join("stdout")).unwrap(),
+        "9\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(attempt.join("rc")).unwrap().trim(),
+        "0"
+    );
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(r.run_dir.join("outputs.json")).unwrap())
+            .unwrap();
+    assert_eq!(saved, o);
+}
+
+#[test]
+fn language_features_evaluate_as_the_spec_says() {
+    let wdl = r#"
+version 1.1
+struct Sample { String name  Array[Int] reads  Map[String, Float]? qc }
+workflow lang {
+  input {
+    Int a = 2
+    Int b = a * 10
+    String? maybe
+  }
+  Sample s = Sample { name: "s1", reads: [3, 1, 2] }
+  Map[String, Int] m = { "z": 1, "a": 2, "m": 3 }
+  Pair[Int, String] p = (1, "one")
+  Array[Array[Int]] nested = [[1, 2], [3]]
+  scatter (row in nested) {
+    scatter (x in row) {
+      Int doubled = x * 2
+    }
+    if (length(row) > 1) {
+      Int long_row = length(row)
+    }
+  }
+  if (a > 100) { Int never = 1 }
+  output {
+    Int b_out = b
+    Array[Array[Int]] doubled_out = doubled
+    Array[Int?] long_rows = long_row
+    Int? never_out = never
+    Int rounded = round(2.5)
+    Int rounded_neg = round(-2.5)
+    String floats = "~{1.5} ~{1.0 / 4}"
+    String opts = "~{sep=',' s.reads} ~{true='yes' false='no' a > 1} [~{default='none' maybe}]"
+    Array[String] keys_in_order = keys(m)
+    String right = p.right
+    Int nreads = length(s.reads)
+    Boolean qc_missing = !defined(s.qc)
+    Float mixed = a + 0.5
+    Int intdiv = 7 / 2
+    Int modulo = -7 % 3
+    String sub_out = sub("chr1:100-200", "^chr", "")
+    String base = basename("/x/y/sample.bam", ".bam")
+    Array[Pair[Int, String]] zipped = zip([1, 2], ["a", "b"])
+    Array[Int] flat = flatten(nested)
+    Int first = select_first([maybe_int(), 7])
+    Array[String] pre = prefix("-i ", ["a", "b"])
+    Map[String, Int] back = as_map(as_pairs(m))
+    Array[Array[Int]] t = transpose([[1, 2], [3, 4]])
+  }
+}
+"#;
+    // `maybe_int()` is not a function: replace with a None-valued name.
+    let wdl = wdl.replace("maybe_int()", "never");
+    let dir = project(&[("lang.wdl", &wdl)]);
+    let r = run(dir.path(), "lang.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let o = r.outputs();
+    assert_eq!(o["lang.b_out"], json!(20));
+    assert_eq!(o["lang.doubled_out"], json!([[2, 4], [6]]));
+    assert_eq!(o["lang.long_rows"], json!([2, null]));
+    assert_eq!(o["lang.never_out"], json!(null));
+    assert_eq!(o["lang.rounded"], json!(3));
+    assert_eq!(o["lang.rounded_neg"], json!(-3));
+    assert_eq!(o["lang.floats"], json!("1.500000 0.250000"));
+    assert_eq!(o["lang.opts"], json!("3,1,2 yes [none]"));
+    assert_eq!(o["lang.keys_in_order"], json!(["z", "a", "m"]));
+    assert_eq!(o["lang.right"], json!("one"));
+    assert_eq!(o["lang.nreads"], json!(3));
+    assert_eq!(o["lang.qc_missing"], json!(true));
+    assert_eq!(o["lang.mixed"], json!(2.5));
+    assert_eq!(o["lang.intdiv"], json!(3));
+    assert_eq!(o["lang.modulo"], json!(-1));
+    assert_eq!(o["lang.sub_out"], json!("1:100-200"));
+    assert_eq!(o["lang.base"], json!("sample"));
+    assert_eq!(
+        o["lang.zipped"],
+        json!([{"left": 1, "right": "a"}, {"left": 2, "right": "b"}])
+    );
+    assert_eq!(o["lang.flat"], json!([1, 2, 3]));
+    assert_eq!(o["lang.first"], json!(7));
+    assert_eq!(o["lang.pre"], json!(["-i a", "-i b"]));
+    assert_eq!(o["lang.back"], json!({"z": 1, "a": 2, "m": 3}));
+    assert_eq!(o["lang.t"], json!([[1, 3], [2, 4]]));
+}
+
+#[test]
+fn subworkflows_imports_aliases_structs_and_after() {
+    let lib = r#"
+version 1.1
+struct Region { String chrom  Int start  Int end }
+task width {
+  input { Region r }
+  command <<< echo $(( ~{r.end} - ~{r.start} )) >>>
+  output { Int w = read_int(stdout()) }
+}
+workflow widths {
+  input { Array[Region] regions }
+  scatter (r in regions) { call width { input: r = r } }
+  output { Array[Int] ws = width.w }
+}
+"#;
+    let main = r#"
+version 1.1
+import "lib/regions.wdl" as lib alias Region as Interval
+task stamp {
+  input { String label }
+  command <<< date +%s%N > ~{label}.t; sleep 0.05 >>>
+  output { String done = label }
+}
+workflow main {
+  input { Array[Interval] regions }
+  call lib.widths as measure { input: regions = regions }
+  call stamp as first { input: label = "first" }
+  call stamp as second after first { input: label = "second" }
+  output {
+    Array[Int] ws = measure.ws
+    Int total = measure.ws[0] + measure.ws[1]
+    String last = second.done
+  }
+}
+"#;
+    let inputs = r#"{"main.regions": [{"chrom": "chr1", "start": 10, "end": 110}, {"chrom": "chr2", "start": 0, "end": 5}]}"#;
+    let dir = project(&[
+        ("lib/regions.wdl", lib),
+        ("main.wdl", main),
+        ("in.json", inputs),
+    ]);
+    let r = run(dir.path(), "main.wdl", &["-i", "in.json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let o = r.outputs();
+    assert_eq!(o["main.ws"], json!([100, 5]));
+    assert_eq!(o["main.total"], json!(105));
+    // Subworkflow calls nest under their call's directory.
+    assert!(
+        r.run_dir
+            .join("calls/measure/width/shard-1/attempt-1/stdout")
+            .exists()
+    );
+    // `after` orders calls with no data dependency.
+    let t = |label: &str| -> u128 {
+        let p = r
+            .run_dir
+            .join(format!("calls/{label}/attempt-1/work/{label}.t"));
+        std::fs::read_to_string(p).unwrap().trim().parse().unwrap()
+    };
+    assert!(t("first") < t("second"));
+}
+
+#[test]
+fn inputs_json_relative_files_overrides_and_nested_call_inputs() {
+    let wdl = r#"
+version 1.1
+task count {
+  input { File f  String prefix = "n" }
+  command <<< echo "~{prefix}=$(wc -l < '~{f}')" >>>
+  output { String line = read_string(stdout()) }
+}
+workflow w {
+  input { File a  File b }
+  call count as ca { input: f = a }
+  call count as cb { input: f = b }
+  output { String x = ca.line  String y = cb.line }
+}
+"#;
+    let dir = project(&[
+        ("w.wdl", wdl),
+        ("inputs/one/reads.txt", "1\n2\n"),
+        ("inputs/two/reads.txt", "1\n2\n3\n"),
+        (
+            "inputs/in.json",
+            r#"{"w.a": "one/reads.txt", "w.b": "two/reads.txt", "w.cb.prefix": "m"}"#,
+        ),
+    ]);
+    let r = run(
+        dir.path(),
+        "w.wdl",
+        &["-i", "inputs/in.json", "w.ca.prefix=k"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let o = r.outputs();
+    // Same basename from different directories: no collision.
+    assert_eq!(o["w.x"], json!("k=2"));
+    assert_eq!(o["w.y"], json!("m=3"));
+}
+
+#[test]
+fn bad_inputs_name_the_key_and_exit_2_before_anything_runs() {
+    let dir = project(&[("s.wdl", SCATTER), ("in.json", r#"{"sums.n": "five"}"#)]);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec![], "missing required input `sums.n`"),
+        (vec!["-i", "in.json"], "sums.n"),
+        (vec!["sums.n=3", "sums.m=1"], "unknown input `sums.m`"),
+        (vec!["sums.n=3", "sums.sq.x=1"], "sums.sq.x"),
+        (vec!["-i", "missing.json"], "missing.json"),
+    ];
+    for (args, needle) in cases {
+        let r = run(dir.path(), "s.wdl", &args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+        assert!(!r.run_dir.join("calls").exists(), "{args:?}: something ran");
+    }
+    let f = project(&[(
+        "f.wdl",
+        "version 1.1\nworkflow f { input { File x } output { File y = x } }\n",
+    )]);
+    let r = run(f.path(), "f.wdl", &["f.x=nope.txt"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("input `f.x`") && r.stderr.contains("does not exist"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn task_failure_reports_call_shard_attempt_and_stderr_and_lets_others_finish() {
+    let wdl = r#"
+version 1.1
+task maybe_fail {
+  input { Int i }
+  command <<<
+    echo "working on ~{i}" >&2
+    if [ ~{i} -eq 2 ]; then echo "boom at shard ~{i}" >&2; exit 7; fi
+  >>>
+  runtime { maxRetries: 1 }
+}
+task slow {
+  command <<< sleep 1; echo done > done.txt >>>
+  output { File d = "done.txt" }
+}
+workflow fails {
+  call slow
+  scatter (i in range(3)) { call maybe_fail { input: i = i } }
+}
+"#;
+    let dir = project(&[("f.wdl", wdl)]);
+    let r = run(dir.path(), "f.wdl", &["--max-cpus", "4"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("maybe_fail[2]"), "{}", r.stderr);
+    assert!(r.stderr.contains("attempt 2"), "{}", r.stderr);
+    assert!(r.stderr.contains("exit code 7"), "{}", r.stderr);
+    assert!(r.stderr.contains("boom at shard 2"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("calls/maybe_fail/shard-2/attempt-2"),
+        "{}",
+        r.stderr
+    );
+    // The retry ran in a fresh directory, and the independent call finished.
+    assert!(
+        r.run_dir
+            .join("calls/maybe_fail/shard-2/attempt-1/rc")
+            .exists()
+    );
+    assert!(
+        r.run_dir
+            .join("calls/slow/attempt-1/work/done.txt")
+            .exists()
+    );
+    assert_eq!(
+        std::fs::read_to_string(r.run_dir.join("state"))
+            .unwrap()
+            .trim(),
+        "failed"
+    );
+}
+
+#[test]
+fn retries_return_codes_and_task_runs() {
+    let wdl = r#"
+version 1.1
+task flaky {
+  input { String marker }
+  command <<<
+    if [ ! -e '~{marker}' ]; then touch '~{marker}'; exit 1; fi
+    echo ok
+  >>>
+  output { String out = read_string(stdout()) }
+  runtime { maxRetries: 2 }
+}
+task odd_exit {
+  command <<< echo fine; exit 3 >>>
+  output { String out = read_string(stdout()) }
+  runtime { returnCodes: [0, 3] }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    let marker = dir.path().join("marker");
+    let r = run(
+        dir.path(),
+        "t.wdl",
+        &[
+            "--task",
+            "flaky",
+            &format!("flaky.marker={}", marker.display()),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["flaky.out"], json!("ok"));
+    assert!(r.run_dir.join("calls/flaky/attempt-2/rc").exists());
+    let r2 = run(dir.path(), "t.wdl", &["--task", "odd_exit"]);
+    assert_eq!(r2.code, 0, "{}", r2.stderr);
+    assert_eq!(r2.outputs()["odd_exit.out"], json!("fine"));
+}
+
+#[test]
+fn outputs_outside_the_work_dir_and_oversized_tasks_are_errors() {
+    let wdl = r#"
+version 1.1
+task leak {
+  command <<< true >>>
+  output { File f = "/etc/hostname" }
+}
+task huge {
+  command <<< echo never > ran.txt >>>
+  runtime { cpu: 64 }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    let r = run(dir.path(), "t.wdl", &["--task", "leak"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("outside the task's working directory"),
+        "{}",
+        r.stderr
+    );
+    let r = run(dir.path(), "t.wdl", &["--task", "huge", "--max-cpus", "2"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("asks for 64 cpu") && r.stderr.contains("at most 2 cpu"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.run_dir.join("calls/huge/attempt-1/work/ran.txt").exists());
+}
+
+#[test]
+fn wdl_1_2_requirements_env_task_object_and_globs() {
+    let wdl = r#"
+version 1.2
+task t {
+  input {
+    env String GREETING = "hi"
+    Int n = 3
+  }
+  command <<<
+    for i in $(seq 1 ~{n}); do echo "$GREETING $i" > "part_$i.txt"; done
+    echo "~{task.name} attempt ~{task.attempt} cpu ~{task.cpu}"
+  >>>
+  requirements { cpu: 1 memory: "100 MiB" }
+  output {
+    Array[File] parts = glob("part_*.txt")
+    String info = read_string(stdout())
+    Int rc = select_first([task.return_code, -1])
+    String first = read_string(parts[0])
+  }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    let r = run(dir.path(), "t.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let o = r.outputs();
+    assert_eq!(o["t.parts"].as_array().unwrap().len(), 3);
+    assert_eq!(o["t.info"], json!("t attempt 0 cpu 1.000000"));
+    assert_eq!(o["t.rc"], json!(0));
+    assert_eq!(o["t.first"], json!("hi 1"));
+}
+
+#[test]
+fn sigterm_stops_running_tasks_and_exits_143() {
+    let wdl = r#"
+version 1.1
+task long {
+  command <<<
+    sleep 300 &
+    echo $! > child.pid
+    wait
+  >>>
+}
+workflow w { call long }
+"#;
+    let dir = project(&[("w.wdl", wdl)]);
+    let run_dir = dir.path().join("run");
+    let mut child = common::ferry()
+        .current_dir(dir.path())
+        .args(["run", "w.wdl", "--run-dir"])
+        .arg(&run_dir)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid_file = run_dir.join("calls/long/attempt-1/work/child.pid");
+    let start = Instant::now();
+    while !pid_file.exists()
+        || std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .is_empty()
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "task never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let sleeper: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // SAFETY: sending a signal to the child we spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143));
+    std::thread::sleep(Duration::from_millis(200));
+    // SAFETY: signal 0 only checks for existence.
+    let alive = unsafe { libc::kill(sleeper, 0) } == 0
+        && !std::fs::read_to_string(format!("/proc/{sleeper}/stat"))
+            .map(|s| s.contains(") Z "))
+            .unwrap_or(true);
+    assert!(!alive, "the task's child process survived");
+    assert_eq!(
+        std::fs::read_to_string(run_dir.join("state"))
+            .unwrap()
+            .trim(),
+        "cancelled"
+    );
+}
