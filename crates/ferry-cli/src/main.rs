@@ -234,8 +234,20 @@ async fn run(args: RunArgs) -> i32 {
     let run_dir = std::path::absolute(&run_dir).unwrap_or(run_dir);
     init_logging(&run_dir);
     tracing::info!("running {} in {}", name, run_dir.display());
-    let executor = Arc::new(LocalExecutor::new(Capacity { ..capacity }));
-    let shared = Arc::new(Shared::new(executor, capacity, args.fail_fast));
+    let started = std::time::Instant::now();
+    let executor = match LocalExecutor::new(Capacity { ..capacity }, &run_dir) {
+        Ok(e) => Arc::new(e),
+        Err(e) => {
+            eprintln!("ferry: {e:#}");
+            return 1;
+        }
+    };
+    let shared = Arc::new(Shared::new(
+        executor,
+        capacity,
+        args.fail_fast,
+        run_dir.clone(),
+    ));
     spawn_signal_handler(shared.clone());
     let request = RunRequest {
         document: &document,
@@ -252,6 +264,7 @@ async fn run(args: RunArgs) -> i32 {
         Err(_) => "failed",
     };
     let _ = std::fs::write(run_dir.join("state"), format!("{state}\n"));
+    write_engine_stats(&run_dir, started);
     match result {
         Ok(outputs) => {
             tracing::info!(
@@ -300,4 +313,22 @@ fn spawn_signal_handler(shared: Arc<Shared>) {
         tracing::warn!("signal {sig}: stopping running tasks");
         shared.cancel();
     });
+}
+
+/// Records what the engine itself (not its tasks) cost: `stats.json` in the run directory, read
+/// by the benchmarks.
+fn write_engine_stats(run_dir: &Path, started: std::time::Instant) {
+    // SAFETY: getrusage fills a zeroed struct for this process.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return;
+    }
+    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    let stats = serde_json::json!({
+        "wall_seconds": started.elapsed().as_secs_f64(),
+        "engine_user_seconds": secs(usage.ru_utime),
+        "engine_system_seconds": secs(usage.ru_stime),
+        "engine_max_rss_bytes": usage.ru_maxrss.max(0) as u64 * 1024,
+    });
+    let _ = ferry_engine::write_json(&run_dir.join("stats.json"), &stats);
 }

@@ -47,7 +47,9 @@ fn on_path(tool: &str) -> bool {
 #[test]
 fn variant_calling_example_finds_the_planted_variants() {
     if !["samtools", "bcftools", "tabix"].iter().all(|t| on_path(t)) {
-        eprintln!("SKIP: samtools, bcftools and tabix are needed (apt-get install samtools bcftools tabix)");
+        eprintln!(
+            "SKIP: samtools, bcftools and tabix are needed (apt-get install samtools bcftools tabix)"
+        );
         return;
     }
     let (o, _dir) = run_example("variant-calling", "variant_calling.wdl");

@@ -31,12 +31,19 @@ pub struct Shared {
     fail_fast: bool,
     pub warned_container: AtomicBool,
     pub scatter_window: usize,
+    /// The run directory: attempt directories are created below it.
+    pub run_dir: PathBuf,
 }
 
 const MIB: u64 = 1 << 20;
 
 impl Shared {
-    pub fn new(executor: Arc<dyn Executor>, capacity: Capacity, fail_fast: bool) -> Shared {
+    pub fn new(
+        executor: Arc<dyn Executor>,
+        capacity: Capacity,
+        fail_fast: bool,
+        run_dir: PathBuf,
+    ) -> Shared {
         let cpu_permits = (capacity.cpu * 1000.0).round().max(1.0) as usize;
         let mem_permits = capacity.memory.div_ceil(MIB).max(1) as usize;
         Shared {
@@ -49,6 +56,7 @@ impl Shared {
             fail_fast,
             warned_container: AtomicBool::new(false),
             scatter_window: 1024,
+            run_dir,
         }
     }
 

@@ -484,8 +484,6 @@ pub async fn run_call(job: CallJob, shared: Arc<Shared>) -> Result<Members, Call
                 attempt_dir.display()
             ))
         };
-        std::fs::create_dir_all(&work_dir)
-            .map_err(|e| fail(format!("cannot create {}: {e}", work_dir.display())))?;
         let attempt_id = format!("{}-{attempt}", job.label);
         let mut io = Io::new(attempt_dir.join("tmp"), job.task.version);
         io.base_dir = Some(work_dir.clone());
@@ -506,14 +504,14 @@ pub async fn run_call(job: CallJob, shared: Arc<Shared>) -> Result<Members, Call
                 "the local executor runs tasks as host processes: container images are ignored"
             );
         }
-        let script = attempt_dir.join("command");
-        std::fs::write(&script, &prepared.command)
-            .map_err(|e| fail(format!("cannot write {}: {e}", script.display())))?;
+        // The executor creates the attempt directory and writes the script (see ferry-exec).
         let spec = AttemptSpec {
             label: job.label.clone(),
             attempt_dir: attempt_dir.clone(),
+            create_from: shared.run_dir.clone(),
+            command: prepared.command.clone(),
+            script: attempt_dir.join("command"),
             work_dir: work_dir.clone(),
-            script,
             stdout: attempt_dir.join("stdout"),
             stderr: attempt_dir.join("stderr"),
             cpu: prepared.cpu,
@@ -534,7 +532,6 @@ pub async fn run_call(job: CallJob, shared: Arc<Shared>) -> Result<Members, Call
             .await
             .map_err(|e| fail(format!("{e:#}")))?;
         drop(permits);
-        let _ = std::fs::write(attempt_dir.join("rc"), format!("{}\n", outcome.exit_code));
         if shared.cancelled.load(Ordering::SeqCst) {
             return Err(CallError::Cancelled);
         }

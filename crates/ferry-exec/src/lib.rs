@@ -11,6 +11,7 @@ use anyhow::Result;
 use async_trait::async_trait;
 
 mod local;
+mod spawn;
 pub use local::LocalExecutor;
 
 /// One attempt of one task (or scatter shard), ready to run.
@@ -18,11 +19,16 @@ pub use local::LocalExecutor;
 pub struct AttemptSpec {
     /// `call_name` or `call_name[shard]`, for messages.
     pub label: String,
-    /// The attempt's directory: holds `command`, `stdout`, `stderr`, `rc` and `work/`.
+    /// The attempt's directory: holds `command`, `stdout`, `stderr`, `rc` and `work/`. The
+    /// executor creates it (and any missing directory between `create_from` and it).
     pub attempt_dir: PathBuf,
+    /// An existing ancestor of `attempt_dir`.
+    pub create_from: PathBuf,
+    /// The command script's text; the executor writes it to `script`.
+    pub command: String,
     /// The task's working directory (its relative outputs land here).
     pub work_dir: PathBuf,
-    /// The command script, already written.
+    /// Where the command script goes (`attempt_dir/command`).
     pub script: PathBuf,
     pub stdout: PathBuf,
     pub stderr: PathBuf,

@@ -1,31 +1,56 @@
 //! Tasks as local processes.
 
 use std::collections::HashSet;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 
+use crate::spawn::{Plan, PlanRequest, spawn};
 use crate::{AttemptOutcome, AttemptSpec, Capacity, Executor, ResourceUse};
+
+/// Sourced by bash (through `BASH_ENV`) before the command script: the task's own shell writes
+/// its exit code to `rc`, so the file exists even if the engine dies, and the engine does not
+/// spend a file creation per task on it. Ferry writes `rc` itself when the shell could not (it
+/// was killed, or the script replaced the trap).
+const PRELUDE: &str = "__ferry_rc=$FERRY_RC_FILE\nunset BASH_ENV FERRY_RC_FILE\ntrap 'echo $? > \"$__ferry_rc\"' EXIT\n";
 
 /// Runs each attempt as `bash command` in its own process group, so that stopping a task stops
 /// everything it started.
 pub struct LocalExecutor {
     capacity: Capacity,
+    bash: PathBuf,
+    prelude: PathBuf,
     running: Arc<Mutex<HashSet<i32>>>,
-    cancelled: Arc<std::sync::atomic::AtomicBool>,
+    cancelled: Arc<AtomicBool>,
+}
+
+fn find_bash() -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join("bash"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from("/bin/bash"))
 }
 
 impl LocalExecutor {
-    pub fn new(capacity: Capacity) -> Self {
-        LocalExecutor {
+    /// `state_dir` holds the executor's own files (the shell prelude); the run directory.
+    pub fn new(capacity: Capacity, state_dir: &Path) -> Result<Self> {
+        let prelude = state_dir.join(".ferry-task-prelude.sh");
+        std::fs::create_dir_all(state_dir)
+            .with_context(|| format!("cannot create {}", state_dir.display()))?;
+        std::fs::write(&prelude, PRELUDE)
+            .with_context(|| format!("cannot write {}", prelude.display()))?;
+        Ok(LocalExecutor {
             capacity,
+            bash: find_bash(),
+            prelude,
             running: Default::default(),
             cancelled: Default::default(),
-        }
+        })
     }
 }
 
@@ -44,17 +69,41 @@ impl Executor for LocalExecutor {
     }
 
     async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome> {
-        let spec = spec.clone();
+        if self.cancelled.load(Ordering::SeqCst) {
+            anyhow::bail!("cancelled before it started");
+        }
+        let rc_file = spec.attempt_dir.join("rc");
+        let mut env: Vec<(String, String)> = std::env::vars().collect();
+        env.extend(spec.env.iter().cloned());
+        env.push(("BASH_ENV".into(), self.prelude.display().to_string()));
+        env.push(("FERRY_RC_FILE".into(), rc_file.display().to_string()));
+        let mut dirs: Vec<&Path> = spec
+            .work_dir
+            .ancestors()
+            .take_while(|a| *a != spec.create_from && a.starts_with(&spec.create_from))
+            .collect();
+        dirs.reverse();
+        let plan = Plan::new(PlanRequest {
+            dirs,
+            script_path: &spec.script,
+            script: &spec.command,
+            stdout: &spec.stdout,
+            stderr: &spec.stderr,
+            work_dir: &spec.work_dir,
+            program: &self.bash,
+            args: vec!["bash".into(), spec.script.display().to_string()],
+            env,
+        })
+        .with_context(|| format!("cannot prepare {}", spec.label))?;
         let running = self.running.clone();
-        let cancelled = self.cancelled.clone();
-        tokio::task::spawn_blocking(move || run_blocking(&spec, &running, &cancelled))
+        let label = spec.label.clone();
+        tokio::task::spawn_blocking(move || run_blocking(&plan, &label, &rc_file, &running))
             .await
             .context("executor thread failed")?
     }
 
     fn cancel_all(&self) {
-        self.cancelled
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.cancelled.store(true, Ordering::SeqCst);
         let pgids: Vec<i32> = self
             .running
             .lock()
@@ -68,11 +117,11 @@ impl Executor for LocalExecutor {
             let running = self.running.clone();
             std::thread::spawn(move || {
                 std::thread::sleep(Duration::from_secs(5));
-                for pgid in running
+                let left: Vec<i32> = running
                     .lock()
-                    .map(|r| r.iter().copied().collect::<Vec<_>>())
-                    .unwrap_or_default()
-                {
+                    .map(|r| r.iter().copied().collect())
+                    .unwrap_or_default();
+                for pgid in left {
                     // SAFETY: as above.
                     unsafe { libc::killpg(pgid, libc::SIGKILL) };
                 }
@@ -82,32 +131,13 @@ impl Executor for LocalExecutor {
 }
 
 fn run_blocking(
-    spec: &AttemptSpec,
+    plan: &Plan,
+    label: &str,
+    rc_file: &Path,
     running: &Mutex<HashSet<i32>>,
-    cancelled: &std::sync::atomic::AtomicBool,
 ) -> Result<AttemptOutcome> {
-    if cancelled.load(std::sync::atomic::Ordering::SeqCst) {
-        anyhow::bail!("cancelled before it started");
-    }
-    let stdout = std::fs::File::create(&spec.stdout)
-        .with_context(|| format!("cannot create {}", spec.stdout.display()))?;
-    let stderr = std::fs::File::create(&spec.stderr)
-        .with_context(|| format!("cannot create {}", spec.stderr.display()))?;
-    let mut cmd = Command::new("bash");
-    cmd.arg(&spec.script)
-        .current_dir(&spec.work_dir)
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(stderr)
-        .process_group(0);
-    for (k, v) in &spec.env {
-        cmd.env(k, v);
-    }
     let start = Instant::now();
-    let child = cmd
-        .spawn()
-        .with_context(|| format!("cannot start bash for {}", spec.label))?;
-    let pid = child.id() as i32;
+    let pid = spawn(plan).with_context(|| format!("cannot start {label}"))?;
     if let Ok(mut r) = running.lock() {
         r.insert(pid);
     }
@@ -135,6 +165,13 @@ fn run_blocking(
     } else {
         -1
     };
+    let recorded = std::fs::read_to_string(rc_file)
+        .ok()
+        .and_then(|t| t.trim().parse::<i32>().ok());
+    if recorded != Some(exit_code) {
+        std::fs::write(rc_file, format!("{exit_code}\n"))
+            .with_context(|| format!("cannot write {}", rc_file.display()))?;
+    }
     Ok(AttemptOutcome {
         exit_code,
         oom: false,
@@ -151,17 +188,17 @@ fn run_blocking(
 mod tests {
     use super::*;
 
-    fn spec(dir: &std::path::Path, script: &str) -> AttemptSpec {
-        let work = dir.join("work");
-        std::fs::create_dir_all(&work).unwrap();
-        std::fs::write(dir.join("command"), script).unwrap();
+    fn spec(dir: &Path, script: &str) -> AttemptSpec {
+        let attempt = dir.join("calls/t/attempt-1");
         AttemptSpec {
             label: "t".into(),
-            attempt_dir: dir.into(),
-            work_dir: work,
-            script: dir.join("command"),
-            stdout: dir.join("stdout"),
-            stderr: dir.join("stderr"),
+            work_dir: attempt.join("work"),
+            script: attempt.join("command"),
+            stdout: attempt.join("stdout"),
+            stderr: attempt.join("stderr"),
+            attempt_dir: attempt,
+            create_from: dir.into(),
+            command: script.into(),
             cpu: 1.0,
             memory: 1 << 20,
             gpu: 0,
@@ -172,25 +209,65 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn runs_a_script_and_reports_exit_code() {
+    async fn runs_a_script_in_a_fresh_attempt_directory() {
         let dir = tempfile::tempdir().unwrap();
-        let exec = LocalExecutor::new(crate::machine_capacity());
+        let exec = LocalExecutor::new(crate::machine_capacity(), dir.path()).unwrap();
         let s = spec(
             dir.path(),
-            "echo $FERRY_TEST; echo err >&2; touch made; exit 3",
+            "echo $FERRY_TEST; echo err >&2; touch made; exit 3\n",
         );
         let out = exec.run(&s).await.unwrap();
         assert_eq!(out.exit_code, 3);
         assert_eq!(std::fs::read_to_string(&s.stdout).unwrap(), "yes\n");
         assert_eq!(std::fs::read_to_string(&s.stderr).unwrap(), "err\n");
+        assert_eq!(
+            std::fs::read_to_string(s.attempt_dir.join("rc")).unwrap(),
+            "3\n"
+        );
         assert!(s.work_dir.join("made").exists());
+        assert!(s.script.exists());
+    }
+
+    #[tokio::test]
+    async fn nested_bash_does_not_inherit_the_prelude() {
+        let dir = tempfile::tempdir().unwrap();
+        let exec = LocalExecutor::new(crate::machine_capacity(), dir.path()).unwrap();
+        let s = spec(
+            dir.path(),
+            "bash -c 'exit 4'; echo \"[$BASH_ENV]\"; trap - EXIT; exit 0\n",
+        );
+        let out = exec.run(&s).await.unwrap();
+        assert_eq!(out.exit_code, 0);
+        assert_eq!(std::fs::read_to_string(&s.stdout).unwrap(), "[]\n");
+        // The script removed the trap: Ferry wrote rc itself.
+        assert_eq!(
+            std::fs::read_to_string(s.attempt_dir.join("rc")).unwrap(),
+            "0\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unwritable_attempt_directory_is_an_error_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let exec = LocalExecutor::new(crate::machine_capacity(), dir.path()).unwrap();
+        std::fs::write(
+            dir.path().join("calls"),
+            "a file where a directory should be",
+        )
+        .unwrap();
+        let s = spec(dir.path(), "true\n");
+        let err = exec.run(&s).await.unwrap_err();
+        assert!(
+            format!("{err:#}").contains("cannot create the attempt directory"),
+            "{err:#}"
+        );
     }
 
     #[tokio::test]
     async fn cancel_stops_the_whole_process_group() {
         let dir = tempfile::tempdir().unwrap();
-        let exec = Arc::new(LocalExecutor::new(crate::machine_capacity()));
-        let s = spec(dir.path(), "sleep 30 & sleep 30; echo never");
+        let exec = Arc::new(LocalExecutor::new(crate::machine_capacity(), dir.path()).unwrap());
+        let s = spec(dir.path(), "sleep 30 & sleep 30; echo never\n");
         let e2 = exec.clone();
         let h = tokio::spawn(async move { e2.run(&s).await });
         tokio::time::sleep(Duration::from_millis(300)).await;
