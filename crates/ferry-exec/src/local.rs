@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 
-use crate::spawn::{Plan, PlanRequest, spawn};
+use crate::spawn::{Plan, PlanRequest, environment_block, spawn};
 use crate::{AttemptOutcome, AttemptSpec, Capacity, Executor, ResourceUse};
 
 /// Sourced by bash (through `BASH_ENV`) before the command script: the task's own shell writes
@@ -24,6 +24,7 @@ pub struct LocalExecutor {
     capacity: Capacity,
     bash: PathBuf,
     prelude: PathBuf,
+    base_env: Arc<Vec<std::ffi::CString>>,
     running: Arc<Mutex<HashSet<i32>>>,
     cancelled: Arc<AtomicBool>,
 }
@@ -48,6 +49,7 @@ impl LocalExecutor {
             capacity,
             bash: find_bash(),
             prelude,
+            base_env: environment_block(&["BASH_ENV", "FERRY_RC_FILE"]),
             running: Default::default(),
             cancelled: Default::default(),
         })
@@ -73,8 +75,7 @@ impl Executor for LocalExecutor {
             anyhow::bail!("cancelled before it started");
         }
         let rc_file = spec.attempt_dir.join("rc");
-        let mut env: Vec<(String, String)> = std::env::vars().collect();
-        env.extend(spec.env.iter().cloned());
+        let mut env: Vec<(String, String)> = spec.env.clone();
         env.push(("BASH_ENV".into(), self.prelude.display().to_string()));
         env.push(("FERRY_RC_FILE".into(), rc_file.display().to_string()));
         let mut dirs: Vec<&Path> = spec
@@ -92,6 +93,7 @@ impl Executor for LocalExecutor {
             work_dir: &spec.work_dir,
             program: &self.bash,
             args: vec!["bash".into(), spec.script.display().to_string()],
+            base_env: self.base_env.clone(),
             env,
         })
         .with_context(|| format!("cannot prepare {}", spec.label))?;

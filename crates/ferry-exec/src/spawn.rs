@@ -11,6 +11,7 @@
 use std::ffi::{CString, c_char, c_int, c_void};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 /// Everything the child needs, prepared by the parent; nothing in it is allocated by the child.
@@ -25,6 +26,7 @@ pub struct Plan {
     program: CString,
     _argv_storage: Vec<CString>,
     argv: Vec<*const c_char>,
+    _base_env: Arc<Vec<CString>>,
     _envp_storage: Vec<CString>,
     envp: Vec<*const c_char>,
     /// The errno of the first failing step, and which step (see `STEP_*`), set by the child.
@@ -71,8 +73,25 @@ pub struct PlanRequest<'a> {
     /// Absolute path of the program, and its arguments (argv[0] included).
     pub program: &'a Path,
     pub args: Vec<String>,
-    /// The complete environment.
+    /// The environment every task gets (`KEY=VALUE`), built once.
+    pub base_env: Arc<Vec<CString>>,
+    /// Variables of this task, added to (and overriding) the base.
     pub env: Vec<(String, String)>,
+}
+
+/// The current process's environment as `KEY=VALUE` strings, for [`PlanRequest::base_env`].
+pub fn environment_block(skip: &[&str]) -> Arc<Vec<CString>> {
+    Arc::new(
+        std::env::vars_os()
+            .filter(|(k, _)| !skip.iter().any(|s| k.as_bytes() == s.as_bytes()))
+            .filter_map(|(k, v)| {
+                let mut kv = k.as_bytes().to_vec();
+                kv.push(b'=');
+                kv.extend_from_slice(v.as_bytes());
+                CString::new(kv).ok()
+            })
+            .collect(),
+    )
 }
 
 impl Plan {
@@ -86,7 +105,19 @@ impl Plan {
             .iter()
             .map(|(k, v)| cstr(&format!("{k}={v}")))
             .collect::<Result<_, _>>()?;
-        let mut envp: Vec<*const c_char> = envp_storage.iter().map(|c| c.as_ptr()).collect();
+        let overridden = |kv: &CString| {
+            req.env.iter().any(|(k, _)| {
+                let b = kv.as_bytes();
+                b.len() > k.len() && b.starts_with(k.as_bytes()) && b[k.len()] == b'='
+            })
+        };
+        let mut envp: Vec<*const c_char> = req
+            .base_env
+            .iter()
+            .filter(|kv| !overridden(kv))
+            .map(|c| c.as_ptr())
+            .chain(envp_storage.iter().map(|c| c.as_ptr()))
+            .collect();
         envp.push(std::ptr::null());
         Ok(Plan {
             dirs: req
@@ -103,6 +134,7 @@ impl Plan {
             program: cstring(req.program)?,
             _argv_storage: argv_storage,
             argv,
+            _base_env: req.base_env,
             _envp_storage: envp_storage,
             envp,
             errno: AtomicI32::new(0),
@@ -198,7 +230,19 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
 /// Starts the child described by `plan`; returns its pid once it has exec'd.
 pub fn spawn(plan: &Plan) -> std::io::Result<libc::pid_t> {
     const STACK: usize = 64 * 1024;
-    let mut stack = vec![0u8; STACK];
+    thread_local! {
+        // One child stack per thread, reused: allocating and freeing 64 KiB per task costs the
+        // allocator a consolidation pass each time.
+        static STACK_BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; STACK]);
+    }
+    STACK_BUF.with(|buf| {
+        let mut stack = buf.borrow_mut();
+        spawn_on(plan, &mut stack)
+    })
+}
+
+fn spawn_on(plan: &Plan, stack: &mut [u8]) -> std::io::Result<libc::pid_t> {
+    const STACK: usize = 64 * 1024;
     // SAFETY: the stack is ours and outlives the child's use of it (the parent is suspended
     // until the child execs or exits); the signal mask is restored below on every path.
     unsafe {
@@ -216,7 +260,6 @@ pub fn spawn(plan: &Plan) -> std::io::Result<libc::pid_t> {
         );
         let clone_errno = *libc::__errno_location();
         libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-        drop(stack);
         if pid < 0 {
             return Err(std::io::Error::from_raw_os_error(clone_errno));
         }
