@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use clap::{Parser, Subcommand};
+use ferry_config::ExecutorKind;
 use ferry_engine::{RunError, RunRequest, Shared};
 use ferry_exec::{Capacity, LocalExecutor, machine_capacity};
 use ferry_storage::StorageRouter;
@@ -55,6 +56,33 @@ enum Command {
         /// Stop running tasks at the first failure instead of letting them finish.
         #[arg(long)]
         fail_fast: bool,
+        /// Execution profiles from ferry.toml, applied in order (`--profile hpc,bigmem`).
+        #[arg(long, value_delimiter = ',')]
+        profile: Vec<String>,
+        /// A configuration file read after the usual ones.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Print each call with its executor, image, cpu, memory and queue; run nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Inspect the configuration (ferry.toml files and profiles).
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration and where each value came from.
+    Show {
+        #[arg(long, value_delimiter = ',')]
+        profile: Vec<String>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Also read the ferry.toml beside this workflow.
+        workflow: Option<PathBuf>,
     },
 }
 
@@ -82,6 +110,9 @@ fn main() -> ExitCode {
                 max_cpus,
                 max_memory,
                 fail_fast,
+                profile,
+                config,
+                dry_run,
             } => {
                 run(RunArgs {
                     file,
@@ -92,9 +123,20 @@ fn main() -> ExitCode {
                     max_cpus,
                     max_memory,
                     fail_fast,
+                    profile,
+                    config,
+                    dry_run,
                 })
                 .await
             }
+            Command::Config {
+                command:
+                    ConfigCommand::Show {
+                        profile,
+                        config,
+                        workflow,
+                    },
+            } => config_show(workflow.as_deref(), config.as_deref(), &profile),
         }
     });
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
@@ -125,11 +167,48 @@ struct RunArgs {
     max_cpus: Option<f64>,
     max_memory: Option<String>,
     fail_fast: bool,
+    profile: Vec<String>,
+    config: Option<PathBuf>,
+    dry_run: bool,
 }
 
-fn default_run_dir(name: &str) -> PathBuf {
+fn load_profile(
+    workflow: Option<&Path>,
+    config: Option<&Path>,
+    profiles: &[String],
+) -> Result<(ferry_config::Profile, Vec<ferry_config::Shown>), String> {
+    let paths = ferry_config::default_paths(workflow, config);
+    let cfg = ferry_config::Config::load(&paths).map_err(|e| e.to_string())?;
+    let env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("FERRY_"))
+        .collect();
+    cfg.resolve(profiles, &env).map_err(|e| e.to_string())
+}
+
+fn config_show(workflow: Option<&Path>, config: Option<&Path>, profiles: &[String]) -> i32 {
+    match load_profile(workflow, config, profiles) {
+        Ok((profile, shown)) => {
+            println!("# effective profile: {}", profile.names.join(","));
+            let width = shown
+                .iter()
+                .map(|(k, v, _, _)| k.len() + v.len() + 3)
+                .max()
+                .unwrap_or(0);
+            for (key, value, source, section) in shown {
+                let kv = format!("{key} = {value}");
+                println!("{kv:<width$}  # {source} {section}");
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("ferry: {e}");
+            2
+        }
+    }
+}
+
+fn default_run_dir(base: &Path, name: &str) -> PathBuf {
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-    let base = PathBuf::from("ferry-runs");
     let mut dir = base.join(format!("{stamp}-{name}"));
     let mut n = 2;
     while dir.exists() {
@@ -220,10 +299,57 @@ async fn run(args: RunArgs) -> i32 {
             }
         }
     }
-    let run_dir = args
-        .run_dir
-        .clone()
-        .unwrap_or_else(|| default_run_dir(&name));
+    let (profile, _) = match load_profile(Some(&args.file), args.config.as_deref(), &args.profile) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("ferry: {e}");
+            return 2;
+        }
+    };
+    if args.dry_run {
+        let storage = StorageRouter::default();
+        let task = match ferry_engine::pick_task(&document, args.task.as_deref()) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("ferry: {e}");
+                return 2;
+            }
+        };
+        let target = match (task, &document.workflow) {
+            (Some(t), _) => ferry_engine::Target::Task(t),
+            (None, Some(w)) => ferry_engine::Target::Workflow(w),
+            (None, None) => {
+                eprintln!("ferry: nothing to run");
+                return 2;
+            }
+        };
+        if let Err(e) = ferry_engine::resolve(target, &raw, &storage).await {
+            eprintln!("ferry: bad inputs: {e}");
+            return 2;
+        }
+        print!(
+            "{}",
+            ferry_engine::plan::dry_run(&document, task.map(|t| &**t), &profile)
+        );
+        return 0;
+    }
+    if !profile.stub && profile.executor != ExecutorKind::Local {
+        eprintln!(
+            "ferry: executor {} (profile {}) is not available yet",
+            profile.executor,
+            profile.names.join(",")
+        );
+        return 1;
+    }
+    let run_dir = args.run_dir.clone().unwrap_or_else(|| {
+        default_run_dir(
+            profile
+                .work_dir
+                .as_deref()
+                .unwrap_or(Path::new("ferry-runs")),
+            &name,
+        )
+    });
     if let Err(e) = std::fs::create_dir_all(&run_dir) {
         eprintln!(
             "ferry: cannot create run directory {}: {e}",
@@ -242,11 +368,15 @@ async fn run(args: RunArgs) -> i32 {
             return 1;
         }
     };
+    if profile.stub {
+        tracing::info!("stub profile: commands are not run; outputs are placeholders");
+    }
     let shared = Arc::new(Shared::new(
         executor,
         capacity,
         args.fail_fast,
         run_dir.clone(),
+        Arc::new(profile),
     ));
     spawn_signal_handler(shared.clone());
     let request = RunRequest {

@@ -12,6 +12,7 @@ use ferry_wdl::ir::{Document, Task};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub mod inputs;
+pub mod plan;
 mod scope;
 pub mod task;
 mod workflow;
@@ -33,6 +34,8 @@ pub struct Shared {
     pub scatter_window: usize,
     /// The run directory: attempt directories are created below it.
     pub run_dir: PathBuf,
+    /// The effective execution profile.
+    pub profile: Arc<ferry_config::Profile>,
 }
 
 const MIB: u64 = 1 << 20;
@@ -43,6 +46,7 @@ impl Shared {
         capacity: Capacity,
         fail_fast: bool,
         run_dir: PathBuf,
+        profile: Arc<ferry_config::Profile>,
     ) -> Shared {
         let cpu_permits = (capacity.cpu * 1000.0).round().max(1.0) as usize;
         let mem_permits = capacity.memory.div_ceil(MIB).max(1) as usize;
@@ -57,6 +61,7 @@ impl Shared {
             warned_container: AtomicBool::new(false),
             scatter_window: 1024,
             run_dir,
+            profile,
         }
     }
 

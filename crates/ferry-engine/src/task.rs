@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use ferry_config::Profile;
 use ferry_eval::eval::render_placeholder;
 use ferry_eval::{Evaluator, Io, Members, Value, coerce};
 use ferry_exec::{AttemptOutcome, AttemptSpec};
@@ -39,11 +40,12 @@ struct Prepared {
     container: Option<String>,
     return_codes: ReturnCodes,
     max_retries: u32,
+    queue: Option<String>,
     env: Vec<(String, String)>,
     inputs: Vec<PathBuf>,
 }
 
-enum ReturnCodes {
+pub enum ReturnCodes {
     Any,
     Some(Vec<i64>),
 }
@@ -216,7 +218,97 @@ fn task_object(task: &Task, p: &Prepared, attempt: u32, rc: Option<i32>, id: &st
     Value::Object(Arc::new(m))
 }
 
-fn prepare(job: &CallJob, attempt: u32, io: &Io, attempt_id: &str) -> Result<Prepared, String> {
+/// What a task asks for once the profile's defaults, per-task overrides and clamps are applied.
+pub struct Resources {
+    pub cpu: f64,
+    pub memory: u64,
+    pub gpu: u32,
+    pub container: Option<String>,
+    pub return_codes: ReturnCodes,
+    pub max_retries: u32,
+    pub queue: Option<String>,
+}
+
+/// Reads runtime/requirements values. A per-task override in the profile wins over the WDL,
+/// which wins over the profile's defaults; then `max_cpu`/`max_memory` clamp.
+pub fn resolve_resources(
+    reqs: &HashMap<&str, Value>,
+    task: &Task,
+    profile: &Profile,
+) -> Result<Resources, String> {
+    let o = profile.task_override(&task.name);
+    let wdl_cpu = match requirement(reqs, &["cpu"]) {
+        Some(Value::Int(i)) => Some(*i as f64),
+        Some(Value::Float(f)) => Some(*f),
+        Some(Value::String(s)) => Some(
+            s.trim()
+                .parse()
+                .map_err(|_| format!("runtime cpu {s:?} is not a number"))?,
+        ),
+        _ => None,
+    };
+    let mut cpu = o.cpu.or(wdl_cpu).or(profile.cpu).unwrap_or(1.0);
+    if let Some(max) = profile.max_cpu {
+        cpu = cpu.min(max);
+    }
+    let wdl_memory = match requirement(reqs, &["memory"]) {
+        Some(v) => Some(parse_memory(v).map_err(|m| format!("runtime memory: {m}"))?),
+        None => None,
+    };
+    let mut memory = o
+        .memory
+        .map(|m| m.bytes())
+        .or(wdl_memory)
+        .or(profile.memory)
+        .unwrap_or(2 << 30);
+    if let Some(max) = profile.max_memory {
+        memory = memory.min(max);
+    }
+    let gpu = match requirement(reqs, &["gpu"]) {
+        Some(Value::Bool(true)) => 1,
+        Some(Value::Int(n)) => *n as u32,
+        _ => 0,
+    };
+    let container = match requirement(reqs, &["container", "docker"]) {
+        Some(Value::String(s)) => Some(s.to_string()),
+        Some(Value::Array(a)) => a.first().and_then(|v| v.as_str()).map(String::from),
+        _ => None,
+    };
+    let return_codes = match requirement(reqs, &["returnCodes", "return_codes"]) {
+        Some(Value::String(s)) if &**s == "*" => ReturnCodes::Any,
+        Some(Value::Int(i)) => ReturnCodes::Some(vec![*i]),
+        Some(Value::Array(a)) => ReturnCodes::Some(
+            a.iter()
+                .filter_map(|v| match v {
+                    Value::Int(i) => Some(*i),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        _ => ReturnCodes::Some(vec![0]),
+    };
+    let wdl_retries = match requirement(reqs, &["maxRetries", "max_retries"]) {
+        Some(Value::Int(i)) if *i >= 0 => Some(*i as u32),
+        _ => None,
+    };
+    Ok(Resources {
+        cpu,
+        memory,
+        gpu,
+        container,
+        return_codes,
+        max_retries: o.retries.or(wdl_retries).or(profile.retries).unwrap_or(0),
+        queue: o.queue.or_else(|| profile.queue.clone()),
+    })
+}
+
+fn prepare(
+    job: &CallJob,
+    attempt: u32,
+    io: &Io,
+    attempt_id: &str,
+    profile: &Profile,
+) -> Result<Prepared, String> {
     let task = &job.task;
     let mut scope: HashMap<Arc<str>, Value> = HashMap::new();
     let inputs: Vec<&Decl> = task.inputs.iter().collect();
@@ -231,55 +323,17 @@ fn prepare(job: &CallJob, attempt: u32, io: &Io, attempt_id: &str) -> Result<Pre
             .map_err(|m| format!("{}: runtime `{name}`: {m}", task.location))?;
         reqs.insert(name, v);
     }
-    let cpu = match requirement(&reqs, &["cpu"]) {
-        Some(Value::Int(i)) => *i as f64,
-        Some(Value::Float(f)) => *f,
-        Some(Value::String(s)) => s
-            .trim()
-            .parse()
-            .map_err(|_| format!("runtime cpu {s:?} is not a number"))?,
-        _ => 1.0,
-    };
-    let memory = match requirement(&reqs, &["memory"]) {
-        Some(v) => parse_memory(v).map_err(|m| format!("runtime memory: {m}"))?,
-        None => 2 << 30,
-    };
-    let gpu = match requirement(&reqs, &["gpu"]) {
-        Some(Value::Bool(true)) => 1,
-        Some(Value::Int(n)) => *n as u32,
-        _ => 0,
-    };
-    let container = match requirement(&reqs, &["container", "docker"]) {
-        Some(Value::String(s)) => Some(s.to_string()),
-        Some(Value::Array(a)) => a.first().and_then(|v| v.as_str()).map(String::from),
-        _ => None,
-    };
-    let return_codes = match requirement(&reqs, &["returnCodes", "return_codes"]) {
-        Some(Value::String(s)) if &**s == "*" => ReturnCodes::Any,
-        Some(Value::Int(i)) => ReturnCodes::Some(vec![*i]),
-        Some(Value::Array(a)) => ReturnCodes::Some(
-            a.iter()
-                .filter_map(|v| match v {
-                    Value::Int(i) => Some(*i),
-                    _ => None,
-                })
-                .collect(),
-        ),
-        _ => ReturnCodes::Some(vec![0]),
-    };
-    let max_retries = match requirement(&reqs, &["maxRetries", "max_retries"]) {
-        Some(Value::Int(i)) if *i >= 0 => *i as u32,
-        _ => 0,
-    };
+    let r = resolve_resources(&reqs, task, profile)?;
     let mut prepared = Prepared {
         scope,
         command: String::new(),
-        cpu,
-        memory,
-        gpu,
-        container,
-        return_codes,
-        max_retries,
+        cpu: r.cpu,
+        memory: r.memory,
+        gpu: r.gpu,
+        container: r.container,
+        return_codes: r.return_codes,
+        max_retries: r.max_retries,
+        queue: r.queue,
         env: Vec::new(),
         inputs: Vec::new(),
     };
@@ -487,7 +541,10 @@ pub async fn run_call(job: CallJob, shared: Arc<Shared>) -> Result<Members, Call
         let attempt_id = format!("{}-{attempt}", job.label);
         let mut io = Io::new(attempt_dir.join("tmp"), job.task.version);
         io.base_dir = Some(work_dir.clone());
-        let prepared = prepare(&job, attempt, &io, &attempt_id).map_err(fail)?;
+        let prepared = prepare(&job, attempt, &io, &attempt_id, &shared.profile).map_err(fail)?;
+        if shared.profile.stub {
+            return stub_outputs(&job, &prepared, &attempt_dir, &io).map_err(fail);
+        }
         let cap = shared.capacity;
         if prepared.cpu > cap.cpu || prepared.memory > cap.memory {
             return Err(fail(format!(
@@ -520,6 +577,7 @@ pub async fn run_call(job: CallJob, shared: Arc<Shared>) -> Result<Members, Call
             container: prepared.container.clone(),
             env: prepared.env.clone(),
             inputs: prepared.inputs.clone(),
+            queue: prepared.queue.clone(),
         };
         let permits = shared.acquire(prepared.cpu, prepared.memory).await;
         if permits.is_none() || shared.stopping() {
@@ -580,6 +638,79 @@ pub async fn run_call(job: CallJob, shared: Arc<Shared>) -> Result<Members, Call
         }
         attempt += 1;
     }
+}
+
+/// Stub mode: no command runs; each output gets a placeholder of its type (empty files for
+/// File outputs), so a large workflow's wiring can be checked in seconds.
+fn stub_outputs(
+    job: &CallJob,
+    p: &Prepared,
+    attempt_dir: &Path,
+    io: &Io,
+) -> Result<Members, String> {
+    let work = attempt_dir.join("work");
+    std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+    std::fs::write(attempt_dir.join("command"), &p.command)
+        .map_err(|e| format!("cannot write the command: {e}"))?;
+    let mut out = Members::new();
+    for d in &job.task.outputs {
+        // A literal file name is kept, so that downstream globs and names still line up.
+        let literal = match &d.expr {
+            Some(ferry_wdl::ir::Expr::Str(parts)) if parts.len() <= 1 => {
+                Evaluator::new(&p.scope, io)
+                    .eval(d.expr.as_ref().unwrap_or(&ferry_wdl::ir::Expr::None))
+                    .ok()
+            }
+            _ => None,
+        };
+        let v = stub_value(
+            &d.ty,
+            &work,
+            &d.name,
+            literal.as_ref().and_then(|v| v.as_str()),
+        )?;
+        out.insert(d.name.clone(), v);
+    }
+    Ok(out)
+}
+
+fn stub_value(ty: &Type, work: &Path, name: &str, literal: Option<&str>) -> Result<Value, String> {
+    Ok(match ty {
+        Type::Optional(_) => Value::None,
+        Type::Boolean => Value::Bool(false),
+        Type::Int => Value::Int(0),
+        Type::Float => Value::Float(0.0),
+        Type::String => Value::string(""),
+        Type::File => {
+            let path = work.join(literal.filter(|l| !l.contains('/')).unwrap_or(name));
+            std::fs::write(&path, "")
+                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+            Value::File(path.display().to_string().into())
+        }
+        Type::Directory => {
+            let path = work.join(name);
+            std::fs::create_dir_all(&path)
+                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+            Value::Directory(path.display().to_string().into())
+        }
+        Type::Array(_, _) => Value::array(Vec::new()),
+        Type::Map(_, _) => Value::Map(Default::default()),
+        Type::Pair(l, r) => Value::Pair(Arc::new((
+            stub_value(l, work, &format!("{name}_left"), None)?,
+            stub_value(r, work, &format!("{name}_right"), None)?,
+        ))),
+        Type::Object | Type::Any => Value::Object(Default::default()),
+        Type::Struct(st) => {
+            let mut m = Members::new();
+            for (k, t) in &st.members {
+                m.insert(
+                    k.as_str().into(),
+                    stub_value(t, work, &format!("{name}_{k}"), None)?,
+                );
+            }
+            Value::Struct(st.clone(), Arc::new(m))
+        }
+    })
 }
 
 fn indent(s: &str) -> String {

@@ -41,6 +41,8 @@ pub struct AttemptSpec {
     pub env: Vec<(String, String)>,
     /// Host paths of the input files and directories, for executors that must mount them.
     pub inputs: Vec<PathBuf>,
+    /// Queue or partition, for executors that have them (from the profile).
+    pub queue: Option<String>,
 }
 
 /// How an attempt ended.

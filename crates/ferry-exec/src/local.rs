@@ -207,6 +207,7 @@ mod tests {
             container: None,
             env: vec![("FERRY_TEST".into(), "yes".into())],
             inputs: vec![],
+            queue: None,
         }
     }
 

@@ -1,0 +1,540 @@
+//! `ferry.toml`: where and how a workflow runs, kept out of the workflow.
+//!
+//! A configuration is a stack of layers (built-in defaults, then files, then `FERRY_*`
+//! environment variables), each holding `[defaults]` and named `[profiles.NAME]`. Choosing
+//! profiles `a,b` gives the effective profile: `defaults` of every layer, then `a` of every
+//! layer, then `b`…, later values overriding earlier ones key by key. Every value remembers
+//! where it came from, for `ferry config show`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+mod values;
+pub use values::{ExecutorKind, Network, PullPolicy, Size, parse_size};
+
+/// A configuration problem, located in its file when it comes from one.
+#[derive(Debug, Clone)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// One `ferry.toml` as written.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub defaults: ProfileSpec,
+    #[serde(default)]
+    pub profiles: IndexMap<String, ProfileSpec>,
+}
+
+/// The keys of `[defaults]` and of each `[profiles.NAME]`.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSpec {
+    pub executor: Option<ExecutorKind>,
+    /// Run the DAG without running commands; outputs are empty files and zero values.
+    pub stub: Option<bool>,
+    /// Queue or partition.
+    pub queue: Option<String>,
+    pub account: Option<String>,
+    pub cluster_options: Option<String>,
+    pub job_name_prefix: Option<String>,
+    /// e.g. "10s", "1m 30s".
+    pub poll_interval: Option<String>,
+    /// Jobs in flight at most.
+    pub max_jobs: Option<u32>,
+    /// Retries for tasks whose WDL says none.
+    pub retries: Option<u32>,
+    /// cpu for tasks whose WDL states none.
+    pub cpu: Option<f64>,
+    /// Memory for tasks whose WDL states none.
+    pub memory: Option<Size>,
+    /// No task gets more cpu than this (requests above are clamped).
+    pub max_cpu: Option<f64>,
+    pub max_memory: Option<Size>,
+    /// Where run directories are created.
+    pub work_dir: Option<String>,
+    pub container: Option<ContainerSpec>,
+    /// Per-task overrides, by task name or glob (`"align_*"`), applied in file order.
+    pub tasks: Option<IndexMap<String, TaskOverride>>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerSpec {
+    pub network: Option<Network>,
+    pub image_size_warning: Option<Size>,
+    pub pull: Option<PullPolicy>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TaskOverride {
+    pub cpu: Option<f64>,
+    pub memory: Option<Size>,
+    pub retries: Option<u32>,
+    pub queue: Option<String>,
+}
+
+/// The effective profile, every value resolved.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub names: Vec<String>,
+    pub executor: ExecutorKind,
+    pub stub: bool,
+    pub queue: Option<String>,
+    pub account: Option<String>,
+    pub cluster_options: Option<String>,
+    pub job_name_prefix: String,
+    pub poll_interval: Duration,
+    pub max_jobs: Option<u32>,
+    pub retries: Option<u32>,
+    pub cpu: Option<f64>,
+    pub memory: Option<u64>,
+    pub max_cpu: Option<f64>,
+    pub max_memory: Option<u64>,
+    pub work_dir: Option<PathBuf>,
+    pub network: Network,
+    pub image_size_warning: u64,
+    pub pull: PullPolicy,
+    tasks: Vec<(globset::GlobMatcher, TaskOverride)>,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Profile {
+            names: vec!["local".into()],
+            executor: ExecutorKind::Local,
+            stub: false,
+            queue: None,
+            account: None,
+            cluster_options: None,
+            job_name_prefix: "ferry-".into(),
+            poll_interval: Duration::from_secs(10),
+            max_jobs: None,
+            retries: None,
+            cpu: None,
+            memory: None,
+            max_cpu: None,
+            max_memory: None,
+            work_dir: None,
+            network: Network::None,
+            image_size_warning: 1 << 30,
+            pull: PullPolicy::Missing,
+            tasks: Vec::new(),
+        }
+    }
+}
+
+impl Profile {
+    /// The overrides for task `name`: every matching `[tasks."glob"]`, later ones winning.
+    pub fn task_override(&self, name: &str) -> TaskOverride {
+        let mut out = TaskOverride::default();
+        for (glob, o) in &self.tasks {
+            if glob.is_match(name) {
+                out.cpu = o.cpu.or(out.cpu);
+                out.memory = o.memory.clone().or(out.memory);
+                out.retries = o.retries.or(out.retries);
+                out.queue = o.queue.clone().or(out.queue);
+            }
+        }
+        out
+    }
+}
+
+/// Where a value came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    BuiltIn,
+    File(PathBuf),
+    Env(String),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::BuiltIn => write!(f, "built-in"),
+            Source::File(p) => write!(f, "{}", p.display()),
+            Source::Env(v) => write!(f, "environment {v}"),
+        }
+    }
+}
+
+/// One effective value for `ferry config show`: key, value, where it came from, and the section
+/// it was set in (`[defaults]`, `[profiles.hpc]`).
+pub type Shown = (String, String, Source, String);
+
+struct Layer {
+    source: Source,
+    file: ConfigFile,
+}
+
+/// All layers, lowest priority first.
+pub struct Config {
+    layers: Vec<Layer>,
+}
+
+const BUILT_IN: &str = r#"
+[defaults]
+executor = "local"
+job_name_prefix = "ferry-"
+poll_interval = "10s"
+[defaults.container]
+network = "none"
+image_size_warning = "1 GiB"
+pull = "missing"
+
+[profiles.local]
+executor = "local"
+
+[profiles.docker]
+executor = "docker"
+
+[profiles.stub]
+stub = true
+"#;
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+    (line, col)
+}
+
+/// Parses and checks one configuration file's text.
+pub fn parse_file(text: &str, origin: &Path) -> Result<ConfigFile, ConfigError> {
+    let file: ConfigFile = toml::from_str(text).map_err(|e| {
+        let (line, col, key) = match e.span() {
+            Some(span) => {
+                let (line, col) = line_col(text, span.start);
+                let line_text = text.lines().nth(line - 1).unwrap_or("").trim();
+                let key = line_text
+                    .split_once('=')
+                    .map(|(k, _)| k.trim().to_string())
+                    .unwrap_or_else(|| line_text.to_string());
+                (line, col, key)
+            }
+            None => (1, 1, String::new()),
+        };
+        let key = if key.is_empty() {
+            String::new()
+        } else {
+            format!(" (key `{key}`)")
+        };
+        ConfigError(format!(
+            "{}:{line}:{col}: {}{key}",
+            origin.display(),
+            e.message().trim()
+        ))
+    })?;
+    for (name, p) in std::iter::once(("defaults".to_string(), &file.defaults)).chain(
+        file.profiles
+            .iter()
+            .map(|(n, p)| (format!("profiles.{n}"), p)),
+    ) {
+        check_profile(p).map_err(|m| ConfigError(format!("{}: [{name}] {m}", origin.display())))?;
+    }
+    Ok(file)
+}
+
+fn check_profile(p: &ProfileSpec) -> Result<(), String> {
+    if let Some(d) = &p.poll_interval {
+        humantime::parse_duration(d).map_err(|e| format!("poll_interval = {d:?}: {e}"))?;
+    }
+    for (k, v) in [("cpu", p.cpu), ("max_cpu", p.max_cpu)] {
+        if let Some(v) = v
+            && (v <= 0.0 || !v.is_finite())
+        {
+            return Err(format!("{k} = {v}: must be a positive number"));
+        }
+    }
+    if let Some(tasks) = &p.tasks {
+        for (glob, o) in tasks {
+            globset::Glob::new(glob).map_err(|e| format!("tasks.{glob:?}: bad glob: {e}"))?;
+            if let Some(c) = o.cpu
+                && c <= 0.0
+            {
+                return Err(format!("tasks.{glob:?}.cpu = {c}: must be positive"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The files Ferry reads, lowest priority first: the user's (`$XDG_CONFIG_HOME/ferry/ferry.toml`),
+/// the workflow's directory, the current directory, then `--config`.
+pub fn default_paths(workflow: Option<&Path>, explicit: Option<&Path>) -> Vec<(PathBuf, bool)> {
+    let mut paths = Vec::new();
+    let xdg = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+    if let Some(x) = xdg {
+        paths.push((x.join("ferry/ferry.toml"), false));
+    }
+    if let Some(dir) = workflow
+        .and_then(|w| std::path::absolute(w).ok())
+        .and_then(|w| w.parent().map(Path::to_path_buf))
+    {
+        paths.push((dir.join("ferry.toml"), false));
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        paths.push((cwd.join("ferry.toml"), false));
+    }
+    if let Some(e) = explicit {
+        paths.push((e.to_path_buf(), true));
+    }
+    // The same file found twice counts once, at its highest priority.
+    let mut seen = Vec::new();
+    let mut out: Vec<(PathBuf, bool)> = Vec::new();
+    for (p, required) in paths.into_iter().rev() {
+        let key = std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone());
+        if !seen.contains(&key) {
+            seen.push(key);
+            out.push((p, required));
+        }
+    }
+    out.reverse();
+    out
+}
+
+impl Config {
+    /// Built-in defaults, then each existing file of `paths` (required ones must exist).
+    pub fn load(paths: &[(PathBuf, bool)]) -> Result<Config, ConfigError> {
+        let builtin = parse_file(BUILT_IN, Path::new("<built-in>"))?;
+        let mut layers = vec![Layer {
+            source: Source::BuiltIn,
+            file: builtin,
+        }];
+        for (path, required) in paths {
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => continue,
+                Err(e) => {
+                    return Err(ConfigError(format!(
+                        "cannot read config {}: {e}",
+                        path.display()
+                    )));
+                }
+            };
+            layers.push(Layer {
+                source: Source::File(path.clone()),
+                file: parse_file(&text, path)?,
+            });
+        }
+        Ok(Config { layers })
+    }
+
+    pub fn profile_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for l in &self.layers {
+            for n in l.file.profiles.keys() {
+                if !names.contains(n) {
+                    names.push(n.clone());
+                }
+            }
+        }
+        names
+    }
+
+    /// The effective profile for `profiles` (applied in order; empty means `local`), with
+    /// `FERRY_*` variables from `env` on top.
+    pub fn resolve(
+        &self,
+        profiles: &[String],
+        env: &[(String, String)],
+    ) -> Result<(Profile, Vec<Shown>), ConfigError> {
+        let names: Vec<String> = if profiles.is_empty() {
+            vec!["local".into()]
+        } else {
+            profiles.to_vec()
+        };
+        let known = self.profile_names();
+        for n in &names {
+            if !known.contains(n) {
+                let hint = known
+                    .iter()
+                    .min_by_key(|k| distance(k, n))
+                    .filter(|k| distance(k, n) <= 2)
+                    .map(|k| format!("; did you mean `{k}`?"))
+                    .unwrap_or_default();
+                return Err(ConfigError(format!(
+                    "unknown profile `{n}` (profiles: {}){hint}",
+                    known.join(", ")
+                )));
+            }
+        }
+        let mut entries: IndexMap<Vec<String>, (toml::Value, Source, String)> = IndexMap::new();
+        let mut overlay =
+            |spec: &ProfileSpec, source: &Source, section: String| -> Result<(), ConfigError> {
+                let value = toml::Value::try_from(spec).map_err(|e| ConfigError(e.to_string()))?;
+                let mut flat = Vec::new();
+                flatten(&value, &mut Vec::new(), &mut flat);
+                for (path, v) in flat {
+                    entries.insert(path, (v, source.clone(), section.clone()));
+                }
+                Ok(())
+            };
+        for l in &self.layers {
+            overlay(&l.file.defaults, &l.source, "[defaults]".into())?;
+        }
+        for n in &names {
+            for l in &self.layers {
+                if let Some(p) = l.file.profiles.get(n) {
+                    overlay(p, &l.source, format!("[profiles.{n}]"))?;
+                }
+            }
+        }
+        for (k, v) in env {
+            let Some(rest) = k.strip_prefix("FERRY_") else {
+                continue;
+            };
+            if matches!(rest, "LOG" | "SPEC_TESTS") || rest.is_empty() {
+                continue;
+            }
+            let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
+            let value = toml::from_str::<toml::Table>(&format!("v = {v}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or_else(|| toml::Value::String(v.clone()));
+            entries.insert(path, (value, Source::Env(k.clone()), String::new()));
+        }
+        let mut table = toml::Table::new();
+        for (path, (v, _, _)) in &entries {
+            insert(&mut table, path, v.clone());
+        }
+        let spec: ProfileSpec =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    ConfigError(format!(
+                        "effective profile `{}`: {}",
+                        names.join(","),
+                        e.message().trim()
+                    ))
+                })?;
+        check_profile(&spec).map_err(|m| ConfigError(format!("effective profile: {m}")))?;
+        let shown = entries
+            .into_iter()
+            .map(|(path, (v, s, section))| (show_path(&path), v.to_string(), s, section))
+            .collect();
+        Ok((build_profile(spec, names)?, shown))
+    }
+}
+
+fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Profile, ConfigError> {
+    let d = Profile::default();
+    let container = spec.container.unwrap_or_default();
+    let mut tasks = Vec::new();
+    for (glob, o) in spec.tasks.unwrap_or_default() {
+        let matcher = globset::Glob::new(&glob)
+            .map_err(|e| ConfigError(format!("tasks.{glob:?}: {e}")))?
+            .compile_matcher();
+        tasks.push((matcher, o));
+    }
+    Ok(Profile {
+        names,
+        executor: spec.executor.unwrap_or(d.executor),
+        stub: spec.stub.unwrap_or(false),
+        queue: spec.queue,
+        account: spec.account,
+        cluster_options: spec.cluster_options,
+        job_name_prefix: spec.job_name_prefix.unwrap_or(d.job_name_prefix),
+        poll_interval: spec
+            .poll_interval
+            .and_then(|p| humantime::parse_duration(&p).ok())
+            .unwrap_or(d.poll_interval),
+        max_jobs: spec.max_jobs,
+        retries: spec.retries,
+        cpu: spec.cpu,
+        memory: spec.memory.map(|m| m.bytes()),
+        max_cpu: spec.max_cpu,
+        max_memory: spec.max_memory.map(|m| m.bytes()),
+        work_dir: spec.work_dir.map(PathBuf::from),
+        network: container.network.unwrap_or(d.network),
+        image_size_warning: container
+            .image_size_warning
+            .map(|s| s.bytes())
+            .unwrap_or(d.image_size_warning),
+        pull: container.pull.unwrap_or(d.pull),
+        tasks,
+    })
+}
+
+fn flatten(v: &toml::Value, prefix: &mut Vec<String>, out: &mut Vec<(Vec<String>, toml::Value)>) {
+    match v {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                prefix.push(k.clone());
+                flatten(v, prefix, out);
+                prefix.pop();
+            }
+        }
+        leaf => out.push((prefix.clone(), leaf.clone())),
+    }
+}
+
+fn insert(table: &mut toml::Table, path: &[String], v: toml::Value) {
+    match path {
+        [] => {}
+        [last] => {
+            table.insert(last.clone(), v);
+        }
+        [first, rest @ ..] => {
+            let entry = table
+                .entry(first.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if !entry.is_table() {
+                *entry = toml::Value::Table(toml::Table::new());
+            }
+            if let toml::Value::Table(t) = entry {
+                insert(t, rest, v);
+            }
+        }
+    }
+}
+
+fn show_path(path: &[String]) -> String {
+    path.iter()
+        .map(|p| {
+            if p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                p.clone()
+            } else {
+                format!("{p:?}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests;
