@@ -71,32 +71,9 @@ pub fn parse_memory(v: &Value) -> Result<u64, String> {
     }
 }
 
+/// Parses "4 GiB", "512M", "2.5 GB" or a number of bytes (the same units as ferry.toml).
 pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size such as \"4 GiB\""))?;
-    let factor: f64 = match unit.trim() {
-        "" | "B" => 1.0,
-        "K" | "KB" => 1e3,
-        "M" | "MB" => 1e6,
-        "G" | "GB" => 1e9,
-        "T" | "TB" => 1e12,
-        "Ki" | "KiB" => 1024.0,
-        "Mi" | "MiB" => 1024f64.powi(2),
-        "Gi" | "GiB" => 1024f64.powi(3),
-        "Ti" | "TiB" => 1024f64.powi(4),
-        u => {
-            return Err(format!(
-                "{s:?}: unknown unit {u:?} (use B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)"
-            ));
-        }
-    };
-    Ok((n * factor) as u64)
+    ferry_config::parse_size(s)
 }
 
 pub fn human_bytes(b: u64) -> String {
