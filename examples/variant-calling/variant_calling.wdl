@@ -102,7 +102,7 @@ task merge_calls {
   }
   command <<<
     set -euo pipefail
-    bcftools concat -Oz -o '~{sample}.vcf.gz' ~{sep=" " vcfs}
+    bcftools concat -Oz -o '~{sample}.vcf.gz' ~{sep(" ", vcfs)}
     tabix -p vcf '~{sample}.vcf.gz'
     bcftools view -H '~{sample}.vcf.gz' | wc -l
   >>>

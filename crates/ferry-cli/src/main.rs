@@ -28,9 +28,9 @@ enum Command {
     /// Parse and type-check a WDL document and its imports.
     Check {
         file: PathBuf,
-        /// Also report lint-style warnings (unused inputs, deprecated syntax, ...).
+        /// Report type errors only, not lint-style warnings (unused inputs, deprecated syntax).
         #[arg(long)]
-        lints: bool,
+        no_lints: bool,
     },
     /// Run a workflow (or one task) and print its outputs as JSON on stdout.
     Run {
@@ -100,7 +100,7 @@ fn main() -> ExitCode {
     };
     let code = runtime.block_on(async move {
         match cli.command {
-            Command::Check { file, lints } => check(&file, lints).await,
+            Command::Check { file, no_lints } => check(&file, !no_lints).await,
             Command::Run {
                 file,
                 inputs,
