@@ -14,7 +14,7 @@ if [[ ! -f "$suite/conformance.py" ]]; then
 fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-python3 "$suite/conformance.py" --engine ferry --engine-path "$ferry" -j 2 \
+XDG_CACHE_HOME="$work/cache" python3 "$suite/conformance.py" --engine ferry --engine-path "$ferry" -j 2 \
   --work-dir "$work/runs" --json-report "$work/report.json" > "$work/log.txt" 2>&1 || true
 tail -n 9 "$work/log.txt"
 python3 - "$work/report.json" "$root/tests/spec-expected-passes.txt" "$update" <<'PY'

@@ -65,12 +65,35 @@ enum Command {
         /// Print each call with its executor, image, cpu, memory and queue; run nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Do not reuse or record cached call results.
+        #[arg(long)]
+        no_cache: bool,
+        /// Continue the run in --run-dir: finished calls are kept, the rest run.
+        #[arg(long, requires = "run_dir")]
+        resume: bool,
+    },
+    /// Inspect or clear the call cache.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
+        #[arg(long, value_delimiter = ',', global = true)]
+        profile: Vec<String>,
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
     },
     /// Inspect the configuration (ferry.toml files and profiles).
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum CacheCommand {
+    /// One line per cached call: when, task, outputs, key.
+    List,
+    /// Remove every cached call.
+    Clear,
 }
 
 #[derive(Subcommand)]
@@ -113,6 +136,8 @@ fn main() -> ExitCode {
                 profile,
                 config,
                 dry_run,
+                no_cache,
+                resume,
             } => {
                 run(RunArgs {
                     file,
@@ -126,9 +151,16 @@ fn main() -> ExitCode {
                     profile,
                     config,
                     dry_run,
+                    no_cache,
+                    resume,
                 })
                 .await
             }
+            Command::Cache {
+                command,
+                profile,
+                config,
+            } => cache_command(command, config.as_deref(), &profile),
             Command::Config {
                 command:
                     ConfigCommand::Show {
@@ -170,6 +202,57 @@ struct RunArgs {
     profile: Vec<String>,
     config: Option<PathBuf>,
     dry_run: bool,
+    no_cache: bool,
+    resume: bool,
+}
+
+fn cache_command(command: CacheCommand, config: Option<&Path>, profiles: &[String]) -> i32 {
+    let profile = match load_profile(None, config, profiles) {
+        Ok((p, _)) => p,
+        Err(e) => {
+            eprintln!("ferry: {e}");
+            return 2;
+        }
+    };
+    let dir = profile.cache_directory();
+    let cache = match ferry_cache::Cache::open(&dir) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!(
+                "ferry: cannot open the call cache in {}: {e}",
+                dir.display()
+            );
+            return 1;
+        }
+    };
+    match command {
+        CacheCommand::List => {
+            for e in cache.entries() {
+                let when = chrono::DateTime::from_timestamp(e.recorded as i64, 0)
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                    .unwrap_or_default();
+                let outputs = e.outputs.as_object().map(|o| o.len()).unwrap_or(0);
+                println!(
+                    "{when}  {:<24} {outputs} outputs, {} files  {}",
+                    e.task,
+                    e.files.len(),
+                    &e.key[..16.min(e.key.len())]
+                );
+            }
+            eprintln!("{} cached calls in {}", cache.len(), cache.path().display());
+            0
+        }
+        CacheCommand::Clear => match cache.clear() {
+            Ok(n) => {
+                eprintln!("removed {n} cached calls from {}", cache.path().display());
+                0
+            }
+            Err(e) => {
+                eprintln!("ferry: cannot clear {}: {e}", cache.path().display());
+                1
+            }
+        },
+    }
 }
 
 fn load_profile(
@@ -341,6 +424,18 @@ async fn run(args: RunArgs) -> i32 {
         );
         return 1;
     }
+    if let Some(dir) = &args.run_dir
+        && !args.resume
+        && std::fs::read_dir(dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false)
+    {
+        eprintln!(
+            "ferry: run directory {} is not empty; pass --resume to continue that run",
+            dir.display()
+        );
+        return 2;
+    }
     let run_dir = args.run_dir.clone().unwrap_or_else(|| {
         default_run_dir(
             profile
@@ -371,13 +466,30 @@ async fn run(args: RunArgs) -> i32 {
     if profile.stub {
         tracing::info!("stub profile: commands are not run; outputs are placeholders");
     }
-    let shared = Arc::new(Shared::new(
+    let cache = if args.no_cache || !profile.cache || profile.stub {
+        None
+    } else {
+        let dir = profile.cache_directory();
+        match ferry_cache::Cache::open(&dir) {
+            Ok(c) => Some(Arc::new(c)),
+            Err(e) => {
+                tracing::warn!(
+                    "call cache in {} unavailable ({e}); running without it",
+                    dir.display()
+                );
+                None
+            }
+        }
+    };
+    let mut shared = Shared::new(
         executor,
         capacity,
         args.fail_fast,
         run_dir.clone(),
         Arc::new(profile),
-    ));
+    );
+    shared.cache = cache.clone();
+    let shared = Arc::new(shared);
     spawn_signal_handler(shared.clone());
     let request = RunRequest {
         document: &document,
@@ -394,7 +506,17 @@ async fn run(args: RunArgs) -> i32 {
         Err(_) => "failed",
     };
     let _ = std::fs::write(run_dir.join("state"), format!("{state}\n"));
-    write_engine_stats(&run_dir, started);
+    if let Some(c) = &cache
+        && let Err(e) = c.sync()
+    {
+        tracing::warn!("call cache: {e}");
+    }
+    let cached = shared.cached_calls.load(Ordering::Relaxed);
+    let adopted = shared.adopted_calls.load(Ordering::Relaxed);
+    if cached + adopted > 0 {
+        tracing::info!("{cached} calls reused from the cache, {adopted} finished attempts adopted");
+    }
+    write_engine_stats(&run_dir, started, cached, adopted);
     match result {
         Ok(outputs) => {
             tracing::info!(
@@ -447,7 +569,7 @@ fn spawn_signal_handler(shared: Arc<Shared>) {
 
 /// Records what the engine itself (not its tasks) cost: `stats.json` in the run directory, read
 /// by the benchmarks.
-fn write_engine_stats(run_dir: &Path, started: std::time::Instant) {
+fn write_engine_stats(run_dir: &Path, started: std::time::Instant, cached: usize, adopted: usize) {
     // SAFETY: getrusage fills a zeroed struct for this process.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
@@ -459,6 +581,8 @@ fn write_engine_stats(run_dir: &Path, started: std::time::Instant) {
         "engine_user_seconds": secs(usage.ru_utime),
         "engine_system_seconds": secs(usage.ru_stime),
         "engine_max_rss_bytes": usage.ru_maxrss.max(0) as u64 * 1024,
+        "cached_calls": cached,
+        "adopted_calls": adopted,
     });
     let _ = ferry_engine::write_json(&run_dir.join("stats.json"), &stats);
 }

@@ -15,6 +15,7 @@ fn run_example(dir: &str, wdl: &str) -> (serde_json::Value, tempfile::TempDir) {
         .current_dir(&ex)
         .args(["run", wdl, "-i", "inputs.json", "--run-dir"])
         .arg(out.path().join("run"))
+        .env("XDG_CACHE_HOME", out.path().join("cache"))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&r.stderr);

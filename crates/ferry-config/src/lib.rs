@@ -66,6 +66,10 @@ pub struct ProfileSpec {
     /// Where run directories are created.
     pub work_dir: Option<String>,
     pub container: Option<ContainerSpec>,
+    /// Call caching (default on).
+    pub cache: Option<bool>,
+    /// Where the call cache lives (default `$XDG_CACHE_HOME/ferry`, else `~/.cache/ferry`).
+    pub cache_dir: Option<String>,
     /// Per-task overrides, by task name or glob (`"align_*"`), applied in file order.
     pub tasks: Option<IndexMap<String, TaskOverride>>,
 }
@@ -85,6 +89,8 @@ pub struct TaskOverride {
     pub memory: Option<Size>,
     pub retries: Option<u32>,
     pub queue: Option<String>,
+    /// `false`: never cache this task (like `volatile: true` in its hints).
+    pub cache: Option<bool>,
 }
 
 /// The effective profile, every value resolved.
@@ -108,6 +114,8 @@ pub struct Profile {
     pub network: Network,
     pub image_size_warning: u64,
     pub pull: PullPolicy,
+    pub cache: bool,
+    pub cache_dir: Option<PathBuf>,
     tasks: Vec<(globset::GlobMatcher, TaskOverride)>,
 }
 
@@ -132,12 +140,31 @@ impl Default for Profile {
             network: Network::None,
             image_size_warning: 1 << 30,
             pull: PullPolicy::Missing,
+            cache: true,
+            cache_dir: None,
             tasks: Vec::new(),
         }
     }
 }
 
 impl Profile {
+    /// Whether calls of task `name` may be cached.
+    pub fn task_cache(&self, name: &str) -> bool {
+        self.task_override(name).cache.unwrap_or(self.cache)
+    }
+
+    /// The call cache's directory.
+    pub fn cache_directory(&self) -> PathBuf {
+        if let Some(d) = &self.cache_dir {
+            return d.clone();
+        }
+        std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .unwrap_or_else(std::env::temp_dir)
+            .join("ferry")
+    }
+
     /// The overrides for task `name`: every matching `[tasks."glob"]`, later ones winning.
     pub fn task_override(&self, name: &str) -> TaskOverride {
         let mut out = TaskOverride::default();
@@ -147,6 +174,7 @@ impl Profile {
                 out.memory = o.memory.clone().or(out.memory);
                 out.retries = o.retries.or(out.retries);
                 out.queue = o.queue.clone().or(out.queue);
+                out.cache = o.cache.or(out.cache);
             }
         }
         out
@@ -467,6 +495,8 @@ fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Profile, Confi
             .map(|s| s.bytes())
             .unwrap_or(d.image_size_warning),
         pull: container.pull.unwrap_or(d.pull),
+        cache: spec.cache.unwrap_or(true),
+        cache_dir: spec.cache_dir.map(PathBuf::from),
         tasks,
     })
 }

@@ -11,6 +11,7 @@ use ferry_storage::StorageRouter;
 use ferry_wdl::ir::{Document, Task};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+mod callcache;
 pub mod inputs;
 pub mod plan;
 mod scope;
@@ -36,6 +37,11 @@ pub struct Shared {
     pub run_dir: PathBuf,
     /// The effective execution profile.
     pub profile: Arc<ferry_config::Profile>,
+    /// The call cache, unless caching is off.
+    pub cache: Option<Arc<ferry_cache::Cache>>,
+    /// Calls answered from the cache, and calls adopted from an earlier attempt of this run.
+    pub cached_calls: std::sync::atomic::AtomicUsize,
+    pub adopted_calls: std::sync::atomic::AtomicUsize,
 }
 
 const MIB: u64 = 1 << 20;
@@ -62,6 +68,9 @@ impl Shared {
             scatter_window: 1024,
             run_dir,
             profile,
+            cache: None,
+            cached_calls: Default::default(),
+            adopted_calls: Default::default(),
         }
     }
 

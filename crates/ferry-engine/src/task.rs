@@ -11,7 +11,7 @@ use ferry_eval::{Evaluator, Io, Members, Value, coerce};
 use ferry_exec::{AttemptOutcome, AttemptSpec};
 use ferry_wdl::ir::{CommandPart, Decl, Task, Type, Version};
 
-use crate::Shared;
+use crate::{Shared, callcache};
 
 /// Inputs and identity of one call of a task (one shard of a scatter, say).
 pub struct CallJob {
@@ -502,6 +502,7 @@ fn resolve_output_path(
 /// Runs a call to completion: attempts with retries, then its outputs.
 pub async fn run_call(job: CallJob, shared: Arc<Shared>) -> Result<Members, CallError> {
     let mut attempt: u32 = 1;
+    let mut cache_key: Option<String> = None;
     loop {
         if shared.stopping() {
             return Err(CallError::Cancelled);
@@ -518,9 +519,61 @@ pub async fn run_call(job: CallJob, shared: Arc<Shared>) -> Result<Members, Call
         let attempt_id = format!("{}-{attempt}", job.label);
         let mut io = Io::new(attempt_dir.join("tmp"), job.task.version);
         io.base_dir = Some(work_dir.clone());
+        // Whether an earlier run left this attempt behind (checked before `prepare`, whose
+        // `write_*` calls create files in the attempt's tmp/).
+        let left_behind = std::fs::symlink_metadata(&attempt_dir).is_ok();
         let prepared = prepare(&job, attempt, &io, &attempt_id, &shared.profile).map_err(fail)?;
         if shared.profile.stub {
             return stub_outputs(&job, &prepared, &attempt_dir, &io).map_err(fail);
+        }
+        if attempt == 1
+            && let Some(cache) = &shared.cache
+            && !job.task.volatile()
+            && shared.profile.task_cache(&job.task.name)
+        {
+            let inputs: Vec<(&str, Value)> = job
+                .task
+                .inputs
+                .iter()
+                .map(|d| {
+                    (
+                        &*d.name,
+                        prepared.scope.get(&d.name).cloned().unwrap_or(Value::None),
+                    )
+                })
+                .collect();
+            match callcache::key(&job.task, prepared.container.as_deref(), &inputs, cache) {
+                Ok(key) => {
+                    if let Some(entry) = cache.lookup(&key) {
+                        match callcache::outputs(&job.task, &entry) {
+                            Ok(outputs) => {
+                                tracing::debug!(call = %job.label, "cached");
+                                shared.cached_calls.fetch_add(1, Ordering::Relaxed);
+                                return Ok(outputs);
+                            }
+                            Err(e) => {
+                                tracing::warn!("call {}: unusable cache entry: {e}", job.label)
+                            }
+                        }
+                    }
+                    cache_key = Some(key);
+                }
+                Err(e) => tracing::warn!("call {}: not cached: {e}", job.label),
+            }
+        }
+        // Resuming a run: an attempt that finished before the engine stopped is adopted, not
+        // rerun; anything else left in its directory is stale.
+        if left_behind {
+            if let Some(outputs) =
+                adopt(&job, &prepared, &attempt_dir, &mut io, attempt, &attempt_id)
+            {
+                tracing::debug!(call = %job.label, attempt, "adopted from an earlier run");
+                shared.adopted_calls.fetch_add(1, Ordering::Relaxed);
+                record(&shared, cache_key, &job, &outputs);
+                return Ok(outputs);
+            }
+            clear_stale_attempt(&attempt_dir)
+                .map_err(|e| fail(format!("cannot clear the stale attempt directory: {e}")))?;
         }
         let cap = shared.capacity;
         if prepared.cpu > cap.cpu || prepared.memory > cap.memory {
@@ -585,6 +638,7 @@ pub async fn run_call(job: CallJob, shared: Arc<Shared>) -> Result<Members, Call
             ) {
                 Ok(outputs) => {
                     tracing::debug!(call = %job.label, attempt, "succeeded");
+                    record(&shared, cache_key, &job, &outputs);
                     return Ok(outputs);
                 }
                 Err(m) if attempt > prepared.max_retries => return Err(fail(m)),
@@ -688,6 +742,69 @@ fn stub_value(ty: &Type, work: &Path, name: &str, literal: Option<&str>) -> Resu
             Value::Struct(st.clone(), Arc::new(m))
         }
     })
+}
+
+/// The outputs of an attempt that already finished successfully with the same command.
+fn adopt(
+    job: &CallJob,
+    prepared: &Prepared,
+    attempt_dir: &Path,
+    io: &mut Io,
+    attempt: u32,
+    attempt_id: &str,
+) -> Option<Members> {
+    let rc: i32 = std::fs::read_to_string(attempt_dir.join("rc"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    if !prepared.return_codes.ok(rc) {
+        return None;
+    }
+    if std::fs::read_to_string(attempt_dir.join("command")).ok()? != prepared.command {
+        return None;
+    }
+    io.stdout = Some(attempt_dir.join("stdout"));
+    io.stderr = Some(attempt_dir.join("stderr"));
+    evaluate_outputs(
+        job,
+        prepared,
+        io,
+        &attempt_dir.join("work"),
+        rc,
+        attempt,
+        attempt_id,
+    )
+    .ok()
+}
+
+/// Removes what an unfinished earlier attempt left, keeping `tmp/` (this attempt's `write_*`
+/// files are already there).
+fn clear_stale_attempt(attempt_dir: &Path) -> std::io::Result<()> {
+    for name in ["rc", "command", "stdout", "stderr"] {
+        match std::fs::remove_file(attempt_dir.join(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    match std::fs::remove_dir_all(attempt_dir.join("work")) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+fn record(shared: &Shared, key: Option<String>, job: &CallJob, outputs: &Members) {
+    let (Some(cache), Some(key)) = (&shared.cache, key) else {
+        return;
+    };
+    let result = callcache::entry(key, &job.task, outputs, cache)
+        .and_then(|e| cache.insert(e).map_err(|e| e.to_string()));
+    if let Err(e) = result {
+        tracing::warn!(
+            "call {}: could not be recorded in the cache: {e}",
+            job.label
+        );
+    }
 }
 
 fn indent(s: &str) -> String {

@@ -165,6 +165,9 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
             }
         }
         libc::setpgid(0, 0);
+        // A task dies with the engine (kill -9 included), so that a rerun never races with
+        // leftovers of the run it resumes.
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
         for d in &plan.dirs {
             if libc::mkdir(d.as_ptr(), 0o755) != 0 && *libc::__errno_location() != libc::EEXIST {
                 return fail(STEP_MKDIR);

@@ -223,6 +223,58 @@ pub struct Task {
     pub meta: serde_json::Value,
     pub parameter_meta: serde_json::Value,
     pub location: Location,
+    /// The parts of the definition that decide its results (inputs, declarations, command,
+    /// container and return codes, outputs), without source positions, comments or metadata:
+    /// what the call cache keys on.
+    pub fingerprint: String,
+}
+
+impl Task {
+    /// `volatile: true` in the hints or runtime section: never cached.
+    pub fn volatile(&self) -> bool {
+        self.hints
+            .iter()
+            .chain(&self.requirements)
+            .any(|(k, e)| &**k == "volatile" && matches!(e, Expr::Bool(true)))
+    }
+}
+
+/// See [`Task::fingerprint`].
+pub fn task_fingerprint(
+    name: &str,
+    version: Version,
+    inputs: &[Decl],
+    decls: &[Decl],
+    command: &[CommandPart],
+    requirements: &[(Arc<str>, Expr)],
+    outputs: &[Decl],
+) -> String {
+    let strip = |ds: &[Decl]| -> Vec<(Arc<str>, String, Option<String>)> {
+        ds.iter()
+            .map(|d| {
+                (
+                    d.name.clone(),
+                    d.ty.to_string(),
+                    d.expr.as_ref().map(|e| format!("{e:?}")),
+                )
+            })
+            .collect()
+    };
+    let reqs: Vec<&(Arc<str>, Expr)> = requirements
+        .iter()
+        .filter(|(k, _)| {
+            matches!(
+                &**k,
+                "container" | "docker" | "returnCodes" | "return_codes"
+            )
+        })
+        .collect();
+    format!(
+        "{name}|{version}|{:?}|{:?}|{command:?}|{reqs:?}|{:?}",
+        strip(inputs),
+        strip(decls),
+        strip(outputs)
+    )
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -379,7 +379,17 @@ fn lower_task(ctx: &DocCtx<'_>, t: &v1::TaskDefinition) -> Result<Task> {
         .parameter_metadata()
         .map(|m| metadata_object(m.items()))
         .unwrap_or(serde_json::Value::Object(Default::default()));
+    let fingerprint = task_fingerprint(
+        &name,
+        ctx.version,
+        &inputs,
+        &decls,
+        &command,
+        &requirements,
+        &outputs,
+    );
     Ok(Task {
+        fingerprint,
         name,
         version: ctx.version,
         inputs,

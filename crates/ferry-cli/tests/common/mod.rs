@@ -49,9 +49,14 @@ fn finish(out: Output, run_dir: PathBuf) -> Run {
     }
 }
 
-/// `ferry run WDL ARGS... --run-dir DIR/run` in `dir`.
+/// `ferry run WDL ARGS... --run-dir DIR/run[N]` in `dir`, a new run directory each time.
 pub fn run(dir: &Path, wdl: &str, args: &[&str]) -> Run {
-    let run_dir = dir.join("run");
+    let mut run_dir = dir.join("run");
+    let mut n = 2;
+    while run_dir.exists() {
+        run_dir = dir.join(format!("run{n}"));
+        n += 1;
+    }
     let out = ferry()
         .current_dir(dir)
         .arg("run")
@@ -60,6 +65,7 @@ pub fn run(dir: &Path, wdl: &str, args: &[&str]) -> Run {
         .arg("--run-dir")
         .arg(&run_dir)
         .env("FERRY_LOG", "warn")
+        .env("XDG_CACHE_HOME", dir.join(".cache"))
         .output()
         .expect("ferry runs");
     finish(out, run_dir)

@@ -1,0 +1,301 @@
+//! The call cache: which task calls already succeeded, with what outputs.
+//!
+//! Stored as an append-only log, one entry per line: `<blake3 of the JSON> <JSON>\n`. Why a log
+//! and not a database: entries are written once and never updated; an append is a single
+//! `write` to an `O_APPEND` file, so a killed engine leaves at most one torn last line, which the
+//! checksum rejects on the next load; loading 100,000 entries into a hash map takes well under a
+//! second; and the file can be read, copied and pruned with ordinary tools. The file name carries
+//! the format version (`calls-v1.log`); an older file is simply not read.
+//!
+//! File identity: an output is recorded with its size, mtime, inode and blake3. A later lookup
+//! trusts a file whose (size, mtime, inode) are unchanged and re-hashes it otherwise, so a
+//! modified or deleted output is detected and its call rerun.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A file as recorded: enough to tell whether it is still the same.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FileRecord {
+    pub path: String,
+    pub size: u64,
+    pub mtime_ns: i128,
+    pub ino: u64,
+    pub blake3: String,
+}
+
+/// One successful call.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Entry {
+    pub v: u32,
+    pub key: String,
+    pub task: String,
+    /// Seconds since the epoch.
+    pub recorded: u64,
+    /// Output values as JSON (File/Directory values are absolute paths).
+    pub outputs: serde_json::Value,
+    pub files: Vec<FileRecord>,
+}
+
+pub struct Cache {
+    path: PathBuf,
+    entries: Mutex<HashMap<String, Entry>>,
+    /// Digests of files by (path, size, mtime, inode): the fast path for inputs that are
+    /// outputs of earlier calls.
+    digests: Mutex<HashMap<(String, u64, i128, u64), String>>,
+    log: Mutex<Option<File>>,
+}
+
+fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
+    meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128
+}
+
+/// blake3 of a file's content.
+pub fn hash_file(path: &Path) -> std::io::Result<String> {
+    let mut hasher = blake3::Hasher::new();
+    let mut f = File::open(path)?;
+    std::io::copy(&mut f, &mut hasher)?;
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
+impl Cache {
+    /// The log file in `dir` (created if missing).
+    pub fn open(dir: &Path) -> std::io::Result<Cache> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(format!("calls-v{FORMAT_VERSION}.log"));
+        let mut entries = HashMap::new();
+        let mut digests = HashMap::new();
+        if let Ok(f) = File::open(&path) {
+            for line in BufReader::new(f).lines() {
+                let Ok(line) = line else { break };
+                let Some((sum, json)) = line.split_once(' ') else {
+                    continue;
+                };
+                if blake3::hash(json.as_bytes()).to_hex().as_str() != sum {
+                    continue;
+                }
+                let Ok(entry) = serde_json::from_str::<Entry>(json) else {
+                    continue;
+                };
+                if entry.v != FORMAT_VERSION {
+                    continue;
+                }
+                for f in &entry.files {
+                    digests.insert(
+                        (f.path.clone(), f.size, f.mtime_ns, f.ino),
+                        f.blake3.clone(),
+                    );
+                }
+                entries.insert(entry.key.clone(), entry);
+            }
+        }
+        Ok(Cache {
+            path,
+            entries: Mutex::new(entries),
+            digests: Mutex::new(digests),
+            log: Mutex::new(None),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.lock().map(|e| e.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn entries(&self) -> Vec<Entry> {
+        let mut v: Vec<Entry> = self
+            .entries
+            .lock()
+            .map(|e| e.values().cloned().collect())
+            .unwrap_or_default();
+        v.sort_by(|a, b| (a.recorded, &a.task).cmp(&(b.recorded, &b.task)));
+        v
+    }
+
+    /// The digest of a file, from memory when its (size, mtime, inode) are known.
+    pub fn digest(&self, path: &Path) -> std::io::Result<String> {
+        let meta = std::fs::metadata(path)?;
+        let id = (
+            path.display().to_string(),
+            meta.len(),
+            mtime_ns(&meta),
+            meta.ino(),
+        );
+        if let Some(d) = self.digests.lock().ok().and_then(|d| d.get(&id).cloned()) {
+            return Ok(d);
+        }
+        let d = hash_file(path)?;
+        if let Ok(mut digests) = self.digests.lock() {
+            digests.insert(id, d.clone());
+        }
+        Ok(d)
+    }
+
+    /// A record of `path` as it is now.
+    pub fn record_file(&self, path: &Path) -> std::io::Result<FileRecord> {
+        let meta = std::fs::metadata(path)?;
+        Ok(FileRecord {
+            path: path.display().to_string(),
+            size: meta.len(),
+            mtime_ns: mtime_ns(&meta),
+            ino: meta.ino(),
+            blake3: self.digest(path)?,
+        })
+    }
+
+    /// The entry for `key` if every file it names is still there, unchanged.
+    pub fn lookup(&self, key: &str) -> Option<Entry> {
+        let entry = self.entries.lock().ok()?.get(key).cloned()?;
+        for f in &entry.files {
+            let meta = std::fs::metadata(&f.path).ok()?;
+            let same_identity =
+                meta.len() == f.size && mtime_ns(&meta) == f.mtime_ns && meta.ino() == f.ino;
+            if !same_identity
+                && (meta.len() != f.size || self.digest(Path::new(&f.path)).ok()? != f.blake3)
+            {
+                return None;
+            }
+        }
+        Some(entry)
+    }
+
+    /// Records a successful call: one appended, checksummed line.
+    pub fn insert(&self, entry: Entry) -> std::io::Result<()> {
+        let json = serde_json::to_string(&entry).map_err(std::io::Error::other)?;
+        let line = format!("{} {json}\n", blake3::hash(json.as_bytes()).to_hex());
+        {
+            let mut log = self
+                .log
+                .lock()
+                .map_err(|_| std::io::Error::other("cache lock poisoned"))?;
+            if log.is_none() {
+                *log = Some(
+                    OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&self.path)?,
+                );
+            }
+            if let Some(f) = log.as_mut() {
+                f.write_all(line.as_bytes())?;
+            }
+        }
+        if let Ok(mut digests) = self.digests.lock() {
+            for f in &entry.files {
+                digests.insert(
+                    (f.path.clone(), f.size, f.mtime_ns, f.ino),
+                    f.blake3.clone(),
+                );
+            }
+        }
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(entry.key.clone(), entry);
+        }
+        Ok(())
+    }
+
+    /// Flushes the log to disk (at the end of a run; a killed engine loses nothing it wrote,
+    /// only a crash of the machine itself could lose the unsynced tail).
+    pub fn sync(&self) -> std::io::Result<()> {
+        if let Ok(log) = self.log.lock()
+            && let Some(f) = log.as_ref()
+        {
+            f.sync_data()?;
+        }
+        Ok(())
+    }
+
+    /// Removes every entry (and the log file).
+    pub fn clear(&self) -> std::io::Result<usize> {
+        let n = self.len();
+        if let Ok(mut e) = self.entries.lock() {
+            e.clear();
+        }
+        if let Ok(mut log) = self.log.lock() {
+            *log = None;
+        }
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => Ok(n),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(n),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(dir: &Path, key: &str) -> (Entry, PathBuf) {
+        let out = dir.join(format!("{key}.txt"));
+        std::fs::write(&out, "data").unwrap();
+        let cache = Cache::open(&dir.join("c")).unwrap();
+        let rec = cache.record_file(&out).unwrap();
+        (
+            Entry {
+                v: FORMAT_VERSION,
+                key: key.into(),
+                task: "t".into(),
+                recorded: 1,
+                outputs: serde_json::json!({"f": out.display().to_string()}),
+                files: vec![rec],
+            },
+            out,
+        )
+    }
+
+    #[test]
+    fn entries_survive_reopening_and_torn_lines_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let (e, _) = entry(dir.path(), "k1");
+        let cache = Cache::open(&dir.path().join("c")).unwrap();
+        cache.insert(e).unwrap();
+        // A torn write, a corrupted line and an entry of another format version.
+        let mut f = OpenOptions::new().append(true).open(cache.path()).unwrap();
+        f.write_all(b"0123 {\"v\":1,\"key\":\"bad\"}\n").unwrap();
+        let other = r#"{"v":0,"key":"old","task":"t","recorded":1,"outputs":{},"files":[]}"#;
+        f.write_all(format!("{} {other}\n", blake3::hash(other.as_bytes()).to_hex()).as_bytes())
+            .unwrap();
+        f.write_all(b"abcdef {\"v\":1,\"ke").unwrap();
+        drop(f);
+        let again = Cache::open(&dir.path().join("c")).unwrap();
+        assert_eq!(again.len(), 1);
+        assert!(again.lookup("k1").is_some());
+        assert!(again.lookup("old").is_none());
+    }
+
+    #[test]
+    fn modified_or_deleted_outputs_invalidate_an_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let (e, out) = entry(dir.path(), "k2");
+        let cache = Cache::open(&dir.path().join("c")).unwrap();
+        cache.insert(e).unwrap();
+        assert!(cache.lookup("k2").is_some());
+        // Same size, different content, different mtime: detected by re-hashing.
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::fs::write(&out, "DATA").unwrap();
+        assert!(cache.lookup("k2").is_none());
+        std::fs::write(&out, "data").unwrap();
+        // Rewritten with the same content: its identity changed but its digest did not.
+        assert!(cache.lookup("k2").is_some());
+        std::fs::remove_file(&out).unwrap();
+        assert!(cache.lookup("k2").is_none());
+        assert_eq!(cache.clear().unwrap(), 1);
+        assert!(Cache::open(&dir.path().join("c")).unwrap().is_empty());
+    }
+}

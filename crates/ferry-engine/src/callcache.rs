@@ -1,0 +1,136 @@
+//! Call caching for task calls: the key of a call, and turning cache entries back into outputs.
+
+use std::path::Path;
+
+use ferry_cache::{Cache, Entry, FORMAT_VERSION};
+use ferry_eval::{Members, Value, from_json};
+use ferry_wdl::ir::Task;
+
+/// The cache key of a call: the task's fingerprint (definition without positions or comments),
+/// its container, and its input values with files identified by name and content.
+pub fn key(
+    task: &Task,
+    container: Option<&str>,
+    inputs: &[(&str, Value)],
+    cache: &Cache,
+) -> Result<String, String> {
+    let mut h = blake3::Hasher::new();
+    h.update(format!("ferry-call-v{FORMAT_VERSION}\0").as_bytes());
+    h.update(task.fingerprint.as_bytes());
+    h.update(b"\0");
+    h.update(container.unwrap_or("").as_bytes());
+    h.update(b"\0");
+    for (name, v) in inputs {
+        let v = v.map_paths(&mut |path, is_dir| {
+            let p = Path::new(path);
+            let base = p
+                .file_name()
+                .map(|b| b.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let digest = if is_dir {
+                dir_digest(p, cache)
+            } else {
+                cache.digest(p)
+            }
+            .map_err(|e| format!("input file {path}: {e}"))?;
+            Ok(Value::string(format!(
+                "{}:{base}:{digest}",
+                if is_dir { "dir" } else { "file" }
+            )))
+        })?;
+        h.update(name.as_bytes());
+        h.update(b"=");
+        h.update(
+            serde_json::to_string(&v.to_json())
+                .unwrap_or_default()
+                .as_bytes(),
+        );
+        h.update(b"\0");
+    }
+    Ok(h.finalize().to_hex().to_string())
+}
+
+fn dir_digest(dir: &Path, cache: &Cache) -> std::io::Result<String> {
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files)?;
+    files.sort();
+    let mut h = blake3::Hasher::new();
+    for rel in files {
+        h.update(rel.as_bytes());
+        h.update(b"\0");
+        h.update(cache.digest(&dir.join(&rel))?.as_bytes());
+    }
+    Ok(h.finalize().to_hex().to_string())
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            walk(root, &path, out)?;
+        } else if let Ok(rel) = path.strip_prefix(root) {
+            out.push(rel.display().to_string());
+        }
+    }
+    Ok(())
+}
+
+/// A cache entry for a call that produced `outputs`.
+pub fn entry(key: String, task: &Task, outputs: &Members, cache: &Cache) -> Result<Entry, String> {
+    let mut files = Vec::new();
+    let mut err = None;
+    for v in outputs.values() {
+        v.visit_paths(&mut |p, is_dir| {
+            let path = Path::new(&**p);
+            let mut paths = Vec::new();
+            if is_dir {
+                let mut rel = Vec::new();
+                if let Err(e) = walk(path, path, &mut rel) {
+                    err = Some(format!("{p}: {e}"));
+                }
+                paths.extend(rel.into_iter().map(|r| path.join(r)));
+            } else {
+                paths.push(path.to_path_buf());
+            }
+            for f in paths {
+                match cache.record_file(&f) {
+                    Ok(r) => files.push(r),
+                    Err(e) => err = Some(format!("{}: {e}", f.display())),
+                }
+            }
+        });
+    }
+    if let Some(e) = err {
+        return Err(e);
+    }
+    let recorded = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Ok(Entry {
+        v: FORMAT_VERSION,
+        key,
+        task: task.name.to_string(),
+        recorded,
+        outputs: Value::Object(std::sync::Arc::new(outputs.clone())).to_json(),
+        files,
+    })
+}
+
+/// The outputs a cache entry recorded, typed by the task's output declarations.
+pub fn outputs(task: &Task, entry: &Entry) -> Result<Members, String> {
+    let mut out = Members::new();
+    for d in &task.outputs {
+        let j = entry
+            .outputs
+            .get(&*d.name)
+            .cloned()
+            .unwrap_or(serde_json::Value::Null);
+        out.insert(
+            d.name.clone(),
+            from_json(&j, &d.ty).map_err(|e| format!("output `{}`: {e}", d.name))?,
+        );
+    }
+    Ok(out)
+}
