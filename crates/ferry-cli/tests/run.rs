@@ -516,3 +516,30 @@ workflow w { call long }
         "cancelled"
     );
 }
+
+#[test]
+fn fail_fast_stops_running_tasks_at_the_first_failure() {
+    let wdl = r#"
+version 1.1
+task slow {
+  command <<< sleep 30 >>>
+}
+task broken {
+  command <<< sleep 0.3; echo "broken on purpose" >&2; exit 2 >>>
+}
+workflow w {
+  call slow
+  call broken
+}
+"#;
+    let dir = project(&[("w.wdl", wdl)]);
+    let start = Instant::now();
+    let r = run(dir.path(), "w.wdl", &["--fail-fast", "--max-cpus", "2"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("broken on purpose"), "{}", r.stderr);
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        start.elapsed()
+    );
+}
