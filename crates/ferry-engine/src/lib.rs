@@ -248,11 +248,15 @@ fn libc_sigint() -> i32 {
     STOP_SIGNAL.load(Ordering::SeqCst)
 }
 
-/// Writes JSON atomically (write, then rename).
+/// Writes JSON atomically: write a temporary file, sync it, rename it into place.
 pub fn write_json(path: &Path, value: &serde_json::Value) -> std::io::Result<()> {
+    use std::io::Write;
     let tmp = path.with_extension("json.tmp");
     let text = serde_json::to_string_pretty(value).unwrap_or_default();
-    std::fs::write(&tmp, text + "\n")?;
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.write_all(b"\n")?;
+    f.sync_data()?;
     std::fs::rename(&tmp, path)
 }
 
