@@ -301,6 +301,43 @@ fn default_run_dir(base: &Path, name: &str) -> PathBuf {
     dir
 }
 
+/// The run log's writer: buffered, because a wide scatter logs a few lines per shard and a
+/// `write` each would cost the engine more than the rest of its per-shard work. Flushed when a
+/// buffer fills and at the end of the run (a killed engine loses at most the last buffer).
+#[derive(Clone)]
+struct RunLog(Arc<std::sync::Mutex<std::io::BufWriter<std::fs::File>>>);
+
+struct RunLogGuard<'a>(std::sync::MutexGuard<'a, std::io::BufWriter<std::fs::File>>);
+
+impl std::io::Write for RunLogGuard<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for RunLog {
+    type Writer = Box<dyn std::io::Write + 'a>;
+    fn make_writer(&'a self) -> Self::Writer {
+        match self.0.lock() {
+            Ok(g) => Box::new(RunLogGuard(g)),
+            Err(_) => Box::new(std::io::sink()),
+        }
+    }
+}
+
+impl RunLog {
+    fn flush(&self) {
+        if let Ok(mut g) = self.0.lock() {
+            let _ = std::io::Write::flush(&mut *g);
+        }
+    }
+}
+
+static RUN_LOG: std::sync::OnceLock<RunLog> = std::sync::OnceLock::new();
+
 fn init_logging(run_dir: &Path) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -312,8 +349,12 @@ fn init_logging(run_dir: &Path) {
     let file = std::fs::File::create(run_dir.join("ferry.log"))
         .ok()
         .map(|f| {
+            let log = RunLog(Arc::new(std::sync::Mutex::new(
+                std::io::BufWriter::with_capacity(64 * 1024, f),
+            )));
+            let _ = RUN_LOG.set(log.clone());
             tracing_subscriber::fmt::layer()
-                .with_writer(Arc::new(f))
+                .with_writer(log)
                 .with_ansi(false)
                 .with_target(false)
                 .with_filter(tracing_subscriber::filter::LevelFilter::DEBUG)
@@ -517,7 +558,7 @@ async fn run(args: RunArgs) -> i32 {
         tracing::info!("{cached} calls reused from the cache, {adopted} finished attempts adopted");
     }
     write_engine_stats(&run_dir, started, cached, adopted);
-    match result {
+    let code = match result {
         Ok(outputs) => {
             tracing::info!(
                 "{name} succeeded; outputs in {}",
@@ -545,7 +586,11 @@ async fn run(args: RunArgs) -> i32 {
             }
             e.exit_code()
         }
+    };
+    if let Some(log) = RUN_LOG.get() {
+        log.flush();
     }
+    code
 }
 
 fn spawn_signal_handler(shared: Arc<Shared>) {
