@@ -5,7 +5,11 @@ mod common;
 use std::path::PathBuf;
 
 fn examples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+    // The run-time variable, not `env!`: a test binary built from another checkout sharing the
+    // target directory would otherwise point at that checkout.
+    let manifest =
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    PathBuf::from(manifest).join("../../examples")
 }
 
 fn run_example(dir: &str, wdl: &str) -> (serde_json::Value, tempfile::TempDir) {
