@@ -47,11 +47,21 @@ pub struct Entry {
 
 pub struct Cache {
     path: PathBuf,
-    entries: Mutex<HashMap<String, Entry>>,
+    /// Entries by key, kept as their JSON text and parsed only on a hit: a 100,000-shard
+    /// scatter must not hold 100,000 parsed JSON trees.
+    entries: Mutex<HashMap<[u8; 32], Box<str>>>,
     /// Digests of files by (path, size, mtime, inode): the fast path for inputs that are
     /// outputs of earlier calls.
     digests: Mutex<HashMap<(String, u64, i128, u64), String>>,
     log: Mutex<Option<File>>,
+}
+
+fn key_bytes(key: &str) -> [u8; 32] {
+    match blake3::Hash::from_hex(key) {
+        Ok(h) => *h.as_bytes(),
+        // Keys are blake3 hex digests; anything else is hashed into one.
+        Err(_) => *blake3::hash(key.as_bytes()).as_bytes(),
+    }
 }
 
 fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
@@ -94,7 +104,7 @@ impl Cache {
                         f.blake3.clone(),
                     );
                 }
-                entries.insert(entry.key.clone(), entry);
+                entries.insert(key_bytes(&entry.key), Box::<str>::from(json));
             }
         }
         Ok(Cache {
@@ -121,7 +131,11 @@ impl Cache {
         let mut v: Vec<Entry> = self
             .entries
             .lock()
-            .map(|e| e.values().cloned().collect())
+            .map(|e| {
+                e.values()
+                    .filter_map(|j| serde_json::from_str(j).ok())
+                    .collect()
+            })
             .unwrap_or_default();
         v.sort_by(|a, b| (a.recorded, &a.task).cmp(&(b.recorded, &b.task)));
         v
@@ -160,7 +174,8 @@ impl Cache {
 
     /// The entry for `key` if every file it names is still there, unchanged.
     pub fn lookup(&self, key: &str) -> Option<Entry> {
-        let entry = self.entries.lock().ok()?.get(key).cloned()?;
+        let json = self.entries.lock().ok()?.get(&key_bytes(key)).cloned()?;
+        let entry: Entry = serde_json::from_str(&json).ok()?;
         for f in &entry.files {
             let meta = std::fs::metadata(&f.path).ok()?;
             let same_identity =
@@ -204,7 +219,7 @@ impl Cache {
             }
         }
         if let Ok(mut entries) = self.entries.lock() {
-            entries.insert(entry.key.clone(), entry);
+            entries.insert(key_bytes(&entry.key), json.into_boxed_str());
         }
         Ok(())
     }
