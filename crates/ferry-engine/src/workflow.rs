@@ -99,19 +99,24 @@ fn name_kinds(body: &Body) -> NameKinds {
             )),
             Stmt::Decl(d) => out.push((d.name.clone(), None)),
             Stmt::Scatter(sc) => out.extend(name_kinds(&sc.body)),
-            Stmt::Conditional(cd) => {
-                for (_, b) in &cd.clauses {
-                    for nk in name_kinds(b) {
-                        if !out.iter().any(|(n, _)| *n == nk.0) {
-                            out.push(nk);
-                        }
-                    }
-                }
-            }
+            Stmt::Conditional(cd) => out.extend(conditional_name_kinds(cd)),
             Stmt::Input(_) | Stmt::Output(_) => {}
         }
     }
     out
+}
+
+/// Names any clause of a conditional defines, each once.
+fn conditional_name_kinds(cd: &ferry_wdl::ir::Conditional) -> NameKinds {
+    let mut names = NameKinds::new();
+    for (_, b) in &cd.clauses {
+        for nk in name_kinds(b) {
+            if !names.iter().any(|(n, _)| *n == nk.0) {
+                names.push(nk);
+            }
+        }
+    }
+    names
 }
 
 fn located(loc: &ferry_wdl::ir::Location, what: &str, msg: String) -> String {
@@ -425,15 +430,7 @@ impl<'a> Driver<'a> {
                 }
                 match taken {
                     None => {
-                        let mut names = NameKinds::new();
-                        for (_, b) in &cd.clauses {
-                            for nk in name_kinds(b) {
-                                if !names.iter().any(|(n, _)| *n == nk.0) {
-                                    names.push(nk);
-                                }
-                            }
-                        }
-                        let bindings = names
+                        let bindings = conditional_name_kinds(cd)
                             .into_iter()
                             .map(|(n, kind)| (n, absent(&kind)))
                             .collect();
@@ -577,17 +574,7 @@ impl<'a> Driver<'a> {
             }
             Parent::Clause { frame: pf, stmt } => {
                 let names = match self.frame(pf).map(|f| &f.body.stmts[stmt as usize]) {
-                    Some(Stmt::Conditional(cd)) => {
-                        let mut names = NameKinds::new();
-                        for (_, b) in &cd.clauses {
-                            for nk in name_kinds(b) {
-                                if !names.iter().any(|(n, _)| *n == nk.0) {
-                                    names.push(nk);
-                                }
-                            }
-                        }
-                        names
-                    }
+                    Some(Stmt::Conditional(cd)) => conditional_name_kinds(cd),
                     _ => return,
                 };
                 let bindings = names
