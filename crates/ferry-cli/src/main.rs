@@ -532,6 +532,7 @@ async fn run(args: RunArgs) -> i32 {
     shared.cache = cache.clone();
     let shared = Arc::new(shared);
     spawn_signal_handler(shared.clone());
+    let progress = spawn_progress(shared.clone());
     let request = RunRequest {
         document: &document,
         task: args.task.clone(),
@@ -541,6 +542,11 @@ async fn run(args: RunArgs) -> i32 {
         storage: StorageRouter::default(),
     };
     let result = ferry_engine::run(request).await;
+    progress.abort();
+    // SAFETY: isatty on our own stderr.
+    if unsafe { libc::isatty(2) } == 1 {
+        eprint!("\r\x1b[K");
+    }
     let state = match &result {
         Ok(_) => "succeeded",
         Err(RunError::Cancelled(_)) => "cancelled",
@@ -591,6 +597,31 @@ async fn run(args: RunArgs) -> i32 {
         log.flush();
     }
     code
+}
+
+/// Progress while running: a line redrawn on a terminal, an INFO line every 30 s otherwise.
+fn spawn_progress(shared: Arc<Shared>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        // SAFETY: isatty on our own stderr.
+        let tty = unsafe { libc::isatty(2) } == 1;
+        let every = std::time::Duration::from_millis(if tty { 250 } else { 30_000 });
+        let start = std::time::Instant::now();
+        loop {
+            tokio::time::sleep(every).await;
+            let done = shared.finished_calls.load(Ordering::Relaxed);
+            let running = shared.running_calls.load(Ordering::Relaxed);
+            let cached = shared.cached_calls.load(Ordering::Relaxed);
+            let line = format!(
+                "{done} calls done ({cached} from cache), {running} running, {:.0} s",
+                start.elapsed().as_secs_f64()
+            );
+            if tty {
+                eprint!("\r\x1b[Kferry: {line}");
+            } else {
+                tracing::info!("{line}");
+            }
+        }
+    })
 }
 
 fn spawn_signal_handler(shared: Arc<Shared>) {

@@ -42,6 +42,9 @@ pub struct Shared {
     /// Calls answered from the cache, and calls adopted from an earlier attempt of this run.
     pub cached_calls: std::sync::atomic::AtomicUsize,
     pub adopted_calls: std::sync::atomic::AtomicUsize,
+    /// Task attempts running now, and calls finished (run, cached or adopted), for progress.
+    pub running_calls: std::sync::atomic::AtomicUsize,
+    pub finished_calls: std::sync::atomic::AtomicUsize,
 }
 
 const MIB: u64 = 1 << 20;
@@ -71,6 +74,8 @@ impl Shared {
             cache: None,
             cached_calls: Default::default(),
             adopted_calls: Default::default(),
+            running_calls: Default::default(),
+            finished_calls: Default::default(),
         }
     }
 

@@ -501,6 +501,14 @@ fn resolve_output_path(
 
 /// Runs a call to completion: attempts with retries, then its outputs.
 pub async fn run_call(job: CallJob, shared: Arc<Shared>) -> Result<Members, CallError> {
+    let result = run_call_attempts(job, shared.clone()).await;
+    if result.is_ok() {
+        shared.finished_calls.fetch_add(1, Ordering::Relaxed);
+    }
+    result
+}
+
+async fn run_call_attempts(job: CallJob, shared: Arc<Shared>) -> Result<Members, CallError> {
     let mut attempt: u32 = 1;
     let mut cache_key: Option<String> = None;
     loop {
@@ -614,12 +622,11 @@ pub async fn run_call(job: CallJob, shared: Arc<Shared>) -> Result<Members, Call
             return Err(CallError::Cancelled);
         }
         tracing::debug!(call = %job.label, attempt, "started");
-        let outcome: AttemptOutcome = shared
-            .executor
-            .run(&spec)
-            .await
-            .map_err(|e| fail(format!("{e:#}")))?;
+        shared.running_calls.fetch_add(1, Ordering::Relaxed);
+        let outcome = shared.executor.run(&spec).await;
         drop(permits);
+        shared.running_calls.fetch_sub(1, Ordering::Relaxed);
+        let outcome: AttemptOutcome = outcome.map_err(|e| fail(format!("{e:#}")))?;
         if shared.cancelled.load(Ordering::SeqCst) {
             return Err(CallError::Cancelled);
         }
