@@ -411,7 +411,7 @@ async fn run(args: RunArgs) -> i32 {
         capacity.cpu = c;
     }
     if let Some(m) = &args.max_memory {
-        match ferry_engine::task::parse_size(m) {
+        match ferry_config::parse_size(m) {
             Ok(b) if b > 0 => capacity.memory = b,
             Ok(_) => {
                 eprintln!("ferry: --max-memory must be positive");

@@ -64,16 +64,11 @@ pub fn parse_memory(v: &Value) -> Result<u64, String> {
     match v {
         Value::Int(i) if *i >= 0 => Ok(*i as u64),
         Value::Float(f) if *f >= 0.0 => Ok(*f as u64),
-        Value::String(s) => parse_size(s),
+        Value::String(s) => ferry_config::parse_size(s),
         v => Err(format!(
             "memory must be an Int or a String like \"4 GiB\", not {v:?}"
         )),
     }
-}
-
-/// Parses "4 GiB", "512M", "2.5 GB" or a number of bytes (the same units as ferry.toml).
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    ferry_config::parse_size(s)
 }
 
 pub fn human_bytes(b: u64) -> String {
@@ -694,10 +689,8 @@ fn stub_outputs(
     for d in &job.task.outputs {
         // A literal file name is kept, so that downstream globs and names still line up.
         let literal = match &d.expr {
-            Some(ferry_wdl::ir::Expr::Str(parts)) if parts.len() <= 1 => {
-                Evaluator::new(&p.scope, io)
-                    .eval(d.expr.as_ref().unwrap_or(&ferry_wdl::ir::Expr::None))
-                    .ok()
+            Some(e @ ferry_wdl::ir::Expr::Str(parts)) if parts.len() <= 1 => {
+                Evaluator::new(&p.scope, io).eval(e).ok()
             }
             _ => None,
         };
@@ -827,10 +820,10 @@ mod tests {
 
     #[test]
     fn sizes() {
-        assert_eq!(parse_size("4 GiB").unwrap(), 4 << 30);
-        assert_eq!(parse_size("512M").unwrap(), 512_000_000);
-        assert_eq!(parse_size("1.5 KiB").unwrap(), 1536);
-        assert!(parse_size("12 GX").is_err());
+        assert_eq!(parse_memory(&Value::string("4 GiB")).unwrap(), 4 << 30);
+        assert_eq!(parse_memory(&Value::string("512M")).unwrap(), 512_000_000);
+        assert_eq!(parse_memory(&Value::string("1.5 KiB")).unwrap(), 1536);
+        assert!(parse_memory(&Value::string("12 GX")).is_err());
         assert_eq!(parse_memory(&Value::Int(1000)).unwrap(), 1000);
     }
 }

@@ -550,24 +550,9 @@ impl<'a> Driver<'a> {
         };
         self.free.push(fid);
         match frame.parent {
-            Parent::Root => {
-                let mut out = Members::new();
-                for d in frame.outputs {
-                    out.insert(
-                        d.name.clone(),
-                        frame.scope.lookup(&d.name).unwrap_or(Value::None),
-                    );
-                }
-                self.root_outputs = Some(out);
-            }
+            Parent::Root => self.root_outputs = Some(workflow_outputs(&frame)),
             Parent::Call { frame: pf, stmt } => {
-                let mut out = Members::new();
-                for d in frame.outputs {
-                    out.insert(
-                        d.name.clone(),
-                        frame.scope.lookup(&d.name).unwrap_or(Value::None),
-                    );
-                }
+                let out = workflow_outputs(&frame);
                 let name = match self.frame(pf).map(|f| &f.body.stmts[stmt as usize]) {
                     Some(Stmt::Call(c)) => c.name.clone(),
                     _ => return,
@@ -627,6 +612,20 @@ impl<'a> Driver<'a> {
             }
         }
     }
+}
+
+/// The outputs of a finished workflow frame (the root, or a subworkflow call).
+fn workflow_outputs(frame: &Frame<'_>) -> Members {
+    frame
+        .outputs
+        .iter()
+        .map(|d| {
+            (
+                d.name.clone(),
+                frame.scope.lookup(&d.name).unwrap_or(Value::None),
+            )
+        })
+        .collect()
 }
 
 /// The value of a name whose conditional branch did not run.

@@ -230,9 +230,11 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
     }
 }
 
+/// The child's stack: it only runs system calls before `execve`.
+const STACK: usize = 64 * 1024;
+
 /// Starts the child described by `plan`; returns its pid once it has exec'd.
 pub fn spawn(plan: &Plan) -> std::io::Result<libc::pid_t> {
-    const STACK: usize = 64 * 1024;
     thread_local! {
         // One child stack per thread, reused: allocating and freeing 64 KiB per task costs the
         // allocator a consolidation pass each time.
@@ -245,11 +247,10 @@ pub fn spawn(plan: &Plan) -> std::io::Result<libc::pid_t> {
 }
 
 fn spawn_on(plan: &Plan, stack: &mut [u8]) -> std::io::Result<libc::pid_t> {
-    const STACK: usize = 64 * 1024;
     // SAFETY: the stack is ours and outlives the child's use of it (the parent is suspended
     // until the child execs or exits); the signal mask is restored below on every path.
     unsafe {
-        let top = stack.as_mut_ptr().add(STACK);
+        let top = stack.as_mut_ptr().add(stack.len());
         let top = (top as usize & !15) as *mut c_void;
         let mut all: libc::sigset_t = std::mem::zeroed();
         let mut old: libc::sigset_t = std::mem::zeroed();
