@@ -8,7 +8,9 @@ use std::sync::atomic::Ordering;
 use clap::{Parser, Subcommand};
 use ferry_config::ExecutorKind;
 use ferry_engine::{RunError, RunRequest, Shared};
-use ferry_exec::{Capacity, LocalExecutor, machine_capacity};
+use ferry_exec::{
+    Capacity, DockerExecutor, DockerSettings, Executor, LocalExecutor, Pull, machine_capacity,
+};
 use ferry_storage::StorageRouter;
 use tracing_subscriber::prelude::*;
 
@@ -457,7 +459,7 @@ async fn run(args: RunArgs) -> i32 {
         );
         return 0;
     }
-    if !profile.stub && profile.executor != ExecutorKind::Local {
+    if !profile.stub && !matches!(profile.executor, ExecutorKind::Local | ExecutorKind::Docker) {
         eprintln!(
             "ferry: executor {} (profile {}) is not available yet",
             profile.executor,
@@ -497,8 +499,8 @@ async fn run(args: RunArgs) -> i32 {
     init_logging(&run_dir);
     tracing::info!("running {} in {}", name, run_dir.display());
     let started = std::time::Instant::now();
-    let executor = match LocalExecutor::new(Capacity { ..capacity }, &run_dir) {
-        Ok(e) => Arc::new(e),
+    let executor = match make_executor(&profile, capacity, &run_dir).await {
+        Ok(e) => e,
         Err(e) => {
             eprintln!("ferry: {e:#}");
             return 1;
@@ -661,4 +663,27 @@ fn write_engine_stats(run_dir: &Path, started: std::time::Instant, cached: usize
         "adopted_calls": adopted,
     });
     let _ = ferry_engine::write_json(&run_dir.join("stats.json"), &stats);
+}
+
+/// The executor the profile names (stub runs need none, so they get the local one).
+async fn make_executor(
+    profile: &ferry_config::Profile,
+    capacity: Capacity,
+    run_dir: &Path,
+) -> anyhow::Result<Arc<dyn Executor>> {
+    if profile.stub || profile.executor != ExecutorKind::Docker {
+        return Ok(Arc::new(LocalExecutor::new(capacity, run_dir)?));
+    }
+    let settings = DockerSettings {
+        host_network: profile.network == ferry_config::Network::Host,
+        pull: match profile.pull {
+            ferry_config::PullPolicy::Always => Pull::Always,
+            ferry_config::PullPolicy::Missing => Pull::Missing,
+            ferry_config::PullPolicy::Never => Pull::Never,
+        },
+        image_size_warning: profile.image_size_warning,
+    };
+    Ok(Arc::new(
+        DockerExecutor::connect(capacity, run_dir, settings).await?,
+    ))
 }

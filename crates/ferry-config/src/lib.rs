@@ -56,6 +56,8 @@ pub struct ProfileSpec {
     pub max_jobs: Option<u32>,
     /// Retries for tasks whose WDL says none.
     pub retries: Option<u32>,
+    /// A retry after an out-of-memory kill asks for this many times the memory.
+    pub oom_memory_factor: Option<f64>,
     /// cpu for tasks whose WDL states none.
     pub cpu: Option<f64>,
     /// Memory for tasks whose WDL states none.
@@ -106,6 +108,7 @@ pub struct Profile {
     pub poll_interval: Duration,
     pub max_jobs: Option<u32>,
     pub retries: Option<u32>,
+    pub oom_memory_factor: f64,
     pub cpu: Option<f64>,
     pub memory: Option<u64>,
     pub max_cpu: Option<f64>,
@@ -132,6 +135,7 @@ impl Default for Profile {
             poll_interval: Duration::from_secs(10),
             max_jobs: None,
             retries: None,
+            oom_memory_factor: 2.0,
             cpu: None,
             memory: None,
             max_cpu: None,
@@ -218,6 +222,7 @@ const BUILT_IN: &str = r#"
 executor = "local"
 job_name_prefix = "ferry-"
 poll_interval = "10s"
+oom_memory_factor = 2.0
 [defaults.container]
 network = "none"
 image_size_warning = "1 GiB"
@@ -484,6 +489,15 @@ fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Profile, Confi
             .unwrap_or(d.poll_interval),
         max_jobs: spec.max_jobs,
         retries: spec.retries,
+        oom_memory_factor: match spec.oom_memory_factor {
+            Some(f) if f.is_finite() && f >= 1.0 => f,
+            Some(f) => {
+                return Err(ConfigError(format!(
+                    "oom_memory_factor = {f}: must be a number of at least 1"
+                )));
+            }
+            None => d.oom_memory_factor,
+        },
         cpu: spec.cpu,
         memory: spec.memory.map(|m| m.bytes()),
         max_cpu: spec.max_cpu,

@@ -12,6 +12,7 @@ use ferry_wdl::ir::{Document, Task};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 mod callcache;
+mod images;
 pub mod inputs;
 pub mod plan;
 mod scope;
@@ -31,7 +32,8 @@ pub struct Shared {
     /// A call failed: start nothing new, let running calls finish.
     failing: AtomicBool,
     fail_fast: bool,
-    pub warned_container: AtomicBool,
+    /// Failure messages already reported (an image error is the same for every shard).
+    reported: std::sync::Mutex<std::collections::HashSet<String>>,
     pub scatter_window: usize,
     /// The run directory: attempt directories are created below it.
     pub run_dir: PathBuf,
@@ -67,7 +69,7 @@ impl Shared {
             cancelled: AtomicBool::new(false),
             failing: AtomicBool::new(false),
             fail_fast,
-            warned_container: AtomicBool::new(false),
+            reported: Default::default(),
             scatter_window: 1024,
             run_dir,
             profile,
@@ -77,6 +79,14 @@ impl Shared {
             running_calls: Default::default(),
             finished_calls: Default::default(),
         }
+    }
+
+    /// Whether `message` is reported for the first time.
+    pub fn first_report(&self, message: &str) -> bool {
+        self.reported
+            .lock()
+            .map(|mut r| r.insert(message.to_string()))
+            .unwrap_or(true)
     }
 
     pub fn stopping(&self) -> bool {
@@ -190,6 +200,13 @@ pub fn pick_task<'d>(
 /// Runs the request. On success returns the outputs JSON (keyed `name.output`), already
 /// published under the run directory and written to `outputs.json`.
 pub async fn run(req: RunRequest<'_>) -> Result<serde_json::Value, RunError> {
+    let shared = req.shared.clone();
+    let result = run_inner(req).await;
+    shared.executor.shutdown().await;
+    result
+}
+
+async fn run_inner(req: RunRequest<'_>) -> Result<serde_json::Value, RunError> {
     let doc = req.document;
     let task = pick_task(doc, req.task.as_deref()).map_err(RunError::Other)?;
     let (target, name) = match (task, &doc.workflow) {
@@ -203,6 +220,20 @@ pub async fn run(req: RunRequest<'_>) -> Result<serde_json::Value, RunError> {
     let run_dir = &req.run_dir;
     write_json(&run_dir.join("inputs.json"), &inputs.to_json(&name))
         .map_err(|e| RunError::Other(format!("cannot write inputs.json: {e}")))?;
+    if !req.shared.profile.stub {
+        let mut tasks = std::collections::BTreeMap::new();
+        match (task, &doc.workflow) {
+            (Some(t), _) => {
+                tasks.insert(t.name.clone(), t.clone());
+            }
+            (None, Some(w)) => images::reachable_tasks(&w.body, &mut tasks),
+            (None, None) => {}
+        }
+        let errors = images::pin_literal_images(&*req.shared.executor, tasks.values()).await;
+        if !errors.is_empty() {
+            return Err(RunError::Failed(errors));
+        }
+    }
     let calls_dir = run_dir.join("calls");
     let outputs: Members = match task {
         Some(t) => {

@@ -46,7 +46,11 @@ fn task_row(call: String, task: &Task, profile: &Profile) -> Row {
             task: task.name.to_string(),
             image: mark(
                 &["container", "docker"],
-                r.container.unwrap_or_else(|| "-".into()),
+                if r.containers.is_empty() {
+                    "-".into()
+                } else {
+                    r.containers.join(" | ")
+                },
             ),
             cpu: mark(&["cpu"], format!("{}", r.cpu)),
             memory: mark(&["memory"], human_bytes(r.memory)),

@@ -37,7 +37,8 @@ struct Prepared {
     cpu: f64,
     memory: u64,
     gpu: u32,
-    container: Option<String>,
+    /// Image candidates in order of preference (WDL 1.2 allows a list).
+    containers: Vec<String>,
     return_codes: ReturnCodes,
     max_retries: u32,
     queue: Option<String>,
@@ -165,9 +166,9 @@ fn task_object(task: &Task, p: &Prepared, attempt: u32, rc: Option<i32>, id: &st
     m.insert("id".into(), Value::string(id));
     m.insert(
         "container".into(),
-        p.container
-            .clone()
-            .map(Value::string)
+        p.containers
+            .first()
+            .map(|c| Value::string(c.as_str()))
             .unwrap_or(Value::None),
     );
     m.insert("cpu".into(), Value::Float(p.cpu));
@@ -195,7 +196,8 @@ pub struct Resources {
     pub cpu: f64,
     pub memory: u64,
     pub gpu: u32,
-    pub container: Option<String>,
+    /// Image candidates in order of preference; empty when the task names none.
+    pub containers: Vec<String>,
     pub return_codes: ReturnCodes,
     pub max_retries: u32,
     pub queue: Option<String>,
@@ -241,10 +243,14 @@ pub fn resolve_resources(
         Some(Value::Int(n)) => *n as u32,
         _ => 0,
     };
-    let container = match requirement(reqs, &["container", "docker"]) {
-        Some(Value::String(s)) => Some(s.to_string()),
-        Some(Value::Array(a)) => a.first().and_then(|v| v.as_str()).map(String::from),
-        _ => None,
+    let containers = match requirement(reqs, &["container", "docker"]) {
+        Some(Value::String(s)) => vec![s.to_string()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str())
+            .map(String::from)
+            .collect(),
+        _ => Vec::new(),
     };
     let return_codes = match requirement(reqs, &["returnCodes", "return_codes"]) {
         Some(Value::String(s)) if &**s == "*" => ReturnCodes::Any,
@@ -267,7 +273,7 @@ pub fn resolve_resources(
         cpu,
         memory,
         gpu,
-        container,
+        containers,
         return_codes,
         max_retries: o.retries.or(wdl_retries).or(profile.retries).unwrap_or(0),
         queue: o.queue.or_else(|| profile.queue.clone()),
@@ -280,6 +286,7 @@ fn prepare(
     io: &Io,
     attempt_id: &str,
     profile: &Profile,
+    oom_memory: Option<u64>,
 ) -> Result<Prepared, String> {
     let task = &job.task;
     let mut scope: HashMap<Arc<str>, Value> = HashMap::new();
@@ -295,14 +302,17 @@ fn prepare(
             .map_err(|m| format!("{}: runtime `{name}`: {m}", task.location))?;
         reqs.insert(name, v);
     }
-    let r = resolve_resources(&reqs, task, profile)?;
+    let mut r = resolve_resources(&reqs, task, profile)?;
+    if let Some(m) = oom_memory {
+        r.memory = r.memory.max(m);
+    }
     let mut prepared = Prepared {
         scope,
         command: String::new(),
         cpu: r.cpu,
         memory: r.memory,
         gpu: r.gpu,
-        container: r.container,
+        containers: r.containers,
         return_codes: r.return_codes,
         max_retries: r.max_retries,
         queue: r.queue,
@@ -506,6 +516,8 @@ pub async fn run_call(job: CallJob, shared: Arc<Shared>) -> Result<Members, Call
 async fn run_call_attempts(job: CallJob, shared: Arc<Shared>) -> Result<Members, CallError> {
     let mut attempt: u32 = 1;
     let mut cache_key: Option<String> = None;
+    // After an out-of-memory kill, what the next attempt asks for.
+    let mut oom_memory: Option<u64> = None;
     loop {
         if shared.stopping() {
             return Err(CallError::Cancelled);
@@ -525,10 +537,27 @@ async fn run_call_attempts(job: CallJob, shared: Arc<Shared>) -> Result<Members,
         // Whether an earlier run left this attempt behind (checked before `prepare`, whose
         // `write_*` calls create files in the attempt's tmp/).
         let left_behind = std::fs::symlink_metadata(&attempt_dir).is_ok();
-        let prepared = prepare(&job, attempt, &io, &attempt_id, &shared.profile).map_err(fail)?;
+        let prepared =
+            prepare(&job, attempt, &io, &attempt_id, &shared.profile, oom_memory).map_err(fail)?;
         if shared.profile.stub {
             return stub_outputs(&job, &prepared, &attempt_dir, &io).map_err(fail);
         }
+        // Once per run and image (the executor remembers): every shard gets the same digest.
+        let image = match shared
+            .executor
+            .pin_image(&job.task.name, &prepared.containers)
+            .await
+        {
+            Ok(image) => image,
+            // Every shard of a scatter gets the same error; one report is enough.
+            Err(e) if !shared.first_report(&format!("{e:#}")) => {
+                return Err(CallError::Cancelled);
+            }
+            Err(e) => return Err(fail(format!("{e:#}"))),
+        };
+        let cache_image = image
+            .as_deref()
+            .or(prepared.containers.first().map(|c| c.as_str()));
         if attempt == 1
             && let Some(cache) = &shared.cache
             && !job.task.volatile()
@@ -545,7 +574,7 @@ async fn run_call_attempts(job: CallJob, shared: Arc<Shared>) -> Result<Members,
                     )
                 })
                 .collect();
-            match callcache::key(&job.task, prepared.container.as_deref(), &inputs, cache) {
+            match callcache::key(&job.task, cache_image, &inputs, cache) {
                 Ok(key) => {
                     if let Some(entry) = cache.lookup(&key) {
                         match callcache::outputs(&job.task, &entry) {
@@ -589,11 +618,6 @@ async fn run_call_attempts(job: CallJob, shared: Arc<Shared>) -> Result<Members,
                 human_bytes(cap.memory)
             )));
         }
-        if prepared.container.is_some() && !shared.warned_container.swap(true, Ordering::Relaxed) {
-            tracing::warn!(
-                "the local executor runs tasks as host processes: container images are ignored"
-            );
-        }
         // The executor creates the attempt directory and writes the script (see ferry-exec).
         let spec = AttemptSpec {
             label: job.label.clone(),
@@ -607,7 +631,7 @@ async fn run_call_attempts(job: CallJob, shared: Arc<Shared>) -> Result<Members,
             cpu: prepared.cpu,
             memory: prepared.memory,
             gpu: prepared.gpu,
-            container: prepared.container.clone(),
+            container: image,
             env: prepared.env.clone(),
             inputs: prepared.inputs.clone(),
             queue: prepared.queue.clone(),
@@ -662,8 +686,23 @@ async fn run_call_attempts(job: CallJob, shared: Arc<Shared>) -> Result<Members,
                     indent(&tail(&spec.stderr, 20))
                 )));
             }
+            let mut more = String::new();
+            if outcome.oom && shared.profile.oom_memory_factor > 1.0 {
+                let limit = shared
+                    .profile
+                    .max_memory
+                    .unwrap_or(u64::MAX)
+                    .min(shared.capacity.memory);
+                let next = ((prepared.memory as f64 * shared.profile.oom_memory_factor) as u64)
+                    .min(limit)
+                    .max(prepared.memory);
+                if next > prepared.memory {
+                    more = format!(" with {} of memory", human_bytes(next));
+                }
+                oom_memory = Some(next);
+            }
             tracing::warn!(
-                "call {} attempt {attempt} failed ({why}); retrying ({} of {} retries)",
+                "call {} attempt {attempt} failed ({why}); retrying{more} ({} of {} retries)",
                 job.label,
                 attempt,
                 prepared.max_retries

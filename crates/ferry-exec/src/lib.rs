@@ -10,8 +10,10 @@ use std::time::Duration;
 use anyhow::Result;
 use async_trait::async_trait;
 
+mod docker;
 mod local;
 mod spawn;
+pub use docker::{DockerExecutor, DockerSettings, Pull};
 pub use local::LocalExecutor;
 
 /// One attempt of one task (or scatter shard), ready to run.
@@ -36,6 +38,7 @@ pub struct AttemptSpec {
     /// Bytes.
     pub memory: u64,
     pub gpu: u32,
+    /// The image, as [`Executor::pin_image`] returned it.
     pub container: Option<String>,
     /// Environment variables for the command (WDL 1.2 `env` declarations).
     pub env: Vec<(String, String)>,
@@ -79,12 +82,24 @@ pub trait Executor: Send + Sync {
     /// What can run at once. A task asking for more than this can never run.
     fn capacity(&self) -> Capacity;
 
+    /// Resolves a task's image candidates (WDL 1.2 allows a list) to the image every attempt
+    /// of this run will use, once per run: a content digest, so a tag that moves mid-run
+    /// changes nothing. `None`: this executor does not run containers.
+    async fn pin_image(&self, task: &str, candidates: &[String]) -> Result<Option<String>> {
+        let _ = (task, candidates);
+        Ok(None)
+    }
+
     /// Runs one attempt to completion. Errors mean the executor could not run it at all (not
     /// that the command failed: that is a non-zero `exit_code`).
     async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome>;
 
     /// Stops everything this executor started (Ctrl-C). Running `run` calls then return.
     fn cancel_all(&self);
+
+    /// Called once when the run ends, however it ends: release whatever is left (containers,
+    /// remote jobs).
+    async fn shutdown(&self) {}
 }
 
 /// The machine's cpus and memory, as the local executor offers them.

@@ -27,6 +27,7 @@ pub struct LocalExecutor {
     base_env: Arc<Vec<std::ffi::CString>>,
     running: Arc<Mutex<HashSet<i32>>>,
     cancelled: Arc<AtomicBool>,
+    warned_container: AtomicBool,
 }
 
 fn find_bash() -> PathBuf {
@@ -52,6 +53,7 @@ impl LocalExecutor {
             base_env: environment_block(&["BASH_ENV", "FERRY_RC_FILE"]),
             running: Default::default(),
             cancelled: Default::default(),
+            warned_container: AtomicBool::new(false),
         })
     }
 }
@@ -68,6 +70,15 @@ impl Executor for LocalExecutor {
 
     fn capacity(&self) -> Capacity {
         self.capacity
+    }
+
+    async fn pin_image(&self, _task: &str, candidates: &[String]) -> Result<Option<String>> {
+        if !candidates.is_empty() && !self.warned_container.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "the local executor runs tasks as host processes: container images are ignored (--profile docker runs them)"
+            );
+        }
+        Ok(None)
     }
 
     async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome> {

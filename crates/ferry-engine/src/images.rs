@@ -1,0 +1,67 @@
+//! Images checked before anything runs: a missing image should fail the run in a second, not
+//! after an hour of upstream work, and never once per shard.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use ferry_exec::Executor;
+use ferry_wdl::ir::{Body, Callee, Expr, Stmt, StrPart, Task};
+
+/// The image candidates of a task whose `container`/`docker` requirement is a literal (the
+/// common case); `None` when it is computed from inputs, which is pinned when the call runs.
+fn literal_images(task: &Task) -> Option<Vec<String>> {
+    let (_, expr) = task
+        .requirements
+        .iter()
+        .find(|(n, _)| &**n == "container" || &**n == "docker")?;
+    let text = |e: &Expr| match e {
+        Expr::Str(parts) => match parts.as_slice() {
+            [StrPart::Text(t)] => Some(t.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    match expr {
+        Expr::Array(items) => items.iter().map(text).collect(),
+        e => text(e).map(|t| vec![t]),
+    }
+}
+
+/// Every task the body can call, directly or through sub-workflows, by name.
+pub fn reachable_tasks(body: &Body, out: &mut BTreeMap<Arc<str>, Arc<Task>>) {
+    for stmt in &body.stmts {
+        match stmt {
+            Stmt::Call(call) => match &call.callee {
+                Callee::Task(t) => {
+                    out.entry(t.name.clone()).or_insert_with(|| t.clone());
+                }
+                Callee::Workflow(w) => reachable_tasks(&w.body, out),
+            },
+            Stmt::Scatter(s) => reachable_tasks(&s.body, out),
+            Stmt::Conditional(c) => {
+                for (_, body) in &c.clauses {
+                    reachable_tasks(body, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Pins the literal images of `tasks` with the executor. Returns one message per task whose
+/// image cannot be had.
+pub async fn pin_literal_images(
+    executor: &dyn Executor,
+    tasks: impl Iterator<Item = &Arc<Task>>,
+) -> Vec<String> {
+    let mut errors = Vec::new();
+    for task in tasks {
+        let Some(candidates) = literal_images(task) else {
+            continue;
+        };
+        if let Err(e) = executor.pin_image(&task.name, &candidates).await {
+            errors.push(format!("{}: {e:#}", task.location));
+        }
+    }
+    errors
+}

@@ -1,0 +1,475 @@
+//! Tasks in Docker containers, through the daemon's API (bollard over the local socket).
+//!
+//! Each attempt is one container: the attempt directory is bind-mounted read-write at its own
+//! host path and every input read-only at its own path, so the command script needs no path
+//! rewriting and outputs land where the local executor would put them. Ferry puts nothing of
+//! its own into the image: a fixed `/bin/sh` wrapper picks bash when the image has it, runs the
+//! script with its output redirected into the mounted attempt directory and writes `rc`. That
+//! works in busybox, alpine and distroless-with-shell images alike.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow};
+use async_trait::async_trait;
+use bollard::Docker;
+use bollard::models::{ContainerCreateBody, DeviceRequest, HostConfig, HostConfigLogConfig};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, KillContainerOptionsBuilder,
+    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+};
+use futures_util::StreamExt;
+use tokio::sync::OnceCell;
+
+use crate::local::LocalExecutor;
+use crate::{AttemptOutcome, AttemptSpec, Capacity, Executor, ResourceUse};
+
+/// When to ask the daemon to pull an image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pull {
+    /// Only images already on this machine.
+    Never,
+    /// Pull when the image is not on this machine (once per run).
+    Missing,
+    /// Pull once at the start of the run even if present; a failed pull falls back to the
+    /// local copy with a warning.
+    Always,
+}
+
+/// The container settings of the execution profile.
+#[derive(Clone, Debug)]
+pub struct DockerSettings {
+    /// `--network host` instead of `--network none`.
+    pub host_network: bool,
+    pub pull: Pull,
+    /// Warn (naming the task) about images larger than this many bytes.
+    pub image_size_warning: u64,
+}
+
+/// The label that marks every container of one run, so that leftovers can be found and
+/// removed whatever happened to the engine.
+const RUN_LABEL: &str = "ferry.run";
+
+/// Runs in the container as `sh -c WRAPPER ferry WORK SCRIPT STDOUT STDERR RC`. Prefers bash
+/// (WDL commands are usually written for it) and falls back to the image's sh.
+const WRAPPER: &str = r#"cd "$1" || exit 126
+if command -v bash >/dev/null 2>&1; then bash "$2" >"$3" 2>"$4"; else sh "$2" >"$3" 2>"$4"; fi
+rc=$?
+echo "$rc" >"$5"
+exit "$rc""#;
+
+/// An image reference resolved for this run.
+#[derive(Clone, Debug)]
+struct Pinned {
+    /// `sha256:…`, the image's content-addressed id: what every container of the run uses.
+    id: String,
+    /// The candidate it came from.
+    reference: String,
+    size: u64,
+}
+
+/// One image's resolution, shared by every call that names it.
+type PinCell = OnceCell<Result<Pinned, String>>;
+
+pub struct DockerExecutor {
+    docker: Docker,
+    capacity: Capacity,
+    settings: DockerSettings,
+    run_label: String,
+    user: String,
+    /// Image candidates (joined) → the pinned image, resolved once per run.
+    images: Mutex<HashMap<String, Arc<PinCell>>>,
+    /// Tasks already told about their image (size warnings, which candidate won).
+    told: Mutex<HashSet<String>>,
+    running: Arc<Mutex<HashSet<String>>>,
+    cancelled: Arc<AtomicBool>,
+    /// Tasks that name no image run here, as host processes.
+    host: LocalExecutor,
+    warned_no_image: AtomicBool,
+}
+
+fn docker_error(e: bollard::errors::Error) -> anyhow::Error {
+    match e {
+        bollard::errors::Error::DockerResponseServerError { message, .. } => anyhow!(message),
+        e => anyhow!(e),
+    }
+}
+
+impl DockerExecutor {
+    /// Connects to the daemon (`DOCKER_HOST` or the local socket) and removes containers an
+    /// earlier, killed engine left behind in the same run directory.
+    pub async fn connect(
+        capacity: Capacity,
+        run_dir: &Path,
+        settings: DockerSettings,
+    ) -> Result<Self> {
+        let docker =
+            Docker::connect_with_local_defaults().context("cannot connect to the Docker daemon")?;
+        docker.ping().await.map_err(|e| {
+            anyhow!("cannot reach the Docker daemon ({e}); is dockerd running and is its socket readable?")
+        })?;
+        // SAFETY: getuid/getgid cannot fail.
+        let user = unsafe { format!("{}:{}", libc::getuid(), libc::getgid()) };
+        let executor = DockerExecutor {
+            docker,
+            capacity,
+            settings,
+            run_label: run_dir.display().to_string(),
+            user,
+            images: Default::default(),
+            told: Default::default(),
+            running: Default::default(),
+            cancelled: Default::default(),
+            host: LocalExecutor::new(capacity, run_dir)?,
+            warned_no_image: AtomicBool::new(false),
+        };
+        executor.remove_leftovers().await;
+        Ok(executor)
+    }
+
+    async fn remove_leftovers(&self) {
+        let filters = HashMap::from([(
+            "label".to_string(),
+            vec![format!("{RUN_LABEL}={}", self.run_label)],
+        )]);
+        let options = ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let Ok(list) = self.docker.list_containers(Some(options)).await else {
+            return;
+        };
+        for c in list {
+            if let Some(id) = c.id {
+                self.remove(&id).await;
+            }
+        }
+    }
+
+    async fn remove(&self, id: &str) {
+        let options = RemoveContainerOptionsBuilder::new().force(true).build();
+        if let Err(e) = self.docker.remove_container(id, Some(options)).await {
+            tracing::debug!("removing container {id}: {e}");
+        }
+    }
+
+    async fn resolve(&self, candidates: &[String]) -> Result<Pinned, String> {
+        if self.settings.pull == Pull::Always
+            && let Some(first) = candidates.first()
+            && let Err(e) = self.pull(first).await
+        {
+            tracing::warn!("cannot pull image `{first}` ({e}); using the local copy if any");
+        }
+        for c in candidates {
+            if let Some(p) = self.inspect(c).await {
+                return Ok(p);
+            }
+        }
+        let mut pull_errors = Vec::new();
+        if self.settings.pull == Pull::Missing {
+            for c in candidates {
+                match self.pull(c).await {
+                    Ok(()) => {
+                        if let Some(p) = self.inspect(c).await {
+                            return Ok(p);
+                        }
+                    }
+                    Err(e) => pull_errors.push(format!("`{c}`: {e:#}")),
+                }
+            }
+        }
+        let names = candidates
+            .iter()
+            .map(|c| format!("`{c}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Err(match self.settings.pull {
+            Pull::Never => format!(
+                "image {names} is not on this machine and the profile says pull = \"never\""
+            ),
+            _ => format!(
+                "image {names} is not on this machine and could not be pulled ({})",
+                pull_errors.join("; ")
+            ),
+        })
+    }
+
+    async fn inspect(&self, reference: &str) -> Option<Pinned> {
+        let image = self.docker.inspect_image(reference).await.ok()?;
+        Some(Pinned {
+            id: image.id?,
+            reference: reference.to_string(),
+            size: image.size.unwrap_or(0).max(0) as u64,
+        })
+    }
+
+    async fn pull(&self, reference: &str) -> Result<()> {
+        tracing::info!("pulling image {reference}");
+        let options = CreateImageOptionsBuilder::new()
+            .from_image(reference)
+            .build();
+        let mut stream = self.docker.create_image(Some(options), None, None);
+        while let Some(item) = stream.next().await {
+            let info = item.map_err(docker_error)?;
+            if let Some(e) = info.error_detail.and_then(|d| d.message) {
+                anyhow::bail!(e);
+            }
+        }
+        Ok(())
+    }
+
+    fn container_body(&self, spec: &AttemptSpec, image: &str) -> ContainerCreateBody {
+        let rc = spec.attempt_dir.join("rc");
+        let mut binds = vec![format!(
+            "{0}:{0}:rw",
+            bind_path(&spec.attempt_dir).display()
+        )];
+        let mut seen: HashSet<&Path> = HashSet::new();
+        for input in &spec.inputs {
+            if input.starts_with(&spec.attempt_dir) || !seen.insert(input) || !input.exists() {
+                continue;
+            }
+            binds.push(format!("{0}:{0}:ro", bind_path(input).display()));
+        }
+        let device_requests = (spec.gpu > 0).then(|| {
+            vec![DeviceRequest {
+                count: Some(spec.gpu as i64),
+                capabilities: Some(vec![vec!["gpu".to_string()]]),
+                ..Default::default()
+            }]
+        });
+        let host_config = HostConfig {
+            binds: Some(binds),
+            network_mode: Some(
+                if self.settings.host_network {
+                    "host"
+                } else {
+                    "none"
+                }
+                .into(),
+            ),
+            nano_cpus: Some((spec.cpu * 1e9).round().max(1e7) as i64),
+            memory: Some(spec.memory as i64),
+            // Equal to memory: no swap, so a task over its memory is OOM-killed, not slowed.
+            memory_swap: Some(spec.memory as i64),
+            // Output goes to files in the attempt directory; nothing for the daemon to log.
+            log_config: Some(HostConfigLogConfig {
+                typ: Some("none".into()),
+                config: None,
+            }),
+            device_requests,
+            ..Default::default()
+        };
+        let path = |p: &Path| p.display().to_string();
+        ContainerCreateBody {
+            image: Some(image.to_string()),
+            entrypoint: Some(vec![
+                "/bin/sh".into(),
+                "-c".into(),
+                WRAPPER.into(),
+                "ferry".into(),
+            ]),
+            cmd: Some(vec![
+                path(&spec.work_dir),
+                path(&spec.script),
+                path(&spec.stdout),
+                path(&spec.stderr),
+                path(&rc),
+            ]),
+            env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+            user: Some(self.user.clone()),
+            working_dir: Some(path(&spec.work_dir)),
+            labels: Some(HashMap::from([
+                (RUN_LABEL.to_string(), self.run_label.clone()),
+                ("ferry.call".to_string(), spec.label.clone()),
+            ])),
+            host_config: Some(host_config),
+            network_disabled: Some(!self.settings.host_network),
+            ..Default::default()
+        }
+    }
+
+    /// Creates, starts and waits for one container; returns its exit code and whether the
+    /// kernel killed it for memory. The container is removed whatever happens.
+    async fn run_container(&self, spec: &AttemptSpec, image: &str) -> Result<(i32, bool)> {
+        let options = CreateContainerOptionsBuilder::new().build();
+        let created = self
+            .docker
+            .create_container(Some(options), self.container_body(spec, image))
+            .await
+            .map_err(docker_error)
+            .with_context(|| format!("cannot create a container for {}", spec.label))?;
+        let id = created.id;
+        if let Ok(mut r) = self.running.lock() {
+            r.insert(id.clone());
+        }
+        let result = self.start_and_wait(&id, spec).await;
+        self.remove(&id).await;
+        if let Ok(mut r) = self.running.lock() {
+            r.remove(&id);
+        }
+        result
+    }
+
+    async fn start_and_wait(&self, id: &str, spec: &AttemptSpec) -> Result<(i32, bool)> {
+        // Cancellation may have come between create and now; cancel_all could not see the id.
+        if self.cancelled.load(Ordering::SeqCst) {
+            anyhow::bail!("cancelled before it started");
+        }
+        self.docker
+            .start_container(id, None)
+            .await
+            .map_err(docker_error)
+            .with_context(|| format!("cannot start the container of {}", spec.label))?;
+        let mut wait = self.docker.wait_container(id, None);
+        let waited = wait.next().await;
+        let code = match waited {
+            Some(Ok(r)) => r.status_code,
+            // bollard reports a non-zero exit as an error carrying the code.
+            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => code,
+            Some(Err(e)) => return Err(docker_error(e)).context("waiting for the container"),
+            None => anyhow::bail!("the daemon ended the wait without a status"),
+        };
+        let state = self
+            .docker
+            .inspect_container(id, None)
+            .await
+            .ok()
+            .and_then(|c| c.state);
+        let oom = state.as_ref().and_then(|s| s.oom_killed).unwrap_or(false);
+        let code = state
+            .and_then(|s| s.exit_code)
+            .unwrap_or(code)
+            .clamp(i32::MIN as i64, i32::MAX as i64) as i32;
+        Ok((code, oom))
+    }
+}
+
+/// Bind mounts need absolute paths; relative ones are made absolute against the current
+/// directory (the engine normally passes absolute paths already).
+fn bind_path(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+#[async_trait]
+impl Executor for DockerExecutor {
+    fn name(&self) -> &'static str {
+        "docker"
+    }
+
+    fn capacity(&self) -> Capacity {
+        self.capacity
+    }
+
+    async fn pin_image(&self, task: &str, candidates: &[String]) -> Result<Option<String>> {
+        if candidates.is_empty() {
+            return Ok(None);
+        }
+        let key = candidates.join("\n");
+        let cell = {
+            let mut images = self
+                .images
+                .lock()
+                .map_err(|_| anyhow!("image table poisoned"))?;
+            images.entry(key).or_default().clone()
+        };
+        let pinned = cell
+            .get_or_init(|| self.resolve(candidates))
+            .await
+            .clone()
+            .map_err(|m| anyhow!("task `{task}`: {m}"))?;
+        let first_time = self
+            .told
+            .lock()
+            .map(|mut t| t.insert(task.to_string()))
+            .unwrap_or(false);
+        if first_time {
+            if candidates.len() > 1 {
+                tracing::info!(
+                    "task `{task}`: using image `{}` (the first available of {} candidates)",
+                    pinned.reference,
+                    candidates.len()
+                );
+            }
+            tracing::debug!(
+                "task `{task}`: image `{}` is {}",
+                pinned.reference,
+                pinned.id
+            );
+            if pinned.size > self.settings.image_size_warning {
+                tracing::warn!(
+                    "task `{task}`: image `{}` is {:.1} GiB; large images make thousands of shards slow to start",
+                    pinned.reference,
+                    pinned.size as f64 / (1u64 << 30) as f64
+                );
+            }
+        }
+        Ok(Some(pinned.id))
+    }
+
+    async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome> {
+        let Some(image) = spec.container.as_deref() else {
+            if !self.warned_no_image.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    "{} names no container image: tasks without one run as host processes",
+                    spec.label
+                );
+            }
+            return self.host.run(spec).await;
+        };
+        if self.cancelled.load(Ordering::SeqCst) {
+            anyhow::bail!("cancelled before it started");
+        }
+        let start = Instant::now();
+        std::fs::create_dir_all(&spec.work_dir)
+            .with_context(|| format!("cannot create {}", spec.work_dir.display()))?;
+        std::fs::write(&spec.script, &spec.command)
+            .with_context(|| format!("cannot write {}", spec.script.display()))?;
+        let (exit_code, oom) = self.run_container(spec, image).await?;
+        // The wrapper writes rc; it cannot when the container was killed.
+        let rc = spec.attempt_dir.join("rc");
+        let written = std::fs::read_to_string(&rc)
+            .ok()
+            .and_then(|t| t.trim().parse::<i32>().ok());
+        if written != Some(exit_code) {
+            std::fs::write(&rc, format!("{exit_code}\n"))
+                .with_context(|| format!("cannot write {}", rc.display()))?;
+        }
+        Ok(AttemptOutcome {
+            exit_code,
+            oom,
+            usage: ResourceUse {
+                wall: start.elapsed(),
+                ..Default::default()
+            },
+        })
+    }
+
+    fn cancel_all(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.host.cancel_all();
+        let ids: Vec<String> = self
+            .running
+            .lock()
+            .map(|r| r.iter().cloned().collect())
+            .unwrap_or_default();
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        for id in ids {
+            let docker = self.docker.clone();
+            // The wrapper shell is PID 1 and ignores SIGTERM; the task has nothing to flush.
+            handle.spawn(async move {
+                let options = KillContainerOptionsBuilder::new().signal("KILL").build();
+                let _ = docker.kill_container(&id, Some(options)).await;
+            });
+        }
+    }
+
+    async fn shutdown(&self) {
+        self.remove_leftovers().await;
+    }
+}
