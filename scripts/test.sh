@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The whole test suite: unit and end-to-end tests (real processes, the real ferry binary), then
+# The whole test suite: unit and end-to-end tests (real processes, the real ferry binary, a real
+# Docker daemon), then
 # the WDL spec's example tests when ../shared/wdl-spec-tests is present.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+# The container tests need a Docker daemon and locally built images (no registry is used).
+scripts/services/docker-up.sh
+scripts/services/test-images.sh
 # Release builds serve both the tests and the spec runner, so everything is compiled once.
 cargo build --release --workspace --locked
 cargo test --release --workspace --locked

@@ -51,12 +51,23 @@ fn finish(out: Output, run_dir: PathBuf) -> Run {
 
 /// `ferry run WDL ARGS... --run-dir DIR/run[N]` in `dir`, a new run directory each time.
 pub fn run(dir: &Path, wdl: &str, args: &[&str]) -> Run {
+    run_with(dir, wdl, args, &[])
+}
+
+/// A run directory below `dir` that no earlier run used.
+pub fn fresh_run_dir(dir: &Path) -> PathBuf {
     let mut run_dir = dir.join("run");
     let mut n = 2;
     while run_dir.exists() {
         run_dir = dir.join(format!("run{n}"));
         n += 1;
     }
+    run_dir
+}
+
+/// [`run`] with extra environment variables.
+pub fn run_with(dir: &Path, wdl: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let run_dir = fresh_run_dir(dir);
     let out = ferry()
         .current_dir(dir)
         .arg("run")
@@ -66,6 +77,7 @@ pub fn run(dir: &Path, wdl: &str, args: &[&str]) -> Run {
         .arg(&run_dir)
         .env("FERRY_LOG", "warn")
         .env("XDG_CACHE_HOME", dir.join(".cache"))
+        .envs(env.iter().copied())
         .output()
         .expect("ferry runs");
     finish(out, run_dir)
