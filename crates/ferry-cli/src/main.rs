@@ -433,7 +433,7 @@ async fn run(args: RunArgs) -> i32 {
         }
     };
     if args.dry_run {
-        let storage = StorageRouter::default();
+        let storage = storage_for(&profile);
         let task = match ferry_engine::pick_task(&document, args.task.as_deref()) {
             Ok(t) => t,
             Err(e) => {
@@ -532,6 +532,7 @@ async fn run(args: RunArgs) -> i32 {
         Arc::new(profile),
     );
     shared.cache = cache.clone();
+    shared.storage = storage_for(&shared.profile);
     let shared = Arc::new(shared);
     spawn_signal_handler(shared.clone());
     let progress = spawn_progress(shared.clone());
@@ -541,7 +542,7 @@ async fn run(args: RunArgs) -> i32 {
         inputs: raw,
         run_dir: run_dir.clone(),
         shared: shared.clone(),
-        storage: StorageRouter::default(),
+        storage: shared.storage.clone(),
     };
     let result = ferry_engine::run(request).await;
     progress.abort();
@@ -686,4 +687,21 @@ async fn make_executor(
     Ok(Arc::new(
         DockerExecutor::connect(capacity, run_dir, settings).await?,
     ))
+}
+
+/// Local paths, plus s3:// and http(s):// through the object-store backend with the profile's
+/// settings (credentials come from the AWS chain, never from the profile).
+fn storage_for(profile: &ferry_config::Profile) -> StorageRouter {
+    let mut router = StorageRouter::default();
+    router.register(Arc::new(ferry_storage::ObjectStorage::new(
+        ferry_storage::ObjectSettings {
+            endpoint: profile.s3_endpoint.clone(),
+            region: profile.s3_region.clone(),
+            path_style: profile.s3_path_style,
+            anonymous: profile.s3_anonymous,
+            concurrency: profile.transfer_concurrency as usize,
+            part_size: profile.transfer_part_size,
+        },
+    )));
+    router
 }

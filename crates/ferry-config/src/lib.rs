@@ -68,6 +68,13 @@ pub struct ProfileSpec {
     /// Where run directories are created.
     pub work_dir: Option<String>,
     pub container: Option<ContainerSpec>,
+    /// Where published outputs go: a directory or an object-store prefix
+    /// (`s3://bucket/results/`), under which each run gets its own prefix.
+    pub output_dir: Option<String>,
+    /// S3 (and S3-compatible) access.
+    pub s3: Option<S3Spec>,
+    /// Downloads and uploads of object-store data.
+    pub transfers: Option<TransferSpec>,
     /// Call caching (default on).
     pub cache: Option<bool>,
     /// Where the call cache lives (default `$XDG_CACHE_HOME/ferry`, else `~/.cache/ferry`).
@@ -84,6 +91,29 @@ pub struct ContainerSpec {
     pub pull: Option<PullPolicy>,
 }
 
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Spec {
+    /// An S3-compatible endpoint, e.g. `http://127.0.0.1:9000`.
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    /// Path-style requests (`endpoint/bucket/key`), which most S3-compatible servers want.
+    pub path_style: Option<bool>,
+    /// Unsigned requests, for public buckets.
+    pub anonymous: Option<bool>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferSpec {
+    /// Requests in flight at most, over every download and upload of a run.
+    pub concurrency: Option<u32>,
+    /// Larger objects move in parts of this size, in parallel.
+    pub part_size: Option<Size>,
+    /// The per-node cache of downloaded objects (default: the cache directory's `objects/`).
+    pub cache_dir: Option<String>,
+}
+
 #[derive(Debug, Default, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct TaskOverride {
@@ -93,6 +123,9 @@ pub struct TaskOverride {
     pub queue: Option<String>,
     /// `false`: never cache this task (like `volatile: true` in its hints).
     pub cache: Option<bool>,
+    /// Inputs passed to the command as their URL instead of being downloaded (like
+    /// `localization_optional: true` in the task's parameter_meta).
+    pub stream_inputs: Option<Vec<String>>,
 }
 
 /// The effective profile, every value resolved.
@@ -119,6 +152,14 @@ pub struct Profile {
     pub pull: PullPolicy,
     pub cache: bool,
     pub cache_dir: Option<PathBuf>,
+    pub output_dir: Option<String>,
+    pub s3_endpoint: Option<String>,
+    pub s3_region: Option<String>,
+    pub s3_path_style: bool,
+    pub s3_anonymous: bool,
+    pub transfer_concurrency: u32,
+    pub transfer_part_size: u64,
+    pub object_cache_dir: Option<PathBuf>,
     tasks: Vec<(globset::GlobMatcher, TaskOverride)>,
 }
 
@@ -146,6 +187,14 @@ impl Default for Profile {
             pull: PullPolicy::Missing,
             cache: true,
             cache_dir: None,
+            output_dir: None,
+            s3_endpoint: None,
+            s3_region: None,
+            s3_path_style: false,
+            s3_anonymous: false,
+            transfer_concurrency: 16,
+            transfer_part_size: 16 << 20,
+            object_cache_dir: None,
             tasks: Vec::new(),
         }
     }
@@ -155,6 +204,13 @@ impl Profile {
     /// Whether calls of task `name` may be cached.
     pub fn task_cache(&self, name: &str) -> bool {
         self.task_override(name).cache.unwrap_or(self.cache)
+    }
+
+    /// The per-node cache of downloaded objects.
+    pub fn object_cache_directory(&self) -> PathBuf {
+        self.object_cache_dir
+            .clone()
+            .unwrap_or_else(|| self.cache_directory().join("objects"))
     }
 
     /// The call cache's directory.
@@ -179,6 +235,7 @@ impl Profile {
                 out.retries = o.retries.or(out.retries);
                 out.queue = o.queue.clone().or(out.queue);
                 out.cache = o.cache.or(out.cache);
+                out.stream_inputs = o.stream_inputs.clone().or(out.stream_inputs);
             }
         }
         out
@@ -468,6 +525,8 @@ impl Config {
 fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Profile, ConfigError> {
     let d = Profile::default();
     let container = spec.container.unwrap_or_default();
+    let s3 = spec.s3.unwrap_or_default();
+    let transfers = spec.transfers.unwrap_or_default();
     let mut tasks = Vec::new();
     for (glob, o) in spec.tasks.unwrap_or_default() {
         let matcher = globset::Glob::new(&glob)
@@ -511,6 +570,20 @@ fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Profile, Confi
         pull: container.pull.unwrap_or(d.pull),
         cache: spec.cache.unwrap_or(true),
         cache_dir: spec.cache_dir.map(PathBuf::from),
+        output_dir: spec.output_dir,
+        s3_endpoint: s3.endpoint,
+        s3_region: s3.region,
+        s3_path_style: s3.path_style.unwrap_or(d.s3_path_style),
+        s3_anonymous: s3.anonymous.unwrap_or(d.s3_anonymous),
+        transfer_concurrency: transfers
+            .concurrency
+            .filter(|c| *c > 0)
+            .unwrap_or(d.transfer_concurrency),
+        transfer_part_size: transfers
+            .part_size
+            .map(|s| s.bytes().max(5 << 20))
+            .unwrap_or(d.transfer_part_size),
+        object_cache_dir: transfers.cache_dir.map(PathBuf::from),
         tasks,
     })
 }

@@ -22,6 +22,10 @@ pub fn key(
     h.update(b"\0");
     for (name, v) in inputs {
         let v = v.map_paths(&mut |path, is_dir| {
+            // A streamed input stays a URL: the task reads the object itself.
+            if ferry_storage::scheme_of(path) != "file" {
+                return Ok(Value::string(format!("url:{path}")));
+            }
             let p = Path::new(path);
             let base = p
                 .file_name()

@@ -39,6 +39,10 @@ pub struct Shared {
     pub run_dir: PathBuf,
     /// The effective execution profile.
     pub profile: Arc<ferry_config::Profile>,
+    /// Where input URLs are fetched from and outputs published to.
+    pub storage: StorageRouter,
+    /// The node's cache of downloaded objects.
+    pub object_cache: PathBuf,
     /// The call cache, unless caching is off.
     pub cache: Option<Arc<ferry_cache::Cache>>,
     /// Calls answered from the cache, and calls adopted from an earlier attempt of this run.
@@ -72,7 +76,9 @@ impl Shared {
             reported: Default::default(),
             scatter_window: 1024,
             run_dir,
+            object_cache: profile.object_cache_directory(),
             profile,
+            storage: StorageRouter::default(),
             cache: None,
             cached_calls: Default::default(),
             adopted_calls: Default::default(),
@@ -269,7 +275,18 @@ async fn run_inner(req: RunRequest<'_>) -> Result<serde_json::Value, RunError> {
     if req.shared.cancelled.load(Ordering::SeqCst) {
         return Err(RunError::Cancelled(libc_sigint()));
     }
-    let published = publish(&outputs, &name, &run_dir.join("out"), &req.storage)
+    // Each run publishes under its own prefix of the profile's output_dir, else under out/.
+    let out_dir = match &req.shared.profile.output_dir {
+        Some(base) => {
+            let run_id = run_dir
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_else(|| "run".into());
+            format!("{}/{run_id}", base.trim_end_matches('/'))
+        }
+        None => run_dir.join("out").display().to_string(),
+    };
+    let published = publish(&outputs, &name, &out_dir, &req.storage)
         .await
         .map_err(RunError::Other)?;
     write_json(&run_dir.join("outputs.json"), &published)
@@ -300,7 +317,7 @@ pub fn write_json(path: &Path, value: &serde_json::Value) -> std::io::Result<()>
 async fn publish(
     outputs: &Members,
     root: &str,
-    out_dir: &Path,
+    out_dir: &str,
     storage: &StorageRouter,
 ) -> Result<serde_json::Value, String> {
     let mut json = serde_json::Map::new();
@@ -310,7 +327,8 @@ async fn publish(
         let single = files.len() == 1 && matches!(value, Value::File(_) | Value::Directory(_));
         let mut published = std::collections::HashMap::new();
         for (i, (src, _)) in files.iter().enumerate() {
-            if published.contains_key(src) {
+            // Inputs passed through as URLs are outputs as they are.
+            if published.contains_key(src) || ferry_storage::scheme_of(src) != "file" {
                 continue;
             }
             let base = Path::new(src)
@@ -318,12 +336,12 @@ async fn publish(
                 .map(|b| b.to_string_lossy().to_string())
                 .unwrap_or_else(|| "output".into());
             let dest = if single {
-                out_dir.join(&**name).join(&base)
+                format!("{out_dir}/{name}/{base}")
             } else {
-                out_dir.join(&**name).join(i.to_string()).join(&base)
+                format!("{out_dir}/{name}/{i}/{base}")
             };
             let at = storage
-                .publish(Path::new(src), &dest.display().to_string())
+                .publish(Path::new(src), &dest)
                 .await
                 .map_err(|e| format!("cannot publish output `{name}`: {e:#}"))?;
             published.insert(src.clone(), at);

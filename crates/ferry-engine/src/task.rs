@@ -9,7 +9,9 @@ use ferry_config::Profile;
 use ferry_eval::eval::render_placeholder;
 use ferry_eval::{Evaluator, Io, Members, Value, coerce};
 use ferry_exec::{AttemptOutcome, AttemptSpec};
+use ferry_storage::Kind;
 use ferry_wdl::ir::{CommandPart, Decl, Task, Type, Version};
+use futures_util::{StreamExt, TryStreamExt};
 
 use crate::{Shared, callcache};
 
@@ -513,7 +515,78 @@ pub async fn run_call(job: CallJob, shared: Arc<Shared>) -> Result<Members, Call
     result
 }
 
-async fn run_call_attempts(job: CallJob, shared: Arc<Shared>) -> Result<Members, CallError> {
+/// The inputs the task reads from their URL instead of a local copy: `localization_optional`
+/// (or `localizationOptional`) in its parameter_meta, or the profile's `stream_inputs`.
+fn streamed_inputs(task: &Task, profile: &Profile) -> Vec<String> {
+    let mut names: Vec<String> = profile
+        .task_override(&task.name)
+        .stream_inputs
+        .unwrap_or_default();
+    if let Some(meta) = task.parameter_meta.as_object() {
+        for (name, m) in meta {
+            let flagged = ["localization_optional", "localizationOptional"]
+                .iter()
+                .any(|k| m.get(*k).and_then(|v| v.as_bool()) == Some(true));
+            if flagged {
+                names.push(name.clone());
+            }
+        }
+    }
+    names
+}
+
+/// Replaces object-store URLs (`s3://`, `https://`) among the call's inputs with local copies
+/// from the node's object cache, except for inputs the task streams.
+async fn localize_inputs(job: &mut CallJob, shared: &Shared) -> Result<(), String> {
+    let streamed = streamed_inputs(&job.task, &shared.profile);
+    for (name, value) in job.inputs.iter_mut() {
+        if streamed.iter().any(|s| **s == **name) {
+            continue;
+        }
+        let mut urls: Vec<(String, bool)> = Vec::new();
+        value.visit_paths(&mut |p, is_dir| {
+            if ferry_storage::scheme_of(p) != "file" {
+                urls.push((p.to_string(), is_dir));
+            }
+        });
+        if urls.is_empty() {
+            continue;
+        }
+        let fetched: Vec<(String, PathBuf)> = futures_util::stream::iter(urls)
+            .map(|(url, is_dir)| async move {
+                let kind = if is_dir { Kind::Directory } else { Kind::File };
+                shared
+                    .storage
+                    .localize(&url, kind, &shared.object_cache)
+                    .await
+                    .map(|p| (url, p))
+                    .map_err(|e| format!("input `{name}`: {e:#}"))
+            })
+            .buffer_unordered(8)
+            .try_collect()
+            .await?;
+        let local: HashMap<String, PathBuf> = fetched.into_iter().collect();
+        *value = value.map_paths(&mut |p, is_dir| {
+            let at: Arc<str> = match local.get(p) {
+                Some(l) => l.display().to_string().into(),
+                None => p.into(),
+            };
+            Ok(if is_dir {
+                Value::Directory(at)
+            } else {
+                Value::File(at)
+            })
+        })?;
+    }
+    Ok(())
+}
+
+async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Members, CallError> {
+    if !shared.profile.stub
+        && let Err(m) = localize_inputs(&mut job, &shared).await
+    {
+        return Err(CallError::Failed(format!("call {}: {m}", job.label)));
+    }
     let mut attempt: u32 = 1;
     let mut cache_key: Option<String> = None;
     // After an out-of-memory kill, what the next attempt asks for.

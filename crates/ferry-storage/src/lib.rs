@@ -10,7 +10,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use async_trait::async_trait;
 
 mod local;
+mod object;
 pub use local::LocalStorage;
+pub use object::{ObjectSettings, ObjectStorage};
 
 /// What kind of object a URL names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

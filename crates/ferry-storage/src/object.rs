@@ -1,0 +1,648 @@
+//! Object stores: `s3://bucket/key` and `http(s)://host/path`, through `object_store`.
+//!
+//! Downloads land in a per-node cache keyed by URL, ETag and size, so an object that 20,000
+//! shards read is fetched once and then handed to each of them as the same read-only file. Large
+//! objects are fetched as parallel ranged GETs written at their offsets; one semaphore bounds the
+//! requests in flight across everything this process downloads or uploads. A download is written
+//! under a temporary name, checked (size always, MD5 when the ETag is one) and only then renamed
+//! into place, so no half-downloaded file is ever used.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+use std::os::unix::fs::{FileExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result, anyhow, bail};
+use async_trait::async_trait;
+use futures_util::{StreamExt, TryStreamExt};
+use object_store::aws::{AmazonS3Builder, AwsCredential};
+use object_store::http::HttpBuilder;
+use object_store::path::Path as ObjectPath;
+use object_store::{
+    BackoffConfig, CredentialProvider, ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload,
+    RetryConfig, WriteMultipart,
+};
+use tokio::sync::{OnceCell, Semaphore};
+
+use crate::{Kind, Storage};
+
+/// Settings from the execution profile.
+#[derive(Clone, Debug)]
+pub struct ObjectSettings {
+    /// An S3-compatible endpoint (`http://127.0.0.1:5000`); AWS when unset.
+    pub endpoint: Option<String>,
+    /// Else the AWS configuration's region, else us-east-1.
+    pub region: Option<String>,
+    /// `https://endpoint/bucket/key` instead of `https://bucket.endpoint/key`.
+    pub path_style: bool,
+    /// Unsigned requests (public buckets); no credentials are looked up.
+    pub anonymous: bool,
+    /// Requests in flight at most, over all transfers of the run.
+    pub concurrency: usize,
+    /// Objects larger than this are fetched (and uploaded) in parts of this size.
+    pub part_size: u64,
+}
+
+impl Default for ObjectSettings {
+    fn default() -> Self {
+        ObjectSettings {
+            endpoint: None,
+            region: None,
+            path_style: false,
+            anonymous: false,
+            concurrency: 16,
+            part_size: 16 << 20,
+        }
+    }
+}
+
+/// The AWS credential chain (environment, shared config and credentials files with
+/// AWS_PROFILE, SSO, web identity, container and instance roles), as `object_store` wants it.
+/// Credentials stay in memory: never logged, never written.
+struct AwsChain {
+    provider: aws_credential_types::provider::SharedCredentialsProvider,
+}
+
+impl fmt::Debug for AwsChain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AwsChain")
+    }
+}
+
+#[async_trait]
+impl CredentialProvider for AwsChain {
+    type Credential = AwsCredential;
+
+    async fn get_credential(&self) -> object_store::Result<Arc<AwsCredential>> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let c = self.provider.provide_credentials().await.map_err(|e| {
+            object_store::Error::Generic {
+                store: "S3",
+                source: format!("no AWS credentials: {e}").into(),
+            }
+        })?;
+        Ok(Arc::new(AwsCredential {
+            key_id: c.access_key_id().to_string(),
+            secret_key: c.secret_access_key().to_string(),
+            token: c.session_token().map(String::from),
+        }))
+    }
+}
+
+/// What the AWS configuration chain gave: credentials and the default region.
+struct AwsConfig {
+    credentials: Option<Arc<AwsChain>>,
+    region: Option<String>,
+}
+
+type Download = OnceCell<Result<PathBuf, String>>;
+
+pub struct ObjectStorage {
+    settings: ObjectSettings,
+    aws: OnceCell<AwsConfig>,
+    stores: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
+    /// One download per object per process, however many shards ask at once.
+    downloads: Mutex<HashMap<String, Arc<Download>>>,
+    requests: Arc<Semaphore>,
+}
+
+/// A parsed object URL.
+struct Location {
+    /// `s3://bucket` or `https://host:port`: which client serves it.
+    store_key: String,
+    path: ObjectPath,
+    scheme: &'static str,
+    bucket: String,
+}
+
+fn parse(url: &str) -> Result<Location> {
+    let parsed = url::Url::parse(url).map_err(|e| anyhow!("{url}: not a valid URL ({e})"))?;
+    let path = parsed.path().trim_start_matches('/');
+    let decoded = percent_decode(path);
+    let path = ObjectPath::parse(decoded.trim_end_matches('/'))
+        .map_err(|e| anyhow!("{url}: not a valid object path ({e})"))?;
+    match parsed.scheme() {
+        "s3" => {
+            let bucket = parsed
+                .host_str()
+                .filter(|b| !b.is_empty())
+                .ok_or_else(|| anyhow!("{url}: no bucket (expected s3://bucket/key)"))?;
+            Ok(Location {
+                store_key: format!("s3://{bucket}"),
+                path,
+                scheme: "s3",
+                bucket: bucket.to_string(),
+            })
+        }
+        "http" | "https" => Ok(Location {
+            store_key: parsed.origin().ascii_serialization(),
+            path,
+            scheme: "http",
+            bucket: String::new(),
+        }),
+        other => bail!("{url}: `{other}://` URLs are not supported (s3, http and https are)"),
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(s.replace('+', "%2B").as_bytes())
+        .map(|(k, v)| {
+            if v.is_empty() {
+                k
+            } else {
+                format!("{k}={v}").into()
+            }
+        })
+        .collect::<Vec<_>>()
+        .concat()
+}
+
+/// A readable message for a failed request, naming the URL. `object_store` errors carry no
+/// credentials or signatures.
+fn explain(url: &str, e: object_store::Error) -> anyhow::Error {
+    match e {
+        object_store::Error::NotFound { .. } => anyhow!("{url}: no such object"),
+        object_store::Error::PermissionDenied { .. }
+        | object_store::Error::Unauthenticated { .. } => {
+            anyhow!("{url}: access denied ({e})")
+        }
+        e => {
+            let text = e.to_string();
+            if text.contains("NoSuchBucket") {
+                anyhow!("{url}: the bucket does not exist")
+            } else {
+                anyhow!("{url}: {text}")
+            }
+        }
+    }
+}
+
+fn is_md5(etag: &str) -> Option<String> {
+    let t = etag.trim_matches('"');
+    (t.len() == 32 && t.chars().all(|c| c.is_ascii_hexdigit())).then(|| t.to_ascii_lowercase())
+}
+
+impl ObjectStorage {
+    pub fn new(settings: ObjectSettings) -> Self {
+        let concurrency = settings.concurrency.max(1);
+        ObjectStorage {
+            settings,
+            aws: OnceCell::new(),
+            stores: Default::default(),
+            downloads: Default::default(),
+            requests: Arc::new(Semaphore::new(concurrency)),
+        }
+    }
+
+    async fn aws(&self) -> &AwsConfig {
+        self.aws
+            .get_or_init(|| async {
+                if self.settings.anonymous {
+                    return AwsConfig {
+                        credentials: None,
+                        region: None,
+                    };
+                }
+                let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .load()
+                    .await;
+                AwsConfig {
+                    credentials: config
+                        .credentials_provider()
+                        .map(|provider| Arc::new(AwsChain { provider })),
+                    region: config.region().map(|r| r.to_string()),
+                }
+            })
+            .await
+    }
+
+    fn retry() -> RetryConfig {
+        RetryConfig {
+            backoff: BackoffConfig {
+                init_backoff: std::time::Duration::from_millis(100),
+                max_backoff: std::time::Duration::from_secs(15),
+                base: 2.0,
+            },
+            max_retries: 8,
+            retry_timeout: std::time::Duration::from_secs(300),
+        }
+    }
+
+    async fn store(&self, loc: &Location) -> Result<Arc<dyn ObjectStore>> {
+        if let Some(s) = self
+            .stores
+            .lock()
+            .ok()
+            .and_then(|s| s.get(&loc.store_key).cloned())
+        {
+            return Ok(s);
+        }
+        let store: Arc<dyn ObjectStore> = match loc.scheme {
+            "s3" => {
+                let aws = self.aws().await;
+                let region = self
+                    .settings
+                    .region
+                    .clone()
+                    .or_else(|| aws.region.clone())
+                    .unwrap_or_else(|| "us-east-1".into());
+                let mut b = AmazonS3Builder::new()
+                    .with_bucket_name(&loc.bucket)
+                    .with_region(region)
+                    .with_virtual_hosted_style_request(!self.settings.path_style)
+                    .with_retry(Self::retry());
+                if let Some(ep) = &self.settings.endpoint {
+                    b = b
+                        .with_endpoint(ep)
+                        .with_allow_http(ep.starts_with("http://"));
+                }
+                if self.settings.anonymous {
+                    b = b.with_skip_signature(true);
+                } else if let Some(c) = &aws.credentials {
+                    b = b.with_credentials(c.clone());
+                }
+                Arc::new(b.build().context("S3 client")?)
+            }
+            _ => Arc::new(
+                HttpBuilder::new()
+                    .with_url(&loc.store_key)
+                    .with_client_options(object_store::ClientOptions::new().with_allow_http(true))
+                    .with_retry(Self::retry())
+                    .build()
+                    .context("HTTP client")?,
+            ),
+        };
+        if let Ok(mut s) = self.stores.lock() {
+            s.insert(loc.store_key.clone(), store.clone());
+        }
+        Ok(store)
+    }
+
+    async fn head(&self, url: &str) -> Result<(Arc<dyn ObjectStore>, Location, ObjectMeta)> {
+        let loc = parse(url)?;
+        let store = self.store(&loc).await?;
+        let meta = {
+            let _permit = self.requests.acquire().await;
+            store.head(&loc.path).await
+        };
+        match meta {
+            Ok(m) => Ok((store, loc, m)),
+            Err(object_store::Error::NotFound { .. }) if loc.scheme == "s3" => {
+                // Say whether the bucket or the key is missing: one LIST call.
+                let page = store.list(Some(&loc.path)).next().await;
+                match page {
+                    Some(Err(e)) => Err(explain(url, e)),
+                    _ => Err(anyhow!("{url}: no such object")),
+                }
+            }
+            Err(e) => Err(explain(url, e)),
+        }
+    }
+
+    async fn list(&self, url: &str) -> Result<(Arc<dyn ObjectStore>, Location, Vec<ObjectMeta>)> {
+        let loc = parse(url)?;
+        let store = self.store(&loc).await?;
+        let objects: Vec<ObjectMeta> = {
+            let _permit = self.requests.acquire().await;
+            store
+                .list(Some(&loc.path))
+                .try_collect()
+                .await
+                .map_err(|e| explain(url, e))?
+        };
+        Ok((store, loc, objects))
+    }
+
+    /// Fetches `meta` into `part` (a new file): ranged GETs in parallel for large objects.
+    async fn fetch(
+        &self,
+        store: &Arc<dyn ObjectStore>,
+        meta: &ObjectMeta,
+        part: &Path,
+        url: &str,
+    ) -> Result<()> {
+        let file = std::fs::File::create(part)
+            .with_context(|| format!("cannot create {}", part.display()))?;
+        file.set_len(meta.size)
+            .with_context(|| format!("cannot size {}", part.display()))?;
+        let file = Arc::new(file);
+        let part_size = self.settings.part_size.max(1 << 20);
+        if meta.size <= part_size {
+            let bytes = {
+                let _permit = self.requests.acquire().await;
+                let got = store
+                    .get(&meta.location)
+                    .await
+                    .map_err(|e| explain(url, e))?;
+                got.bytes().await.map_err(|e| explain(url, e))?
+            };
+            if let Some(want) = meta.e_tag.as_deref().and_then(is_md5) {
+                let have: String = <md5::Md5 as md5::Digest>::digest(&bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                if have != want {
+                    bail!("{url}: checksum mismatch (MD5 {have}, ETag says {want})");
+                }
+            }
+            file.write_all_at(&bytes, 0)
+                .with_context(|| format!("cannot write {}", part.display()))?;
+        } else {
+            let ranges: Vec<Range<u64>> = (0..meta.size)
+                .step_by(part_size as usize)
+                .map(|start| start..(start + part_size).min(meta.size))
+                .collect();
+            futures_util::stream::iter(ranges)
+                .map(|range| {
+                    let file = file.clone();
+                    let store = store.clone();
+                    let requests = self.requests.clone();
+                    let location = meta.location.clone();
+                    async move {
+                        let bytes = {
+                            let _permit = requests.acquire().await;
+                            store
+                                .get_range(&location, range.clone())
+                                .await
+                                .map_err(|e| explain(url, e))?
+                        };
+                        if bytes.len() as u64 != range.end - range.start {
+                            bail!("{url}: short read at byte {}", range.start);
+                        }
+                        tokio::task::spawn_blocking(move || file.write_all_at(&bytes, range.start))
+                            .await
+                            .context("writer thread")?
+                            .context("cannot write the download")
+                    }
+                })
+                .buffer_unordered(self.settings.concurrency.max(1))
+                .try_collect::<Vec<()>>()
+                .await?;
+        }
+        let len = file.metadata()?.len();
+        if len != meta.size {
+            bail!("{url}: downloaded {len} bytes, expected {}", meta.size);
+        }
+        Ok(())
+    }
+
+    async fn localize_file(&self, url: &str, cache_dir: &Path) -> Result<PathBuf> {
+        let (store, loc, meta) = self.head(url).await?;
+        let etag = meta.e_tag.clone().unwrap_or_default();
+        let key = blake3::hash(format!("{url}\0{etag}\0{}", meta.size).as_bytes()).to_hex();
+        let entry = cache_dir.join(&key.as_str()[..32]);
+        let name = loc.path.filename().unwrap_or("object").to_string();
+        let target = entry.join(&name);
+        let cell = {
+            let mut d = self
+                .downloads
+                .lock()
+                .map_err(|_| anyhow!("download table poisoned"))?;
+            d.entry(key.to_string()).or_default().clone()
+        };
+        let result = cell
+            .get_or_init(|| async {
+                self.download_once(&store, &meta, &entry, &target, url)
+                    .await
+                    .map_err(|e| format!("{e:#}"))
+            })
+            .await;
+        result.clone().map_err(|m| anyhow!(m))
+    }
+
+    /// Downloads into the cache entry unless it is already there (another process may be
+    /// fetching it right now: the entry's lock file serializes them).
+    async fn download_once(
+        &self,
+        store: &Arc<dyn ObjectStore>,
+        meta: &ObjectMeta,
+        entry: &Path,
+        target: &Path,
+        url: &str,
+    ) -> Result<PathBuf> {
+        let complete = |p: &Path| {
+            std::fs::metadata(p)
+                .map(|m| m.len() == meta.size)
+                .unwrap_or(false)
+        };
+        if complete(target) {
+            return Ok(target.to_path_buf());
+        }
+        std::fs::create_dir_all(entry)
+            .with_context(|| format!("cannot create {}", entry.display()))?;
+        let lock_path = entry.join(".lock");
+        let lock = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+            let f = std::fs::File::create(&lock_path)?;
+            f.lock()?;
+            Ok(f)
+        })
+        .await
+        .context("lock thread")?
+        .with_context(|| format!("cannot lock {}", entry.display()))?;
+        if complete(target) {
+            return Ok(target.to_path_buf());
+        }
+        let part = entry.join(format!(".part-{}", std::process::id()));
+        let fetched = self.fetch(store, meta, &part, url).await;
+        if let Err(e) = fetched {
+            let _ = std::fs::remove_file(&part);
+            return Err(e);
+        }
+        // Read-only: tasks share this one copy.
+        std::fs::set_permissions(&part, std::fs::Permissions::from_mode(0o444))?;
+        std::fs::rename(&part, target)
+            .with_context(|| format!("cannot move the download to {}", target.display()))?;
+        drop(lock);
+        tracing::debug!("downloaded {url} ({} bytes)", meta.size);
+        Ok(target.to_path_buf())
+    }
+
+    async fn localize_directory(&self, url: &str, cache_dir: &Path) -> Result<PathBuf> {
+        let (store, loc, objects) = self.list(url).await?;
+        if objects.is_empty() {
+            bail!("{url}: no objects under this prefix");
+        }
+        let mut fingerprint = String::from(url);
+        for o in &objects {
+            fingerprint.push_str(&format!(
+                "\0{}\0{}\0{}",
+                o.location,
+                o.e_tag.as_deref().unwrap_or(""),
+                o.size
+            ));
+        }
+        let key = blake3::hash(fingerprint.as_bytes()).to_hex();
+        let entry = cache_dir.join(&key.as_str()[..32]);
+        let name = loc.path.filename().unwrap_or("directory").to_string();
+        let target = entry.join(&name);
+        if target.is_dir() {
+            return Ok(target);
+        }
+        std::fs::create_dir_all(&entry)
+            .with_context(|| format!("cannot create {}", entry.display()))?;
+        let staging = entry.join(format!(".part-{}", std::process::id()));
+        let prefix = loc.path.as_ref().to_string();
+        let files: Vec<(ObjectMeta, PathBuf)> = objects
+            .into_iter()
+            .filter_map(|o| {
+                let rel = o
+                    .location
+                    .as_ref()
+                    .strip_prefix(&prefix)?
+                    .trim_start_matches('/')
+                    .to_string();
+                (!rel.is_empty() && !rel.split('/').any(|c| c == ".." || c == "."))
+                    .then(|| (o, staging.join(rel)))
+            })
+            .collect();
+        let store_key = &loc.store_key;
+        let result: Result<Vec<()>> = futures_util::stream::iter(files)
+            .map(|(meta, dest)| {
+                let store = store.clone();
+                async move {
+                    if let Some(parent) = dest.parent() {
+                        std::fs::create_dir_all(parent)?;
+                    }
+                    let object_url = format!("{store_key}/{}", meta.location);
+                    self.fetch(&store, &meta, &dest, &object_url).await
+                }
+            })
+            .buffer_unordered(self.settings.concurrency.max(1))
+            .try_collect()
+            .await;
+        if let Err(e) = result {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+        match std::fs::rename(&staging, &target) {
+            Ok(()) => Ok(target),
+            // Another process finished the same directory first.
+            Err(_) if target.is_dir() => {
+                let _ = std::fs::remove_dir_all(&staging);
+                Ok(target)
+            }
+            Err(e) => Err(e).with_context(|| format!("cannot move {}", target.display())),
+        }
+    }
+
+    async fn upload_file(
+        &self,
+        src: &Path,
+        store: &Arc<dyn ObjectStore>,
+        to: &ObjectPath,
+    ) -> Result<()> {
+        let size = std::fs::metadata(src)?.len();
+        let part_size = self.settings.part_size.max(5 << 20);
+        if size <= part_size {
+            let bytes = tokio::fs::read(src).await?;
+            let _permit = self.requests.acquire().await;
+            store.put(to, PutPayload::from(bytes)).await?;
+            return Ok(());
+        }
+        // Parts go up in parallel; the object appears only when the upload completes.
+        let upload = store.put_multipart(to).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, part_size as usize);
+        let mut file = tokio::fs::File::open(src).await?;
+        let mut buf = vec![0u8; part_size as usize];
+        loop {
+            use tokio::io::AsyncReadExt;
+            let mut filled = 0;
+            while filled < buf.len() {
+                let n = file.read(&mut buf[filled..]).await?;
+                if n == 0 {
+                    break;
+                }
+                filled += n;
+            }
+            if filled == 0 {
+                break;
+            }
+            writer
+                .wait_for_capacity(self.settings.concurrency.max(1))
+                .await?;
+            writer.write(&buf[..filled]);
+        }
+        if let Err(e) = writer.finish().await {
+            return Err(e.into());
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Storage for ObjectStorage {
+    fn schemes(&self) -> &[&'static str] {
+        &["s3", "http", "https"]
+    }
+
+    async fn exists(&self, url: &str, kind: Kind) -> Result<bool> {
+        match kind {
+            Kind::File => match self.head(url).await {
+                Ok(_) => Ok(true),
+                Err(e) if e.to_string().ends_with("no such object") => Ok(false),
+                Err(e) => Err(e),
+            },
+            Kind::Directory => {
+                let loc = parse(url)?;
+                let store = self.store(&loc).await?;
+                let _permit = self.requests.acquire().await;
+                match store.list(Some(&loc.path)).next().await {
+                    Some(Ok(_)) => Ok(true),
+                    None => Ok(false),
+                    Some(Err(e)) => Err(explain(url, e)),
+                }
+            }
+        }
+    }
+
+    async fn localize(&self, url: &str, kind: Kind, cache_dir: &Path) -> Result<PathBuf> {
+        match kind {
+            Kind::File => self.localize_file(url, cache_dir).await,
+            Kind::Directory => self.localize_directory(url, cache_dir).await,
+        }
+    }
+
+    async fn publish(&self, src: &Path, dest: &str) -> Result<String> {
+        let loc = parse(dest)?;
+        let store = self.store(&loc).await?;
+        if src.is_dir() {
+            let mut stack = vec![src.to_path_buf()];
+            let mut files = Vec::new();
+            while let Some(dir) = stack.pop() {
+                for e in std::fs::read_dir(&dir)? {
+                    let p = e?.path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else {
+                        files.push(p);
+                    }
+                }
+            }
+            futures_util::stream::iter(files)
+                .map(|f| {
+                    let store = store.clone();
+                    let rel = f
+                        .strip_prefix(src)
+                        .unwrap_or(&f)
+                        .to_string_lossy()
+                        .to_string();
+                    let to = ObjectPath::from(format!("{}/{rel}", loc.path));
+                    async move {
+                        self.upload_file(&f, &store, &to)
+                            .await
+                            .with_context(|| format!("cannot upload {}", f.display()))
+                    }
+                })
+                .buffer_unordered(self.settings.concurrency.max(1))
+                .try_collect::<Vec<()>>()
+                .await?;
+        } else {
+            self.upload_file(src, &store, &loc.path)
+                .await
+                .map_err(|e| anyhow!("cannot upload {} to {dest}: {e}", src.display()))?;
+        }
+        Ok(dest.trim_end_matches('/').to_string())
+    }
+}
