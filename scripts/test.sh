@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite: unit and end-to-end tests (real processes, the real ferry binary, a real
-# Docker daemon), then the WDL spec's example tests when ../shared/wdl-spec-tests is present.
+# Docker daemon, an S3-compatible server on loopback), then the WDL spec's example tests when ../shared/wdl-spec-tests is present.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 # The container tests need a Docker daemon and locally built images (no registry is used).
 scripts/services/docker-up.sh
 scripts/services/test-images.sh
+# The object-store tests need an S3-compatible server on loopback (moto, 127.0.0.1:5000).
+scripts/services/moto-up.sh
 # Release builds serve both the tests and the spec runner, so everything is compiled once.
 cargo build --release --workspace --locked
 cargo test --release --workspace --locked

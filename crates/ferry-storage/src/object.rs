@@ -98,6 +98,24 @@ struct AwsConfig {
 }
 
 type Download = OnceCell<Result<PathBuf, String>>;
+/// Results remembered for the whole run, by URL: each object is looked up (HEAD) and each
+/// prefix listed once, however many inputs and shards name it.
+type Memo<T> = Mutex<HashMap<String, Arc<OnceCell<Result<T, String>>>>>;
+
+async fn memo<T, F>(table: &Memo<T>, key: &str, compute: F) -> Result<T>
+where
+    T: Clone,
+    F: std::future::Future<Output = Result<T>>,
+{
+    let cell = {
+        let mut t = table.lock().map_err(|_| anyhow!("lookup table poisoned"))?;
+        t.entry(key.to_string()).or_default().clone()
+    };
+    cell.get_or_init(|| async { compute.await.map_err(|e| format!("{e:#}")) })
+        .await
+        .clone()
+        .map_err(|m| anyhow!(m))
+}
 
 pub struct ObjectStorage {
     settings: ObjectSettings,
@@ -105,6 +123,8 @@ pub struct ObjectStorage {
     stores: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
     /// One download per object per process, however many shards ask at once.
     downloads: Mutex<HashMap<String, Arc<Download>>>,
+    heads: Memo<ObjectMeta>,
+    listings: Memo<Vec<ObjectMeta>>,
     requests: Arc<Semaphore>,
 }
 
@@ -192,6 +212,8 @@ impl ObjectStorage {
             aws: OnceCell::new(),
             stores: Default::default(),
             downloads: Default::default(),
+            heads: Default::default(),
+            listings: Default::default(),
             requests: Arc::new(Semaphore::new(concurrency)),
         }
     }
@@ -283,12 +305,22 @@ impl ObjectStorage {
     async fn head(&self, url: &str) -> Result<(Arc<dyn ObjectStore>, Location, ObjectMeta)> {
         let loc = parse(url)?;
         let store = self.store(&loc).await?;
+        let meta = memo(&self.heads, url, self.head_uncached(url, &loc, &store)).await?;
+        Ok((store, loc, meta))
+    }
+
+    async fn head_uncached(
+        &self,
+        url: &str,
+        loc: &Location,
+        store: &Arc<dyn ObjectStore>,
+    ) -> Result<ObjectMeta> {
         let meta = {
             let _permit = self.requests.acquire().await;
             store.head(&loc.path).await
         };
         match meta {
-            Ok(m) => Ok((store, loc, m)),
+            Ok(m) => Ok(m),
             Err(object_store::Error::NotFound { .. }) if loc.scheme == "s3" => {
                 // Say whether the bucket or the key is missing: one LIST call.
                 let page = store.list(Some(&loc.path)).next().await;
@@ -301,17 +333,19 @@ impl ObjectStorage {
         }
     }
 
+    /// Every object under the URL's prefix: one paginated LIST, never a HEAD per object.
     async fn list(&self, url: &str) -> Result<(Arc<dyn ObjectStore>, Location, Vec<ObjectMeta>)> {
         let loc = parse(url)?;
         let store = self.store(&loc).await?;
-        let objects: Vec<ObjectMeta> = {
+        let listing = async {
             let _permit = self.requests.acquire().await;
             store
                 .list(Some(&loc.path))
-                .try_collect()
+                .try_collect::<Vec<ObjectMeta>>()
                 .await
-                .map_err(|e| explain(url, e))?
+                .map_err(|e| explain(url, e))
         };
+        let objects = memo(&self.listings, url, listing).await?;
         Ok((store, loc, objects))
     }
 
@@ -460,6 +494,24 @@ impl ObjectStorage {
     }
 
     async fn localize_directory(&self, url: &str, cache_dir: &Path) -> Result<PathBuf> {
+        let cell = {
+            let mut d = self
+                .downloads
+                .lock()
+                .map_err(|_| anyhow!("download table poisoned"))?;
+            d.entry(format!("dir\0{url}")).or_default().clone()
+        };
+        cell.get_or_init(|| async {
+            self.download_directory(url, cache_dir)
+                .await
+                .map_err(|e| format!("{e:#}"))
+        })
+        .await
+        .clone()
+        .map_err(|m| anyhow!(m))
+    }
+
+    async fn download_directory(&self, url: &str, cache_dir: &Path) -> Result<PathBuf> {
         let (store, loc, objects) = self.list(url).await?;
         if objects.is_empty() {
             bail!("{url}: no objects under this prefix");
@@ -584,16 +636,7 @@ impl Storage for ObjectStorage {
                 Err(e) if e.to_string().ends_with("no such object") => Ok(false),
                 Err(e) => Err(e),
             },
-            Kind::Directory => {
-                let loc = parse(url)?;
-                let store = self.store(&loc).await?;
-                let _permit = self.requests.acquire().await;
-                match store.list(Some(&loc.path)).next().await {
-                    Some(Ok(_)) => Ok(true),
-                    None => Ok(false),
-                    Some(Err(e)) => Err(explain(url, e)),
-                }
-            }
+            Kind::Directory => Ok(!self.list(url).await?.2.is_empty()),
         }
     }
 

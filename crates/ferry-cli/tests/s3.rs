@@ -1,0 +1,470 @@
+//! Object-store data against a real S3-compatible server (moto on 127.0.0.1:5000, started by
+//! `scripts/services/moto-up.sh`), reached through a small proxy of our own
+//! (`fixtures/s3proxy.py`) that logs every request and can answer some with 503 SlowDown.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use serde_json::json;
+
+const MOTO: &str = "http://127.0.0.1:5000";
+const KEY_ID: &str = "ferry-test-key";
+/// Moto accepts any credentials; this one is distinctive so the tests can look for leaks.
+const SECRET: &str = "ferry-secret-6f1c0d9a7e";
+
+fn fixtures() -> PathBuf {
+    let manifest =
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    Path::new(&manifest).join("tests/fixtures")
+}
+
+fn aws_env(cmd: &mut Command) -> &mut Command {
+    cmd.env("AWS_ACCESS_KEY_ID", KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+}
+
+/// Runs `fixtures/s3.py` against moto directly (not through the proxy).
+fn s3(args: &[&str]) -> Vec<u8> {
+    let out = aws_env(
+        Command::new("python3")
+            .arg(fixtures().join("s3.py"))
+            .arg(MOTO),
+    )
+    .args(args)
+    .output()
+    .expect("python3");
+    assert!(
+        out.status.success(),
+        "s3.py {args:?}: {}\n(is moto running? scripts/services/moto-up.sh)",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// A bucket of its own, a logging proxy in front of moto, and a project directory whose
+/// ferry.toml points at the proxy.
+struct S3Test {
+    dir: tempfile::TempDir,
+    bucket: String,
+    proxy: Child,
+    log: PathBuf,
+}
+
+impl Drop for S3Test {
+    fn drop(&mut self) {
+        let _ = self.proxy.kill();
+        let _ = self.proxy.wait();
+    }
+}
+
+impl S3Test {
+    fn new(fail_every: u32, extra_toml: &str) -> S3Test {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let bucket = format!(
+            "ferry-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        );
+        s3(&["mb", &bucket]);
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("requests.log");
+        let mut proxy = Command::new("python3")
+            .arg(fixtures().join("s3proxy.py"))
+            .arg("5000")
+            .arg(&log)
+            .args(["--fail-every", &fail_every.to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("proxy");
+        let mut line = String::new();
+        BufReader::new(proxy.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port: u16 = line.trim().parse().expect("proxy port");
+        let toml = format!(
+            "[defaults.s3]\nendpoint = \"http://127.0.0.1:{port}\"\npath_style = true\n{}",
+            extra_toml.replace("BUCKET", &bucket)
+        );
+        std::fs::write(dir.path().join("ferry.toml"), toml).unwrap();
+        S3Test {
+            dir,
+            bucket,
+            proxy,
+            log,
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn put(&self, key: &str, content: &[u8]) {
+        let f = self.path().join("upload.tmp");
+        std::fs::write(&f, content).unwrap();
+        s3(&["put", &self.bucket, key, f.to_str().unwrap()]);
+    }
+
+    fn url(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket)
+    }
+
+    fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.path().join(name), text.replace("BUCKET", &self.bucket)).unwrap();
+    }
+
+    fn run(&self, wdl: &str, args: &[&str]) -> common::Run {
+        self.run_with(wdl, args, &[])
+    }
+
+    fn run_with(&self, wdl: &str, args: &[&str], env: &[(&str, &str)]) -> common::Run {
+        let run_dir = common::fresh_run_dir(self.path());
+        let out = aws_env(&mut common::ferry())
+            .current_dir(self.path())
+            .arg("run")
+            .arg(wdl)
+            .args(args)
+            .arg("--run-dir")
+            .arg(&run_dir)
+            .env("FERRY_LOG", "warn")
+            .env("XDG_CACHE_HOME", self.path().join(".cache"))
+            .envs(env.iter().copied())
+            .output()
+            .expect("ferry runs");
+        common::Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            run_dir,
+        }
+    }
+
+    /// Requests the proxy saw: `METHOD PATH RANGE STATUS`.
+    fn requests(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+
+    fn count(&self, method: &str, key: &str) -> usize {
+        let prefix = format!("{method} /{}/{key} ", self.bucket);
+        self.requests()
+            .iter()
+            .filter(|l| l.starts_with(&prefix))
+            .count()
+    }
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn a_reference_shared_by_every_shard_is_downloaded_once_and_outputs_go_to_s3() {
+    let t = S3Test::new(
+        0,
+        "[defaults]\noutput_dir = \"s3://BUCKET/results/\"\n[defaults.transfers]\npart_size = \"5 MiB\"\n",
+    );
+    t.put("ref/genome.fa", b">chr1\nACGTACGTACGTGGCC\n");
+    t.put("reads/sample.bam", b"not really a bam");
+    t.write(
+        "w.wdl",
+        r#"
+version 1.1
+task count {
+  input { File ref  Int n  Boolean try_write }
+  command <<<
+    echo "~{n} $(wc -c < ~{ref})" > count.txt
+    stat -c %a ~{ref} > mode.txt
+    # Only where read-only mounts hold even for root (containers): a write that succeeded
+    # would change the node's cached copy.
+    if ~{try_write}; then
+      if echo x >> ~{ref} 2>/dev/null; then echo writable; else echo read-only; fi > write.txt
+    else
+      echo skipped > write.txt
+    fi
+  >>>
+  output {
+    File counted = "count.txt"
+    String mode = read_string("mode.txt")
+    String write = read_string("write.txt")
+  }
+  runtime { container: "local/busybox:1" }
+}
+task big {
+  command <<< head -c 12582912 /dev/zero > big.bin >>>
+  output { File out = "big.bin" }
+}
+task stream {
+  input { File bam }
+  parameter_meta { bam: { localization_optional: true } }
+  command <<< echo "~{bam}" >>>
+  output { String url = read_string(stdout()) }
+}
+workflow w {
+  input { File ref  File bam  Boolean try_write = false }
+  scatter (i in range(20)) { call count { input: ref = ref, n = i, try_write = try_write } }
+  call big
+  call stream { input: bam = bam }
+  output {
+    Array[File] counts = count.counted
+    Array[String] modes = count.mode
+    Array[String] writes = count.write
+    File big_file = big.out
+    String streamed = stream.url
+    File passed_through = bam
+  }
+}
+"#,
+    );
+    let r = t.run(
+        "w.wdl",
+        &[
+            &format!("w.ref={}", t.url("ref/genome.fa")),
+            &format!("w.bam={}", t.url("reads/sample.bam")),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let o = r.outputs();
+    // One HEAD and one GET for the reference, however many shards read it.
+    assert_eq!(t.count("HEAD", "ref/genome.fa"), 1, "{:#?}", t.requests());
+    assert_eq!(t.count("GET", "ref/genome.fa"), 1, "{:#?}", t.requests());
+    // The node's cached copy is read-only; every shard reads that one file.
+    assert_eq!(o["w.modes"], json!(vec!["444"; 20]));
+    // The streamed input reached the task as its URL and was never downloaded.
+    assert_eq!(o["w.streamed"], json!(t.url("reads/sample.bam")));
+    assert_eq!(t.count("GET", "reads/sample.bam"), 0);
+    assert_eq!(o["w.passed_through"], json!(t.url("reads/sample.bam")));
+    // Outputs are objects under a prefix of this run.
+    let run_id = r.run_dir.file_name().unwrap().to_str().unwrap().to_string();
+    let prefix = t.url(&format!("results/{run_id}/"));
+    let counts = o["w.counts"].as_array().unwrap();
+    assert_eq!(counts.len(), 20);
+    let third = counts[3].as_str().unwrap();
+    assert!(third.starts_with(&prefix), "{third}");
+    let key = third.strip_prefix(&format!("s3://{}/", t.bucket)).unwrap();
+    assert_eq!(s3(&["cat", &t.bucket, key]), b"3 23\n");
+    // 12 MiB with 5 MiB parts: a multipart upload, complete under its final key.
+    let big = o["w.big_file"].as_str().unwrap();
+    let big_key = big.strip_prefix(&format!("s3://{}/", t.bucket)).unwrap();
+    let listing = String::from_utf8(s3(&["ls", &t.bucket, big_key])).unwrap();
+    assert_eq!(listing.trim(), format!("{big_key} 12582912"));
+    assert!(
+        t.requests()
+            .iter()
+            .any(|l| l.starts_with(&format!("POST /{}/{big_key}?uploads", t.bucket))),
+        "{:#?}",
+        t.requests()
+    );
+    // Credentials appear nowhere in the run directory, the outputs or the logs.
+    let mut files = Vec::new();
+    files_under(&r.run_dir, &mut files);
+    for f in files {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).to_string();
+        assert!(!text.contains(SECRET), "secret in {}", f.display());
+    }
+    assert!(!r.stdout.contains(SECRET) && !r.stderr.contains(SECRET));
+
+    // The same workflow in containers: the reference comes from the node's cache (no second
+    // GET) and is mounted read-only.
+    let r = t.run_with(
+        "w.wdl",
+        &[
+            &format!("w.ref={}", t.url("ref/genome.fa")),
+            &format!("w.bam={}", t.url("reads/sample.bam")),
+            "w.try_write=true",
+            "--profile",
+            "docker",
+        ],
+        &[("FERRY_CONTAINER__PULL", "never")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let o = r.outputs();
+    assert_eq!(o["w.writes"], json!(vec!["read-only"; 20]));
+    assert_eq!(t.count("GET", "ref/genome.fa"), 1, "{:#?}", t.requests());
+    let counts = o["w.counts"].as_array().unwrap();
+    let key = counts[5]
+        .as_str()
+        .unwrap()
+        .strip_prefix(&format!("s3://{}/", t.bucket))
+        .unwrap()
+        .to_string();
+    assert_eq!(s3(&["cat", &t.bucket, &key]), b"5 23\n");
+}
+
+/// Pseudo-random bytes (blake3's extendable output), fast enough for hundreds of MiB.
+fn random_bytes(len: usize) -> Vec<u8> {
+    let mut out = vec![0u8; len];
+    blake3::Hasher::new()
+        .update(b"ferry test data")
+        .finalize_xof()
+        .fill(&mut out);
+    out
+}
+
+#[test]
+fn a_directory_is_one_list_and_a_200_mib_object_arrives_in_parallel_ranges_intact() {
+    let t = S3Test::new(0, "");
+    t.put("dir/a.txt", b"a\n");
+    t.put("dir/sub/b.txt", b"b\n");
+    let data = random_bytes(200 << 20);
+    let local = t.path().join("big.bin");
+    std::fs::File::create(&local)
+        .unwrap()
+        .write_all(&data)
+        .unwrap();
+    s3(&["put", &t.bucket, "big/genome.bin", local.to_str().unwrap()]);
+    drop(data);
+    t.write(
+        "w.wdl",
+        r#"
+version 1.2
+task use {
+  input { Directory d  File big }
+  command <<<
+    (cd ~{d} && find . -type f | sort | xargs cat) > dir.txt
+    wc -c < ~{big} > size.txt
+  >>>
+  output { String dir = read_string("dir.txt")  Int size = read_int("size.txt")  File copy = big }
+}
+workflow w {
+  input { Directory d  File big }
+  scatter (i in range(3)) { call use { input: d = d, big = big } }
+  output { Array[String] dirs = use.dir  Array[Int] sizes = use.size  File copy = use.copy[0] }
+}
+"#,
+    );
+    let r = t.run(
+        "w.wdl",
+        &[
+            &format!("w.d={}", t.url("dir")),
+            &format!("w.big={}", t.url("big/genome.bin")),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let o = r.outputs();
+    assert_eq!(o["w.dirs"], json!(vec!["a\nb"; 3]));
+    assert_eq!(o["w.sizes"], json!(vec![200 << 20; 3]));
+    // The downloaded copy is byte for byte the object.
+    let copy = std::fs::read(o["w.copy"].as_str().unwrap()).unwrap();
+    assert!(copy == std::fs::read(&local).unwrap(), "content differs");
+    let requests = t.requests();
+    // One LIST for the directory (the input check and all three shards share it), and no
+    // HEAD of its objects.
+    let lists = requests
+        .iter()
+        .filter(|l| l.starts_with(&format!("GET /{}?list-type=2", t.bucket)))
+        .count();
+    assert_eq!(lists, 1, "{requests:#?}");
+    assert_eq!(t.count("HEAD", "dir/a.txt"), 0);
+    // 200 MiB in 16 MiB ranges: 13 ranged GETs.
+    let ranged: Vec<&String> = requests
+        .iter()
+        .filter(|l| l.starts_with(&format!("GET /{}/big/genome.bin bytes=", t.bucket)))
+        .collect();
+    assert_eq!(ranged.len(), 13, "{requests:#?}");
+}
+
+#[test]
+fn throttled_requests_are_retried_with_backoff() {
+    // Every third request gets 503 SlowDown.
+    let t = S3Test::new(3, "[defaults]\noutput_dir = \"s3://BUCKET/out/\"\n");
+    t.put("in/one.txt", b"one\n");
+    t.put("in/two.txt", b"two\n");
+    t.write(
+        "w.wdl",
+        r#"
+version 1.1
+task cat2 {
+  input { Array[File] files  Int n }
+  command <<< cat ~{sep=" " files} > both.txt; echo ~{n} >> both.txt >>>
+  output { File both = "both.txt" }
+}
+workflow w {
+  input { Array[File] files }
+  scatter (i in range(4)) { call cat2 { input: files = files, n = i } }
+  output { Array[File] out = cat2.both }
+}
+"#,
+    );
+    let r = t.run(
+        "w.wdl",
+        &[&format!(
+            "w.files=[\"{}\",\"{}\"]",
+            t.url("in/one.txt"),
+            t.url("in/two.txt")
+        )],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = r.outputs()["w.out"].as_array().unwrap().clone();
+    assert_eq!(out.len(), 4);
+    let key = out[2]
+        .as_str()
+        .unwrap()
+        .strip_prefix(&format!("s3://{}/", t.bucket))
+        .unwrap()
+        .to_string();
+    assert_eq!(s3(&["cat", &t.bucket, &key]), b"one\ntwo\n2\n");
+    let throttled = t.requests().iter().filter(|l| l.ends_with(" 503")).count();
+    assert!(throttled >= 3, "{:#?}", t.requests());
+}
+
+#[test]
+fn missing_objects_buckets_and_bad_urls_stop_the_run_before_anything_runs() {
+    let t = S3Test::new(0, "");
+    t.write(
+        "w.wdl",
+        r#"
+version 1.1
+task t {
+  input { File ref }
+  command <<< cat ~{ref} >>>
+}
+workflow w {
+  input { File ref }
+  call t { input: ref = ref }
+}
+"#,
+    );
+    let cases = [
+        (
+            t.url("no/such.fa"),
+            format!("input `w.ref`: file {} does not exist", t.url("no/such.fa")),
+        ),
+        (
+            "s3://ferry-no-such-bucket-4d2/x.fa".to_string(),
+            "input `w.ref`: s3://ferry-no-such-bucket-4d2/x.fa: the bucket does not exist"
+                .to_string(),
+        ),
+        (
+            "s3:///x.fa".to_string(),
+            "input `w.ref`: s3:///x.fa: no bucket".to_string(),
+        ),
+        (
+            "ftp://host/x.fa".to_string(),
+            "input `w.ref`: ftp://host/x.fa: no storage backend for `ftp://` URLs".to_string(),
+        ),
+    ];
+    for (url, message) in cases {
+        let r = t.run("w.wdl", &[&format!("w.ref={url}")]);
+        assert_eq!(r.code, 2, "{url}: {}", r.stderr);
+        assert!(r.stderr.contains(&message), "{url}: {}", r.stderr);
+        assert!(!r.run_dir.join("calls").exists(), "{url}: a call ran");
+    }
+}
