@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: unit and end-to-end tests (real processes, the real ferry binary, a real
-# Docker daemon, an S3-compatible server on loopback), then the WDL spec's example tests when ../shared/wdl-spec-tests is present.
+# Docker daemon, an S3-compatible server on loopback), then the WDL spec's example tests when
+# ../shared/wdl-spec-tests is present.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
