@@ -8,7 +8,9 @@ state=${FERRY_SERVICES_DIR:-/tmp/ferry-services}
 port=${MOTO_PORT:-5000}
 mkdir -p "$state"
 if ! python3 -c 'import moto.server, flask, flask_cors, boto3' 2> /dev/null; then
-  python3 -m pip install -q 'moto[server,batch]' boto3 > "$state/pip-moto.log" 2>&1
+  # A distribution's own python refuses plain pip installs (PEP 668); a user's python does not.
+  python3 -m pip install -q 'moto[server,batch]' boto3 > "$state/pip-moto.log" 2>&1 ||
+    python3 -m pip install -q --break-system-packages 'moto[server,batch]' boto3 >> "$state/pip-moto.log" 2>&1
 fi
 up() { curl -sf "http://127.0.0.1:$port/moto-api/" > /dev/null 2>&1; }
 up && exit 0
