@@ -73,6 +73,9 @@ enum Command {
         /// Continue the run in --run-dir: finished calls are kept, the rest run.
         #[arg(long, requires = "run_dir")]
         resume: bool,
+        /// Print the engine's own resource use (wall, CPU, peak RSS) on stderr at the end.
+        #[arg(long)]
+        stats: bool,
     },
     /// Inspect or clear the call cache.
     Cache {
@@ -140,6 +143,7 @@ fn main() -> ExitCode {
                 dry_run,
                 no_cache,
                 resume,
+                stats,
             } => {
                 run(RunArgs {
                     file,
@@ -155,6 +159,7 @@ fn main() -> ExitCode {
                     dry_run,
                     no_cache,
                     resume,
+                    stats,
                 })
                 .await
             }
@@ -206,6 +211,7 @@ struct RunArgs {
     dry_run: bool,
     no_cache: bool,
     resume: bool,
+    stats: bool,
 }
 
 fn cache_command(command: CacheCommand, config: Option<&Path>, profiles: &[String]) -> i32 {
@@ -566,7 +572,12 @@ async fn run(args: RunArgs) -> i32 {
     if cached + adopted > 0 {
         tracing::info!("{cached} calls reused from the cache, {adopted} finished attempts adopted");
     }
-    write_engine_stats(&run_dir, started, cached, adopted);
+    if let Some(line) = write_engine_stats(&run_dir, started, cached, adopted) {
+        tracing::debug!("{line}");
+        if args.stats {
+            eprintln!("ferry: {line}");
+        }
+    }
     let code = match result {
         Ok(outputs) => {
             tracing::info!(
@@ -648,11 +659,17 @@ fn spawn_signal_handler(shared: Arc<Shared>) {
 
 /// Records what the engine itself (not its tasks) cost: `stats.json` in the run directory, read
 /// by the benchmarks.
-fn write_engine_stats(run_dir: &Path, started: std::time::Instant, cached: usize, adopted: usize) {
+/// Returns the same figures as one line for people.
+fn write_engine_stats(
+    run_dir: &Path,
+    started: std::time::Instant,
+    cached: usize,
+    adopted: usize,
+) -> Option<String> {
     // SAFETY: getrusage fills a zeroed struct for this process.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
-        return;
+        return None;
     }
     let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
     let stats = serde_json::json!({
@@ -664,6 +681,13 @@ fn write_engine_stats(run_dir: &Path, started: std::time::Instant, cached: usize
         "adopted_calls": adopted,
     });
     let _ = ferry_engine::write_json(&run_dir.join("stats.json"), &stats);
+    Some(format!(
+        "engine used {:.3} s wall, {:.3} s user + {:.3} s system CPU, peak RSS {:.1} MiB (tasks not included)",
+        started.elapsed().as_secs_f64(),
+        secs(usage.ru_utime),
+        secs(usage.ru_stime),
+        usage.ru_maxrss.max(0) as f64 / 1024.0
+    ))
 }
 
 /// The executor the profile names (stub runs need none, so they get the local one).
