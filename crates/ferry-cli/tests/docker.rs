@@ -269,10 +269,21 @@ task t {
         dir.path(),
         "t.wdl",
         &["--profile", "docker"],
-        &[NO_PULL, ("FERRY_LOG", "info")],
+        &[
+            NO_PULL,
+            ("FERRY_LOG", "info"),
+            ("FERRY_CONTAINER__IMAGE_SIZE_WARNING", "1 MiB"),
+        ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.outputs()["t.out"], json!("root:x:0:0:root:/root:/bin/sh"));
+    assert!(
+        r.stderr.contains(
+            "task `t`: image `local/busybox:1` is 2 MiB (warning threshold 1 MiB); large images make thousands of shards slow to start"
+        ),
+        "{}",
+        r.stderr
+    );
     assert!(
         r.stderr.contains(
             "task `t`: using image `local/busybox:1` (the first available of 2 candidates)"
@@ -398,4 +409,39 @@ workflow w { scatter (i in range(4)) { call long { input: n = i } } }
         t1.elapsed()
     );
     assert!(containers_of(&run_dir).is_empty(), "containers left behind");
+}
+
+#[test]
+fn bash_when_the_image_has_it_and_host_network_when_the_profile_asks() {
+    need_docker(&["local/samtools:1.16.1", "local/busybox:1"]);
+    let wdl = r#"
+version 1.1
+task debian {
+  command <<< echo "${BASH_VERSION:+bash}" >>>
+  output { String shell = read_string(stdout()) }
+  runtime { container: "local/samtools:1.16.1" }
+}
+task net {
+  command <<< ls /sys/class/net | wc -l >>>
+  output { Int interfaces = read_int(stdout()) }
+  runtime { container: "local/busybox:1" }
+}
+workflow w {
+  call debian
+  call net
+  output { String shell = debian.shell  Int interfaces = net.interfaces }
+}
+"#;
+    let dir = project(&[("w.wdl", wdl)]);
+    let r = run_with(
+        dir.path(),
+        "w.wdl",
+        &["--profile", "docker"],
+        &[NO_PULL, ("FERRY_CONTAINER__NETWORK", "host")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let o = r.outputs();
+    assert_eq!(o["w.shell"], json!("bash"));
+    let host_interfaces = std::fs::read_dir("/sys/class/net").unwrap().count();
+    assert_eq!(o["w.interfaces"], json!(host_interfaces));
 }

@@ -468,3 +468,98 @@ workflow w {
         assert!(!r.run_dir.join("calls").exists(), "{url}: a call ran");
     }
 }
+
+#[test]
+fn https_style_inputs_credentials_from_a_profile_file_and_the_1_2_streaming_hint() {
+    let t = S3Test::new(0, "");
+    t.put("ref/ref.txt", b"from s3\n");
+    t.put("reads/x.bam", b"bam");
+    // A plain HTTP server on loopback, logging each request on stderr.
+    let served = t.path().join("www");
+    std::fs::create_dir_all(&served).unwrap();
+    std::fs::write(served.join("panel.bed"), "chr1\t1\t100\n").unwrap();
+    let http_log = t.path().join("http.log");
+    let mut http = Command::new("python3")
+        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"])
+        .current_dir(&served)
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&http_log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(http.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .split_whitespace()
+        .skip_while(|w| *w != "port")
+        .nth(1)
+        .expect("http.server port")
+        .to_string();
+    t.write(
+        "w.wdl",
+        r#"
+version 1.2
+task use {
+  input { File panel  File ref  File bam  Int n }
+  command <<< echo "~{n} $(cat ~{panel} | cut -f3) $(cat ~{ref}) ~{bam}" >>>
+  output { String out = read_string(stdout()) }
+  hints { inputs: input { bam: hints { localizationOptional: true } } }
+}
+workflow w {
+  input { File panel  File ref  File bam }
+  scatter (i in range(3)) { call use { input: panel = panel, ref = ref, bam = bam, n = i } }
+  output { Array[String] outs = use.out }
+}
+"#,
+    );
+    // Credentials only in a shared credentials file, picked by AWS_PROFILE.
+    let creds = t.path().join("aws-credentials");
+    std::fs::write(
+        &creds,
+        format!("[ferry-test]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"),
+    )
+    .unwrap();
+    let run_dir = common::fresh_run_dir(t.path());
+    let out = common::ferry()
+        .current_dir(t.path())
+        .args(["run", "w.wdl"])
+        .arg(format!("w.panel=http://127.0.0.1:{port}/panel.bed"))
+        .arg(format!("w.ref={}", t.url("ref/ref.txt")))
+        .arg(format!("w.bam={}", t.url("reads/x.bam")))
+        .arg("--run-dir")
+        .arg(&run_dir)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+        .env("AWS_CONFIG_FILE", t.path().join("no-aws-config"))
+        .env("AWS_PROFILE", "ferry-test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("FERRY_LOG", "warn")
+        .env("XDG_CACHE_HOME", t.path().join(".cache"))
+        .output()
+        .unwrap();
+    let _ = http.kill();
+    let _ = http.wait();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let o: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let bam = t.url("reads/x.bam");
+    assert_eq!(
+        o["w.outs"],
+        json!([
+            format!("0 100 from s3 {bam}"),
+            format!("1 100 from s3 {bam}"),
+            format!("2 100 from s3 {bam}")
+        ])
+    );
+    let gets = std::fs::read_to_string(&http_log)
+        .unwrap()
+        .matches("\"GET /panel.bed")
+        .count();
+    assert_eq!(gets, 1, "the HTTP input was fetched {gets} times");
+    assert_eq!(t.count("GET", "reads/x.bam"), 0);
+}

@@ -515,20 +515,40 @@ pub async fn run_call(job: CallJob, shared: Arc<Shared>) -> Result<Members, Call
     result
 }
 
-/// The inputs the task reads from their URL instead of a local copy: `localization_optional`
-/// (or `localizationOptional`) in its parameter_meta, or the profile's `stream_inputs`.
+/// The inputs the task reads from their URL instead of a local copy: the WDL 1.2 input hint
+/// `localizationOptional`, `localization_optional` in its parameter_meta (Cromwell's
+/// convention), or the profile's `stream_inputs`.
 fn streamed_inputs(task: &Task, profile: &Profile) -> Vec<String> {
+    use ferry_wdl::ir::Expr;
+    let flag = |k: &str| k == "localizationOptional" || k == "localization_optional";
     let mut names: Vec<String> = profile
         .task_override(&task.name)
         .stream_inputs
         .unwrap_or_default();
     if let Some(meta) = task.parameter_meta.as_object() {
         for (name, m) in meta {
-            let flagged = ["localization_optional", "localizationOptional"]
-                .iter()
-                .any(|k| m.get(*k).and_then(|v| v.as_bool()) == Some(true));
+            let flagged = m
+                .as_object()
+                .is_some_and(|o| o.iter().any(|(k, v)| flag(k) && v.as_bool() == Some(true)));
             if flagged {
                 names.push(name.clone());
+            }
+        }
+    }
+    // hints { inputs: input { bam: hints { localizationOptional: true } } }
+    for (hint, expr) in &task.hints {
+        if &**hint != "inputs" {
+            continue;
+        }
+        if let Expr::Object(items) = expr {
+            for (name, h) in items {
+                if let Expr::Object(hs) = h
+                    && hs
+                        .iter()
+                        .any(|(k, v)| flag(k) && matches!(v, Expr::Bool(true)))
+                {
+                    names.push(name.to_string());
+                }
             }
         }
     }

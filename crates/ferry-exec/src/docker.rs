@@ -333,18 +333,39 @@ impl DockerExecutor {
             Some(Err(e)) => return Err(docker_error(e)).context("waiting for the container"),
             None => anyhow::bail!("the daemon ended the wait without a status"),
         };
-        let state = self
-            .docker
-            .inspect_container(id, None)
-            .await
-            .ok()
-            .and_then(|c| c.state);
-        let oom = state.as_ref().and_then(|s| s.oom_killed).unwrap_or(false);
+        let mut state = None;
+        let mut oom = false;
+        // The daemon can report the exit before it has processed the kernel's OOM event: a
+        // SIGKILL exit (137) that we did not send gets a few more looks.
+        for look in 0..6 {
+            state = self
+                .docker
+                .inspect_container(id, None)
+                .await
+                .ok()
+                .and_then(|c| c.state);
+            oom = state.as_ref().and_then(|s| s.oom_killed).unwrap_or(false);
+            if oom || code != 137 || self.cancelled.load(Ordering::SeqCst) || look == 5 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
         let code = state
             .and_then(|s| s.exit_code)
             .unwrap_or(code)
             .clamp(i32::MIN as i64, i32::MAX as i64) as i32;
         Ok((code, oom))
+    }
+}
+
+fn human(bytes: u64) -> String {
+    const GIB: f64 = (1u64 << 30) as f64;
+    const MIB: f64 = (1u64 << 20) as f64;
+    let b = bytes as f64;
+    if b >= GIB {
+        format!("{:.1} GiB", b / GIB)
+    } else {
+        format!("{:.0} MiB", (b / MIB).max(1.0))
     }
 }
 
@@ -401,9 +422,10 @@ impl Executor for DockerExecutor {
             );
             if pinned.size > self.settings.image_size_warning {
                 tracing::warn!(
-                    "task `{task}`: image `{}` is {:.1} GiB; large images make thousands of shards slow to start",
+                    "task `{task}`: image `{}` is {} (warning threshold {}); large images make thousands of shards slow to start",
                     pinned.reference,
-                    pinned.size as f64 / (1u64 << 30) as f64
+                    human(pinned.size),
+                    human(self.settings.image_size_warning)
                 );
             }
         }
