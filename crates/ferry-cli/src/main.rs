@@ -626,15 +626,13 @@ fn spawn_progress(shared: Arc<Shared>) -> tokio::task::JoinHandle<()> {
         let start = std::time::Instant::now();
         loop {
             tokio::time::sleep(every).await;
-            let done = shared.finished_calls.load(Ordering::Relaxed);
-            let running = shared.running_calls.load(Ordering::Relaxed);
-            let cached = shared.cached_calls.load(Ordering::Relaxed);
-            let line = format!(
-                "{done} calls done ({cached} from cache), {running} running, {:.0} s",
-                start.elapsed().as_secs_f64()
-            );
+            let rows = shared.progress.rows();
+            let line = ferry_engine::progress::summary(&rows, start.elapsed());
             if tty {
-                eprint!("\r\x1b[Kferry: {line}");
+                // One line, cut to the terminal's width so that redrawing it stays clean.
+                let width = terminal_width().saturating_sub(8).max(20);
+                let shown: String = line.chars().take(width).collect();
+                eprint!("\r\x1b[Kferry: {shown}");
             } else {
                 tracing::info!("{line}");
             }
@@ -732,4 +730,14 @@ fn storage_for(profile: &ferry_config::Profile) -> StorageRouter {
         },
     )));
     router
+}
+
+fn terminal_width() -> usize {
+    // SAFETY: TIOCGWINSZ fills a zeroed winsize for our own stderr.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    if unsafe { libc::ioctl(2, libc::TIOCGWINSZ, &mut ws) } == 0 && ws.ws_col > 0 {
+        ws.ws_col as usize
+    } else {
+        120
+    }
 }

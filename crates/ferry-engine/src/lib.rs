@@ -15,6 +15,7 @@ mod callcache;
 mod images;
 pub mod inputs;
 pub mod plan;
+pub mod progress;
 mod scope;
 pub mod task;
 mod workflow;
@@ -51,6 +52,8 @@ pub struct Shared {
     /// Task attempts running now, and calls finished (run, cached or adopted), for progress.
     pub running_calls: std::sync::atomic::AtomicUsize,
     pub finished_calls: std::sync::atomic::AtomicUsize,
+    /// The same, per call name, for the progress display.
+    pub progress: progress::Progress,
 }
 
 const MIB: u64 = 1 << 20;
@@ -84,6 +87,7 @@ impl Shared {
             adopted_calls: Default::default(),
             running_calls: Default::default(),
             finished_calls: Default::default(),
+            progress: Default::default(),
         }
     }
 
@@ -244,6 +248,7 @@ async fn run_inner(req: RunRequest<'_>) -> Result<serde_json::Value, RunError> {
     let outputs: Members = match task {
         Some(t) => {
             let job = task::CallJob {
+                progress: req.shared.progress.counters(&t.name),
                 task: t.clone(),
                 inputs: inputs.root.clone(),
                 label: t.name.to_string(),

@@ -23,6 +23,8 @@ pub struct CallJob {
     pub label: String,
     /// `RUN/calls/.../call[/shard-i]`: attempts go below it.
     pub call_dir: PathBuf,
+    /// This call name's progress counters.
+    pub progress: Arc<crate::progress::CallCounters>,
 }
 
 /// Why a call did not produce outputs.
@@ -508,9 +510,18 @@ fn resolve_output_path(
 
 /// Runs a call to completion: attempts with retries, then its outputs.
 pub async fn run_call(job: CallJob, shared: Arc<Shared>) -> Result<Members, CallError> {
+    let counters = job.progress.clone();
+    counters.created.fetch_add(1, Ordering::Relaxed);
     let result = run_call_attempts(job, shared.clone()).await;
-    if result.is_ok() {
-        shared.finished_calls.fetch_add(1, Ordering::Relaxed);
+    match &result {
+        Ok(_) => {
+            shared.finished_calls.fetch_add(1, Ordering::Relaxed);
+            counters.done.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(CallError::Failed(_)) => {
+            counters.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(CallError::Cancelled) => {}
     }
     result
 }
@@ -674,6 +685,7 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
                             Ok(outputs) => {
                                 tracing::debug!(call = %job.label, "cached");
                                 shared.cached_calls.fetch_add(1, Ordering::Relaxed);
+                                job.progress.cached.fetch_add(1, Ordering::Relaxed);
                                 return Ok(outputs);
                             }
                             Err(e) => {
@@ -729,14 +741,18 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
             inputs: prepared.inputs.clone(),
             queue: prepared.queue.clone(),
         };
+        job.progress.queued.fetch_add(1, Ordering::Relaxed);
         let permits = shared.acquire(prepared.cpu, prepared.memory).await;
+        job.progress.queued.fetch_sub(1, Ordering::Relaxed);
         if permits.is_none() || shared.stopping() {
             return Err(CallError::Cancelled);
         }
         tracing::debug!(call = %job.label, attempt, "started");
         shared.running_calls.fetch_add(1, Ordering::Relaxed);
+        job.progress.running.fetch_add(1, Ordering::Relaxed);
         let outcome = shared.executor.run(&spec).await;
         drop(permits);
+        job.progress.running.fetch_sub(1, Ordering::Relaxed);
         shared.running_calls.fetch_sub(1, Ordering::Relaxed);
         let outcome: AttemptOutcome = outcome.map_err(|e| fail(format!("{e:#}")))?;
         if shared.cancelled.load(Ordering::SeqCst) {

@@ -330,11 +330,14 @@ impl<'a> Driver<'a> {
                 let label = format!("{}{}{}", frame.label_prefix, c.name, frame.label_suffix);
                 match &c.callee {
                     Callee::Task(t) => {
+                        let key =
+                            crate::progress::call_key(&format!("{}{}", frame.label_prefix, c.name));
                         let job = CallJob {
                             task: t.clone(),
                             inputs,
                             label,
                             call_dir,
+                            progress: self.shared.progress.counters(&key),
                         };
                         let shared = self.shared.clone();
                         let tx = self.tx.clone();
@@ -386,6 +389,19 @@ impl<'a> Driver<'a> {
                         ));
                     }
                 };
+                for stmt in &sc.body.stmts {
+                    if let Stmt::Call(c) = stmt
+                        && matches!(c.callee, Callee::Task(_))
+                    {
+                        let key =
+                            crate::progress::call_key(&format!("{}{}", frame.label_prefix, c.name));
+                        self.shared
+                            .progress
+                            .counters(&key)
+                            .expected
+                            .fetch_add(items.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
                 let names = name_kinds(&sc.body);
                 if items.is_empty() {
                     let bindings = gather(&names, &vec![Vec::new(); names.len()]);
