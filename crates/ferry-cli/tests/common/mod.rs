@@ -92,3 +92,17 @@ pub fn check(dir: &Path, wdl: &str) -> Run {
         .expect("ferry runs");
     finish(out, dir.to_path_buf())
 }
+
+/// The variant-calling example's planted variants as `bcftools query` prints them
+/// (`CHROM POS REF ALT GT`, tab-separated), one per line.
+pub fn planted_variants(example_dir: &Path) -> Vec<String> {
+    let truth = std::fs::read_to_string(example_dir.join("data/truth.tsv")).expect("truth.tsv");
+    truth
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            let gt = if f[4] == "hom" { "1/1" } else { "0/1" };
+            format!("{}\t{}\t{}\t{}\t{gt}", f[0], f[1], f[2], f[3])
+        })
+        .collect()
+}
