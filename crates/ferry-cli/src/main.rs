@@ -725,6 +725,7 @@ fn storage_for(profile: &ferry_config::Profile) -> StorageRouter {
             region: profile.s3_region.clone(),
             path_style: profile.s3_path_style,
             anonymous: profile.s3_anonymous,
+            upload_checksums: profile.s3_upload_checksums,
             concurrency: profile.transfer_concurrency as usize,
             part_size: profile.transfer_part_size,
         },

@@ -101,6 +101,8 @@ pub struct S3Spec {
     pub path_style: Option<bool>,
     /// Unsigned requests, for public buckets.
     pub anonymous: Option<bool>,
+    /// SHA-256 checksums on uploads, verified by the server (default true).
+    pub upload_checksums: Option<bool>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -157,6 +159,7 @@ pub struct Profile {
     pub s3_region: Option<String>,
     pub s3_path_style: bool,
     pub s3_anonymous: bool,
+    pub s3_upload_checksums: bool,
     pub transfer_concurrency: u32,
     pub transfer_part_size: u64,
     pub object_cache_dir: Option<PathBuf>,
@@ -192,6 +195,7 @@ impl Default for Profile {
             s3_region: None,
             s3_path_style: false,
             s3_anonymous: false,
+            s3_upload_checksums: true,
             transfer_concurrency: 16,
             transfer_part_size: 16 << 20,
             object_cache_dir: None,
@@ -575,6 +579,7 @@ fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Profile, Confi
         s3_region: s3.region,
         s3_path_style: s3.path_style.unwrap_or(d.s3_path_style),
         s3_anonymous: s3.anonymous.unwrap_or(d.s3_anonymous),
+        s3_upload_checksums: s3.upload_checksums.unwrap_or(d.s3_upload_checksums),
         transfer_concurrency: transfers
             .concurrency
             .filter(|c| *c > 0)

@@ -39,6 +39,9 @@ pub struct ObjectSettings {
     pub path_style: bool,
     /// Unsigned requests (public buckets); no credentials are looked up.
     pub anonymous: bool,
+    /// Send SHA-256 checksums with uploads, which the server verifies (S3's end-to-end
+    /// integrity); off only for S3-compatible servers that reject the headers.
+    pub upload_checksums: bool,
     /// Requests in flight at most, over all transfers of the run.
     pub concurrency: usize,
     /// Objects larger than this are fetched (and uploaded) in parts of this size.
@@ -52,6 +55,7 @@ impl Default for ObjectSettings {
             region: None,
             path_style: false,
             anonymous: false,
+            upload_checksums: true,
             concurrency: 16,
             part_size: 16 << 20,
         }
@@ -275,6 +279,9 @@ impl ObjectStorage {
                     .with_region(region)
                     .with_virtual_hosted_style_request(!self.settings.path_style)
                     .with_retry(Self::retry());
+                if self.settings.upload_checksums {
+                    b = b.with_checksum_algorithm(object_store::aws::Checksum::SHA256);
+                }
                 if let Some(ep) = &self.settings.endpoint {
                     b = b
                         .with_endpoint(ep)
