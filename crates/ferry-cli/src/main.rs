@@ -98,7 +98,11 @@ enum CacheCommand {
     /// One line per cached call: when, task, outputs, key.
     List,
     /// Remove every cached call.
-    Clear,
+    Clear {
+        /// Also remove the node's cache of downloaded objects (s3://, https:// inputs).
+        #[arg(long)]
+        objects: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -254,16 +258,25 @@ fn cache_command(command: CacheCommand, config: Option<&Path>, profiles: &[Strin
             eprintln!("{} cached calls in {}", cache.len(), cache.path().display());
             0
         }
-        CacheCommand::Clear => match cache.clear() {
-            Ok(n) => {
-                eprintln!("removed {n} cached calls from {}", cache.path().display());
-                0
+        CacheCommand::Clear { objects } => {
+            match cache.clear() {
+                Ok(n) => eprintln!("removed {n} cached calls from {}", cache.path().display()),
+                Err(e) => {
+                    eprintln!("ferry: cannot clear {}: {e}", cache.path().display());
+                    return 1;
+                }
             }
-            Err(e) => {
-                eprintln!("ferry: cannot clear {}: {e}", cache.path().display());
-                1
+            let dir = profile.object_cache_directory();
+            if objects && dir.exists() {
+                // Cached objects are read-only files in writable directories: removable as is.
+                if let Err(e) = std::fs::remove_dir_all(&dir) {
+                    eprintln!("ferry: cannot clear {}: {e}", dir.display());
+                    return 1;
+                }
+                eprintln!("removed the downloaded objects in {}", dir.display());
             }
-        },
+            0
+        }
     }
 }
 

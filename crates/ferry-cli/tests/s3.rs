@@ -562,4 +562,20 @@ workflow w {
         .count();
     assert_eq!(gets, 1, "the HTTP input was fetched {gets} times");
     assert_eq!(t.count("GET", "reads/x.bam"), 0);
+
+    // `ferry cache clear --objects` empties the node's object cache too.
+    let objects = t.path().join(".cache/ferry/objects");
+    assert!(objects.is_dir());
+    let cleared = common::ferry()
+        .current_dir(t.path())
+        .args(["cache", "clear", "--objects"])
+        .env("XDG_CACHE_HOME", t.path().join(".cache"))
+        .output()
+        .unwrap();
+    assert!(
+        cleared.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cleared.stderr)
+    );
+    assert!(!objects.exists());
 }

@@ -214,17 +214,27 @@ pub async fn resolve(
             fix(format!("{path}.{k}"), v)?;
         }
     }
-    for (key, path, is_dir) in to_check {
-        let kind = if is_dir { Kind::Directory } else { Kind::File };
-        let exists = storage
-            .exists(&path, kind)
-            .await
-            .map_err(|e| format!("input `{key}`: {e:#}"))?;
-        if !exists {
-            let what = if is_dir { "directory" } else { "file" };
-            return Err(format!("input `{key}`: {what} {path} does not exist"));
-        }
-    }
+    // Checked concurrently (object stores answer one HEAD per URL); the first problem in input
+    // order is the one reported.
+    use futures_util::StreamExt;
+    let results: Vec<Result<(), String>> = futures_util::stream::iter(to_check)
+        .map(|(key, path, is_dir)| async move {
+            let kind = if is_dir { Kind::Directory } else { Kind::File };
+            let exists = storage
+                .exists(&path, kind)
+                .await
+                .map_err(|e| format!("input `{key}`: {e:#}"))?;
+            if exists {
+                Ok(())
+            } else {
+                let what = if is_dir { "directory" } else { "file" };
+                Err(format!("input `{key}`: {what} {path} does not exist"))
+            }
+        })
+        .buffered(32)
+        .collect()
+        .await;
+    results.into_iter().collect::<Result<Vec<()>, String>>()?;
     Ok(inputs)
 }
 
