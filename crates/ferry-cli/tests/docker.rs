@@ -436,3 +436,48 @@ workflow w {
     let host_interfaces = std::fs::read_dir("/sys/class/net").unwrap().count();
     assert_eq!(o["w.interfaces"], json!(host_interfaces));
 }
+
+#[test]
+fn tasks_without_an_image_get_the_profiles_default_image() {
+    need_docker(&["local/busybox:1"]);
+    let wdl = r#"
+version 1.1
+task t {
+  command <<< head -1 /etc/passwd >>>
+  output { String out = read_string(stdout()) }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    let r = run_with(
+        dir.path(),
+        "t.wdl",
+        &["--profile", "docker"],
+        &[
+            NO_PULL,
+            ("FERRY_CONTAINER__DEFAULT_IMAGE", "local/busybox:1"),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["t.out"], json!("root:x:0:0:root:/root:/bin/sh"));
+    // A default image that is not there stops the run before the task starts.
+    let r = run_with(
+        dir.path(),
+        "t.wdl",
+        &["--profile", "docker"],
+        &[
+            NO_PULL,
+            (
+                "FERRY_CONTAINER__DEFAULT_IMAGE",
+                "local/ferry-no-such-image:2",
+            ),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("image `local/ferry-no-such-image:2` is not on this machine"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.run_dir.join("calls").exists());
+}

@@ -89,6 +89,8 @@ pub struct ContainerSpec {
     pub network: Option<Network>,
     pub image_size_warning: Option<Size>,
     pub pull: Option<PullPolicy>,
+    /// The image for tasks that name none (else they run as host processes).
+    pub default_image: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -152,6 +154,7 @@ pub struct Profile {
     pub network: Network,
     pub image_size_warning: u64,
     pub pull: PullPolicy,
+    pub default_image: Option<String>,
     pub cache: bool,
     pub cache_dir: Option<PathBuf>,
     pub output_dir: Option<String>,
@@ -188,6 +191,7 @@ impl Default for Profile {
             network: Network::None,
             image_size_warning: 1 << 30,
             pull: PullPolicy::Missing,
+            default_image: None,
             cache: true,
             cache_dir: None,
             output_dir: None,
@@ -572,6 +576,7 @@ fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Profile, Confi
             .map(|s| s.bytes())
             .unwrap_or(d.image_size_warning),
         pull: container.pull.unwrap_or(d.pull),
+        default_image: container.default_image,
         cache: spec.cache.unwrap_or(true),
         cache_dir: spec.cache_dir.map(PathBuf::from),
         output_dir: spec.output_dir,

@@ -8,12 +8,16 @@ use ferry_exec::Executor;
 use ferry_wdl::ir::{Body, Callee, Expr, Stmt, StrPart, Task};
 
 /// The image candidates of a task whose `container`/`docker` requirement is a literal (the
-/// common case); `None` when it is computed from inputs, which is pinned when the call runs.
-fn literal_images(task: &Task) -> Option<Vec<String>> {
-    let (_, expr) = task
+/// common case), or the profile's default image when it names none; `None` when it is computed
+/// from inputs, which is pinned when the call runs.
+fn literal_images(task: &Task, default_image: Option<&str>) -> Option<Vec<String>> {
+    let Some((_, expr)) = task
         .requirements
         .iter()
-        .find(|(n, _)| &**n == "container" || &**n == "docker")?;
+        .find(|(n, _)| &**n == "container" || &**n == "docker")
+    else {
+        return default_image.map(|d| vec![d.to_string()]);
+    };
     let text = |e: &Expr| match e {
         Expr::Str(parts) => match parts.as_slice() {
             [StrPart::Text(t)] => Some(t.clone()),
@@ -53,10 +57,11 @@ pub fn reachable_tasks(body: &Body, out: &mut BTreeMap<Arc<str>, Arc<Task>>) {
 pub async fn pin_literal_images(
     executor: &dyn Executor,
     tasks: impl Iterator<Item = &Arc<Task>>,
+    default_image: Option<&str>,
 ) -> Vec<String> {
     let mut errors = Vec::new();
     for task in tasks {
-        let Some(candidates) = literal_images(task) else {
+        let Some(candidates) = literal_images(task, default_image) else {
             continue;
         };
         if let Err(e) = executor.pin_image(&task.name, &candidates).await {

@@ -254,7 +254,7 @@ pub fn resolve_resources(
             .filter_map(|v| v.as_str())
             .map(String::from)
             .collect(),
-        _ => Vec::new(),
+        _ => profile.default_image.clone().into_iter().collect(),
     };
     let return_codes = match requirement(reqs, &["returnCodes", "return_codes"]) {
         Some(Value::String(s)) if &**s == "*" => ReturnCodes::Any,

@@ -436,7 +436,7 @@ impl Executor for DockerExecutor {
         let Some(image) = spec.container.as_deref() else {
             if !self.warned_no_image.swap(true, Ordering::Relaxed) {
                 tracing::warn!(
-                    "{} names no container image: tasks without one run as host processes",
+                    "{} names no container image: tasks without one run as host processes (set container.default_image in the profile to give them one)",
                     spec.label
                 );
             }
