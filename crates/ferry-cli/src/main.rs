@@ -35,48 +35,7 @@ enum Command {
         no_lints: bool,
     },
     /// Run a workflow (or one task) and print its outputs as JSON on stdout.
-    Run {
-        file: PathBuf,
-        /// Inputs JSON, keyed `workflow.input` (and `workflow.call.input`).
-        #[arg(short, long)]
-        inputs: Option<PathBuf>,
-        /// Extra inputs as NAME=VALUE (VALUE is JSON, or else a string); override the file.
-        #[arg(value_name = "NAME=VALUE")]
-        pairs: Vec<String>,
-        /// Run directory (default: a new one under ./ferry-runs/).
-        #[arg(long)]
-        run_dir: Option<PathBuf>,
-        /// Run this task instead of the workflow.
-        #[arg(long)]
-        task: Option<String>,
-        /// Use at most this many cpus at once (default: all).
-        #[arg(long)]
-        max_cpus: Option<f64>,
-        /// Use at most this much memory at once, e.g. "8 GiB" (default: all).
-        #[arg(long)]
-        max_memory: Option<String>,
-        /// Stop running tasks at the first failure instead of letting them finish.
-        #[arg(long)]
-        fail_fast: bool,
-        /// Execution profiles from ferry.toml, applied in order (`--profile hpc,bigmem`).
-        #[arg(long, value_delimiter = ',')]
-        profile: Vec<String>,
-        /// A configuration file read after the usual ones.
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// Print each call with its executor, image, cpu, memory and queue; run nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Do not reuse or record cached call results.
-        #[arg(long)]
-        no_cache: bool,
-        /// Continue the run in --run-dir: finished calls are kept, the rest run.
-        #[arg(long, requires = "run_dir")]
-        resume: bool,
-        /// Print the engine's own resource use (wall, CPU, peak RSS) on stderr at the end.
-        #[arg(long)]
-        stats: bool,
-    },
+    Run(RunArgs),
     /// Inspect or clear the call cache.
     Cache {
         #[command(subcommand)]
@@ -137,40 +96,7 @@ fn main() -> ExitCode {
     let code = runtime.block_on(async move {
         match cli.command {
             Command::Check { file, no_lints } => check(&file, !no_lints).await,
-            Command::Run {
-                file,
-                inputs,
-                pairs,
-                run_dir,
-                task,
-                max_cpus,
-                max_memory,
-                fail_fast,
-                profile,
-                config,
-                dry_run,
-                no_cache,
-                resume,
-                stats,
-            } => {
-                run(RunArgs {
-                    file,
-                    inputs,
-                    pairs,
-                    run_dir,
-                    task,
-                    max_cpus,
-                    max_memory,
-                    fail_fast,
-                    profile,
-                    config,
-                    dry_run,
-                    no_cache,
-                    resume,
-                    stats,
-                })
-                .await
-            }
+            Command::Run(args) => run(args).await,
             Command::Cache {
                 command,
                 profile,
@@ -205,20 +131,47 @@ async fn check(file: &Path, lints: bool) -> i32 {
     }
 }
 
+#[derive(clap::Args)]
 struct RunArgs {
     file: PathBuf,
+    /// Inputs JSON, keyed `workflow.input` (and `workflow.call.input`).
+    #[arg(short, long)]
     inputs: Option<PathBuf>,
+    /// Extra inputs as NAME=VALUE (VALUE is JSON, or else a string); override the file.
+    #[arg(value_name = "NAME=VALUE")]
     pairs: Vec<String>,
+    /// Run directory (default: a new one under ./ferry-runs/).
+    #[arg(long)]
     run_dir: Option<PathBuf>,
+    /// Run this task instead of the workflow.
+    #[arg(long)]
     task: Option<String>,
+    /// Use at most this many cpus at once (default: all).
+    #[arg(long)]
     max_cpus: Option<f64>,
+    /// Use at most this much memory at once, e.g. "8 GiB" (default: all).
+    #[arg(long)]
     max_memory: Option<String>,
+    /// Stop running tasks at the first failure instead of letting them finish.
+    #[arg(long)]
     fail_fast: bool,
+    /// Execution profiles from ferry.toml, applied in order (`--profile hpc,bigmem`).
+    #[arg(long, value_delimiter = ',')]
     profile: Vec<String>,
+    /// A configuration file read after the usual ones.
+    #[arg(long)]
     config: Option<PathBuf>,
+    /// Print each call with its executor, image, cpu, memory and queue; run nothing.
+    #[arg(long)]
     dry_run: bool,
+    /// Do not reuse or record cached call results.
+    #[arg(long)]
     no_cache: bool,
+    /// Continue the run in --run-dir: finished calls are kept, the rest run.
+    #[arg(long, requires = "run_dir")]
     resume: bool,
+    /// Print the engine's own resource use (wall, CPU, peak RSS) on stderr at the end.
+    #[arg(long)]
     stats: bool,
 }
 

@@ -125,25 +125,9 @@ impl S3Test {
     }
 
     fn run_with(&self, wdl: &str, args: &[&str], env: &[(&str, &str)]) -> common::Run {
-        let run_dir = common::fresh_run_dir(self.path());
-        let out = aws_env(&mut common::ferry())
-            .current_dir(self.path())
-            .arg("run")
-            .arg(wdl)
-            .args(args)
-            .arg("--run-dir")
-            .arg(&run_dir)
-            .env("FERRY_LOG", "warn")
-            .env("XDG_CACHE_HOME", self.path().join(".cache"))
-            .envs(env.iter().copied())
-            .output()
-            .expect("ferry runs");
-        common::Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            run_dir,
-        }
+        let mut cmd = common::ferry();
+        aws_env(&mut cmd);
+        common::run_command(cmd, self.path(), wdl, args, env)
     }
 
     /// Requests the proxy saw: `METHOD PATH RANGE STATUS`.
@@ -520,16 +504,8 @@ workflow w {
         format!("[ferry-test]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"),
     )
     .unwrap();
-    let run_dir = common::fresh_run_dir(t.path());
-    let out = common::ferry()
-        .current_dir(t.path())
-        .args(["run", "w.wdl"])
-        .arg(format!("w.panel=http://127.0.0.1:{port}/panel.bed"))
-        .arg(format!("w.ref={}", t.url("ref/ref.txt")))
-        .arg(format!("w.bam={}", t.url("reads/x.bam")))
-        .arg("--run-dir")
-        .arg(&run_dir)
-        .env_remove("AWS_ACCESS_KEY_ID")
+    let mut cmd = common::ferry();
+    cmd.env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
         .env_remove("AWS_SESSION_TOKEN")
         .env_remove("AWS_ENDPOINT_URL")
@@ -537,16 +513,22 @@ workflow w {
         .env("AWS_CONFIG_FILE", t.path().join("no-aws-config"))
         .env("AWS_PROFILE", "ferry-test")
         .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("FERRY_LOG", "warn")
-        .env("XDG_CACHE_HOME", t.path().join(".cache"))
-        .output()
-        .unwrap();
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    let r = common::run_command(
+        cmd,
+        t.path(),
+        "w.wdl",
+        &[
+            &format!("w.panel=http://127.0.0.1:{port}/panel.bed"),
+            &format!("w.ref={}", t.url("ref/ref.txt")),
+            &format!("w.bam={}", t.url("reads/x.bam")),
+        ],
+        &[],
+    );
     let _ = http.kill();
     let _ = http.wait();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let o: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let o = r.outputs();
     let bam = t.url("reads/x.bam");
     assert_eq!(
         o["w.outs"],

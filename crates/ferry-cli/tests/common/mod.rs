@@ -67,8 +67,19 @@ pub fn fresh_run_dir(dir: &Path) -> PathBuf {
 
 /// [`run`] with extra environment variables.
 pub fn run_with(dir: &Path, wdl: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    run_command(ferry(), dir, wdl, args, env)
+}
+
+/// [`run_with`] from a `ferry` command the caller has already prepared (its environment).
+pub fn run_command(
+    mut cmd: Command,
+    dir: &Path,
+    wdl: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
     let run_dir = fresh_run_dir(dir);
-    let out = ferry()
+    let out = cmd
         .current_dir(dir)
         .arg("run")
         .arg(wdl)
