@@ -49,6 +49,25 @@ fn containers_of(run_dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// `ferry run w.wdl --profile docker ARGS --run-dir DIR/run` in the background, for tests that
+/// act while it runs; stdout and stderr are piped.
+fn spawn_docker_run(dir: &Path, args: &[&str]) -> (std::process::Child, std::path::PathBuf) {
+    let run_dir = dir.join("run");
+    let child = common::ferry()
+        .current_dir(dir)
+        .args(["run", "w.wdl", "--profile", "docker"])
+        .args(args)
+        .arg("--run-dir")
+        .arg(&run_dir)
+        .env(NO_PULL.0, NO_PULL.1)
+        .env("XDG_CACHE_HOME", dir.join(".cache"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("ferry starts");
+    (child, run_dir)
+}
+
 fn docker_run(dir: &Path, wdl: &str, args: &[&str]) -> common::Run {
     let mut all = vec!["--profile", "docker"];
     all.extend_from_slice(args);
@@ -306,19 +325,8 @@ workflow w {{
 "#
     );
     let dir = project(&[("w.wdl", &wdl)]);
-    let run_dir = dir.path().join("run");
     // cpu: 2 on a machine whose capacity is clamped to 2: the shards run one after another.
-    let child = common::ferry()
-        .current_dir(dir.path())
-        .args(["run", "w.wdl", "--profile", "docker", "--max-cpus", "2"])
-        .arg("--run-dir")
-        .arg(&run_dir)
-        .env(NO_PULL.0, NO_PULL.1)
-        .env("XDG_CACHE_HOME", dir.path().join(".cache"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (child, run_dir) = spawn_docker_run(dir.path(), &["--max-cpus", "2"]);
     let started = || {
         (0..3).any(|n| {
             run_dir
@@ -356,16 +364,7 @@ task long {
 workflow w { scatter (i in range(4)) { call long { input: n = i } } }
 "#;
     let dir = project(&[("w.wdl", wdl)]);
-    let run_dir = dir.path().join("run");
-    let mut child = common::ferry()
-        .current_dir(dir.path())
-        .args(["run", "w.wdl", "--profile", "docker", "--run-dir"])
-        .arg(&run_dir)
-        .env(NO_PULL.0, NO_PULL.1)
-        .env("XDG_CACHE_HOME", dir.path().join(".cache"))
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut child, run_dir) = spawn_docker_run(dir.path(), &[]);
     let t0 = Instant::now();
     // Which two shards start first is up to the scheduler.
     let started = || {
