@@ -101,7 +101,6 @@ struct AwsConfig {
     region: Option<String>,
 }
 
-type Download = OnceCell<Result<PathBuf, String>>;
 /// Results remembered for the whole run, by URL: each object is looked up (HEAD) and each
 /// prefix listed once, however many inputs and shards name it.
 type Memo<T> = Mutex<HashMap<String, Arc<OnceCell<Result<T, String>>>>>;
@@ -126,7 +125,7 @@ pub struct ObjectStorage {
     aws: OnceCell<AwsConfig>,
     stores: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
     /// One download per object per process, however many shards ask at once.
-    downloads: Mutex<HashMap<String, Arc<Download>>>,
+    downloads: Memo<PathBuf>,
     heads: Memo<ObjectMeta>,
     listings: Memo<Vec<ObjectMeta>>,
     requests: Arc<Semaphore>,
@@ -436,21 +435,8 @@ impl ObjectStorage {
         let entry = cache_dir.join(&key.as_str()[..32]);
         let name = loc.path.filename().unwrap_or("object").to_string();
         let target = entry.join(&name);
-        let cell = {
-            let mut d = self
-                .downloads
-                .lock()
-                .map_err(|_| anyhow!("download table poisoned"))?;
-            d.entry(key.to_string()).or_default().clone()
-        };
-        let result = cell
-            .get_or_init(|| async {
-                self.download_once(&store, &meta, &entry, &target, url)
-                    .await
-                    .map_err(|e| format!("{e:#}"))
-            })
-            .await;
-        result.clone().map_err(|m| anyhow!(m))
+        let download = self.download_once(&store, &meta, &entry, &target, url);
+        memo(&self.downloads, key.as_str(), download).await
     }
 
     /// Downloads into the cache entry unless it is already there (another process may be
@@ -501,21 +487,8 @@ impl ObjectStorage {
     }
 
     async fn localize_directory(&self, url: &str, cache_dir: &Path) -> Result<PathBuf> {
-        let cell = {
-            let mut d = self
-                .downloads
-                .lock()
-                .map_err(|_| anyhow!("download table poisoned"))?;
-            d.entry(format!("dir\0{url}")).or_default().clone()
-        };
-        cell.get_or_init(|| async {
-            self.download_directory(url, cache_dir)
-                .await
-                .map_err(|e| format!("{e:#}"))
-        })
-        .await
-        .clone()
-        .map_err(|m| anyhow!(m))
+        let download = self.download_directory(url, cache_dir);
+        memo(&self.downloads, &format!("dir\0{url}"), download).await
     }
 
     async fn download_directory(&self, url: &str, cache_dir: &Path) -> Result<PathBuf> {
