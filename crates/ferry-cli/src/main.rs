@@ -537,7 +537,7 @@ async fn run(args: RunArgs) -> i32 {
     {
         tracing::warn!("call cache: {e}");
     }
-    let cached = shared.cached_calls.load(Ordering::Relaxed);
+    let cached = shared.progress.cached_total() as usize;
     let adopted = shared.adopted_calls.load(Ordering::Relaxed);
     if cached + adopted > 0 {
         tracing::info!("{cached} calls reused from the cache, {adopted} finished attempts adopted");

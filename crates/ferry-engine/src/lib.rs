@@ -46,13 +46,9 @@ pub struct Shared {
     pub object_cache: PathBuf,
     /// The call cache, unless caching is off.
     pub cache: Option<Arc<ferry_cache::Cache>>,
-    /// Calls answered from the cache, and calls adopted from an earlier attempt of this run.
-    pub cached_calls: std::sync::atomic::AtomicUsize,
+    /// Calls adopted from an earlier attempt of this run.
     pub adopted_calls: std::sync::atomic::AtomicUsize,
-    /// Task attempts running now, and calls finished (run, cached or adopted), for progress.
-    pub running_calls: std::sync::atomic::AtomicUsize,
-    pub finished_calls: std::sync::atomic::AtomicUsize,
-    /// The same, per call name, for the progress display.
+    /// Calls created, queued, running, done (cache hits among them) and failed, per call name.
     pub progress: progress::Progress,
 }
 
@@ -83,10 +79,7 @@ impl Shared {
             profile,
             storage: StorageRouter::default(),
             cache: None,
-            cached_calls: Default::default(),
             adopted_calls: Default::default(),
-            running_calls: Default::default(),
-            finished_calls: Default::default(),
             progress: Default::default(),
         }
     }

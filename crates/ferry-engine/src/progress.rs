@@ -66,6 +66,14 @@ impl Progress {
         }
     }
 
+    /// Calls answered from the call cache, over every call name.
+    pub fn cached_total(&self) -> u64 {
+        self.calls
+            .lock()
+            .map(|m| m.values().map(|c| c.cached.load(Ordering::Relaxed)).sum())
+            .unwrap_or(0)
+    }
+
     pub fn rows(&self) -> Vec<CallRow> {
         let Ok(m) = self.calls.lock() else {
             return Vec::new();

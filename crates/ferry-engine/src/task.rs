@@ -515,7 +515,6 @@ pub async fn run_call(job: CallJob, shared: Arc<Shared>) -> Result<Members, Call
     let result = run_call_attempts(job, shared.clone()).await;
     match &result {
         Ok(_) => {
-            shared.finished_calls.fetch_add(1, Ordering::Relaxed);
             counters.done.fetch_add(1, Ordering::Relaxed);
         }
         Err(CallError::Failed(_)) => {
@@ -684,7 +683,6 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
                         match callcache::outputs(&job.task, &entry) {
                             Ok(outputs) => {
                                 tracing::debug!(call = %job.label, "cached");
-                                shared.cached_calls.fetch_add(1, Ordering::Relaxed);
                                 job.progress.cached.fetch_add(1, Ordering::Relaxed);
                                 return Ok(outputs);
                             }
@@ -748,12 +746,10 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
             return Err(CallError::Cancelled);
         }
         tracing::debug!(call = %job.label, attempt, "started");
-        shared.running_calls.fetch_add(1, Ordering::Relaxed);
         job.progress.running.fetch_add(1, Ordering::Relaxed);
         let outcome = shared.executor.run(&spec).await;
         drop(permits);
         job.progress.running.fetch_sub(1, Ordering::Relaxed);
-        shared.running_calls.fetch_sub(1, Ordering::Relaxed);
         let outcome: AttemptOutcome = outcome.map_err(|e| fail(format!("{e:#}")))?;
         if shared.cancelled.load(Ordering::SeqCst) {
             return Err(CallError::Cancelled);
