@@ -568,11 +568,9 @@ fn streamed_inputs(task: &Task, profile: &Profile) -> Vec<String> {
 /// Replaces object-store URLs (`s3://`, `https://`) among the call's inputs with local copies
 /// from the node's object cache, except for inputs the task streams.
 async fn localize_inputs(job: &mut CallJob, shared: &Shared) -> Result<(), String> {
-    let streamed = streamed_inputs(&job.task, &shared.profile);
+    // Worked out only once a URL turns up: most calls (every shard of a local scatter) have none.
+    let mut streamed: Option<Vec<String>> = None;
     for (name, value) in job.inputs.iter_mut() {
-        if streamed.iter().any(|s| **s == **name) {
-            continue;
-        }
         let mut urls: Vec<(String, bool)> = Vec::new();
         value.visit_paths(&mut |p, is_dir| {
             if ferry_storage::scheme_of(p) != "file" {
@@ -580,6 +578,10 @@ async fn localize_inputs(job: &mut CallJob, shared: &Shared) -> Result<(), Strin
             }
         });
         if urls.is_empty() {
+            continue;
+        }
+        let streamed = streamed.get_or_insert_with(|| streamed_inputs(&job.task, &shared.profile));
+        if streamed.iter().any(|s| **s == **name) {
             continue;
         }
         let fetched: Vec<(String, PathBuf)> = futures_util::stream::iter(urls)
