@@ -9,9 +9,10 @@ use clap::{Parser, Subcommand};
 use ferry_config::ExecutorKind;
 use ferry_engine::{RunError, RunRequest, Shared};
 use ferry_exec::{
-    Capacity, DockerExecutor, DockerSettings, Executor, LocalExecutor, Pull, machine_capacity,
+    BatchExecutor, BatchSettings, Capacity, DockerExecutor, DockerSettings, Executor,
+    LocalExecutor, Pull, machine_capacity,
 };
-use ferry_storage::StorageRouter;
+use ferry_storage::{ObjectStorage, StorageRouter};
 use tracing_subscriber::prelude::*;
 
 #[derive(Parser)]
@@ -409,7 +410,7 @@ async fn run(args: RunArgs) -> i32 {
         }
     };
     if args.dry_run {
-        let storage = storage_for(&profile);
+        let (storage, _) = storage_for(&profile);
         let task = match ferry_engine::pick_task(&document, args.task.as_deref()) {
             Ok(t) => t,
             Err(e) => {
@@ -435,7 +436,12 @@ async fn run(args: RunArgs) -> i32 {
         );
         return 0;
     }
-    if !profile.stub && !matches!(profile.executor, ExecutorKind::Local | ExecutorKind::Docker) {
+    if !profile.stub
+        && !matches!(
+            profile.executor,
+            ExecutorKind::Local | ExecutorKind::Docker | ExecutorKind::Awsbatch
+        )
+    {
         eprintln!(
             "ferry: executor {} (profile {}) is not available yet",
             profile.executor,
@@ -475,7 +481,8 @@ async fn run(args: RunArgs) -> i32 {
     init_logging(&run_dir);
     tracing::info!("running {} in {}", name, run_dir.display());
     let started = *STARTED.get_or_init(std::time::Instant::now);
-    let executor = match make_executor(&profile, capacity, &run_dir).await {
+    let (storage, objects) = storage_for(&profile);
+    let executor = match make_executor(&profile, capacity, &run_dir, objects).await {
         Ok(e) => e,
         Err(e) => {
             eprintln!("ferry: {e:#}");
@@ -500,6 +507,12 @@ async fn run(args: RunArgs) -> i32 {
             }
         }
     };
+    // A remote executor offers its own capacity, not this machine's.
+    let capacity = if executor.stages_urls() {
+        executor.capacity()
+    } else {
+        capacity
+    };
     let mut shared = Shared::new(
         executor,
         capacity,
@@ -508,7 +521,7 @@ async fn run(args: RunArgs) -> i32 {
         Arc::new(profile),
     );
     shared.cache = cache.clone();
-    shared.storage = storage_for(&shared.profile);
+    shared.storage = storage;
     let shared = Arc::new(shared);
     spawn_signal_handler(shared.clone());
     let progress = spawn_progress(shared.clone());
@@ -663,7 +676,13 @@ async fn make_executor(
     profile: &ferry_config::Profile,
     capacity: Capacity,
     run_dir: &Path,
+    objects: Arc<ObjectStorage>,
 ) -> anyhow::Result<Arc<dyn Executor>> {
+    if !profile.stub && profile.executor == ExecutorKind::Awsbatch {
+        return Ok(Arc::new(
+            BatchExecutor::new(batch_settings(profile), objects).await?,
+        ));
+    }
     if profile.stub || profile.executor != ExecutorKind::Docker {
         return Ok(Arc::new(LocalExecutor::new(capacity, run_dir)?));
     }
@@ -681,22 +700,46 @@ async fn make_executor(
     ))
 }
 
-/// Local paths, plus s3:// and http(s):// through the object-store backend with the profile's
-/// settings (credentials come from the AWS chain, never from the profile).
-fn storage_for(profile: &ferry_config::Profile) -> StorageRouter {
-    let mut router = StorageRouter::default();
-    router.register(Arc::new(ferry_storage::ObjectStorage::new(
-        ferry_storage::ObjectSettings {
-            endpoint: profile.s3_endpoint.clone(),
-            region: profile.s3_region.clone(),
-            path_style: profile.s3_path_style,
-            anonymous: profile.s3_anonymous,
-            upload_checksums: profile.s3_upload_checksums,
-            concurrency: profile.transfer_concurrency as usize,
-            part_size: profile.transfer_part_size,
+fn batch_settings(profile: &ferry_config::Profile) -> BatchSettings {
+    BatchSettings {
+        queue: profile.queue.clone().unwrap_or_default(),
+        work_dir: profile.batch_work_dir.clone().unwrap_or_default(),
+        region: profile.batch_region.clone(),
+        endpoint: profile.batch_endpoint.clone(),
+        s3_endpoint: profile.s3_endpoint.clone(),
+        s3_region: profile.s3_region.clone(),
+        s3_path_style: profile.s3_path_style,
+        job_role_arn: profile.batch_job_role_arn.clone(),
+        job_name_prefix: profile.job_name_prefix.clone(),
+        tags: profile.batch_tags.clone(),
+        max_jobs: profile.max_jobs.unwrap_or(10_000) as usize,
+        submit_rate: profile.batch_submit_rate,
+        poll_interval: profile.poll_interval,
+        helper_dir: profile.batch_helper_dir.clone(),
+        environment: profile.batch_environment.clone(),
+        capacity: Capacity {
+            cpu: profile.max_cpu.unwrap_or(4096.0),
+            memory: profile.max_memory.unwrap_or(24 << 40),
         },
-    )));
-    router
+    }
+}
+
+/// Local paths, plus s3:// and http(s):// through the object-store backend with the profile's
+/// settings (credentials come from the AWS chain, never from the profile). The object store is
+/// also returned on its own, for executors that move job data themselves.
+fn storage_for(profile: &ferry_config::Profile) -> (StorageRouter, Arc<ObjectStorage>) {
+    let mut router = StorageRouter::default();
+    let objects = Arc::new(ObjectStorage::new(ferry_storage::ObjectSettings {
+        endpoint: profile.s3_endpoint.clone(),
+        region: profile.s3_region.clone(),
+        path_style: profile.s3_path_style,
+        anonymous: profile.s3_anonymous,
+        upload_checksums: profile.s3_upload_checksums,
+        concurrency: profile.transfer_concurrency as usize,
+        part_size: profile.transfer_part_size,
+    }));
+    router.register(objects.clone());
+    (router, objects)
 }
 
 fn terminal_width() -> usize {

@@ -75,6 +75,8 @@ pub struct ProfileSpec {
     pub s3: Option<S3Spec>,
     /// Downloads and uploads of object-store data.
     pub transfers: Option<TransferSpec>,
+    /// AWS Batch (executor `awsbatch`).
+    pub batch: Option<BatchSpec>,
     /// Call caching (default on).
     pub cache: Option<bool>,
     /// Where the call cache lives (default `$XDG_CACHE_HOME/ferry`, else `~/.cache/ferry`).
@@ -116,6 +118,27 @@ pub struct TransferSpec {
     pub part_size: Option<Size>,
     /// The per-node cache of downloaded objects (default: the cache directory's `objects/`).
     pub cache_dir: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchSpec {
+    /// The S3 prefix that holds every job's manifest, inputs uploaded from this machine and
+    /// results (`s3://bucket/ferry-work/`).
+    pub work_dir: Option<String>,
+    pub region: Option<String>,
+    /// A Batch-compatible endpoint (`http://127.0.0.1:5000`); AWS when unset.
+    pub endpoint: Option<String>,
+    /// The IAM role jobs run as (their S3 access comes from it).
+    pub job_role_arn: Option<String>,
+    /// Tags on every job definition and job.
+    pub tags: Option<IndexMap<String, String>>,
+    /// SubmitJob calls per second at most.
+    pub submit_rate: Option<f64>,
+    /// The directory on the compute instances that holds `ferry-stage` (see the README).
+    pub helper_dir: Option<String>,
+    /// Extra environment variables for every job (for emulators; real jobs use the role).
+    pub environment: Option<IndexMap<String, String>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize, PartialEq)]
@@ -166,6 +189,14 @@ pub struct Profile {
     pub transfer_concurrency: u32,
     pub transfer_part_size: u64,
     pub object_cache_dir: Option<PathBuf>,
+    pub batch_work_dir: Option<String>,
+    pub batch_region: Option<String>,
+    pub batch_endpoint: Option<String>,
+    pub batch_job_role_arn: Option<String>,
+    pub batch_tags: Vec<(String, String)>,
+    pub batch_submit_rate: f64,
+    pub batch_helper_dir: String,
+    pub batch_environment: Vec<(String, String)>,
     tasks: Vec<(globset::GlobMatcher, TaskOverride)>,
 }
 
@@ -203,6 +234,14 @@ impl Default for Profile {
             transfer_concurrency: 16,
             transfer_part_size: 16 << 20,
             object_cache_dir: None,
+            batch_work_dir: None,
+            batch_region: None,
+            batch_endpoint: None,
+            batch_job_role_arn: None,
+            batch_tags: Vec::new(),
+            batch_submit_rate: 20.0,
+            batch_helper_dir: "/opt/ferry/bin".into(),
+            batch_environment: Vec::new(),
             tasks: Vec::new(),
         }
     }
@@ -298,6 +337,9 @@ executor = "local"
 
 [profiles.docker]
 executor = "docker"
+
+[profiles.aws]
+executor = "awsbatch"
 
 [profiles.stub]
 stub = true
@@ -535,6 +577,14 @@ fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Profile, Confi
     let container = spec.container.unwrap_or_default();
     let s3 = spec.s3.unwrap_or_default();
     let transfers = spec.transfers.unwrap_or_default();
+    let batch = spec.batch.unwrap_or_default();
+    if let Some(w) = &batch.work_dir
+        && !w.starts_with("s3://")
+    {
+        return Err(ConfigError(format!(
+            "batch.work_dir = {w:?}: must be an s3:// prefix"
+        )));
+    }
     let mut tasks = Vec::new();
     for (glob, o) in spec.tasks.unwrap_or_default() {
         let matcher = globset::Glob::new(&glob)
@@ -594,6 +644,22 @@ fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Profile, Confi
             .map(|s| s.bytes().max(5 << 20))
             .unwrap_or(d.transfer_part_size),
         object_cache_dir: transfers.cache_dir.map(PathBuf::from),
+        batch_work_dir: batch.work_dir,
+        batch_region: batch.region,
+        batch_endpoint: batch.endpoint,
+        batch_job_role_arn: batch.job_role_arn,
+        batch_tags: batch.tags.unwrap_or_default().into_iter().collect(),
+        batch_submit_rate: match batch.submit_rate {
+            Some(r) if r.is_finite() && r > 0.0 => r,
+            Some(r) => {
+                return Err(ConfigError(format!(
+                    "batch.submit_rate = {r}: must be a positive number of calls per second"
+                )));
+            }
+            None => d.batch_submit_rate,
+        },
+        batch_helper_dir: batch.helper_dir.unwrap_or(d.batch_helper_dir),
+        batch_environment: batch.environment.unwrap_or_default().into_iter().collect(),
         tasks,
     })
 }

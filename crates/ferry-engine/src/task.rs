@@ -584,6 +584,21 @@ async fn localize_inputs(job: &mut CallJob, shared: &Shared) -> Result<(), Strin
         if streamed.iter().any(|s| **s == **name) {
             continue;
         }
+        if shared.executor.stages_urls() {
+            // The job fetches them itself; the command sees the path it will fetch them to.
+            *value = value.map_paths(&mut |p, is_dir| {
+                let at: Arc<str> = match ferry_exec::remote_input_path(p) {
+                    Some(l) if ferry_storage::scheme_of(p) != "file" => l.into(),
+                    _ => p.into(),
+                };
+                Ok(if is_dir {
+                    Value::Directory(at)
+                } else {
+                    Value::File(at)
+                })
+            })?;
+            continue;
+        }
         let fetched: Vec<(String, PathBuf)> = futures_util::stream::iter(urls)
             .map(|(url, is_dir)| async move {
                 let kind = if is_dir { Kind::Directory } else { Kind::File };
@@ -756,7 +771,7 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
         if shared.cancelled.load(Ordering::SeqCst) {
             return Err(CallError::Cancelled);
         }
-        let ok = prepared.return_codes.ok(outcome.exit_code);
+        let ok = outcome.lost.is_none() && prepared.return_codes.ok(outcome.exit_code);
         if ok {
             io.stdout = Some(spec.stdout.clone());
             io.stderr = Some(spec.stderr.clone());
@@ -783,6 +798,8 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
                     "killed for exceeding its memory (requested {})",
                     human_bytes(prepared.memory)
                 )
+            } else if let Some(lost) = &outcome.lost {
+                lost.clone()
             } else {
                 format!("exit code {}", outcome.exit_code)
             };

@@ -467,6 +467,7 @@ impl Executor for DockerExecutor {
                 wall: start.elapsed(),
                 ..Default::default()
             },
+            lost: None,
         })
     }
 

@@ -10,9 +10,11 @@ use std::time::Duration;
 use anyhow::Result;
 use async_trait::async_trait;
 
+mod awsbatch;
 mod docker;
 mod local;
 mod spawn;
+pub use awsbatch::{BatchExecutor, BatchSettings};
 pub use docker::{DockerExecutor, DockerSettings, Pull};
 pub use local::LocalExecutor;
 
@@ -56,6 +58,9 @@ pub struct AttemptOutcome {
     /// Killed for exceeding its memory.
     pub oom: bool,
     pub usage: ResourceUse,
+    /// Set when the command never reported an exit code (the image could not be pulled, the
+    /// host went away): what the platform said. `exit_code` is then meaningless.
+    pub lost: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -94,6 +99,13 @@ pub trait Executor: Send + Sync {
     /// that the command failed: that is a non-zero `exit_code`).
     async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome>;
 
+    /// Whether this executor fetches object-store inputs itself, inside the job (remote
+    /// executors): the engine then passes each such input as [`remote_input_path`] instead of
+    /// downloading it to this machine.
+    fn stages_urls(&self) -> bool {
+        false
+    }
+
     /// Stops everything this executor started (Ctrl-C). Running `run` calls then return.
     fn cancel_all(&self);
 
@@ -101,6 +113,25 @@ pub trait Executor: Send + Sync {
     /// remote jobs).
     async fn shutdown(&self) {}
 }
+
+/// Where a remote job finds an object-store input: a path that spells the URL, so that a file
+/// and its index (`x.bam`, `x.bam.bai`) share a directory as they share a prefix.
+pub fn remote_input_path(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    Some(format!(
+        "{REMOTE_INPUTS}/{scheme}/{}",
+        rest.trim_end_matches('/')
+    ))
+}
+
+/// The URL behind a [`remote_input_path`].
+pub fn remote_input_url(path: &str) -> Option<String> {
+    let rest = path.strip_prefix(REMOTE_INPUTS)?.strip_prefix('/')?;
+    let (scheme, rest) = rest.split_once('/')?;
+    Some(format!("{scheme}://{rest}"))
+}
+
+const REMOTE_INPUTS: &str = "/ferry-inputs";
 
 /// The machine's cpus and memory, as the local executor offers them.
 pub fn machine_capacity() -> Capacity {

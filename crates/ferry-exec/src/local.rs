@@ -194,6 +194,7 @@ fn run_blocking(
             system_cpu: duration(usage.ru_stime),
             max_rss: Some(usage.ru_maxrss.max(0) as u64 * 1024),
         },
+        lost: None,
     })
 }
 

@@ -603,6 +603,70 @@ impl ObjectStorage {
     }
 }
 
+/// Direct object access for executors that keep a job's files in object storage (AWS Batch):
+/// nothing here is remembered between calls, since those objects change during the run.
+impl ObjectStorage {
+    /// The object's bytes, or `None` when it does not exist.
+    pub async fn read(&self, url: &str) -> Result<Option<Vec<u8>>> {
+        let loc = parse(url)?;
+        let store = self.store(&loc).await?;
+        let _permit = self.requests.acquire().await;
+        match store.get(&loc.path).await {
+            Ok(got) => Ok(Some(
+                got.bytes().await.map_err(|e| explain(url, e))?.to_vec(),
+            )),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(explain(url, e)),
+        }
+    }
+
+    pub async fn write(&self, url: &str, bytes: Vec<u8>) -> Result<()> {
+        let loc = parse(url)?;
+        let store = self.store(&loc).await?;
+        let _permit = self.requests.acquire().await;
+        store
+            .put(&loc.path, PutPayload::from(bytes))
+            .await
+            .map_err(|e| explain(url, e))?;
+        Ok(())
+    }
+
+    /// The URLs of the objects under a prefix, with their sizes: one paginated LIST.
+    pub async fn list_now(&self, url: &str) -> Result<Vec<(String, u64)>> {
+        let loc = parse(url)?;
+        let store = self.store(&loc).await?;
+        let objects: Vec<ObjectMeta> = {
+            let _permit = self.requests.acquire().await;
+            store
+                .list(Some(&loc.path))
+                .try_collect()
+                .await
+                .map_err(|e| explain(url, e))?
+        };
+        let base = &loc.store_key;
+        Ok(objects
+            .into_iter()
+            .map(|o| (format!("{base}/{}", o.location), o.size))
+            .collect())
+    }
+
+    /// Downloads one object to `dest` (its directory is created), replacing what is there.
+    pub async fn download_to(&self, url: &str, dest: &Path) -> Result<()> {
+        let loc = parse(url)?;
+        let store = self.store(&loc).await?;
+        let meta = {
+            let _permit = self.requests.acquire().await;
+            store.head(&loc.path).await.map_err(|e| explain(url, e))?
+        };
+        if let Some(dir) = dest.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let _ = std::fs::remove_file(dest);
+        self.fetch(&store, &meta, dest, url).await
+    }
+}
+
 #[async_trait]
 impl Storage for ObjectStorage {
     fn schemes(&self) -> &[&'static str] {

@@ -1,0 +1,1023 @@
+//! AWS Batch: every attempt is a Batch job, data moves through S3.
+//!
+//! The flow of one attempt: `run` writes nothing to the image; it uploads what the job needs
+//! that is only on this machine, describes the attempt in a [`Manifest`], and hands it to the
+//! *submitter*. The submitter waits a moment for siblings (the other shards of a scatter reach
+//! `run` within milliseconds of each other) and submits every group with the same job
+//! definition and resources as **one array job** (up to 10,000 children), with one manifest
+//! object for the whole array. The *poller* asks Batch about every job in flight with
+//! DescribeJobs, 100 ids per call, and lists an array's children only when its status summary
+//! says more of them have ended. When a job ends, its results are read from S3, where the
+//! `ferry-stage` helper wrote them inside the container: `rc` is the source of truth, and the
+//! working directory is mirrored back so the engine evaluates outputs as for any executor.
+//!
+//! The helper reaches every container through a read-only host volume (`helper_dir` on the
+//! instances), so no image needs anything of Ferry's, nor an AWS CLI.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use async_trait::async_trait;
+use aws_sdk_batch::Client;
+use aws_sdk_batch::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_batch::types::{
+    ArrayProperties, ContainerOverrides, ContainerProperties, Host, JobDefinitionType, JobStatus,
+    KeyValuePair, MountPoint, ResourceRequirement, ResourceType, Volume,
+};
+use ferry_stage::{Input, Manifest, Usage, results};
+use ferry_storage::{Kind, ObjectStorage, Storage};
+use futures_util::{StreamExt, TryStreamExt};
+use tokio::sync::{OnceCell, Semaphore, mpsc, oneshot, watch};
+
+use crate::{AttemptOutcome, AttemptSpec, Capacity, Executor, ResourceUse};
+
+/// Batch's limit on the children of one array job.
+const MAX_ARRAY: usize = 10_000;
+/// DescribeJobs takes at most this many ids.
+const DESCRIBE_BATCH: usize = 100;
+/// How long the submitter waits for more siblings after the last one arrived, and at most.
+const GATHER_QUIET: Duration = Duration::from_millis(300);
+const GATHER_MAX: Duration = Duration::from_secs(3);
+/// Where the helper's host directory appears inside every container.
+const HELPER_MOUNT: &str = "/opt/ferry-stage";
+
+/// The `awsbatch` settings of the execution profile.
+#[derive(Clone, Debug)]
+pub struct BatchSettings {
+    pub queue: String,
+    /// `s3://bucket/prefix/`: manifests, uploads and results, one prefix per run.
+    pub work_dir: String,
+    pub region: Option<String>,
+    /// A Batch-compatible endpoint instead of AWS.
+    pub endpoint: Option<String>,
+    /// How the helper reaches S3 (the profile's `[s3]` settings).
+    pub s3_endpoint: Option<String>,
+    pub s3_region: Option<String>,
+    pub s3_path_style: bool,
+    pub job_role_arn: Option<String>,
+    pub job_name_prefix: String,
+    pub tags: Vec<(String, String)>,
+    pub max_jobs: usize,
+    /// SubmitJob calls per second.
+    pub submit_rate: f64,
+    pub poll_interval: Duration,
+    /// The directory holding `ferry-stage` on the compute instances.
+    pub helper_dir: String,
+    pub environment: Vec<(String, String)>,
+    /// The largest job the queue's compute environments can place.
+    pub capacity: Capacity,
+}
+
+/// How Batch says a job ended.
+#[derive(Clone, Debug)]
+struct JobEnd {
+    job_id: String,
+    failed: bool,
+    reason: Option<String>,
+}
+
+/// What one submission of jobs shares: one array job per group.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Group {
+    job_definition: String,
+    queue: String,
+    vcpus: u64,
+    memory_mib: u64,
+    gpu: u32,
+    job_name: String,
+    /// `work_dir/<run>/`.
+    run_prefix: String,
+}
+
+struct Pending {
+    group: Group,
+    manifest: Manifest,
+    done: oneshot::Sender<JobEnd>,
+}
+
+/// A job in flight, by its Batch id.
+enum Tracked {
+    Single(oneshot::Sender<JobEnd>),
+    Array {
+        children: Vec<Option<oneshot::Sender<JobEnd>>>,
+        open: usize,
+        /// Children known to have ended, by the last status summary seen.
+        ended: i64,
+    },
+}
+
+/// API calls made, by operation: the run log gets the totals.
+#[derive(Default)]
+struct Calls {
+    counts: Mutex<Vec<(&'static str, u64)>>,
+    throttled: AtomicU64,
+}
+
+impl Calls {
+    fn bump(&self, op: &'static str) {
+        if let Ok(mut c) = self.counts.lock() {
+            match c.iter_mut().find(|(o, _)| *o == op) {
+                Some((_, n)) => *n += 1,
+                None => c.push((op, 1)),
+            }
+        }
+    }
+
+    fn summary(&self) -> String {
+        let counts = self.counts.lock().map(|c| c.clone()).unwrap_or_default();
+        let total: u64 = counts.iter().map(|(_, n)| n).sum();
+        let each: Vec<String> = counts.iter().map(|(o, n)| format!("{o} {n}")).collect();
+        format!(
+            "{total} AWS Batch API calls ({}), {} throttled and retried",
+            each.join(", "),
+            self.throttled.load(Ordering::Relaxed)
+        )
+    }
+}
+
+type Memo = Mutex<HashMap<String, Arc<OnceCell<Result<String, String>>>>>;
+
+async fn memo<F>(table: &Memo, key: &str, compute: F) -> Result<String>
+where
+    F: Future<Output = Result<String>>,
+{
+    let cell = {
+        let mut t = table.lock().map_err(|_| anyhow!("lookup table poisoned"))?;
+        t.entry(key.to_string()).or_default().clone()
+    };
+    cell.get_or_init(|| async { compute.await.map_err(|e| format!("{e:#}")) })
+        .await
+        .clone()
+        .map_err(|m| anyhow!(m))
+}
+
+struct Inner {
+    client: Client,
+    storage: Arc<ObjectStorage>,
+    settings: BatchSettings,
+    calls: Calls,
+    jobs: Mutex<HashMap<String, Tracked>>,
+    submit: mpsc::UnboundedSender<Pending>,
+    /// Job definitions by image, and local files uploaded for jobs, by path.
+    definitions: Memo,
+    uploads: Memo,
+    /// Files mirrored back from jobs: their S3 URL, so later jobs read them from there.
+    mirrored: Mutex<HashMap<PathBuf, String>>,
+    arrays: AtomicU64,
+    cancelled: watch::Sender<bool>,
+}
+
+pub struct BatchExecutor {
+    inner: Arc<Inner>,
+    slots: Arc<Semaphore>,
+    cancelled: AtomicBool,
+    shut: OnceLock<()>,
+}
+
+impl BatchExecutor {
+    /// Connects to Batch (credentials from the standard AWS chain) and starts the submitter and
+    /// the poller.
+    pub async fn new(settings: BatchSettings, storage: Arc<ObjectStorage>) -> Result<Self> {
+        if !settings.work_dir.starts_with("s3://") {
+            bail!(
+                "the awsbatch executor needs `batch.work_dir = \"s3://bucket/prefix/\"` in the profile"
+            );
+        }
+        if settings.queue.is_empty() {
+            bail!("the awsbatch executor needs `queue = \"<job queue>\"` in the profile");
+        }
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            // Every call goes through `call`, which retries throttling without giving up.
+            .retry_config(aws_config::retry::RetryConfig::disabled());
+        if let Some(r) = &settings.region {
+            loader = loader.region(aws_config::Region::new(r.clone()));
+        }
+        if let Some(e) = &settings.endpoint {
+            loader = loader.endpoint_url(e);
+        }
+        let client = Client::new(&loader.load().await);
+        let (submit, queue) = mpsc::unbounded_channel();
+        let inner = Arc::new(Inner {
+            client,
+            storage,
+            calls: Calls::default(),
+            jobs: Mutex::new(HashMap::new()),
+            submit,
+            definitions: Memo::default(),
+            uploads: Memo::default(),
+            mirrored: Mutex::new(HashMap::new()),
+            arrays: AtomicU64::new(0),
+            cancelled: watch::channel(false).0,
+            settings,
+        });
+        tokio::spawn(inner.clone().submitter(queue));
+        tokio::spawn(inner.clone().poller());
+        Ok(BatchExecutor {
+            slots: Arc::new(Semaphore::new(inner.settings.max_jobs.max(1))),
+            inner,
+            cancelled: AtomicBool::new(false),
+            shut: OnceLock::new(),
+        })
+    }
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+fn is_terminal(s: Option<&JobStatus>) -> bool {
+    matches!(s, Some(JobStatus::Succeeded) | Some(JobStatus::Failed))
+}
+
+fn jitter(d: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|t| t.subsec_nanos() as u64)
+        .unwrap_or(0);
+    d + Duration::from_millis(nanos % (d.as_millis() as u64 / 2 + 1))
+}
+
+impl Inner {
+    /// One API call, retried with backoff: throttling (429, `TooManyRequestsException`) for as
+    /// long as it lasts, other transient failures a few times.
+    async fn call<T, E, Fut>(&self, op: &'static str, mut f: impl FnMut() -> Fut) -> Result<T>
+    where
+        Fut: Future<Output = Result<T, SdkError<E, aws_sdk_batch::config::http::HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let mut delay = Duration::from_millis(200);
+        let mut transient = 0;
+        loop {
+            self.calls.bump(op);
+            let e = match f().await {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            let throttled = status == Some(429)
+                || matches!(
+                    e.code(),
+                    Some(
+                        "TooManyRequestsException"
+                            | "ThrottlingException"
+                            | "Throttling"
+                            | "RequestLimitExceeded"
+                    )
+                );
+            let retry = throttled
+                || (transient < 6
+                    && (matches!(e, SdkError::TimeoutError(_) | SdkError::DispatchFailure(_))
+                        || status.is_some_and(|s| s >= 500)));
+            if !retry {
+                bail!("{op}: {}", DisplayErrorContext(&e));
+            }
+            if throttled {
+                self.calls.throttled.fetch_add(1, Ordering::Relaxed);
+            } else {
+                transient += 1;
+            }
+            tracing::debug!(op, ?status, "retrying after {delay:?}");
+            tokio::time::sleep(jitter(delay)).await;
+            delay = (delay * 2).min(Duration::from_secs(20));
+        }
+    }
+
+    /// The job definition for `image`, registered once under a name derived from everything in
+    /// it, so reruns and other runs reuse it.
+    async fn job_definition(&self, image: &str) -> Result<String> {
+        let s = &self.settings;
+        let mut env = s.environment.clone();
+        env.sort();
+        let digest = blake3::hash(
+            format!(
+                "{image}\0{}\0{:?}\0{env:?}\0{:?}",
+                s.helper_dir, s.job_role_arn, s.tags
+            )
+            .as_bytes(),
+        )
+        .to_hex();
+        let name = format!("{}{}", sanitize(&s.job_name_prefix), &digest.as_str()[..16]);
+        memo(&self.definitions, image, async {
+            let found = self
+                .call("DescribeJobDefinitions", || {
+                    self.client
+                        .describe_job_definitions()
+                        .job_definition_name(&name)
+                        .status("ACTIVE")
+                        .send()
+                })
+                .await?;
+            if let Some(d) = found
+                .job_definitions()
+                .iter()
+                .filter(|d| d.container_properties().and_then(|c| c.image()) == Some(image))
+                .max_by_key(|d| d.revision())
+            {
+                return Ok(d.job_definition_arn().unwrap_or_default().to_string());
+            }
+            let props = ContainerProperties::builder()
+                .image(image)
+                .resource_requirements(requirement(ResourceType::Vcpu, "1")?)
+                .resource_requirements(requirement(ResourceType::Memory, "2048")?)
+                .volumes(
+                    Volume::builder()
+                        .name("ferry-stage")
+                        .host(Host::builder().source_path(&s.helper_dir).build())
+                        .build(),
+                )
+                .mount_points(
+                    MountPoint::builder()
+                        .source_volume("ferry-stage")
+                        .container_path(HELPER_MOUNT)
+                        .read_only(true)
+                        .build(),
+                )
+                .set_environment(Some(
+                    env.iter()
+                        .map(|(k, v)| KeyValuePair::builder().name(k).value(v).build())
+                        .collect(),
+                ))
+                .set_job_role_arn(s.job_role_arn.clone())
+                .build();
+            let out = self
+                .call("RegisterJobDefinition", || {
+                    self.client
+                        .register_job_definition()
+                        .job_definition_name(&name)
+                        .r#type(JobDefinitionType::Container)
+                        .container_properties(props.clone())
+                        .set_tags(tags(&s.tags))
+                        .send()
+                })
+                .await?;
+            tracing::info!("registered job definition {name} for image {image}");
+            out.job_definition_arn()
+                .map(str::to_string)
+                .ok_or_else(|| anyhow!("RegisterJobDefinition returned no ARN"))
+        })
+        .await
+    }
+
+    /// The job's inputs as S3 objects: URL inputs as they are, files from earlier jobs where
+    /// those jobs put them, anything else uploaded once per run.
+    async fn stage_inputs(&self, spec: &AttemptSpec, run_prefix: &str) -> Result<Vec<Input>> {
+        let mut inputs = Vec::new();
+        for p in &spec.inputs {
+            let path = p.to_string_lossy().to_string();
+            if let Some(url) = crate::remote_input_url(&path) {
+                // Looked up already by the engine's input checks: no request here.
+                let file = self.storage.exists(&url, Kind::File).await.unwrap_or(true);
+                inputs.push(Input {
+                    url,
+                    path,
+                    directory: !file,
+                });
+                continue;
+            }
+            let known = self.mirrored.lock().ok().and_then(|m| m.get(p).cloned());
+            let url = match known {
+                Some(url) => url,
+                None => self.upload(p, run_prefix).await?,
+            };
+            inputs.push(Input {
+                url,
+                path,
+                directory: p.is_dir(),
+            });
+        }
+        // Files the engine wrote for this attempt (`write_lines()` in the command and the like).
+        let mut written = Vec::new();
+        if spec.attempt_dir.is_dir() {
+            walk(&spec.attempt_dir, &mut written)?;
+        }
+        for f in written {
+            let url = self.upload(&f, run_prefix).await?;
+            inputs.push(Input {
+                url,
+                path: f.to_string_lossy().to_string(),
+                directory: false,
+            });
+        }
+        Ok(inputs)
+    }
+
+    /// Uploads a local file or directory once per run; files of one directory share a prefix,
+    /// as index files expect.
+    async fn upload(&self, path: &Path, run_prefix: &str) -> Result<String> {
+        let key = path.to_string_lossy().to_string();
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "input".into());
+        let url = format!(
+            "{run_prefix}uploads/{}/{name}",
+            &blake3::hash(dir.as_os_str().as_encoded_bytes()).to_hex()[..16]
+        );
+        memo(&self.uploads, &key, async {
+            self.storage
+                .publish(path, &url)
+                .await
+                .with_context(|| format!("cannot upload input {}", path.display()))
+        })
+        .await
+    }
+
+    /// Gathers submissions into groups and submits each group as one array job (a lone
+    /// attempt as a plain job).
+    async fn submitter(self: Arc<Self>, mut queue: mpsc::UnboundedReceiver<Pending>) {
+        let gap = Duration::from_secs_f64(1.0 / self.settings.submit_rate);
+        let mut next_submit = Instant::now();
+        while let Some(first) = queue.recv().await {
+            let started = Instant::now();
+            let mut batch = vec![first];
+            while started.elapsed() < GATHER_MAX {
+                match tokio::time::timeout(GATHER_QUIET, queue.recv()).await {
+                    Ok(Some(p)) => batch.push(p),
+                    _ => break,
+                }
+            }
+            let mut groups: Vec<(Group, Vec<Pending>)> = Vec::new();
+            for p in batch {
+                match groups.iter_mut().find(|(g, _)| *g == p.group) {
+                    Some((_, v)) => v.push(p),
+                    None => groups.push((p.group.clone(), vec![p])),
+                }
+            }
+            for (group, mut items) in groups {
+                while !items.is_empty() {
+                    let rest = items.split_off(items.len().min(MAX_ARRAY));
+                    let chunk = std::mem::replace(&mut items, rest);
+                    if *self.cancelled.borrow() {
+                        return;
+                    }
+                    tokio::time::sleep_until(next_submit.into()).await;
+                    next_submit = Instant::now() + gap;
+                    self.submit_group(&group, chunk).await;
+                }
+            }
+        }
+    }
+
+    async fn submit_group(&self, group: &Group, items: Vec<Pending>) {
+        let result = if items.len() == 1 {
+            self.submit_single(group, &items[0].manifest).await
+        } else {
+            self.submit_array(group, &items).await
+        };
+        match result {
+            Ok(job_id) => {
+                let tracked = if items.len() == 1 {
+                    items.into_iter().next().map(|p| Tracked::Single(p.done))
+                } else {
+                    let open = items.len();
+                    Some(Tracked::Array {
+                        children: items.into_iter().map(|p| Some(p.done)).collect(),
+                        open,
+                        ended: 0,
+                    })
+                };
+                if let (Some(t), Ok(mut jobs)) = (tracked, self.jobs.lock()) {
+                    jobs.insert(job_id, t);
+                }
+            }
+            Err(e) => {
+                let reason = format!("could not submit: {e:#}");
+                for p in items {
+                    let _ = p.done.send(JobEnd {
+                        job_id: String::new(),
+                        failed: true,
+                        reason: Some(reason.clone()),
+                    });
+                }
+            }
+        }
+    }
+
+    fn helper_command(&self, manifest_url: &str, array: bool) -> Vec<String> {
+        let s = &self.settings;
+        let mut cmd = vec![format!("{HELPER_MOUNT}/ferry-stage")];
+        if let Some(e) = &s.s3_endpoint {
+            cmd.extend(["--endpoint".into(), e.clone()]);
+        }
+        if let Some(r) = s.s3_region.as_ref().or(s.region.as_ref()) {
+            cmd.extend(["--region".into(), r.clone()]);
+        }
+        if s.s3_path_style {
+            cmd.push("--path-style".into());
+        }
+        if array {
+            cmd.push("--array".into());
+        }
+        cmd.push(manifest_url.into());
+        cmd
+    }
+
+    fn overrides(&self, group: &Group, command: Vec<String>) -> Result<ContainerOverrides> {
+        let mut o = ContainerOverrides::builder()
+            .set_command(Some(command))
+            .resource_requirements(requirement(ResourceType::Vcpu, &group.vcpus.to_string())?)
+            .resource_requirements(requirement(
+                ResourceType::Memory,
+                &group.memory_mib.to_string(),
+            )?);
+        if group.gpu > 0 {
+            o = o.resource_requirements(requirement(ResourceType::Gpu, &group.gpu.to_string())?);
+        }
+        Ok(o.build())
+    }
+
+    async fn submit_single(&self, group: &Group, manifest: &Manifest) -> Result<String> {
+        let url = format!("{}manifest.json", manifest.results);
+        self.storage
+            .write(&url, serde_json::to_vec(manifest)?)
+            .await?;
+        let overrides = self.overrides(group, self.helper_command(&url, false))?;
+        let out = self
+            .call("SubmitJob", || {
+                self.client
+                    .submit_job()
+                    .job_name(&group.job_name)
+                    .job_queue(&group.queue)
+                    .job_definition(&group.job_definition)
+                    .container_overrides(overrides.clone())
+                    .set_tags(tags(&self.settings.tags))
+                    .send()
+            })
+            .await?;
+        let id = out
+            .job_id()
+            .ok_or_else(|| anyhow!("SubmitJob returned no job id"))?;
+        tracing::debug!(job = id, label = %manifest.label, "submitted");
+        Ok(id.to_string())
+    }
+
+    async fn submit_array(&self, group: &Group, items: &[Pending]) -> Result<String> {
+        let n = self.arrays.fetch_add(1, Ordering::Relaxed);
+        let url = format!(
+            "{}arrays/{n}-{}.manifests",
+            group.run_prefix, group.job_name
+        );
+        let manifests: Vec<Manifest> = items.iter().map(|p| p.manifest.clone()).collect();
+        self.storage
+            .write(&url, ferry_stage::encode_array(&manifests)?)
+            .await?;
+        let overrides = self.overrides(group, self.helper_command(&url, true))?;
+        let size = items.len() as i32;
+        let out = self
+            .call("SubmitJob", || {
+                self.client
+                    .submit_job()
+                    .job_name(&group.job_name)
+                    .job_queue(&group.queue)
+                    .job_definition(&group.job_definition)
+                    .array_properties(ArrayProperties::builder().size(size).build())
+                    .container_overrides(overrides.clone())
+                    .set_tags(tags(&self.settings.tags))
+                    .send()
+            })
+            .await?;
+        let id = out
+            .job_id()
+            .ok_or_else(|| anyhow!("SubmitJob returned no job id"))?;
+        tracing::info!(
+            "submitted {} shards of {} as array job {id}",
+            items.len(),
+            group.job_name,
+        );
+        Ok(id.to_string())
+    }
+
+    /// Every poll interval: DescribeJobs for everything in flight (100 ids a call), ListJobs
+    /// for the children of arrays whose summary moved.
+    async fn poller(self: Arc<Self>) {
+        let mut cancelled = self.cancelled.subscribe();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(self.settings.poll_interval) => {}
+                _ = cancelled.wait_for(|c| *c) => return,
+            }
+            let ids: Vec<String> = match self.jobs.lock() {
+                Ok(j) => j.keys().cloned().collect(),
+                Err(_) => return,
+            };
+            for chunk in ids.chunks(DESCRIBE_BATCH) {
+                if let Err(e) = self.poll(chunk).await {
+                    tracing::warn!("polling AWS Batch: {e:#}");
+                }
+            }
+        }
+    }
+
+    async fn poll(&self, ids: &[String]) -> Result<()> {
+        let out = self
+            .call("DescribeJobs", || {
+                self.client
+                    .describe_jobs()
+                    .set_jobs(Some(ids.to_vec()))
+                    .send()
+            })
+            .await?;
+        for job in out.jobs() {
+            let id = job.job_id().unwrap_or_default().to_string();
+            let status = job.status();
+            let reason = job
+                .status_reason()
+                .or_else(|| job.container().and_then(|c| c.reason()))
+                .filter(|r| !r.is_empty())
+                .map(str::to_string);
+            let summary_ended = job
+                .array_properties()
+                .and_then(|a| a.status_summary())
+                .map(|s| {
+                    s.get("SUCCEEDED").copied().unwrap_or(0) as i64
+                        + s.get("FAILED").copied().unwrap_or(0) as i64
+                });
+            let is_array = matches!(
+                self.jobs
+                    .lock()
+                    .ok()
+                    .and_then(|j| j.get(&id).map(|t| matches!(t, Tracked::Array { .. }))),
+                Some(true)
+            );
+            if is_array {
+                let ended_before = match self.jobs.lock().ok().and_then(|j| match j.get(&id) {
+                    Some(Tracked::Array { ended, .. }) => Some(*ended),
+                    _ => None,
+                }) {
+                    Some(e) => e,
+                    None => continue,
+                };
+                let moved = summary_ended.is_none_or(|n| n > ended_before);
+                if moved || is_terminal(status) {
+                    self.poll_children(&id).await?;
+                    if let (Some(n), Ok(mut jobs)) = (summary_ended, self.jobs.lock())
+                        && let Some(Tracked::Array { ended, .. }) = jobs.get_mut(&id)
+                    {
+                        *ended = n;
+                    }
+                }
+            } else if is_terminal(status) {
+                let tracked = self.jobs.lock().ok().and_then(|mut j| j.remove(&id));
+                if let Some(Tracked::Single(done)) = tracked {
+                    let _ = done.send(JobEnd {
+                        job_id: id,
+                        failed: status == Some(&JobStatus::Failed),
+                        reason,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Lists the array's ended children (SUCCEEDED, then FAILED) and settles the new ones.
+    async fn poll_children(&self, parent: &str) -> Result<()> {
+        for status in [JobStatus::Succeeded, JobStatus::Failed] {
+            let mut token: Option<String> = None;
+            loop {
+                let page = self
+                    .call("ListJobs", || {
+                        self.client
+                            .list_jobs()
+                            .array_job_id(parent)
+                            .job_status(status.clone())
+                            .max_results(100)
+                            .set_next_token(token.clone())
+                            .send()
+                    })
+                    .await?;
+                let mut jobs = self
+                    .jobs
+                    .lock()
+                    .map_err(|_| anyhow!("job table poisoned"))?;
+                let mut finished = false;
+                if let Some(Tracked::Array { children, open, .. }) = jobs.get_mut(parent) {
+                    for child in page.job_summary_list() {
+                        let index = child
+                            .array_properties()
+                            .and_then(|a| a.index())
+                            .map(|i| i as usize)
+                            .or_else(|| {
+                                child
+                                    .job_id()
+                                    .unwrap_or_default()
+                                    .rsplit_once(':')
+                                    .and_then(|(_, i)| i.parse().ok())
+                            });
+                        let Some(done) = index
+                            .and_then(|i| children.get_mut(i))
+                            .and_then(Option::take)
+                        else {
+                            continue;
+                        };
+                        *open -= 1;
+                        let reason = child
+                            .status_reason()
+                            .or_else(|| child.container().and_then(|c| c.reason()))
+                            .filter(|r| !r.is_empty())
+                            .map(str::to_string);
+                        let _ = done.send(JobEnd {
+                            job_id: child.job_id().unwrap_or_default().to_string(),
+                            failed: status == JobStatus::Failed,
+                            reason,
+                        });
+                    }
+                    finished = *open == 0;
+                }
+                if finished {
+                    jobs.remove(parent);
+                }
+                drop(jobs);
+                token = page.next_token().map(str::to_string);
+                if token.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the attempt's results from S3 and mirrors its working directory back.
+    async fn collect(
+        &self,
+        spec: &AttemptSpec,
+        results_url: &str,
+        end: JobEnd,
+    ) -> Result<AttemptOutcome> {
+        std::fs::create_dir_all(&spec.work_dir)
+            .with_context(|| format!("cannot create {}", spec.work_dir.display()))?;
+        let rc = self
+            .storage
+            .read(&format!("{results_url}{}", results::RC))
+            .await?;
+        let Some(rc) = rc else {
+            let staging = self
+                .storage
+                .read(&format!("{results_url}{}", results::ERROR))
+                .await?;
+            let reason = end.reason.clone().unwrap_or_default();
+            let oom = reason.contains("OutOfMemory");
+            let why = match staging {
+                Some(m) => format!("the job could not stage: {}", String::from_utf8_lossy(&m)),
+                None if end.job_id.is_empty() => reason.clone(),
+                None => format!(
+                    "Batch job {} {} without a result: {}",
+                    end.job_id,
+                    if end.failed { "failed" } else { "ended" },
+                    if reason.is_empty() {
+                        "Batch gave no reason (an image that cannot be pulled or a host that went away ends a job like this)"
+                    } else {
+                        &reason
+                    }
+                ),
+            };
+            std::fs::write(&spec.stderr, format!("{why}\n"))
+                .with_context(|| format!("cannot write {}", spec.stderr.display()))?;
+            return Ok(AttemptOutcome {
+                exit_code: if oom { 137 } else { -1 },
+                oom,
+                usage: ResourceUse::default(),
+                lost: (!oom).then_some(why),
+            });
+        };
+        let exit_code: i32 = String::from_utf8_lossy(&rc)
+            .trim()
+            .parse()
+            .map_err(|_| anyhow!("{results_url}rc: not an exit code"))?;
+        let work_url = format!("{results_url}{}", results::WORK);
+        let mut files: Vec<(String, PathBuf)> = self
+            .storage
+            .list_now(&work_url)
+            .await?
+            .into_iter()
+            .filter_map(|(url, _)| {
+                let rel = url.strip_prefix(&work_url)?.to_string();
+                Some((url, spec.work_dir.join(rel)))
+            })
+            .collect();
+        files.push((
+            format!("{results_url}{}", results::STDOUT),
+            spec.stdout.clone(),
+        ));
+        files.push((
+            format!("{results_url}{}", results::STDERR),
+            spec.stderr.clone(),
+        ));
+        futures_util::stream::iter(files.clone())
+            .map(|(url, dest)| async move { self.storage.download_to(&url, &dest).await })
+            .buffer_unordered(16)
+            .try_collect::<Vec<()>>()
+            .await?;
+        if let Ok(mut m) = self.mirrored.lock() {
+            for (url, dest) in files {
+                m.insert(dest, url);
+            }
+        }
+        let usage: Usage = self
+            .storage
+            .read(&format!("{results_url}{}", results::USAGE))
+            .await?
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let rc_file = spec.attempt_dir.join("rc");
+        std::fs::write(&rc_file, format!("{exit_code}\n"))
+            .with_context(|| format!("cannot write {}", rc_file.display()))?;
+        let oom = usage.oom_killed
+            || (exit_code == 137
+                && end
+                    .reason
+                    .as_deref()
+                    .is_some_and(|r| r.contains("OutOfMemory")));
+        Ok(AttemptOutcome {
+            exit_code,
+            oom,
+            usage: ResourceUse {
+                wall: Duration::from_millis(usage.wall_ms),
+                user_cpu: Duration::from_millis(usage.user_ms),
+                system_cpu: Duration::from_millis(usage.system_ms),
+                max_rss: (usage.max_rss > 0).then_some(usage.max_rss),
+            },
+            lost: None,
+        })
+    }
+
+    /// Terminates every job still in flight (queued jobs are cancelled, running ones killed).
+    async fn terminate_all(&self) {
+        let ids: Vec<String> = match self.jobs.lock() {
+            Ok(mut j) => j.drain().map(|(id, _)| id).collect(),
+            Err(_) => return,
+        };
+        if ids.is_empty() {
+            return;
+        }
+        tracing::info!("terminating {} AWS Batch jobs", ids.len());
+        futures_util::stream::iter(ids)
+            .map(|id| async move {
+                let r = self
+                    .call("TerminateJob", || {
+                        self.client
+                            .terminate_job()
+                            .job_id(&id)
+                            .reason("cancelled by ferry")
+                            .send()
+                    })
+                    .await;
+                if let Err(e) = r {
+                    tracing::warn!("could not terminate job {id}: {e:#}");
+                }
+            })
+            .buffer_unordered(8)
+            .collect::<Vec<()>>()
+            .await;
+    }
+}
+
+fn requirement(kind: ResourceType, value: &str) -> Result<ResourceRequirement> {
+    Ok(ResourceRequirement::builder()
+        .r#type(kind)
+        .value(value)
+        .build())
+}
+
+fn tags(t: &[(String, String)]) -> Option<HashMap<String, String>> {
+    (!t.is_empty()).then(|| t.iter().cloned().collect())
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            walk(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Executor for BatchExecutor {
+    fn name(&self) -> &'static str {
+        "awsbatch"
+    }
+
+    fn capacity(&self) -> Capacity {
+        self.inner.settings.capacity
+    }
+
+    async fn pin_image(&self, _task: &str, candidates: &[String]) -> Result<Option<String>> {
+        // The registry is the compute environment's to reach; the first candidate is used as
+        // written (pin by digest in the WDL for a fixed image).
+        Ok(candidates.first().cloned())
+    }
+
+    fn stages_urls(&self) -> bool {
+        true
+    }
+
+    async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome> {
+        let inner = &self.inner;
+        let _slot = self.slots.acquire().await?;
+        if self.cancelled.load(Ordering::SeqCst) {
+            bail!("cancelled");
+        }
+        let image = spec.container.clone().ok_or_else(|| {
+            anyhow!(
+                "{}: AWS Batch runs every task in a container, and this task names no image (set `container` in its runtime, or `container.default_image` in the profile)",
+                spec.label
+            )
+        })?;
+        let job_definition = inner.job_definition(&image).await?;
+        let run_name = spec
+            .create_from
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "run".into());
+        let run_prefix = format!(
+            "{}/{}/",
+            inner.settings.work_dir.trim_end_matches('/'),
+            sanitize(&run_name)
+        );
+        let rel = spec
+            .attempt_dir
+            .strip_prefix(&spec.create_from)
+            .unwrap_or(&spec.attempt_dir)
+            .to_string_lossy()
+            .to_string();
+        let results_url = format!("{run_prefix}{}/", rel.trim_matches('/'));
+        let inputs = inner.stage_inputs(spec, &run_prefix).await?;
+        let manifest = Manifest {
+            label: spec.label.clone(),
+            attempt_dir: spec.attempt_dir.to_string_lossy().to_string(),
+            work_dir: spec.work_dir.to_string_lossy().to_string(),
+            script: spec.script.to_string_lossy().to_string(),
+            command: spec.command.clone(),
+            inputs,
+            env: spec.env.clone(),
+            results: results_url.clone(),
+        };
+        let call = spec.label.split('[').next().unwrap_or(&spec.label);
+        let mut job_name = format!(
+            "{}{}",
+            sanitize(&inner.settings.job_name_prefix),
+            sanitize(call)
+        );
+        job_name.truncate(128);
+        let group = Group {
+            job_definition,
+            queue: spec
+                .queue
+                .clone()
+                .unwrap_or_else(|| inner.settings.queue.clone()),
+            vcpus: spec.cpu.ceil().max(1.0) as u64,
+            memory_mib: spec.memory.div_ceil(1 << 20).max(4),
+            gpu: spec.gpu,
+            job_name,
+            run_prefix,
+        };
+        let (done, ended) = oneshot::channel();
+        inner
+            .submit
+            .send(Pending {
+                group,
+                manifest,
+                done,
+            })
+            .map_err(|_| anyhow!("the submitter has stopped"))?;
+        let mut cancelled = inner.cancelled.subscribe();
+        let end = tokio::select! {
+            end = ended => end.map_err(|_| anyhow!("cancelled"))?,
+            _ = cancelled.wait_for(|c| *c) => bail!("cancelled"),
+        };
+        inner.collect(spec, &results_url, end).await
+    }
+
+    fn cancel_all(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.inner.cancelled.send_replace(true);
+    }
+
+    async fn shutdown(&self) {
+        if self.shut.set(()).is_err() {
+            return;
+        }
+        self.inner.cancelled.send_replace(true);
+        self.inner.terminate_all().await;
+        tracing::info!("{}", self.inner.calls.summary());
+    }
+}

@@ -1,0 +1,152 @@
+//! What a remote job is told to do: the manifest the `ferry-stage` helper reads inside the
+//! job's container, and the array layout that lets each child of an array job read only its
+//! own record.
+//!
+//! Paths in a manifest are the engine's host paths: the helper recreates them inside the
+//! container, so the command script (which names them) runs unchanged, as in the Docker
+//! executor.
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+/// One attempt, as the helper runs it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    /// `call[shard]`, for messages.
+    pub label: String,
+    pub attempt_dir: String,
+    /// The command's working directory; everything in it is uploaded afterwards.
+    pub work_dir: String,
+    /// Where the script goes, and its text.
+    pub script: String,
+    pub command: String,
+    /// Objects to fetch before the command runs.
+    pub inputs: Vec<Input>,
+    pub env: Vec<(String, String)>,
+    /// URL prefix (ending in `/`) that receives `stdout`, `stderr`, `work/…`, `usage.json` and,
+    /// last, `rc`.
+    pub results: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Input {
+    pub url: String,
+    pub path: String,
+    /// A prefix whose objects become the files below `path`.
+    pub directory: bool,
+}
+
+/// What the helper reports besides the exit code.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Usage {
+    pub wall_ms: u64,
+    pub user_ms: u64,
+    pub system_ms: u64,
+    pub max_rss: u64,
+    /// The container's cgroup counted an OOM kill while the command ran.
+    pub oom_killed: bool,
+}
+
+/// The helper's result objects, relative to [`Manifest::results`].
+pub mod results {
+    pub const STDOUT: &str = "stdout";
+    pub const STDERR: &str = "stderr";
+    pub const USAGE: &str = "usage.json";
+    /// Written last: its presence means every other result object is complete.
+    pub const RC: &str = "rc";
+    /// Written instead of `rc` when the helper could not run the command (staging failed).
+    pub const ERROR: &str = "error";
+    /// The prefix of the uploaded working directory.
+    pub const WORK: &str = "work/";
+}
+
+/// Width of one offset in an array manifest's header.
+const OFFSET_WIDTH: u64 = 16;
+
+/// Packs manifests for an array job into one object: a header of `n + 1` fixed-width hex byte
+/// offsets, then the records. Child `i` reads two offsets and then its record: two small
+/// ranged reads, whatever the array's size, and one upload for the whole array.
+pub fn encode_array(records: &[Manifest]) -> serde_json::Result<Vec<u8>> {
+    let bodies: Vec<Vec<u8>> = records
+        .iter()
+        .map(serde_json::to_vec)
+        .collect::<Result<_, _>>()?;
+    let header = OFFSET_WIDTH * (bodies.len() as u64 + 1);
+    let mut out = Vec::with_capacity(header as usize + bodies.iter().map(Vec::len).sum::<usize>());
+    let mut at = header;
+    for b in &bodies {
+        out.extend_from_slice(format!("{at:016x}").as_bytes());
+        at += b.len() as u64;
+    }
+    out.extend_from_slice(format!("{at:016x}").as_bytes());
+    for b in bodies {
+        out.extend_from_slice(&b);
+    }
+    Ok(out)
+}
+
+/// The byte range of the two offsets that bound child `index`'s record.
+pub fn offsets_range(index: u64) -> Range<u64> {
+    OFFSET_WIDTH * index..OFFSET_WIDTH * (index + 2)
+}
+
+/// The record's byte range, from the bytes read at [`offsets_range`].
+pub fn record_range(offsets: &[u8]) -> Option<Range<u64>> {
+    if offsets.len() != 2 * OFFSET_WIDTH as usize {
+        return None;
+    }
+    let text = std::str::from_utf8(offsets).ok()?;
+    let (a, b) = text.split_at(OFFSET_WIDTH as usize);
+    let start = u64::from_str_radix(a, 16).ok()?;
+    let end = u64::from_str_radix(b, 16).ok()?;
+    (start <= end).then_some(start..end)
+}
+
+/// The child's index: `AWS_BATCH_JOB_ARRAY_INDEX`, else the `:N` suffix of `AWS_BATCH_JOB_ID`
+/// (some Batch-compatible servers set only the latter).
+pub fn array_index(array_index: Option<&str>, job_id: Option<&str>) -> Option<u64> {
+    if let Some(i) = array_index.and_then(|s| s.trim().parse().ok()) {
+        return Some(i);
+    }
+    job_id?.rsplit_once(':')?.1.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(label: &str) -> Manifest {
+        Manifest {
+            label: label.into(),
+            attempt_dir: "/r/a".into(),
+            work_dir: "/r/a/work".into(),
+            script: "/r/a/command".into(),
+            command: "echo hi".into(),
+            inputs: vec![],
+            env: vec![],
+            results: "s3://b/p/".into(),
+        }
+    }
+
+    #[test]
+    fn each_child_reads_its_own_record() {
+        let records: Vec<Manifest> = (0..25).map(|i| manifest(&format!("sq[{i}]"))).collect();
+        let packed = encode_array(&records).unwrap();
+        for (i, want) in records.iter().enumerate() {
+            let r = offsets_range(i as u64);
+            let range = record_range(&packed[r.start as usize..r.end as usize]).unwrap();
+            let got: Manifest =
+                serde_json::from_slice(&packed[range.start as usize..range.end as usize]).unwrap();
+            assert_eq!(&got, want);
+        }
+    }
+
+    #[test]
+    fn index_falls_back_to_the_job_id_suffix() {
+        assert_eq!(array_index(Some("7"), Some("abc:3")), Some(7));
+        assert_eq!(array_index(None, Some("abc-def:3")), Some(3));
+        assert_eq!(array_index(None, Some("abc-def")), None);
+        assert_eq!(record_range(b"short"), None);
+    }
+}

@@ -1,0 +1,373 @@
+//! `ferry-stage`: runs one task attempt inside a remote job's container.
+//!
+//! It reaches the container through a read-only host mount, so it must work in any image:
+//! built static (musl), no shell utilities, no AWS CLI, CA roots compiled in. Steps: read the
+//! manifest (for an array child, only its own record), fetch the inputs in parallel to the
+//! paths the engine chose, run the script with bash if the image has it else sh, upload the
+//! working directory, stdout, stderr and usage, and write `rc` last.
+//!
+//! Usage: `ferry-stage [--endpoint URL] [--region R] [--path-style] [--array] MANIFEST_URL`
+//! Credentials come from the environment the way AWS tools find them (the job role's
+//! container credentials on Batch, or `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use ferry_stage::{Input, Manifest, Usage, results};
+use futures_util::{StreamExt, TryStreamExt};
+use object_store::aws::AmazonS3Builder;
+use object_store::path::Path as ObjectPath;
+use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
+
+/// Objects fetched or uploaded at once.
+const CONCURRENCY: usize = 16;
+/// Files above this are uploaded in parts.
+const PART: usize = 16 << 20;
+
+struct Args {
+    endpoint: Option<String>,
+    region: Option<String>,
+    path_style: bool,
+    array: bool,
+    manifest: String,
+}
+
+fn parse_args() -> Result<Args> {
+    let mut args = Args {
+        endpoint: None,
+        region: None,
+        path_style: false,
+        array: false,
+        manifest: String::new(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--endpoint" => args.endpoint = it.next(),
+            "--region" => args.region = it.next(),
+            "--path-style" => args.path_style = true,
+            "--array" => args.array = true,
+            _ if a.starts_with("--") => bail!("unknown option {a}"),
+            _ => args.manifest = a,
+        }
+    }
+    if args.manifest.is_empty() {
+        bail!(
+            "usage: ferry-stage [--endpoint URL] [--region R] [--path-style] [--array] MANIFEST_URL"
+        );
+    }
+    Ok(args)
+}
+
+/// One S3 client per bucket, built on first use.
+struct Stores {
+    args: Args,
+    by_bucket: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
+}
+
+fn split_url(url: &str) -> Result<(&str, ObjectPath)> {
+    let rest = url
+        .strip_prefix("s3://")
+        .ok_or_else(|| anyhow!("{url}: only s3:// URLs are staged"))?;
+    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+    Ok((bucket, ObjectPath::from(key)))
+}
+
+impl Stores {
+    fn get(&self, url: &str) -> Result<(Arc<dyn ObjectStore>, ObjectPath)> {
+        let (bucket, key) = split_url(url)?;
+        let mut map = self.by_bucket.lock().map_err(|_| anyhow!("poisoned"))?;
+        if let Some(s) = map.get(bucket) {
+            return Ok((s.clone(), key));
+        }
+        let mut options = ClientOptions::new().with_timeout(Duration::from_secs(300));
+        // Minimal images have no CA bundle; the roots travel with the helper.
+        for der in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
+            options = options.with_root_certificate(object_store::Certificate::from_der(der)?);
+        }
+        let mut b = AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .with_client_options(options)
+            .with_retry(RetryConfig {
+                max_retries: 10,
+                retry_timeout: Duration::from_secs(600),
+                ..Default::default()
+            });
+        if let Some(r) = &self.args.region {
+            b = b.with_region(r);
+        }
+        if let Some(e) = &self.args.endpoint {
+            b = b.with_endpoint(e).with_allow_http(e.starts_with("http://"));
+        }
+        if self.args.path_style {
+            b = b.with_virtual_hosted_style_request(false);
+        }
+        let store: Arc<dyn ObjectStore> = Arc::new(b.build()?);
+        map.insert(bucket.to_string(), store.clone());
+        Ok((store, key))
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("ferry-stage: {e:#}");
+            std::process::exit(2);
+        }
+    };
+    let stores = Stores {
+        args,
+        by_bucket: Mutex::new(HashMap::new()),
+    };
+    let manifest = match read_manifest(&stores).await {
+        Ok(m) => m,
+        Err(e) => {
+            // Nowhere to report to: the job's log is all there is.
+            eprintln!("ferry-stage: cannot read the manifest: {e:#}");
+            std::process::exit(3);
+        }
+    };
+    match stage(&stores, &manifest).await {
+        Ok(code) => std::process::exit(code.clamp(0, 255)),
+        Err(e) => {
+            let message = format!("{e:#}");
+            eprintln!("ferry-stage: {}: {message}", manifest.label);
+            let url = format!("{}{}", manifest.results, results::ERROR);
+            if let Err(e2) = put(&stores, &url, message.into_bytes()).await {
+                eprintln!("ferry-stage: cannot report that either: {e2:#}");
+            }
+            std::process::exit(4);
+        }
+    }
+}
+
+async fn read_manifest(stores: &Stores) -> Result<Manifest> {
+    let url = &stores.args.manifest;
+    let (store, key) = stores.get(url)?;
+    let bytes = if stores.args.array {
+        let index = ferry_stage::array_index(
+            std::env::var("AWS_BATCH_JOB_ARRAY_INDEX").ok().as_deref(),
+            std::env::var("AWS_BATCH_JOB_ID").ok().as_deref(),
+        )
+        .ok_or_else(|| anyhow!("an array child without AWS_BATCH_JOB_ARRAY_INDEX"))?;
+        let offsets = store
+            .get_range(&key, ferry_stage::offsets_range(index))
+            .await?;
+        let range = ferry_stage::record_range(&offsets)
+            .ok_or_else(|| anyhow!("{url}: no record {index}"))?;
+        store.get_range(&key, range).await?
+    } else {
+        store.get(&key).await?.bytes().await?
+    };
+    Ok(serde_json::from_slice(&bytes)?)
+}
+
+/// Returns the command's exit code once every result is uploaded.
+async fn stage(stores: &Stores, m: &Manifest) -> Result<i32> {
+    tokio::fs::create_dir_all(&m.work_dir)
+        .await
+        .with_context(|| format!("cannot create {}", m.work_dir))?;
+    tokio::fs::write(&m.script, &m.command).await?;
+    futures_util::stream::iter(&m.inputs)
+        .map(|input| fetch_input(stores, input))
+        .buffer_unordered(CONCURRENCY)
+        .try_collect::<Vec<()>>()
+        .await?;
+
+    let attempt = Path::new(&m.attempt_dir);
+    let stdout = attempt.join(results::STDOUT);
+    let stderr = attempt.join(results::STDERR);
+    let shell = if Path::new("/bin/bash").exists() {
+        "/bin/bash"
+    } else {
+        "/bin/sh"
+    };
+    let oom_before = oom_kills();
+    let started = Instant::now();
+    let status = tokio::process::Command::new(shell)
+        .arg(&m.script)
+        .current_dir(&m.work_dir)
+        .envs(m.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&stdout)?)
+        .stderr(std::fs::File::create(&stderr)?)
+        .status()
+        .await
+        .with_context(|| format!("cannot start {shell}"))?;
+    let wall = started.elapsed();
+    let code = exit_code(&status);
+    let usage = usage(wall, oom_kills() > oom_before);
+
+    let work = PathBuf::from(&m.work_dir);
+    let mut files = Vec::new();
+    walk(&work, &mut files)?;
+    let uploads = files
+        .into_iter()
+        .map(|f| {
+            let rel = f.strip_prefix(&work).unwrap_or(&f).to_string_lossy();
+            let url = format!("{}{}{rel}", m.results, results::WORK);
+            (f, url)
+        })
+        .chain([
+            (stdout, format!("{}{}", m.results, results::STDOUT)),
+            (stderr, format!("{}{}", m.results, results::STDERR)),
+        ]);
+    futures_util::stream::iter(uploads)
+        .map(|(f, url)| async move { upload(stores, &f, &url).await })
+        .buffer_unordered(CONCURRENCY)
+        .try_collect::<Vec<()>>()
+        .await?;
+    let usage_url = format!("{}{}", m.results, results::USAGE);
+    put(stores, &usage_url, serde_json::to_vec(&usage)?).await?;
+    let rc_url = format!("{}{}", m.results, results::RC);
+    put(stores, &rc_url, format!("{code}\n").into_bytes()).await?;
+    Ok(code)
+}
+
+fn exit_code(status: &std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1)
+}
+
+/// The container cgroup's OOM-kill count (cgroup v2, else v1), 0 when unreadable.
+fn oom_kills() -> u64 {
+    for file in [
+        "/sys/fs/cgroup/memory.events",
+        "/sys/fs/cgroup/memory/memory.oom_control",
+    ] {
+        if let Ok(text) = std::fs::read_to_string(file)
+            && let Some(n) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("oom_kill "))
+                .and_then(|n| n.trim().parse().ok())
+        {
+            return n;
+        }
+    }
+    0
+}
+
+fn usage(wall: Duration, oom_killed: bool) -> Usage {
+    // SAFETY: getrusage only writes into the zeroed struct it is given.
+    let ru = unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru);
+        ru
+    };
+    let ms = |t: libc::timeval| t.tv_sec as u64 * 1000 + t.tv_usec as u64 / 1000;
+    Usage {
+        wall_ms: wall.as_millis() as u64,
+        user_ms: ms(ru.ru_utime),
+        system_ms: ms(ru.ru_stime),
+        max_rss: ru.ru_maxrss as u64 * 1024,
+        oom_killed,
+    }
+}
+
+/// Regular files below `dir` (symlinks to files are followed, to directories are not).
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let ty = entry.file_type()?;
+        if ty.is_dir() {
+            walk(&path, out)?;
+        } else if ty.is_file() || (ty.is_symlink() && path.is_file()) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+async fn fetch_input(stores: &Stores, input: &Input) -> Result<()> {
+    if !input.directory {
+        return download(stores, &input.url, Path::new(&input.path)).await;
+    }
+    let (store, prefix) = stores.get(&input.url)?;
+    let objects: Vec<_> = store.list(Some(&prefix)).try_collect().await?;
+    let base = input.url.trim_end_matches('/');
+    futures_util::stream::iter(objects)
+        .map(|o| {
+            let rel = o
+                .location
+                .as_ref()
+                .strip_prefix(prefix.as_ref())
+                .unwrap_or(o.location.as_ref())
+                .trim_start_matches('/')
+                .to_string();
+            let url = format!("{base}/{rel}");
+            let path = Path::new(&input.path).join(&rel);
+            async move { download(stores, &url, &path).await }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(())
+}
+
+async fn download(stores: &Stores, url: &str, path: &Path) -> Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let (store, key) = stores.get(url)?;
+    if let Some(dir) = path.parent() {
+        tokio::fs::create_dir_all(dir).await?;
+    }
+    let mut body = store
+        .get(&key)
+        .await
+        .with_context(|| format!("cannot fetch {url}"))?
+        .into_stream();
+    let mut file = tokio::fs::File::create(path)
+        .await
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    while let Some(chunk) = body.next().await {
+        file.write_all(&chunk.with_context(|| format!("while fetching {url}"))?)
+            .await?;
+    }
+    file.flush().await?;
+    Ok(())
+}
+
+async fn upload(stores: &Stores, file: &Path, url: &str) -> Result<()> {
+    use tokio::io::AsyncReadExt;
+    let size = tokio::fs::metadata(file).await?.len() as usize;
+    if size <= PART {
+        let bytes = tokio::fs::read(file).await?;
+        return put(stores, url, bytes).await;
+    }
+    let (store, key) = stores.get(url)?;
+    let mut writer =
+        object_store::WriteMultipart::new_with_chunk_size(store.put_multipart(&key).await?, PART);
+    let mut f = tokio::fs::File::open(file).await?;
+    let mut buf = vec![0u8; PART];
+    loop {
+        let n = f.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        writer.wait_for_capacity(4).await?;
+        writer.write(&buf[..n]);
+    }
+    writer
+        .finish()
+        .await
+        .with_context(|| format!("cannot upload {url}"))?;
+    Ok(())
+}
+
+async fn put(stores: &Stores, url: &str, bytes: Vec<u8>) -> Result<()> {
+    let (store, key) = stores.get(url)?;
+    store
+        .put(&key, PutPayload::from(bytes))
+        .await
+        .with_context(|| format!("cannot upload {url}"))?;
+    Ok(())
+}
