@@ -8,8 +8,12 @@ cd "$root"
 # The container tests need a Docker daemon and locally built images (no registry is used).
 scripts/services/docker-up.sh
 scripts/services/test-images.sh
-# The object-store tests need an S3-compatible server on loopback (moto, 127.0.0.1:5000).
+# The object-store tests need an S3-compatible server on loopback (moto, 127.0.0.1:5000); the
+# AWS Batch tests use its Batch API, with S3 from a second moto on 127.0.0.1:5001, and the
+# static staging helper that jobs run.
 scripts/services/moto-up.sh
+MOTO_PORT=5001 scripts/services/moto-up.sh
+scripts/build-stage-helper.sh > /dev/null
 # Release builds serve both the tests and the spec runner, so everything is compiled once.
 cargo build --release --workspace --locked
 cargo test --release --workspace --locked

@@ -336,7 +336,11 @@ fn init_logging(run_dir: &Path) {
                 .with_writer(log)
                 .with_ansi(false)
                 .with_target(false)
-                .with_filter(tracing_subscriber::filter::LevelFilter::DEBUG)
+                // Ferry's own debug events; the libraries' (AWS SDK, HTTP) only from info up,
+                // or a cloud run's log is mostly request tracing.
+                .with_filter(tracing_subscriber::EnvFilter::new(
+                    "info,ferry=debug,ferry_engine=debug,ferry_exec=debug,ferry_storage=debug,ferry_cache=debug",
+                ))
         });
     let _ = tracing_subscriber::registry()
         .with(stderr)

@@ -6,100 +6,35 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::process::{Command, Stdio};
 
+use common::aws::{KEY_ID, Proxy, SECRET, aws_env, s3, unique};
 use serde_json::json;
-
-const MOTO: &str = "http://127.0.0.1:5000";
-const KEY_ID: &str = "ferry-test-key";
-/// Moto accepts any credentials; this one is distinctive so the tests can look for leaks.
-const SECRET: &str = "ferry-secret-6f1c0d9a7e";
-
-fn fixtures() -> PathBuf {
-    let manifest =
-        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
-    Path::new(&manifest).join("tests/fixtures")
-}
-
-fn aws_env(cmd: &mut Command) -> &mut Command {
-    cmd.env("AWS_ACCESS_KEY_ID", KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ENDPOINT_URL")
-}
-
-/// Runs `fixtures/s3.py` against moto directly (not through the proxy).
-fn s3(args: &[&str]) -> Vec<u8> {
-    let out = aws_env(
-        Command::new("python3")
-            .arg(fixtures().join("s3.py"))
-            .arg(MOTO),
-    )
-    .args(args)
-    .output()
-    .expect("python3");
-    assert!(
-        out.status.success(),
-        "s3.py {args:?}: {}\n(is moto running? scripts/services/moto-up.sh)",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
 
 /// A bucket of its own, a logging proxy in front of moto, and a project directory whose
 /// ferry.toml points at the proxy.
 struct S3Test {
     dir: tempfile::TempDir,
     bucket: String,
-    proxy: Child,
-    log: PathBuf,
-}
-
-impl Drop for S3Test {
-    fn drop(&mut self) {
-        let _ = self.proxy.kill();
-        let _ = self.proxy.wait();
-    }
+    proxy: Proxy,
 }
 
 impl S3Test {
     fn new(fail_every: u32, extra_toml: &str) -> S3Test {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let bucket = format!(
-            "ferry-test-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        );
+        let bucket = unique("ferry-test");
         s3(&["mb", &bucket]);
         let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("requests.log");
-        let mut proxy = Command::new("python3")
-            .arg(fixtures().join("s3proxy.py"))
-            .arg("5000")
-            .arg(&log)
-            .args(["--fail-every", &fail_every.to_string()])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("proxy");
-        let mut line = String::new();
-        BufReader::new(proxy.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port: u16 = line.trim().parse().expect("proxy port");
+        let proxy = Proxy::start(
+            dir.path().join("requests.log"),
+            &["--fail-every", &fail_every.to_string()],
+        );
+        let port = proxy.port;
         let toml = format!(
             "[defaults.s3]\nendpoint = \"http://127.0.0.1:{port}\"\npath_style = true\n{}",
             extra_toml.replace("BUCKET", &bucket)
         );
         std::fs::write(dir.path().join("ferry.toml"), toml).unwrap();
-        S3Test {
-            dir,
-            bucket,
-            proxy,
-            log,
-        }
+        S3Test { dir, bucket, proxy }
     }
 
     fn path(&self) -> &Path {
@@ -130,13 +65,8 @@ impl S3Test {
         common::run_command(cmd, self.path(), wdl, args, env)
     }
 
-    /// Requests the proxy saw: `METHOD PATH RANGE STATUS`.
     fn requests(&self) -> Vec<String> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .map(String::from)
-            .collect()
+        self.proxy.requests()
     }
 
     fn count(&self, method: &str, key: &str) -> usize {

@@ -147,3 +147,35 @@ fn environment_variables_override_single_keys() {
     let bad = vec![("FERRY_RETRIES".to_string(), "lots".to_string())];
     assert!(cfg.resolve(&[], &bad).is_err());
 }
+
+#[test]
+fn the_aws_profile_is_built_in_and_its_batch_keys_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "ferry.toml",
+        "[profiles.aws]\nqueue = \"q\"\n[profiles.aws.batch]\nwork_dir = \"s3://b/w/\"\nsubmit_rate = 5\ntags = { project = \"atlas\" }\nenvironment = { A = \"1\" }\n",
+    );
+    let p = resolve(&[f], &["aws"]).unwrap();
+    assert_eq!(p.executor, ExecutorKind::Awsbatch);
+    assert_eq!(p.batch_work_dir.as_deref(), Some("s3://b/w/"));
+    assert_eq!(p.batch_submit_rate, 5.0);
+    assert_eq!(p.batch_tags, vec![("project".into(), "atlas".into())]);
+    assert_eq!(p.batch_environment, vec![("A".into(), "1".into())]);
+    assert_eq!(p.batch_helper_dir, "/opt/ferry/bin");
+
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        "[profiles.aws.batch]\nwork_dir = \"/local/dir\"\n",
+    );
+    let e = resolve(&[bad], &["aws"]).unwrap_err().to_string();
+    assert!(e.contains("must be an s3:// prefix"), "{e}");
+    let bad = write(
+        dir.path(),
+        "bad2.toml",
+        "[profiles.aws.batch]\nsubmit_rate = 0\n",
+    );
+    let e = resolve(&[bad], &["aws"]).unwrap_err().to_string();
+    assert!(e.contains("submit_rate"), "{e}");
+}

@@ -767,10 +767,10 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
         let outcome = shared.executor.run(&spec).await;
         drop(permits);
         job.progress.running.fetch_sub(1, Ordering::Relaxed);
-        let outcome: AttemptOutcome = outcome.map_err(|e| fail(format!("{e:#}")))?;
         if shared.cancelled.load(Ordering::SeqCst) {
             return Err(CallError::Cancelled);
         }
+        let outcome: AttemptOutcome = outcome.map_err(|e| fail(format!("{e:#}")))?;
         let ok = outcome.lost.is_none() && prepared.return_codes.ok(outcome.exit_code);
         if ok {
             io.stdout = Some(spec.stdout.clone());

@@ -277,9 +277,13 @@ impl Inner {
                             | "RequestLimitExceeded"
                     )
                 );
+            // A SubmitJob that timed out may have created its job: submitting again could run
+            // it twice, so only calls known not to have happened are repeated.
+            let timed_out = matches!(e, SdkError::TimeoutError(_)) && op != "SubmitJob";
             let retry = throttled
                 || (transient < 6
-                    && (matches!(e, SdkError::TimeoutError(_) | SdkError::DispatchFailure(_))
+                    && (timed_out
+                        || matches!(e, SdkError::DispatchFailure(_))
                         || status.is_some_and(|s| s >= 500)));
             if !retry {
                 bail!("{op}: {}", DisplayErrorContext(&e));
@@ -561,7 +565,7 @@ impl Inner {
         let id = out
             .job_id()
             .ok_or_else(|| anyhow!("SubmitJob returned no job id"))?;
-        tracing::debug!(job = id, label = %manifest.label, "submitted");
+        tracing::info!("submitted {} as job {id}", manifest.label);
         Ok(id.to_string())
     }
 
@@ -857,29 +861,83 @@ impl Inner {
 
     /// Terminates every job still in flight (queued jobs are cancelled, running ones killed).
     async fn terminate_all(&self) {
-        let ids: Vec<String> = match self.jobs.lock() {
-            Ok(mut j) => j.drain().map(|(id, _)| id).collect(),
+        let jobs: Vec<(String, bool)> = match self.jobs.lock() {
+            Ok(mut j) => j
+                .drain()
+                .map(|(id, t)| (id, matches!(t, Tracked::Array { .. })))
+                .collect(),
             Err(_) => return,
         };
-        if ids.is_empty() {
+        if jobs.is_empty() {
             return;
         }
-        tracing::info!("terminating {} AWS Batch jobs", ids.len());
-        futures_util::stream::iter(ids)
-            .map(|id| async move {
-                let r = self
-                    .call("TerminateJob", || {
+        tracing::info!("terminating {} AWS Batch jobs", jobs.len());
+        futures_util::stream::iter(jobs)
+            .map(|(id, array)| async move {
+                self.terminate(&id).await;
+                if array {
+                    self.terminate_children(&id).await;
+                }
+            })
+            .buffer_unordered(8)
+            .collect::<Vec<()>>()
+            .await;
+    }
+
+    async fn terminate(&self, id: &str) {
+        let r = self
+            .call("TerminateJob", || {
+                self.client
+                    .terminate_job()
+                    .job_id(id)
+                    .reason("cancelled by ferry")
+                    .send()
+            })
+            .await;
+        if let Err(e) = r {
+            tracing::warn!("could not terminate job {id}: {e:#}");
+        }
+    }
+
+    /// Batch ends an array's children with their parent; a server that does not (moto) leaves
+    /// them running, so whatever is still queued or running is terminated one by one. Against
+    /// Batch itself this costs a few empty listings.
+    async fn terminate_children(&self, parent: &str) {
+        let mut left = Vec::new();
+        for status in [
+            JobStatus::Submitted,
+            JobStatus::Pending,
+            JobStatus::Runnable,
+            JobStatus::Starting,
+            JobStatus::Running,
+        ] {
+            let mut token: Option<String> = None;
+            loop {
+                let page = self
+                    .call("ListJobs", || {
                         self.client
-                            .terminate_job()
-                            .job_id(&id)
-                            .reason("cancelled by ferry")
+                            .list_jobs()
+                            .array_job_id(parent)
+                            .job_status(status.clone())
+                            .max_results(100)
+                            .set_next_token(token.clone())
                             .send()
                     })
                     .await;
-                if let Err(e) = r {
-                    tracing::warn!("could not terminate job {id}: {e:#}");
+                let Ok(page) = page else { break };
+                left.extend(
+                    page.job_summary_list()
+                        .iter()
+                        .filter_map(|j| j.job_id().map(str::to_string)),
+                );
+                token = page.next_token().map(str::to_string);
+                if token.is_none() {
+                    break;
                 }
-            })
+            }
+        }
+        futures_util::stream::iter(left)
+            .map(|id| async move { self.terminate(&id).await })
             .buffer_unordered(8)
             .collect::<Vec<()>>()
             .await;

@@ -1,0 +1,395 @@
+//! The `awsbatch` executor against moto (AWS Batch and S3 on 127.0.0.1:5000, started by
+//! `scripts/services/moto-up.sh` with `MOTO_DOCKER_NETWORK_MODE=host`), which runs each job as
+//! a real container on the local Docker daemon. Batch requests go through our logging proxy
+//! (`fixtures/s3proxy.py`), which counts them and can answer some with 429. The `ferry-stage`
+//! helper is built static by `scripts/build-stage-helper.sh` and reaches the containers through
+//! a host volume, as on real Batch instances.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::aws::{KEY_ID, MOTO_S3, Proxy, SECRET, aws_env, fixture, fixture_at, unique};
+
+fn s3(args: &[&str]) -> Vec<u8> {
+    fixture_at(MOTO_S3, "s3.py", args)
+}
+
+/// One Batch test at a time: moto runs every job as a container on this machine at once.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn repo() -> PathBuf {
+    let manifest =
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    Path::new(&manifest).join("../..")
+}
+
+/// The helper's directory, built once per test process (a no-op when it is up to date).
+fn helper_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| repo().join("target"));
+        let dir = target.join("ferry-stage");
+        let out = Command::new(repo().join("scripts/build-stage-helper.sh"))
+            .arg(&dir)
+            .output()
+            .expect("build-stage-helper.sh");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dir
+    })
+}
+
+/// A bucket and a job queue of its own, a proxy in front of moto's Batch API, and a project
+/// directory whose ferry.toml has an `aws` profile pointing at them.
+struct BatchTest {
+    _serial: std::sync::MutexGuard<'static, ()>,
+    dir: tempfile::TempDir,
+    bucket: String,
+    queue: String,
+    proxy: Proxy,
+}
+
+impl Drop for BatchTest {
+    /// Leaves moto quiet for the next test: every job of this test's queue ended.
+    fn drop(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while Instant::now() < deadline {
+            let jobs = self.jobs();
+            let busy = jobs.iter().any(|(id, s)| {
+                id.contains(':') && s != "FAILED" && s != "SUCCEEDED"
+                    || !id.contains(':')
+                        && matches!(s.as_str(), "RUNNABLE" | "STARTING" | "RUNNING")
+            });
+            if !busy {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+}
+
+impl BatchTest {
+    fn new(proxy_args: &[&str]) -> BatchTest {
+        let serial = serial();
+        let bucket = unique("ferry-batch");
+        let queue = unique("ferry-queue");
+        s3(&["mb", &bucket]);
+        fixture("batch.py", &["queue", &queue]);
+        let dir = tempfile::tempdir().unwrap();
+        let proxy = Proxy::start(dir.path().join("requests.log"), proxy_args);
+        let toml = format!(
+            r#"
+[profiles.aws]
+queue = "{queue}"
+poll_interval = "1s"
+[profiles.aws.batch]
+work_dir = "s3://{bucket}/ferry-work/"
+endpoint = "{endpoint}"
+region = "us-east-1"
+helper_dir = "{helper}"
+environment = {{ AWS_ACCESS_KEY_ID = "{KEY_ID}", AWS_SECRET_ACCESS_KEY = "{SECRET}", AWS_REGION = "us-east-1" }}
+[profiles.aws.s3]
+endpoint = "{MOTO_S3}"
+path_style = true
+"#,
+            endpoint = proxy.endpoint(),
+            helper = helper_dir().display()
+        );
+        std::fs::write(dir.path().join("ferry.toml"), toml).unwrap();
+        BatchTest {
+            _serial: serial,
+            dir,
+            bucket,
+            queue,
+            proxy,
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.path().join(name), text.replace("BUCKET", &self.bucket)).unwrap();
+    }
+
+    fn command(&self, wdl: &Path, args: &[&str]) -> Command {
+        let mut cmd = common::ferry();
+        aws_env(&mut cmd);
+        cmd.current_dir(self.path())
+            .args(["run", "--profile", "aws", "--no-cache", "--config"])
+            .arg(self.path().join("ferry.toml"))
+            .arg(wdl)
+            .args(args);
+        cmd
+    }
+
+    fn run(&self, wdl: &str, args: &[&str]) -> common::Run {
+        let mut cmd = common::ferry();
+        aws_env(&mut cmd);
+        // Info level: submissions and the API-call summary are what these tests look at.
+        common::run_command(
+            cmd,
+            self.path(),
+            wdl,
+            &[&["--profile", "aws"], args].concat(),
+            &[("FERRY_LOG", "info")],
+        )
+    }
+
+    /// Batch API calls the proxy saw for one operation (`submitjob`, `terminatejob`...).
+    fn calls(&self, op: &str) -> usize {
+        let path = format!(" /v1/{op} ");
+        self.proxy
+            .requests()
+            .iter()
+            .filter(|l| l.contains(&path) && !l.ends_with(" 429"))
+            .count()
+    }
+
+    /// `id status` of every job in the queue.
+    fn jobs(&self) -> Vec<(String, String)> {
+        String::from_utf8_lossy(&fixture("batch.py", &["jobs", &self.queue]))
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+}
+
+const SQUARES: &str = r#"
+version 1.1
+task sq {
+  input { Int x }
+  command <<< echo $(( ~{x} * ~{x} )) > out.txt >>>
+  output { Int y = read_int("out.txt") }
+  runtime { container: "local/busybox:1"  cpu: 1  memory: "64 MiB"  maxRetries: 2 }
+}
+workflow squares {
+  input { Int n }
+  scatter (i in range(n)) { call sq { input: x = i } }
+  output { Int total = (n - 1) * n * (2 * n - 1) / 6  Array[Int] ys = sq.y }
+}
+"#;
+
+#[test]
+fn a_wide_scatter_is_one_array_job_in_a_busybox_image() {
+    let t = BatchTest::new(&[]);
+    t.write("squares.wdl", SQUARES);
+    t.write("n.json", r#"{"squares.n": 500}"#);
+    let r = t.run("squares.wdl", &["-i", "n.json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ys = r.outputs()["squares.ys"].clone();
+    let ys: Vec<i64> = serde_json::from_value(ys).unwrap();
+    assert_eq!(ys, (0..500).map(|i| i * i).collect::<Vec<i64>>());
+    // One SubmitJob for 500 shards, and polling that does not grow with them. On this small
+    // machine moto sometimes loses a child (its Docker calls time out with 500 containers
+    // starting at once): those are retried, together, as one more array per wave.
+    assert!(r.stderr.contains("submitted 500 shards"), "{}", r.stderr);
+    let waves = r.stderr.matches("submitted ").count();
+    assert_eq!(t.calls("submitjob"), waves, "{:#?}", t.proxy.requests());
+    let retried = r.stderr.matches("retrying").count();
+    assert!(waves == 1 || retried > 0, "{}", r.stderr);
+    let describes = t.calls("describejobs");
+    let lists = t.calls("listjobs");
+    assert!(
+        describes + lists < 500,
+        "{describes} DescribeJobs, {lists} ListJobs"
+    );
+    // The working directory came back: each shard's files are on this machine too.
+    assert!(
+        r.run_dir
+            .join("call-sq/shard-499/attempt-1/work/out.txt")
+            .is_file()
+    );
+}
+
+#[test]
+fn the_variant_calling_example_runs_on_batch_with_inputs_in_s3() {
+    let t = BatchTest::new(&[]);
+    let example = repo().join("examples/variant-calling");
+    for f in ["ref.fa", "reads.sam.gz"] {
+        let local = example.join("data").join(f);
+        s3(&[
+            "put",
+            &t.bucket,
+            &format!("data/{f}"),
+            local.to_str().unwrap(),
+        ]);
+    }
+    t.write(
+        "inputs.json",
+        r#"{"variant_calling.reference": "s3://BUCKET/data/ref.fa",
+            "variant_calling.alignments": "s3://BUCKET/data/reads.sam.gz"}"#,
+    );
+    let run_dir = t.path().join("run");
+    let out = t
+        .command(
+            &example.join("variant_calling.wdl"),
+            &["-i", "inputs.json", "--run-dir"],
+        )
+        .arg(&run_dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let o: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(o["variant_calling.n_variants"], 5, "{stderr}");
+    // The same calls as the local profile gives: the planted variants, queried with the
+    // image's own bcftools.
+    let vcf = o["variant_calling.vcf"].as_str().unwrap();
+    let bind = format!("{0}:{0}:ro", run_dir.display());
+    let calls = Command::new("docker")
+        .args(["run", "--rm", "--network", "none", "-v", &bind])
+        .args(["local/samtools:1.16.1", "bcftools", "query", "-f"])
+        .arg("%CHROM\\t%POS\\t%REF\\t%ALT[\\t%GT]\\n")
+        .arg(vcf)
+        .output()
+        .unwrap();
+    let calls = String::from_utf8_lossy(&calls.stdout).to_string();
+    assert_eq!(
+        calls.lines().collect::<Vec<_>>(),
+        common::planted_variants(&example)
+    );
+    // The inputs went from S3 to the jobs, never through this machine's object cache.
+    assert!(!run_dir.join("objects").exists());
+    assert!(stderr.contains("as array job"), "{stderr}");
+}
+
+#[test]
+fn a_failing_shard_is_retried_and_a_lost_job_names_its_reason() {
+    let t = BatchTest::new(&[]);
+    t.write(
+        "flaky.wdl",
+        r#"
+version 1.2
+task flaky {
+  input { Int i }
+  command <<<
+    if [ ~{i} -eq 2 ] && [ ~{task.attempt} -eq 0 ]; then echo "shard 2 fails once" >&2; exit 3; fi
+    echo ~{i}-~{task.attempt}
+  >>>
+  output { String out = read_string(stdout()) }
+  requirements { container: "local/busybox:1"  max_retries: 1 }
+}
+workflow w {
+  scatter (i in range(4)) { call flaky { input: i = i } }
+  output { Array[String] outs = flaky.out }
+}
+"#,
+    );
+    let r = t.run("flaky.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.outputs()["w.outs"],
+        serde_json::json!(["0-0", "1-0", "2-1", "3-0"])
+    );
+    assert!(r.stderr.contains("exit code 3"), "{}", r.stderr);
+
+    // An image that cannot be pulled: the job ends without the helper's result. The name is a
+    // registry on loopback that refuses, so the daemon's pull never leaves this machine.
+    t.write(
+        "lost.wdl",
+        r#"
+version 1.1
+task lost {
+  command <<< echo never >>>
+  runtime { container: "127.0.0.1:9/ferry-missing:1"  maxRetries: 1 }
+}
+"#,
+    );
+    let r = t.run("lost.wdl", &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("without a result"), "{}", r.stderr);
+    assert!(r.stderr.contains("attempt 2"), "{}", r.stderr);
+    assert!(r.stderr.contains("retrying"), "{}", r.stderr);
+}
+
+#[test]
+fn ctrl_c_terminates_every_job_it_submitted() {
+    let t = BatchTest::new(&[]);
+    t.write(
+        "slow.wdl",
+        r#"
+version 1.1
+task slow {
+  input { Int i }
+  command <<< sleep 120 >>>
+  runtime { container: "local/busybox:1" }
+}
+workflow w {
+  scatter (i in range(3)) { call slow { input: i = i } }
+  call slow as alone { input: i = 9 }
+}
+"#,
+    );
+    let mut child = t
+        .command(Path::new("slow.wdl"), &[])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while t.jobs().iter().filter(|(_, s)| s == "RUNNING").count() < 3 {
+        assert!(Instant::now() < deadline, "jobs never ran: {:?}", t.jobs());
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // SAFETY: signalling the child we spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(t.calls("terminatejob") >= 2, "{:#?}", t.proxy.requests());
+    // Every job ends; moto never ends an array's parent by itself (Batch would), so a parent
+    // counts as ended once all its children have.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let jobs = t.jobs();
+        let live: Vec<&(String, String)> = jobs
+            .iter()
+            .filter(|(_, s)| s != "FAILED" && s != "SUCCEEDED")
+            .filter(|(id, _)| !jobs.iter().any(|(c, _)| c.starts_with(&format!("{id}:"))))
+            .collect();
+        if live.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "jobs still live: {live:?}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn throttled_batch_calls_are_retried_without_failing_the_run() {
+    let t = BatchTest::new(&["--throttle-batch-every", "3"]);
+    t.write("squares.wdl", SQUARES);
+    t.write("n.json", r#"{"squares.n": 4}"#);
+    let r = t.run("squares.wdl", &["-i", "n.json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["squares.total"], 14);
+    let throttled = t
+        .proxy
+        .requests()
+        .iter()
+        .filter(|l| l.ends_with(" 429"))
+        .count();
+    assert!(throttled >= 2, "{:#?}", t.proxy.requests());
+    assert!(
+        r.stderr
+            .contains(&format!("{throttled} throttled and retried")),
+        "{}",
+        r.stderr
+    );
+}
