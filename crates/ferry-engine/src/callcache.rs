@@ -26,6 +26,10 @@ pub fn key(
             if ferry_storage::scheme_of(path) != "file" {
                 return Ok(Value::string(format!("url:{path}")));
             }
+            // An input a remote job fetches itself is known by its URL here, too.
+            if let Some(url) = ferry_exec::remote_input_url(path) {
+                return Ok(Value::string(format!("url:{url}")));
+            }
             let p = Path::new(path);
             let base = p
                 .file_name()

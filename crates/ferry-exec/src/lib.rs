@@ -150,3 +150,21 @@ pub fn machine_capacity() -> Capacity {
         .unwrap_or(4 << 30);
     Capacity { cpu, memory }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn a_remote_input_path_spells_its_url() {
+        let p = remote_input_path("s3://bucket/dir/x.bam").unwrap();
+        assert_eq!(p, "/ferry-inputs/s3/bucket/dir/x.bam");
+        assert_eq!(remote_input_url(&p).unwrap(), "s3://bucket/dir/x.bam");
+        // An index beside its file stays beside it.
+        let bai = remote_input_path("s3://bucket/dir/x.bam.bai").unwrap();
+        assert_eq!(Path::new(&bai).parent(), Path::new(&p).parent());
+        assert_eq!(remote_input_url("/data/x.bam"), None);
+        assert_eq!(remote_input_path("/data/x.bam"), None);
+    }
+}
