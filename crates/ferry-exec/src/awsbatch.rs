@@ -27,12 +27,12 @@ use aws_sdk_batch::Client;
 use aws_sdk_batch::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_batch::types::{
     ArrayProperties, ContainerOverrides, ContainerProperties, Host, JobDefinitionType, JobStatus,
-    KeyValuePair, MountPoint, ResourceRequirement, ResourceType, Volume,
+    JobSummary, KeyValuePair, MountPoint, ResourceRequirement, ResourceType, Volume,
 };
 use ferry_stage::{Input, Manifest, Usage, results};
-use ferry_storage::{Kind, ObjectStorage, Storage};
+use ferry_storage::{Kind, Memo, ObjectStorage, Storage, memo};
 use futures_util::{StreamExt, TryStreamExt};
-use tokio::sync::{OnceCell, Semaphore, mpsc, oneshot, watch};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
 use crate::{AttemptOutcome, AttemptSpec, Capacity, Executor, ResourceUse};
 
@@ -140,22 +140,6 @@ impl Calls {
     }
 }
 
-type Memo = Mutex<HashMap<String, Arc<OnceCell<Result<String, String>>>>>;
-
-async fn memo<F>(table: &Memo, key: &str, compute: F) -> Result<String>
-where
-    F: Future<Output = Result<String>>,
-{
-    let cell = {
-        let mut t = table.lock().map_err(|_| anyhow!("lookup table poisoned"))?;
-        t.entry(key.to_string()).or_default().clone()
-    };
-    cell.get_or_init(|| async { compute.await.map_err(|e| format!("{e:#}")) })
-        .await
-        .clone()
-        .map_err(|m| anyhow!(m))
-}
-
 struct Inner {
     client: Client,
     storage: Arc<ObjectStorage>,
@@ -164,8 +148,8 @@ struct Inner {
     jobs: Mutex<HashMap<String, Tracked>>,
     submit: mpsc::UnboundedSender<Pending>,
     /// Job definitions by image, and local files uploaded for jobs, by path.
-    definitions: Memo,
-    uploads: Memo,
+    definitions: Memo<String>,
+    uploads: Memo<String>,
     /// Files mirrored back from jobs: their S3 URL, so later jobs read them from there.
     mirrored: Mutex<HashMap<PathBuf, String>>,
     arrays: AtomicU64,
@@ -688,68 +672,69 @@ impl Inner {
         Ok(())
     }
 
+    /// Every child of the array `parent` that is in `status`, page by page.
+    async fn children(&self, parent: &str, status: JobStatus) -> Result<Vec<JobSummary>> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .call("ListJobs", || {
+                    self.client
+                        .list_jobs()
+                        .array_job_id(parent)
+                        .job_status(status.clone())
+                        .max_results(100)
+                        .set_next_token(token.clone())
+                        .send()
+                })
+                .await?;
+            out.extend(page.job_summary_list().iter().cloned());
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
     /// Lists the array's ended children (SUCCEEDED, then FAILED) and settles the new ones.
     async fn poll_children(&self, parent: &str) -> Result<()> {
         for status in [JobStatus::Succeeded, JobStatus::Failed] {
-            let mut token: Option<String> = None;
-            loop {
-                let page = self
-                    .call("ListJobs", || {
-                        self.client
-                            .list_jobs()
-                            .array_job_id(parent)
-                            .job_status(status.clone())
-                            .max_results(100)
-                            .set_next_token(token.clone())
-                            .send()
-                    })
-                    .await?;
-                let mut jobs = self
-                    .jobs
-                    .lock()
-                    .map_err(|_| anyhow!("job table poisoned"))?;
-                let mut finished = false;
-                if let Some(Tracked::Array { children, open, .. }) = jobs.get_mut(parent) {
-                    for child in page.job_summary_list() {
-                        let index = child
-                            .array_properties()
-                            .and_then(|a| a.index())
-                            .map(|i| i as usize)
-                            .or_else(|| {
-                                child
-                                    .job_id()
-                                    .unwrap_or_default()
-                                    .rsplit_once(':')
-                                    .and_then(|(_, i)| i.parse().ok())
-                            });
-                        let Some(done) = index
-                            .and_then(|i| children.get_mut(i))
-                            .and_then(Option::take)
-                        else {
-                            continue;
-                        };
-                        *open -= 1;
-                        let reason = child
-                            .status_reason()
-                            .or_else(|| child.container().and_then(|c| c.reason()))
-                            .filter(|r| !r.is_empty())
-                            .map(str::to_string);
-                        let _ = done.send(JobEnd {
-                            job_id: child.job_id().unwrap_or_default().to_string(),
-                            failed: status == JobStatus::Failed,
-                            reason,
-                        });
-                    }
-                    finished = *open == 0;
-                }
-                if finished {
-                    jobs.remove(parent);
-                }
-                drop(jobs);
-                token = page.next_token().map(str::to_string);
-                if token.is_none() {
-                    break;
-                }
+            let ended = self.children(parent, status.clone()).await?;
+            let mut jobs = self
+                .jobs
+                .lock()
+                .map_err(|_| anyhow!("job table poisoned"))?;
+            let Some(Tracked::Array { children, open, .. }) = jobs.get_mut(parent) else {
+                return Ok(());
+            };
+            for child in &ended {
+                let id = child.job_id().unwrap_or_default();
+                let index = child
+                    .array_properties()
+                    .and_then(|a| a.index())
+                    .map(|i| i as usize)
+                    .or_else(|| id.rsplit_once(':').and_then(|(_, i)| i.parse().ok()));
+                let Some(done) = index
+                    .and_then(|i| children.get_mut(i))
+                    .and_then(Option::take)
+                else {
+                    continue;
+                };
+                *open -= 1;
+                let reason = child
+                    .status_reason()
+                    .or_else(|| child.container().and_then(|c| c.reason()))
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_string);
+                let _ = done.send(JobEnd {
+                    job_id: id.to_string(),
+                    failed: status == JobStatus::Failed,
+                    reason,
+                });
+            }
+            if *open == 0 {
+                jobs.remove(parent);
+                return Ok(());
             }
         }
         Ok(())
@@ -911,29 +896,8 @@ impl Inner {
             JobStatus::Starting,
             JobStatus::Running,
         ] {
-            let mut token: Option<String> = None;
-            loop {
-                let page = self
-                    .call("ListJobs", || {
-                        self.client
-                            .list_jobs()
-                            .array_job_id(parent)
-                            .job_status(status.clone())
-                            .max_results(100)
-                            .set_next_token(token.clone())
-                            .send()
-                    })
-                    .await;
-                let Ok(page) = page else { break };
-                left.extend(
-                    page.job_summary_list()
-                        .iter()
-                        .filter_map(|j| j.job_id().map(str::to_string)),
-                );
-                token = page.next_token().map(str::to_string);
-                if token.is_none() {
-                    break;
-                }
+            if let Ok(jobs) = self.children(parent, status).await {
+                left.extend(jobs.iter().filter_map(|j| j.job_id().map(str::to_string)));
             }
         }
         futures_util::stream::iter(left)

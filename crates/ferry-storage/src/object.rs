@@ -101,11 +101,13 @@ struct AwsConfig {
     region: Option<String>,
 }
 
-/// Results remembered for the whole run, by URL: each object is looked up (HEAD) and each
-/// prefix listed once, however many inputs and shards name it.
-type Memo<T> = Mutex<HashMap<String, Arc<OnceCell<Result<T, String>>>>>;
+/// Results remembered for the whole run, by key (a URL here): each object is looked up (HEAD)
+/// and each prefix listed once, however many inputs and shards name it.
+pub type Memo<T> = Mutex<HashMap<String, Arc<OnceCell<Result<T, String>>>>>;
 
-async fn memo<T, F>(table: &Memo<T>, key: &str, compute: F) -> Result<T>
+/// The result for `key`, computed by the first caller; callers that arrive meanwhile wait for
+/// it instead of computing it again. Errors are remembered too.
+pub async fn memo<T, F>(table: &Memo<T>, key: &str, compute: F) -> Result<T>
 where
     T: Clone,
     F: std::future::Future<Output = Result<T>>,
