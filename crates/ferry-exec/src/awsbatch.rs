@@ -108,6 +108,8 @@ enum Tracked {
         open: usize,
         /// Children known to have ended, by the last status summary seen.
         ended: i64,
+        /// When the children were last listed.
+        listed: Instant,
     },
 }
 
@@ -476,6 +478,7 @@ impl Inner {
                         children: items.into_iter().map(|p| Some(p.done)).collect(),
                         open,
                         ended: 0,
+                        listed: Instant::now(),
                     })
                 };
                 if let (Some(t), Ok(mut jobs)) = (tracked, self.jobs.lock()) {
@@ -634,28 +637,35 @@ impl Inner {
                     s.get("SUCCEEDED").copied().unwrap_or(0) as i64
                         + s.get("FAILED").copied().unwrap_or(0) as i64
                 });
-            let is_array = matches!(
-                self.jobs
-                    .lock()
-                    .ok()
-                    .and_then(|j| j.get(&id).map(|t| matches!(t, Tracked::Array { .. }))),
-                Some(true)
-            );
-            if is_array {
-                let ended_before = match self.jobs.lock().ok().and_then(|j| match j.get(&id) {
-                    Some(Tracked::Array { ended, .. }) => Some(*ended),
-                    _ => None,
-                }) {
-                    Some(e) => e,
-                    None => continue,
-                };
+            // Untracked: settled meanwhile. `None`: a single job. `Some`: an array.
+            let tracked = self.jobs.lock().ok().and_then(|j| {
+                j.get(&id).map(|t| match t {
+                    Tracked::Array {
+                        ended,
+                        children,
+                        listed,
+                        ..
+                    } => Some((*ended, children.len(), *listed)),
+                    Tracked::Single(_) => None,
+                })
+            });
+            let Some(array) = tracked else { continue };
+            if let Some((ended_before, size, listed)) = array {
+                // Listing a big array's children is many pages: while it is still running, list
+                // them at most every (size / 500) intervals, so a 10,000-child array costs ~20
+                // ListJobs calls a listing but a listing only every 20 intervals.
+                let spacing = self.settings.poll_interval * (size / 500).max(1) as u32;
+                let all_ended = summary_ended.is_some_and(|n| n >= size as i64);
                 let moved = summary_ended.is_none_or(|n| n > ended_before);
-                if moved || is_terminal(status) {
+                if (moved && listed.elapsed() >= spacing) || all_ended || is_terminal(status) {
                     self.poll_children(&id).await?;
-                    if let (Some(n), Ok(mut jobs)) = (summary_ended, self.jobs.lock())
-                        && let Some(Tracked::Array { ended, .. }) = jobs.get_mut(&id)
+                    if let Ok(mut jobs) = self.jobs.lock()
+                        && let Some(Tracked::Array { ended, listed, .. }) = jobs.get_mut(&id)
                     {
-                        *ended = n;
+                        *listed = Instant::now();
+                        if let Some(n) = summary_ended {
+                            *ended = n;
+                        }
                     }
                 }
             } else if is_terminal(status) {
