@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-${CARGO_TARGET_DIR:-target}/ferry-stage}
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 target_dir=${CARGO_TARGET_DIR:-target}
 musl=x86_64-unknown-linux-musl
 if ! rustup target list --installed 2> /dev/null | grep -qx "$musl"; then

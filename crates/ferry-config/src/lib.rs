@@ -585,6 +585,13 @@ fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Profile, Confi
             "batch.work_dir = {w:?}: must be an s3:// prefix"
         )));
     }
+    if let Some(h) = &batch.helper_dir
+        && !h.starts_with('/')
+    {
+        return Err(ConfigError(format!(
+            "batch.helper_dir = {h:?}: must be an absolute path on the compute instances"
+        )));
+    }
     let mut tasks = Vec::new();
     for (glob, o) in spec.tasks.unwrap_or_default() {
         let matcher = globset::Glob::new(&glob)

@@ -178,4 +178,11 @@ fn the_aws_profile_is_built_in_and_its_batch_keys_are_checked() {
     );
     let e = resolve(&[bad], &["aws"]).unwrap_err().to_string();
     assert!(e.contains("submit_rate"), "{e}");
+    let bad = write(
+        dir.path(),
+        "bad3.toml",
+        "[profiles.aws.batch]\nhelper_dir = \"target/x\"\n",
+    );
+    let e = resolve(&[bad], &["aws"]).unwrap_err().to_string();
+    assert!(e.contains("absolute"), "{e}");
 }

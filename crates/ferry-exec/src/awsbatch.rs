@@ -320,8 +320,8 @@ impl Inner {
             }
             let props = ContainerProperties::builder()
                 .image(image)
-                .resource_requirements(requirement(ResourceType::Vcpu, "1")?)
-                .resource_requirements(requirement(ResourceType::Memory, "2048")?)
+                .resource_requirements(requirement(ResourceType::Vcpu, "1"))
+                .resource_requirements(requirement(ResourceType::Memory, "2048"))
                 .volumes(
                     Volume::builder()
                         .name("ferry-stage")
@@ -517,18 +517,18 @@ impl Inner {
         cmd
     }
 
-    fn overrides(&self, group: &Group, command: Vec<String>) -> Result<ContainerOverrides> {
+    fn overrides(&self, group: &Group, command: Vec<String>) -> ContainerOverrides {
         let mut o = ContainerOverrides::builder()
             .set_command(Some(command))
-            .resource_requirements(requirement(ResourceType::Vcpu, &group.vcpus.to_string())?)
+            .resource_requirements(requirement(ResourceType::Vcpu, &group.vcpus.to_string()))
             .resource_requirements(requirement(
                 ResourceType::Memory,
                 &group.memory_mib.to_string(),
-            )?);
+            ));
         if group.gpu > 0 {
-            o = o.resource_requirements(requirement(ResourceType::Gpu, &group.gpu.to_string())?);
+            o = o.resource_requirements(requirement(ResourceType::Gpu, &group.gpu.to_string()));
         }
-        Ok(o.build())
+        o.build()
     }
 
     async fn submit_single(&self, group: &Group, manifest: &Manifest) -> Result<String> {
@@ -536,7 +536,7 @@ impl Inner {
         self.storage
             .write(&url, serde_json::to_vec(manifest)?)
             .await?;
-        let overrides = self.overrides(group, self.helper_command(&url, false))?;
+        let overrides = self.overrides(group, self.helper_command(&url, false));
         let out = self
             .call("SubmitJob", || {
                 self.client
@@ -566,7 +566,7 @@ impl Inner {
         self.storage
             .write(&url, ferry_stage::encode_array(&manifests)?)
             .await?;
-        let overrides = self.overrides(group, self.helper_command(&url, true))?;
+        let overrides = self.overrides(group, self.helper_command(&url, true));
         let size = items.len() as i32;
         let out = self
             .call("SubmitJob", || {
@@ -918,11 +918,11 @@ impl Inner {
     }
 }
 
-fn requirement(kind: ResourceType, value: &str) -> Result<ResourceRequirement> {
-    Ok(ResourceRequirement::builder()
+fn requirement(kind: ResourceType, value: &str) -> ResourceRequirement {
+    ResourceRequirement::builder()
         .r#type(kind)
         .value(value)
-        .build())
+        .build()
 }
 
 fn tags(t: &[(String, String)]) -> Option<HashMap<String, String>> {
