@@ -536,7 +536,15 @@ impl Inner {
         self.storage
             .write(&url, serde_json::to_vec(manifest)?)
             .await?;
-        let overrides = self.overrides(group, self.helper_command(&url, false));
+        let id = self.submit(group, &url, None).await?;
+        tracing::info!("submitted {} as job {id}", manifest.label);
+        Ok(id)
+    }
+
+    /// One SubmitJob: a plain job, or an array of `size` children, all reading `manifest_url`.
+    async fn submit(&self, group: &Group, manifest_url: &str, size: Option<i32>) -> Result<String> {
+        let overrides = self.overrides(group, self.helper_command(manifest_url, size.is_some()));
+        let array = size.map(|n| ArrayProperties::builder().size(n).build());
         let out = self
             .call("SubmitJob", || {
                 self.client
@@ -544,16 +552,15 @@ impl Inner {
                     .job_name(&group.job_name)
                     .job_queue(&group.queue)
                     .job_definition(&group.job_definition)
+                    .set_array_properties(array.clone())
                     .container_overrides(overrides.clone())
                     .set_tags(tags(&self.settings.tags))
                     .send()
             })
             .await?;
-        let id = out
-            .job_id()
-            .ok_or_else(|| anyhow!("SubmitJob returned no job id"))?;
-        tracing::info!("submitted {} as job {id}", manifest.label);
-        Ok(id.to_string())
+        out.job_id()
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("SubmitJob returned no job id"))
     }
 
     async fn submit_array(&self, group: &Group, items: &[Pending]) -> Result<String> {
@@ -566,30 +573,13 @@ impl Inner {
         self.storage
             .write(&url, ferry_stage::encode_array(&manifests)?)
             .await?;
-        let overrides = self.overrides(group, self.helper_command(&url, true));
-        let size = items.len() as i32;
-        let out = self
-            .call("SubmitJob", || {
-                self.client
-                    .submit_job()
-                    .job_name(&group.job_name)
-                    .job_queue(&group.queue)
-                    .job_definition(&group.job_definition)
-                    .array_properties(ArrayProperties::builder().size(size).build())
-                    .container_overrides(overrides.clone())
-                    .set_tags(tags(&self.settings.tags))
-                    .send()
-            })
-            .await?;
-        let id = out
-            .job_id()
-            .ok_or_else(|| anyhow!("SubmitJob returned no job id"))?;
+        let id = self.submit(group, &url, Some(items.len() as i32)).await?;
         tracing::info!(
             "submitted {} shards of {} as array job {id}",
             items.len(),
             group.job_name,
         );
-        Ok(id.to_string())
+        Ok(id)
     }
 
     /// Every poll interval: DescribeJobs for everything in flight (100 ids a call), ListJobs
