@@ -8,11 +8,12 @@ cd "$root"
 # The container tests need a Docker daemon and locally built images (no registry is used).
 scripts/services/docker-up.sh
 scripts/services/test-images.sh
-# The object-store tests need an S3-compatible server on loopback (moto, 127.0.0.1:5000); the
-# AWS Batch tests use its Batch API, with S3 from a second moto on 127.0.0.1:5001, and the
-# static staging helper that jobs run.
+# The object-store tests need an S3-compatible server on loopback (moto, 127.0.0.1:5000). The
+# AWS Batch tests get a fresh moto of their own for Batch (127.0.0.1:5002) and another for S3
+# (127.0.0.1:5001), and the static staging helper that jobs run.
 scripts/services/moto-up.sh
 MOTO_PORT=5001 scripts/services/moto-up.sh
+MOTO_PORT=5002 MOTO_RESTART=1 scripts/services/moto-up.sh
 scripts/build-stage-helper.sh > /dev/null
 # Release builds serve both the tests and the spec runner, so everything is compiled once.
 cargo build --release --workspace --locked

@@ -1,6 +1,7 @@
-//! The `awsbatch` executor against moto (AWS Batch and S3 on 127.0.0.1:5000, started by
-//! `scripts/services/moto-up.sh` with `MOTO_DOCKER_NETWORK_MODE=host`), which runs each job as
-//! a real container on the local Docker daemon. Batch requests go through our logging proxy
+//! The `awsbatch` executor against moto (AWS Batch on 127.0.0.1:5002 and S3 on 127.0.0.1:5001,
+//! started by `scripts/test.sh` through `scripts/services/moto-up.sh` with
+//! `MOTO_DOCKER_NETWORK_MODE=host`), which runs each job as a real container on the local Docker
+//! daemon. Batch requests go through our logging proxy
 //! (`fixtures/s3proxy.py`), which counts them and can answer some with 429. The `ferry-stage`
 //! helper is built static by `scripts/build-stage-helper.sh` and reaches the containers through
 //! a host volume, as on real Batch instances.
@@ -12,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::aws::{KEY_ID, MOTO_S3, Proxy, SECRET, aws_env, fixture, fixture_at, unique};
+use common::aws::{KEY_ID, MOTO_BATCH, MOTO_S3, Proxy, SECRET, aws_env, fixture_at, unique};
 
 fn s3(args: &[&str]) -> Vec<u8> {
     fixture_at(MOTO_S3, "s3.py", args)
@@ -86,9 +87,9 @@ impl BatchTest {
         let bucket = unique("ferry-batch");
         let queue = unique("ferry-queue");
         s3(&["mb", &bucket]);
-        fixture("batch.py", &["queue", &queue]);
+        fixture_at(MOTO_BATCH, "batch.py", &["queue", &queue]);
         let dir = tempfile::tempdir().unwrap();
-        let proxy = Proxy::start(dir.path().join("requests.log"), proxy_args);
+        let proxy = Proxy::start(5002, dir.path().join("requests.log"), proxy_args);
         let toml = format!(
             r#"
 [profiles.aws]
@@ -161,7 +162,7 @@ path_style = true
 
     /// `id status` of every job in the queue.
     fn jobs(&self) -> Vec<(String, String)> {
-        String::from_utf8_lossy(&fixture("batch.py", &["jobs", &self.queue]))
+        String::from_utf8_lossy(&fixture_at(MOTO_BATCH, "batch.py", &["jobs", &self.queue]))
             .lines()
             .filter_map(|l| l.split_once(' '))
             .map(|(a, b)| (a.to_string(), b.to_string()))

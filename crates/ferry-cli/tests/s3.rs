@@ -25,6 +25,7 @@ impl S3Test {
         s3(&["mb", &bucket]);
         let dir = tempfile::tempdir().unwrap();
         let proxy = Proxy::start(
+            5000,
             dir.path().join("requests.log"),
             &["--fail-every", &fail_every.to_string()],
         );

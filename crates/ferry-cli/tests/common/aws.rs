@@ -8,6 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub const MOTO: &str = "http://127.0.0.1:5000";
+/// The Batch tests' moto (restarted by scripts/test.sh for each run of the suite).
+pub const MOTO_BATCH: &str = "http://127.0.0.1:5002";
 /// A second moto, serving only S3 for the Batch tests: moto runs every array child at once,
 /// and a moto busy with hundreds of job threads would answer the jobs' own S3 requests slowly.
 pub const MOTO_S3: &str = "http://127.0.0.1:5001";
@@ -66,7 +68,7 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
-/// `fixtures/s3proxy.py` in front of moto; stopped when dropped.
+/// `fixtures/s3proxy.py` in front of a moto; stopped when dropped.
 pub struct Proxy {
     child: Child,
     pub port: u16,
@@ -81,10 +83,11 @@ impl Drop for Proxy {
 }
 
 impl Proxy {
-    pub fn start(log: PathBuf, args: &[&str]) -> Proxy {
+    /// A proxy in front of the moto on `upstream_port`.
+    pub fn start(upstream_port: u16, log: PathBuf, args: &[&str]) -> Proxy {
         let mut child = Command::new("python3")
             .arg(fixtures().join("s3proxy.py"))
-            .arg("5000")
+            .arg(upstream_port.to_string())
             .arg(&log)
             .args(args)
             .stdout(Stdio::piped())
