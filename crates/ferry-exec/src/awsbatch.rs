@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -30,7 +30,7 @@ use aws_sdk_batch::types::{
     JobSummary, KeyValuePair, MountPoint, ResourceRequirement, ResourceType, Volume,
 };
 use ferry_stage::{Input, Manifest, Usage, results};
-use ferry_storage::{Kind, Memo, ObjectStorage, Storage, memo};
+use ferry_storage::{Kind, Listed, Memo, ObjectStorage, Storage, memo};
 use futures_util::{StreamExt, TryStreamExt};
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
@@ -161,7 +161,6 @@ struct Inner {
 pub struct BatchExecutor {
     inner: Arc<Inner>,
     slots: Arc<Semaphore>,
-    cancelled: AtomicBool,
     shut: OnceLock<()>,
 }
 
@@ -206,7 +205,6 @@ impl BatchExecutor {
         Ok(BatchExecutor {
             slots: Arc::new(Semaphore::new(inner.settings.max_jobs.max(1))),
             inner,
-            cancelled: AtomicBool::new(false),
             shut: OnceLock::new(),
         })
     }
@@ -391,7 +389,8 @@ impl Inner {
         // Files the engine wrote for this attempt (`write_lines()` in the command and the like).
         let mut written = Vec::new();
         if spec.attempt_dir.is_dir() {
-            walk(&spec.attempt_dir, &mut written)?;
+            written = ferry_stage::files_under(&spec.attempt_dir)
+                .with_context(|| format!("cannot read {}", spec.attempt_dir.display()))?;
         }
         for f in written {
             let url = self.upload(&f, run_prefix).await?;
@@ -787,33 +786,40 @@ impl Inner {
             .trim()
             .parse()
             .map_err(|_| anyhow!("{results_url}rc: not an exit code"))?;
-        let work_url = format!("{results_url}{}", results::WORK);
-        let mut files: Vec<(String, PathBuf)> = self
-            .storage
-            .list_now(&work_url)
-            .await?
-            .into_iter()
-            .filter_map(|(url, _)| {
-                let rel = url.strip_prefix(&work_url)?.to_string();
-                Some((url, spec.work_dir.join(rel)))
-            })
-            .collect();
-        files.push((
-            format!("{results_url}{}", results::STDOUT),
-            spec.stdout.clone(),
-        ));
-        files.push((
-            format!("{results_url}{}", results::STDERR),
-            spec.stderr.clone(),
-        ));
+        // One LIST of the attempt's results finds stdout, stderr and `work/`, with the sizes
+        // and ETags the downloads need.
+        let mut files: Vec<(Listed, PathBuf)> = Vec::new();
+        for object in self.storage.list_now(results_url).await? {
+            let Some(rel) = object.url.strip_prefix(results_url) else {
+                continue;
+            };
+            let dest = if rel == results::STDOUT {
+                spec.stdout.clone()
+            } else if rel == results::STDERR {
+                spec.stderr.clone()
+            } else if let Some(work) = rel.strip_prefix(results::WORK) {
+                spec.work_dir.join(work)
+            } else {
+                continue;
+            };
+            files.push((object, dest));
+        }
+        for (name, want) in [
+            (results::STDOUT, &spec.stdout),
+            (results::STDERR, &spec.stderr),
+        ] {
+            if !files.iter().any(|(_, dest)| dest == want) {
+                bail!("{results_url}{name}: no such object");
+            }
+        }
         futures_util::stream::iter(files.clone())
-            .map(|(url, dest)| async move { self.storage.download_to(&url, &dest).await })
+            .map(|(object, dest)| async move { self.storage.download_listed(&object, &dest).await })
             .buffer_unordered(16)
             .try_collect::<Vec<()>>()
             .await?;
         if let Ok(mut m) = self.mirrored.lock() {
-            for (url, dest) in files {
-                m.insert(dest, url);
+            for (object, dest) in files {
+                m.insert(dest, object.url);
             }
         }
         let usage: Usage = self
@@ -919,19 +925,6 @@ fn tags(t: &[(String, String)]) -> Option<HashMap<String, String>> {
     (!t.is_empty()).then(|| t.iter().cloned().collect())
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
-        let entry = entry?;
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            walk(&path, out)?;
-        } else {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
 #[async_trait]
 impl Executor for BatchExecutor {
     fn name(&self) -> &'static str {
@@ -955,7 +948,7 @@ impl Executor for BatchExecutor {
     async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome> {
         let inner = &self.inner;
         let _slot = self.slots.acquire().await?;
-        if self.cancelled.load(Ordering::SeqCst) {
+        if *inner.cancelled.borrow() {
             bail!("cancelled");
         }
         let image = spec.container.clone().ok_or_else(|| {
@@ -1030,7 +1023,6 @@ impl Executor for BatchExecutor {
     }
 
     fn cancel_all(&self) {
-        self.cancelled.store(true, Ordering::SeqCst);
         self.inner.cancelled.send_replace(true);
     }
 

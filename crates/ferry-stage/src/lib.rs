@@ -7,6 +7,7 @@
 //! executor.
 
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +60,28 @@ pub mod results {
     pub const ERROR: &str = "error";
     /// The prefix of the uploaded working directory.
     pub const WORK: &str = "work/";
+}
+
+/// Regular files below `dir` (symlinks to files are followed, to directories are not): what
+/// the helper uploads from a working directory, and what the executor uploads from an attempt
+/// directory the engine wrote into.
+pub fn files_under(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            let ty = entry.file_type()?;
+            if ty.is_dir() {
+                walk(&path, out)?;
+            } else if ty.is_file() || (ty.is_symlink() && path.is_file()) {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, &mut out)?;
+    Ok(out)
 }
 
 /// Width of one offset in an array manifest's header.

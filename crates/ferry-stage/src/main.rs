@@ -205,8 +205,7 @@ async fn stage(stores: &Stores, m: &Manifest) -> Result<i32> {
     let usage = usage(wall, oom_kills() > oom_before);
 
     let work = PathBuf::from(&m.work_dir);
-    let mut files = Vec::new();
-    walk(&work, &mut files)?;
+    let files = ferry_stage::files_under(&work)?;
     let uploads = files
         .into_iter()
         .map(|f| {
@@ -271,21 +270,6 @@ fn usage(wall: Duration, oom_killed: bool) -> Usage {
         max_rss: ru.ru_maxrss as u64 * 1024,
         oom_killed,
     }
-}
-
-/// Regular files below `dir` (symlinks to files are followed, to directories are not).
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        let ty = entry.file_type()?;
-        if ty.is_dir() {
-            walk(&path, out)?;
-        } else if ty.is_file() || (ty.is_symlink() && path.is_file()) {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 async fn fetch_input(stores: &Stores, input: &Input) -> Result<()> {

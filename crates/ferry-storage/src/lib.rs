@@ -12,7 +12,7 @@ use async_trait::async_trait;
 mod local;
 mod object;
 pub use local::LocalStorage;
-pub use object::{Memo, ObjectSettings, ObjectStorage, memo};
+pub use object::{Listed, Memo, ObjectSettings, ObjectStorage, memo};
 
 /// What kind of object a URL names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -633,8 +633,8 @@ impl ObjectStorage {
         Ok(())
     }
 
-    /// The URLs of the objects under a prefix, with their sizes: one paginated LIST.
-    pub async fn list_now(&self, url: &str) -> Result<Vec<(String, u64)>> {
+    /// The objects under a prefix: one paginated LIST.
+    pub async fn list_now(&self, url: &str) -> Result<Vec<Listed>> {
         let loc = parse(url)?;
         let store = self.store(&loc).await?;
         let objects: Vec<ObjectMeta> = {
@@ -648,25 +648,31 @@ impl ObjectStorage {
         let base = &loc.store_key;
         Ok(objects
             .into_iter()
-            .map(|o| (format!("{base}/{}", o.location), o.size))
+            .map(|meta| Listed {
+                url: format!("{base}/{}", meta.location),
+                meta,
+            })
             .collect())
     }
 
-    /// Downloads one object to `dest` (its directory is created), replacing what is there.
-    pub async fn download_to(&self, url: &str, dest: &Path) -> Result<()> {
-        let loc = parse(url)?;
-        let store = self.store(&loc).await?;
-        let meta = {
-            let _permit = self.requests.acquire().await;
-            store.head(&loc.path).await.map_err(|e| explain(url, e))?
-        };
+    /// Downloads a listed object to `dest` (its directory is created), replacing what is there.
+    /// The listing already gave its size and ETag: no lookup before the GET.
+    pub async fn download_listed(&self, object: &Listed, dest: &Path) -> Result<()> {
+        let store = self.store(&parse(&object.url)?).await?;
         if let Some(dir) = dest.parent() {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
         let _ = std::fs::remove_file(dest);
-        self.fetch(&store, &meta, dest, url).await
+        self.fetch(&store, &object.meta, dest, &object.url).await
     }
+}
+
+/// One object of a [`ObjectStorage::list_now`] listing.
+#[derive(Clone, Debug)]
+pub struct Listed {
+    pub url: String,
+    meta: ObjectMeta,
 }
 
 #[async_trait]
