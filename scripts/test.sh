@@ -14,6 +14,9 @@ scripts/services/test-images.sh
 scripts/services/moto-up.sh
 MOTO_PORT=5001 scripts/services/moto-up.sh
 MOTO_PORT=5002 MOTO_RESTART=1 scripts/services/moto-up.sh
+# moto names job containers after the job (`ferry-...`) and leaves some behind when it is
+# stopped or a Docker call fails; hundreds of them slow the daemon down for every later test.
+docker ps -aq --filter 'name=^ferry-' | xargs -r docker rm -f > /dev/null
 scripts/build-stage-helper.sh > /dev/null
 # Release builds serve both the tests and the spec runner, so everything is compiled once.
 cargo build --release --workspace --locked

@@ -14,7 +14,7 @@
 //! The helper reaches every container through a read-only host volume (`helper_dir` on the
 //! instances), so no image needs anything of Ferry's, nor an AWS CLI.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -891,26 +891,41 @@ impl Inner {
     }
 
     /// Batch ends an array's children with their parent; a server that does not (moto) leaves
-    /// them running, so whatever is still queued or running is terminated one by one. Against
-    /// Batch itself this costs a few empty listings.
+    /// them running, so whatever is still queued or running is terminated one by one. A child
+    /// can move on between the listings of two states and be in neither, so listing repeats
+    /// until a round finds no child it has not already terminated. Against Batch itself this
+    /// costs a few listings.
     async fn terminate_children(&self, parent: &str) {
-        let mut left = Vec::new();
-        for status in [
-            JobStatus::Submitted,
-            JobStatus::Pending,
-            JobStatus::Runnable,
-            JobStatus::Starting,
-            JobStatus::Running,
-        ] {
-            if let Ok(jobs) = self.children(parent, status).await {
-                left.extend(jobs.iter().filter_map(|j| j.job_id().map(str::to_string)));
+        let mut done: HashSet<String> = HashSet::new();
+        for _round in 0..5 {
+            let mut left = Vec::new();
+            for status in [
+                JobStatus::Submitted,
+                JobStatus::Pending,
+                JobStatus::Runnable,
+                JobStatus::Starting,
+                JobStatus::Running,
+            ] {
+                if let Ok(jobs) = self.children(parent, status).await {
+                    left.extend(
+                        jobs.iter()
+                            .filter_map(|j| j.job_id())
+                            .filter(|id| !done.contains(*id))
+                            .map(str::to_string),
+                    );
+                }
             }
+            if left.is_empty() {
+                return;
+            }
+            tracing::info!("terminating {} children of array job {parent}", left.len());
+            futures_util::stream::iter(left.clone())
+                .map(|id| async move { self.terminate(&id).await })
+                .buffer_unordered(8)
+                .collect::<Vec<()>>()
+                .await;
+            done.extend(left);
         }
-        futures_util::stream::iter(left)
-            .map(|id| async move { self.terminate(&id).await })
-            .buffer_unordered(8)
-            .collect::<Vec<()>>()
-            .await;
     }
 }
 
