@@ -97,7 +97,12 @@ fn main() -> ExitCode {
     let code = runtime.block_on(async move {
         match cli.command {
             Command::Check { file, no_lints } => check(&file, !no_lints).await,
-            Command::Run(args) => run(args).await,
+            // On a worker, not this thread: the driver then hears of a finished call on the
+            // worker that ran it, without a wake-up across threads per call.
+            Command::Run(args) => tokio::spawn(run(args)).await.unwrap_or_else(|e| {
+                eprintln!("ferry: the run stopped unexpectedly: {e}");
+                1
+            }),
             Command::Cache {
                 command,
                 profile,

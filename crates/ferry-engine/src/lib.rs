@@ -46,6 +46,9 @@ pub struct Shared {
     pub object_cache: PathBuf,
     /// The call cache, unless caching is off.
     pub cache: Option<Arc<ferry_cache::Cache>>,
+    /// The run directory already had calls when this run started (`--resume`): only then can
+    /// an attempt directory be left from before, so only then is it looked for.
+    pub resuming: bool,
     /// Calls adopted from an earlier attempt of this run.
     pub adopted_calls: std::sync::atomic::AtomicUsize,
     /// Calls created, queued, running, done (cache hits among them) and failed, per call name.
@@ -74,6 +77,7 @@ impl Shared {
             fail_fast,
             reported: Default::default(),
             scatter_window: 1024,
+            resuming: run_dir.join("calls").exists(),
             run_dir,
             object_cache: profile.object_cache_directory(),
             profile,

@@ -655,8 +655,9 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
         let mut io = Io::new(attempt_dir.join("tmp"), job.task.version);
         io.base_dir = Some(work_dir.clone());
         // Whether an earlier run left this attempt behind (checked before `prepare`, whose
-        // `write_*` calls create files in the attempt's tmp/).
-        let left_behind = std::fs::symlink_metadata(&attempt_dir).is_ok();
+        // `write_*` calls create files in the attempt's tmp/). A fresh run cannot have any, and
+        // the lookup costs a path walk per shard.
+        let left_behind = shared.resuming && std::fs::symlink_metadata(&attempt_dir).is_ok();
         let prepared =
             prepare(&job, attempt, &io, &attempt_id, &shared.profile, oom_memory).map_err(fail)?;
         if shared.profile.stub {
