@@ -208,7 +208,7 @@ fn kill_9_at_random_points_then_resume_reruns_only_unfinished_shards() {
         // Shards whose task had finished when the engine died.
         let finished: Vec<i64> = (0..n)
             .filter(|i| {
-                std::fs::read_to_string(run_dir.join(format!("calls/sq/shard-{i}/attempt-1/rc")))
+                std::fs::read_to_string(run_dir.join(format!("calls/sq/shard-{i}.attempt-1/rc")))
                     .map(|t| t.trim() == "0")
                     .unwrap_or(false)
             })

@@ -131,7 +131,7 @@ workflow w {
     use std::os::unix::fs::MetadataExt;
     let made = r
         .run_dir
-        .join("calls/shard/shard-0/attempt-1/work/line.txt");
+        .join("calls/shard/shard-0.attempt-1/work/line.txt");
     assert_eq!(std::fs::metadata(made).unwrap().uid().to_string(), uid);
     assert!(
         containers_of(&r.run_dir).is_empty(),
@@ -330,7 +330,7 @@ workflow w {{
     let started = || {
         (0..3).any(|n| {
             run_dir
-                .join(format!("calls/flavor/shard-{n}/attempt-1/command"))
+                .join(format!("calls/flavor/shard-{n}.attempt-1/command"))
                 .exists()
         })
     };
@@ -371,7 +371,7 @@ workflow w { scatter (i in range(4)) { call long { input: n = i } } }
         (0..4)
             .filter(|n| {
                 run_dir
-                    .join(format!("calls/long/shard-{n}/attempt-1/work/started"))
+                    .join(format!("calls/long/shard-{n}.attempt-1/work/started"))
                     .exists()
             })
             .count()

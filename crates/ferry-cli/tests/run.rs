@@ -72,7 +72,9 @@ fn scatter_gather_and_published_outputs() {
     for f in ["inputs.json", "outputs.json", "ferry.log", "state"] {
         assert!(r.run_dir.join(f).exists(), "{f}");
     }
-    let attempt = r.run_dir.join("calls/sq/shard-3/attempt-1");
+    let attempt = r.run_dir.join("calls/sq/shard-3.attempt-1");
+    // A shard's attempts sit beside the other shards', without a directory per shard.
+    assert!(!r.run_dir.join("calls/sq/shard-3").exists());
     for f in ["command", "stdout", "stderr", "rc", "work"] {
         assert!(attempt.join(f).exists(), "{f}");
     }
@@ -225,7 +227,7 @@ workflow main {
     // Subworkflow calls nest under their call's directory.
     assert!(
         r.run_dir
-            .join("calls/measure/width/shard-1/attempt-1/stdout")
+            .join("calls/measure/width/shard-1.attempt-1/stdout")
             .exists()
     );
     // `after` orders calls with no data dependency.
@@ -333,14 +335,14 @@ workflow fails {
     assert!(r.stderr.contains("exit code 7"), "{}", r.stderr);
     assert!(r.stderr.contains("boom at shard 2"), "{}", r.stderr);
     assert!(
-        r.stderr.contains("calls/maybe_fail/shard-2/attempt-2"),
+        r.stderr.contains("calls/maybe_fail/shard-2.attempt-2"),
         "{}",
         r.stderr
     );
     // The retry ran in a fresh directory, and the independent call finished.
     assert!(
         r.run_dir
-            .join("calls/maybe_fail/shard-2/attempt-1/rc")
+            .join("calls/maybe_fail/shard-2.attempt-1/rc")
             .exists()
     );
     assert!(

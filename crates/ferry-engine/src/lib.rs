@@ -255,6 +255,7 @@ async fn run_inner(req: RunRequest<'_>) -> Result<serde_json::Value, RunError> {
                 inputs: inputs.root.clone(),
                 label: t.name.to_string(),
                 call_dir: calls_dir.join(&*t.name),
+                attempt_prefix: String::new(),
             };
             match task::run_call(job, req.shared.clone()).await {
                 Ok(o) => o,

@@ -21,8 +21,11 @@ pub struct CallJob {
     pub inputs: HashMap<Arc<str>, Value>,
     /// `call` or `sub.call[3]`, for messages.
     pub label: String,
-    /// `RUN/calls/.../call[/shard-i]`: attempts go below it.
+    /// `RUN/calls/.../call[/shard-i/...]`: attempts go below it, as
+    /// `{attempt_prefix}attempt-N`.
     pub call_dir: PathBuf,
+    /// `shard-i.` for a call in a scatter (its innermost shard), else empty.
+    pub attempt_prefix: String,
     /// This call name's progress counters.
     pub progress: Arc<crate::progress::CallCounters>,
 }
@@ -642,7 +645,9 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
         if shared.stopping() {
             return Err(CallError::Cancelled);
         }
-        let attempt_dir = job.call_dir.join(format!("attempt-{attempt}"));
+        let attempt_dir = job
+            .call_dir
+            .join(format!("{}attempt-{attempt}", job.attempt_prefix));
         let work_dir = attempt_dir.join("work");
         let fail = |m: String| {
             CallError::Failed(format!(

@@ -332,11 +332,22 @@ impl<'a> Driver<'a> {
                     Callee::Task(t) => {
                         let key =
                             crate::progress::call_key(&format!("{}{}", frame.label_prefix, c.name));
+                        // A shard's attempts sit beside each other (`shard-3.attempt-1`),
+                        // not in a directory per shard: one inode less per shard.
+                        let (call_dir, attempt_prefix) =
+                            match (call_dir.parent(), call_dir.file_name()) {
+                                (Some(parent), Some(shard)) if !frame.shard_suffix.is_empty() => (
+                                    parent.to_path_buf(),
+                                    format!("{}.", shard.to_string_lossy()),
+                                ),
+                                _ => (call_dir, String::new()),
+                            };
                         let job = CallJob {
                             task: t.clone(),
                             inputs,
                             label,
                             call_dir,
+                            attempt_prefix,
                             progress: self.shared.progress.counters(&key),
                         };
                         let shared = self.shared.clone();
