@@ -164,25 +164,20 @@ fn the_aws_profile_is_built_in_and_its_batch_keys_are_checked() {
     assert_eq!(p.batch_environment, vec![("A".into(), "1".into())]);
     assert_eq!(p.batch_helper_dir, "/opt/ferry/bin");
 
-    let bad = write(
-        dir.path(),
-        "bad.toml",
-        "[profiles.aws.batch]\nwork_dir = \"/local/dir\"\n",
-    );
-    let e = resolve(&[bad], &["aws"]).unwrap_err().to_string();
-    assert!(e.contains("must be an s3:// prefix"), "{e}");
-    let bad = write(
-        dir.path(),
-        "bad2.toml",
-        "[profiles.aws.batch]\nsubmit_rate = 0\n",
-    );
-    let e = resolve(&[bad], &["aws"]).unwrap_err().to_string();
-    assert!(e.contains("submit_rate"), "{e}");
-    let bad = write(
-        dir.path(),
-        "bad3.toml",
-        "[profiles.aws.batch]\nhelper_dir = \"target/x\"\n",
-    );
-    let e = resolve(&[bad], &["aws"]).unwrap_err().to_string();
-    assert!(e.contains("absolute"), "{e}");
+    for (i, (key, expected)) in [
+        ("work_dir = \"/local/dir\"", "must be an s3:// prefix"),
+        ("submit_rate = 0", "submit_rate"),
+        ("helper_dir = \"target/x\"", "absolute"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let bad = write(
+            dir.path(),
+            &format!("bad{i}.toml"),
+            &format!("[profiles.aws.batch]\n{key}\n"),
+        );
+        let e = resolve(&[bad], &["aws"]).unwrap_err().to_string();
+        assert!(e.contains(expected), "{key}: {e}");
+    }
 }
