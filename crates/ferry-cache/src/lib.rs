@@ -1,9 +1,11 @@
 //! The call cache: which task calls already succeeded, with what outputs.
 //!
 //! Stored as an append-only log, one entry per line: `<blake3 of the JSON> <JSON>\n`. Why a log
-//! and not a database: entries are written once and never updated; an append is a single
-//! `write` to an `O_APPEND` file, so a killed engine leaves at most one torn last line, which the
-//! checksum rejects on the next load; loading 100,000 entries into a hash map takes well under a
+//! and not a database: entries are written once and never updated; lines are buffered and
+//! appended whole (a `write` of complete lines to an `O_APPEND` file, when the buffer fills or the
+//! engine flushes, about once a second), so a killed engine leaves at most one torn last line,
+//! which the checksum rejects on the next load, and loses at most the last second of entries,
+//! whose calls a resumed run adopts from their attempt directories and records again; loading 100,000 entries into a hash map takes well under a
 //! second; and the file can be read, copied and pruned with ordinary tools. The file name carries
 //! the format version (`calls-v1.log`); an older file is simply not read.
 //!
@@ -13,7 +15,7 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -53,7 +55,7 @@ pub struct Cache {
     /// Digests of files by (path, size, mtime, inode): the fast path for inputs that are
     /// outputs of earlier calls.
     digests: Mutex<HashMap<(String, u64, i128, u64), String>>,
-    log: Mutex<Option<File>>,
+    log: Mutex<Option<BufWriter<File>>>,
 }
 
 fn key_bytes(key: &str) -> [u8; 32] {
@@ -66,6 +68,18 @@ fn key_bytes(key: &str) -> [u8; 32] {
 
 fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
     meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128
+}
+
+/// Whether `f` is empty or ends with a newline.
+fn ends_a_line(f: &File) -> std::io::Result<bool> {
+    use std::os::unix::fs::FileExt;
+    let len = f.metadata()?.len();
+    if len == 0 {
+        return Ok(true);
+    }
+    let mut last = [0u8];
+    f.read_exact_at(&mut last, len - 1)?;
+    Ok(last[0] == b'\n')
 }
 
 /// blake3 of a file's content.
@@ -199,12 +213,17 @@ impl Cache {
                 .lock()
                 .map_err(|_| std::io::Error::other("cache lock poisoned"))?;
             if log.is_none() {
-                *log = Some(
-                    OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(&self.path)?,
-                );
+                let f = OpenOptions::new()
+                    .create(true)
+                    .read(true)
+                    .append(true)
+                    .open(&self.path)?;
+                let mut w = BufWriter::with_capacity(64 * 1024, f);
+                if !ends_a_line(w.get_ref())? {
+                    // A killed engine's torn line: end it, or the next entry would join it.
+                    w.write_all(b"\n")?;
+                }
+                *log = Some(w);
             }
             if let Some(f) = log.as_mut() {
                 f.write_all(line.as_bytes())?;
@@ -224,13 +243,24 @@ impl Cache {
         Ok(())
     }
 
-    /// Flushes the log to disk (at the end of a run; a killed engine loses nothing it wrote,
-    /// only a crash of the machine itself could lose the unsynced tail).
-    pub fn sync(&self) -> std::io::Result<()> {
-        if let Ok(log) = self.log.lock()
-            && let Some(f) = log.as_ref()
+    /// Writes the buffered entries to the log.
+    pub fn flush(&self) -> std::io::Result<()> {
+        if let Ok(mut log) = self.log.lock()
+            && let Some(f) = log.as_mut()
         {
-            f.sync_data()?;
+            f.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the buffered entries and syncs the log to disk (at the end of a run: only a crash
+    /// of the machine itself could then lose its tail).
+    pub fn sync(&self) -> std::io::Result<()> {
+        if let Ok(mut log) = self.log.lock()
+            && let Some(f) = log.as_mut()
+        {
+            f.flush()?;
+            f.get_ref().sync_data()?;
         }
         Ok(())
     }
@@ -280,6 +310,7 @@ mod tests {
         let (e, _) = entry(dir.path(), "k1");
         let cache = Cache::open(&dir.path().join("c")).unwrap();
         cache.insert(e).unwrap();
+        cache.flush().unwrap();
         // A torn write, a corrupted line and an entry of another format version.
         let mut f = OpenOptions::new().append(true).open(cache.path()).unwrap();
         f.write_all(b"0123 {\"v\":1,\"key\":\"bad\"}\n").unwrap();
@@ -292,6 +323,13 @@ mod tests {
         assert_eq!(again.len(), 1);
         assert!(again.lookup("k1").is_some());
         assert!(again.lookup("old").is_none());
+        // An entry appended after the torn line is not lost with it.
+        let (e3, _) = entry(dir.path(), "k3");
+        again.insert(e3).unwrap();
+        again.sync().unwrap();
+        let third = Cache::open(&dir.path().join("c")).unwrap();
+        assert_eq!(third.len(), 2);
+        assert!(third.lookup("k3").is_some());
     }
 
     #[test]

@@ -591,8 +591,9 @@ async fn run(args: RunArgs) -> i32 {
                     tracing::error!("{name} failed; run directory: {}", run_dir.display());
                 }
                 RunError::Cancelled(_) => tracing::warn!(
-                    "{name} was stopped; finished attempts have an `rc` file under {}",
-                    run_dir.join("calls").display()
+                    "{name} was stopped; finished attempts are kept (listed in {}): rerun with --run-dir {} --resume to continue",
+                    run_dir.join(ferry_engine::journal::FILE_NAME).display(),
+                    run_dir.display()
                 ),
                 other => tracing::error!("{other}"),
             }

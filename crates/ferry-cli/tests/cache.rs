@@ -236,3 +236,43 @@ fn kill_9_at_random_points_then_resume_reruns_only_unfinished_shards() {
         );
     }
 }
+
+#[test]
+fn resume_adopts_attempts_whose_script_replaced_the_exit_trap() {
+    // The shell's EXIT trap writes `rc`; a script with its own trap leaves none, and the
+    // attempt journal (attempts.tsv) is what tells a resumed run that the attempt finished.
+    let wdl = WDL.replace(
+        "    sleep 0.02\n",
+        "    trap 'echo cleanup > /dev/null' EXIT\n",
+    );
+    let dir = project(&[("w.wdl", &wdl)]);
+    let log = dir.path().join("exec.log");
+    let log_arg = format!("w.log={}", log.display());
+    let args = ["w.xs=[1,2,3]", log_arg.as_str(), "--no-cache"];
+    let r = run_in(dir.path(), "run", &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let run_dir = dir.path().join("run");
+    assert!(!run_dir.join("calls/sq/shard-0.attempt-1/rc").exists());
+    let journal = std::fs::read_to_string(run_dir.join("attempts.tsv")).unwrap();
+    assert!(
+        journal.starts_with("attempt\texit\tstart_ms\t"),
+        "{journal}"
+    );
+    assert!(
+        journal.contains("calls/sq/shard-2.attempt-1\t0\t"),
+        "{journal}"
+    );
+    let mut resume: Vec<&str> = args.to_vec();
+    resume.push("--resume");
+    let r = run_in(dir.path(), "run", &resume);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["w.sum"], json!(14));
+    let ex = executions(&log);
+    for x in 1..=3 {
+        assert_eq!(ex[&format!("sq {x}")], 1, "sq {x} ran again: {ex:?}");
+    }
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("stats.json")).unwrap())
+            .unwrap();
+    assert_eq!(stats["adopted_calls"], json!(4), "{stats}");
+}

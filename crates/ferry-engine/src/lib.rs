@@ -14,6 +14,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 mod callcache;
 mod images;
 pub mod inputs;
+pub mod journal;
 pub mod plan;
 pub mod progress;
 mod scope;
@@ -49,6 +50,8 @@ pub struct Shared {
     /// The run directory already had calls when this run started (`--resume`): only then can
     /// an attempt directory be left from before, so only then is it looked for.
     pub resuming: bool,
+    /// One line per finished attempt (`attempts.tsv`).
+    pub journal: journal::Journal,
     /// Calls adopted from an earlier attempt of this run.
     pub adopted_calls: std::sync::atomic::AtomicUsize,
     /// Calls created, queued, running, done (cache hits among them) and failed, per call name.
@@ -67,6 +70,7 @@ impl Shared {
     ) -> Shared {
         let cpu_permits = (capacity.cpu * 1000.0).round().max(1.0) as usize;
         let mem_permits = capacity.memory.div_ceil(MIB).max(1) as usize;
+        let resuming = run_dir.join("calls").exists();
         Shared {
             executor,
             capacity,
@@ -77,7 +81,8 @@ impl Shared {
             fail_fast,
             reported: Default::default(),
             scatter_window: 1024,
-            resuming: run_dir.join("calls").exists(),
+            resuming,
+            journal: journal::Journal::open(&run_dir, resuming),
             run_dir,
             object_cache: profile.object_cache_directory(),
             profile,
@@ -85,6 +90,17 @@ impl Shared {
             cache: None,
             adopted_calls: Default::default(),
             progress: Default::default(),
+        }
+    }
+
+    /// Writes the buffered journal lines and call-cache entries (once a second while running,
+    /// and at the end).
+    pub fn flush_records(&self) {
+        self.journal.flush();
+        if let Some(c) = &self.cache
+            && let Err(e) = c.flush()
+        {
+            tracing::warn!("call cache: {e}");
         }
     }
 
@@ -208,8 +224,22 @@ pub fn pick_task<'d>(
 /// published under the run directory and written to `outputs.json`.
 pub async fn run(req: RunRequest<'_>) -> Result<serde_json::Value, RunError> {
     let shared = req.shared.clone();
+    let flusher = {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                shared.flush_records();
+            }
+        })
+    };
     let result = run_inner(req).await;
     shared.executor.shutdown().await;
+    flusher.abort();
+    shared.flush_records();
     result
 }
 

@@ -13,7 +13,7 @@ use ferry_storage::Kind;
 use ferry_wdl::ir::{CommandPart, Decl, Task, Type, Version};
 use futures_util::{StreamExt, TryStreamExt};
 
-use crate::{Shared, callcache};
+use crate::{Shared, callcache, journal};
 
 /// Inputs and identity of one call of a task (one shard of a scatter, say).
 pub struct CallJob {
@@ -722,14 +722,26 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
         // Resuming a run: an attempt that finished before the engine stopped is adopted, not
         // rerun; anything else left in its directory is stale.
         if left_behind {
-            if let Some(outputs) =
-                adopt(&job, &prepared, &attempt_dir, &mut io, attempt, &attempt_id)
-            {
+            let journaled = shared
+                .journal
+                .earlier_exit_code(&relative(&attempt_dir, &shared.run_dir));
+            if let Some(outputs) = adopt(
+                &job,
+                &prepared,
+                &attempt_dir,
+                journaled,
+                &mut io,
+                attempt,
+                &attempt_id,
+            ) {
                 tracing::debug!(call = %job.label, attempt, "adopted from an earlier run");
                 shared.adopted_calls.fetch_add(1, Ordering::Relaxed);
                 record(&shared, cache_key, &job, &outputs);
                 return Ok(outputs);
             }
+            shared
+                .journal
+                .forget(&relative(&attempt_dir, &shared.run_dir));
             clear_stale_attempt(&attempt_dir)
                 .map_err(|e| fail(format!("cannot clear the stale attempt directory: {e}")))?;
         }
@@ -768,8 +780,8 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
         if permits.is_none() || shared.stopping() {
             return Err(CallError::Cancelled);
         }
-        tracing::debug!(call = %job.label, attempt, "started");
         job.progress.running.fetch_add(1, Ordering::Relaxed);
+        let started = std::time::SystemTime::now();
         let outcome = shared.executor.run(&spec).await;
         drop(permits);
         job.progress.running.fetch_sub(1, Ordering::Relaxed);
@@ -777,6 +789,15 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
             return Err(CallError::Cancelled);
         }
         let outcome: AttemptOutcome = outcome.map_err(|e| fail(format!("{e:#}")))?;
+        shared.journal.record(
+            &journal::Entry {
+                attempt_dir: &relative(&attempt_dir, &shared.run_dir),
+                started,
+                cpu: prepared.cpu,
+                memory: prepared.memory,
+            },
+            &outcome,
+        );
         let ok = outcome.lost.is_none() && prepared.return_codes.ok(outcome.exit_code);
         if ok {
             io.stdout = Some(spec.stdout.clone());
@@ -791,7 +812,6 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
                 &attempt_id,
             ) {
                 Ok(outputs) => {
-                    tracing::debug!(call = %job.label, attempt, "succeeded");
                     record(&shared, cache_key, &job, &outputs);
                     return Ok(outputs);
                 }
@@ -913,20 +933,30 @@ fn stub_value(ty: &Type, work: &Path, name: &str, literal: Option<&str>) -> Resu
     })
 }
 
-/// The outputs of an attempt that already finished successfully with the same command.
+/// `path` below the run directory, as the journal names it.
+fn relative(path: &Path, run_dir: &Path) -> String {
+    path.strip_prefix(run_dir)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// The outputs of an attempt that already finished successfully with the same command. Its
+/// exit code is in its `rc` file, else in the journal (`journaled`: the script replaced the
+/// shell's EXIT trap that writes `rc`).
 fn adopt(
     job: &CallJob,
     prepared: &Prepared,
     attempt_dir: &Path,
+    journaled: Option<i32>,
     io: &mut Io,
     attempt: u32,
     attempt_id: &str,
 ) -> Option<Members> {
     let rc: i32 = std::fs::read_to_string(attempt_dir.join("rc"))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .or(journaled)?;
     if !prepared.return_codes.ok(rc) {
         return None;
     }

@@ -13,9 +13,11 @@ use crate::spawn::{Plan, PlanRequest, environment_block, spawn};
 use crate::{AttemptOutcome, AttemptSpec, Capacity, Executor, ResourceUse};
 
 /// Sourced by bash (through `BASH_ENV`) before the command script: the task's own shell writes
-/// its exit code to `rc`, so the file exists even if the engine dies, and the engine does not
-/// spend a file creation per task on it. Ferry writes `rc` itself when the shell could not (it
-/// was killed, or the script replaced the trap).
+/// its exit code to `rc`, so the file exists even if the engine dies, and the engine spends no
+/// file creation per task on it. The engine neither reads it back (the exit status from `wait4`
+/// is the same number) nor writes it, except when the shell was killed by a signal and could
+/// not. A script that replaces the EXIT trap (or `exec`s) leaves no `rc`; the engine's attempt
+/// journal still has its exit code for a resumed run.
 const PRELUDE: &str = "__ferry_rc=$FERRY_RC_FILE\nunset BASH_ENV FERRY_RC_FILE\ntrap 'echo $? > \"$__ferry_rc\"' EXIT\n";
 
 /// Runs each attempt as `bash command` in its own process group, so that stopping a task stops
@@ -178,10 +180,7 @@ fn run_blocking(
     } else {
         -1
     };
-    let recorded = std::fs::read_to_string(rc_file)
-        .ok()
-        .and_then(|t| t.trim().parse::<i32>().ok());
-    if recorded != Some(exit_code) {
+    if !libc::WIFEXITED(status) {
         std::fs::write(rc_file, format!("{exit_code}\n"))
             .with_context(|| format!("cannot write {}", rc_file.display()))?;
     }

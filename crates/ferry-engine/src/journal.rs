@@ -1,0 +1,250 @@
+//! The attempt journal: `attempts.tsv` in the run directory, one line per finished attempt.
+//!
+//! Why a journal: a 100,000-shard scatter must not cost the engine a file per attempt, yet
+//! a resumed run needs each finished attempt's exit code, and a report needs its timing and
+//! resource use. The task's own shell writes `rc` into its attempt directory (see
+//! `ferry-exec`'s local executor), so the engine does not read it back after every attempt;
+//! when a script replaced the shell's EXIT trap that file is missing, and the journal still
+//! has the exit code.
+//!
+//! Lines are buffered and written when the buffer fills and by the engine's periodic flush
+//! (at most a second late), so appending costs no system call per attempt. A killed engine
+//! loses at most the unflushed tail, whose attempts have their `rc` files in all but the
+//! trap-replaced case, and are rerun otherwise.
+//!
+//! Columns (tab-separated, a header line first): the attempt directory relative to the run
+//! directory, exit code, start (Unix ms), wall ms, user CPU ms, system CPU ms, peak RSS KiB
+//! (`-` when unknown), requested cpu, requested memory MiB.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use ferry_exec::AttemptOutcome;
+
+pub const FILE_NAME: &str = "attempts.tsv";
+const HEADER: &str =
+    "attempt\texit\tstart_ms\twall_ms\tuser_ms\tsys_ms\tmax_rss_kib\tcpu\tmemory_mib\n";
+
+pub struct Journal {
+    out: Mutex<Option<BufWriter<File>>>,
+    /// Exit codes recorded by earlier runs in this run directory (only read when resuming).
+    earlier: HashMap<String, i32>,
+}
+
+/// What the journal records of one attempt besides its outcome.
+pub struct Entry<'a> {
+    pub attempt_dir: &'a str,
+    pub started: SystemTime,
+    pub cpu: f64,
+    pub memory: u64,
+}
+
+impl Journal {
+    /// Opens (appending) the journal of `run_dir`; with `resuming`, first reads what earlier
+    /// runs recorded. A journal that cannot be opened is reported and replaced by none: it is
+    /// a record, and the run does not depend on it.
+    pub fn open(run_dir: &Path, resuming: bool) -> Journal {
+        let path = run_dir.join(FILE_NAME);
+        let earlier = if resuming {
+            read_exit_codes(&path)
+        } else {
+            HashMap::new()
+        };
+        let out = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&path)
+            .and_then(|f| {
+                use std::os::unix::fs::FileExt;
+                let len = f.metadata()?.len();
+                let mut last = [b'\n'];
+                if len > 0 {
+                    f.read_exact_at(&mut last, len - 1)?;
+                }
+                let mut w = BufWriter::with_capacity(64 * 1024, f);
+                if len == 0 {
+                    w.write_all(HEADER.as_bytes())?;
+                } else if last[0] != b'\n' {
+                    // A killed engine's torn line: end it, so it stays one bad line.
+                    w.write_all(b"\n")?;
+                }
+                Ok(w)
+            });
+        let out = match out {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::warn!("cannot write {}: {e}", path.display());
+                None
+            }
+        };
+        Journal {
+            out: Mutex::new(out),
+            earlier,
+        }
+    }
+
+    pub fn record(&self, e: &Entry<'_>, outcome: &AttemptOutcome) {
+        use std::fmt::Write as _;
+        let ms = |d: std::time::Duration| d.as_millis();
+        let start = e
+            .started
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        let u = &outcome.usage;
+        let mut line = String::with_capacity(128);
+        let _ = write!(
+            line,
+            "{}\t{}\t{start}\t{}\t{}\t{}\t",
+            e.attempt_dir,
+            if outcome.lost.is_some() {
+                -1
+            } else {
+                outcome.exit_code
+            },
+            ms(u.wall),
+            ms(u.user_cpu),
+            ms(u.system_cpu),
+        );
+        match u.max_rss {
+            Some(b) => {
+                let _ = write!(line, "{}", b / 1024);
+            }
+            None => line.push('-'),
+        }
+        let _ = writeln!(line, "\t{}\t{}", e.cpu, e.memory.div_ceil(1 << 20));
+        if let Ok(mut out) = self.out.lock()
+            && let Some(w) = out.as_mut()
+            && let Err(err) = w.write_all(line.as_bytes())
+        {
+            tracing::warn!("cannot write the attempt journal: {err}");
+            *out = None;
+        }
+    }
+
+    /// Records that `attempt_dir` is being run again, so that an exit code an earlier run
+    /// recorded for it no longer counts. Written at once: a stale "finished" must not outlive
+    /// a kill of this run.
+    pub fn forget(&self, attempt_dir: &str) {
+        if let Ok(mut out) = self.out.lock()
+            && let Some(w) = out.as_mut()
+        {
+            let line = format!("{attempt_dir}\t-1\t0\t0\t0\t0\t-\t0\t0\n");
+            if let Err(err) = w.write_all(line.as_bytes()).and_then(|_| w.flush()) {
+                tracing::warn!("cannot write the attempt journal: {err}");
+            }
+        }
+    }
+
+    /// The exit code an earlier run recorded for `attempt_dir` (relative to the run directory).
+    pub fn earlier_exit_code(&self, attempt_dir: &str) -> Option<i32> {
+        self.earlier.get(attempt_dir).copied()
+    }
+
+    pub fn flush(&self) {
+        if let Ok(mut out) = self.out.lock()
+            && let Some(w) = out.as_mut()
+            && let Err(err) = w.flush()
+        {
+            tracing::warn!("cannot write the attempt journal: {err}");
+        }
+    }
+}
+
+/// Exit codes by attempt directory; torn or foreign lines are skipped.
+fn read_exit_codes(path: &Path) -> HashMap<String, i32> {
+    let mut codes = HashMap::new();
+    let Ok(f) = File::open(path) else {
+        return codes;
+    };
+    for line in BufReader::new(f).lines() {
+        let Ok(line) = line else { break };
+        let mut cols = line.split('\t');
+        let (Some(dir), Some(code)) = (cols.next(), cols.next()) else {
+            continue;
+        };
+        // A torn last line has fewer columns; an attempt the platform lost has -1.
+        if cols.count() != 7 {
+            continue;
+        }
+        match code.parse::<i32>() {
+            Ok(code) if code >= 0 => {
+                codes.insert(dir.to_string(), code);
+            }
+            // Lost by the platform, or rerun since (`forget`).
+            Ok(_) => {
+                codes.remove(dir);
+            }
+            Err(_) => {}
+        }
+    }
+    codes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_exec::ResourceUse;
+    use std::time::Duration;
+
+    fn outcome(code: i32) -> AttemptOutcome {
+        AttemptOutcome {
+            exit_code: code,
+            oom: false,
+            usage: ResourceUse {
+                wall: Duration::from_millis(1500),
+                user_cpu: Duration::from_millis(20),
+                system_cpu: Duration::from_millis(5),
+                max_rss: Some(4 << 20),
+            },
+            lost: None,
+        }
+    }
+
+    #[test]
+    fn records_are_read_back_when_resuming() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(dir.path(), false);
+        let started = SystemTime::now();
+        for (i, code) in [0, 3].into_iter().enumerate() {
+            let name = format!("calls/sq/shard-{i}.attempt-1");
+            let e = Entry {
+                attempt_dir: &name,
+                started,
+                cpu: 1.0,
+                memory: 16 << 20,
+            };
+            j.record(&e, &outcome(code));
+        }
+        // Buffered: nothing is on disk before a flush.
+        let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
+        assert_eq!(text, "");
+        j.flush();
+        drop(j);
+        // A torn last line, as a killed engine could leave.
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(FILE_NAME))
+            .unwrap();
+        f.write_all(b"calls/sq/shard-2.attempt-1\t0\t17").unwrap();
+        drop(f);
+        let j = Journal::open(dir.path(), true);
+        assert_eq!(j.earlier_exit_code("calls/sq/shard-1.attempt-1"), Some(3));
+        j.forget("calls/sq/shard-1.attempt-1");
+        drop(j);
+        let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
+        assert!(text.starts_with(HEADER), "{text}");
+        assert!(text.contains("calls/sq/shard-1.attempt-1\t3\t"), "{text}");
+        assert!(text.contains("\t1500\t20\t5\t4096\t1\t16\n"), "{text}");
+        let j = Journal::open(dir.path(), true);
+        assert_eq!(j.earlier_exit_code("calls/sq/shard-0.attempt-1"), Some(0));
+        assert_eq!(j.earlier_exit_code("calls/sq/shard-1.attempt-1"), None);
+        assert_eq!(j.earlier_exit_code("calls/sq/shard-2.attempt-1"), None);
+        assert_eq!(j.earlier_exit_code("attempt"), None);
+    }
+}
