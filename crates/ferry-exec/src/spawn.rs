@@ -507,3 +507,61 @@ async fn wait_pidfd(afd: tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>) -> std:
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(dir: &Path, script: &str) -> Box<Plan> {
+        let attempt = dir.join("a");
+        let work = attempt.join("work");
+        Box::new(
+            Plan::new(PlanRequest {
+                dirs: vec![&attempt, &work],
+                script_path: &attempt.join("command"),
+                script,
+                stdout: &attempt.join("stdout"),
+                stderr: &attempt.join("stderr"),
+                work_dir: &work,
+                program: Path::new("/bin/sh"),
+                args: vec!["sh".into(), attempt.join("command").display().to_string()],
+                base_env: environment_block(&[]),
+                env: vec![("FERRY_X".into(), "x".into())],
+            })
+            .unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn without_a_pidfd_the_child_is_reaped_on_a_blocking_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = start(plan(dir.path(), "echo $FERRY_X; exit 7\n"), Vec::new()).unwrap();
+        assert!(child.pidfd.is_some(), "this kernel gives pidfds");
+        child.pidfd = None;
+        let (exit, stack) = child.wait().await.unwrap();
+        assert_eq!((exit.code, exit.signaled), (7, false));
+        assert_eq!(stack.len(), STACK);
+        let out = std::fs::read_to_string(dir.path().join("a/stdout")).unwrap();
+        assert_eq!(out, "x\n");
+    }
+
+    #[tokio::test]
+    async fn a_child_dropped_before_it_ends_is_killed_and_reaped() {
+        let dir = tempfile::tempdir().unwrap();
+        let child = start(plan(dir.path(), "sleep 30\n"), Vec::new()).unwrap();
+        let pid = child.pid();
+        drop(child);
+        // Reaped: the pid is no longer our child.
+        // SAFETY: probing our own (former) child.
+        let r = unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
+        assert_eq!(r, -1);
+    }
+
+    #[tokio::test]
+    async fn a_signal_is_reported_as_128_plus_its_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let child = start(plan(dir.path(), "kill -9 $$\n"), Vec::new()).unwrap();
+        let (exit, _) = child.wait().await.unwrap();
+        assert_eq!((exit.code, exit.signaled), (128 + 9, true));
+    }
+}
