@@ -121,7 +121,12 @@ pub fn entry(key: String, task: &Task, outputs: &Members, cache: &Cache) -> Resu
         key,
         task: task.name.to_string(),
         recorded,
-        outputs: Value::Object(std::sync::Arc::new(outputs.clone())).to_json(),
+        outputs: serde_json::Value::Object(
+            outputs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_json()))
+                .collect(),
+        ),
         files,
     })
 }

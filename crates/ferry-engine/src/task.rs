@@ -411,14 +411,12 @@ fn evaluate_outputs(
     attempt_id: &str,
 ) -> Result<Members, String> {
     let task = &job.task;
-    let mut scope = p.scope.clone();
-    if task.version >= Version::V1_2 {
-        scope.insert(
-            "task".into(),
-            task_object(task, p, attempt, Some(rc), attempt_id),
-        );
-    }
-    let mut out = Members::new();
+    let mut scope = OutputScope {
+        task: (task.version >= Version::V1_2)
+            .then(|| task_object(task, p, attempt, Some(rc), attempt_id)),
+        outputs: Members::new(),
+        before: &p.scope,
+    };
     for d in &task.outputs {
         let Some(e) = &d.expr else { continue };
         let v = Evaluator::new(&scope, io)
@@ -428,10 +426,29 @@ fn evaluate_outputs(
             coerce(&v, &d.ty).map_err(|m| format!("{}: output `{}`: {m}", d.location, d.name))?;
         let v = resolve_output_files(&v, &d.ty, work_dir, &p.inputs)
             .map_err(|m| format!("{}: output `{}`: {m}", d.location, d.name))?;
-        scope.insert(d.name.clone(), v.clone());
-        out.insert(d.name.clone(), v);
+        scope.outputs.insert(d.name.clone(), v);
     }
-    Ok(out)
+    Ok(scope.outputs)
+}
+
+/// What output expressions see: the outputs so far, the `task` object (WDL 1.2), then the
+/// task's inputs and private declarations, without copying those per attempt.
+struct OutputScope<'a> {
+    task: Option<Value>,
+    outputs: Members,
+    before: &'a HashMap<Arc<str>, Value>,
+}
+
+impl ferry_eval::eval::Scope for OutputScope<'_> {
+    fn lookup(&self, name: &str) -> Option<Value> {
+        if let Some(v) = self.outputs.get(name) {
+            return Some(v.clone());
+        }
+        match &self.task {
+            Some(t) if name == "task" => Some(t.clone()),
+            _ => self.before.get(name).cloned(),
+        }
+    }
 }
 
 /// Makes output paths absolute and checks they exist and belong to the task. A missing file is

@@ -64,7 +64,31 @@ fn to_int(f: f64) -> Result<Value, String> {
 
 fn read(io: &Io, v: &Value) -> Result<String, String> {
     let path = io.resolve(string(v)?);
-    std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    read_text(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// A file's text. Unlike `std::fs::read_to_string` it does not `fstat` the file for a size hint
+/// first: most files read here are a shard's few bytes of stdout, 100,000 times in a scatter.
+fn read_text(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match f.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        if buf.len() >= chunk.len() {
+            // Not small: let the standard library size the rest.
+            f.read_to_end(&mut buf)?;
+            break;
+        }
+    }
+    String::from_utf8(buf)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
 static WRITE_COUNTER: AtomicU64 = AtomicU64::new(0);
