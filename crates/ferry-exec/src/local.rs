@@ -123,14 +123,9 @@ impl Executor for LocalExecutor {
         let start = Instant::now();
         let child = spawn::start(Box::new(plan), stack)
             .with_context(|| format!("cannot start {}", spec.label))?;
-        let pid = child.pid();
-        if let Ok(mut r) = self.running.lock() {
-            r.insert(pid);
-        }
+        let listed = Listed::new(&self.running, child.pid());
         let exit = child.wait().await;
-        if let Ok(mut r) = self.running.lock() {
-            r.remove(&pid);
-        }
+        drop(listed);
         let (exit, stack) = exit.with_context(|| format!("cannot start {}", spec.label))?;
         if let Ok(mut s) = self.stacks.lock() {
             s.push(stack);
@@ -176,6 +171,30 @@ impl Executor for LocalExecutor {
                     unsafe { libc::killpg(pgid, libc::SIGKILL) };
                 }
             });
+        }
+    }
+}
+
+/// A running task's process group in the set `cancel_all` stops, for as long as this lives
+/// (also when the attempt's future is dropped: a reaped pid may be reused).
+struct Listed<'a> {
+    running: &'a Mutex<HashSet<i32>>,
+    pid: i32,
+}
+
+impl<'a> Listed<'a> {
+    fn new(running: &'a Mutex<HashSet<i32>>, pid: i32) -> Self {
+        if let Ok(mut r) = running.lock() {
+            r.insert(pid);
+        }
+        Listed { running, pid }
+    }
+}
+
+impl Drop for Listed<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut r) = self.running.lock() {
+            r.remove(&self.pid);
         }
     }
 }
