@@ -70,16 +70,27 @@ fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
     meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128
 }
 
-/// Whether `f` is empty or ends with a newline.
-fn ends_a_line(f: &File) -> std::io::Result<bool> {
+/// Opens an append-only line log (created if missing) behind a 64 KiB buffer, and returns it
+/// with whether the file was empty. A torn last line a killed writer left is ended first, so
+/// that the next line appended does not join it and get lost with it. The call cache and the
+/// engine's attempt journal are both such logs.
+pub fn open_line_log(path: &Path) -> std::io::Result<(BufWriter<File>, bool)> {
     use std::os::unix::fs::FileExt;
+    let f = OpenOptions::new()
+        .create(true)
+        .read(true)
+        .append(true)
+        .open(path)?;
     let len = f.metadata()?.len();
-    if len == 0 {
-        return Ok(true);
+    let mut last = [b'\n'];
+    if len > 0 {
+        f.read_exact_at(&mut last, len - 1)?;
     }
-    let mut last = [0u8];
-    f.read_exact_at(&mut last, len - 1)?;
-    Ok(last[0] == b'\n')
+    let mut w = BufWriter::with_capacity(64 * 1024, f);
+    if last[0] != b'\n' {
+        w.write_all(b"\n")?;
+    }
+    Ok((w, len == 0))
 }
 
 /// blake3 of a file's content.
@@ -213,17 +224,7 @@ impl Cache {
                 .lock()
                 .map_err(|_| std::io::Error::other("cache lock poisoned"))?;
             if log.is_none() {
-                let f = OpenOptions::new()
-                    .create(true)
-                    .read(true)
-                    .append(true)
-                    .open(&self.path)?;
-                let mut w = BufWriter::with_capacity(64 * 1024, f);
-                if !ends_a_line(w.get_ref())? {
-                    // A killed engine's torn line: end it, or the next entry would join it.
-                    w.write_all(b"\n")?;
-                }
-                *log = Some(w);
+                *log = Some(open_line_log(&self.path)?.0);
             }
             if let Some(f) = log.as_mut() {
                 f.write_all(line.as_bytes())?;

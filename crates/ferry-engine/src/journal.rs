@@ -17,7 +17,7 @@
 //! (`-` when unknown), requested cpu, requested memory MiB.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 use std::sync::Mutex;
@@ -54,27 +54,12 @@ impl Journal {
         } else {
             HashMap::new()
         };
-        let out = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(&path)
-            .and_then(|f| {
-                use std::os::unix::fs::FileExt;
-                let len = f.metadata()?.len();
-                let mut last = [b'\n'];
-                if len > 0 {
-                    f.read_exact_at(&mut last, len - 1)?;
-                }
-                let mut w = BufWriter::with_capacity(64 * 1024, f);
-                if len == 0 {
-                    w.write_all(HEADER.as_bytes())?;
-                } else if last[0] != b'\n' {
-                    // A killed engine's torn line: end it, so it stays one bad line.
-                    w.write_all(b"\n")?;
-                }
-                Ok(w)
-            });
+        let out = ferry_cache::open_line_log(&path).and_then(|(mut w, empty)| {
+            if empty {
+                w.write_all(HEADER.as_bytes())?;
+            }
+            Ok(w)
+        });
         let out = match out {
             Ok(w) => Some(w),
             Err(e) => {
@@ -190,6 +175,7 @@ fn read_exit_codes(path: &Path) -> HashMap<String, i32> {
 mod tests {
     use super::*;
     use ferry_exec::ResourceUse;
+    use std::fs::OpenOptions;
     use std::time::Duration;
 
     fn outcome(code: i32) -> AttemptOutcome {

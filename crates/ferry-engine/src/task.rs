@@ -666,6 +666,8 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
             .call_dir
             .join(format!("{}attempt-{attempt}", job.attempt_prefix));
         let work_dir = attempt_dir.join("work");
+        // How the journal names this attempt.
+        let journal_name = relative(&attempt_dir, &shared.run_dir);
         let fail = |m: String| {
             CallError::Failed(format!(
                 "call {} (attempt {attempt}): {m}\n  attempt dir: {}",
@@ -739,9 +741,7 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
         // Resuming a run: an attempt that finished before the engine stopped is adopted, not
         // rerun; anything else left in its directory is stale.
         if left_behind {
-            let journaled = shared
-                .journal
-                .earlier_exit_code(&relative(&attempt_dir, &shared.run_dir));
+            let journaled = shared.journal.earlier_exit_code(&journal_name);
             if let Some(outputs) = adopt(
                 &job,
                 &prepared,
@@ -756,9 +756,7 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
                 record(&shared, cache_key, &job, &outputs);
                 return Ok(outputs);
             }
-            shared
-                .journal
-                .forget(&relative(&attempt_dir, &shared.run_dir));
+            shared.journal.forget(&journal_name);
             clear_stale_attempt(&attempt_dir)
                 .map_err(|e| fail(format!("cannot clear the stale attempt directory: {e}")))?;
         }
@@ -808,7 +806,7 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
         let outcome: AttemptOutcome = outcome.map_err(|e| fail(format!("{e:#}")))?;
         shared.journal.record(
             &journal::Entry {
-                attempt_dir: &relative(&attempt_dir, &shared.run_dir),
+                attempt_dir: &journal_name,
                 started,
                 cpu: prepared.cpu,
                 memory: prepared.memory,
