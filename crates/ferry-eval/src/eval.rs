@@ -174,8 +174,9 @@ impl<'a> Evaluator<'a> {
         for p in parts {
             match p {
                 StrPart::Text(t) => out.push_str(t),
-                StrPart::Placeholder(p) => match self.placeholder(p) {
-                    Ok(text) => out.push_str(&text),
+                StrPart::Placeholder(p) => match self.eval(&p.expr) {
+                    // An option that does not fit the value is an error in every version.
+                    Ok(v) => out.push_str(&render_placeholder(p, &v)?),
                     // WDL 1.2: a placeholder whose expression fails renders as empty.
                     Err(_) if self.io.version >= Version::V1_2 => {
                         out.push_str(p.default.as_deref().unwrap_or(""))
@@ -185,11 +186,6 @@ impl<'a> Evaluator<'a> {
             }
         }
         Ok(out)
-    }
-
-    pub fn placeholder(&self, p: &Placeholder) -> Result<String, String> {
-        let v = self.eval(&p.expr)?;
-        render_placeholder(p, &v)
     }
 }
 

@@ -531,17 +531,49 @@ fn lower_placeholder(ctx: &DocCtx<'_>, p: &v1::Placeholder) -> Result<Placeholde
         true_false: None,
         default: None,
     };
-    match p.option() {
-        Some(v1::PlaceholderOption::Sep(s)) => out.sep = Some(plain_string(&s.separator())),
-        Some(v1::PlaceholderOption::Default(d)) => out.default = Some(plain_string(&d.value())),
-        Some(v1::PlaceholderOption::TrueFalse(tf)) => {
-            let (a, b) = tf.values();
-            // The grammar allows either order; `values()` gives (true, false).
-            out.true_false = Some((plain_string(&a), plain_string(&b)))
+    // WDL 1.0 allows several options in one placeholder and numbers as their values
+    // (`~{default=0 sep=" " x}`); analysis rejects both in later versions.
+    for option in p.children::<v1::PlaceholderOption>() {
+        let values = option_values(option.inner());
+        match (option, values.as_slice()) {
+            (v1::PlaceholderOption::Sep(_), [(_, v)]) => out.sep = Some(v.clone()),
+            (v1::PlaceholderOption::Default(_), [(_, v)]) => out.default = Some(v.clone()),
+            (v1::PlaceholderOption::TrueFalse(_), [(a, x), (_, y)]) => {
+                // The grammar allows either order.
+                out.true_false = Some(if *a == Some(true) {
+                    (x.clone(), y.clone())
+                } else {
+                    (y.clone(), x.clone())
+                })
+            }
+            (o, _) => bail!("malformed placeholder option `{}`", o.inner().text()),
         }
-        None => {}
     }
     Ok(out)
+}
+
+/// The values of one placeholder option, in order, each with the `true`/`false` keyword that
+/// precedes it (if any).
+fn option_values(node: &wdl_ast::SyntaxNode) -> Vec<(Option<bool>, String)> {
+    use wdl_ast::{SyntaxKind, SyntaxNode};
+    let mut keyword = None;
+    let mut out = Vec::new();
+    for child in node.children_with_tokens() {
+        if let Some(t) = child.as_token() {
+            match t.kind() {
+                SyntaxKind::TrueKeyword => keyword = Some(true),
+                SyntaxKind::FalseKeyword => keyword = Some(false),
+                _ => {}
+            }
+        } else if let Some(n) = child.into_node() {
+            let text = match v1::LiteralString::<SyntaxNode>::cast(n.clone()) {
+                Some(s) => plain_string(&s),
+                None => n.text().to_string(),
+            };
+            out.push((keyword.take(), text));
+        }
+    }
+    out
 }
 
 fn plain_string(s: &v1::LiteralString) -> String {
