@@ -1,5 +1,6 @@
 //! `ferry`: type-check and run WDL workflows.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -34,6 +35,10 @@ enum Command {
         /// Report type errors only, not lint-style warnings (unused inputs, deprecated syntax).
         #[arg(long)]
         no_lints: bool,
+        /// Accept an optional value where a required one is expected (Cromwell's handling):
+        /// an error only if it is None at run time.
+        #[arg(long)]
+        lenient_optionals: bool,
     },
     /// Run a workflow (or one task) and print its outputs as JSON on stdout.
     Run(RunArgs),
@@ -86,6 +91,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Evaluation and lowering recurse over expressions as deep as the checker allows
+        // (`ferry_wdl::MAX_SYNTAX_DEPTH`); only the pages a thread touches cost memory.
+        .thread_stack_size(64 << 20)
         .build()
     {
         Ok(rt) => rt,
@@ -96,7 +104,17 @@ fn main() -> ExitCode {
     };
     let code = runtime.block_on(async move {
         match cli.command {
-            Command::Check { file, no_lints } => check(&file, !no_lints).await,
+            Command::Check {
+                file,
+                no_lints,
+                lenient_optionals,
+            } => {
+                let options = ferry_wdl::CheckOptions {
+                    lints: !no_lints,
+                    lenient_optionals,
+                };
+                check(&file, options).await
+            }
             // On a worker, not this thread: the driver then hears of a finished call on the
             // worker that ran it, without a wake-up across threads per call.
             Command::Run(args) => tokio::spawn(run(args)).await.unwrap_or_else(|e| {
@@ -122,8 +140,8 @@ fn main() -> ExitCode {
     ExitCode::from(code as u8)
 }
 
-async fn check(file: &Path, lints: bool) -> i32 {
-    match ferry_wdl::check(file, lints).await {
+async fn check(file: &Path, options: ferry_wdl::CheckOptions) -> i32 {
+    match ferry_wdl::check(file, options).await {
         Ok(checked) => {
             for p in &checked.problems {
                 eprintln!("{p}");
@@ -179,6 +197,10 @@ struct RunArgs {
     /// Print the engine's own resource use (wall, CPU, peak RSS) on stderr at the end.
     #[arg(long)]
     stats: bool,
+    /// Accept an optional value where a required one is expected (Cromwell's handling): the
+    /// call fails only if the value is None when it runs.
+    #[arg(long)]
+    lenient_optionals: bool,
 }
 
 fn cache_command(command: CacheCommand, config: Option<&Path>, profiles: &[String]) -> i32 {
@@ -323,10 +345,21 @@ impl RunLog {
 static RUN_LOG: std::sync::OnceLock<RunLog> = std::sync::OnceLock::new();
 
 fn init_logging(run_dir: &Path) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // On stderr, Ferry's own messages from info up and the libraries' (AWS SDK, HTTP, Docker
+    // client) only when they are errors: their warnings are whole debug dumps of requests,
+    // kept in ferry.log. FERRY_LOG replaces this.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(
+            "error,ferry=info,ferry_engine=info,ferry_exec=info,ferry_storage=info,\
+             ferry_cache=info,ferry_config=info,ferry_wdl=info,ferry_eval=info",
+        )
+    });
+    // Colour only for a person at a terminal, and never with NO_COLOR set (no-color.org).
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .with_target(false)
         .without_time()
         .with_filter(filter);
@@ -354,7 +387,11 @@ fn init_logging(run_dir: &Path) {
 }
 
 async fn run(args: RunArgs) -> i32 {
-    let checked = match ferry_wdl::check(&args.file, false).await {
+    let options = ferry_wdl::CheckOptions {
+        lints: false,
+        lenient_optionals: args.lenient_optionals,
+    };
+    let checked = match ferry_wdl::check(&args.file, options).await {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{}: error: {e:#}", args.file.display());
@@ -544,8 +581,7 @@ async fn run(args: RunArgs) -> i32 {
     };
     let result = ferry_engine::run(request).await;
     progress.abort();
-    // SAFETY: isatty on our own stderr.
-    if unsafe { libc::isatty(2) } == 1 {
+    if std::io::stderr().is_terminal() {
         eprint!("\r\x1b[K");
     }
     let state = match &result {
@@ -609,8 +645,7 @@ async fn run(args: RunArgs) -> i32 {
 /// Progress while running: a line redrawn on a terminal, an INFO line every 30 s otherwise.
 fn spawn_progress(shared: Arc<Shared>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        // SAFETY: isatty on our own stderr.
-        let tty = unsafe { libc::isatty(2) } == 1;
+        let tty = std::io::stderr().is_terminal();
         let every = std::time::Duration::from_millis(if tty { 250 } else { 30_000 });
         let start = std::time::Instant::now();
         loop {

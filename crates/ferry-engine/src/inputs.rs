@@ -16,6 +16,9 @@ pub struct RawInputs {
     pub entries: IndexMap<String, Json>,
     /// Relative File paths resolve against this directory (the JSON file's).
     pub base_dir: PathBuf,
+    /// Keys given as `NAME=VALUE` on the command line: these may leave out the workflow's name
+    /// (`n=3` for `wf.n`), as miniwdl allows.
+    pub from_command_line: Vec<String>,
 }
 
 /// Reads `file` (if any) and applies `NAME=VALUE` overrides. A value that parses as JSON is
@@ -45,6 +48,7 @@ pub fn read_inputs(file: Option<&Path>, pairs: &[String]) -> Result<RawInputs, S
             .ok_or_else(|| format!("input {pair:?} is not NAME=VALUE"))?;
         let value = serde_json::from_str(v).unwrap_or_else(|_| Json::String(v.to_string()));
         raw.entries.insert(k.to_string(), value);
+        raw.from_command_line.push(k.to_string());
     }
     Ok(raw)
 }
@@ -105,61 +109,32 @@ fn convert(key: &str, decl: &Decl, json: &Json) -> Result<Value, String> {
     from_json(json, &decl.ty).map_err(|m| format!("input `{key}` ({}): {m}", decl.ty))
 }
 
-/// Checks raw inputs against `target`: every key must name an input, values must have the
-/// declared types, required inputs must be present and input files must exist.
+/// Checks raw inputs against `target`: every key must name an input (or a requirement of a
+/// call to override: `wf.call.requirements.cpu`, 1.0/1.1's `wf.call.runtime.cpu`), values must
+/// have the declared types, required inputs must be present and input files must exist. Every
+/// problem is reported, in the order the inputs were given, one per line.
 pub async fn resolve(
     target: Target<'_>,
     raw: &RawInputs,
     storage: &StorageRouter,
 ) -> Result<Inputs, String> {
     let mut inputs = Inputs::default();
+    let mut errors = Vec::new();
     let root_name = match &target {
         Target::Workflow(w) => w.name.to_string(),
         Target::Task(t) => t.name.to_string(),
     };
     for (key, json) in &raw.entries {
-        let parts: Vec<&str> = key.split('.').collect();
-        if parts.len() < 2 || parts[0] != root_name {
-            return Err(format!(
-                "unknown input `{key}`: inputs are keyed `{root_name}.<input>`"
-            ));
-        }
-        match &target {
-            Target::Task(t) => {
-                let decl = (parts.len() == 2)
-                    .then(|| t.inputs.iter().find(|d| *d.name == *parts[1]))
-                    .flatten()
-                    .ok_or_else(|| {
-                        format!("unknown input `{key}`: task `{}` has no such input", t.name)
-                    })?;
-                inputs
-                    .root
-                    .insert(decl.name.clone(), convert(key, decl, json)?);
-            }
-            Target::Workflow(w) => {
-                if parts.len() == 2 {
-                    let decl = w
-                        .inputs
-                        .iter()
-                        .find(|d| *d.name == *parts[1])
-                        .ok_or_else(|| {
-                            format!(
-                                "unknown input `{key}`: workflow `{}` has no such input",
-                                w.name
-                            )
-                        })?;
-                    inputs
-                        .root
-                        .insert(decl.name.clone(), convert(key, decl, json)?);
-                } else {
-                    let (path, decl) = nested_decl(w, &parts[1..], key, &root_name)?;
-                    inputs
-                        .nested
-                        .entry(path)
-                        .or_default()
-                        .insert(decl.name.clone(), convert(key, decl, json)?);
-                }
-            }
+        let prefixed;
+        let key =
+            if !key.starts_with(&format!("{root_name}.")) && raw.from_command_line.contains(key) {
+                prefixed = format!("{root_name}.{key}");
+                &prefixed
+            } else {
+                key
+            };
+        if let Err(e) = add_input(&target, &root_name, key, json, &mut inputs) {
+            errors.push(e);
         }
     }
     // Required inputs.
@@ -167,7 +142,7 @@ pub async fn resolve(
         Target::Task(t) => {
             for d in &t.inputs {
                 if d.expr.is_none() && !d.ty.is_optional() && !inputs.root.contains_key(&d.name) {
-                    return Err(format!(
+                    errors.push(format!(
                         "missing required input `{}.{}` ({})",
                         t.name, d.name, d.ty
                     ));
@@ -177,14 +152,17 @@ pub async fn resolve(
         Target::Workflow(w) => {
             for d in &w.inputs {
                 if d.expr.is_none() && !d.ty.is_optional() && !inputs.root.contains_key(&d.name) {
-                    return Err(format!(
+                    errors.push(format!(
                         "missing required input `{}.{}` ({})",
                         w.name, d.name, d.ty
                     ));
                 }
             }
-            check_calls(&w.body, &root_name, &inputs.nested)?;
+            check_calls(&w.body, &root_name, &inputs.nested, &mut errors);
         }
+    }
+    if !errors.is_empty() {
+        return Err(errors.join("\n"));
     }
     // Files: relative to the inputs file, and they must exist.
     let base = raw.base_dir.clone();
@@ -234,8 +212,116 @@ pub async fn resolve(
         .buffered(32)
         .collect()
         .await;
-    results.into_iter().collect::<Result<Vec<()>, String>>()?;
+    let errors: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+    if !errors.is_empty() {
+        return Err(errors.join("\n"));
+    }
     Ok(inputs)
+}
+
+/// The sections of a call whose values an input may override.
+const OVERRIDABLE_SECTIONS: [&str; 2] = ["requirements", "runtime"];
+
+/// Checks one input and adds it to `inputs`.
+fn add_input(
+    target: &Target<'_>,
+    root_name: &str,
+    key: &str,
+    json: &Json,
+    inputs: &mut Inputs,
+) -> Result<(), String> {
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.len() < 2 || parts[0] != root_name {
+        return Err(format!(
+            "unknown input `{key}`: inputs are keyed `{root_name}.<input>`"
+        ));
+    }
+    // `...call.requirements.cpu`: a value for the call's requirement, kept with its inputs
+    // under the section-qualified name (no input name has a dot).
+    let section = (parts.len() >= 3)
+        .then(|| parts[parts.len() - 2])
+        .filter(|s| OVERRIDABLE_SECTIONS.contains(s));
+    match target {
+        Target::Task(t) => {
+            if let (Some(section), 3) = (section, parts.len()) {
+                inputs.root.insert(
+                    format!("{section}.{}", parts[2]).into(),
+                    ferry_eval::value::json_to_value(json),
+                );
+                return Ok(());
+            }
+            let decl = (parts.len() == 2)
+                .then(|| t.inputs.iter().find(|d| *d.name == *parts[1]))
+                .flatten()
+                .ok_or_else(|| {
+                    format!("unknown input `{key}`: task `{}` has no such input", t.name)
+                })?;
+            inputs
+                .root
+                .insert(decl.name.clone(), convert(key, decl, json)?);
+        }
+        Target::Workflow(w) => {
+            if let Some(section) = section {
+                let call_parts = &parts[1..parts.len() - 2];
+                let path = call_path(w, call_parts, key, root_name)?;
+                inputs.nested.entry(path).or_default().insert(
+                    format!("{section}.{}", parts[parts.len() - 1]).into(),
+                    ferry_eval::value::json_to_value(json),
+                );
+            } else if parts.len() == 2 {
+                let decl = w
+                    .inputs
+                    .iter()
+                    .find(|d| *d.name == *parts[1])
+                    .ok_or_else(|| {
+                        format!(
+                            "unknown input `{key}`: workflow `{}` has no such input",
+                            w.name
+                        )
+                    })?;
+                inputs
+                    .root
+                    .insert(decl.name.clone(), convert(key, decl, json)?);
+            } else {
+                let (path, decl) = nested_decl(w, &parts[1..], key, root_name)?;
+                let value = convert(key, decl, json)?;
+                inputs
+                    .nested
+                    .entry(path)
+                    .or_default()
+                    .insert(decl.name.clone(), value);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The input path (`wf.sub.call`) of the task call that `names` (`sub`, `call`) leads to.
+fn call_path(w: &Workflow, names: &[&str], key: &str, prefix: &str) -> Result<String, String> {
+    let Some((first, rest)) = names.split_first() else {
+        return Err(format!(
+            "unknown input `{key}`: name a call of the workflow"
+        ));
+    };
+    let call = find_call(&w.body, first).ok_or_else(|| {
+        format!(
+            "unknown input `{key}`: workflow `{}` has no call `{first}`",
+            w.name
+        )
+    })?;
+    let path = format!("{prefix}.{}", call.name);
+    match (&call.callee, rest.is_empty()) {
+        (Callee::Task(_), true) => Ok(path),
+        (Callee::Workflow(sub), false) => call_path(sub, rest, key, &path),
+        (Callee::Workflow(_), true) => Err(format!(
+            "unknown input `{key}`: `{}` calls a workflow; name one of its task calls",
+            call.name
+        )),
+        (Callee::Task(t), false) => Err(format!(
+            "unknown input `{key}`: task `{}` has no call `{}`",
+            t.name, rest[0]
+        )),
+    }
 }
 
 fn nested_decl<'a>(
@@ -285,7 +371,8 @@ fn check_calls(
     body: &Body,
     prefix: &str,
     nested: &HashMap<String, HashMap<Arc<str>, Value>>,
-) -> Result<(), String> {
+    errors: &mut Vec<String>,
+) {
     for s in &body.stmts {
         match s {
             Stmt::Call(c) => {
@@ -295,24 +382,23 @@ fn check_calls(
                     let bound = c.inputs.iter().any(|(n, _)| *n == d.name)
                         || given.is_some_and(|g| g.contains_key(&d.name));
                     if !bound && d.expr.is_none() && !d.ty.is_optional() {
-                        return Err(format!(
+                        errors.push(format!(
                             "missing required input `{path}.{}` ({})",
                             d.name, d.ty
                         ));
                     }
                 }
                 if let Callee::Workflow(sub) = &c.callee {
-                    check_calls(&sub.body, &path, nested)?;
+                    check_calls(&sub.body, &path, nested, errors);
                 }
             }
-            Stmt::Scatter(sc) => check_calls(&sc.body, prefix, nested)?,
+            Stmt::Scatter(sc) => check_calls(&sc.body, prefix, nested, errors),
             Stmt::Conditional(cd) => {
                 for (_, b) in &cd.clauses {
-                    check_calls(b, prefix, nested)?;
+                    check_calls(b, prefix, nested, errors);
                 }
             }
             _ => {}
         }
     }
-    Ok(())
 }

@@ -51,6 +51,8 @@ struct Prepared {
     queue: Option<String>,
     env: Vec<(String, String)>,
     inputs: Vec<PathBuf>,
+    /// `task.previous` (WDL 1.3): the previous attempt's resources, None on the first.
+    previous: Value,
 }
 
 pub enum ReturnCodes {
@@ -109,8 +111,13 @@ pub fn eval_decls(
             if done[i] {
                 continue;
             }
-            if let Some(v) = preset.get(&d.name) {
-                let v = coerce(v, &d.ty).map_err(|e| format!("input `{}`: {e}", d.name))?;
+            // WDL 1.2.1: `None` given for an input with a default takes the default.
+            if let Some(v) = preset
+                .get(&d.name)
+                .filter(|v| !v.is_none() || d.expr.is_none())
+            {
+                let v = coerce(v, &d.ty)
+                    .map_err(|e| format!("{}: input `{}`: {e}", d.location, d.name))?;
                 scope.insert(d.name.clone(), v);
                 done[i] = true;
                 progressed = true;
@@ -167,6 +174,64 @@ fn requirement<'a>(reqs: &'a HashMap<&str, Value>, names: &[&str]) -> Option<&'a
     names.iter().find_map(|n| reqs.get(*n))
 }
 
+/// The `task` variable of WDL 1.3 requirements, runtime and hints sections: what is known
+/// before the attempt's resources are (name, id, attempt, metadata and the previous attempt's
+/// resources).
+fn task_object_before(task: &Task, attempt: u32, id: &str, previous: &Value) -> Value {
+    let mut m = Members::new();
+    m.insert("name".into(), Value::string(&*task.name));
+    m.insert("id".into(), Value::string(id));
+    m.insert("attempt".into(), Value::Int(attempt as i64 - 1));
+    m.insert("meta".into(), ferry_eval::value::json_to_value(&task.meta));
+    m.insert(
+        "parameter_meta".into(),
+        ferry_eval::value::json_to_value(&task.parameter_meta),
+    );
+    m.insert("ext".into(), Value::Object(Default::default()));
+    m.insert("previous".into(), previous_or_none(previous));
+    Value::Object(Arc::new(m))
+}
+
+/// `task.previous` (WDL 1.3): the resources the previous attempt had; every member None on the
+/// first attempt.
+fn previous_or_none(previous: &Value) -> Value {
+    if !previous.is_none() {
+        return previous.clone();
+    }
+    let mut m = Members::new();
+    for k in [
+        "memory",
+        "cpu",
+        "container",
+        "gpu",
+        "fpga",
+        "disks",
+        "max_retries",
+    ] {
+        m.insert(k.into(), Value::None);
+    }
+    Value::Object(Arc::new(m))
+}
+
+/// What the next attempt sees as `task.previous`.
+fn previous_attempt(p: &Prepared) -> Value {
+    let mut m = Members::new();
+    m.insert("memory".into(), Value::Int(p.memory as i64));
+    m.insert("cpu".into(), Value::Float(p.cpu));
+    m.insert(
+        "container".into(),
+        p.containers
+            .first()
+            .map(|c| Value::string(c.as_str()))
+            .unwrap_or(Value::None),
+    );
+    m.insert("gpu".into(), Value::array(Vec::new()));
+    m.insert("fpga".into(), Value::array(Vec::new()));
+    m.insert("disks".into(), Value::Map(Default::default()));
+    m.insert("max_retries".into(), Value::Int(p.max_retries as i64));
+    Value::Object(Arc::new(m))
+}
+
 fn task_object(task: &Task, p: &Prepared, attempt: u32, rc: Option<i32>, id: &str) -> Value {
     let mut m = Members::new();
     m.insert("name".into(), Value::string(&*task.name));
@@ -195,6 +260,10 @@ fn task_object(task: &Task, p: &Prepared, attempt: u32, rc: Option<i32>, id: &st
         ferry_eval::value::json_to_value(&task.parameter_meta),
     );
     m.insert("ext".into(), Value::Object(Default::default()));
+    if task.version >= Version::V1_3 {
+        m.insert("max_retries".into(), Value::Int(p.max_retries as i64));
+        m.insert("previous".into(), previous_or_none(&p.previous));
+    }
     Value::Object(Arc::new(m))
 }
 
@@ -294,6 +363,7 @@ fn prepare(
     attempt_id: &str,
     profile: &Profile,
     oom_memory: Option<u64>,
+    previous: &Value,
 ) -> Result<Prepared, String> {
     let task = &job.task;
     let mut scope: HashMap<Arc<str>, Value> = HashMap::new();
@@ -302,12 +372,28 @@ fn prepare(
     let decls: Vec<&Decl> = task.decls.iter().collect();
     eval_decls(&decls, &mut scope, io, &HashMap::new())?;
 
+    // WDL 1.3: requirements may read `task` (attempt, previous resources...).
+    if task.version >= Version::V1_3 {
+        scope.insert(
+            "task".into(),
+            task_object_before(task, attempt, attempt_id, previous),
+        );
+    }
     let mut reqs: HashMap<&str, Value> = HashMap::new();
     for (name, e) in &task.requirements {
         let v = Evaluator::new(&scope, io)
             .eval(e)
             .map_err(|m| format!("{}: runtime `{name}`: {m}", task.location))?;
         reqs.insert(name, v);
+    }
+    // Overrides from the inputs (`wf.call.requirements.cpu`, `wf.call.runtime.cpu`).
+    for (key, v) in &job.inputs {
+        if let Some(name) = key
+            .strip_prefix("requirements.")
+            .or_else(|| key.strip_prefix("runtime."))
+        {
+            reqs.insert(name, v.clone());
+        }
     }
     let mut r = resolve_resources(&reqs, task, profile)?;
     if let Some(m) = oom_memory {
@@ -325,6 +411,7 @@ fn prepare(
         queue: r.queue,
         env: Vec::new(),
         inputs: Vec::new(),
+        previous: previous.clone(),
     };
     if task.version >= Version::V1_2 {
         let obj = task_object(task, &prepared, attempt, None, attempt_id);
@@ -658,6 +745,8 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
     let mut cache_key: Option<String> = None;
     // After an out-of-memory kill, what the next attempt asks for.
     let mut oom_memory: Option<u64> = None;
+    // `task.previous` of the next attempt (WDL 1.3).
+    let mut previous = Value::None;
     loop {
         if shared.stopping() {
             return Err(CallError::Cancelled);
@@ -682,8 +771,16 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
         // `write_*` calls create files in the attempt's tmp/). A fresh run cannot have any, and
         // the lookup costs a path walk per shard.
         let left_behind = shared.resuming && std::fs::symlink_metadata(&attempt_dir).is_ok();
-        let prepared =
-            prepare(&job, attempt, &io, &attempt_id, &shared.profile, oom_memory).map_err(fail)?;
+        let prepared = prepare(
+            &job,
+            attempt,
+            &io,
+            &attempt_id,
+            &shared.profile,
+            oom_memory,
+            &previous,
+        )
+        .map_err(fail)?;
         if shared.profile.stub {
             return stub_outputs(&job, &prepared, &attempt_dir, &io).map_err(fail);
         }
@@ -873,6 +970,7 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
                 prepared.max_retries
             );
         }
+        previous = previous_attempt(&prepared);
         attempt += 1;
     }
 }
@@ -935,6 +1033,7 @@ fn stub_value(ty: &Type, work: &Path, name: &str, literal: Option<&str>) -> Resu
             stub_value(r, work, &format!("{name}_right"), None)?,
         ))),
         Type::Object | Type::Any => Value::Object(Default::default()),
+        Type::Enum(e) => Value::Enum(e.clone(), 0),
         Type::Struct(st) => {
             let mut m = Members::new();
             for (k, t) in &st.members {

@@ -270,7 +270,12 @@ impl<'a> Driver<'a> {
         let stmt = &frame.body.stmts[sid as usize];
         match stmt {
             Stmt::Input(d) => {
-                let v = match frame.supplied.get(&d.name) {
+                // WDL 1.2.1: `None` given for an input with a default takes the default.
+                let supplied = frame
+                    .supplied
+                    .get(&d.name)
+                    .filter(|v| !v.is_none() || d.expr.is_none());
+                let v = match supplied {
                     Some(v) => coerce(v, &d.ty).map_err(|m| located(&d.location, &d.name, m))?,
                     None => match &d.expr {
                         Some(e) => {

@@ -142,6 +142,7 @@ impl<'a> Evaluator<'a> {
                 index_value(&target, &index)?
             }
             Expr::Access(target, member) => access(&self.eval(target)?, member)?,
+            Expr::EnumChoice(e, i) => Value::Enum(e.clone(), *i),
         })
     }
 

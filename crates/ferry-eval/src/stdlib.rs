@@ -38,9 +38,16 @@ fn int(v: &Value) -> Result<i64, String> {
     }
 }
 
-fn string(v: &Value) -> Result<&str, String> {
-    v.as_str()
-        .ok_or_else(|| format!("expected a String, got a {}", v.type_name()))
+/// A String argument. A number or Boolean is converted as a placeholder would render it: check
+/// accepts numbers where a String is expected (the lenient coercion), so evaluation must too.
+fn string(v: &Value) -> Result<std::borrow::Cow<'_, str>, String> {
+    match v {
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) => Ok(v.render()?.into()),
+        v => v
+            .as_str()
+            .map(Into::into)
+            .ok_or_else(|| format!("expected a String, got a {}", v.type_name())),
+    }
 }
 
 fn array(v: &Value) -> Result<&Arc<Vec<Value>>, String> {
@@ -54,6 +61,20 @@ fn strings(v: &Value) -> Result<Vec<String>, String> {
     array(v)?.iter().map(|e| e.render()).collect()
 }
 
+/// The most elements a standard-library function builds into one array: a scatter of 100,000
+/// shards is the largest the engine is made for, and an array of this size already takes
+/// hundreds of MiB.
+pub const MAX_ARRAY_LEN: u128 = 10_000_000;
+
+fn check_array_len(len: u128) -> Result<(), String> {
+    if len > MAX_ARRAY_LEN {
+        return Err(format!(
+            "would build an array of {len} elements; Ferry's limit is {MAX_ARRAY_LEN}"
+        ));
+    }
+    Ok(())
+}
+
 fn to_int(f: f64) -> Result<Value, String> {
     if f.is_finite() && f.abs() < 9.2e18 {
         Ok(Value::Int(f as i64))
@@ -63,7 +84,7 @@ fn to_int(f: f64) -> Result<Value, String> {
 }
 
 fn read(io: &Io, v: &Value) -> Result<String, String> {
-    let path = io.resolve(string(v)?);
+    let path = io.resolve(&string(v)?);
     read_text(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
@@ -122,9 +143,17 @@ fn tsv_line(fields: &[String]) -> Result<String, String> {
     Ok(fields.join("\t"))
 }
 
+/// The total size of the files and directories in `v`. A String counts as a path only where
+/// the argument's type lets it be a File (the value itself, array elements, map values, pair
+/// members); map keys and struct or object members that are Strings are data, not paths.
 fn size_of(io: &Io, v: &Value) -> Result<f64, String> {
+    size_walk(io, v, true)
+}
+
+fn size_walk(io: &Io, v: &Value, strings_are_paths: bool) -> Result<f64, String> {
     Ok(match v {
         Value::None => 0.0,
+        Value::String(_) if !strings_are_paths => 0.0,
         Value::File(p) | Value::String(p) => {
             let path = io.resolve(p);
             std::fs::metadata(&path)
@@ -132,15 +161,21 @@ fn size_of(io: &Io, v: &Value) -> Result<f64, String> {
                 .len() as f64
         }
         Value::Directory(p) => dir_size(&io.resolve(p))? as f64,
-        Value::Array(a) => a.iter().map(|e| size_of(io, e)).sum::<Result<f64, _>>()?,
+        Value::Array(a) => a
+            .iter()
+            .map(|e| size_walk(io, e, strings_are_paths))
+            .sum::<Result<f64, _>>()?,
         Value::Map(m) => m
             .iter()
-            .map(|(k, v)| Ok(size_of(io, k)? + size_of(io, v)?))
+            .map(|(k, v)| Ok(size_walk(io, k, false)? + size_walk(io, v, strings_are_paths)?))
             .sum::<Result<f64, String>>()?,
-        Value::Pair(p) => size_of(io, &p.0)? + size_of(io, &p.1)?,
-        Value::Object(m) | Value::Struct(_, m) | Value::Call(m) => {
-            m.values().map(|e| size_of(io, e)).sum::<Result<f64, _>>()?
+        Value::Pair(p) => {
+            size_walk(io, &p.0, strings_are_paths)? + size_walk(io, &p.1, strings_are_paths)?
         }
+        Value::Object(m) | Value::Struct(_, m) | Value::Call(m) => m
+            .values()
+            .map(|e| size_walk(io, e, false))
+            .sum::<Result<f64, _>>()?,
         _ => 0.0,
     })
 }
@@ -261,30 +296,30 @@ pub fn call(name: &str, args: Args, io: &Io) -> EvalResult {
         }
         "sub" => {
             arity(a, 3, 3)?;
-            let re = regex(string(&a[1])?)?;
+            let re = regex(&string(&a[1])?)?;
             V::string(
-                re.replace_all(string(&a[0])?, replacement(string(&a[2])?).as_str())
+                re.replace_all(&string(&a[0])?, replacement(&string(&a[2])?).as_str())
                     .into_owned(),
             )
         }
         "find" => {
             arity(a, 2, 2)?;
-            match regex(string(&a[1])?)?.find(string(&a[0])?) {
+            match regex(&string(&a[1])?)?.find(&string(&a[0])?) {
                 Some(m) => V::string(m.as_str()),
                 None => V::None,
             }
         }
         "matches" => {
             arity(a, 2, 2)?;
-            V::Bool(regex(string(&a[1])?)?.is_match(string(&a[0])?))
+            V::Bool(regex(&string(&a[1])?)?.is_match(&string(&a[0])?))
         }
         "basename" => {
             arity(a, 1, 2)?;
-            let p = string(&a[0])?;
+            let p = &*string(&a[0])?;
             let trimmed = p.trim_end_matches('/');
             let mut base = trimmed.rsplit('/').next().unwrap_or(trimmed).to_string();
             if let Some(suffix) = a.get(1) {
-                let suffix = string(suffix)?;
+                let suffix = &*string(suffix)?;
                 if let Some(stripped) = base.strip_suffix(suffix) {
                     base = stripped.to_string();
                 }
@@ -298,7 +333,7 @@ pub fn call(name: &str, args: Args, io: &Io) -> EvalResult {
                     V::Array(_) => strings(&a[1])?,
                     v => vec![v.render()?],
                 };
-                (string(&a[0])?.to_string(), rest)
+                (string(&a[0])?.into_owned(), rest)
             } else {
                 let all = strings(&a[0])?;
                 let (first, rest) = all.split_first().ok_or("needs at least one path")?;
@@ -311,15 +346,22 @@ pub fn call(name: &str, args: Args, io: &Io) -> EvalResult {
                 }
                 p.push(r);
             }
-            V::File(p.display().to_string().into())
+            // Typed String (as wdl-analysis types it) so that it coerces to the File or Directory it
+            // is declared as; a relative result is made absolute against the working directory.
+            V::String(
+                io.resolve(&p.display().to_string())
+                    .display()
+                    .to_string()
+                    .into(),
+            )
         }
         "sep" => {
             arity(a, 2, 2)?;
-            V::string(strings(&a[1])?.join(string(&a[0])?))
+            V::string(strings(&a[1])?.join(&*string(&a[0])?))
         }
         "prefix" | "suffix" => {
             arity(a, 2, 2)?;
-            let fix = string(&a[0])?;
+            let fix = &*string(&a[0])?;
             V::array(
                 strings(&a[1])?
                     .into_iter()
@@ -346,14 +388,14 @@ pub fn call(name: &str, args: Args, io: &Io) -> EvalResult {
         "size" => {
             arity(a, 1, 2)?;
             let factor = match a.get(1) {
-                Some(u) => unit_factor(string(u)?)?,
+                Some(u) => unit_factor(&string(u)?)?,
                 None => 1.0,
             };
             V::Float(size_of(io, &a[0])? / factor)
         }
         "glob" => {
             arity(a, 1, 1)?;
-            let pattern = string(&a[0])?;
+            let pattern = &*string(&a[0])?;
             let base = io.base_dir.clone().unwrap_or_else(|| PathBuf::from("."));
             let full = base.join(pattern);
             let mut found = Vec::new();
@@ -614,6 +656,7 @@ pub fn call(name: &str, args: Args, io: &Io) -> EvalResult {
             if n < 0 {
                 return Err(format!("range of a negative number ({n})"));
             }
+            check_array_len(n as u128)?;
             V::array((0..n).map(V::Int).collect())
         }
         "transpose" => {
@@ -633,6 +676,7 @@ pub fn call(name: &str, args: Args, io: &Io) -> EvalResult {
         "cross" => {
             arity(a, 2, 2)?;
             let (x, y) = (array(&a[0])?, array(&a[1])?);
+            check_array_len(x.len() as u128 * y.len() as u128)?;
             V::array(
                 x.iter()
                     .flat_map(|l| {
@@ -714,6 +758,20 @@ pub fn call(name: &str, args: Args, io: &Io) -> EvalResult {
                     .collect(),
             )
         }
+        "value" => {
+            arity(a, 1, 1)?;
+            match &a[0] {
+                // A choice's value is a literal of its definition (WDL 1.3).
+                V::Enum(e, i) => match e.choices.get(*i as usize) {
+                    Some((_, expr)) => {
+                        let empty: std::collections::HashMap<Arc<str>, Value> = Default::default();
+                        crate::eval::Evaluator::new(&empty, io).eval(expr)?
+                    }
+                    None => return Err(format!("enumeration {} has no choice {i}", e.name)),
+                },
+                v => return Err(format!("expected an enum choice, got a {}", v.type_name())),
+            }
+        }
         "defined" => {
             arity(a, 1, 1)?;
             V::Bool(!a[0].is_none())
@@ -786,7 +844,7 @@ pub fn call(name: &str, args: Args, io: &Io) -> EvalResult {
                     let mut cur = a[0].clone();
                     let mut found = true;
                     for key in path.iter() {
-                        let key = string(key)?;
+                        let key = &*string(key)?;
                         let next = match &cur {
                             V::Object(m) | V::Struct(_, m) => m.get(key).cloned(),
                             V::Map(m) => m.get(&V::string(key)).cloned(),
@@ -802,18 +860,15 @@ pub fn call(name: &str, args: Args, io: &Io) -> EvalResult {
                     }
                     V::Bool(found)
                 }
-                (V::Object(m) | V::Struct(_, m), k) => V::Bool(m.contains_key(string(k)?)),
+                (V::Object(m) | V::Struct(_, m), k) => V::Bool(m.contains_key(&*string(k)?)),
                 (v, _) => return Err(format!("expected a Map, got a {}", v.type_name())),
             }
         }
         "split" => {
             arity(a, 2, 2)?;
-            V::array(
-                string(&a[0])?
-                    .split(string(&a[1])?)
-                    .map(V::string)
-                    .collect(),
-            )
+            // The delimiter is a regular expression (WDL 1.3).
+            let re = regex(&string(&a[1])?)?;
+            V::array(re.split(&string(&a[0])?).map(V::string).collect())
         }
         _ => return Err(format!("unknown function `{name}`")),
     })

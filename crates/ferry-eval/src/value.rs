@@ -3,7 +3,7 @@
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use ferry_wdl::ir::{StructType, Type};
+use ferry_wdl::ir::{EnumType, StructType, Type};
 use indexmap::IndexMap;
 use serde_json::Value as Json;
 
@@ -27,6 +27,8 @@ pub enum Value {
     Struct(Arc<StructType>, Arc<Members>),
     /// The outputs of a call, as seen by the rest of its workflow (`call_name.output`).
     Call(Arc<Members>),
+    /// A choice of a WDL 1.3 enumeration (its index). Rendered and written to JSON as its name.
+    Enum(Arc<EnumType>, u32),
 }
 
 impl PartialEq for Value {
@@ -45,6 +47,7 @@ impl PartialEq for Value {
             (Object(a) | Call(a), Object(b) | Call(b)) => {
                 a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x == y)
             }
+            (Enum(a, i), Enum(b, j)) => i == j && a == b,
             (Struct(_, a), Struct(_, b))
             | (Struct(_, a), Object(b))
             | (Object(a), Struct(_, b)) => {
@@ -70,6 +73,7 @@ impl Hash for Value {
             Value::Map(m) => m.len().hash(state),
             Value::Pair(p) => p.0.hash(state),
             Value::Object(m) | Value::Struct(_, m) | Value::Call(m) => m.len().hash(state),
+            Value::Enum(_, i) => i.hash(state),
         }
     }
 }
@@ -100,6 +104,7 @@ impl Value {
             Value::Object(_) => "Object",
             Value::Struct(..) => "struct",
             Value::Call(_) => "call",
+            Value::Enum(..) => "enum",
         }
     }
 
@@ -118,6 +123,7 @@ impl Value {
             Value::Int(i) => i.to_string(),
             Value::Float(f) => format_float(*f),
             Value::String(s) | Value::File(s) | Value::Directory(s) => s.to_string(),
+            Value::Enum(e, i) => e.choice_name(*i).to_string(),
             other => {
                 return Err(format!(
                     "a {} cannot be written in a string (only primitive values can)",
@@ -136,6 +142,7 @@ impl Value {
                 .map(Json::Number)
                 .unwrap_or(Json::Null),
             Value::String(s) | Value::File(s) | Value::Directory(s) => Json::String(s.to_string()),
+            Value::Enum(e, i) => Json::String(e.choice_name(*i).to_string()),
             Value::Array(a) => Json::Array(a.iter().map(|v| v.to_json()).collect()),
             Value::Map(m) => Json::Object(
                 m.iter()
@@ -230,6 +237,10 @@ pub fn coerce(v: &Value, ty: &Type) -> Result<Value, String> {
         | (Type::File, Value::File(_))
         | (Type::Directory, Value::Directory(_)) => Ok(v.clone()),
         (Type::Float, Value::Int(i)) => Ok(Value::Float(*i as f64)),
+        (Type::Enum(e), Value::Enum(t, _)) if e == t => Ok(v.clone()),
+        // An enumeration's choice by name (inputs, `read_json`).
+        (Type::Enum(e), Value::String(s)) => enum_choice(e, s),
+        (Type::String, Value::Enum(..)) => Ok(Value::String(v.render()?.into())),
         (Type::String, Value::File(s) | Value::Directory(s)) => Ok(Value::String(s.clone())),
         (Type::File, Value::String(s)) => Ok(Value::File(s.clone())),
         // Beyond the spec's coercion table, as miniwdl does and as the spec's own examples need
@@ -355,6 +366,7 @@ pub fn from_json(j: &Json, ty: &Type) -> Result<Value, String> {
         (Type::String, Json::String(s)) => Ok(Value::string(s.as_str())),
         (Type::File, Json::String(s)) => Ok(Value::File(s.as_str().into())),
         (Type::Directory, Json::String(s)) => Ok(Value::Directory(s.as_str().into())),
+        (Type::Enum(e), Json::String(s)) => enum_choice(e, s),
         (Type::Array(t, ne), Json::Array(a)) => {
             if *ne && a.is_empty() {
                 return Err(format!("an empty array where {ty} (non-empty) is required"));
@@ -411,6 +423,22 @@ pub fn from_json(j: &Json, ty: &Type) -> Result<Value, String> {
             .map(Value::Int)
             .map_err(|_| format!("{s:?} is not an Int")),
         _ => Err(format!("{j} is not a valid {ty}")),
+    }
+}
+
+/// The choice of `e` named `name`.
+fn enum_choice(e: &Arc<EnumType>, name: &str) -> Result<Value, String> {
+    match e.choice(name) {
+        Some(i) => Ok(Value::Enum(e.clone(), i)),
+        None => Err(format!(
+            "{name:?} is not a choice of enumeration {} ({})",
+            e.name,
+            e.choices
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     }
 }
 

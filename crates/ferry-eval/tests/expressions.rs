@@ -19,7 +19,9 @@ fn eval_in(dir: &std::path::Path, ty: &str, expr: &str) -> Result<serde_json::Va
         .enable_all()
         .build()
         .unwrap();
-    let checked = rt.block_on(ferry_wdl::check(&path, false)).unwrap();
+    let checked = rt
+        .block_on(ferry_wdl::check(&path, Default::default()))
+        .unwrap();
     let Some(doc) = checked.document else {
         return Err(format!("type error: {:?}", checked.problems));
     };

@@ -79,9 +79,21 @@ impl StorageRouter {
 
     pub fn backend(&self, url: &str) -> Result<&Arc<dyn Storage>> {
         let scheme = scheme_of(url);
-        self.backends
-            .get(scheme)
-            .ok_or_else(|| anyhow!("{url}: no storage backend for `{scheme}://` URLs yet"))
+        self.backends.get(scheme).ok_or_else(|| {
+            let mut served: Vec<String> = self
+                .backends
+                .keys()
+                .map(|s| match *s {
+                    "file" => "local paths (file://)".to_string(),
+                    s => format!("{s}://"),
+                })
+                .collect();
+            served.sort();
+            anyhow!(
+                "{url}: `{scheme}://` URLs are not supported; supported: {}",
+                served.join(", ")
+            )
+        })
     }
 
     pub async fn exists(&self, url: &str, kind: Kind) -> Result<bool> {

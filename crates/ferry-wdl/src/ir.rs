@@ -25,6 +25,8 @@ pub enum Type {
     Pair(Box<Type>, Box<Type>),
     Object,
     Struct(Arc<StructType>),
+    /// A WDL 1.3 enumeration.
+    Enum(Arc<EnumType>),
     /// `T?`
     Optional(Box<Type>),
     /// A type the engine could not name statically (e.g. a `read_json` result). Accepts anything.
@@ -66,6 +68,7 @@ impl fmt::Display for Type {
             Type::Pair(l, r) => write!(f, "Pair[{l}, {r}]"),
             Type::Object => write!(f, "Object"),
             Type::Struct(s) => write!(f, "{}", s.name),
+            Type::Enum(e) => write!(f, "{}", e.name),
             Type::Optional(t) => write!(f, "{t}?"),
             Type::Any => write!(f, "Any"),
         }
@@ -76,6 +79,44 @@ impl fmt::Display for Type {
 pub struct StructType {
     pub name: String,
     pub members: IndexMap<String, Type>,
+}
+
+/// A WDL 1.3 enumeration: its choices in order, each with the expression of its value (a
+/// choice declared without one has its own name as value).
+#[derive(Debug)]
+pub struct EnumType {
+    pub name: String,
+    pub choices: Vec<(String, Expr)>,
+}
+
+impl EnumType {
+    pub fn choice(&self, name: &str) -> Option<u32> {
+        self.choices
+            .iter()
+            .position(|(n, _)| n == name)
+            .map(|i| i as u32)
+    }
+
+    pub fn choice_name(&self, index: u32) -> &str {
+        self.choices
+            .get(index as usize)
+            .map(|(n, _)| n.as_str())
+            .unwrap_or("")
+    }
+}
+
+/// Two enum types are the same type when they have the same name and choices (an enum imported
+/// under an alias is still the enum it names).
+impl PartialEq for EnumType {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.choices.len() == other.choices.len()
+            && self
+                .choices
+                .iter()
+                .zip(&other.choices)
+                .all(|(a, b)| a.0 == b.0)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,6 +177,8 @@ pub enum Expr {
     Apply(Arc<str>, Vec<Expr>),
     Index(Box<(Expr, Expr)>),
     Access(Box<Expr>, Arc<str>),
+    /// `Color.Red`: a choice of an enumeration, by index.
+    EnumChoice(Arc<EnumType>, u32),
 }
 
 #[derive(Clone, Debug)]
@@ -157,7 +200,7 @@ impl Expr {
     /// Names this expression reads from its environment.
     pub fn free_names(&self, out: &mut Vec<Arc<str>>) {
         match self {
-            Expr::None | Expr::Bool(_) | Expr::Int(_) | Expr::Float(_) => {}
+            Expr::None | Expr::Bool(_) | Expr::Int(_) | Expr::Float(_) | Expr::EnumChoice(..) => {}
             Expr::Str(parts) => {
                 for p in parts {
                     if let StrPart::Placeholder(p) = p {
@@ -282,6 +325,7 @@ pub enum Version {
     V1_0,
     V1_1,
     V1_2,
+    V1_3,
 }
 
 impl fmt::Display for Version {
@@ -290,6 +334,7 @@ impl fmt::Display for Version {
             Version::V1_0 => "1.0",
             Version::V1_1 => "1.1",
             Version::V1_2 => "1.2",
+            Version::V1_3 => "1.3",
         })
     }
 }

@@ -5,5 +5,5 @@ pub mod ir;
 mod load;
 mod lower;
 
-pub use load::{Checked, Problem, Severity, check};
+pub use load::{CheckOptions, Checked, Problem, Severity, check};
 pub use lower::LineMap;

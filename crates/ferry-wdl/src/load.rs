@@ -54,18 +54,50 @@ impl Checked {
     }
 }
 
+/// How strictly [`check`] reads a document.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CheckOptions {
+    /// Report lint-style warnings (unused inputs, deprecated syntax) and the coercions Ferry
+    /// performs leniently.
+    pub lints: bool,
+    /// Cromwell's handling of optional values: an optional value where a required one is
+    /// expected (`Int x = maybe_int`, `flag && other` with `Boolean? flag`) is accepted, and is
+    /// an error only if it is actually `None` at run time (`miniwdl check --no-quant-check`).
+    pub lenient_optionals: bool,
+}
+
+/// How deep a document's syntax tree may nest (an expression `1 + 1 + ...` of N terms is N
+/// levels deep). The type checker and the evaluator recurse over the tree; beyond this they
+/// would need more stack than their threads have ([`ANALYSIS_STACK`]).
+pub const MAX_SYNTAX_DEPTH: usize = 5_000;
+
+/// Stack size of the threads that type-check documents (rayon's, which wdl-analysis uses).
+pub const ANALYSIS_STACK: usize = 256 << 20;
+
 /// Parses and type-checks `path` and everything it imports. Lint-style rules are off unless
-/// `lints` is set; type errors are always reported.
-pub async fn check(path: &Path, lints: bool) -> Result<Checked> {
+/// `options.lints` is set; type errors are always reported.
+pub async fn check(path: &Path, options: CheckOptions) -> Result<Checked> {
     let abs = std::path::absolute(path)
         .with_context(|| format!("cannot resolve path {}", path.display()))?;
     if !abs.is_file() {
         return Err(anyhow!("{}: no such WDL file", path.display()));
     }
+    // wdl-analysis parses and checks on rayon's global pool; its default 2 MiB stacks overflow
+    // on a few thousand nested terms. Only touched pages of a stack cost memory. (Another user
+    // of the global pool may have built it first: then its stacks are what we get.)
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(ANALYSIS_STACK)
+        .build_global();
+    if let Some(problem) = too_deep(&abs, path)? {
+        return Ok(Checked {
+            problems: vec![problem],
+            document: None,
+        });
+    }
     let uri = url::Url::from_file_path(&abs)
         .map_err(|_| anyhow!("{}: cannot be turned into a file URL", abs.display()))?;
     let mut config = Config::default();
-    if !lints {
+    if !options.lints {
         config = config.with_diagnostics_config(DiagnosticsConfig::except_all());
     }
     let analyzer = Analyzer::new(config, |_: (), _, _, _| async {});
@@ -104,7 +136,8 @@ pub async fn check(path: &Path, lints: bool) -> Result<Checked> {
         let text = doc.root().inner().to_string();
         let lines = LineMap::new(&text);
         for d in doc.diagnostics() {
-            let offset = d.labels().next().map(|l| l.span().start()).unwrap_or(0);
+            let span = d.labels().next().map(|l| l.span());
+            let offset = span.map(|s| s.start()).unwrap_or(0);
             let (line, col) = lines.line_col(offset);
             let mut message = d.message().to_string();
             if let Some(l) = d.labels().next()
@@ -115,15 +148,27 @@ pub async fn check(path: &Path, lints: bool) -> Result<Checked> {
             if let Some(fix) = d.fix() {
                 message.push_str(&format!("; fix: {fix}"));
             }
-            let lenient = d.severity().is_error() && run_time_coercible(d.message());
-            if lenient {
-                message.push_str("; Ferry converts the value at run time");
+            let expr_text = span
+                .and_then(|s| text.get(s.start()..s.end()))
+                .unwrap_or("");
+            let lenient = if d.severity().is_error() {
+                lenient_coercion(d.message(), expr_text, &options)
+            } else {
+                None
+            };
+            if let Some(note) = lenient {
+                // Accepted; shown as a warning where lints are wanted.
+                if !options.lints {
+                    continue;
+                }
+                message.push_str("; ");
+                message.push_str(note);
             }
             problems.push(Problem {
-                severity: if d.severity().is_error() && !lenient {
-                    Severity::Error
-                } else if d.severity().is_warning() || lenient {
+                severity: if lenient.is_some() || d.severity().is_warning() {
                     Severity::Warning
+                } else if d.severity().is_error() {
+                    Severity::Error
                 } else {
                     Severity::Note
                 },
@@ -158,23 +203,95 @@ pub async fn check(path: &Path, lints: bool) -> Result<Checked> {
         return Ok(checked);
     }
     let mut lowerer = Lowerer::default();
-    checked.document = Some(lowerer.lower(&root)?);
+    match lowerer.lower(&root) {
+        Ok(document) => checked.document = Some(document),
+        // Lowering's own checks (object literals against structs...) are located problems too.
+        Err(e) => checked
+            .problems
+            .push(located_problem(&format!("{e:#}"), &cwd)),
+    }
     Ok(checked)
 }
 
-/// Type mismatches between String and a number (possibly inside `Array[...]` or optional) that
-/// the spec's own examples rely on (`Array[Int] n = read_lines(...)`); Ferry converts such values
-/// at run time, as miniwdl does, so these are warnings, not errors.
-fn run_time_coercible(message: &str) -> bool {
-    let Some(rest) = message.strip_prefix("type mismatch: expected type `") else {
-        return false;
-    };
-    let Some((expected, rest)) = rest.split_once("`, but found type `") else {
-        return false;
-    };
-    let Some((found, _)) = rest.split_once('`') else {
-        return false;
-    };
+/// A problem if the document nests deeper than [`MAX_SYNTAX_DEPTH`], found with an iterative
+/// walk of its syntax tree (so that the check itself cannot overflow).
+fn too_deep(abs: &Path, shown: &Path) -> Result<Option<Problem>> {
+    let text =
+        std::fs::read_to_string(abs).with_context(|| format!("cannot read {}", shown.display()))?;
+    let (document, _) = wdl_ast::Document::parse(&text, None);
+    let mut stack = vec![(document.inner().clone(), 1usize)];
+    while let Some((node, depth)) = stack.pop() {
+        if depth > MAX_SYNTAX_DEPTH {
+            let offset: usize = node.text_range().start().into();
+            let (line, col) = LineMap::new(&text).line_col(offset);
+            return Ok(Some(Problem {
+                severity: Severity::Error,
+                file: shown.display().to_string(),
+                line,
+                col,
+                message: format!(
+                    "this expression nests more than {MAX_SYNTAX_DEPTH} levels deep, Ferry's \
+                     limit; split it into several declarations"
+                ),
+            }));
+        }
+        stack.extend(node.children().map(|c| (c, depth + 1)));
+    }
+    Ok(None)
+}
+
+/// A `path:line:col: error` error as a [`Problem`], its path relative to `cwd`.
+fn located_problem(error: &str, cwd: &Path) -> Problem {
+    let parsed = (|| {
+        let (head, message) = error.split_once(": ")?;
+        let mut parts = head.rsplitn(3, ':');
+        let col = parts.next()?.parse().ok()?;
+        let line = parts.next()?.parse().ok()?;
+        let file = parts.next()?;
+        let file = Path::new(file)
+            .strip_prefix(cwd)
+            .map(|r| r.display().to_string())
+            .unwrap_or_else(|_| file.to_string());
+        Some((file, line, col, message.to_string()))
+    })();
+    let (file, line, col, message) =
+        parsed.unwrap_or_else(|| (String::new(), 1, 1, error.to_string()));
+    Problem {
+        severity: Severity::Error,
+        file,
+        line,
+        col,
+        message,
+    }
+}
+
+/// The expected and found types of a type-mismatch diagnostic ("expected type `E`, but found
+/// type `F`", "argument to function `f` expects type `E`, ...", "expected `logical and` operand
+/// to be type `E`, ...").
+fn mismatch_types(message: &str) -> Option<(&str, &str)> {
+    let rest = message.strip_prefix("type mismatch: ")?;
+    let expected_at = rest.find("type `")? + "type `".len();
+    let (expected, rest) = rest[expected_at..].split_once('`')?;
+    let found_at = rest.find("found type `")? + "found type `".len();
+    let (found, _) = rest[found_at..].split_once('`')?;
+    Some((expected, found))
+}
+
+/// Whether an error of wdl-analysis is one Ferry accepts, and the note that says why:
+///
+/// - a number where a String is expected (also inside arrays): real pipelines rely on it, and
+///   the spec's conversion of primitives to strings makes it well defined;
+/// - `read_lines(...)` where an array of numbers is expected: the spec's one String-to-number
+///   case, converted (and checked) line by line at run time;
+/// - with `lenient_optionals`, an optional value where the required type is expected.
+///
+/// String to Int/Float anywhere else stays an error: the spec has no such coercion.
+fn lenient_coercion(
+    message: &str,
+    expr_text: &str,
+    options: &CheckOptions,
+) -> Option<&'static str> {
+    let (expected, found) = mismatch_types(message)?;
     fn core(t: &str) -> &str {
         let t = t.trim_end_matches(['?', '+']);
         match t.strip_prefix("Array[").and_then(|t| t.strip_suffix(']')) {
@@ -183,32 +300,69 @@ fn run_time_coercible(message: &str) -> bool {
         }
     }
     let depth = |t: &str| t.matches("Array[").count();
-    if depth(expected) != depth(found) {
-        return false;
+    if depth(expected) == depth(found) {
+        match (core(expected), core(found)) {
+            ("String", "Int" | "Float") => {
+                return Some("Ferry converts the number to a String (lenient coercion)");
+            }
+            ("Int" | "Float", "String")
+                if depth(expected) == 1 && expr_text.trim_start().starts_with("read_lines(") =>
+            {
+                return Some("Ferry converts each line at run time (read_lines coercion)");
+            }
+            _ => {}
+        }
     }
-    matches!(
-        (core(expected), core(found)),
-        ("Int" | "Float", "String") | ("String", "Int" | "Float")
-    )
+    let strip = |t: &str| t.replace(['?', '+'], "");
+    if options.lenient_optionals && expected != found && strip(expected) == strip(found) {
+        return Some("accepted by --lenient-optionals: an error at run time if the value is None");
+    }
+    None
 }
 
 #[cfg(test)]
 mod tests {
-    use super::run_time_coercible;
+    use super::{CheckOptions, lenient_coercion};
 
     #[test]
-    fn only_number_string_mismatches_are_lenient() {
-        assert!(run_time_coercible(
-            "type mismatch: expected type `Array[Int]`, but found type `Array[String]`"
-        ));
-        assert!(run_time_coercible(
-            "type mismatch: expected type `String`, but found type `Int`"
-        ));
-        assert!(!run_time_coercible(
-            "type mismatch: expected type `String`, but found type `Boolean`"
-        ));
-        assert!(!run_time_coercible(
-            "type mismatch: expected type `Array[Int]`, but found type `String`"
-        ));
+    fn only_benign_coercions_are_lenient() {
+        let strict = CheckOptions::default();
+        let msg =
+            |e: &str, f: &str| format!("type mismatch: expected type `{e}`, but found type `{f}`");
+        assert!(lenient_coercion(&msg("String", "Int"), "read_int(f)", &strict).is_some());
+        assert!(
+            lenient_coercion(
+                "type mismatch: argument to function `write_lines` expects type `Array[String]`, \
+             but found type `Array[Int]`",
+                "values",
+                &strict
+            )
+            .is_some()
+        );
+        assert!(
+            lenient_coercion(
+                &msg("Array[Int]", "Array[String]"),
+                "read_lines(f)",
+                &strict
+            )
+            .is_some()
+        );
+        assert!(lenient_coercion(&msg("Array[Int]", "Array[String]"), "names", &strict).is_none());
+        assert!(lenient_coercion(&msg("Int", "String"), "label", &strict).is_none());
+        assert!(lenient_coercion(&msg("String", "Boolean"), "b", &strict).is_none());
+        assert!(lenient_coercion(&msg("Int", "Int?"), "x", &strict).is_none());
+        let lenient = CheckOptions {
+            lenient_optionals: true,
+            ..strict
+        };
+        assert!(lenient_coercion(&msg("Int", "Int?"), "x", &lenient).is_some());
+        assert!(lenient_coercion(
+            "type mismatch: expected `logical and` operand to be type `Boolean`, but found type \
+             `Boolean?`",
+            "b",
+            &lenient
+        )
+        .is_some());
+        assert!(lenient_coercion(&msg("Int", "String?"), "x", &lenient).is_none());
     }
 }

@@ -35,6 +35,9 @@ impl LineMap {
 #[derive(Default)]
 pub struct Lowerer {
     done: HashMap<String, Arc<Document>>,
+    /// Every enumeration lowered so far, by [`enum_key`]: one `EnumType` per enumeration, so
+    /// that a value keeps its type across documents.
+    enums: HashMap<String, Arc<EnumType>>,
 }
 
 struct DocCtx<'a> {
@@ -43,6 +46,8 @@ struct DocCtx<'a> {
     lines: LineMap,
     version: Version,
     structs: HashMap<String, Arc<StructType>>,
+    /// Enumerations by the names this document uses for them (import aliases included).
+    enums: HashMap<String, Arc<EnumType>>,
 }
 
 impl DocCtx<'_> {
@@ -61,14 +66,21 @@ fn version_of(v: Option<SupportedVersion>) -> Version {
         Some(SupportedVersion::V1(v1v)) => match v1v {
             wdl_ast::version::V1::Zero => Version::V1_0,
             wdl_ast::version::V1::One => Version::V1_1,
-            _ => Version::V1_2,
+            wdl_ast::version::V1::Two => Version::V1_2,
+            _ => Version::V1_3,
         },
         _ => Version::V1_2,
     }
 }
 
 /// Converts a type resolved by `wdl-analysis` (used for struct members, possibly imported).
-pub fn from_analysis_type(t: &at::Type, structs: &mut HashMap<String, Arc<StructType>>) -> Type {
+/// Converts a type resolved by `wdl-analysis` (used for struct members, possibly imported), with
+/// the enumerations in scope keyed by [`enum_key`].
+fn from_analysis_type(
+    t: &at::Type,
+    structs: &mut HashMap<String, Arc<StructType>>,
+    enums: &HashMap<String, Arc<EnumType>>,
+) -> Type {
     let (ty, optional) = match t {
         at::Type::Primitive(p, opt) => (
             match p {
@@ -84,35 +96,44 @@ pub fn from_analysis_type(t: &at::Type, structs: &mut HashMap<String, Arc<Struct
         at::Type::Compound(c, opt) => (
             match c {
                 at::CompoundType::Array(a) => Type::Array(
-                    Box::new(from_analysis_type(a.element_type(), structs)),
+                    Box::new(from_analysis_type(a.element_type(), structs, enums)),
                     a.is_non_empty(),
                 ),
                 at::CompoundType::Pair(p) => Type::Pair(
-                    Box::new(from_analysis_type(p.left_type(), structs)),
-                    Box::new(from_analysis_type(p.right_type(), structs)),
+                    Box::new(from_analysis_type(p.left_type(), structs, enums)),
+                    Box::new(from_analysis_type(p.right_type(), structs, enums)),
                 ),
                 at::CompoundType::Map(m) => Type::Map(
-                    Box::new(from_analysis_type(m.key_type(), structs)),
-                    Box::new(from_analysis_type(m.value_type(), structs)),
+                    Box::new(from_analysis_type(m.key_type(), structs, enums)),
+                    Box::new(from_analysis_type(m.value_type(), structs, enums)),
                 ),
                 at::CompoundType::Custom(at::CustomType::Struct(s)) => {
-                    if let Some(done) = structs.get(s.name().as_str()) {
+                    // Memoized by name *and* members: two documents may define different
+                    // structs of one name (an importer's `Income` beside the `Income` of the
+                    // library it imports with an alias).
+                    let key = struct_key(s);
+                    if let Some(done) = structs.get(&key) {
                         Type::Struct(done.clone())
                     } else {
                         let members = s
                             .members()
                             .iter()
-                            .map(|(k, v)| (k.clone(), from_analysis_type(v, structs)))
+                            .map(|(k, v)| (k.clone(), from_analysis_type(v, structs, enums)))
                             .collect();
                         let st = Arc::new(StructType {
                             name: s.name().to_string(),
                             members,
                         });
-                        structs.insert(s.name().to_string(), st.clone());
+                        structs.insert(key, st.clone());
                         Type::Struct(st)
                     }
                 }
-                at::CompoundType::Custom(at::CustomType::Enum(_)) => Type::String,
+                at::CompoundType::Custom(at::CustomType::Enum(e)) => {
+                    match enums.get(&enum_key(e.name(), e.choices().iter().map(|c| c.as_str()))) {
+                        Some(e) => Type::Enum(e.clone()),
+                        None => Type::Any,
+                    }
+                }
             },
             *opt,
         ),
@@ -121,6 +142,25 @@ pub fn from_analysis_type(t: &at::Type, structs: &mut HashMap<String, Arc<Struct
         _ => (Type::Any, false),
     };
     if optional { ty.optional() } else { ty }
+}
+
+/// What tells two enumerations apart: their (original) name and their choices.
+fn enum_key<'a>(name: &str, choices: impl Iterator<Item = &'a str>) -> String {
+    let mut key = name.to_string();
+    for c in choices {
+        key.push('|');
+        key.push_str(c);
+    }
+    key
+}
+
+/// What tells two analysed struct types apart: their name and their members' names and types.
+fn struct_key(s: &at::StructType) -> String {
+    let mut key = s.name().to_string();
+    for (name, ty) in s.members() {
+        key.push_str(&format!("|{name}:{ty:#}"));
+    }
+    key
 }
 
 impl Lowerer {
@@ -144,11 +184,46 @@ impl Lowerer {
             lines: LineMap::new(&text),
             version: version_of(doc.version()),
             structs: HashMap::new(),
+            enums: HashMap::new(),
         };
+        // Enumerations first: struct members may have their types.
+        let mut by_key = HashMap::new();
+        for e in doc.enums() {
+            let def = e.definition();
+            let original = match e.ty().and_then(|t| t.as_enum()) {
+                Some(at_enum) => at_enum.name().to_string(),
+                None => def.name().text().to_string(),
+            };
+            let names: Vec<String> = def.choices().map(|c| c.name().text().to_string()).collect();
+            let key = enum_key(&original, names.iter().map(|n| n.as_str()));
+            let lowered = match self.enums.get(&key) {
+                Some(done) => done.clone(),
+                None => {
+                    let mut choices = Vec::new();
+                    for c in def.choices() {
+                        let name = c.name().text().to_string();
+                        let value = match c.value() {
+                            Some(v) => lower_expr(&ctx, &v)?,
+                            None => Expr::Str(vec![StrPart::Text(name.clone())]),
+                        };
+                        choices.push((name, value));
+                    }
+                    let lowered = Arc::new(EnumType {
+                        name: original,
+                        choices,
+                    });
+                    self.enums.insert(key.clone(), lowered.clone());
+                    lowered
+                }
+            };
+            by_key.insert(key, lowered.clone());
+            ctx.enums.insert(e.name().to_string(), lowered);
+        }
         // Struct types by the names this document uses for them (import aliases included).
+        let mut converted = HashMap::new();
         for s in doc.structs() {
             if let Some(t) = s.ty() {
-                let lowered = from_analysis_type(t, &mut ctx.structs);
+                let lowered = from_analysis_type(t, &mut converted, &by_key);
                 if let Type::Struct(st) = lowered {
                     ctx.structs.insert(s.name().to_string(), st);
                 }
@@ -303,7 +378,12 @@ impl Lowerer {
         for item in call.inputs() {
             let input_name: Arc<str> = item.name().text().into();
             let expr = match item.expr() {
-                Some(e) => lower_expr(ctx, &e)?,
+                Some(e) => {
+                    if let Some(d) = callee.inputs().iter().find(|d| d.name == input_name) {
+                        check_object_literals(ctx, &e, &d.ty)?;
+                    }
+                    lower_expr(ctx, &e)?
+                }
                 None => Expr::Name(input_name.clone()),
             };
             inputs.push((input_name, expr));
@@ -471,16 +551,75 @@ fn metadata_value(v: &v1::MetadataValue) -> serde_json::Value {
 }
 
 fn lower_decl(ctx: &DocCtx<'_>, d: &v1::Decl) -> Result<Decl> {
+    let ty = lower_type(ctx, &d.ty())?;
     Ok(Decl {
         name: d.name().text().into(),
-        ty: lower_type(ctx, &d.ty())?,
         expr: match d.expr() {
-            Some(e) => Some(lower_expr(ctx, &e)?),
+            Some(e) => {
+                check_object_literals(ctx, &e, &ty)?;
+                Some(lower_expr(ctx, &e)?)
+            }
             None => None,
         },
+        ty,
         env: d.env().is_some(),
         location: ctx.loc(d.span().start()),
     })
+}
+
+/// `object { ... }` literals where a struct is expected: analysis lets an Object coerce to any
+/// struct, so a member the struct lacks (or a required one left out) would only fail at run time.
+/// Checked here, with the literal's position, through arrays, maps, pairs and optionals.
+fn check_object_literals(ctx: &DocCtx<'_>, e: &v1::Expr, ty: &Type) -> Result<()> {
+    let v1::Expr::Literal(l) = e else {
+        return Ok(());
+    };
+    match (l, ty.required()) {
+        (v1::LiteralExpr::Object(o), Type::Struct(st)) => {
+            let mut given = Vec::new();
+            for item in o.items() {
+                let (name, value) = item.name_value();
+                let Some(member_ty) = st.members.get(name.text()) else {
+                    bail!(
+                        "{}: struct {} has no member `{}` (in this object literal)",
+                        ctx.loc(name.span().start()),
+                        st.name,
+                        name.text()
+                    );
+                };
+                check_object_literals(ctx, &value, member_ty)?;
+                given.push(name.text().to_string());
+            }
+            if let Some((missing, _)) = st
+                .members
+                .iter()
+                .find(|(m, t)| !t.is_optional() && !given.contains(m))
+            {
+                bail!(
+                    "{}: struct {} needs member `{missing}` (missing from this object literal)",
+                    ctx.loc(o.span().start()),
+                    st.name
+                );
+            }
+        }
+        (v1::LiteralExpr::Array(a), Type::Array(t, _)) => {
+            for e in a.elements() {
+                check_object_literals(ctx, &e, t)?;
+            }
+        }
+        (v1::LiteralExpr::Map(m), Type::Map(_, v)) => {
+            for item in m.items() {
+                check_object_literals(ctx, &item.key_value().1, v)?;
+            }
+        }
+        (v1::LiteralExpr::Pair(p), Type::Pair(l, r)) => {
+            let (a, b) = p.exprs();
+            check_object_literals(ctx, &a, l)?;
+            check_object_literals(ctx, &b, r)?;
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 fn lower_type(ctx: &DocCtx<'_>, t: &v1::Type) -> Result<Type> {
@@ -514,10 +653,14 @@ fn lower_type(ctx: &DocCtx<'_>, t: &v1::Type) -> Result<Type> {
         v1::Type::Object(_) => Type::Object,
         v1::Type::Ref(r) => {
             let name = r.name();
-            match ctx.structs.get(name.text()) {
-                Some(s) => Type::Struct(s.clone()),
-                // Enums (WDL 1.3) are carried as their choice names.
-                None => Type::String,
+            match (ctx.structs.get(name.text()), ctx.enums.get(name.text())) {
+                (Some(s), _) => Type::Struct(s.clone()),
+                (None, Some(e)) => Type::Enum(e.clone()),
+                (None, None) => bail!(
+                    "{}: unknown type `{}`",
+                    ctx.loc(name.span().start()),
+                    name.text()
+                ),
             }
         }
     };
@@ -743,6 +886,21 @@ fn lower_expr(ctx: &DocCtx<'_>, e: &v1::Expr) -> Result<Expr> {
         }
         E::Access(a) => {
             let (target, name) = a.operands();
+            // `Color.Red`: a choice of an enumeration in scope (names of values and of types
+            // cannot clash: analysis rejects that).
+            if let E::NameRef(n) = &target
+                && let Some(e) = ctx.enums.get(n.name().text())
+            {
+                let index = e.choice(name.text()).ok_or_else(|| {
+                    anyhow!(
+                        "{}: enumeration `{}` has no choice `{}`",
+                        ctx.loc(name.span().start()),
+                        e.name,
+                        name.text()
+                    )
+                })?;
+                return Ok(Expr::EnumChoice(e.clone(), index));
+            }
             Expr::Access(Box::new(lower_expr(ctx, &target)?), name.text().into())
         }
     })
