@@ -22,3 +22,6 @@ scripts/build-stage-helper.sh > /dev/null
 cargo build --release --workspace --locked
 cargo test --release --workspace --locked
 scripts/spec-conformance.sh "${CARGO_TARGET_DIR:-$root/target}/release/ferry"
+# Real-world WDL (Broad's WARP pipelines) when ../shared/corpora is present: fails if fewer
+# documents pass `ferry check` than tests/corpus-expected.txt records.
+scripts/corpus-check.sh "${CARGO_TARGET_DIR:-$root/target}/release/ferry"

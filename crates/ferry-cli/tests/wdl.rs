@@ -92,3 +92,598 @@ fn wdl_1_1_keeps_one_string_option_per_placeholder() {
         assert!(c.stderr.contains(expect), "{name}: {}", c.stderr);
     }
 }
+
+/// The spec has no String -> Int coercion: a call input bound to a String is a check-time error
+/// with its position, and nothing runs. The benign direction and `read_lines` stay accepted,
+/// shown as warnings where lints are wanted.
+#[test]
+fn string_to_int_is_rejected_before_anything_runs() {
+    let wdl = r#"version 1.1
+task t {
+  input { Int x }
+  command <<< echo ~{x} >>>
+}
+workflow w {
+  input { String label = "sample" }
+  call t { input: x = label }
+}
+"#;
+    let dir = project(&[("w.wdl", wdl)]);
+    let c = check(dir.path(), "w.wdl");
+    assert_eq!(c.code, 1, "{}", c.stderr);
+    assert!(
+        c.stderr.contains("w.wdl:8:23: error: type mismatch"),
+        "{}",
+        c.stderr
+    );
+    let r = run(dir.path(), "w.wdl", &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("w.wdl:8:23"), "{}", r.stderr);
+    assert!(!r.run_dir.join("calls").exists());
+
+    let lenient = r#"version 1.1
+workflow w {
+  input { Array[Int] values = [1, 2] }
+  File f = write_lines(values)
+  String s = read_int(write_lines([7]))
+  Array[Int] n = read_lines(f)
+  output { String s_out = s  Array[Int] sum = n }
+}
+"#;
+    let dir = project(&[("l.wdl", lenient)]);
+    let c = check(dir.path(), "l.wdl");
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    assert!(
+        c.stderr.contains("l.wdl:4:24: warning") && c.stderr.contains("lenient coercion"),
+        "{}",
+        c.stderr
+    );
+    assert!(c.stderr.contains("read_lines coercion"), "{}", c.stderr);
+    let r = run(dir.path(), "l.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["w.s_out"], json!("7"));
+    assert_eq!(r.outputs()["w.sum"], json!([1, 2]));
+    // `run` does not repeat lint-level warnings.
+    assert!(!r.stderr.contains("lenient coercion"), "{}", r.stderr);
+}
+
+/// `--lenient-optionals`: an optional value where a required one is expected is accepted, and
+/// is an error (with its position) only when it is None at run time.
+#[test]
+fn lenient_optionals_accept_statically_and_fail_on_none_at_run_time() {
+    let wdl = r#"version 1.0
+workflow w {
+  input { Int? maybe  Boolean? flag }
+  Int required = maybe
+  Boolean both = flag && true
+  output { Int r = required  Boolean b = both }
+}
+"#;
+    let dir = project(&[("w.wdl", wdl)]);
+    let strict = check(dir.path(), "w.wdl");
+    assert_eq!(strict.code, 1, "{}", strict.stderr);
+    let out = common::ferry()
+        .current_dir(dir.path())
+        .args(["check", "--lenient-optionals", "w.wdl"])
+        .output()
+        .expect("ferry runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ok = run(
+        dir.path(),
+        "w.wdl",
+        &["--lenient-optionals", "w.maybe=3", "w.flag=true"],
+    );
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert_eq!(ok.outputs()["w.r"], json!(3));
+    let none = run(dir.path(), "w.wdl", &["--lenient-optionals", "w.flag=true"]);
+    assert_eq!(none.code, 1, "{}", none.stderr);
+    assert!(none.stderr.contains("w.wdl:4:"), "{}", none.stderr);
+}
+
+/// `size()` counts File and Directory values, not every String in a compound value.
+#[test]
+fn size_of_compound_values_counts_only_paths() {
+    let wdl = r#"version 1.1
+struct S { String name  File f }
+workflow w {
+  input { File f }
+  output {
+    Float in_map = size({"a": f})
+    Float in_struct = size(S { name: "x", f: f })
+    Float in_pair = size(("label", f))
+    Float in_array = size([f, f])
+  }
+}
+"#;
+    let dir = project(&[("w.wdl", wdl), ("data.txt", "0123456789")]);
+    let r = run(dir.path(), "w.wdl", &["w.f=data.txt"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let o = r.outputs();
+    assert_eq!(o["w.in_map"], json!(10.0));
+    assert_eq!(o["w.in_struct"], json!(10.0));
+    assert_eq!(o["w.in_array"], json!(20.0));
+    assert_eq!(o["w.in_pair"], json!(10.0));
+}
+
+/// The spec's import-structs example: an alias applies inside the imported structs, and the
+/// importer's own struct of the same name stays its own.
+#[test]
+fn import_aliases_apply_inside_imported_structs() {
+    let lib = r#"version 1.1
+struct Income { Int amount }
+struct Person { String name  Income? income }
+"#;
+    let main = r#"version 1.1
+import "lib.wdl" alias Person as Patient alias Income as PatientIncome
+struct Income { Float dollars }
+workflow w {
+  Patient p = Patient { name: "ana", income: PatientIncome { amount: 3 } }
+  Income mine = Income { dollars: 2.5 }
+  output { Patient patient = p  Income own = mine }
+}
+"#;
+    let dir = project(&[("lib.wdl", lib), ("main.wdl", main)]);
+    let r = run(dir.path(), "main.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.outputs()["w.patient"],
+        json!({"name": "ana", "income": {"amount": 3}})
+    );
+    assert_eq!(r.outputs()["w.own"], json!({"dollars": 2.5}));
+}
+
+/// A placeholder option that does not fit the value is an error, not a wrong string.
+#[test]
+fn placeholder_options_on_the_wrong_type_are_errors() {
+    for (name, expr, expect) in [
+        (
+            "default",
+            "~{default='nope' read_json(write_json([1]))}",
+            "Array",
+        ),
+        (
+            "sep",
+            "~{sep=',' read_json(write_json(5))}",
+            "`sep` needs an Array",
+        ),
+        (
+            "truefalse",
+            "~{true='y' false='n' read_json(write_json(5))}",
+            "`true/false` needs a Boolean",
+        ),
+    ] {
+        let wdl = format!(
+            "version 1.2\nworkflow w {{\n  String s = \"{expr}\"\n  output {{ String o = s }}\n}}\n"
+        );
+        let file = format!("{name}.wdl");
+        let dir = project(&[(&file, &wdl)]);
+        let r = run(dir.path(), &file, &[]);
+        assert_eq!(r.code, 1, "{name}: {}", r.stderr);
+        assert!(r.stderr.contains(expect), "{name}: {}", r.stderr);
+        assert!(r.stderr.contains(&format!("{file}:3:")), "{}", r.stderr);
+    }
+}
+
+/// `join_paths` is typed String, so it becomes the File or Directory it is declared as; a
+/// relative result is made absolute against the task's working directory.
+#[test]
+fn join_paths_becomes_the_declared_file_or_directory() {
+    let wdl = r#"version 1.2
+task t {
+  command <<<
+    mkdir -p d/sub && echo hi > d/sub/x.txt
+  >>>
+  output {
+    Directory sub = join_paths("d", "sub")
+    File x = join_paths("d", ["sub", "x.txt"])
+    String abs = join_paths("d", "sub")
+  }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    let r = run(dir.path(), "t.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let o = r.outputs();
+    let x = o["t.x"].as_str().expect("x");
+    assert_eq!(std::fs::read_to_string(x).expect("x"), "hi\n");
+    let abs = o["t.abs"].as_str().expect("abs");
+    assert!(abs.starts_with('/') && abs.ends_with("work/d/sub"), "{abs}");
+    assert!(
+        std::path::Path::new(o["t.sub"].as_str().expect("sub"))
+            .join("x.txt")
+            .exists()
+    );
+}
+
+/// WDL 1.2.1: `None` given for a non-optional input that has a default takes the default, for
+/// task and subworkflow calls alike.
+#[test]
+fn none_for_an_input_with_a_default_takes_the_default() {
+    let sub = r#"version 1.2
+workflow sub {
+  input { Int y = 7 }
+  output { Int out = y }
+}
+"#;
+    let main = r#"version 1.2
+import "sub.wdl"
+task t {
+  input { Int x = 1  String? s = "kept only if not given" }
+  command <<< echo ~{x} >>>
+  output { Int out = read_int(stdout())  String? so = s }
+}
+workflow w {
+  call t { x = None, s = None }
+  call sub.sub { y = None }
+  output { Int tx = t.out  String? ts = t.so  Int sy = sub.out }
+}
+"#;
+    let dir = project(&[("sub.wdl", sub), ("main.wdl", main)]);
+    let r = run(dir.path(), "main.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["w.tx"], json!(1));
+    assert_eq!(r.outputs()["w.sy"], json!(7));
+    // An optional input keeps the None it was given (the spec's optional_with_default).
+    assert_eq!(r.outputs()["w.ts"], json!(null));
+}
+
+/// The spec's requirement overrides in the inputs: `wf.call.requirements.cpu` (1.2) and
+/// `wf.call.runtime.memory` (1.0/1.1 naming) are accepted and applied.
+#[test]
+fn requirement_overrides_in_the_inputs_are_applied() {
+    let wdl = r#"version 1.2
+task t {
+  command <<< true >>>
+  requirements { cpu: 1  memory: "64 MiB" }
+  output { Float cpu = task.cpu  Int memory = task.memory }
+}
+workflow w {
+  call t
+  output { Float cpu = t.cpu  Int memory = t.memory }
+}
+"#;
+    let dir = project(&[
+        ("w.wdl", wdl),
+        (
+            "in.json",
+            r#"{"w.t.requirements.cpu": 2, "w.t.runtime.memory": "128 MiB"}"#,
+        ),
+    ]);
+    let r = run(dir.path(), "w.wdl", &["-i", "in.json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["w.cpu"], json!(2.0));
+    assert_eq!(r.outputs()["w.memory"], json!(128 << 20));
+    // A task run on its own takes `t.requirements.cpu`.
+    let r = run(
+        dir.path(),
+        "w.wdl",
+        &["--task", "t", "t.requirements.cpu=2"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["t.cpu"], json!(2.0));
+    // A call that does not exist is still an unknown input.
+    let r = run(dir.path(), "w.wdl", &["w.nope.requirements.cpu=2"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("no call `nope`"), "{}", r.stderr);
+}
+
+/// An `object { ... }` literal checked against the struct it becomes, before anything runs.
+#[test]
+fn object_literals_are_checked_against_their_struct() {
+    let wdl = r#"version 1.0
+struct RuntimeAttr { Int? cpu  Float? mem_gb }
+task t {
+  input { RuntimeAttr? attr }
+  command <<< true >>>
+}
+workflow w {
+  RuntimeAttr ok = object { cpu: 1 }
+  RuntimeAttr bad = object { cpu: 1, disk_gb: 10 }
+  call t { input: attr = object { mem_gb: 1.5, boot_gb: 2 } }
+}
+"#;
+    let dir = project(&[("w.wdl", wdl)]);
+    let c = check(dir.path(), "w.wdl");
+    assert_eq!(c.code, 1, "{}", c.stderr);
+    assert!(
+        c.stderr
+            .contains("w.wdl:9:38: error: struct RuntimeAttr has no member `disk_gb`"),
+        "{}",
+        c.stderr
+    );
+    let r = run(dir.path(), "w.wdl", &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!r.run_dir.join("calls").exists());
+}
+
+/// Every bad input at once, in the order given; unprefixed names on the command line.
+#[test]
+fn bad_inputs_are_reported_together_and_unprefixed_names_work() {
+    let wdl = r#"version 1.1
+workflow w {
+  input { Int n  String label  File f = "x" }
+  output { Int out = n }
+}
+"#;
+    let dir = project(&[
+        ("w.wdl", wdl),
+        (
+            "in.json",
+            r#"{"w.zeta": 1, "w.n": "three", "w.alpha": 2, "w.f": "gs://b/x"}"#,
+        ),
+    ]);
+    let r = run(dir.path(), "w.wdl", &["-i", "in.json"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let zeta = r.stderr.find("`w.zeta`").expect("zeta reported");
+    let n = r.stderr.find("`w.n`").expect("n reported");
+    let alpha = r.stderr.find("`w.alpha`").expect("alpha reported");
+    assert!(zeta < n && n < alpha, "{}", r.stderr);
+    assert!(r.stderr.contains("`w.label`"), "{}", r.stderr);
+    let ok = run(dir.path(), "w.wdl", &["n=3", "label=x", "w.f=w.wdl"]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert_eq!(ok.outputs()["w.out"], json!(3));
+    let scheme = run(dir.path(), "w.wdl", &["n=3", "label=x", "f=gs://b/x"]);
+    assert_eq!(scheme.code, 2, "{}", scheme.stderr);
+    assert!(
+        scheme.stderr.contains("not supported; supported:") && scheme.stderr.contains("s3://"),
+        "{}",
+        scheme.stderr
+    );
+}
+
+/// Huge or deep programs end with a clear error naming the limit, exit 1 and `state` written;
+/// programs within the limits run.
+#[test]
+fn huge_and_deep_programs_hit_named_limits() {
+    let wdl = r#"version 1.1
+task t {
+  input { Int n }
+  command <<< echo ~{length(range(n))} >>>
+}
+workflow w {
+  input { Int n = 9223372036854775807 }
+  Array[Int] r = range(n)
+  call t { input: n = 1000000000 }
+  output { Int len = length(r) }
+}
+"#;
+    let terms = |n: usize| vec!["1"; n].join(" + ");
+    let deep = format!(
+        "version 1.1\nworkflow w {{\n  Int x = {}\n  output {{ Int y = x }}\n}}\n",
+        terms(3000)
+    );
+    let too_deep = format!(
+        "version 1.1\nworkflow w {{\n  Int x = {}\n  output {{ Int y = x }}\n}}\n",
+        terms(6000)
+    );
+    let dir = project(&[
+        ("w.wdl", wdl),
+        ("deep.wdl", &deep),
+        ("too_deep.wdl", &too_deep),
+    ]);
+    let r = run(dir.path(), "w.wdl", &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Ferry's limit is 10000000"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(r.run_dir.join("state")).expect("state"),
+        "failed\n"
+    );
+    let r = run(dir.path(), "deep.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["w.y"], json!(3000));
+    let c = check(dir.path(), "too_deep.wdl");
+    assert_eq!(c.code, 1, "{}", c.stderr);
+    assert!(
+        c.stderr.contains("levels deep, Ferry's limit"),
+        "{}",
+        c.stderr
+    );
+    let r = run(dir.path(), "too_deep.wdl", &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+}
+
+/// Logs carry no colour codes when stderr is not a terminal.
+#[test]
+fn no_colour_codes_off_a_terminal() {
+    let dir = project(&[(
+        "w.wdl",
+        "version 1.1\nworkflow w { output { Int x = 1 } }\n",
+    )]);
+    let r = common::run_with(dir.path(), "w.wdl", &[], &[("FERRY_LOG", "info")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("INFO"), "{}", r.stderr);
+    assert!(!r.stderr.contains('\x1b'), "{:?}", r.stderr);
+}
+
+/// WDL 1.3 enumerations: choices as inputs (by name), values, interpolation, equality, struct
+/// members and outputs (by name); a name that is not a choice is a bad input.
+#[test]
+fn wdl_1_3_enumerations() {
+    let wdl = r##"version 1.3
+enum Color { Red = "#FF0000", Green = "#00FF00", Blue = "#0000FF" }
+enum Priority { Low = 1, High = 10 }
+enum Plain { A, B }
+struct Paint { Color color  Int coats }
+workflow w {
+  input {
+    Color color = Color.Red
+    Priority priority = Priority.High
+    Plain plain = Plain.B
+  }
+  Paint p = Paint { color: color, coats: 2 }
+  output {
+    String name = "~{color}"
+    String hex = value(color)
+    Int prio = value(priority)
+    String plain_value = value(plain)
+    Boolean is_red = Color.Red == color
+    Color c = color
+    Paint paint = p
+  }
+}
+"##;
+    let dir = project(&[("e.wdl", wdl)]);
+    let c = check(dir.path(), "e.wdl");
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    let r = run(dir.path(), "e.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let o = r.outputs();
+    assert_eq!(o["w.name"], json!("Red"));
+    assert_eq!(o["w.hex"], json!("#FF0000"));
+    assert_eq!(o["w.prio"], json!(10));
+    assert_eq!(o["w.plain_value"], json!("B"));
+    assert_eq!(o["w.is_red"], json!(true));
+    assert_eq!(o["w.c"], json!("Red"));
+    assert_eq!(o["w.paint"], json!({"color": "Red", "coats": 2}));
+    let blue = run(dir.path(), "e.wdl", &["w.color=Blue"]);
+    assert_eq!(blue.code, 0, "{}", blue.stderr);
+    assert_eq!(blue.outputs()["w.hex"], json!("#0000FF"));
+    assert_eq!(blue.outputs()["w.is_red"], json!(false));
+    let bad = run(dir.path(), "e.wdl", &["w.color=Purple"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr
+            .contains("\"Purple\" is not a choice of enumeration Color (Red, Green, Blue)"),
+        "{}",
+        bad.stderr
+    );
+}
+
+/// WDL 1.3 `else if` / `else`: exactly one clause runs; names of the others are None.
+#[test]
+fn wdl_1_3_else_if_and_else() {
+    let wdl = r#"version 1.3
+task size_label {
+  input { String label }
+  command <<< echo ~{label} >>>
+  output { String out = read_string(stdout()) }
+}
+workflow w {
+  input { Int x }
+  if (x < 3) {
+    call size_label as small { label = "small" }
+  } else if (x < 10) {
+    call size_label as medium { label = "medium" }
+  } else {
+    String large = "large"
+  }
+  output {
+    String? s = small.out
+    String? m = medium.out
+    String? l = large
+  }
+}
+"#;
+    let dir = project(&[("c.wdl", wdl)]);
+    for (x, expect) in [
+        (1, json!({"w.s": "small", "w.m": null, "w.l": null})),
+        (5, json!({"w.s": null, "w.m": "medium", "w.l": null})),
+        (50, json!({"w.s": null, "w.m": null, "w.l": "large"})),
+    ] {
+        let r = run(dir.path(), "c.wdl", &[&format!("w.x={x}")]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(r.outputs(), expect, "x = {x}");
+    }
+}
+
+/// WDL 1.3 `split`: the delimiter is a regular expression; no match gives the whole string.
+#[test]
+fn wdl_1_3_split() {
+    let wdl = r#"version 1.3
+workflow w {
+  String text = "Here's an example\nthat takes up multiple lines"
+  output {
+    Array[String] by_word = split(text, " ")
+    Array[String] by_newline = split(text, "\\n")
+    Array[String] by_digits = split("a1b22c", "[0-9]+")
+    Array[String] none = split("abc", ",")
+  }
+}
+"#;
+    let dir = project(&[("s.wdl", wdl)]);
+    let r = run(dir.path(), "s.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let o = r.outputs();
+    assert_eq!(
+        o["w.by_word"],
+        json!([
+            "Here's",
+            "an",
+            "example\nthat",
+            "takes",
+            "up",
+            "multiple",
+            "lines"
+        ])
+    );
+    assert_eq!(
+        o["w.by_newline"],
+        json!(["Here's an example", "that takes up multiple lines"])
+    );
+    assert_eq!(o["w.by_digits"], json!(["a", "b", "c"]));
+    assert_eq!(o["w.none"], json!(["abc"]));
+}
+
+/// WDL 1.3 `task` in requirements, `task.previous` (the previous attempt's resources) and
+/// `task.max_retries`: a retry asks for twice the memory the failed attempt had.
+#[test]
+fn wdl_1_3_task_previous_and_max_retries() {
+    let wdl = r#"version 1.3
+task grow {
+  command <<<
+    echo "~{task.attempt} ~{task.max_retries} ~{select_first([task.previous.memory, -1])}"
+    if [ ~{task.attempt} -lt 1 ]; then exit 3; fi
+  >>>
+  requirements {
+    memory: if task.attempt == 0 then "100 MiB" else "~{select_first([task.previous.memory, 0]) * 2} B"
+    max_retries: 2
+    cpu: if task.name == "grow" then 1 else 2
+  }
+  output { String line = read_string(stdout())  Int memory = task.memory }
+}
+workflow w {
+  call grow
+  output { String line = grow.line  Int memory = grow.memory }
+}
+"#;
+    let dir = project(&[("r.wdl", wdl)]);
+    let r = run(dir.path(), "r.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["w.line"], json!(format!("1 2 {}", 100 << 20)));
+    assert_eq!(r.outputs()["w.memory"], json!(200 << 20));
+}
+
+/// WDL 1.3 path existence: an optional File output whose path does not exist is None; a
+/// required one fails its call, naming the output; a missing input file stops the run first.
+#[test]
+fn wdl_1_3_path_existence() {
+    let wdl = r#"version 1.3
+task t {
+  input { Boolean make_required = true }
+  command <<<
+    echo made > made.txt
+    if ~{make_required}; then echo r > required.txt; fi
+  >>>
+  output {
+    File made = "made.txt"
+    File? missing = "missing.txt"
+    File required = "required.txt"
+  }
+}
+"#;
+    let dir = project(&[("p.wdl", wdl)]);
+    let r = run(dir.path(), "p.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["t.missing"], json!(null));
+    let r = run(dir.path(), "p.wdl", &["t.make_required=false"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("required"), "{}", r.stderr);
+}

@@ -111,10 +111,11 @@ pub fn eval_decls(
             if done[i] {
                 continue;
             }
-            // WDL 1.2.1: `None` given for an input with a default takes the default.
+            // WDL 1.2.1: `None` given for a non-optional input with a default takes the
+            // default; an optional one (`String? s = "x"`) is None as given.
             if let Some(v) = preset
                 .get(&d.name)
-                .filter(|v| !v.is_none() || d.expr.is_none())
+                .filter(|v| !v.is_none() || d.expr.is_none() || d.ty.is_optional())
             {
                 let v = coerce(v, &d.ty)
                     .map_err(|e| format!("{}: input `{}`: {e}", d.location, d.name))?;

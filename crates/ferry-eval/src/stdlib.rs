@@ -143,9 +143,10 @@ fn tsv_line(fields: &[String]) -> Result<String, String> {
     Ok(fields.join("\t"))
 }
 
-/// The total size of the files and directories in `v`. A String counts as a path only where
-/// the argument's type lets it be a File (the value itself, array elements, map values, pair
-/// members); map keys and struct or object members that are Strings are data, not paths.
+/// The total size of the files and directories in `v`. A String counts as a path only as the
+/// argument itself or an element of an array argument (`size("x.bam")`, `size(["a", "b"])`);
+/// inside maps, pairs, structs and objects only File and Directory values count: a String there
+/// is data (a sample name, a map key), not a path.
 fn size_of(io: &Io, v: &Value) -> Result<f64, String> {
     size_walk(io, v, true)
 }
@@ -167,11 +168,9 @@ fn size_walk(io: &Io, v: &Value, strings_are_paths: bool) -> Result<f64, String>
             .sum::<Result<f64, _>>()?,
         Value::Map(m) => m
             .iter()
-            .map(|(k, v)| Ok(size_walk(io, k, false)? + size_walk(io, v, strings_are_paths)?))
+            .map(|(k, v)| Ok(size_walk(io, k, false)? + size_walk(io, v, false)?))
             .sum::<Result<f64, String>>()?,
-        Value::Pair(p) => {
-            size_walk(io, &p.0, strings_are_paths)? + size_walk(io, &p.1, strings_are_paths)?
-        }
+        Value::Pair(p) => size_walk(io, &p.0, false)? + size_walk(io, &p.1, false)?,
         Value::Object(m) | Value::Struct(_, m) | Value::Call(m) => m
             .values()
             .map(|e| size_walk(io, e, false))
