@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow};
 use wdl_analysis::{Analyzer, Config, DiagnosticsConfig};
 use wdl_ast::AstNode;
+use wdl_ast::version::V1;
 
 use crate::ir::Document;
 use crate::lower::{LineMap, Lowerer};
@@ -191,15 +192,34 @@ pub async fn check(path: &Path, options: CheckOptions) -> Result<Checked> {
         return Ok(checked);
     }
     let root = root.ok_or_else(|| anyhow!("{}: analysis gave no result", path.display()))?;
-    if root.version().is_none() {
-        checked.problems.push(Problem {
-            severity: Severity::Error,
-            file: path.display().to_string(),
-            line: 1,
-            col: 1,
-            message: "missing or unsupported `version` statement (Ferry runs WDL 1.0, 1.1 and 1.2)"
-                .into(),
-        });
+    // Every document of the run, imports included, must be a version the evaluator implements.
+    for result in &results {
+        let doc = result.document();
+        let supported = matches!(
+            doc.version(),
+            Some(wdl_ast::SupportedVersion::V1(
+                V1::Zero | V1::One | V1::Two | V1::Three
+            ))
+        );
+        if !supported {
+            let file = doc
+                .uri()
+                .to_file_path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| doc.uri().to_string());
+            checked.problems.push(Problem {
+                severity: Severity::Error,
+                file,
+                line: 1,
+                col: 1,
+                message: format!(
+                    "missing or unsupported `version` statement{} (Ferry runs WDL 1.0 to 1.3)",
+                    doc.version().map(|v| format!(" ({v})")).unwrap_or_default()
+                ),
+            });
+        }
+    }
+    if checked.has_errors() {
         return Ok(checked);
     }
     let mut lowerer = Lowerer::default();
