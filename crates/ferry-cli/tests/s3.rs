@@ -373,7 +373,9 @@ workflow w {
         ),
         (
             "ftp://host/x.fa".to_string(),
-            "input `w.ref`: ftp://host/x.fa: no storage backend for `ftp://` URLs".to_string(),
+            "input `w.ref`: ftp://host/x.fa: `ftp://` URLs are not supported; supported: \
+             http://, https://, local paths (file://), s3://"
+                .to_string(),
         ),
     ];
     for (url, message) in cases {

@@ -60,25 +60,39 @@ pub fn key(
 
 fn dir_digest(dir: &Path, cache: &Cache) -> std::io::Result<String> {
     let mut files = Vec::new();
-    walk(dir, dir, &mut files)?;
+    walk(dir, &mut files)?;
     files.sort();
     let mut h = blake3::Hasher::new();
-    for rel in files {
+    for (rel, link_to_dir) in files {
         h.update(rel.as_bytes());
         h.update(b"\0");
-        h.update(cache.digest(&dir.join(&rel))?.as_bytes());
+        match link_to_dir {
+            // A link to a directory of the tree: its text is its content.
+            Some(target) => h.update(target.as_bytes()),
+            None => h.update(cache.digest(&dir.join(&rel))?.as_bytes()),
+        };
     }
     Ok(h.finalize().to_hex().to_string())
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            walk(root, &path, out)?;
-        } else if let Ok(rel) = path.strip_prefix(root) {
-            out.push(rel.display().to_string());
+/// The files of a Directory output by relative path, walked without following links
+/// (`ferry_storage::tree`): a link to a file counts as that file; a link to a directory of the
+/// tree as its relative target (the second field); any other link is an error.
+fn walk(root: &Path, out: &mut Vec<(String, Option<String>)>) -> std::io::Result<()> {
+    use ferry_storage::tree::{EntryKind, LinkTarget, entries};
+    for entry in entries(root)? {
+        let rel = entry.rel.display().to_string();
+        match entry.kind {
+            EntryKind::Dir => {}
+            EntryKind::File
+            | EntryKind::Link(LinkTarget::Inside { is_dir: false, .. })
+            | EntryKind::Link(LinkTarget::OutsideFile(_)) => out.push((rel, None)),
+            EntryKind::Link(LinkTarget::Inside { rel: target, .. }) => {
+                out.push((rel, Some(target.display().to_string())))
+            }
+            EntryKind::Link(LinkTarget::Refused(why)) => {
+                return Err(std::io::Error::other(format!("{rel}: {why}")));
+            }
         }
     }
     Ok(())
@@ -94,10 +108,15 @@ pub fn entry(key: String, task: &Task, outputs: &Members, cache: &Cache) -> Resu
             let mut paths = Vec::new();
             if is_dir {
                 let mut rel = Vec::new();
-                if let Err(e) = walk(path, path, &mut rel) {
+                if let Err(e) = walk(path, &mut rel) {
                     err = Some(format!("{p}: {e}"));
                 }
-                paths.extend(rel.into_iter().map(|r| path.join(r)));
+                // Links to directories have no file of their own to record.
+                paths.extend(
+                    rel.into_iter()
+                        .filter(|(_, dir_link)| dir_link.is_none())
+                        .map(|(r, _)| path.join(r)),
+                );
             } else {
                 paths.push(path.to_path_buf());
             }

@@ -489,6 +489,29 @@ fn check_output_path(path: &Path, work_dir: &Path, inputs: &[PathBuf]) -> Result
     ))
 }
 
+/// The links inside a Directory output (walked without following any, `ferry_storage::tree`):
+/// one to a file outside the directory must stay within what the task may publish (its attempt
+/// directory, its inputs); a dangling one or one to a directory elsewhere fails the task,
+/// named.
+fn check_directory_links(dir: &Path, work_dir: &Path, inputs: &[PathBuf]) -> Result<(), String> {
+    use ferry_storage::tree::{EntryKind, LinkTarget, entries};
+    let found = entries(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for entry in found {
+        let link = dir.join(&entry.rel);
+        match entry.kind {
+            EntryKind::Link(LinkTarget::Refused(why)) => {
+                return Err(format!("link {} {why}", link.display()));
+            }
+            EntryKind::Link(LinkTarget::OutsideFile(target)) => {
+                check_output_path(&target, work_dir, inputs)
+                    .map_err(|m| format!("link {} points outside: {m}", link.display()))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 fn evaluate_outputs(
     job: &CallJob,
     p: &Prepared,
@@ -608,6 +631,9 @@ fn resolve_output_path(
         return Err(format!("{} does not exist", path.display()));
     }
     check_output_path(&path, work_dir, inputs)?;
+    if is_dir {
+        check_directory_links(&path, work_dir, inputs)?;
+    }
     let s: Arc<str> = path.display().to_string().into();
     Ok(if is_dir {
         Value::Directory(s)

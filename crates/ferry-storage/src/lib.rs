@@ -11,6 +11,7 @@ use async_trait::async_trait;
 
 mod local;
 mod object;
+pub mod tree;
 pub use local::LocalStorage;
 pub use object::{Listed, Memo, ObjectSettings, ObjectStorage, memo};
 

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 
+use crate::tree::{self, EntryKind, LinkTarget};
 use crate::{Kind, Storage};
 
 pub struct LocalStorage;
@@ -64,22 +65,45 @@ fn publish_blocking(src: &Path, dest: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Copies `src` (a file, or a directory walked without following links: see [`crate::tree`])
+/// to `dest`, hard-linking files where it can.
 fn copy_tree(src: &Path, dest: &Path) -> std::io::Result<()> {
-    let meta = std::fs::metadata(src)?;
-    if meta.is_dir() {
-        std::fs::create_dir_all(dest)?;
-        for entry in std::fs::read_dir(src)? {
-            let entry = entry?;
-            copy_tree(&entry.path(), &dest.join(entry.file_name()))?;
-        }
-        Ok(())
-    } else {
-        // A hard link costs no bytes; fall back to a copy across filesystems.
-        if std::fs::hard_link(src, dest).is_err() {
-            std::fs::copy(src, dest)?;
-        }
-        Ok(())
+    if !std::fs::symlink_metadata(src)?.is_dir() {
+        return link_or_copy(src, dest);
     }
+    std::fs::create_dir_all(dest)?;
+    for entry in tree::entries(src)? {
+        let to = dest.join(&entry.rel);
+        match entry.kind {
+            EntryKind::Dir => std::fs::create_dir_all(&to)?,
+            EntryKind::File => link_or_copy(&src.join(&entry.rel), &to)?,
+            EntryKind::Link(LinkTarget::Inside { rel, .. }) => {
+                std::os::unix::fs::symlink(tree::relative_link(&entry.rel, &rel), &to)?
+            }
+            EntryKind::Link(LinkTarget::OutsideFile(target)) => link_or_copy(&target, &to)?,
+            EntryKind::Link(LinkTarget::Refused(why)) => {
+                return Err(std::io::Error::other(format!(
+                    "{}: {why}",
+                    src.join(&entry.rel).display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A hard link costs no bytes; fall back to a copy across filesystems. A link is never hard-
+/// linked itself (that would publish the link): what it points to is.
+fn link_or_copy(src: &Path, dest: &Path) -> std::io::Result<()> {
+    let src = if std::fs::symlink_metadata(src)?.file_type().is_symlink() {
+        src.canonicalize()?
+    } else {
+        src.to_path_buf()
+    };
+    if std::fs::hard_link(&src, dest).is_err() {
+        std::fs::copy(&src, dest)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -702,27 +702,32 @@ impl Storage for ObjectStorage {
     async fn publish(&self, src: &Path, dest: &str) -> Result<String> {
         let loc = parse(dest)?;
         let store = self.store(&loc).await?;
-        if src.is_dir() {
-            let mut stack = vec![src.to_path_buf()];
+        if std::fs::symlink_metadata(src)?.is_dir() {
+            // Walked without following links (crate::tree); an object store has no links, so
+            // a link is stored as a copy of the file it points to.
             let mut files = Vec::new();
-            while let Some(dir) = stack.pop() {
-                for e in std::fs::read_dir(&dir)? {
-                    let p = e?.path();
-                    if p.is_dir() {
-                        stack.push(p);
-                    } else {
-                        files.push(p);
+            for entry in crate::tree::entries(src)? {
+                use crate::tree::{EntryKind, LinkTarget};
+                match entry.kind {
+                    EntryKind::Dir => {}
+                    EntryKind::File => files.push((src.join(&entry.rel), entry.rel)),
+                    EntryKind::Link(LinkTarget::Inside { rel, is_dir: false }) => {
+                        files.push((src.join(rel), entry.rel))
+                    }
+                    // Its target's files are stored under the target's own name.
+                    EntryKind::Link(LinkTarget::Inside { is_dir: true, .. }) => {}
+                    EntryKind::Link(LinkTarget::OutsideFile(target)) => {
+                        files.push((target, entry.rel))
+                    }
+                    EntryKind::Link(LinkTarget::Refused(why)) => {
+                        bail!("{}: {why}", src.join(&entry.rel).display())
                     }
                 }
             }
             futures_util::stream::iter(files)
-                .map(|f| {
+                .map(|(f, rel)| {
                     let store = store.clone();
-                    let rel = f
-                        .strip_prefix(src)
-                        .unwrap_or(&f)
-                        .to_string_lossy()
-                        .to_string();
+                    let rel = rel.to_string_lossy().to_string();
                     let to = ObjectPath::from(format!("{}/{rel}", loc.path));
                     async move {
                         self.upload_file(&f, &store, &to)
