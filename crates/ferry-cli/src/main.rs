@@ -429,8 +429,8 @@ async fn run(args: RunArgs) -> i32 {
     };
     let mut capacity = machine_capacity();
     if let Some(c) = args.max_cpus {
-        if c <= 0.0 {
-            eprintln!("ferry: --max-cpus must be positive");
+        if !c.is_finite() || c <= 0.0 {
+            eprintln!("ferry: --max-cpus must be a positive number, not {c}");
             return 2;
         }
         capacity.cpu = c;

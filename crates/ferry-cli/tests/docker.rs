@@ -480,3 +480,37 @@ task t {
     );
     assert!(!r.run_dir.join("calls").exists());
 }
+
+/// Paths containing `:` (an input `a:b.txt`, a run directory `run:1`) are mounted: the
+/// executor uses structured mounts, not `src:dest:mode` strings. Inputs stay read-only.
+#[test]
+fn paths_with_colons_are_mounted_read_only() {
+    need_docker(&["local/busybox:1"]);
+    let wdl = r#"version 1.1
+task t {
+  input { File data }
+  command <<<
+    cat '~{data}'
+    if echo x >> '~{data}' 2>/dev/null; then echo writable; else echo read-only; fi
+  >>>
+  output { Array[String] lines = read_lines(stdout()) }
+  runtime { container: "local/busybox:1" }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl), ("a:b.txt", "colon\n")]);
+    let run_dir = dir.path().join("run:1");
+    let out = common::ferry()
+        .current_dir(dir.path())
+        .args(["run", "t.wdl", "--profile", "docker", "t.data=a:b.txt"])
+        .arg("--run-dir")
+        .arg(&run_dir)
+        .env("FERRY_LOG", "warn")
+        .env("XDG_CACHE_HOME", dir.path().join(".cache"))
+        .env(NO_PULL.0, NO_PULL.1)
+        .output()
+        .expect("ferry runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let outputs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(outputs["t.lines"], json!(["colon", "read-only"]));
+}

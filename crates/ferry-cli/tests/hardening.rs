@@ -74,3 +74,89 @@ task t {
         "the second run ran the task again instead of using the cache"
     );
 }
+
+/// An input that exists but cannot be read as what it is declared as stops the run before
+/// anything runs (exit 2), saying why: a directory or a FIFO where a File is expected, a file
+/// its user may not read (checked as an unprivileged user: root reads everything).
+#[test]
+fn unusable_input_files_stop_the_run_with_the_reason() {
+    use std::os::unix::fs::PermissionsExt;
+    let wdl = r#"version 1.1
+task t {
+  input { File f }
+  command <<< cat '~{f}' >>>
+  output { String o = read_string(stdout()) }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl), ("secret.txt", "secret\n")]);
+    std::fs::create_dir(dir.path().join("adir")).expect("mkdir");
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    for (input, reason) in [
+        ("adir", "is a directory, not a file"),
+        ("pipe", "is a FIFO, not a file"),
+    ] {
+        let r = run(dir.path(), "t.wdl", &[&format!("t.f={input}")]);
+        assert_eq!(r.code, 2, "{input}: {}", r.stderr);
+        assert!(r.stderr.contains(reason), "{input}: {}", r.stderr);
+        assert!(!r.run_dir.join("calls").exists());
+    }
+
+    // Permission: as `nobody`, on a file only root may read.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let secret = dir.path().join("secret.txt");
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    let run_dir = dir.path().join("run-nobody");
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_ferry"))
+        .args(["run", "t.wdl", "t.f=secret.txt", "--run-dir"])
+        .arg(&run_dir)
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("XDG_CACHE_HOME", dir.path().join(".cache-nobody"))
+        .output()
+        .expect("setpriv runs ferry");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("secret.txt: permission denied"), "{stderr}");
+    assert!(!run_dir.join("calls").exists());
+}
+
+/// Non-finite numbers and impossible requests are errors, not `null` outputs or runs that
+/// "succeed" from the cache.
+#[test]
+fn non_finite_numbers_and_impossible_requests_are_errors() {
+    let dir = project(&[
+        (
+            "div.wdl",
+            "version 1.1\nworkflow w {\n  Float f = 1.0 / 0.0\n  output { Float o = f }\n}\n",
+        ),
+        (
+            "big.wdl",
+            "version 1.1\ntask t {\n  command <<< true >>>\n  runtime { cpu: 1 }\n}\n",
+        ),
+    ]);
+    let r = run(dir.path(), "div.wdl", &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("not a finite Float"), "{}", r.stderr);
+    for bad in ["NaN", "inf", "-1"] {
+        let r = run(dir.path(), "big.wdl", &[&format!("--max-cpus={bad}")]);
+        assert_eq!(r.code, 2, "{bad}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("--max-cpus must be a positive number"),
+            "{}",
+            r.stderr
+        );
+    }
+    // A request beyond the machine fails, also when an earlier run cached the call.
+    let r = run(dir.path(), "big.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(dir.path(), "big.wdl", &["t.runtime.cpu=1e308"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("asks for"), "{}", r.stderr);
+}

@@ -299,6 +299,9 @@ pub fn resolve_resources(
         _ => None,
     };
     let mut cpu = o.cpu.or(wdl_cpu).or(profile.cpu).unwrap_or(1.0);
+    if !cpu.is_finite() || cpu <= 0.0 {
+        return Err(format!("cpu {cpu} is not a positive number"));
+    }
     if let Some(max) = profile.max_cpu {
         cpu = cpu.min(max);
     }
@@ -317,7 +320,9 @@ pub fn resolve_resources(
     }
     let gpu = match requirement(reqs, &["gpu"]) {
         Some(Value::Bool(true)) => 1,
-        Some(Value::Int(n)) => *n as u32,
+        Some(Value::Int(n)) => {
+            u32::try_from(*n).map_err(|_| format!("gpu {n} is not a count of GPUs"))?
+        }
         _ => 0,
     };
     let containers = match requirement(reqs, &["container", "docker"]) {
@@ -824,6 +829,19 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
             }
             Err(e) => return Err(fail(format!("{e:#}"))),
         };
+        // Before the cache: a request that cannot run here fails the same with or without a
+        // cached result.
+        let cap = shared.capacity;
+        if prepared.cpu > cap.cpu || prepared.memory > cap.memory {
+            return Err(fail(format!(
+                "task `{}` asks for {} cpu and {} of memory, but at most {} cpu and {} are available",
+                job.task.name,
+                prepared.cpu,
+                human_bytes(prepared.memory),
+                cap.cpu,
+                human_bytes(cap.memory)
+            )));
+        }
         let cache_image = image
             .as_deref()
             .or(prepared.containers.first().map(|c| c.as_str()));
@@ -883,17 +901,6 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
             shared.journal.forget(&journal_name);
             clear_stale_attempt(&attempt_dir)
                 .map_err(|e| fail(format!("cannot clear the stale attempt directory: {e}")))?;
-        }
-        let cap = shared.capacity;
-        if prepared.cpu > cap.cpu || prepared.memory > cap.memory {
-            return Err(fail(format!(
-                "task `{}` asks for {} cpu and {} of memory, but at most {} cpu and {} are available",
-                job.task.name,
-                prepared.cpu,
-                human_bytes(prepared.memory),
-                cap.cpu,
-                human_bytes(cap.memory)
-            )));
         }
         // The executor creates the attempt directory and writes the script (see ferry-exec).
         let spec = AttemptSpec {

@@ -226,6 +226,18 @@ fn num(v: &Value) -> Option<f64> {
     }
 }
 
+/// WDL has no infinite or NaN Float (JSON cannot carry one): an operation that would make one
+/// is an error, not a `null` in the outputs.
+fn finite(f: f64, op: BinaryOp) -> EvalResult {
+    if f.is_finite() {
+        Ok(Value::Float(f))
+    } else {
+        Err(format!(
+            "`{op:?}` gives {f}, not a finite Float (division by zero or overflow)"
+        ))
+    }
+}
+
 pub fn binary_values(op: BinaryOp, l: &Value, r: &Value) -> EvalResult {
     use Value::*;
     let overflow = || format!("integer overflow in {op:?}");
@@ -251,21 +263,21 @@ pub fn binary_values(op: BinaryOp, l: &Value, r: &Value) -> EvalResult {
             (None, _) | (_, None) => None,
             _ => {
                 let (a, b) = arith(l, r, op)?;
-                Float(a + b)
+                finite(a + b, op)?
             }
         },
         BinaryOp::Sub => match (l, r) {
             (Int(a), Int(b)) => Int(a.checked_sub(*b).ok_or_else(overflow)?),
             _ => {
                 let (a, b) = arith(l, r, op)?;
-                Float(a - b)
+                finite(a - b, op)?
             }
         },
         BinaryOp::Mul => match (l, r) {
             (Int(a), Int(b)) => Int(a.checked_mul(*b).ok_or_else(overflow)?),
             _ => {
                 let (a, b) = arith(l, r, op)?;
-                Float(a * b)
+                finite(a * b, op)?
             }
         },
         BinaryOp::Div => match (l, r) {
@@ -273,7 +285,7 @@ pub fn binary_values(op: BinaryOp, l: &Value, r: &Value) -> EvalResult {
             (Int(a), Int(b)) => Int(a.checked_div(*b).ok_or_else(overflow)?),
             _ => {
                 let (a, b) = arith(l, r, op)?;
-                Float(a / b)
+                finite(a / b, op)?
             }
         },
         BinaryOp::Mod => match (l, r) {
@@ -281,7 +293,7 @@ pub fn binary_values(op: BinaryOp, l: &Value, r: &Value) -> EvalResult {
             (Int(a), Int(b)) => Int(a.checked_rem(*b).ok_or_else(overflow)?),
             _ => {
                 let (a, b) = arith(l, r, op)?;
-                Float(a % b)
+                finite(a % b, op)?
             }
         },
         BinaryOp::Pow => match (l, r) {
@@ -291,7 +303,7 @@ pub fn binary_values(op: BinaryOp, l: &Value, r: &Value) -> EvalResult {
                 .ok_or_else(overflow)?),
             _ => {
                 let (a, b) = arith(l, r, op)?;
-                Float(a.powf(b))
+                finite(a.powf(b), op)?
             }
         },
         BinaryOp::And | BinaryOp::Or => match (l, r) {

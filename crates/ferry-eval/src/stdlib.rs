@@ -438,11 +438,7 @@ pub fn call(name: &str, args: Args, io: &Io) -> EvalResult {
         "read_float" => {
             arity(a, 1, 1)?;
             let text = read(io, &a[0])?;
-            V::Float(
-                text.trim()
-                    .parse()
-                    .map_err(|_| format!("{:?} is not a Float", text.trim()))?,
-            )
+            V::Float(crate::value::parse_float(&text)?)
         }
         "read_boolean" => {
             arity(a, 1, 1)?;

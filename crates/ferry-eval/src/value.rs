@@ -223,6 +223,16 @@ pub fn format_float(f: f64) -> String {
     format!("{f:.6}")
 }
 
+/// A Float written as text (`read_float`, inputs, lines): finite only, as WDL has no infinite
+/// or NaN Float.
+pub fn parse_float(s: &str) -> Result<f64, String> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .ok_or_else(|| format!("{s:?} is not a Float"))
+}
+
 /// Converts `v` to type `ty` as the WDL coercion rules allow.
 pub fn coerce(v: &Value, ty: &Type) -> Result<Value, String> {
     match (ty, v) {
@@ -250,11 +260,7 @@ pub fn coerce(v: &Value, ty: &Type) -> Result<Value, String> {
             .parse()
             .map(Value::Int)
             .map_err(|_| format!("{s:?} is not an Int")),
-        (Type::Float, Value::String(s)) => s
-            .trim()
-            .parse()
-            .map(Value::Float)
-            .map_err(|_| format!("{s:?} is not a Float")),
+        (Type::Float, Value::String(s)) => parse_float(s).map(Value::Float),
         (Type::String, Value::Int(_) | Value::Float(_)) => Ok(Value::String(v.render()?.into())),
         (Type::Directory, Value::String(s)) => Ok(Value::Directory(s.clone())),
         (Type::Array(t, non_empty), Value::Array(a)) => {
@@ -414,10 +420,7 @@ pub fn from_json(j: &Json, ty: &Type) -> Result<Value, String> {
             Ok(Value::Struct(st.clone(), Arc::new(members)))
         }
         (Type::String, Json::Number(n)) => Ok(Value::string(n.to_string())),
-        (Type::Float, Json::String(s)) => s
-            .parse()
-            .map(Value::Float)
-            .map_err(|_| format!("{s:?} is not a Float")),
+        (Type::Float, Json::String(s)) => parse_float(s).map(Value::Float),
         (Type::Int, Json::String(s)) => s
             .parse()
             .map(Value::Int)

@@ -16,7 +16,9 @@ use std::time::Instant;
 use anyhow::{Context, Result, anyhow};
 use async_trait::async_trait;
 use bollard::Docker;
-use bollard::models::{ContainerCreateBody, DeviceRequest, HostConfig, HostConfigLogConfig};
+use bollard::models::{
+    ContainerCreateBody, DeviceRequest, HostConfig, HostConfigLogConfig, Mount, MountType,
+};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, KillContainerOptionsBuilder,
     ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
@@ -223,16 +225,25 @@ impl DockerExecutor {
 
     fn container_body(&self, spec: &AttemptSpec, image: &str) -> ContainerCreateBody {
         let rc = spec.attempt_dir.join("rc");
-        let mut binds = vec![format!(
-            "{0}:{0}:rw",
-            bind_path(&spec.attempt_dir).display()
-        )];
+        // Structured mounts, not `Binds` strings: a path may contain `:` (`a:b.txt`), which
+        // the `src:dest:mode` syntax cannot express.
+        let bind = |path: &Path, read_only: bool| {
+            let p = bind_path(path).display().to_string();
+            Mount {
+                target: Some(p.clone()),
+                source: Some(p),
+                typ: Some(MountType::BIND),
+                read_only: Some(read_only),
+                ..Default::default()
+            }
+        };
+        let mut mounts = vec![bind(&spec.attempt_dir, false)];
         let mut seen: HashSet<&Path> = HashSet::new();
         for input in &spec.inputs {
             if input.starts_with(&spec.attempt_dir) || !seen.insert(input) || !input.exists() {
                 continue;
             }
-            binds.push(format!("{0}:{0}:ro", bind_path(input).display()));
+            mounts.push(bind(input, true));
         }
         let device_requests = (spec.gpu > 0).then(|| {
             vec![DeviceRequest {
@@ -242,7 +253,7 @@ impl DockerExecutor {
             }]
         });
         let host_config = HostConfig {
-            binds: Some(binds),
+            mounts: Some(mounts),
             network_mode: Some(
                 if self.settings.host_network {
                     "host"

@@ -20,14 +20,13 @@ impl Storage for LocalStorage {
         &["file"]
     }
 
+    /// Whether the path exists; an error that says why when it exists but cannot be used as
+    /// `kind` (a directory where a file is expected, a FIFO, no permission to read it).
     async fn exists(&self, url: &str, kind: Kind) -> Result<bool> {
-        Ok(match tokio::fs::metadata(path_of(url)).await {
-            Ok(m) => match kind {
-                Kind::File => m.is_file(),
-                Kind::Directory => m.is_dir(),
-            },
-            Err(_) => false,
-        })
+        let path = path_of(url);
+        tokio::task::spawn_blocking(move || usable(&path, kind))
+            .await
+            .context("input check failed")?
     }
 
     async fn localize(&self, url: &str, _kind: Kind, _cache_dir: &Path) -> Result<PathBuf> {
@@ -45,6 +44,47 @@ impl Storage for LocalStorage {
     }
 }
 
+fn usable(path: &Path, kind: Kind) -> Result<bool> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => anyhow::bail!("{}: {}", path.display(), io_reason(&e)),
+    };
+    let ft = meta.file_type();
+    let what = if ft.is_dir() {
+        "a directory"
+    } else if ft.is_file() {
+        "a file"
+    } else {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            "a FIFO"
+        } else if ft.is_socket() {
+            "a socket"
+        } else {
+            "a device"
+        }
+    };
+    let check = match kind {
+        Kind::File if !ft.is_file() => anyhow::bail!("{} is {what}, not a file", path.display()),
+        Kind::Directory if !ft.is_dir() => {
+            anyhow::bail!("{} is {what}, not a directory", path.display())
+        }
+        Kind::File => std::fs::File::open(path).map(drop),
+        Kind::Directory => std::fs::read_dir(path).map(drop),
+    };
+    check.map_err(|e| anyhow::anyhow!("{}: {}", path.display(), io_reason(&e)))?;
+    Ok(true)
+}
+
+/// "permission denied", not "Permission denied (os error 13)".
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
 /// Hard-links (or copies) into a temporary name beside `dest`, then renames: a reader never sees
 /// a partial file under the final name.
 fn publish_blocking(src: &Path, dest: &Path) -> Result<()> {
@@ -55,9 +95,18 @@ fn publish_blocking(src: &Path, dest: &Path) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let _ = std::fs::remove_file(&tmp);
+    // What a publish killed earlier (another engine process, resumed since) left beside it.
+    let stale = format!(".{name}.partial-");
+    if let Ok(siblings) = std::fs::read_dir(parent) {
+        for s in siblings.flatten() {
+            if s.file_name().to_string_lossy().starts_with(&stale) {
+                let p = s.path();
+                let _ = std::fs::remove_dir_all(&p);
+                let _ = std::fs::remove_file(&p);
+            }
+        }
+    }
+    let tmp = parent.join(format!("{stale}{}", std::process::id()));
     copy_tree(src, &tmp)
         .with_context(|| format!("cannot copy {} to {}", src.display(), tmp.display()))?;
     std::fs::rename(&tmp, dest)
