@@ -160,3 +160,104 @@ fn non_finite_numbers_and_impossible_requests_are_errors() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("asks for"), "{}", r.stderr);
 }
+
+/// Processes (by command line) whose arguments contain `marker`.
+fn processes_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        if let Ok(cmd) = std::fs::read(e.path().join("cmdline")) {
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+            let zombie = stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
+            if cmd.contains(marker) && !zombie {
+                found.push(cmd);
+            }
+        }
+    }
+    found
+}
+
+/// What a task starts in the background (`&`, `nohup ... &`) is killed when the task ends, and
+/// the log says how many processes that was.
+#[test]
+fn background_processes_do_not_outlive_their_task() {
+    let wdl = r#"version 1.1
+task t {
+  command <<<
+    sleep 617 &
+    nohup sleep 617 > /dev/null 2>&1 &
+    echo started
+  >>>
+  output { String o = read_string(stdout()) }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    let r = common::run_with(dir.path(), "t.wdl", &[], &[("FERRY_LOG", "info")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("killed 2 process(es) the task left running"),
+        "{}",
+        r.stderr
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !processes_with("sleep 617").is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(processes_with("sleep 617"), Vec::<String>::new());
+}
+
+/// SIGTERM: Ferry exits only after every task process is gone; one that ignores SIGTERM gets
+/// SIGKILL after the grace period (bounded, logged), and `state` says cancelled.
+#[test]
+fn sigterm_waits_for_tasks_and_kills_those_that_ignore_it() {
+    let wdl = r#"version 1.1
+task t {
+  command <<<
+    trap "" TERM
+    touch started
+    sleep 623
+  >>>
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    let run_dir = dir.path().join("run");
+    let mut child = common::ferry()
+        .current_dir(dir.path())
+        .args(["run", "t.wdl", "--run-dir"])
+        .arg(&run_dir)
+        .env("XDG_CACHE_HOME", dir.path().join(".cache"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("ferry starts");
+    let started = run_dir.join("calls/t/attempt-1/work/started");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !started.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: signals the child we started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let t = std::time::Instant::now();
+    let out = child.wait_with_output().expect("ferry exits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    assert!(t.elapsed() < std::time::Duration::from_secs(20), "{stderr}");
+    assert!(stderr.contains("sending SIGKILL"), "{stderr}");
+    // Gone when Ferry returned, not some time later.
+    assert_eq!(
+        processes_with("sleep 623"),
+        Vec::<String>::new(),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(run_dir.join("state")).expect("state"),
+        "cancelled\n"
+    );
+}

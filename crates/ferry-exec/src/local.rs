@@ -28,6 +28,8 @@ pub struct LocalExecutor {
     prelude: PathBuf,
     base_env: Arc<Vec<std::ffi::CString>>,
     running: Arc<Mutex<HashSet<i32>>>,
+    /// The process groups that were running when the run was cancelled.
+    cancelled_groups: Mutex<HashSet<i32>>,
     cancelled: Arc<AtomicBool>,
     warned_container: AtomicBool,
     /// Child stacks of reaped tasks, for reuse: one 64 KiB allocation per attempt would cost
@@ -57,6 +59,7 @@ impl LocalExecutor {
             prelude,
             base_env: environment_block(&["BASH_ENV", "FERRY_RC_FILE"]),
             running: Default::default(),
+            cancelled_groups: Default::default(),
             cancelled: Default::default(),
             warned_container: AtomicBool::new(false),
             stacks: Default::default(),
@@ -123,7 +126,7 @@ impl Executor for LocalExecutor {
         let start = Instant::now();
         let child = spawn::start(Box::new(plan), stack)
             .with_context(|| format!("cannot start {}", spec.label))?;
-        let listed = Listed::new(&self.running, child.pid());
+        let listed = Listed::new(&self.running, child.pid(), &spec.label);
         let exit = child.wait().await;
         drop(listed);
         let (exit, stack) = exit.with_context(|| format!("cannot start {}", spec.label))?;
@@ -147,6 +150,8 @@ impl Executor for LocalExecutor {
         })
     }
 
+    /// SIGTERM to every task's process group; the groups are remembered so that
+    /// [`Executor::shutdown`] can wait for them and SIGKILL what ignores SIGTERM.
     fn cancel_all(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
         let pgids: Vec<i32> = self
@@ -158,21 +163,117 @@ impl Executor for LocalExecutor {
             // SAFETY: plain syscall on process groups we created.
             unsafe { libc::killpg(*pgid, libc::SIGTERM) };
         }
+        if let Ok(mut c) = self.cancelled_groups.lock() {
+            c.extend(pgids.iter().copied());
+        }
+        // The run may be waiting for a shell that ignores SIGTERM: SIGKILL comes from here, not
+        // from `shutdown`, which runs only once the calls have ended.
         if !pgids.is_empty() {
-            let running = self.running.clone();
             std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_secs(5));
-                let left: Vec<i32> = running
-                    .lock()
-                    .map(|r| r.iter().copied().collect())
-                    .unwrap_or_default();
-                for pgid in left {
-                    // SAFETY: as above.
-                    unsafe { libc::killpg(pgid, libc::SIGKILL) };
+                std::thread::sleep(TERM_GRACE);
+                let alive: Vec<i32> = pgids.into_iter().filter(|g| group_alive(*g)).collect();
+                if !alive.is_empty() {
+                    tracing::warn!(
+                        "{} task process group(s) still running {}s after SIGTERM: sending SIGKILL",
+                        alive.len(),
+                        TERM_GRACE.as_secs()
+                    );
+                }
+                for g in alive {
+                    // SAFETY: signals process groups we created.
+                    unsafe { libc::killpg(g, libc::SIGKILL) };
                 }
             });
         }
     }
+
+    /// After a cancellation, returns only when every task process is gone: the groups get
+    /// [`TERM_GRACE`] to exit after SIGTERM, then SIGKILL. Bounded, and logged.
+    async fn shutdown(&self) {
+        if !self.cancelled.load(Ordering::SeqCst) {
+            return;
+        }
+        let groups = |all: &Mutex<HashSet<i32>>| -> Vec<i32> {
+            all.lock()
+                .map(|g| g.iter().copied().filter(|g| group_alive(*g)).collect())
+                .unwrap_or_default()
+        };
+        let mut extend = groups(&self.running);
+        if let Ok(mut c) = self.cancelled_groups.lock() {
+            c.extend(extend.drain(..));
+        }
+        let start = Instant::now();
+        let mut killed = false;
+        loop {
+            let alive = groups(&self.cancelled_groups);
+            if alive.is_empty() {
+                if killed {
+                    tracing::warn!("task processes that ignored SIGTERM were killed");
+                }
+                return;
+            }
+            if !killed && start.elapsed() >= TERM_GRACE {
+                for g in &alive {
+                    // SAFETY: signals process groups we created.
+                    unsafe { libc::killpg(*g, libc::SIGKILL) };
+                }
+                killed = true;
+            }
+            if start.elapsed() >= TERM_GRACE + Duration::from_secs(5) {
+                tracing::error!(
+                    "{} task process group(s) survived SIGKILL (uninterruptible?): {alive:?}",
+                    alive.len()
+                );
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// How long task processes get to exit after SIGTERM before SIGKILL.
+const TERM_GRACE: Duration = Duration::from_secs(5);
+
+/// Whether any process of group `pgid` is alive (zombies included until reaped).
+fn group_alive(pgid: i32) -> bool {
+    // SAFETY: signal 0 only checks that the group exists.
+    unsafe { libc::killpg(pgid, 0) == 0 }
+}
+
+/// Kills what a task left running in its process group after its shell ended (`cmd &`,
+/// `nohup cmd &`) and returns how many processes that was. One system call when there is none.
+fn kill_leftovers(pgid: i32) -> usize {
+    if !group_alive(pgid) {
+        return 0;
+    }
+    let count = processes_in_group(pgid);
+    // SAFETY: signals a process group we created.
+    unsafe { libc::killpg(pgid, libc::SIGKILL) };
+    count
+}
+
+/// How many processes `/proc` lists in process group `pgid`.
+fn processes_in_group(pgid: i32) -> usize {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    procs
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter(|stat| {
+            // `pid (comm) state ppid pgrp ...`; comm may contain spaces and parentheses.
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(2))
+                .and_then(|g| g.parse::<i32>().ok())
+                == Some(pgid)
+        })
+        .count()
 }
 
 /// A running task's process group in the set `cancel_all` stops, for as long as this lives
@@ -180,19 +281,32 @@ impl Executor for LocalExecutor {
 struct Listed<'a> {
     running: &'a Mutex<HashSet<i32>>,
     pid: i32,
+    label: &'a str,
 }
 
 impl<'a> Listed<'a> {
-    fn new(running: &'a Mutex<HashSet<i32>>, pid: i32) -> Self {
+    fn new(running: &'a Mutex<HashSet<i32>>, pid: i32, label: &'a str) -> Self {
         if let Ok(mut r) = running.lock() {
             r.insert(pid);
         }
-        Listed { running, pid }
+        Listed {
+            running,
+            pid,
+            label,
+        }
     }
 }
 
 impl Drop for Listed<'_> {
+    /// The attempt is over (or abandoned): nothing it started may outlive it.
     fn drop(&mut self) {
+        let left = kill_leftovers(self.pid);
+        if left > 0 {
+            tracing::info!(
+                "{}: killed {left} process(es) the task left running",
+                self.label
+            );
+        }
         if let Ok(mut r) = self.running.lock() {
             r.remove(&self.pid);
         }
