@@ -56,6 +56,9 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Internal: wait for engine PID to end, then kill what its run's tasks left running.
+    #[command(name = "__reap", hide = true)]
+    Reap { run_dir: PathBuf, engine: i32 },
 }
 
 #[derive(Subcommand)]
@@ -89,6 +92,11 @@ static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::n
 fn main() -> ExitCode {
     STARTED.get_or_init(std::time::Instant::now);
     let cli = Cli::parse();
+    // The reaper needs no async runtime, and must not pay for one.
+    if let Command::Reap { run_dir, engine } = &cli.command {
+        ferry_exec::reaper::reap_after(*engine, run_dir);
+        return ExitCode::SUCCESS;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // Evaluation and lowering recurse over expressions as deep as the checker allows
@@ -134,6 +142,7 @@ fn main() -> ExitCode {
                         workflow,
                     },
             } => config_show(workflow.as_deref(), config.as_deref(), &profile),
+            Command::Reap { .. } => 0,
         }
     });
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
@@ -526,6 +535,7 @@ async fn run(args: RunArgs) -> i32 {
     let run_dir = std::path::absolute(&run_dir).unwrap_or(run_dir);
     init_logging(&run_dir);
     tracing::info!("running {} in {}", name, run_dir.display());
+    start_reaper(&run_dir, args.resume);
     let started = *STARTED.get_or_init(std::time::Instant::now);
     let (storage, objects) = storage_for(&profile);
     let executor = match make_executor(&profile, capacity, &run_dir, objects).await {
@@ -717,6 +727,27 @@ fn write_engine_stats(
 }
 
 /// The executor the profile names (stub runs need none, so they get the local one).
+/// Task processes must not outlive the engine, even a `kill -9`ed one: a resumed run first
+/// kills what the stopped engine's tasks left running (they could still write into attempt
+/// directories it is about to reuse), and every run starts a reaper that does the same when
+/// this engine ends (`ferry_exec::reaper`).
+fn start_reaper(run_dir: &Path, resume: bool) {
+    if resume {
+        let killed = ferry_exec::reaper::kill_run_processes(run_dir);
+        if killed > 0 {
+            tracing::warn!("killed {killed} process(es) that the stopped run's tasks left running");
+        }
+    }
+    let started =
+        std::env::current_exe().and_then(|exe| ferry_exec::reaper::start_reaper(&exe, run_dir));
+    if let Err(e) = started {
+        tracing::warn!(
+            "cannot start the reaper ({e}): if this engine is killed, processes its tasks \
+             started may keep running"
+        );
+    }
+}
+
 async fn make_executor(
     profile: &ferry_config::Profile,
     capacity: Capacity,

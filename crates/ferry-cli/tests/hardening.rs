@@ -261,3 +261,121 @@ task t {
         "cancelled\n"
     );
 }
+
+/// `kill -9` of the engine: every process its tasks started is gone soon after (the run's
+/// reaper), so nothing writes into an attempt a resumed run reuses.
+#[test]
+fn task_processes_die_with_a_killed_engine() {
+    let wdl = r#"version 1.1
+task t {
+  command <<<
+    bash -c "sleep 631; echo OLD > $PWD/late.txt" &
+    touch started
+    sleep 632
+    echo done
+  >>>
+  output { String o = read_string(stdout()) }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    let run_dir = dir.path().join("run");
+    let mut child = common::ferry()
+        .current_dir(dir.path())
+        .args(["run", "t.wdl", "--run-dir"])
+        .arg(&run_dir)
+        .env("XDG_CACHE_HOME", dir.path().join(".cache"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("ferry starts");
+    let started = run_dir.join("calls/t/attempt-1/work/started");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !started.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let before = processes_with("sleep 63").len();
+    child.kill().expect("kill -9");
+    child.wait().expect("reaped");
+    // bash -c "...", its sleep, and the task's own sleep.
+    assert!(before >= 3, "{before} task processes before the kill");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !processes_with("sleep 63").is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(processes_with("sleep 63"), Vec::<String>::new());
+}
+
+/// If the reaper is killed along with the engine, `--resume` kills what the stopped run's tasks
+/// left running before it reuses their attempt directories, and says so.
+#[test]
+fn resume_kills_what_a_stopped_run_left_running() {
+    let wdl = r#"version 1.1
+task t {
+  input { String hold }
+  command <<<
+    touch started
+    if [ -e '~{hold}' ]; then sleep 641; fi
+    echo done
+  >>>
+  output { String o = read_string(stdout()) }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl), ("hold", "")]);
+    let hold = format!("t.hold={}", dir.path().join("hold").display());
+    let run_dir = dir.path().join("run");
+    let start = |resume: bool| {
+        let mut cmd = common::ferry();
+        cmd.current_dir(dir.path())
+            .args(["run", "t.wdl", &hold, "--run-dir"])
+            .arg(&run_dir)
+            .env("XDG_CACHE_HOME", dir.path().join(".cache"))
+            .env("FERRY_LOG", "info");
+        if resume {
+            cmd.arg("--resume");
+        }
+        cmd
+    };
+    let mut child = start(false)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("ferry starts");
+    let started = run_dir.join("calls/t/attempt-1/work/started");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !started.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The reaper first, then the engine: nothing is left to clean up after them.
+    let reaper = format!("__reap {}", run_dir.display());
+    for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmd)
+            .replace('\0', " ")
+            .contains(&reaper)
+            && let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<i32>().ok())
+        {
+            // SAFETY: kills the reaper of the run this test started.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+    child.kill().expect("kill -9");
+    child.wait().expect("reaped");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let left = processes_with("sleep 641").len();
+    std::fs::remove_file(dir.path().join("hold")).expect("rm hold");
+    let out = start(true).output().expect("ferry resumes");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let leftover = processes_with("sleep 641");
+    assert_eq!(left, 1, "the task's sleep should have survived both kills");
+    assert!(stderr.contains("killed 1 process(es)"), "{stderr}");
+    assert_eq!(leftover, Vec::<String>::new());
+    assert!(out.status.success(), "{stderr}");
+}

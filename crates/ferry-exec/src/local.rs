@@ -28,6 +28,8 @@ pub struct LocalExecutor {
     prelude: PathBuf,
     base_env: Arc<Vec<std::ffi::CString>>,
     running: Arc<Mutex<HashSet<i32>>>,
+    /// The run directory, the value of every task's `FERRY_RUN`.
+    run_dir: PathBuf,
     /// The process groups that were running when the run was cancelled.
     cancelled_groups: Mutex<HashSet<i32>>,
     cancelled: Arc<AtomicBool>,
@@ -57,8 +59,9 @@ impl LocalExecutor {
             capacity,
             bash: find_bash(),
             prelude,
-            base_env: environment_block(&["BASH_ENV", "FERRY_RC_FILE"]),
+            base_env: environment_block(&["BASH_ENV", "FERRY_RC_FILE", crate::reaper::RUN_MARKER]),
             running: Default::default(),
+            run_dir: std::path::absolute(state_dir).unwrap_or_else(|_| state_dir.to_path_buf()),
             cancelled_groups: Default::default(),
             cancelled: Default::default(),
             warned_container: AtomicBool::new(false),
@@ -98,6 +101,12 @@ impl Executor for LocalExecutor {
         let mut env: Vec<(String, String)> = spec.env.clone();
         env.push(("BASH_ENV".into(), self.prelude.display().to_string()));
         env.push(("FERRY_RC_FILE".into(), rc_file.display().to_string()));
+        // Inherited by everything the task starts: how the reaper finds them if the engine is
+        // killed (see reaper.rs).
+        env.push((
+            crate::reaper::RUN_MARKER.into(),
+            self.run_dir.display().to_string(),
+        ));
         let mut dirs: Vec<&Path> = spec
             .work_dir
             .ancestors()
