@@ -101,6 +101,52 @@ pub fn hash_file(path: &Path) -> std::io::Result<String> {
     Ok(hasher.finalize().to_hex().to_string())
 }
 
+/// The longest line (one call: its outputs and files) the cache log records or loads. Values
+/// are stored inline, so this bounds what one call can add to every later run's start.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+enum Line {
+    Read,
+    TooLong,
+    End,
+}
+
+/// Reads one line into `buf` (cleared first), holding at most `max` bytes of it: a longer line
+/// is consumed and reported as [`Line::TooLong`].
+fn read_line_capped(r: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> std::io::Result<Line> {
+    buf.clear();
+    let mut too_long = false;
+    let mut any = false;
+    loop {
+        let chunk = r.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(if !any {
+                Line::End
+            } else if too_long {
+                Line::TooLong
+            } else {
+                Line::Read
+            });
+        }
+        any = true;
+        let (part, done) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => (&chunk[..=i], true),
+            None => (chunk, false),
+        };
+        if !too_long && buf.len() + part.len() <= max {
+            buf.extend_from_slice(part);
+        } else {
+            too_long = true;
+            buf.clear();
+        }
+        let n = part.len();
+        r.consume(n);
+        if done {
+            return Ok(if too_long { Line::TooLong } else { Line::Read });
+        }
+    }
+}
+
 impl Cache {
     /// The log file in `dir` (created if missing).
     pub fn open(dir: &Path) -> std::io::Result<Cache> {
@@ -109,8 +155,23 @@ impl Cache {
         let mut entries = HashMap::new();
         let mut digests = HashMap::new();
         if let Ok(f) = File::open(&path) {
-            for line in BufReader::new(f).lines() {
-                let Ok(line) = line else { break };
+            let mut reader = BufReader::new(f);
+            let mut buf = Vec::new();
+            let mut oversized = 0usize;
+            loop {
+                match read_line_capped(&mut reader, &mut buf, MAX_LINE_BYTES) {
+                    Ok(Line::End) | Err(_) => break,
+                    // Written before the cap existed: skipped without holding it in memory.
+                    Ok(Line::TooLong) => {
+                        oversized += 1;
+                        continue;
+                    }
+                    Ok(Line::Read) => {}
+                }
+                let Ok(line) = std::str::from_utf8(&buf) else {
+                    continue;
+                };
+                let line = line.trim_end_matches('\n');
                 let Some((sum, json)) = line.split_once(' ') else {
                     continue;
                 };
@@ -130,6 +191,14 @@ impl Cache {
                     );
                 }
                 entries.insert(key_bytes(&entry.key), Box::<str>::from(json));
+            }
+            if oversized > 0 {
+                tracing::warn!(
+                    "the call cache {} holds {oversized} entr(y/ies) over {} MiB, skipped; \
+                     `ferry cache clear` removes them",
+                    path.display(),
+                    MAX_LINE_BYTES >> 20
+                );
             }
         }
         Ok(Cache {
@@ -214,9 +283,18 @@ impl Cache {
         Some(entry)
     }
 
-    /// Records a successful call: one appended, checksummed line.
+    /// Records a successful call: one appended, checksummed line. A call whose outputs would
+    /// make a line over [`MAX_LINE_BYTES`] is not recorded (an error saying so): every later
+    /// run on the node would load it at start.
     pub fn insert(&self, entry: Entry) -> std::io::Result<()> {
         let json = serde_json::to_string(&entry).map_err(std::io::Error::other)?;
+        if json.len() + 66 > MAX_LINE_BYTES {
+            return Err(std::io::Error::other(format!(
+                "its outputs take {} KiB, over the cache's limit of {} KiB per call",
+                json.len() >> 10,
+                MAX_LINE_BYTES >> 10
+            )));
+        }
         let line = format!("{} {json}\n", blake3::hash(json.as_bytes()).to_hex());
         {
             let mut log = self

@@ -379,3 +379,24 @@ task t {
     assert_eq!(leftover, Vec::<String>::new());
     assert!(out.status.success(), "{stderr}");
 }
+
+/// One huge output value is not written into the shared call cache (every later run would load
+/// it at start): the call runs, is not cached, and the log says why.
+#[test]
+fn a_huge_value_is_not_cached() {
+    let wdl = r#"version 1.1
+task t {
+  command <<<
+    head -c 3000000 /dev/zero | tr '\0' 'x'
+  >>>
+  output { String big = read_string(stdout()) }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    let r = common::run_with(dir.path(), "t.wdl", &[], &[("FERRY_LOG", "info")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("over the cache's limit"), "{}", r.stderr);
+    let log = dir.path().join(".cache/ferry/calls-v1.log");
+    let size = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+    assert!(size < 1 << 20, "the cache log grew to {size} bytes");
+}
