@@ -748,6 +748,16 @@ fn start_reaper(run_dir: &Path, resume: bool) {
     }
 }
 
+/// Host processes inherit the engine's environment minus what the profile withholds.
+fn local_executor(
+    profile: &ferry_config::Profile,
+    capacity: Capacity,
+    run_dir: &Path,
+) -> anyhow::Result<LocalExecutor> {
+    let policy = profile.clone();
+    LocalExecutor::new(capacity, run_dir, move |name| policy.task_inherits(name))
+}
+
 async fn make_executor(
     profile: &ferry_config::Profile,
     capacity: Capacity,
@@ -760,7 +770,7 @@ async fn make_executor(
         ));
     }
     if profile.stub || profile.executor != ExecutorKind::Docker {
-        return Ok(Arc::new(LocalExecutor::new(capacity, run_dir)?));
+        return Ok(Arc::new(local_executor(profile, capacity, run_dir)?));
     }
     let settings = DockerSettings {
         host_network: profile.network == ferry_config::Network::Host,
@@ -772,7 +782,13 @@ async fn make_executor(
         image_size_warning: profile.image_size_warning,
     };
     Ok(Arc::new(
-        DockerExecutor::connect(capacity, run_dir, settings).await?,
+        DockerExecutor::connect(
+            capacity,
+            run_dir,
+            settings,
+            local_executor(profile, capacity, run_dir)?,
+        )
+        .await?,
     ))
 }
 

@@ -25,7 +25,7 @@ fn directory_outputs_never_follow_links_out_of_the_tree() {
         assert_eq!(r.code, 1, "{name}: {}", r.stderr);
         let link_name = link.rsplit(' ').next().unwrap_or_default();
         assert!(
-            r.stderr.contains(&format!("link ")) && r.stderr.contains(link_name),
+            r.stderr.contains("link ") && r.stderr.contains(link_name),
             "{name}: {}",
             r.stderr
         );
@@ -224,7 +224,7 @@ task t {
 "#;
     let dir = project(&[("t.wdl", wdl)]);
     let run_dir = dir.path().join("run");
-    let mut child = common::ferry()
+    let child = common::ferry()
         .current_dir(dir.path())
         .args(["run", "t.wdl", "--run-dir"])
         .arg(&run_dir)
@@ -399,4 +399,42 @@ task t {
     let log = dir.path().join(".cache/ferry/calls-v1.log");
     let size = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
     assert!(size < 1 << 20, "the cache log grew to {size} bytes");
+}
+
+/// A host-process task does not inherit the engine's credentials (AWS_*, *_TOKEN...) unless the
+/// profile passes them; other variables it does inherit.
+#[test]
+fn tasks_do_not_inherit_credentials_unless_passed() {
+    let wdl = r#"version 1.1
+task t {
+  command <<<
+    echo "key=${AWS_SECRET_ACCESS_KEY:-} region=${AWS_REGION:-} token=${GITHUB_TOKEN:-} lab=${LAB_NAME:-}"
+  >>>
+  output { String o = read_string(stdout()) }
+}
+"#;
+    let dir = project(&[
+        ("t.wdl", wdl),
+        (
+            "pass.toml",
+            "[defaults]\npass_env = [\"AWS_REGION\"]\nwithhold_env = [\"LAB_*\"]\n",
+        ),
+    ]);
+    let env = [
+        ("AWS_SECRET_ACCESS_KEY", "s3cr3t"),
+        ("AWS_REGION", "eu-west-1"),
+        ("GITHUB_TOKEN", "ghp_x"),
+        ("LAB_NAME", "smith"),
+    ];
+    let r = common::run_with(dir.path(), "t.wdl", &[], &env);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["t.o"], "key= region= token= lab=smith");
+    let r = common::run_with(
+        dir.path(),
+        "t.wdl",
+        &["--config", "pass.toml", "--no-cache"],
+        &env,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["t.o"], "key= region=eu-west-1 token= lab=");
 }

@@ -81,6 +81,11 @@ pub struct ProfileSpec {
     pub cache: Option<bool>,
     /// Where the call cache lives (default `$XDG_CACHE_HOME/ferry`, else `~/.cache/ferry`).
     pub cache_dir: Option<String>,
+    /// Host environment variables (names or globs) that local tasks inherit although they are
+    /// withheld by default (credentials: see `Profile::task_inherits`).
+    pub pass_env: Option<Vec<String>>,
+    /// More host environment variables (names or globs) that local tasks do not inherit.
+    pub withhold_env: Option<Vec<String>>,
     /// Per-task overrides, by task name or glob (`"align_*"`), applied in file order.
     pub tasks: Option<IndexMap<String, TaskOverride>>,
 }
@@ -197,7 +202,32 @@ pub struct Profile {
     pub batch_submit_rate: f64,
     pub batch_helper_dir: String,
     pub batch_environment: Vec<(String, String)>,
+    /// `pass_env` and `withhold_env`, compiled.
+    pass_env: globset::GlobSet,
+    withhold_env: globset::GlobSet,
     tasks: Vec<(globset::GlobMatcher, TaskOverride)>,
+}
+
+/// Host variables a local task does not inherit unless `pass_env` names them: cloud and
+/// registry credentials, which a task's command (or any tool it runs) could otherwise read.
+pub const WITHHELD_ENV: &[&str] = &[
+    "AWS_*",
+    "AZURE_*",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "GOOGLE_OAUTH_ACCESS_TOKEN",
+    "DOCKER_AUTH_CONFIG",
+    "*_TOKEN",
+    "*_SECRET",
+    "*_SECRET_*",
+    "*_PASSWORD",
+];
+
+fn glob_set(globs: &[String]) -> Result<globset::GlobSet, String> {
+    let mut b = globset::GlobSetBuilder::new();
+    for g in globs {
+        b.add(globset::Glob::new(g).map_err(|e| format!("{g:?}: {e}"))?);
+    }
+    b.build().map_err(|e| e.to_string())
 }
 
 impl Default for Profile {
@@ -242,12 +272,26 @@ impl Default for Profile {
             batch_submit_rate: 20.0,
             batch_helper_dir: "/opt/ferry/bin".into(),
             batch_environment: Vec::new(),
+            pass_env: globset::GlobSet::empty(),
+            withhold_env: glob_set(
+                &WITHHELD_ENV
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap_or_else(|_| globset::GlobSet::empty()),
             tasks: Vec::new(),
         }
     }
 }
 
 impl Profile {
+    /// Whether a local task inherits the engine's environment variable `name`: yes, unless it
+    /// is withheld ([`WITHHELD_ENV`] and `withhold_env`) and `pass_env` does not name it.
+    pub fn task_inherits(&self, name: &str) -> bool {
+        self.pass_env.is_match(name) || !self.withhold_env.is_match(name)
+    }
+
     /// Whether calls of task `name` may be cached.
     pub fn task_cache(&self, name: &str) -> bool {
         self.task_override(name).cache.unwrap_or(self.cache)
@@ -667,6 +711,16 @@ fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Profile, Confi
         },
         batch_helper_dir: batch.helper_dir.unwrap_or(d.batch_helper_dir),
         batch_environment: batch.environment.unwrap_or_default().into_iter().collect(),
+        pass_env: glob_set(&spec.pass_env.unwrap_or_default())
+            .map_err(|m| ConfigError(format!("pass_env: {m}")))?,
+        withhold_env: glob_set(
+            &WITHHELD_ENV
+                .iter()
+                .map(|s| s.to_string())
+                .chain(spec.withhold_env.unwrap_or_default())
+                .collect::<Vec<_>>(),
+        )
+        .map_err(|m| ConfigError(format!("withhold_env: {m}")))?,
         tasks,
     })
 }

@@ -103,10 +103,12 @@ fn docker_error(e: bollard::errors::Error) -> anyhow::Error {
 impl DockerExecutor {
     /// Connects to the daemon (`DOCKER_HOST` or the local socket) and removes containers an
     /// earlier, killed engine left behind in the same run directory.
+    /// `host` runs the tasks that name no image (as host processes).
     pub async fn connect(
         capacity: Capacity,
         run_dir: &Path,
         settings: DockerSettings,
+        host: LocalExecutor,
     ) -> Result<Self> {
         let docker =
             Docker::connect_with_local_defaults().context("cannot connect to the Docker daemon")?;
@@ -125,7 +127,7 @@ impl DockerExecutor {
             told: Default::default(),
             running: Default::default(),
             cancelled: Default::default(),
-            host: LocalExecutor::new(capacity, run_dir)?,
+            host,
             warned_no_image: AtomicBool::new(false),
         };
         executor.remove_leftovers().await;

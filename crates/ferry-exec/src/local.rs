@@ -49,7 +49,12 @@ fn find_bash() -> PathBuf {
 
 impl LocalExecutor {
     /// `state_dir` holds the executor's own files (the shell prelude); the run directory.
-    pub fn new(capacity: Capacity, state_dir: &Path) -> Result<Self> {
+    /// Tasks inherit the engine's environment variables for which `inherits` says yes.
+    pub fn new(
+        capacity: Capacity,
+        state_dir: &Path,
+        inherits: impl Fn(&str) -> bool,
+    ) -> Result<Self> {
         let prelude = state_dir.join(".ferry-task-prelude.sh");
         std::fs::create_dir_all(state_dir)
             .with_context(|| format!("cannot create {}", state_dir.display()))?;
@@ -59,7 +64,10 @@ impl LocalExecutor {
             capacity,
             bash: find_bash(),
             prelude,
-            base_env: environment_block(&["BASH_ENV", "FERRY_RC_FILE", crate::reaper::RUN_MARKER]),
+            base_env: environment_block(|name| {
+                !["BASH_ENV", "FERRY_RC_FILE", crate::reaper::RUN_MARKER].contains(&name)
+                    && inherits(name)
+            }),
             running: Default::default(),
             run_dir: std::path::absolute(state_dir).unwrap_or_else(|_| state_dir.to_path_buf()),
             cancelled_groups: Default::default(),
@@ -350,7 +358,7 @@ mod tests {
     #[tokio::test]
     async fn runs_a_script_in_a_fresh_attempt_directory() {
         let dir = tempfile::tempdir().unwrap();
-        let exec = LocalExecutor::new(crate::machine_capacity(), dir.path()).unwrap();
+        let exec = LocalExecutor::new(crate::machine_capacity(), dir.path(), |_| true).unwrap();
         let s = spec(
             dir.path(),
             "echo $FERRY_TEST; echo err >&2; touch made; exit 3\n",
@@ -370,7 +378,7 @@ mod tests {
     #[tokio::test]
     async fn nested_bash_does_not_inherit_the_prelude() {
         let dir = tempfile::tempdir().unwrap();
-        let exec = LocalExecutor::new(crate::machine_capacity(), dir.path()).unwrap();
+        let exec = LocalExecutor::new(crate::machine_capacity(), dir.path(), |_| true).unwrap();
         let s = spec(
             dir.path(),
             "bash -c 'exit 4'; echo \"[$BASH_ENV]\"; trap - EXIT; exit 0\n",
@@ -385,7 +393,7 @@ mod tests {
     #[tokio::test]
     async fn an_unwritable_attempt_directory_is_an_error_not_a_hang() {
         let dir = tempfile::tempdir().unwrap();
-        let exec = LocalExecutor::new(crate::machine_capacity(), dir.path()).unwrap();
+        let exec = LocalExecutor::new(crate::machine_capacity(), dir.path(), |_| true).unwrap();
         std::fs::write(
             dir.path().join("calls"),
             "a file where a directory should be",
@@ -402,7 +410,8 @@ mod tests {
     #[tokio::test]
     async fn cancel_stops_the_whole_process_group() {
         let dir = tempfile::tempdir().unwrap();
-        let exec = Arc::new(LocalExecutor::new(crate::machine_capacity(), dir.path()).unwrap());
+        let exec =
+            Arc::new(LocalExecutor::new(crate::machine_capacity(), dir.path(), |_| true).unwrap());
         let s = spec(dir.path(), "sleep 30 & sleep 30; echo never\n");
         let e2 = exec.clone();
         let h = tokio::spawn(async move { e2.run(&s).await });

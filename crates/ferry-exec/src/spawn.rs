@@ -88,11 +88,12 @@ pub struct PlanRequest<'a> {
     pub env: Vec<(String, String)>,
 }
 
-/// The current process's environment as `KEY=VALUE` strings, for [`PlanRequest::base_env`].
-pub fn environment_block(skip: &[&str]) -> Arc<Vec<CString>> {
+/// The current process's environment as `KEY=VALUE` strings, for [`PlanRequest::base_env`]:
+/// the variables `keep` says yes to.
+pub fn environment_block(keep: impl Fn(&str) -> bool) -> Arc<Vec<CString>> {
     Arc::new(
         std::env::vars_os()
-            .filter(|(k, _)| !skip.iter().any(|s| k.as_bytes() == s.as_bytes()))
+            .filter(|(k, _)| k.to_str().is_some_and(&keep))
             .filter_map(|(k, v)| {
                 let mut kv = k.as_bytes().to_vec();
                 kv.push(b'=');
@@ -525,7 +526,7 @@ mod tests {
                 work_dir: &work,
                 program: Path::new("/bin/sh"),
                 args: vec!["sh".into(), attempt.join("command").display().to_string()],
-                base_env: environment_block(&[]),
+                base_env: environment_block(|_| true),
                 env: vec![("FERRY_X".into(), "x".into())],
             })
             .unwrap(),

@@ -185,9 +185,15 @@ mod tests {
                 .await
                 .unwrap()
         );
+        // A directory where a file is expected is an error that says so, not "missing".
+        let err = LocalStorage
+            .exists(dd.to_str().unwrap(), Kind::File)
+            .await
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("is a directory, not a file"));
         assert!(
             !LocalStorage
-                .exists(dd.to_str().unwrap(), Kind::File)
+                .exists(dir.path().join("nope").to_str().unwrap(), Kind::File)
                 .await
                 .unwrap()
         );
