@@ -305,15 +305,24 @@ fn config_show(workflow: Option<&Path>, config: Option<&Path>, profiles: &[Strin
     }
 }
 
-fn default_run_dir(base: &Path, name: &str) -> PathBuf {
+/// A new run directory under `base`, created here: `create_dir` fails if another run (started
+/// in the same second) took the name, and the next name is tried, so two runs never share one.
+fn default_run_dir(base: &Path, name: &str) -> std::io::Result<PathBuf> {
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-    let mut dir = base.join(format!("{stamp}-{name}"));
-    let mut n = 2;
-    while dir.exists() {
-        dir = base.join(format!("{stamp}-{name}-{n}"));
-        n += 1;
+    std::fs::create_dir_all(base)?;
+    let mut last = None;
+    for n in 1..=10_000u32 {
+        let dir = match n {
+            1 => base.join(format!("{stamp}-{name}")),
+            n => base.join(format!("{stamp}-{name}-{n}")),
+        };
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
     }
-    dir
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free run directory name")))
 }
 
 /// The run log's writer: buffered, because a wide scatter logs a few lines per shard and a
@@ -372,7 +381,11 @@ fn init_logging(run_dir: &Path) {
         .with_target(false)
         .without_time()
         .with_filter(filter);
-    let file = std::fs::File::create(run_dir.join("ferry.log"))
+    // Appended to: a resumed run keeps the log of the run it continues.
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(run_dir.join("ferry.log"))
         .ok()
         .map(|f| {
             let log = RunLog(Arc::new(std::sync::Mutex::new(
@@ -516,15 +529,25 @@ async fn run(args: RunArgs) -> i32 {
         );
         return 2;
     }
-    let run_dir = args.run_dir.clone().unwrap_or_else(|| {
-        default_run_dir(
-            profile
+    let run_dir = match args.run_dir.clone() {
+        Some(d) => d,
+        None => {
+            let base = profile
                 .work_dir
                 .as_deref()
-                .unwrap_or(Path::new("ferry-runs")),
-            &name,
-        )
-    });
+                .unwrap_or(Path::new("ferry-runs"));
+            match default_run_dir(base, &name) {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!(
+                        "ferry: cannot create a run directory under {}: {e}",
+                        base.display()
+                    );
+                    return 1;
+                }
+            }
+        }
+    };
     if let Err(e) = std::fs::create_dir_all(&run_dir) {
         eprintln!(
             "ferry: cannot create run directory {}: {e}",

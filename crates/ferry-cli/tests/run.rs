@@ -545,3 +545,54 @@ workflow w {
         start.elapsed()
     );
 }
+
+/// Runs started in the same second get a run directory each (created atomically), and a
+/// resumed run appends to the log of the run it continues.
+#[test]
+fn concurrent_runs_get_their_own_directories_and_resume_appends_to_the_log() {
+    let dir = project(&[(
+        "w.wdl",
+        "version 1.1\ntask t { command <<< echo hi >>> output { String o = read_string(stdout()) } }\n",
+    )]);
+    let start = || {
+        common::ferry()
+            .current_dir(dir.path())
+            .args(["run", "w.wdl", "--no-cache"])
+            .env("FERRY_LOG", "warn")
+            .env("XDG_CACHE_HOME", dir.path().join(".cache"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("ferry starts")
+    };
+    let children: Vec<_> = (0..4).map(|_| start()).collect();
+    for c in children {
+        let out = c.wait_with_output().expect("ferry exits");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let runs: Vec<_> = std::fs::read_dir(dir.path().join("ferry-runs"))
+        .expect("ferry-runs")
+        .flatten()
+        .collect();
+    assert_eq!(runs.len(), 4, "{runs:?}");
+    for r in &runs {
+        let outputs = std::fs::read_to_string(r.path().join("outputs.json")).expect("outputs");
+        assert!(outputs.contains("\"t.o\": \"hi\""), "{outputs}");
+    }
+
+    let run_dir = runs[0].path();
+    let again = common::ferry()
+        .current_dir(dir.path())
+        .args(["run", "w.wdl", "--resume", "--run-dir"])
+        .arg(&run_dir)
+        .env("XDG_CACHE_HOME", dir.path().join(".cache"))
+        .output()
+        .expect("ferry runs");
+    assert!(again.status.success());
+    let log = std::fs::read_to_string(run_dir.join("ferry.log")).expect("log");
+    assert_eq!(log.matches("running t in").count(), 2, "{log}");
+}

@@ -463,7 +463,18 @@ fn prepare(
 
 /// The last `n` lines of a file, for failure messages.
 pub fn tail(path: &Path, n: usize) -> String {
-    let text = std::fs::read(path).unwrap_or_default();
+    // Only the end of the file: a task's stderr may be gigabytes.
+    const TAIL_BYTES: u64 = 64 << 10;
+    let text = (|| -> std::io::Result<Vec<u8>> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = std::fs::File::open(path)?;
+        let len = f.metadata()?.len();
+        f.seek(SeekFrom::Start(len.saturating_sub(TAIL_BYTES)))?;
+        let mut buf = Vec::new();
+        f.take(TAIL_BYTES).read_to_end(&mut buf)?;
+        Ok(buf)
+    })()
+    .unwrap_or_default();
     let text = String::from_utf8_lossy(&text);
     let lines: Vec<&str> = text.lines().collect();
     let start = lines.len().saturating_sub(n);

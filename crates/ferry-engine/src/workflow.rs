@@ -360,7 +360,24 @@ impl<'a> Driver<'a> {
                         let tx = self.tx.clone();
                         self.outstanding += 1;
                         tokio::spawn(async move {
-                            let result = run_call(job, shared).await;
+                            // A panic in a call must end that call, not leave the driver
+                            // waiting for a completion that never comes.
+                            use futures_util::FutureExt;
+                            let label = job.label.clone();
+                            let result = std::panic::AssertUnwindSafe(run_call(job, shared))
+                                .catch_unwind()
+                                .await
+                                .unwrap_or_else(|panic| {
+                                    let why = panic
+                                        .downcast_ref::<String>()
+                                        .map(String::as_str)
+                                        .or_else(|| panic.downcast_ref::<&str>().copied())
+                                        .unwrap_or("no message");
+                                    Err(crate::task::CallError::Failed(format!(
+                                        "call {label}: internal error: Ferry panicked ({why}); \
+                                         please report it"
+                                    )))
+                                });
                             let _ = tx.send(Completion {
                                 frame: fid,
                                 stmt: sid,
