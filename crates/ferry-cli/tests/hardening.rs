@@ -161,6 +161,38 @@ fn non_finite_numbers_and_impossible_requests_are_errors() {
     assert!(r.stderr.contains("asks for"), "{}", r.stderr);
 }
 
+/// `ferry run t.wdl ARGS --run-dir DIR/run` in the background, returned once the task has
+/// touched `started` in its working directory (`calls/t/attempt-1/work/started`).
+fn spawn_until_started(
+    dir: &std::path::Path,
+    args: &[&str],
+    stderr: std::process::Stdio,
+) -> (std::process::Child, std::path::PathBuf) {
+    let run_dir = dir.join("run");
+    let child = common::ferry()
+        .current_dir(dir)
+        .args(["run", "t.wdl"])
+        .args(args)
+        .arg("--run-dir")
+        .arg(&run_dir)
+        .env("XDG_CACHE_HOME", dir.join(".cache"))
+        .env("FERRY_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("ferry starts");
+    let started = run_dir.join("calls/t/attempt-1/work/started");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !started.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    (child, run_dir)
+}
+
 /// Processes (by command line) whose arguments contain `marker`.
 fn processes_with(marker: &str) -> Vec<String> {
     let mut found = Vec::new();
@@ -223,25 +255,7 @@ task t {
 }
 "#;
     let dir = project(&[("t.wdl", wdl)]);
-    let run_dir = dir.path().join("run");
-    let child = common::ferry()
-        .current_dir(dir.path())
-        .args(["run", "t.wdl", "--run-dir"])
-        .arg(&run_dir)
-        .env("XDG_CACHE_HOME", dir.path().join(".cache"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("ferry starts");
-    let started = run_dir.join("calls/t/attempt-1/work/started");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !started.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the task never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let (child, run_dir) = spawn_until_started(dir.path(), &[], std::process::Stdio::piped());
     // SAFETY: signals the child we started.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let t = std::time::Instant::now();
@@ -278,25 +292,7 @@ task t {
 }
 "#;
     let dir = project(&[("t.wdl", wdl)]);
-    let run_dir = dir.path().join("run");
-    let mut child = common::ferry()
-        .current_dir(dir.path())
-        .args(["run", "t.wdl", "--run-dir"])
-        .arg(&run_dir)
-        .env("XDG_CACHE_HOME", dir.path().join(".cache"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("ferry starts");
-    let started = run_dir.join("calls/t/attempt-1/work/started");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !started.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the task never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let (mut child, _run_dir) = spawn_until_started(dir.path(), &[], std::process::Stdio::null());
     let before = processes_with("sleep 63").len();
     child.kill().expect("kill -9");
     child.wait().expect("reaped");
@@ -326,33 +322,8 @@ task t {
 "#;
     let dir = project(&[("t.wdl", wdl), ("hold", "")]);
     let hold = format!("t.hold={}", dir.path().join("hold").display());
-    let run_dir = dir.path().join("run");
-    let start = |resume: bool| {
-        let mut cmd = common::ferry();
-        cmd.current_dir(dir.path())
-            .args(["run", "t.wdl", &hold, "--run-dir"])
-            .arg(&run_dir)
-            .env("XDG_CACHE_HOME", dir.path().join(".cache"))
-            .env("FERRY_LOG", "info");
-        if resume {
-            cmd.arg("--resume");
-        }
-        cmd
-    };
-    let mut child = start(false)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("ferry starts");
-    let started = run_dir.join("calls/t/attempt-1/work/started");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !started.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the task never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let (mut child, run_dir) =
+        spawn_until_started(dir.path(), &[&hold], std::process::Stdio::null());
     // The reaper first, then the engine: nothing is left to clean up after them.
     let reaper = format!("__reap {}", run_dir.display());
     for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
@@ -371,7 +342,14 @@ task t {
     std::thread::sleep(std::time::Duration::from_millis(200));
     let left = processes_with("sleep 641").len();
     std::fs::remove_file(dir.path().join("hold")).expect("rm hold");
-    let out = start(true).output().expect("ferry resumes");
+    let out = common::ferry()
+        .current_dir(dir.path())
+        .args(["run", "t.wdl", &hold, "--resume", "--run-dir"])
+        .arg(&run_dir)
+        .env("XDG_CACHE_HOME", dir.path().join(".cache"))
+        .env("FERRY_LOG", "info")
+        .output()
+        .expect("ferry resumes");
     let stderr = String::from_utf8_lossy(&out.stderr);
     let leftover = processes_with("sleep 641");
     assert_eq!(left, 1, "the task's sleep should have survived both kills");
@@ -437,4 +415,64 @@ task t {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.outputs()["t.o"], "key= region=eu-west-1 token= lab=");
+}
+
+/// A downstream task that replaces an upstream output with a link to a host file cannot get
+/// that file published: the run fails naming the output, and nothing of it is under out/.
+#[test]
+fn an_output_replaced_by_a_link_out_of_the_run_is_not_published() {
+    let wdl = r#"version 1.1
+task up {
+  command <<< echo mine > o.txt >>>
+  output { File o = "o.txt" }
+}
+task down {
+  input { File f }
+  command <<< ln -sf /etc/hostname '~{f}' >>>
+}
+workflow w {
+  call up
+  call down { input: f = up.o }
+  output { File o = up.o }
+}
+"#;
+    let dir = project(&[("w.wdl", wdl)]);
+    let r = run(dir.path(), "w.wdl", &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("was replaced after its task finished"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.run_dir.join("out/o/o.txt").exists());
+}
+
+/// A downstream task that rewrites an upstream output in place cannot get its version
+/// published as the upstream task's output.
+#[test]
+fn an_output_changed_by_a_later_task_is_not_published() {
+    let wdl = r#"version 1.1
+task up {
+  command <<< echo mine > o.txt >>>
+  output { File o = "o.txt" }
+}
+task down {
+  input { File f }
+  command <<< sleep 0.05; echo theirs >> '~{f}' >>>
+}
+workflow w {
+  call up
+  call down { input: f = up.o }
+  output { File o = up.o }
+}
+"#;
+    let dir = project(&[("w.wdl", wdl)]);
+    let r = run(dir.path(), "w.wdl", &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("was changed after its task finished"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.run_dir.join("out/o/o.txt").exists());
 }

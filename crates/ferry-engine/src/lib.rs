@@ -56,6 +56,22 @@ pub struct Shared {
     pub adopted_calls: std::sync::atomic::AtomicUsize,
     /// Calls created, queued, running, done (cache hits among them) and failed, per call name.
     pub progress: progress::Progress,
+    /// Every local File output as it was when its call finished (inode, size, mtime): what is
+    /// published must be what the task produced, not what a later task made of it.
+    output_stamps: std::sync::Mutex<std::collections::HashMap<Arc<str>, FileStamp>>,
+}
+
+/// What identifies a file's content cheaply: inode, size and modification time.
+type FileStamp = (u64, u64, i128);
+
+fn file_stamp(path: &Path) -> Option<FileStamp> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::symlink_metadata(path).ok()?;
+    Some((
+        m.ino(),
+        m.size(),
+        m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
+    ))
 }
 
 const MIB: u64 = 1 << 20;
@@ -90,6 +106,42 @@ impl Shared {
             cache: None,
             adopted_calls: Default::default(),
             progress: Default::default(),
+            output_stamps: Default::default(),
+        }
+    }
+
+    /// Records the File outputs of a finished call (see `output_stamps`).
+    pub fn stamp_outputs(&self, outputs: &Members) {
+        let mut files = Vec::new();
+        for v in outputs.values() {
+            v.visit_paths(&mut |p, is_dir| {
+                if !is_dir && ferry_storage::scheme_of(p) == "file" {
+                    files.push(p.clone());
+                }
+            });
+        }
+        if files.is_empty() {
+            return;
+        }
+        if let Ok(mut stamps) = self.output_stamps.lock() {
+            for f in files {
+                if let Some(s) = file_stamp(Path::new(&*f)) {
+                    stamps.insert(f, s);
+                }
+            }
+        }
+    }
+
+    /// Whether the File output `path` is still what its call produced.
+    fn output_unchanged(&self, path: &str) -> bool {
+        let recorded = self
+            .output_stamps
+            .lock()
+            .ok()
+            .and_then(|s| s.get(path).copied());
+        match recorded {
+            Some(r) => file_stamp(Path::new(path)) == Some(r),
+            None => true,
         }
     }
 
@@ -324,7 +376,7 @@ async fn run_inner(req: RunRequest<'_>) -> Result<serde_json::Value, RunError> {
         }
         None => run_dir.join("out").display().to_string(),
     };
-    let published = publish(&outputs, &name, &out_dir, &req.storage)
+    let published = publish(&outputs, &name, &out_dir, &req.shared)
         .await
         .map_err(RunError::Other)?;
     write_json(&run_dir.join("outputs.json"), &published)
@@ -352,12 +404,44 @@ pub fn write_json(path: &Path, value: &serde_json::Value) -> std::io::Result<()>
 }
 
 /// Copies output files to `out_dir/<output>/…` and returns the outputs JSON naming the copies.
+/// A task's output must still be what it produced when it is published: an output file inside
+/// the run directory that has since become a link out of it (another task replaced it: inputs
+/// are passed in place to host-process tasks) is refused, never published as what it points
+/// to.
+fn check_still_inside(src: &Path, run_dir: &Path) -> Result<(), String> {
+    if !src.starts_with(run_dir) {
+        return Ok(());
+    }
+    let is_link = std::fs::symlink_metadata(src)
+        .map(|m| m.file_type().is_symlink())
+        .unwrap_or(false);
+    if !is_link {
+        return Ok(());
+    }
+    let target = src
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", src.display()))?;
+    let root = run_dir
+        .canonicalize()
+        .unwrap_or_else(|_| run_dir.to_path_buf());
+    if target.starts_with(&root) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} was replaced after its task finished: it is now a link to {}",
+            src.display(),
+            target.display()
+        ))
+    }
+}
+
 async fn publish(
     outputs: &Members,
     root: &str,
     out_dir: &str,
-    storage: &StorageRouter,
+    shared: &Shared,
 ) -> Result<serde_json::Value, String> {
+    let (run_dir, storage) = (&shared.run_dir, &shared.storage);
     let mut json = serde_json::Map::new();
     for (name, value) in outputs {
         let mut files: Vec<(String, bool)> = Vec::new();
@@ -378,6 +462,14 @@ async fn publish(
             } else {
                 format!("{out_dir}/{name}/{i}/{base}")
             };
+            check_still_inside(Path::new(src), run_dir)
+                .map_err(|e| format!("cannot publish output `{name}`: {e}"))?;
+            if !shared.output_unchanged(src) {
+                return Err(format!(
+                    "cannot publish output `{name}`: {src} was changed after its task finished \
+                     (by a later task?)"
+                ));
+            }
             let at = storage
                 .publish(Path::new(src), &dest)
                 .await

@@ -214,11 +214,9 @@ fn previous_or_none(previous: &Value) -> Value {
     Value::Object(Arc::new(m))
 }
 
-/// What the next attempt sees as `task.previous`.
-fn previous_attempt(p: &Prepared) -> Value {
-    let mut m = Members::new();
-    m.insert("memory".into(), Value::Int(p.memory as i64));
-    m.insert("cpu".into(), Value::Float(p.cpu));
+/// The resources an attempt was given, as members of the `task` variable (and of
+/// `task.previous`).
+fn insert_resources(m: &mut Members, p: &Prepared) {
     m.insert(
         "container".into(),
         p.containers
@@ -226,9 +224,17 @@ fn previous_attempt(p: &Prepared) -> Value {
             .map(|c| Value::string(c.as_str()))
             .unwrap_or(Value::None),
     );
+    m.insert("cpu".into(), Value::Float(p.cpu));
+    m.insert("memory".into(), Value::Int(p.memory as i64));
     m.insert("gpu".into(), Value::array(Vec::new()));
     m.insert("fpga".into(), Value::array(Vec::new()));
     m.insert("disks".into(), Value::Map(Default::default()));
+}
+
+/// What the next attempt sees as `task.previous`.
+fn previous_attempt(p: &Prepared) -> Value {
+    let mut m = Members::new();
+    insert_resources(&mut m, p);
     m.insert("max_retries".into(), Value::Int(p.max_retries as i64));
     Value::Object(Arc::new(m))
 }
@@ -237,18 +243,7 @@ fn task_object(task: &Task, p: &Prepared, attempt: u32, rc: Option<i32>, id: &st
     let mut m = Members::new();
     m.insert("name".into(), Value::string(&*task.name));
     m.insert("id".into(), Value::string(id));
-    m.insert(
-        "container".into(),
-        p.containers
-            .first()
-            .map(|c| Value::string(c.as_str()))
-            .unwrap_or(Value::None),
-    );
-    m.insert("cpu".into(), Value::Float(p.cpu));
-    m.insert("memory".into(), Value::Int(p.memory as i64));
-    m.insert("gpu".into(), Value::array(Vec::new()));
-    m.insert("fpga".into(), Value::array(Vec::new()));
-    m.insert("disks".into(), Value::Map(Default::default()));
+    insert_resources(&mut m, p);
     m.insert("attempt".into(), Value::Int(attempt as i64 - 1));
     m.insert("end_time".into(), Value::None);
     m.insert(
@@ -664,7 +659,8 @@ pub async fn run_call(job: CallJob, shared: Arc<Shared>) -> Result<Members, Call
     counters.created.fetch_add(1, Ordering::Relaxed);
     let result = run_call_attempts(job, shared.clone()).await;
     match &result {
-        Ok(_) => {
+        Ok(outputs) => {
+            shared.stamp_outputs(outputs);
             counters.done.fetch_add(1, Ordering::Relaxed);
         }
         Err(CallError::Failed(_)) => {
