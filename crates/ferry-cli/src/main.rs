@@ -16,6 +16,8 @@ use ferry_exec::{
 use ferry_storage::{ObjectStorage, StorageRouter};
 use tracing_subscriber::prelude::*;
 
+mod sys;
+
 #[derive(Parser)]
 #[command(
     name = "ferry",
@@ -305,6 +307,25 @@ fn config_show(workflow: Option<&Path>, config: Option<&Path>, profiles: &[Strin
     }
 }
 
+/// The run's `state` file: `running` from the start, with disk reserved beside it so that the
+/// final state can be written even when a task filled the disk (it is written in place, never
+/// truncated first).
+fn write_state(run_dir: &Path, state: &str) -> std::io::Result<()> {
+    use std::io::{Seek, Write};
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(run_dir.join("state"))?;
+    f.seek(std::io::SeekFrom::Start(0))?;
+    let line = format!("{state}\n");
+    f.write_all(line.as_bytes())?;
+    f.set_len(line.len() as u64)?;
+    // Shrinking drops reservations past the end: reserve again for the next write.
+    sys::reserve(&f, 4096);
+    f.sync_data()
+}
+
 /// A new run directory under `base`, created here: `create_dir` fails if another run (started
 /// in the same second) took the name, and the next name is tried, so two runs never share one.
 fn default_run_dir(base: &Path, name: &str) -> std::io::Result<PathBuf> {
@@ -388,6 +409,8 @@ fn init_logging(run_dir: &Path) {
         .open(run_dir.join("ferry.log"))
         .ok()
         .map(|f| {
+            // Room for the log's last buffers when a task fills the disk.
+            sys::reserve(&f, 1 << 20);
             let log = RunLog(Arc::new(std::sync::Mutex::new(
                 std::io::BufWriter::with_capacity(64 * 1024, f),
             )));
@@ -557,6 +580,10 @@ async fn run(args: RunArgs) -> i32 {
     }
     let run_dir = std::path::absolute(&run_dir).unwrap_or(run_dir);
     init_logging(&run_dir);
+    if let Err(e) = write_state(&run_dir, "running") {
+        eprintln!("ferry: cannot write {}/state: {e}", run_dir.display());
+        return 1;
+    }
     tracing::info!("running {} in {}", name, run_dir.display());
     start_reaper(&run_dir, args.resume);
     let started = *STARTED.get_or_init(std::time::Instant::now);
@@ -622,7 +649,9 @@ async fn run(args: RunArgs) -> i32 {
         Err(RunError::Cancelled(_)) => "cancelled",
         Err(_) => "failed",
     };
-    let _ = std::fs::write(run_dir.join("state"), format!("{state}\n"));
+    if let Err(e) = write_state(&run_dir, state) {
+        eprintln!("ferry: cannot write {}/state: {e}", run_dir.display());
+    }
     if let Some(c) = &cache
         && let Err(e) = c.sync()
     {
@@ -725,11 +754,7 @@ fn write_engine_stats(
     cached: usize,
     adopted: usize,
 ) -> Option<String> {
-    // SAFETY: getrusage fills a zeroed struct for this process.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
-        return None;
-    }
+    let usage = sys::own_usage()?;
     let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
     let stats = serde_json::json!({
         "wall_seconds": started.elapsed().as_secs_f64(),
@@ -858,11 +883,5 @@ fn storage_for(profile: &ferry_config::Profile) -> (StorageRouter, Arc<ObjectSto
 }
 
 fn terminal_width() -> usize {
-    // SAFETY: TIOCGWINSZ fills a zeroed winsize for our own stderr.
-    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-    if unsafe { libc::ioctl(2, libc::TIOCGWINSZ, &mut ws) } == 0 && ws.ws_col > 0 {
-        ws.ws_col as usize
-    } else {
-        120
-    }
+    sys::terminal_width().unwrap_or(120)
 }

@@ -476,3 +476,45 @@ workflow w {
     );
     assert!(!r.run_dir.join("out/o/o.txt").exists());
 }
+
+/// A task that fills the disk: the failure says "no space left on device" and where, and the
+/// run's `state` and log are still written.
+#[test]
+fn a_full_disk_is_reported_as_such_and_state_is_written() {
+    let wdl = r#"version 1.1
+task t {
+  command <<<
+    head -c 20000000 /dev/zero > fill.bin 2>/dev/null || exit 1
+  >>>
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    // A small filesystem of its own (tmpfs; the tests run as root).
+    let small = dir.path().join("small");
+    std::fs::create_dir(&small).expect("mkdir");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+        .arg(&small)
+        .status()
+        .expect("mount");
+    assert!(
+        mounted.success(),
+        "cannot mount a tmpfs (the tests need root)"
+    );
+    let run_dir = small.join("run");
+    let out = common::ferry()
+        .current_dir(dir.path())
+        .args(["run", "t.wdl", "--no-cache", "--run-dir"])
+        .arg(&run_dir)
+        .env("XDG_CACHE_HOME", dir.path().join(".cache"))
+        .output()
+        .expect("ferry runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let state = std::fs::read_to_string(run_dir.join("state")).unwrap_or_default();
+    let log = std::fs::read_to_string(run_dir.join("ferry.log")).unwrap_or_default();
+    let _ = std::process::Command::new("umount").arg(&small).status();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no space left on device"), "{stderr}");
+    assert_eq!(state, "failed\n");
+    assert!(log.contains("no space left on device"), "{log}");
+}

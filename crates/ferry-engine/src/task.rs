@@ -982,6 +982,14 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
             } else {
                 format!("exit code {}", outcome.exit_code)
             };
+            // A full disk often leaves no stderr to explain the failure: say it.
+            let why = match ferry_exec::free_bytes(&attempt_dir) {
+                Some(free) if free < 64 << 10 => format!(
+                    "{why}; no space left on device: the filesystem of {} is full",
+                    attempt_dir.display()
+                ),
+                _ => why,
+            };
             if attempt > prepared.max_retries {
                 return Err(fail(format!(
                     "{why}\n  last lines of stderr ({}):\n{}",

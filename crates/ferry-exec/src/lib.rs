@@ -16,9 +16,13 @@ mod local;
 pub mod reaper;
 mod spawn;
 mod sys;
+
 pub use awsbatch::{BatchExecutor, BatchSettings};
 pub use docker::{DockerExecutor, DockerSettings, Pull};
 pub use local::LocalExecutor;
+/// Bytes still free on the filesystem holding a path (a failed task's message says when its
+/// disk was full).
+pub use sys::free_bytes;
 
 /// One attempt of one task (or scatter shard), ready to run.
 #[derive(Clone, Debug)]

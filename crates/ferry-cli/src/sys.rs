@@ -1,0 +1,40 @@
+//! The CLI's system calls that the standard library does not wrap; the only `unsafe` of the
+//! crate.
+
+use std::os::fd::AsRawFd;
+
+/// This process's resource use (`getrusage(RUSAGE_SELF)`).
+pub fn own_usage() -> Option<libc::rusage> {
+    // SAFETY: getrusage fills a zeroed struct for this process.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return None;
+    }
+    Some(usage)
+}
+
+/// The width of the terminal on stderr, if it is one.
+pub fn terminal_width() -> Option<usize> {
+    // SAFETY: TIOCGWINSZ fills a zeroed winsize for our own stderr.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    if unsafe { libc::ioctl(2, libc::TIOCGWINSZ, &mut ws) } == 0 && ws.ws_col > 0 {
+        Some(ws.ws_col as usize)
+    } else {
+        None
+    }
+}
+
+/// Reserves `len` bytes of disk for `file` without changing its size (`fallocate` with
+/// `FALLOC_FL_KEEP_SIZE`), so that later writes up to that much cannot fail for want of
+/// space. Best effort: filesystems without fallocate just don't reserve.
+pub fn reserve(file: &std::fs::File, len: u64) {
+    // SAFETY: fallocate on a descriptor we own, with plain integer arguments.
+    unsafe {
+        libc::fallocate(
+            file.as_raw_fd(),
+            libc::FALLOC_FL_KEEP_SIZE,
+            0,
+            len as libc::off_t,
+        )
+    };
+}
