@@ -518,3 +518,44 @@ task t {
     assert_eq!(state, "failed\n");
     assert!(log.contains("no space left on device"), "{log}");
 }
+
+/// Host-process tasks get earlier tasks' outputs in place, read-only: a task that tries to
+/// change one fails (checked as an unprivileged user: root ignores file modes).
+#[test]
+fn earlier_outputs_are_read_only_to_later_tasks() {
+    use std::os::unix::fs::PermissionsExt;
+    let wdl = r#"version 1.1
+task up {
+  command <<< echo mine > o.txt >>>
+  output { File o = "o.txt" }
+}
+task down {
+  input { File f }
+  command <<< echo theirs >> '~{f}' >>>
+}
+workflow w {
+  call up
+  call down { input: f = up.o }
+  output { File o = up.o }
+}
+"#;
+    let dir = project(&[("w.wdl", wdl)]);
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let run_dir = dir.path().join("run");
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_ferry"))
+        .args(["run", "w.wdl", "--run-dir"])
+        .arg(&run_dir)
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("XDG_CACHE_HOME", dir.path().join(".cache-nobody"))
+        .output()
+        .expect("setpriv runs ferry");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("call down"), "{stderr}");
+    assert!(stderr.contains("Permission denied"), "{stderr}");
+    let up = run_dir.join("calls/up/attempt-1/work/o.txt");
+    assert_eq!(std::fs::read_to_string(up).expect("o.txt"), "mine\n");
+}

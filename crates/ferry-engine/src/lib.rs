@@ -110,7 +110,9 @@ impl Shared {
         }
     }
 
-    /// Records the File outputs of a finished call (see `output_stamps`).
+    /// Records the File outputs of a finished call (see `output_stamps`) and makes those in the
+    /// run directory read-only: later tasks get them as inputs in place (host processes), and
+    /// must read them, not change them. (Root ignores the mode; the stamps still catch it.)
     pub fn stamp_outputs(&self, outputs: &Members) {
         let mut files = Vec::new();
         for v in outputs.values() {
@@ -122,6 +124,22 @@ impl Shared {
         }
         if files.is_empty() {
             return;
+        }
+        for f in &files {
+            let path = Path::new(&**f);
+            if path.starts_with(&self.run_dir)
+                && let Ok(meta) = std::fs::symlink_metadata(path)
+                && meta.is_file()
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = meta.permissions().mode();
+                if mode & 0o222 != 0 {
+                    let _ = std::fs::set_permissions(
+                        path,
+                        std::fs::Permissions::from_mode(mode & !0o222),
+                    );
+                }
+            }
         }
         if let Ok(mut stamps) = self.output_stamps.lock() {
             for f in files {
