@@ -559,3 +559,37 @@ workflow w {
     let up = run_dir.join("calls/up/attempt-1/work/o.txt");
     assert_eq!(std::fs::read_to_string(up).expect("o.txt"), "mine\n");
 }
+
+/// What a publish killed half-way left (`.NAME.partial-PID`) is removed when the run is
+/// resumed and publishes again.
+#[test]
+fn a_resumed_run_removes_what_a_killed_publish_left() {
+    let wdl = r#"version 1.1
+task t {
+  command <<< echo out > o.txt >>>
+  output { File o = "o.txt" }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    let r = run(dir.path(), "t.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let stale = r.run_dir.join("out/o/.o.txt.partial-999999");
+    std::fs::write(&stale, "half").expect("stale partial");
+    let out = common::ferry()
+        .current_dir(dir.path())
+        .args(["run", "t.wdl", "--resume", "--run-dir"])
+        .arg(&r.run_dir)
+        .env("XDG_CACHE_HOME", dir.path().join(".cache"))
+        .output()
+        .expect("ferry resumes");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stale.exists(), "the stale partial publish is still there");
+    assert_eq!(
+        std::fs::read_to_string(r.run_dir.join("out/o/o.txt")).expect("o.txt"),
+        "out\n"
+    );
+}
