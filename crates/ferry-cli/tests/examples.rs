@@ -51,12 +51,11 @@ fn on_path(tool: &str) -> bool {
 
 #[test]
 fn variant_calling_example_finds_the_planted_variants() {
-    if !["samtools", "bcftools", "tabix"].iter().all(|t| on_path(t)) {
-        eprintln!(
-            "SKIP: samtools, bcftools and tabix are needed (apt-get install samtools bcftools tabix)"
-        );
-        return;
-    }
+    // Fails, never skips: .ci/run installs these, and a skipped test proves nothing.
+    assert!(
+        ["samtools", "bcftools", "tabix"].iter().all(|t| on_path(t)),
+        "samtools, bcftools and tabix are needed (apt-get install samtools bcftools tabix)"
+    );
     let (o, _dir) = run_example("variant-calling", "variant_calling.wdl");
     assert_eq!(o["variant_calling.n_variants"], 5);
     let vcf = o["variant_calling.vcf"].as_str().unwrap();

@@ -434,7 +434,12 @@ pub fn parse_file(text: &str, origin: &Path) -> Result<ConfigFile, ConfigError> 
 
 fn check_profile(p: &ProfileSpec) -> Result<(), String> {
     if let Some(d) = &p.poll_interval {
-        humantime::parse_duration(d).map_err(|e| format!("poll_interval = {d:?}: {e}"))?;
+        let every =
+            humantime::parse_duration(d).map_err(|e| format!("poll_interval = {d:?}: {e}"))?;
+        // A scheduler queried in a hot loop is a scheduler its admins turn off.
+        if every < Duration::from_secs(1) {
+            return Err(format!("poll_interval = {d:?}: must be at least 1s"));
+        }
     }
     for (k, v) in [("cpu", p.cpu), ("max_cpu", p.max_cpu)] {
         if let Some(v) = v

@@ -105,6 +105,11 @@ fn bad_configs_name_file_line_and_key() {
             "often",
         ),
         ("[defaults]\ncpu = -1.0\n", "cpu", "positive"),
+        (
+            "[defaults]\npoll_interval = \"0s\"\n",
+            "poll_interval",
+            "at least 1s",
+        ),
         ("[defaults\n", ":1:", ""),
     ];
     for (text, where_, key) in cases {
