@@ -417,64 +417,49 @@ task t {
     assert_eq!(r.outputs()["t.o"], "key= region=eu-west-1 token= lab=");
 }
 
-/// A downstream task that replaces an upstream output with a link to a host file cannot get
-/// that file published: the run fails naming the output, and nothing of it is under out/.
-#[test]
-fn an_output_replaced_by_a_link_out_of_the_run_is_not_published() {
-    let wdl = r#"version 1.1
-task up {
+/// A workflow whose second task gets the first task's output in place and runs `tamper` on it
+/// (`~{f}` is the file).
+fn tampering_workflow(tamper: &str) -> String {
+    format!(
+        r#"version 1.1
+task up {{
   command <<< echo mine > o.txt >>>
-  output { File o = "o.txt" }
-}
-task down {
-  input { File f }
-  command <<< ln -sf /etc/hostname '~{f}' >>>
-}
-workflow w {
+  output {{ File o = "o.txt" }}
+}}
+task down {{
+  input {{ File f }}
+  command <<< {tamper} >>>
+}}
+workflow w {{
   call up
-  call down { input: f = up.o }
-  output { File o = up.o }
-}
-"#;
-    let dir = project(&[("w.wdl", wdl)]);
-    let r = run(dir.path(), "w.wdl", &[]);
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("was replaced after its task finished"),
-        "{}",
-        r.stderr
-    );
-    assert!(!r.run_dir.join("out/o/o.txt").exists());
+  call down {{ input: f = up.o }}
+  output {{ File o = up.o }}
+}}
+"#
+    )
 }
 
-/// A downstream task that rewrites an upstream output in place cannot get its version
-/// published as the upstream task's output.
+/// A later task that replaces an earlier output with a link to a host file, or rewrites it in
+/// place (possible as root, who ignores the read-only mode), cannot get its version published
+/// as the earlier task's output: the run fails naming the output, nothing of it is in out/.
 #[test]
 fn an_output_changed_by_a_later_task_is_not_published() {
-    let wdl = r#"version 1.1
-task up {
-  command <<< echo mine > o.txt >>>
-  output { File o = "o.txt" }
-}
-task down {
-  input { File f }
-  command <<< sleep 0.05; echo theirs >> '~{f}' >>>
-}
-workflow w {
-  call up
-  call down { input: f = up.o }
-  output { File o = up.o }
-}
-"#;
-    let dir = project(&[("w.wdl", wdl)]);
-    let r = run(dir.path(), "w.wdl", &[]);
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("was changed after its task finished"),
-        "{}",
-        r.stderr
-    );
-    assert!(!r.run_dir.join("out/o/o.txt").exists());
+    for (tamper, expect) in [
+        (
+            "ln -sf /etc/hostname '~{f}'",
+            "was replaced after its task finished",
+        ),
+        (
+            "sleep 0.05; echo theirs >> '~{f}'",
+            "was changed after its task finished",
+        ),
+    ] {
+        let dir = project(&[("w.wdl", &tampering_workflow(tamper))]);
+        let r = run(dir.path(), "w.wdl", &[]);
+        assert_eq!(r.code, 1, "{tamper}: {}", r.stderr);
+        assert!(r.stderr.contains(expect), "{tamper}: {}", r.stderr);
+        assert!(!r.run_dir.join("out/o/o.txt").exists(), "{tamper}");
+    }
 }
 
 /// A task that fills the disk: the failure says "no space left on device" and where, and the
@@ -524,22 +509,8 @@ task t {
 #[test]
 fn earlier_outputs_are_read_only_to_later_tasks() {
     use std::os::unix::fs::PermissionsExt;
-    let wdl = r#"version 1.1
-task up {
-  command <<< echo mine > o.txt >>>
-  output { File o = "o.txt" }
-}
-task down {
-  input { File f }
-  command <<< echo theirs >> '~{f}' >>>
-}
-workflow w {
-  call up
-  call down { input: f = up.o }
-  output { File o = up.o }
-}
-"#;
-    let dir = project(&[("w.wdl", wdl)]);
+    let wdl = tampering_workflow("echo theirs >> '~{f}'");
+    let dir = project(&[("w.wdl", &wdl)]);
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
     let run_dir = dir.path().join("run");
     let out = std::process::Command::new("setpriv")
