@@ -740,8 +740,27 @@ fn spawn_signal_handler(shared: Arc<Shared>) {
             _ = term.recv() => libc::SIGTERM,
         };
         ferry_engine::STOP_SIGNAL.store(sig, Ordering::SeqCst);
-        tracing::warn!("signal {sig}: stopping running tasks");
+        tracing::warn!("signal {sig}: stopping running tasks (again to stop at once)");
         shared.cancel();
+        // A second Ctrl-C or SIGTERM: no grace period.
+        let sig = tokio::select! {
+            _ = int.recv() => libc::SIGINT,
+            _ = term.recv() => libc::SIGTERM,
+        };
+        tracing::warn!("signal {sig} again: killing every task now");
+        shared.executor.kill_all();
+        shared.flush_records();
+        if let Err(e) = write_state(&shared.run_dir, "cancelled") {
+            eprintln!(
+                "ferry: cannot write {}/state: {e}",
+                shared.run_dir.display()
+            );
+        }
+        if let Some(log) = RUN_LOG.get() {
+            log.flush();
+        }
+        // The reaper kills whatever the tasks still have running once this process is gone.
+        std::process::exit(128 + sig);
     });
 }
 

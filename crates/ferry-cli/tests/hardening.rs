@@ -564,3 +564,95 @@ task t {
         "out\n"
     );
 }
+
+/// A task whose script exits 0 on SIGTERM was cancelled, not successful: a resumed run reruns
+/// it instead of adopting its attempt.
+#[test]
+fn resume_reruns_an_attempt_that_exited_0_on_cancellation() {
+    let wdl = r#"version 1.1
+task t {
+  input { String hold  String log }
+  command <<<
+    echo ran >> '~{log}'
+    trap 'exit 0' TERM
+    touch started
+    if [ -e '~{hold}' ]; then sleep 651 & wait; fi
+  >>>
+  output { String o = "done" }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl), ("hold", "")]);
+    let hold = format!("t.hold={}", dir.path().join("hold").display());
+    let log = dir.path().join("runs.log");
+    let log_input = format!("t.log={}", log.display());
+    let (child, run_dir) = spawn_until_started(
+        dir.path(),
+        &[&hold, &log_input],
+        std::process::Stdio::piped(),
+    );
+    // SAFETY: signals the child we started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().expect("ferry exits");
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_file(dir.path().join("hold")).expect("rm hold");
+    let again = common::ferry()
+        .current_dir(dir.path())
+        .args(["run", "t.wdl", &hold, &log_input, "--resume", "--run-dir"])
+        .arg(&run_dir)
+        .env("XDG_CACHE_HOME", dir.path().join(".cache"))
+        .output()
+        .expect("ferry resumes");
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&log).expect("runs.log"),
+        "ran\nran\n",
+        "the cancelled attempt was adopted instead of rerun"
+    );
+}
+
+/// A second Ctrl-C/SIGTERM does not wait for the grace period: every task is killed, `state`
+/// written and Ferry exits at once.
+#[test]
+fn a_second_signal_stops_at_once() {
+    let wdl = r#"version 1.1
+task t {
+  command <<<
+    trap "" TERM
+    touch started
+    sleep 661
+  >>>
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    let (child, run_dir) = spawn_until_started(dir.path(), &[], std::process::Stdio::piped());
+    let pid = child.id() as i32;
+    let t = std::time::Instant::now();
+    // SAFETY: signals the child we started.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let out = child.wait_with_output().expect("ferry exits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(t.elapsed() < std::time::Duration::from_secs(3), "{stderr}");
+    assert!(stderr.contains("killing every task now"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(run_dir.join("state")).expect("state"),
+        "cancelled\n"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !processes_with("sleep 661").is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(processes_with("sleep 661"), Vec::<String>::new());
+}

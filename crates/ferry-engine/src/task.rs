@@ -939,6 +939,10 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
         drop(permits);
         job.progress.running.fetch_sub(1, Ordering::Relaxed);
         if shared.cancelled.load(Ordering::SeqCst) {
+            // A script may exit 0 on SIGTERM (its trap): what it left is not a result, and a
+            // resumed run must rerun it, not adopt it.
+            let _ = std::fs::remove_file(attempt_dir.join("rc"));
+            shared.journal.forget(&journal_name);
             return Err(CallError::Cancelled);
         }
         let outcome: AttemptOutcome = outcome.map_err(|e| fail(format!("{e:#}")))?;

@@ -115,6 +115,11 @@ pub trait Executor: Send + Sync {
     /// Stops everything this executor started (Ctrl-C). Running `run` calls then return.
     fn cancel_all(&self);
 
+    /// A second Ctrl-C: stop everything now, without grace (the engine exits right after).
+    fn kill_all(&self) {
+        self.cancel_all();
+    }
+
     /// Called once when the run ends, however it ends: release whatever is left (containers,
     /// remote jobs).
     async fn shutdown(&self) {}

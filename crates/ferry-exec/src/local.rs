@@ -204,6 +204,23 @@ impl Executor for LocalExecutor {
         }
     }
 
+    /// SIGKILL to every task's process group, at once.
+    fn kill_all(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        let mut groups: Vec<i32> = self
+            .running
+            .lock()
+            .map(|r| r.iter().copied().collect())
+            .unwrap_or_default();
+        if let Ok(c) = self.cancelled_groups.lock() {
+            groups.extend(c.iter().copied());
+        }
+        for g in groups {
+            // SAFETY: signals process groups we created.
+            unsafe { libc::killpg(g, libc::SIGKILL) };
+        }
+    }
+
     /// After a cancellation, returns only when every task process is gone: the groups get
     /// [`TERM_GRACE`] to exit after SIGTERM, then SIGKILL. Bounded, and logged.
     async fn shutdown(&self) {
