@@ -106,7 +106,9 @@ struct AwsConfig {
 pub type Memo<T> = Mutex<HashMap<String, Arc<OnceCell<Result<T, String>>>>>;
 
 /// The result for `key`, computed by the first caller; callers that arrive meanwhile wait for
-/// it instead of computing it again. Errors are remembered too.
+/// it instead of computing it again. A success is remembered for the run; an error only for
+/// the callers that waited on it: the next caller (a retry, a later shard) tries again, so one
+/// transient failure does not fail every later use of the object.
 pub async fn memo<T, F>(table: &Memo<T>, key: &str, compute: F) -> Result<T>
 where
     T: Clone,
@@ -116,10 +118,17 @@ where
         let mut t = table.lock().map_err(|_| anyhow!("lookup table poisoned"))?;
         t.entry(key.to_string()).or_default().clone()
     };
-    cell.get_or_init(|| async { compute.await.map_err(|e| format!("{e:#}")) })
+    let result = cell
+        .get_or_init(|| async { compute.await.map_err(|e| format!("{e:#}")) })
         .await
-        .clone()
-        .map_err(|m| anyhow!(m))
+        .clone();
+    if result.is_err()
+        && let Ok(mut t) = table.lock()
+        && t.get(key).is_some_and(|c| Arc::ptr_eq(c, &cell))
+    {
+        t.remove(key);
+    }
+    result.map_err(|m| anyhow!(m))
 }
 
 pub struct ObjectStorage {
@@ -744,5 +753,21 @@ impl Storage for ObjectStorage {
                 .map_err(|e| anyhow!("cannot upload {} to {dest}: {e}", src.display()))?;
         }
         Ok(dest.trim_end_matches('/').to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn memo_remembers_successes_and_retries_after_errors() {
+        let table: Memo<u32> = Default::default();
+        let failed = memo(&table, "k", async { Err(anyhow!("transient")) }).await;
+        assert!(failed.is_err());
+        // A later caller computes again instead of getting the old error.
+        assert_eq!(memo(&table, "k", async { Ok(7) }).await.unwrap(), 7);
+        // A success is kept: this computation is never used.
+        assert_eq!(memo(&table, "k", async { Ok(8) }).await.unwrap(), 7);
     }
 }
