@@ -13,6 +13,8 @@
 //! trusts a file whose (size, mtime, inode) are unchanged and re-hashes it otherwise, so a
 //! modified or deleted output is detected and its call rerun.
 
+#![forbid(unsafe_code)]
+
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Write};

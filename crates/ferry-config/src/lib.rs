@@ -6,6 +6,8 @@
 //! layer, then `b`…, later values overriding earlier ones key by key. Every value remembers
 //! where it came from, for `ferry config show`.
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,6 +1,8 @@
 //! The Ferry engine: runs a lowered WDL document's workflow (or one task) with an executor,
 //! in a run directory, and publishes its outputs.
 
+#![forbid(unsafe_code)]
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,6 +1,8 @@
 //! WDL values and expression evaluation: the pure half of the engine, with no scheduling and no
 //! processes. File functions touch the filesystem only through the paths in [`Io`].
 
+#![forbid(unsafe_code)]
+
 pub mod eval;
 pub mod stdlib;
 pub mod value;

@@ -429,10 +429,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let exec =
             Arc::new(LocalExecutor::new(crate::machine_capacity(), dir.path(), |_| true).unwrap());
-        let s = spec(dir.path(), "sleep 30 & sleep 30; echo never\n");
+        let s = spec(
+            dir.path(),
+            "sleep 30 & touch started; sleep 30; echo never\n",
+        );
+        let started = s.work_dir.join("started");
         let e2 = exec.clone();
         let h = tokio::spawn(async move { e2.run(&s).await });
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Cancel once the task is running, not after a guess at how long starting takes.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !started.exists() {
+            assert!(Instant::now() < deadline, "the task never started");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let t = Instant::now();
         exec.cancel_all();
         let out = h.await.unwrap().unwrap();

@@ -2,6 +2,8 @@
 //! through a [`Storage`] backend chosen by the URL's scheme; local paths (no scheme, or `file://`)
 //! are the first backend, object stores (`s3://`, `https://`) plug in beside it.
 
+#![forbid(unsafe_code)]
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
