@@ -290,14 +290,14 @@ impl Cache {
     /// run on the node would load it at start.
     pub fn insert(&self, entry: Entry) -> std::io::Result<()> {
         let json = serde_json::to_string(&entry).map_err(std::io::Error::other)?;
-        if json.len() + 66 > MAX_LINE_BYTES {
+        let line = format!("{} {json}\n", blake3::hash(json.as_bytes()).to_hex());
+        if line.len() > MAX_LINE_BYTES {
             return Err(std::io::Error::other(format!(
                 "its outputs take {} KiB, over the cache's limit of {} KiB per call",
                 json.len() >> 10,
                 MAX_LINE_BYTES >> 10
             )));
         }
-        let line = format!("{} {json}\n", blake3::hash(json.as_bytes()).to_hex());
         {
             let mut log = self
                 .log

@@ -67,13 +67,16 @@ pub struct Shared {
 type FileStamp = (u64, u64, i128);
 
 fn file_stamp(path: &Path) -> Option<FileStamp> {
+    std::fs::symlink_metadata(path).ok().map(|m| stamp_of(&m))
+}
+
+fn stamp_of(m: &std::fs::Metadata) -> FileStamp {
     use std::os::unix::fs::MetadataExt;
-    let m = std::fs::symlink_metadata(path).ok()?;
-    Some((
+    (
         m.ino(),
         m.size(),
         m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
-    ))
+    )
 }
 
 const MIB: u64 = 1 << 20;
@@ -127,12 +130,14 @@ impl Shared {
         if files.is_empty() {
             return;
         }
-        for f in &files {
-            let path = Path::new(&**f);
-            if path.starts_with(&self.run_dir)
-                && let Ok(meta) = std::fs::symlink_metadata(path)
-                && meta.is_file()
-            {
+        // One stat per file serves both: a mode change moves neither inode, size nor mtime.
+        let mut stamped = Vec::with_capacity(files.len());
+        for f in files {
+            let path = Path::new(&*f);
+            let Ok(meta) = std::fs::symlink_metadata(path) else {
+                continue;
+            };
+            if path.starts_with(&self.run_dir) && meta.is_file() {
                 use std::os::unix::fs::PermissionsExt;
                 let mode = meta.permissions().mode();
                 if mode & 0o222 != 0 {
@@ -142,13 +147,10 @@ impl Shared {
                     );
                 }
             }
+            stamped.push((f, stamp_of(&meta)));
         }
         if let Ok(mut stamps) = self.output_stamps.lock() {
-            for f in files {
-                if let Some(s) = file_stamp(Path::new(&*f)) {
-                    stamps.insert(f, s);
-                }
-            }
+            stamps.extend(stamped);
         }
     }
 
@@ -423,7 +425,6 @@ pub fn write_json(path: &Path, value: &serde_json::Value) -> std::io::Result<()>
     std::fs::rename(&tmp, path)
 }
 
-/// Copies output files to `out_dir/<output>/…` and returns the outputs JSON naming the copies.
 /// A task's output must still be what it produced when it is published: an output file inside
 /// the run directory that has since become a link out of it (another task replaced it: inputs
 /// are passed in place to host-process tasks) is refused, never published as what it points
@@ -455,6 +456,7 @@ fn check_still_inside(src: &Path, run_dir: &Path) -> Result<(), String> {
     }
 }
 
+/// Copies output files to `out_dir/<output>/…` and returns the outputs JSON naming the copies.
 async fn publish(
     outputs: &Members,
     root: &str,

@@ -117,7 +117,12 @@ fn publish_blocking(src: &Path, dest: &Path) -> Result<()> {
 /// Copies `src` (a file, or a directory walked without following links: see [`crate::tree`])
 /// to `dest`, hard-linking files where it can.
 fn copy_tree(src: &Path, dest: &Path) -> std::io::Result<()> {
-    if !std::fs::symlink_metadata(src)?.is_dir() {
+    let file_type = std::fs::symlink_metadata(src)?.file_type();
+    if file_type.is_symlink() {
+        // A link is never hard-linked itself (that would publish the link): what it points to is.
+        return link_or_copy(&src.canonicalize()?, dest);
+    }
+    if !file_type.is_dir() {
         return link_or_copy(src, dest);
     }
     std::fs::create_dir_all(dest)?;
@@ -141,16 +146,11 @@ fn copy_tree(src: &Path, dest: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// A hard link costs no bytes; fall back to a copy across filesystems. A link is never hard-
-/// linked itself (that would publish the link): what it points to is.
+/// A hard link costs no bytes; fall back to a copy across filesystems. `src` is a regular file,
+/// not a link.
 fn link_or_copy(src: &Path, dest: &Path) -> std::io::Result<()> {
-    let src = if std::fs::symlink_metadata(src)?.file_type().is_symlink() {
-        src.canonicalize()?
-    } else {
-        src.to_path_buf()
-    };
-    if std::fs::hard_link(&src, dest).is_err() {
-        std::fs::copy(&src, dest)?;
+    if std::fs::hard_link(src, dest).is_err() {
+        std::fs::copy(src, dest)?;
     }
     Ok(())
 }

@@ -48,14 +48,14 @@ pub fn entries(root: &Path) -> std::io::Result<Vec<Entry>> {
     let mut stack = vec![PathBuf::new()];
     while let Some(rel_dir) = stack.pop() {
         let dir = root.join(&rel_dir);
-        let mut names: Vec<_> = std::fs::read_dir(&dir)?
-            .map(|e| e.map(|e| e.file_name()))
+        // The listing gives each entry's type without following links: no stat per entry.
+        let mut listed: Vec<_> = std::fs::read_dir(&dir)?
+            .map(|e| e.and_then(|e| Ok((e.file_name(), e.file_type()?))))
             .collect::<Result<_, _>>()?;
-        names.sort();
-        for name in names {
+        listed.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, ft) in listed {
             let rel = rel_dir.join(&name);
             let path = root.join(&rel);
-            let ft = std::fs::symlink_metadata(&path)?.file_type();
             let kind = if ft.is_symlink() {
                 EntryKind::Link(link_target(&path, &canon_root))
             } else if ft.is_dir() {
