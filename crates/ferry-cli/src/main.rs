@@ -793,7 +793,6 @@ fn write_engine_stats(
     ))
 }
 
-/// The executor the profile names (stub runs need none, so they get the local one).
 /// Task processes must not outlive the engine, even a `kill -9`ed one: a resumed run first
 /// kills what the stopped engine's tasks left running (they could still write into attempt
 /// directories it is about to reuse), and every run starts a reaper that does the same when
@@ -821,10 +820,10 @@ fn local_executor(
     capacity: Capacity,
     run_dir: &Path,
 ) -> anyhow::Result<LocalExecutor> {
-    let policy = profile.clone();
-    LocalExecutor::new(capacity, run_dir, move |name| policy.task_inherits(name))
+    LocalExecutor::new(capacity, run_dir, |name| profile.task_inherits(name))
 }
 
+/// The executor the profile names (stub runs need none, so they get the local one).
 async fn make_executor(
     profile: &ferry_config::Profile,
     capacity: Capacity,

@@ -224,9 +224,10 @@ pub const WITHHELD_ENV: &[&str] = &[
     "*_PASSWORD",
 ];
 
-fn glob_set(globs: &[String]) -> Result<globset::GlobSet, String> {
+fn glob_set<S: AsRef<str>>(globs: impl IntoIterator<Item = S>) -> Result<globset::GlobSet, String> {
     let mut b = globset::GlobSetBuilder::new();
     for g in globs {
+        let g = g.as_ref();
         b.add(globset::Glob::new(g).map_err(|e| format!("{g:?}: {e}"))?);
     }
     b.build().map_err(|e| e.to_string())
@@ -275,13 +276,7 @@ impl Default for Profile {
             batch_helper_dir: "/opt/ferry/bin".into(),
             batch_environment: Vec::new(),
             pass_env: globset::GlobSet::empty(),
-            withhold_env: glob_set(
-                &WITHHELD_ENV
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect::<Vec<_>>(),
-            )
-            .unwrap_or_else(|_| globset::GlobSet::empty()),
+            withhold_env: glob_set(WITHHELD_ENV).unwrap_or_else(|_| globset::GlobSet::empty()),
             tasks: Vec::new(),
         }
     }
@@ -718,14 +713,13 @@ fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Profile, Confi
         },
         batch_helper_dir: batch.helper_dir.unwrap_or(d.batch_helper_dir),
         batch_environment: batch.environment.unwrap_or_default().into_iter().collect(),
-        pass_env: glob_set(&spec.pass_env.unwrap_or_default())
+        pass_env: glob_set(spec.pass_env.unwrap_or_default())
             .map_err(|m| ConfigError(format!("pass_env: {m}")))?,
         withhold_env: glob_set(
-            &WITHHELD_ENV
+            WITHHELD_ENV
                 .iter()
                 .map(|s| s.to_string())
-                .chain(spec.withhold_env.unwrap_or_default())
-                .collect::<Vec<_>>(),
+                .chain(spec.withhold_env.unwrap_or_default()),
         )
         .map_err(|m| ConfigError(format!("withhold_env: {m}")))?,
         tasks,

@@ -97,6 +97,13 @@ pub fn human_bytes(b: u64) -> String {
 }
 
 /// Evaluates declarations in dependency order (WDL allows any textual order), binding each.
+/// The value an input takes from what a caller gave, if any. WDL 1.2.1: `None` given for a
+/// non-optional input with a default takes the default; an optional one (`String? s = "x"`)
+/// is None as given.
+pub(crate) fn given_value<'v>(d: &Decl, given: Option<&'v Value>) -> Option<&'v Value> {
+    given.filter(|v| !v.is_none() || d.expr.is_none() || d.ty.is_optional())
+}
+
 pub fn eval_decls(
     decls: &[&Decl],
     scope: &mut HashMap<Arc<str>, Value>,
@@ -111,12 +118,7 @@ pub fn eval_decls(
             if done[i] {
                 continue;
             }
-            // WDL 1.2.1: `None` given for a non-optional input with a default takes the
-            // default; an optional one (`String? s = "x"`) is None as given.
-            if let Some(v) = preset
-                .get(&d.name)
-                .filter(|v| !v.is_none() || d.expr.is_none() || d.ty.is_optional())
-            {
+            if let Some(v) = given_value(d, preset.get(&d.name)) {
                 let v = coerce(v, &d.ty)
                     .map_err(|e| format!("{}: input `{}`: {e}", d.location, d.name))?;
                 scope.insert(d.name.clone(), v);

@@ -270,13 +270,7 @@ impl<'a> Driver<'a> {
         let stmt = &frame.body.stmts[sid as usize];
         match stmt {
             Stmt::Input(d) => {
-                // WDL 1.2.1: `None` given for a non-optional input with a default takes the
-                // default; an optional one (`String? s = "x"`) is None as given.
-                let supplied = frame
-                    .supplied
-                    .get(&d.name)
-                    .filter(|v| !v.is_none() || d.expr.is_none() || d.ty.is_optional());
-                let v = match supplied {
+                let v = match crate::task::given_value(d, frame.supplied.get(&d.name)) {
                     Some(v) => coerce(v, &d.ty).map_err(|m| located(&d.location, &d.name, m))?,
                     None => match &d.expr {
                         Some(e) => {

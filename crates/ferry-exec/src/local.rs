@@ -232,9 +232,10 @@ impl Executor for LocalExecutor {
                 .map(|g| g.iter().copied().filter(|g| group_alive(*g)).collect())
                 .unwrap_or_default()
         };
-        let mut extend = groups(&self.running);
+        // Groups that started after the cancellation began are waited for too.
+        let late = groups(&self.running);
         if let Ok(mut c) = self.cancelled_groups.lock() {
-            c.extend(extend.drain(..));
+            c.extend(late);
         }
         let start = Instant::now();
         let mut killed = false;
@@ -288,18 +289,8 @@ fn kill_leftovers(pgid: i32) -> usize {
 
 /// How many processes `/proc` lists in process group `pgid`.
 fn processes_in_group(pgid: i32) -> usize {
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return 0;
-    };
-    procs
-        .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-        })
-        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+    crate::reaper::process_ids()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
         .filter(|stat| {
             // `pid (comm) state ppid pgrp ...`; comm may contain spaces and parentheses.
             stat.rsplit_once(')')

@@ -35,13 +35,17 @@ pub fn kill_run_processes(run_dir: &Path) -> usize {
     killed
 }
 
-fn marked_processes(marker: &[u8], me: u32) -> Vec<i32> {
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    procs
+/// The ids of every process `/proc` lists.
+pub(crate) fn process_ids() -> impl Iterator<Item = i32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+}
+
+fn marked_processes(marker: &[u8], me: u32) -> Vec<i32> {
+    process_ids()
         .filter(|pid| *pid as u32 != me)
         .filter(|pid| {
             std::fs::read(format!("/proc/{pid}/environ"))

@@ -115,15 +115,7 @@ pub async fn check(path: &Path, options: CheckOptions) -> Result<Checked> {
     let mut root = None;
     for result in &results {
         let doc = result.document();
-        let file = doc
-            .uri()
-            .to_file_path()
-            .map(|p| {
-                p.strip_prefix(&cwd)
-                    .map(|r| r.display().to_string())
-                    .unwrap_or_else(|_| p.display().to_string())
-            })
-            .unwrap_or_else(|_| doc.uri().to_string());
+        let file = shown_path(doc, &cwd);
         if let Some(e) = result.error() {
             problems.push(Problem {
                 severity: Severity::Error,
@@ -202,14 +194,9 @@ pub async fn check(path: &Path, options: CheckOptions) -> Result<Checked> {
             ))
         );
         if !supported {
-            let file = doc
-                .uri()
-                .to_file_path()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| doc.uri().to_string());
             checked.problems.push(Problem {
                 severity: Severity::Error,
-                file,
+                file: shown_path(doc, &cwd),
                 line: 1,
                 col: 1,
                 message: format!(
@@ -231,6 +218,18 @@ pub async fn check(path: &Path, options: CheckOptions) -> Result<Checked> {
             .push(located_problem(&format!("{e:#}"), &cwd)),
     }
     Ok(checked)
+}
+
+/// How a problem names a document: its path relative to `cwd` where it is below it.
+fn shown_path(doc: &wdl_analysis::Document, cwd: &Path) -> String {
+    doc.uri()
+        .to_file_path()
+        .map(|p| {
+            p.strip_prefix(cwd)
+                .map(|r| r.display().to_string())
+                .unwrap_or_else(|_| p.display().to_string())
+        })
+        .unwrap_or_else(|_| doc.uri().to_string())
 }
 
 /// A problem if the document nests deeper than [`MAX_SYNTAX_DEPTH`], found with an iterative

@@ -73,7 +73,6 @@ fn version_of(v: Option<SupportedVersion>) -> Version {
     }
 }
 
-/// Converts a type resolved by `wdl-analysis` (used for struct members, possibly imported).
 /// Converts a type resolved by `wdl-analysis` (used for struct members, possibly imported), with
 /// the enumerations in scope keyed by [`enum_key`].
 fn from_analysis_type(
@@ -187,7 +186,6 @@ impl Lowerer {
             enums: HashMap::new(),
         };
         // Enumerations first: struct members may have their types.
-        let mut by_key = HashMap::new();
         for e in doc.enums() {
             let def = e.definition();
             let original = match e.ty().and_then(|t| t.as_enum()) {
@@ -212,18 +210,17 @@ impl Lowerer {
                         name: original,
                         choices,
                     });
-                    self.enums.insert(key.clone(), lowered.clone());
+                    self.enums.insert(key, lowered.clone());
                     lowered
                 }
             };
-            by_key.insert(key, lowered.clone());
             ctx.enums.insert(e.name().to_string(), lowered);
         }
         // Struct types by the names this document uses for them (import aliases included).
         let mut converted = HashMap::new();
         for s in doc.structs() {
             if let Some(t) = s.ty() {
-                let lowered = from_analysis_type(t, &mut converted, &by_key);
+                let lowered = from_analysis_type(t, &mut converted, &self.enums);
                 if let Type::Struct(st) = lowered {
                     ctx.structs.insert(s.name().to_string(), st);
                 }
