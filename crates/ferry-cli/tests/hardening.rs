@@ -111,16 +111,7 @@ task t {
     let secret = dir.path().join("secret.txt");
     std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).expect("chmod");
     let run_dir = dir.path().join("run-nobody");
-    let out = std::process::Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(env!("CARGO_BIN_EXE_ferry"))
-        .args(["run", "t.wdl", "t.f=secret.txt", "--run-dir"])
-        .arg(&run_dir)
-        .current_dir(dir.path())
-        .env("HOME", dir.path())
-        .env("XDG_CACHE_HOME", dir.path().join(".cache-nobody"))
-        .output()
-        .expect("setpriv runs ferry");
+    let out = run_as_nobody(dir.path(), &["t.wdl", "t.f=secret.txt"], &run_dir);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("secret.txt: permission denied"), "{stderr}");
@@ -193,6 +184,37 @@ fn spawn_until_started(
     (child, run_dir)
 }
 
+/// `ferry run ARGS --run-dir RUN_DIR` in `dir` as the unprivileged user `nobody` (root ignores
+/// file modes); `dir` must be writable by it.
+fn run_as_nobody(
+    dir: &std::path::Path,
+    args: &[&str],
+    run_dir: &std::path::Path,
+) -> std::process::Output {
+    std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_ferry"))
+        .arg("run")
+        .args(args)
+        .arg("--run-dir")
+        .arg(run_dir)
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("XDG_CACHE_HOME", dir.join(".cache-nobody"))
+        .output()
+        .expect("setpriv runs ferry")
+}
+
+/// Asserts that no process whose command line contains `marker` is left, allowing 5 s for
+/// killed ones to disappear.
+fn assert_gone_soon(marker: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !processes_with(marker).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(processes_with(marker), Vec::<String>::new());
+}
+
 /// Processes (by command line) whose arguments contain `marker`.
 fn processes_with(marker: &str) -> Vec<String> {
     let mut found = Vec::new();
@@ -234,11 +256,7 @@ task t {
         "{}",
         r.stderr
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while !processes_with("sleep 617").is_empty() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert_eq!(processes_with("sleep 617"), Vec::<String>::new());
+    assert_gone_soon("sleep 617");
 }
 
 /// SIGTERM: Ferry exits only after every task process is gone; one that ignores SIGTERM gets
@@ -298,11 +316,7 @@ task t {
     child.wait().expect("reaped");
     // bash -c "...", its sleep, and the task's own sleep.
     assert!(before >= 3, "{before} task processes before the kill");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while !processes_with("sleep 63").is_empty() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    assert_eq!(processes_with("sleep 63"), Vec::<String>::new());
+    assert_gone_soon("sleep 63");
 }
 
 /// If the reaper is killed along with the engine, `--resume` kills what the stopped run's tasks
@@ -513,16 +527,7 @@ fn earlier_outputs_are_read_only_to_later_tasks() {
     let dir = project(&[("w.wdl", &wdl)]);
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
     let run_dir = dir.path().join("run");
-    let out = std::process::Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(env!("CARGO_BIN_EXE_ferry"))
-        .args(["run", "w.wdl", "--run-dir"])
-        .arg(&run_dir)
-        .current_dir(dir.path())
-        .env("HOME", dir.path())
-        .env("XDG_CACHE_HOME", dir.path().join(".cache-nobody"))
-        .output()
-        .expect("setpriv runs ferry");
+    let out = run_as_nobody(dir.path(), &["w.wdl"], &run_dir);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("call down"), "{stderr}");
@@ -650,9 +655,5 @@ task t {
         std::fs::read_to_string(run_dir.join("state")).expect("state"),
         "cancelled\n"
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while !processes_with("sleep 661").is_empty() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    assert_eq!(processes_with("sleep 661"), Vec::<String>::new());
+    assert_gone_soon("sleep 661");
 }
