@@ -233,6 +233,19 @@ fn processes_with(marker: &str) -> Vec<String> {
     found
 }
 
+/// How many processes with `marker` in their command line there are once there are at least
+/// `n` (or after 30 s): `started` is touched before the commands after it have been exec'd.
+fn wait_for_processes(marker: &str, n: usize) -> usize {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let found = processes_with(marker).len();
+        if found >= n || std::time::Instant::now() >= deadline {
+            return found;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// What a task starts in the background (`&`, `nohup ... &`) is killed when the task ends, and
 /// the log says how many processes that was.
 #[test]
@@ -311,10 +324,10 @@ task t {
 "#;
     let dir = project(&[("t.wdl", wdl)]);
     let (mut child, _run_dir) = spawn_until_started(dir.path(), &[], std::process::Stdio::null());
-    let before = processes_with("sleep 63").len();
+    // bash -c "...", its sleep, and the task's own sleep.
+    let before = wait_for_processes("sleep 63", 3);
     child.kill().expect("kill -9");
     child.wait().expect("reaped");
-    // bash -c "...", its sleep, and the task's own sleep.
     assert!(before >= 3, "{before} task processes before the kill");
     assert_gone_soon("sleep 63");
 }
@@ -338,6 +351,7 @@ task t {
     let hold = format!("t.hold={}", dir.path().join("hold").display());
     let (mut child, run_dir) =
         spawn_until_started(dir.path(), &[&hold], std::process::Stdio::null());
+    wait_for_processes("sleep 641", 1);
     // The reaper first, then the engine: nothing is left to clean up after them.
     let reaper = format!("__reap {}", run_dir.display());
     for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
