@@ -58,9 +58,9 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
-    /// Internal: wait for engine PID to end, then kill what its run's tasks left running.
-    #[command(name = "__reap", hide = true)]
-    Reap { run_dir: PathBuf, engine: i32 },
+    /// Internal: the task launcher of the engine that started it (see ferry_exec::launcher).
+    #[command(name = "__launch", hide = true)]
+    Launch { run_dir: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -94,10 +94,13 @@ static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::n
 fn main() -> ExitCode {
     STARTED.get_or_init(std::time::Instant::now);
     let cli = Cli::parse();
-    // The reaper needs no async runtime, and must not pay for one.
-    if let Command::Reap { run_dir, engine } = &cli.command {
-        ferry_exec::reaper::reap_after(*engine, run_dir);
-        return ExitCode::SUCCESS;
+    // The launcher must stay single-threaded (it forks): no async runtime.
+    if let Command::Launch { run_dir } = &cli.command {
+        if ferry_exec::launcher::serve_engine(run_dir) {
+            return ExitCode::SUCCESS;
+        }
+        eprintln!("ferry: __launch is started by `ferry run`, not by hand");
+        return ExitCode::from(2);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -144,7 +147,7 @@ fn main() -> ExitCode {
                         workflow,
                     },
             } => config_show(workflow.as_deref(), config.as_deref(), &profile),
-            Command::Reap { .. } => 0,
+            Command::Launch { .. } => 0,
         }
     });
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
@@ -585,7 +588,9 @@ async fn run(args: RunArgs) -> i32 {
         return 1;
     }
     tracing::info!("running {} in {}", name, run_dir.display());
-    start_reaper(&run_dir, args.resume);
+    if args.resume {
+        sweep_stopped_run(&run_dir);
+    }
     let started = *STARTED.get_or_init(std::time::Instant::now);
     let (storage, objects) = storage_for(&profile);
     let executor = match make_executor(&profile, capacity, &run_dir, objects).await {
@@ -759,7 +764,7 @@ fn spawn_signal_handler(shared: Arc<Shared>) {
         if let Some(log) = RUN_LOG.get() {
             log.flush();
         }
-        // The reaper kills whatever the tasks still have running once this process is gone.
+        // The launcher kills whatever the tasks still have running once this process is gone.
         std::process::exit(128 + sig);
     });
 }
@@ -793,24 +798,14 @@ fn write_engine_stats(
     ))
 }
 
-/// Task processes must not outlive the engine, even a `kill -9`ed one: a resumed run first
-/// kills what the stopped engine's tasks left running (they could still write into attempt
-/// directories it is about to reuse), and every run starts a reaper that does the same when
-/// this engine ends (`ferry_exec::reaper`).
-fn start_reaper(run_dir: &Path, resume: bool) {
-    if resume {
-        let killed = ferry_exec::reaper::kill_run_processes(run_dir);
-        if killed > 0 {
-            tracing::warn!("killed {killed} process(es) that the stopped run's tasks left running");
-        }
-    }
-    let started =
-        std::env::current_exe().and_then(|exe| ferry_exec::reaper::start_reaper(&exe, run_dir));
-    if let Err(e) = started {
-        tracing::warn!(
-            "cannot start the reaper ({e}): if this engine is killed, processes its tasks \
-             started may keep running"
-        );
+/// Task processes must not outlive the engine, even a `kill -9`ed one: the task launcher kills
+/// them when this engine ends (`ferry_exec::launcher`), and a resumed run first kills what the
+/// stopped run's tasks left running in case its launcher was killed too (they could still
+/// write into attempt directories it is about to reuse).
+fn sweep_stopped_run(run_dir: &Path) {
+    let killed = ferry_exec::reaper::kill_run_processes(run_dir);
+    if killed > 0 {
+        tracing::warn!("killed {killed} process(es) that the stopped run's tasks left running");
     }
 }
 
@@ -820,7 +815,16 @@ fn local_executor(
     capacity: Capacity,
     run_dir: &Path,
 ) -> anyhow::Result<LocalExecutor> {
-    LocalExecutor::new(capacity, run_dir, |name| profile.task_inherits(name))
+    let launcher = ferry_exec::LauncherProgram {
+        program: anyhow::Context::context(std::env::current_exe(), "cannot find the ferry binary")?,
+        args: vec!["__launch".into(), run_dir.into()],
+    };
+    LocalExecutor::new(
+        capacity,
+        run_dir,
+        |name| profile.task_inherits(name),
+        &launcher,
+    )
 }
 
 /// The executor the profile names (stub runs need none, so they get the local one).

@@ -246,8 +246,9 @@ fn wait_for_processes(marker: &str, n: usize) -> usize {
     }
 }
 
-/// What a task starts in the background (`&`, `nohup ... &`) is killed when the task ends, and
-/// the log says how many processes that was.
+/// What a task starts in the background is killed when the task ends, also what leaves the
+/// task's process group and session (`setsid`, and `setsid -f`, which forks so that its child
+/// is orphaned while the task still runs), and the log says how many processes that was.
 #[test]
 fn background_processes_do_not_outlive_their_task() {
     let wdl = r#"version 1.1
@@ -255,6 +256,9 @@ task t {
   command <<<
     sleep 617 &
     nohup sleep 617 > /dev/null 2>&1 &
+    setsid sleep 617 &
+    setsid -f sleep 617
+    sleep 0.2
     echo started
   >>>
   output { String o = read_string(stdout()) }
@@ -265,7 +269,7 @@ task t {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stderr
-            .contains("killed 2 process(es) the task left running"),
+            .contains("killed 4 process(es) the task left running"),
         "{}",
         r.stderr
     );
@@ -307,8 +311,8 @@ task t {
     );
 }
 
-/// `kill -9` of the engine: every process its tasks started is gone soon after (the run's
-/// reaper), so nothing writes into an attempt a resumed run reuses.
+/// `kill -9` of the engine: every process its tasks started is gone soon after (the task
+/// launcher sees the engine's end), so nothing writes into an attempt a resumed run reuses.
 #[test]
 fn task_processes_die_with_a_killed_engine() {
     let wdl = r#"version 1.1
@@ -332,7 +336,7 @@ task t {
     assert_gone_soon("sleep 63");
 }
 
-/// If the reaper is killed along with the engine, `--resume` kills what the stopped run's tasks
+/// If the task launcher is killed along with the engine, `--resume` kills what the stopped run's tasks
 /// left running before it reuses their attempt directories, and says so.
 #[test]
 fn resume_kills_what_a_stopped_run_left_running() {
@@ -352,16 +356,17 @@ task t {
     let (mut child, run_dir) =
         spawn_until_started(dir.path(), &[&hold], std::process::Stdio::null());
     wait_for_processes("sleep 641", 1);
-    // The reaper first, then the engine: nothing is left to clean up after them.
-    let reaper = format!("__reap {}", run_dir.display());
+    // The launcher first, then the engine: nothing is left to clean up after them but the
+    // shell's own children (the shell dies with the launcher).
+    let launcher = format!("__launch {}", run_dir.display());
     for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
         let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
         if String::from_utf8_lossy(&cmd)
             .replace('\0', " ")
-            .contains(&reaper)
+            .contains(&launcher)
             && let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<i32>().ok())
         {
-            // SAFETY: kills the reaper of the run this test started.
+            // SAFETY: kills the launcher of the run this test started.
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }
     }
@@ -670,4 +675,45 @@ task t {
         "cancelled\n"
     );
     assert_gone_soon("sleep 661");
+}
+
+/// A task's peak memory in `attempts.tsv` is its own: a shell running `true` reports less
+/// than the engine that started it (task processes are forked from the small launcher, not
+/// from the engine, whose peak a process would otherwise inherit at exec).
+#[test]
+fn a_task_reports_its_own_peak_memory() {
+    let wdl = r#"version 1.1
+task t {
+  command <<<
+    true
+  >>>
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    let r = common::run(dir.path(), "t.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let tsv = std::fs::read_to_string(r.run_dir.join("attempts.tsv")).expect("attempts.tsv");
+    let header: Vec<&str> = tsv.lines().next().expect("header").split('\t').collect();
+    let column = header
+        .iter()
+        .position(|h| *h == "max_rss_kib")
+        .expect("max_rss_kib");
+    let row: Vec<&str> = tsv
+        .lines()
+        .nth(1)
+        .expect("one attempt")
+        .split('\t')
+        .collect();
+    let task_kib: u64 = row[column].parse().expect("a number");
+    let stats: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(r.run_dir.join("stats.json")).expect("stats.json"),
+    )
+    .expect("json");
+    let engine_kib = stats["engine_max_rss_bytes"].as_u64().expect("engine rss") / 1024;
+    assert!(task_kib > 0, "{tsv}");
+    // Before the launcher a task reported the engine's peak at the moment it started.
+    assert!(
+        task_kib * 3 < engine_kib,
+        "`true` reported {task_kib} KiB, the engine {engine_kib} KiB"
+    );
 }

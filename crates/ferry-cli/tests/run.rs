@@ -596,3 +596,24 @@ fn concurrent_runs_get_their_own_directories_and_resume_appends_to_the_log() {
     let log = std::fs::read_to_string(run_dir.join("ferry.log")).expect("log");
     assert_eq!(log.matches("running t in").count(), 2, "{log}");
 }
+
+/// The shell prelude that writes `rc` is the task shell's alone: a nested bash does not run it
+/// again (its exit code would overwrite the task's), and the task sees no `BASH_ENV`.
+#[test]
+fn the_rc_prelude_is_not_inherited_by_nested_shells() {
+    let wdl = r#"version 1.1
+task t {
+  command <<<
+    bash -c 'exit 4'
+    echo "[$BASH_ENV]"
+  >>>
+  output { String o = read_string(stdout()) }
+}
+"#;
+    let dir = common::project(&[("t.wdl", wdl)]);
+    let r = common::run(dir.path(), "t.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("\"[]\""), "{}", r.stdout);
+    let rc = std::fs::read_to_string(r.run_dir.join("calls/t/attempt-1/rc")).expect("rc");
+    assert_eq!(rc, "0\n");
+}

@@ -115,8 +115,7 @@ impl DockerExecutor {
         docker.ping().await.map_err(|e| {
             anyhow!("cannot reach the Docker daemon ({e}); is dockerd running and is its socket readable?")
         })?;
-        // SAFETY: getuid/getgid cannot fail.
-        let user = unsafe { format!("{}:{}", libc::getuid(), libc::getgid()) };
+        let user = crate::sys::user_and_group();
         let executor = DockerExecutor {
             docker,
             capacity,

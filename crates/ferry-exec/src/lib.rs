@@ -4,6 +4,8 @@
 //! image, input paths) and gets back an [`AttemptOutcome`]. Local processes are the first
 //! backend; Docker, Slurm/SGE and AWS Batch are further implementations of [`Executor`].
 
+#![deny(unsafe_code)]
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -12,14 +14,15 @@ use async_trait::async_trait;
 
 mod awsbatch;
 mod docker;
+pub mod launcher;
 mod local;
 pub mod reaper;
-mod spawn;
+#[allow(unsafe_code)]
 mod sys;
 
 pub use awsbatch::{BatchExecutor, BatchSettings};
 pub use docker::{DockerExecutor, DockerSettings, Pull};
-pub use local::LocalExecutor;
+pub use local::{LauncherProgram, LocalExecutor};
 /// Bytes still free on the filesystem holding a path (a failed task's message says when its
 /// disk was full).
 pub use sys::free_bytes;

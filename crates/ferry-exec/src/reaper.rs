@@ -1,13 +1,11 @@
 //! Task processes that outlive a killed engine.
 //!
-//! `kill -9` of the engine runs no code of ours, so nothing in the engine can stop what its
-//! tasks started (`PR_SET_PDEATHSIG` reaches only each task's shell). A *reaper*, one small
-//! process per run started beside the engine (`ferry __reap`), waits for the engine to end,
-//! however it ends, and then kills every process that carries the run's marker in its
-//! environment ([`RUN_MARKER`], which the local executor gives every task and its children
-//! inherit). `--resume` sweeps the same way before it starts, in case the reaper was killed too.
-//! A process that clears its environment is not found: this is a safety net for careless
-//! tasks, not a sandbox.
+//! `kill -9` of the engine runs no code of ours. The task launcher (`launcher`) notices the
+//! engine's end and kills every task process it started or adopted; then, and before a
+//! `--resume` (in case the launcher was killed too), every process that carries the run's
+//! marker in its environment ([`RUN_MARKER`], which the local executor gives every task and
+//! its children inherit) is killed here. A process that clears its environment and escapes
+//! the launcher is not found: this is a safety net for careless tasks, not a sandbox.
 
 use std::path::Path;
 use std::time::Duration;
@@ -52,26 +50,4 @@ fn marked_processes(marker: &[u8], me: u32) -> Vec<i32> {
                 .is_ok_and(|env| env.windows(marker.len()).any(|w| w == marker))
         })
         .collect()
-}
-
-/// The reaper's life: wait until process `engine` has ended, then kill its run's processes.
-pub fn reap_after(engine: i32, run_dir: &Path) -> usize {
-    crate::sys::wait_for_exit(engine);
-    kill_run_processes(run_dir)
-}
-
-/// Starts the reaper for the engine (this process): `exe __reap RUN_DIR PID`, in a session of
-/// its own so that a Ctrl-C to the engine's terminal does not reach it.
-pub fn start_reaper(exe: &Path, run_dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::process::CommandExt;
-    std::process::Command::new(exe)
-        .arg("__reap")
-        .arg(run_dir)
-        .arg(std::process::id().to_string())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .process_group(0)
-        .spawn()
-        .map(drop)
 }

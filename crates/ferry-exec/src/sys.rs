@@ -1,37 +1,13 @@
-//! The system calls of `reaper.rs` that the standard library does not wrap.
+//! Every system call of this crate that the standard library does not wrap: the only module
+//! with `unsafe`.
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// Sends `signal` to process `pid`; a process that is already gone is not an error.
 pub fn kill(pid: i32, signal: i32) {
     // SAFETY: kill(2) with plain integer arguments.
     unsafe { libc::kill(pid, signal) };
-}
-
-/// Blocks until process `pid` (not necessarily our child) has ended: through a pidfd where the
-/// kernel has them (5.3+), else by polling.
-pub fn wait_for_exit(pid: i32) {
-    // SAFETY: pidfd_open(2) with plain integer arguments; the result is a descriptor we own.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as i32;
-    if fd >= 0 {
-        let mut poll = libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        loop {
-            // SAFETY: one pollfd of ours; a pidfd becomes readable when the process ends.
-            let n = unsafe { libc::poll(&mut poll, 1, -1) };
-            if n > 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-                break;
-            }
-        }
-        // SAFETY: closes the descriptor opened above.
-        unsafe { libc::close(fd) };
-        return;
-    }
-    // SAFETY: signal 0 only checks that the process exists.
-    while unsafe { libc::kill(pid, 0) } == 0 {
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
 }
 
 /// Bytes an unprivileged user may still write on the filesystem holding `path`.
@@ -44,4 +20,365 @@ pub fn free_bytes(path: &std::path::Path) -> Option<u64> {
         return None;
     }
     Some(st.f_bavail as u64 * st.f_frsize as u64)
+}
+
+/// The user and group this process runs as, `uid:gid`.
+pub fn user_and_group() -> String {
+    // SAFETY: getuid/getgid cannot fail.
+    unsafe { format!("{}:{}", libc::getuid(), libc::getgid()) }
+}
+
+/// Sends `signal` to process group `pgid`; a group that is already gone is not an error.
+pub fn killpg(pgid: i32, signal: i32) {
+    // SAFETY: killpg(2) with plain integer arguments.
+    unsafe { libc::killpg(pgid, signal) };
+}
+
+/// Whether any process of group `pgid` is alive (zombies included until reaped).
+pub fn group_alive(pgid: i32) -> bool {
+    // SAFETY: signal 0 only checks that the group exists.
+    unsafe { libc::killpg(pgid, 0) == 0 }
+}
+
+fn check(rc: libc::c_int) -> std::io::Result<libc::c_int> {
+    if rc < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(rc)
+    }
+}
+
+/// A connected pair of `SOCK_SEQPACKET` Unix sockets, close-on-exec.
+pub fn seqpacket_pair() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: socketpair fills the two descriptors, which we then own.
+    unsafe {
+        check(libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        ))?;
+        Ok((OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])))
+    }
+}
+
+/// Sends one message without blocking (`WouldBlock` when the socket's buffer is full) and
+/// without SIGPIPE.
+pub fn send(fd: BorrowedFd<'_>, msg: &[u8]) -> std::io::Result<()> {
+    // SAFETY: sends from a buffer we borrow for the duration of the call.
+    let n = unsafe {
+        libc::send(
+            fd.as_raw_fd(),
+            msg.as_ptr().cast(),
+            msg.len(),
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+        )
+    };
+    if n < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Receives one message without blocking; `Ok(0)` when the peer has closed its end.
+pub fn recv(fd: BorrowedFd<'_>, buf: &mut [u8]) -> std::io::Result<usize> {
+    // SAFETY: receives into a buffer we borrow mutably for the duration of the call.
+    let n = unsafe {
+        libc::recv(
+            fd.as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            libc::MSG_DONTWAIT,
+        )
+    };
+    if n < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
+/// Waits until `fd` can be written to, at most `timeout_ms`.
+pub fn wait_writable(fd: BorrowedFd<'_>, timeout_ms: i32) {
+    let mut p = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: one pollfd of ours.
+    unsafe { libc::poll(&mut p, 1, timeout_ms) };
+}
+
+/// Waits until one of `fds` is readable (or has hung up), at most `timeout_ms` (-1: forever);
+/// returns which are.
+pub fn poll_readable(fds: &[BorrowedFd<'_>], timeout_ms: i32) -> Vec<bool> {
+    let mut p: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|fd| libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    // SAFETY: pollfds of ours, as many as we pass.
+    let n = unsafe { libc::poll(p.as_mut_ptr(), p.len() as libc::nfds_t, timeout_ms) };
+    p.iter().map(|p| n > 0 && p.revents != 0).collect()
+}
+
+/// Blocks `signals` in this (single-threaded) process and returns a descriptor that becomes
+/// readable when one of them is pending.
+pub fn signal_fd(signals: &[i32]) -> std::io::Result<OwnedFd> {
+    // SAFETY: a zeroed sigset is valid input to sigemptyset/sigaddset; signalfd returns a new
+    // descriptor we own.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in signals {
+            libc::sigaddset(&mut set, *s);
+        }
+        check(libc::sigprocmask(
+            libc::SIG_BLOCK,
+            &set,
+            std::ptr::null_mut(),
+        ))?;
+        let fd = check(libc::signalfd(
+            -1,
+            &set,
+            libc::SFD_CLOEXEC | libc::SFD_NONBLOCK,
+        ))?;
+        Ok(OwnedFd::from_raw_fd(fd))
+    }
+}
+
+/// The signals pending on a [`signal_fd`], consumed.
+pub fn read_signals(fd: BorrowedFd<'_>) -> Vec<i32> {
+    let mut out = Vec::new();
+    loop {
+        // SAFETY: a zeroed siginfo is a valid buffer for read to fill.
+        let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+        let size = std::mem::size_of::<libc::signalfd_siginfo>();
+        // SAFETY: reads at most `size` bytes into `info`.
+        let n = unsafe {
+            libc::read(
+                fd.as_raw_fd(),
+                (&mut info as *mut libc::signalfd_siginfo).cast(),
+                size,
+            )
+        };
+        if n as usize != size {
+            return out;
+        }
+        out.push(info.ssi_signo as i32);
+    }
+}
+
+/// Makes orphaned descendants of this process its children instead of init's.
+pub fn become_subreaper() -> std::io::Result<()> {
+    // SAFETY: prctl with integer arguments.
+    check(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }).map(drop)
+}
+
+/// How a reaped child ended.
+pub struct Reaped {
+    pub pid: i32,
+    /// The exit status; 128+N when killed by signal N.
+    pub code: i32,
+    pub signaled: bool,
+    pub usage: libc::rusage,
+}
+
+/// Reaps one child that has ended: any child, or `pid`; `block` waits for one. `None` when
+/// there is none to reap (yet, or at all).
+pub fn reap(pid: i32, block: bool) -> Option<Reaped> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: a zeroed rusage is a valid buffer for wait4 to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let flags = if block { 0 } else { libc::WNOHANG };
+    loop {
+        // SAFETY: wait4 fills locals that outlive the call.
+        let r = unsafe { libc::wait4(pid, &mut status, flags, &mut usage) };
+        if r < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        if r <= 0 {
+            return None;
+        }
+        let (code, signaled) = if libc::WIFEXITED(status) {
+            (libc::WEXITSTATUS(status), false)
+        } else {
+            (128 + libc::WTERMSIG(status), true)
+        };
+        return Some(Reaped {
+            pid: r,
+            code,
+            signaled,
+            usage,
+        });
+    }
+}
+
+/// Everything a task process needs between `fork` and `execve`, prepared before the fork so
+/// that the child only makes async-signal-safe system calls on memory it does not change.
+pub struct TaskPlan {
+    pub id: u64,
+    pub dirs: Vec<CString>,
+    pub script_path: CString,
+    pub script: Option<Vec<u8>>,
+    pub stdout: CString,
+    pub stderr: CString,
+    pub work_dir: CString,
+    pub program: CString,
+    pub argv: Vec<CString>,
+    pub envp: Vec<CString>,
+}
+
+/// Forks a task process that creates its directories and script, opens its stdio, enters its
+/// working directory in a process group of its own, and execs the program. Returns its pid at
+/// once. If a step fails the child sends a [`wire::Report::Failed`] on `report` and exits 127.
+///
+/// Sound because the launcher that calls it is single-threaded (nothing can hold a lock the
+/// child would need) and the child only makes system calls on buffers prepared in `plan`.
+pub fn fork_task(plan: &TaskPlan, report: BorrowedFd<'_>) -> std::io::Result<i32> {
+    use super::launcher::wire;
+    let argv: Vec<*const libc::c_char> = plan
+        .argv
+        .iter()
+        .map(|c| c.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect();
+    let envp: Vec<*const libc::c_char> = plan
+        .envp
+        .iter()
+        .map(|c| c.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect();
+    let parent = std::process::id() as i32;
+    // SAFETY: see the function's comment; the child never returns from this block.
+    unsafe {
+        let pid = check(libc::fork())?;
+        if pid > 0 {
+            // Also from this side, so that a signal right after the fork reaches the group.
+            libc::setpgid(pid, pid);
+            return Ok(pid);
+        }
+        let fail = |step: u8| -> ! {
+            let errno = *libc::__errno_location();
+            let msg = wire::encode_failed(plan.id, step, errno);
+            libc::send(
+                report.as_raw_fd(),
+                msg.as_ptr().cast(),
+                msg.len(),
+                libc::MSG_NOSIGNAL,
+            );
+            libc::_exit(127)
+        };
+        libc::setpgid(0, 0);
+        // The shell dies with the launcher (its process group is the launcher's to clean up).
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+        if libc::getppid() != parent {
+            libc::_exit(127);
+        }
+        for d in &plan.dirs {
+            if libc::mkdir(d.as_ptr(), 0o755) != 0 && *libc::__errno_location() != libc::EEXIST {
+                fail(wire::STEP_MKDIR);
+            }
+        }
+        if let Some(script) = &plan.script {
+            let fd = libc::open(
+                plan.script_path.as_ptr(),
+                libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC,
+                0o644,
+            );
+            if fd < 0 {
+                fail(wire::STEP_SCRIPT);
+            }
+            let mut written = 0;
+            while written < script.len() {
+                let n = libc::write(
+                    fd,
+                    script[written..].as_ptr().cast(),
+                    script.len() - written,
+                );
+                if n <= 0 {
+                    if n == 0 {
+                        *libc::__errno_location() = libc::EIO;
+                    }
+                    fail(wire::STEP_SCRIPT);
+                }
+                written += n as usize;
+            }
+            libc::close(fd);
+        }
+        let out = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
+        let stdio = [
+            (c"/dev/null".as_ptr(), libc::O_RDONLY, 0),
+            (plan.stdout.as_ptr(), out, 1),
+            (plan.stderr.as_ptr(), out, 2),
+        ];
+        for (path, flags, target) in stdio {
+            let fd = libc::open(path, flags, 0o644);
+            if fd < 0 {
+                fail(wire::STEP_STDIO);
+            }
+            if fd != target {
+                if libc::dup2(fd, target) < 0 {
+                    fail(wire::STEP_STDIO);
+                }
+                libc::close(fd);
+            }
+        }
+        if libc::chdir(plan.work_dir.as_ptr()) != 0 {
+            fail(wire::STEP_CHDIR);
+        }
+        // Nothing of the launcher's signal handling survives into the task: ignored signals
+        // (SIGPIPE) are default again, and nothing is blocked.
+        for sig in 1..libc::SIGRTMAX() {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+        }
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+        libc::execve(plan.program.as_ptr(), argv.as_ptr(), envp.as_ptr());
+        fail(wire::STEP_EXEC)
+    }
+}
+
+/// Makes `fd` the child's descriptor 3 (not close-on-exec there).
+pub fn pass_as_fd3(cmd: &mut std::process::Command, fd: OwnedFd) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: dup2 and fcntl are async-signal-safe; the closure owns `fd` until the command is dropped.
+    unsafe {
+        cmd.pre_exec(move || {
+            // dup2 onto itself would keep close-on-exec.
+            let rc = if fd.as_raw_fd() == 3 {
+                libc::fcntl(3, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(fd.as_raw_fd(), 3)
+            };
+            if rc < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Takes descriptor 3, which [`pass_as_fd3`] gave this process, and makes it close-on-exec
+/// so that no task process inherits it. `None` if there is no such descriptor.
+pub fn take_fd3() -> Option<OwnedFd> {
+    // SAFETY: fcntl on a descriptor number; we only take ownership if it is open.
+    unsafe {
+        if libc::fcntl(3, libc::F_SETFD, libc::FD_CLOEXEC) != 0 {
+            return None;
+        }
+        Some(OwnedFd::from_raw_fd(3))
+    }
+}
+
+/// Registers a socket we own with the Tokio reactor (reads and writes use `MSG_DONTWAIT`).
+pub fn async_socket(fd: OwnedFd) -> std::io::Result<tokio::io::unix::AsyncFd<OwnedFd>> {
+    // SAFETY: the AsyncFd owns the descriptor, so it stays open while it is registered.
+    unsafe { tokio::io::unix::AsyncFd::register(fd) }.map_err(|e| e.into())
 }

@@ -1,0 +1,344 @@
+//! The launcher process: starts the engine's task processes, reaps them, and kills what they
+//! leave behind. Single-threaded and small, so forking it is cheap and sound.
+
+use std::collections::{HashMap, VecDeque};
+use std::ffi::CString;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::wire::{self, Launch, Report, Request};
+use crate::sys;
+
+/// How long a fork that fails for want of processes or memory is retried before the attempt
+/// fails: such failures pass as other tasks end.
+const SPAWN_PATIENCE: Duration = Duration::from_secs(30);
+
+struct Running {
+    pid: i32,
+    rc_file: Vec<u8>,
+}
+
+struct Deferred {
+    plan: sys::TaskPlan,
+    rc_file: Vec<u8>,
+    since: Instant,
+    next_try: Instant,
+}
+
+struct Launcher {
+    socket: OwnedFd,
+    /// `KEY=VALUE` of this process's environment: the base of every task's.
+    base_env: Vec<Vec<u8>>,
+    running: HashMap<u64, Running>,
+    by_pid: HashMap<i32, u64>,
+    deferred: VecDeque<Deferred>,
+    run_dir: std::path::PathBuf,
+}
+
+/// The launcher's life: serve the engine on `socket` until it closes its end (it exited or was
+/// killed) or this process gets SIGTERM, SIGINT or SIGHUP; then kill every task process and
+/// every process marked as the run's (`reaper`), and return.
+pub fn serve(socket: OwnedFd, run_dir: &Path) {
+    let signals = match sys::signal_fd(&[libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIGHUP])
+    {
+        Ok(fd) => fd,
+        Err(e) => {
+            eprintln!("ferry launcher: cannot watch signals: {e}");
+            return;
+        }
+    };
+    // Orphans of task processes (a daemon started with `setsid`, a double fork) become our
+    // children, so nothing a task starts can slip out of reach.
+    if let Err(e) = sys::become_subreaper() {
+        eprintln!("ferry launcher: cannot become a subreaper: {e}");
+    }
+    let mut launcher = Launcher {
+        socket,
+        base_env: std::env::vars_os()
+            .map(|(k, v)| {
+                let mut kv = k.as_bytes().to_vec();
+                kv.push(b'=');
+                kv.extend_from_slice(v.as_bytes());
+                kv
+            })
+            .collect(),
+        running: HashMap::new(),
+        by_pid: HashMap::new(),
+        deferred: VecDeque::new(),
+        run_dir: run_dir.to_path_buf(),
+    };
+    let mut buf = vec![0u8; super::MAX_MESSAGE];
+    loop {
+        let timeout = launcher
+            .deferred
+            .iter()
+            .map(|d| d.next_try.saturating_duration_since(Instant::now()))
+            .min()
+            .map_or(-1, |d| d.as_millis().min(1000) as i32);
+        let ready = sys::poll_readable(&[launcher.socket.as_fd(), signals.as_fd()], timeout);
+        if ready[1] {
+            let got = sys::read_signals(signals.as_fd());
+            if got.iter().any(|s| *s != libc::SIGCHLD) {
+                break;
+            }
+            launcher.reap_children();
+        }
+        if ready[0] && !launcher.read_requests(&mut buf) {
+            break;
+        }
+        launcher.retry_deferred();
+    }
+    launcher.kill_everything();
+}
+
+impl Launcher {
+    /// Handles every request waiting on the socket; false once the engine has gone.
+    fn read_requests(&mut self, buf: &mut [u8]) -> bool {
+        loop {
+            match sys::recv(self.socket.as_fd(), buf) {
+                Ok(0) => return false,
+                Ok(n) => match Request::decode(&buf[..n]) {
+                    Some(Request::Launch(l)) => self.launch(*l),
+                    Some(Request::Signal { id, signal }) => {
+                        if let Some(r) = self.running.get(&id) {
+                            sys::killpg(r.pid, signal);
+                        } else if signal == libc::SIGKILL || signal == libc::SIGTERM {
+                            // Not started yet: it never will be.
+                            self.deferred.retain(|d| d.plan.id != id);
+                        }
+                    }
+                    None => eprintln!("ferry launcher: ignored a malformed request"),
+                },
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+    }
+
+    fn launch(&mut self, l: Launch) {
+        let id = l.id;
+        let rc_file = l.rc_file.clone();
+        match self.plan(l) {
+            Ok(plan) => self.start(plan, rc_file, Instant::now()),
+            Err(_) => self.report(&Report::Failed {
+                id,
+                step: wire::STEP_SPAWN,
+                errno: libc::EINVAL,
+            }),
+        }
+    }
+
+    /// The task's environment is this process's, with the launch's variables added or
+    /// replacing.
+    fn plan(&self, l: Launch) -> Result<sys::TaskPlan, std::ffi::NulError> {
+        let overridden = |kv: &[u8]| {
+            l.env.iter().any(|e| {
+                let key = e.split(|b| *b == b'=').next().unwrap_or(e);
+                kv.len() > key.len() && kv.starts_with(key) && kv[key.len()] == b'='
+            })
+        };
+        let envp = self
+            .base_env
+            .iter()
+            .filter(|kv| !overridden(kv))
+            .chain(l.env.iter())
+            .map(|kv| CString::new(kv.as_slice()))
+            .collect::<Result<_, _>>()?;
+        Ok(sys::TaskPlan {
+            id: l.id,
+            dirs: l
+                .dirs
+                .into_iter()
+                .map(CString::new)
+                .collect::<Result<_, _>>()?,
+            script_path: CString::new(l.script_path)?,
+            script: l.script,
+            stdout: CString::new(l.stdout)?,
+            stderr: CString::new(l.stderr)?,
+            work_dir: CString::new(l.work_dir)?,
+            program: CString::new(l.program)?,
+            argv: l
+                .args
+                .into_iter()
+                .map(CString::new)
+                .collect::<Result<_, _>>()?,
+            envp,
+        })
+    }
+
+    fn start(&mut self, plan: sys::TaskPlan, rc_file: Vec<u8>, since: Instant) {
+        match sys::fork_task(&plan, self.socket.as_fd()) {
+            Ok(pid) => {
+                self.running.insert(plan.id, Running { pid, rc_file });
+                self.by_pid.insert(pid, plan.id);
+            }
+            Err(e)
+                if matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::ENOMEM))
+                    && since.elapsed() < SPAWN_PATIENCE =>
+            {
+                self.deferred.push_back(Deferred {
+                    plan,
+                    rc_file,
+                    since,
+                    next_try: Instant::now() + Duration::from_millis(50),
+                });
+            }
+            Err(e) => self.report(&Report::Failed {
+                id: plan.id,
+                step: wire::STEP_SPAWN,
+                errno: e.raw_os_error().unwrap_or(libc::EIO),
+            }),
+        }
+    }
+
+    fn retry_deferred(&mut self) {
+        let now = Instant::now();
+        for _ in 0..self.deferred.len() {
+            let Some(d) = self.deferred.pop_front() else {
+                break;
+            };
+            if d.next_try > now {
+                self.deferred.push_back(d);
+                continue;
+            }
+            self.start(d.plan, d.rc_file, d.since);
+        }
+    }
+
+    fn report(&self, r: &Report) {
+        let msg = r.encode();
+        // The engine reads continuously; a full buffer means it is stuck or gone, and its end
+        // closing is noticed in the main loop.
+        for _ in 0..100 {
+            match sys::send(self.socket.as_fd(), &msg) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    sys::wait_writable(self.socket.as_fd(), 100)
+                }
+                _ => return,
+            }
+        }
+    }
+
+    fn reap_children(&mut self) {
+        let mut ended_attempt = false;
+        while let Some(r) = sys::reap(-1, false) {
+            let Some(id) = self.by_pid.remove(&r.pid) else {
+                continue; // an orphan we adopted
+            };
+            let Some(run) = self.running.remove(&id) else {
+                continue;
+            };
+            ended_attempt = true;
+            let mut leftovers = kill_group(r.pid);
+            leftovers += self.kill_orphans(Some(id));
+            if r.signaled {
+                // The shell could not run its EXIT trap.
+                let rc = Path::new(std::ffi::OsStr::from_bytes(&run.rc_file));
+                let _ = std::fs::write(rc, format!("{}\n", r.code));
+            }
+            self.report(&Report::Exited {
+                id,
+                code: r.code,
+                signaled: r.signaled,
+                user_us: micros(r.usage.ru_utime),
+                system_us: micros(r.usage.ru_stime),
+                max_rss: r.usage.ru_maxrss.max(0) as u64 * 1024,
+                leftovers: leftovers as u32,
+            });
+        }
+        if !ended_attempt {
+            // An adopted orphan died: its own children may have just become ours.
+            self.kill_orphans(None);
+        }
+    }
+
+    /// Kills our children that are no attempt's shell and whose attempt (by the marker in
+    /// their environment) is `ended` or no longer running. Returns how many.
+    fn kill_orphans(&self, ended: Option<u64>) -> usize {
+        let mut killed = 0;
+        for pid in children() {
+            if self.by_pid.contains_key(&pid) {
+                continue;
+            }
+            let attempt = attempt_of(pid);
+            let done = match attempt {
+                Some(a) => Some(a) == ended || !self.running.contains_key(&a),
+                // A process that cleared its environment cannot be told apart: it goes when
+                // the run does.
+                None => false,
+            };
+            if done {
+                sys::kill(pid, libc::SIGKILL);
+                killed += 1;
+            }
+        }
+        killed
+    }
+
+    /// The run is over: SIGKILL to every task's group and every adopted orphan, reap them all,
+    /// then the marker sweep for anything that escaped even that.
+    fn kill_everything(&mut self) {
+        for r in self.running.values() {
+            sys::killpg(r.pid, libc::SIGKILL);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            for pid in children() {
+                sys::kill(pid, libc::SIGKILL);
+            }
+            while sys::reap(-1, false).is_some() {}
+            if children().is_empty() || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        crate::reaper::kill_run_processes(&self.run_dir);
+    }
+}
+
+/// Kills what is left of a task's process group after its shell ended (`cmd &`, `nohup cmd &`)
+/// and returns how many processes that was. One system call when there is none.
+pub(crate) fn kill_group(pgid: i32) -> usize {
+    if !sys::group_alive(pgid) {
+        return 0;
+    }
+    let count = crate::reaper::process_ids()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .filter(|stat| {
+            // `pid (comm) state ppid pgrp ...`; comm may contain spaces and parentheses.
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(2))
+                .and_then(|g| g.parse::<i32>().ok())
+                == Some(pgid)
+        })
+        .count();
+    sys::killpg(pgid, libc::SIGKILL);
+    count
+}
+
+/// Our current children (this process is single-threaded: its one task lists them all).
+fn children() -> Vec<i32> {
+    let me = std::process::id();
+    std::fs::read_to_string(format!("/proc/{me}/task/{me}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// The attempt a task process belongs to, from the marker the engine put in every task's
+/// environment ([`super::ATTEMPT_MARKER`]).
+fn attempt_of(pid: i32) -> Option<u64> {
+    let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    let prefix = format!("{}=", super::ATTEMPT_MARKER);
+    env.split(|b| *b == 0)
+        .find_map(|kv| kv.strip_prefix(prefix.as_bytes()))
+        .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
+}
+
+fn micros(tv: libc::timeval) -> u64 {
+    tv.tv_sec.max(0) as u64 * 1_000_000 + tv.tv_usec.max(0) as u64
+}
