@@ -815,9 +815,20 @@ fn local_executor(
     capacity: Capacity,
     run_dir: &Path,
 ) -> anyhow::Result<LocalExecutor> {
-    let launcher = ferry_exec::LauncherProgram {
-        program: anyhow::Context::context(std::env::current_exe(), "cannot find the ferry binary")?,
-        args: vec!["__launch".into(), run_dir.into()],
+    let exe = anyhow::Context::context(std::env::current_exe(), "cannot find the ferry binary")?;
+    // The small `ferry-launch` binary when it is installed beside this one (it forks a task
+    // in a fraction of the time), else this binary in its launcher role.
+    let small = exe.with_file_name("ferry-launch");
+    let launcher = if small.is_file() {
+        ferry_exec::LauncherProgram {
+            program: small,
+            args: vec![run_dir.into()],
+        }
+    } else {
+        ferry_exec::LauncherProgram {
+            program: exe,
+            args: vec!["__launch".into(), run_dir.into()],
+        }
     };
     LocalExecutor::new(
         capacity,

@@ -358,7 +358,7 @@ task t {
     wait_for_processes("sleep 641", 1);
     // The launcher first, then the engine: nothing is left to clean up after them but the
     // shell's own children (the shell dies with the launcher).
-    let launcher = format!("__launch {}", run_dir.display());
+    let launcher = format!("launch {}", run_dir.display());
     for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
         let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
         if String::from_utf8_lossy(&cmd)
@@ -716,4 +716,38 @@ task t {
         task_kib * 3 < engine_kib,
         "`true` reported {task_kib} KiB, the engine {engine_kib} KiB"
     );
+}
+
+/// Without `ferry-launch` installed beside it, `ferry` serves as its own task launcher
+/// (`ferry __launch`), and tasks run the same.
+#[test]
+fn ferry_alone_is_its_own_launcher() {
+    let wdl = r#"version 1.1
+task t {
+  command <<<
+    echo ok
+  >>>
+  output { String o = read_string(stdout()) }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    let alone = dir.path().join("bin/ferry");
+    std::fs::create_dir_all(dir.path().join("bin")).expect("mkdir");
+    let ferry = std::path::PathBuf::from(env!("CARGO_BIN_EXE_ferry"));
+    if std::fs::hard_link(&ferry, &alone).is_err() {
+        std::fs::copy(&ferry, &alone).expect("copy ferry");
+    }
+    let out = std::process::Command::new(&alone)
+        .current_dir(dir.path())
+        .args(["run", "t.wdl", "--run-dir", "run"])
+        .env("XDG_CACHE_HOME", dir.path().join(".cache"))
+        .output()
+        .expect("ferry runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("\"ok\""), "{stdout}");
 }

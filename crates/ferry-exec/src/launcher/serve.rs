@@ -233,7 +233,7 @@ impl Launcher {
             };
             ended_attempt = true;
             let mut leftovers = kill_group(r.pid);
-            leftovers += self.kill_orphans(Some(id));
+            leftovers += self.kill_orphans(Some(id), r.pid);
             if r.signaled {
                 // The shell could not run its EXIT trap.
                 let rc = Path::new(std::ffi::OsStr::from_bytes(&run.rc_file));
@@ -251,20 +251,26 @@ impl Launcher {
         }
         if !ended_attempt {
             // An adopted orphan died: its own children may have just become ours.
-            self.kill_orphans(None);
+            self.kill_orphans(None, 0);
         }
     }
 
     /// Kills our children that are no attempt's shell and whose attempt (by the marker in
-    /// their environment) is `ended` or no longer running. Returns how many.
-    fn kill_orphans(&self, ended: Option<u64>) -> usize {
+    /// their environment) is `ended` or no longer running. Returns how many, not counting
+    /// those of `ended_group`, which `kill_group` counted.
+    fn kill_orphans(&self, ended: Option<u64>, ended_group: i32) -> usize {
         let mut killed = 0;
         for pid in children() {
             if self.by_pid.contains_key(&pid) {
                 continue;
             }
-            let attempt = attempt_of(pid);
-            let done = match attempt {
+            let Some((state, group)) = state_and_group(pid) else {
+                continue;
+            };
+            if state == 'Z' || group == ended_group {
+                continue;
+            }
+            let done = match attempt_of(pid) {
                 Some(a) => Some(a) == ended || !self.running.contains_key(&a),
                 // A process that cleared its environment cannot be told apart: it goes when
                 // the run does.
@@ -306,17 +312,20 @@ pub(crate) fn kill_group(pgid: i32) -> usize {
         return 0;
     }
     let count = crate::reaper::process_ids()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
-        .filter(|stat| {
-            // `pid (comm) state ppid pgrp ...`; comm may contain spaces and parentheses.
-            stat.rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().nth(2))
-                .and_then(|g| g.parse::<i32>().ok())
-                == Some(pgid)
-        })
+        .filter(|pid| state_and_group(*pid).is_some_and(|(state, g)| g == pgid && state != 'Z'))
         .count();
     sys::killpg(pgid, libc::SIGKILL);
     count
+}
+
+/// A process's state letter and process group, from `/proc/PID/stat`.
+fn state_and_group(pid: i32) -> Option<(char, i32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // `pid (comm) state ppid pgrp ...`; comm may contain spaces and parentheses.
+    let mut rest = stat.rsplit_once(')')?.1.split_whitespace();
+    let state = rest.next()?.chars().next()?;
+    let group = rest.nth(1)?.parse().ok()?;
+    Some((state, group))
 }
 
 /// Our current children (this process is single-threaded: its one task lists them all).

@@ -1,0 +1,18 @@
+//! The task launcher (`ferry_exec::launcher`) as a binary of its own: `ferry run` starts it
+//! when it is installed beside `ferry` (else `ferry __launch`). Forking a process this small
+//! costs a fraction of forking the `ferry` binary, whose relocated data alone is over 1 MiB.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let Some(run_dir) = std::env::args_os().nth(1) else {
+        eprintln!("usage: ferry-launch RUN_DIR (started by `ferry run`, not by hand)");
+        return ExitCode::from(2);
+    };
+    if ferry_exec::launcher::serve_engine(std::path::Path::new(&run_dir)) {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("ferry-launch is started by `ferry run`, not by hand");
+        ExitCode::from(2)
+    }
+}
