@@ -20,7 +20,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +49,9 @@ pub struct Entry {
     pub files: Vec<FileRecord>,
 }
 
+/// A file's identity for the digest memo: path, size, mtime (ns) and inode.
+type FileId = (String, u64, i128, u64);
+
 pub struct Cache {
     path: PathBuf,
     /// Entries by key, kept as their JSON text and parsed only on a hit: a 100,000-shard
@@ -56,7 +59,10 @@ pub struct Cache {
     entries: Mutex<HashMap<[u8; 32], Box<str>>>,
     /// Digests of files by (path, size, mtime, inode): the fast path for inputs that are
     /// outputs of earlier calls.
-    digests: Mutex<HashMap<(String, u64, i128, u64), String>>,
+    digests: Mutex<HashMap<FileId, String>>,
+    /// Files being hashed now, by the same identity: a second caller waits for the first
+    /// instead of reading the file again (N shards sharing one 50 GB BAM hash it once).
+    hashing: Mutex<HashMap<FileId, Arc<Mutex<()>>>>,
     log: Mutex<Option<BufWriter<File>>>,
 }
 
@@ -95,11 +101,10 @@ pub fn open_line_log(path: &Path) -> std::io::Result<(BufWriter<File>, bool)> {
     Ok((w, len == 0))
 }
 
-/// blake3 of a file's content.
+/// blake3 of a file's content: memory-mapped and on every core for large files.
 pub fn hash_file(path: &Path) -> std::io::Result<String> {
     let mut hasher = blake3::Hasher::new();
-    let mut f = File::open(path)?;
-    std::io::copy(&mut f, &mut hasher)?;
+    hasher.update_mmap_rayon(path)?;
     Ok(hasher.finalize().to_hex().to_string())
 }
 
@@ -207,6 +212,7 @@ impl Cache {
             path,
             entries: Mutex::new(entries),
             digests: Mutex::new(digests),
+            hashing: Mutex::new(HashMap::new()),
             log: Mutex::new(None),
         })
     }
@@ -237,7 +243,9 @@ impl Cache {
         v
     }
 
-    /// The digest of a file, from memory when its (size, mtime, inode) are known.
+    /// The digest of a file, from memory when its (size, mtime, inode) are known. One caller
+    /// hashes a given file at a time; the others wait and take its result. Blocking: callers
+    /// on an async runtime use `block_in_place` or the blocking pool.
     pub fn digest(&self, path: &Path) -> std::io::Result<String> {
         let meta = std::fs::metadata(path)?;
         let id = (
@@ -246,14 +254,32 @@ impl Cache {
             mtime_ns(&meta),
             meta.ino(),
         );
-        if let Some(d) = self.digests.lock().ok().and_then(|d| d.get(&id).cloned()) {
+        let known = |id| self.digests.lock().ok().and_then(|d| d.get(id).cloned());
+        if let Some(d) = known(&id) {
             return Ok(d);
         }
-        let d = hash_file(path)?;
-        if let Ok(mut digests) = self.digests.lock() {
-            digests.insert(id, d.clone());
+        let turn = self
+            .hashing
+            .lock()
+            .map_err(|_| std::io::Error::other("digest table poisoned"))?
+            .entry(id.clone())
+            .or_default()
+            .clone();
+        let _turn = turn.lock();
+        // Hashed by the caller we waited for (an error is not remembered: try again).
+        if let Some(d) = known(&id) {
+            return Ok(d);
         }
-        Ok(d)
+        let d = hash_file(path);
+        if let Ok(d) = &d
+            && let Ok(mut digests) = self.digests.lock()
+        {
+            digests.insert(id.clone(), d.clone());
+        }
+        if let Ok(mut h) = self.hashing.lock() {
+            h.remove(&id);
+        }
+        d
     }
 
     /// A record of `path` as it is now.

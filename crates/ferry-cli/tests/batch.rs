@@ -191,6 +191,33 @@ path_style = true
             .count()
     }
 
+    /// Every job in the queue ends within a minute; moto never ends an array's parent by
+    /// itself (Batch would), so a parent counts as ended once all its children have.
+    fn assert_every_job_ends(&self, stderr: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let jobs = self.jobs();
+            let live: Vec<&(String, String)> = jobs
+                .iter()
+                .filter(|(_, s)| s != "FAILED" && s != "SUCCEEDED")
+                .filter(|(id, _)| !jobs.iter().any(|(c, _)| c.starts_with(&format!("{id}:"))))
+                .collect();
+            if live.is_empty() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "jobs still live: {live:?}\nterminated: {:#?}\n{stderr}",
+                self.proxy
+                    .requests()
+                    .iter()
+                    .filter(|l| l.contains("/v1/terminatejob"))
+                    .collect::<Vec<_>>()
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
     /// `id status` of every job in the queue.
     fn jobs(&self) -> Vec<(String, String)> {
         String::from_utf8_lossy(&fixture_at(MOTO_BATCH, "batch.py", &["jobs", &self.queue]))
@@ -401,30 +428,94 @@ workflow w {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert_eq!(status.code(), Some(130), "{stderr}");
     assert!(t.calls("terminatejob") >= 2, "{:#?}", t.proxy.requests());
-    // Every job ends; moto never ends an array's parent by itself (Batch would), so a parent
-    // counts as ended once all its children have.
+    t.assert_every_job_ends(&stderr);
+}
+
+/// Ctrl-C while a SubmitJob call is under way: Ferry waits for it and terminates the job it
+/// created, rather than exiting with that job left running (and billed).
+#[test]
+fn ctrl_c_during_a_submission_terminates_the_job_it_creates() {
+    let t = BatchTest::new(&["--delay-submit", "3"]);
+    t.write(
+        "slow.wdl",
+        r#"
+version 1.1
+task slow {
+  command <<< sleep 120 >>>
+  runtime { container: "local/busybox:1" }
+}
+"#,
+    );
+    let mut child = t
+        .command(Path::new("slow.wdl"), &[])
+        .env("FERRY_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let jobs = t.jobs();
-        let live: Vec<&(String, String)> = jobs
-            .iter()
-            .filter(|(_, s)| s != "FAILED" && s != "SUCCEEDED")
-            .filter(|(id, _)| !jobs.iter().any(|(c, _)| c.starts_with(&format!("{id}:"))))
-            .collect();
-        if live.is_empty() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "jobs still live: {live:?}\nterminated: {:#?}\n{stderr}",
-            t.proxy
-                .requests()
-                .iter()
-                .filter(|l| l.contains("/v1/terminatejob"))
-                .collect::<Vec<_>>()
-        );
-        std::thread::sleep(Duration::from_millis(500));
+    while !t
+        .proxy
+        .requests()
+        .iter()
+        .any(|l| l.starts_with("BEGIN POST /v1/submitjob"))
+    {
+        assert!(Instant::now() < deadline, "no submission started");
+        std::thread::sleep(Duration::from_millis(100));
     }
+    // SAFETY: signalling the child we spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert_eq!(t.calls("submitjob"), 1, "{:#?}", t.proxy.requests());
+    assert!(
+        t.calls("terminatejob") >= 1,
+        "{stderr}\n{:#?}",
+        t.proxy.requests()
+    );
+    t.assert_every_job_ends(&stderr);
+}
+
+/// A job that DescribeJobs stops returning (Batch forgets jobs; an id can be wrong) fails its
+/// attempt as lost after a few polls instead of being waited for forever, and is terminated
+/// in case it still runs. (A lost job that did write its `rc` is taken at its word.)
+#[test]
+fn a_job_batch_no_longer_knows_fails_as_lost() {
+    let t = BatchTest::new(&["--forget-jobs"]);
+    t.write(
+        "one.wdl",
+        r#"
+version 1.1
+task one {
+  command <<< sleep 120 >>>
+  runtime { container: "local/busybox:1" }
+}
+"#,
+    );
+    let mut child = t
+        .command(Path::new("one.wdl"), &[])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the run still waits for a job Batch does not know");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no longer knows job"), "{stderr}");
+    t.assert_every_job_ends(&stderr);
 }
 
 #[test]

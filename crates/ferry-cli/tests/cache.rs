@@ -276,3 +276,52 @@ fn resume_adopts_attempts_whose_script_replaced_the_exit_trap() {
             .unwrap();
     assert_eq!(stats["adopted_calls"], json!(4), "{stats}");
 }
+
+/// A cached output replaced by a file of the same size with the old mtime restored (as an
+/// editor's save-by-rename, or `cp -p`, can leave it) is a new inode: it is hashed again, the
+/// cache entry no longer matches, and the call reruns instead of being served on size and mtime.
+#[test]
+fn a_same_size_output_with_its_mtime_restored_is_rehashed() {
+    let wdl = r#"version 1.1
+task make {
+  input { String log }
+  command <<<
+    echo make >> '~{log}'
+    echo aaaa > o.txt
+  >>>
+  output { File o = "o.txt" }
+}
+task cat {
+  input { File f }
+  command <<< cat '~{f}' >>>
+  output { String s = read_string(stdout()) }
+}
+workflow w {
+  input { String log }
+  call make { input: log = log }
+  call cat { input: f = make.o }
+  output { String s = cat.s }
+}
+"#;
+    let dir = project(&[("w.wdl", wdl)]);
+    let log = dir.path().join("exec.log");
+    let arg = format!("log={}", log.display());
+    let first = run_in(dir.path(), "r1", &[&arg]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let output = dir.path().join("r1/calls/make/attempt-1/work/o.txt");
+    let mtime = std::fs::metadata(&output).unwrap().modified().unwrap();
+    let replacement = dir.path().join("o.txt.new");
+    std::fs::write(&replacement, "bbbb\n").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&replacement)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    std::fs::rename(&replacement, &output).unwrap();
+    assert_eq!(std::fs::metadata(&output).unwrap().len(), 5);
+    let second = run_in(dir.path(), "r2", &[&arg]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_eq!(executions(&log).get("make"), Some(&2), "{}", second.stderr);
+    assert!(second.stdout.contains("aaaa"), "{}", second.stdout);
+}

@@ -751,3 +751,42 @@ task t {
     );
     assert!(stdout.contains("\"ok\""), "{stdout}");
 }
+
+/// A panic in the run's driver (not in a call) still stops what the run started and writes
+/// `state`: the debug build panics on request after the first call ends, while another call
+/// is still running.
+#[test]
+fn a_panicking_driver_stops_running_tasks_and_fails_the_run() {
+    let wdl = r#"version 1.1
+task quick {
+  command <<< true >>>
+}
+task slow {
+  command <<< sleep 659 >>>
+}
+workflow w {
+  call slow
+  call quick
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    let t = std::time::Instant::now();
+    let r = common::run_with(
+        dir.path(),
+        "t.wdl",
+        &[],
+        &[("DEBUG_FERRY_PANIC_AFTER_CALL", "1")],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("driver panicked"), "{}", r.stderr);
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(30),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(r.run_dir.join("state")).expect("state"),
+        "failed\n"
+    );
+    assert_gone_soon("sleep 659");
+}

@@ -197,14 +197,15 @@ workflow widths {
 version 1.1
 import "lib/regions.wdl" as lib alias Region as Interval
 task stamp {
-  input { String label }
-  command <<< date +%s%N > ~{label}.t; sleep 0.05 >>>
+  input { String label  Float pause = 0 }
+  command <<< sleep ~{pause}; date +%s%N > ~{label}.t >>>
   output { String done = label }
+  runtime { cpu: 1 }
 }
 workflow main {
   input { Array[Interval] regions }
   call lib.widths as measure { input: regions = regions }
-  call stamp as first { input: label = "first" }
+  call stamp as first { input: label = "first", pause = 0.5 }
   call stamp as second after first { input: label = "second" }
   output {
     Array[Int] ws = measure.ws
@@ -230,7 +231,8 @@ workflow main {
             .join("calls/measure/width/shard-1.attempt-1/stdout")
             .exists()
     );
-    // `after` orders calls with no data dependency.
+    // `after` orders calls with no data dependency: `second` stamps as it starts, `first` as
+    // it ends half a second later, so they would be the other way round without it.
     let t = |label: &str| -> u128 {
         let p = r
             .run_dir

@@ -310,7 +310,27 @@ pub async fn run(req: RunRequest<'_>) -> Result<serde_json::Value, RunError> {
             }
         })
     };
-    let result = run_inner(req).await;
+    // A panic in the driver itself (calls catch their own) must still stop what the run
+    // started: containers, Batch jobs and task processes are cancelled and shut down here
+    // rather than left running by an unwinding future.
+    use futures_util::FutureExt;
+    let result = match std::panic::AssertUnwindSafe(run_inner(req))
+        .catch_unwind()
+        .await
+    {
+        Ok(result) => result,
+        Err(panic) => {
+            shared.executor.cancel_all();
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into());
+            Err(RunError::Other(format!(
+                "internal error: the run's driver panicked ({what}); its running tasks were stopped"
+            )))
+        }
+    };
     shared.executor.shutdown().await;
     flusher.abort();
     shared.flush_records();

@@ -870,9 +870,20 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
                     )
                 })
                 .collect();
-            match callcache::key(&job.task, cache_image, &inputs, cache) {
-                Ok(key) => {
-                    if let Some(entry) = cache.lookup(&key) {
+            // Hashing a new input file can take minutes: off the runtime's other tasks (a call
+            // without files, most scatter shards, does not pay for the hand-off).
+            let lookup = || {
+                callcache::key(&job.task, cache_image, &inputs, cache)
+                    .map(|key| (cache.lookup(&key), key))
+            };
+            let found = if has_paths(inputs.iter().map(|(_, v)| v)) {
+                blocking(lookup)
+            } else {
+                lookup()
+            };
+            match found {
+                Ok((found, key)) => {
+                    if let Some(entry) = found {
                         match callcache::outputs(&job.task, &entry) {
                             Ok(outputs) => {
                                 tracing::debug!(call = %job.label, "cached");
@@ -908,7 +919,7 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
                 return Ok(outputs);
             }
             shared.journal.forget(&journal_name);
-            clear_stale_attempt(&attempt_dir)
+            blocking(|| clear_stale_attempt(&attempt_dir))
                 .map_err(|e| fail(format!("cannot clear the stale attempt directory: {e}")))?;
         }
         // The executor creates the attempt directory and writes the script (see ferry-exec).
@@ -1146,6 +1157,24 @@ fn adopt(
     .ok()
 }
 
+/// Whether any of `values` holds a File or Directory.
+fn has_paths<'a>(values: impl Iterator<Item = &'a Value>) -> bool {
+    let mut found = false;
+    for v in values {
+        v.visit_paths(&mut |_, _| found = true);
+    }
+    found
+}
+
+/// Runs `f`, which may read files for a long time (hashing, removing trees), without stalling
+/// the other tasks of the runtime's worker it runs on.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 /// Removes what an unfinished earlier attempt left, keeping `tmp/` (this attempt's `write_*`
 /// files are already there).
 fn clear_stale_attempt(attempt_dir: &Path) -> std::io::Result<()> {
@@ -1165,8 +1194,15 @@ fn record(shared: &Shared, key: Option<String>, job: &CallJob, outputs: &Members
     let (Some(cache), Some(key)) = (&shared.cache, key) else {
         return;
     };
-    let result = callcache::entry(key, &job.task, outputs, cache)
-        .and_then(|e| cache.insert(e).map_err(|e| e.to_string()));
+    let entry = || {
+        callcache::entry(key, &job.task, outputs, cache)
+            .and_then(|e| cache.insert(e).map_err(|e| e.to_string()))
+    };
+    let result = if has_paths(outputs.values()) {
+        blocking(entry)
+    } else {
+        entry()
+    };
     if let Err(e) = result {
         tracing::warn!(
             "call {}: could not be recorded in the cache: {e}",

@@ -183,6 +183,11 @@ impl<'a> Driver<'a> {
             }
             let Some(c) = self.rx.recv().await else { break };
             self.outstanding -= 1;
+            // Fault injection for the test of the run's panic guard (debug builds only).
+            #[cfg(debug_assertions)]
+            if std::env::var_os("DEBUG_FERRY_PANIC_AFTER_CALL").is_some() {
+                panic!("DEBUG_FERRY_PANIC_AFTER_CALL");
+            }
             match c.result {
                 Ok(outputs) => {
                     let name = match self.frame(c.frame).map(|f| &f.body.stmts[c.stmt as usize]) {

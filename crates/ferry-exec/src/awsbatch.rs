@@ -156,7 +156,20 @@ struct Inner {
     mirrored: Mutex<HashMap<PathBuf, String>>,
     arrays: AtomicU64,
     cancelled: watch::Sender<bool>,
+    /// SubmitJob calls under way: shutdown waits for them, so that the jobs they create are
+    /// terminated too.
+    submitting: AtomicU64,
+    /// When shutdown began: retries of throttled calls stop [`SHUTDOWN_PATIENCE`] after it.
+    shutdown_began: OnceLock<Instant>,
+    /// Polls in a row that DescribeJobs did not return a tracked job.
+    missing: Mutex<HashMap<String, u32>>,
 }
+
+/// How long shutdown waits for submissions under way and retries throttled calls.
+const SHUTDOWN_PATIENCE: Duration = Duration::from_secs(60);
+
+/// A job that DescribeJobs does not return this many polls in a row is settled as lost.
+const LOST_AFTER_POLLS: u32 = 5;
 
 pub struct BatchExecutor {
     inner: Arc<Inner>,
@@ -198,6 +211,9 @@ impl BatchExecutor {
             mirrored: Mutex::new(HashMap::new()),
             arrays: AtomicU64::new(0),
             cancelled: watch::channel(false).0,
+            submitting: AtomicU64::new(0),
+            shutdown_began: OnceLock::new(),
+            missing: Mutex::new(HashMap::new()),
             settings,
         });
         tokio::spawn(inner.clone().submitter(queue));
@@ -271,6 +287,20 @@ impl Inner {
                         || status.is_some_and(|s| s >= 500)));
             if !retry {
                 bail!("{op}: {}", DisplayErrorContext(&e));
+            }
+            // A throttled SubmitJob created nothing: once the run is cancelled it is not
+            // repeated. Other calls (TerminateJob) get a bounded time after shutdown began.
+            if op == "SubmitJob" && *self.cancelled.borrow() {
+                bail!("{op}: not repeated, the run is cancelled");
+            }
+            if let Some(began) = self.shutdown_began.get()
+                && began.elapsed() > SHUTDOWN_PATIENCE
+            {
+                bail!(
+                    "{op}: still failing {}s after shutdown began: {}",
+                    SHUTDOWN_PATIENCE.as_secs(),
+                    DisplayErrorContext(&e)
+                );
             }
             if throttled {
                 self.calls.throttled.fetch_add(1, Ordering::Relaxed);
@@ -450,12 +480,17 @@ impl Inner {
                 while !items.is_empty() {
                     let rest = items.split_off(items.len().min(MAX_ARRAY));
                     let chunk = std::mem::replace(&mut items, rest);
+                    // Counted before the check: either shutdown sees this submission under
+                    // way and waits for it, or this sees the cancellation (both SeqCst).
+                    self.submitting.fetch_add(1, Ordering::SeqCst);
                     if *self.cancelled.borrow() {
+                        self.submitting.fetch_sub(1, Ordering::SeqCst);
                         return;
                     }
                     tokio::time::sleep_until(next_submit.into()).await;
                     next_submit = Instant::now() + gap;
                     self.submit_group(&group, chunk).await;
+                    self.submitting.fetch_sub(1, Ordering::SeqCst);
                 }
             }
         }
@@ -611,6 +646,10 @@ impl Inner {
                     .send()
             })
             .await?;
+        for id in self.settle_missing(ids, out.jobs()) {
+            // Whatever Batch says, a job Ferry no longer waits for must not run on.
+            self.terminate(&id).await;
+        }
         for job in out.jobs() {
             let id = job.job_id().unwrap_or_default().to_string();
             let status = job.status();
@@ -669,6 +708,54 @@ impl Inner {
             }
         }
         Ok(())
+    }
+
+    /// A tracked job that DescribeJobs stops returning (Batch forgets finished jobs after a
+    /// day; an id can also be wrong) would be waited for forever: after [`LOST_AFTER_POLLS`]
+    /// polls in a row without it, its attempts fail as lost. Returns the ids so settled.
+    fn settle_missing(
+        &self,
+        asked: &[String],
+        got: &[aws_sdk_batch::types::JobDetail],
+    ) -> Vec<String> {
+        let returned: HashSet<&str> = got.iter().filter_map(|j| j.job_id()).collect();
+        let mut lost = Vec::new();
+        if let Ok(mut missing) = self.missing.lock() {
+            for id in asked {
+                if returned.contains(id.as_str()) {
+                    missing.remove(id);
+                    continue;
+                }
+                let n = missing.entry(id.clone()).or_insert(0);
+                *n += 1;
+                if *n >= LOST_AFTER_POLLS {
+                    missing.remove(id);
+                    lost.push(id.clone());
+                }
+            }
+        }
+        lost.retain(|id| {
+            let Some(tracked) = self.jobs.lock().ok().and_then(|mut j| j.remove(id)) else {
+                return false;
+            };
+            let reason = format!(
+                "AWS Batch no longer knows job {id}: DescribeJobs did not return it {LOST_AFTER_POLLS} polls in a row"
+            );
+            tracing::warn!("{reason}");
+            let senders = match tracked {
+                Tracked::Single(done) => vec![done],
+                Tracked::Array { children, .. } => children.into_iter().flatten().collect(),
+            };
+            for done in senders {
+                let _ = done.send(JobEnd {
+                    job_id: id.clone(),
+                    failed: true,
+                    reason: Some(reason.clone()),
+                });
+            }
+            true
+        });
+        lost
     }
 
     /// Every child of the array `parent` that is in `status`, page by page.
@@ -1045,7 +1132,20 @@ impl Executor for BatchExecutor {
         if self.shut.set(()).is_err() {
             return;
         }
+        let _ = self.inner.shutdown_began.set(Instant::now());
         self.inner.cancelled.send_replace(true);
+        // A SubmitJob under way creates a job that must be terminated with the rest.
+        let waited = Instant::now();
+        while self.inner.submitting.load(Ordering::SeqCst) > 0 {
+            if waited.elapsed() > SHUTDOWN_PATIENCE {
+                tracing::warn!(
+                    "a SubmitJob call is still under way after {}s: the job it may create is not terminated",
+                    SHUTDOWN_PATIENCE.as_secs()
+                );
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         self.inner.terminate_all().await;
         tracing::info!("{}", self.inner.calls.summary());
     }
