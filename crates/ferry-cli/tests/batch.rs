@@ -191,6 +191,16 @@ path_style = true
             .count()
     }
 
+    /// `ferry run WDL` in the background at info level, stderr piped.
+    fn spawn(&self, wdl: &str) -> std::process::Child {
+        self.command(Path::new(wdl), &[])
+            .env("FERRY_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     /// Every job in the queue ends within a minute; moto never ends an array's parent by
     /// itself (Batch would), so a parent counts as ended once all its children have.
     fn assert_every_job_ends(&self, stderr: &str) {
@@ -409,13 +419,7 @@ workflow w {
 }
 "#,
     );
-    let mut child = t
-        .command(Path::new("slow.wdl"), &[])
-        .env("FERRY_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = t.spawn("slow.wdl");
     let deadline = Instant::now() + Duration::from_secs(60);
     while t.jobs().iter().filter(|(_, s)| s == "RUNNING").count() < 3 {
         assert!(Instant::now() < deadline, "jobs never ran: {:?}", t.jobs());
@@ -431,28 +435,22 @@ workflow w {
     t.assert_every_job_ends(&stderr);
 }
 
+/// One task in a container that sleeps for two minutes.
+const SLEEPER: &str = r#"
+version 1.1
+task sleeper {
+  command <<< sleep 120 >>>
+  runtime { container: "local/busybox:1" }
+}
+"#;
+
 /// Ctrl-C while a SubmitJob call is under way: Ferry waits for it and terminates the job it
 /// created, rather than exiting with that job left running (and billed).
 #[test]
 fn ctrl_c_during_a_submission_terminates_the_job_it_creates() {
     let t = BatchTest::new(&["--delay-submit", "3"]);
-    t.write(
-        "slow.wdl",
-        r#"
-version 1.1
-task slow {
-  command <<< sleep 120 >>>
-  runtime { container: "local/busybox:1" }
-}
-"#,
-    );
-    let mut child = t
-        .command(Path::new("slow.wdl"), &[])
-        .env("FERRY_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    t.write("sleeper.wdl", SLEEPER);
+    let mut child = t.spawn("sleeper.wdl");
     let deadline = Instant::now() + Duration::from_secs(60);
     while !t
         .proxy
@@ -484,22 +482,8 @@ task slow {
 #[test]
 fn a_job_batch_no_longer_knows_fails_as_lost() {
     let t = BatchTest::new(&["--forget-jobs"]);
-    t.write(
-        "one.wdl",
-        r#"
-version 1.1
-task one {
-  command <<< sleep 120 >>>
-  runtime { container: "local/busybox:1" }
-}
-"#,
-    );
-    let mut child = t
-        .command(Path::new("one.wdl"), &[])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    t.write("sleeper.wdl", SLEEPER);
+    let mut child = t.spawn("sleeper.wdl");
     let deadline = Instant::now() + Duration::from_secs(90);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
