@@ -239,9 +239,8 @@ fn cache_command(command: CacheCommand, config: Option<&Path>, profiles: &[Strin
     match command {
         CacheCommand::List => {
             for e in cache.entries() {
-                let when = chrono::DateTime::from_timestamp(e.recorded as i64, 0)
-                    .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-                    .unwrap_or_default();
+                let when =
+                    sys::local_time(e.recorded as i64, c"%Y-%m-%d %H:%M:%S").unwrap_or_default();
                 let outputs = e.outputs.as_object().map(|o| o.len()).unwrap_or(0);
                 println!(
                     "{when}  {:<24} {outputs} outputs, {} files  {}",
@@ -332,7 +331,10 @@ fn write_state(run_dir: &Path, state: &str) -> std::io::Result<()> {
 /// A new run directory under `base`, created here: `create_dir` fails if another run (started
 /// in the same second) took the name, and the next name is tried, so two runs never share one.
 fn default_run_dir(base: &Path, name: &str) -> std::io::Result<PathBuf> {
-    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let stamp = sys::local_time(now, c"%Y%m%d-%H%M%S").unwrap_or_else(|| now.to_string());
     std::fs::create_dir_all(base)?;
     let mut last = None;
     for n in 1..=10_000u32 {

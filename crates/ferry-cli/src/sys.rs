@@ -38,3 +38,20 @@ pub fn reserve(file: &std::fs::File, len: u64) {
         )
     };
 }
+
+/// `secs` (seconds since the epoch) in local time as `strftime` formats it with `format`
+/// (NUL-free); `None` if the time cannot be represented.
+pub fn local_time(secs: i64, format: &std::ffi::CStr) -> Option<String> {
+    let t = secs as libc::time_t;
+    // SAFETY: localtime_r fills a zeroed tm from a time we own; strftime writes at most the
+    // buffer's length and returns how many bytes it wrote.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&t, &mut tm).is_null() {
+            return None;
+        }
+        let mut buf = [0u8; 64];
+        let n = libc::strftime(buf.as_mut_ptr().cast(), buf.len(), format.as_ptr(), &tm);
+        (n > 0).then(|| String::from_utf8_lossy(&buf[..n]).into_owned())
+    }
+}

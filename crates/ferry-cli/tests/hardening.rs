@@ -753,8 +753,8 @@ task t {
 }
 
 /// A panic in the run's driver (not in a call) still stops what the run started and writes
-/// `state`: the debug build panics on request after the first call ends, while another call
-/// is still running.
+/// `state`: the engine panics on request (DEBUG_FERRY_PANIC_AFTER_CALL) when the first call
+/// ends, while another call is still running.
 #[test]
 fn a_panicking_driver_stops_running_tasks_and_fails_the_run() {
     let wdl = r#"version 1.1

@@ -11,9 +11,9 @@ use ferry_eval::{Io, Members, Value};
 use ferry_exec::{Capacity, Executor};
 use ferry_storage::StorageRouter;
 use ferry_wdl::ir::{Document, Task};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 mod callcache;
+pub mod grant;
 mod images;
 pub mod inputs;
 pub mod journal;
@@ -29,8 +29,8 @@ pub use inputs::{Inputs, RawInputs, Target, read_inputs, resolve};
 pub struct Shared {
     pub executor: Arc<dyn Executor>,
     pub capacity: Capacity,
-    cpu: Arc<Semaphore>,
-    memory: Arc<Semaphore>,
+    /// The capacity's cpu and memory, granted to calls together (`grant.rs`).
+    resources: grant::Resources,
     /// Ctrl-C or SIGTERM: stop everything.
     pub cancelled: AtomicBool,
     /// A call failed: start nothing new, let running calls finish.
@@ -89,14 +89,15 @@ impl Shared {
         run_dir: PathBuf,
         profile: Arc<ferry_config::Profile>,
     ) -> Shared {
-        let cpu_permits = (capacity.cpu * 1000.0).round().max(1.0) as usize;
-        let mem_permits = capacity.memory.div_ceil(MIB).max(1) as usize;
+        let total = grant::Amount {
+            cpu: (capacity.cpu * 1000.0).round().max(1.0) as u64,
+            memory: capacity.memory.div_ceil(MIB).max(1),
+        };
         let resuming = run_dir.join("calls").exists();
         Shared {
             executor,
             capacity,
-            cpu: Arc::new(Semaphore::new(cpu_permits.min(Semaphore::MAX_PERMITS))),
-            memory: Arc::new(Semaphore::new(mem_permits.min(Semaphore::MAX_PERMITS))),
+            resources: grant::Resources::new(total),
             cancelled: AtomicBool::new(false),
             failing: AtomicBool::new(false),
             fail_fast,
@@ -201,33 +202,18 @@ impl Shared {
         self.cancelled.store(true, Ordering::SeqCst);
         self.executor.cancel_all();
         // Wake calls queued for resources so they can see the cancellation.
-        self.cpu.close();
-        self.memory.close();
+        self.resources.close();
     }
 
-    /// Waits until `cpu` and `memory` fit, FIFO. Returns the permits that hold them.
-    pub async fn acquire(
-        &self,
-        cpu: f64,
-        memory: u64,
-    ) -> Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)> {
-        let c = ((cpu * 1000.0).round() as u32).min(self.cpu_total());
-        let m = (memory.div_ceil(MIB) as u32).min(self.mem_total());
-        let cp = self.cpu.clone().acquire_many_owned(c).await.ok()?;
-        let mp = self.memory.clone().acquire_many_owned(m).await.ok()?;
-        Some((cp, mp))
-    }
-
-    fn cpu_total(&self) -> u32 {
-        ((self.capacity.cpu * 1000.0).round().max(1.0) as u64).min(u32::MAX as u64) as u32
-    }
-
-    fn mem_total(&self) -> u32 {
-        self.capacity
-            .memory
-            .div_ceil(MIB)
-            .max(1)
-            .min(u32::MAX as u64) as u32
+    /// Waits until `cpu` and `memory` both fit, FIFO; they are held until the grant is
+    /// dropped. `None` once the run is stopping.
+    pub async fn acquire(&self, cpu: f64, memory: u64) -> Option<grant::Grant> {
+        // Requests were validated (finite, not negative) when they were resolved.
+        let want = grant::Amount {
+            cpu: (cpu.max(0.0) * 1000.0).round() as u64,
+            memory: memory.div_ceil(MIB),
+        };
+        self.resources.acquire(want).await
     }
 }
 

@@ -18,6 +18,12 @@ use crate::Shared;
 use crate::scope::FrameScope;
 use crate::task::{CallError, CallJob, run_call};
 
+/// Set in the environment, the driver panics when a call ends: how the tests check that a
+/// panicking driver still stops what the run started. Not a `FERRY_` variable (those are
+/// configuration).
+static PANIC_AFTER_CALL: std::sync::LazyLock<bool> =
+    std::sync::LazyLock::new(|| std::env::var_os("DEBUG_FERRY_PANIC_AFTER_CALL").is_some());
+
 enum Parent {
     Root,
     Call {
@@ -183,10 +189,9 @@ impl<'a> Driver<'a> {
             }
             let Some(c) = self.rx.recv().await else { break };
             self.outstanding -= 1;
-            // Fault injection for the test of the run's panic guard (debug builds only).
-            #[cfg(debug_assertions)]
-            if std::env::var_os("DEBUG_FERRY_PANIC_AFTER_CALL").is_some() {
-                panic!("DEBUG_FERRY_PANIC_AFTER_CALL");
+            // Fault injection for the test of the run's panic guard (`ferry_engine::run`).
+            if *PANIC_AFTER_CALL {
+                panic!("DEBUG_FERRY_PANIC_AFTER_CALL is set");
             }
             match c.result {
                 Ok(outputs) => {
