@@ -890,6 +890,7 @@ fn batch_settings(profile: &ferry_config::Profile) -> BatchSettings {
         max_jobs: profile.max_jobs.unwrap_or(10_000) as usize,
         submit_rate: profile.batch_submit_rate,
         poll_interval: profile.poll_interval,
+        call_timeout: profile.batch_call_timeout,
         helper_dir: profile.batch_helper_dir.clone(),
         environment: profile.batch_environment.clone(),
         capacity: Capacity {

@@ -110,6 +110,11 @@ fn remove_moto_containers() {
 
 impl BatchTest {
     fn new(proxy_args: &[&str]) -> BatchTest {
+        Self::with_profile(proxy_args, "")
+    }
+
+    /// Like `new`, with more keys for the profile's `[batch]` table.
+    fn with_profile(proxy_args: &[&str], batch_keys: &str) -> BatchTest {
         let serial = serial();
         let bucket = unique("ferry-batch");
         let queue = unique("ferry-queue");
@@ -127,6 +132,7 @@ work_dir = "s3://{bucket}/ferry-work/"
 endpoint = "{endpoint}"
 region = "us-east-1"
 helper_dir = "{helper}"
+{batch_keys}
 environment = {{ AWS_ACCESS_KEY_ID = "{KEY_ID}", AWS_SECRET_ACCESS_KEY = "{SECRET}", AWS_REGION = "us-east-1" }}
 [profiles.aws.s3]
 endpoint = "{MOTO_S3}"
@@ -523,4 +529,31 @@ fn throttled_batch_calls_are_retried_without_failing_the_run() {
         "{}",
         r.stderr
     );
+}
+
+/// A SubmitJob whose answer never comes (it timed out, but Batch did create the job) is looked
+/// up by its unique job name: the run goes on with that job, and no second one is submitted.
+#[test]
+fn a_timed_out_submission_is_found_by_name_not_submitted_twice() {
+    let t = BatchTest::with_profile(&["--stall-submit", "5"], r#"call_timeout = "2s""#);
+    t.write(
+        "one.wdl",
+        r#"
+version 1.1
+task one {
+  command <<< echo hi >>>
+  output { String s = read_string(stdout()) }
+  runtime { container: "local/busybox:1" }
+}
+"#,
+    );
+    let r = t.run("one.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("SubmitJob timed out but created job"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(t.jobs().len(), 1, "{:?}\n{}", t.jobs(), r.stderr);
+    assert!(r.stdout.contains("hi"), "{}", r.stdout);
 }

@@ -142,6 +142,9 @@ pub struct BatchSpec {
     pub tags: Option<IndexMap<String, String>>,
     /// SubmitJob calls per second at most.
     pub submit_rate: Option<f64>,
+    /// How long one Batch API call may take before it is abandoned (a SubmitJob that timed
+    /// out is looked up by its unique job name, not repeated blindly). Default "30s".
+    pub call_timeout: Option<String>,
     /// The directory on the compute instances that holds `ferry-stage` (see the README).
     pub helper_dir: Option<String>,
     /// Extra environment variables for every job (for emulators; real jobs use the role).
@@ -202,6 +205,7 @@ pub struct Profile {
     pub batch_job_role_arn: Option<String>,
     pub batch_tags: Vec<(String, String)>,
     pub batch_submit_rate: f64,
+    pub batch_call_timeout: Duration,
     pub batch_helper_dir: String,
     pub batch_environment: Vec<(String, String)>,
     /// `pass_env` and `withhold_env`, compiled.
@@ -273,6 +277,7 @@ impl Default for Profile {
             batch_job_role_arn: None,
             batch_tags: Vec::new(),
             batch_submit_rate: 20.0,
+            batch_call_timeout: Duration::from_secs(30),
             batch_helper_dir: "/opt/ferry/bin".into(),
             batch_environment: Vec::new(),
             pass_env: globset::GlobSet::empty(),
@@ -710,6 +715,18 @@ fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Profile, Confi
                 )));
             }
             None => d.batch_submit_rate,
+        },
+        batch_call_timeout: match &batch.call_timeout {
+            Some(t) => match humantime::parse_duration(t) {
+                Ok(d) if d >= Duration::from_secs(1) => d,
+                Ok(_) => {
+                    return Err(ConfigError(format!(
+                        "batch.call_timeout = {t:?}: must be at least 1s"
+                    )));
+                }
+                Err(e) => return Err(ConfigError(format!("batch.call_timeout = {t:?}: {e}"))),
+            },
+            None => d.batch_call_timeout,
         },
         batch_helper_dir: batch.helper_dir.unwrap_or(d.batch_helper_dir),
         batch_environment: batch.environment.unwrap_or_default().into_iter().collect(),

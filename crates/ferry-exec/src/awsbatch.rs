@@ -27,7 +27,7 @@ use aws_sdk_batch::Client;
 use aws_sdk_batch::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_batch::types::{
     ArrayProperties, ContainerOverrides, ContainerProperties, Host, JobDefinitionType, JobStatus,
-    JobSummary, KeyValuePair, MountPoint, ResourceRequirement, ResourceType, Volume,
+    JobSummary, KeyValuePair, KeyValuesPair, MountPoint, ResourceRequirement, ResourceType, Volume,
 };
 use ferry_stage::{Input, Manifest, Usage, results};
 use ferry_storage::{Kind, Listed, Memo, ObjectStorage, Storage, memo};
@@ -66,6 +66,8 @@ pub struct BatchSettings {
     /// SubmitJob calls per second.
     pub submit_rate: f64,
     pub poll_interval: Duration,
+    /// How long one API call may take.
+    pub call_timeout: Duration,
     /// The directory holding `ferry-stage` on the compute instances.
     pub helper_dir: String,
     pub environment: Vec<(String, String)>,
@@ -163,7 +165,23 @@ struct Inner {
     shutdown_began: OnceLock<Instant>,
     /// Polls in a row that DescribeJobs did not return a tracked job.
     missing: Mutex<HashMap<String, u32>>,
+    /// Makes this engine's job names unique (with a counter), so that a SubmitJob whose answer
+    /// never came can be found by name.
+    run_token: String,
+    submissions: AtomicU64,
 }
+
+/// A SubmitJob that timed out: it may or may not have created its job.
+#[derive(Debug)]
+struct SubmitTimedOut;
+
+impl std::fmt::Display for SubmitTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SubmitJob timed out")
+    }
+}
+
+impl std::error::Error for SubmitTimedOut {}
 
 /// How long shutdown waits for submissions under way and retries throttled calls.
 const SHUTDOWN_PATIENCE: Duration = Duration::from_secs(60);
@@ -191,7 +209,12 @@ impl BatchExecutor {
         }
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             // Every call goes through `call`, which retries throttling without giving up.
-            .retry_config(aws_config::retry::RetryConfig::disabled());
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(settings.call_timeout)
+                    .build(),
+            );
         if let Some(r) = &settings.region {
             loader = loader.region(aws_config::Region::new(r.clone()));
         }
@@ -214,6 +237,13 @@ impl BatchExecutor {
             submitting: AtomicU64::new(0),
             shutdown_began: OnceLock::new(),
             missing: Mutex::new(HashMap::new()),
+            run_token: {
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos() as u32);
+                format!("{:08x}", nanos ^ std::process::id().rotate_left(16))
+            },
+            submissions: AtomicU64::new(0),
             settings,
         });
         tokio::spawn(inner.clone().submitter(queue));
@@ -278,8 +308,11 @@ impl Inner {
                     )
                 );
             // A SubmitJob that timed out may have created its job: submitting again could run
-            // it twice, so only calls known not to have happened are repeated.
-            let timed_out = matches!(e, SdkError::TimeoutError(_)) && op != "SubmitJob";
+            // it twice, so the caller looks for it by name first (`submit`).
+            if op == "SubmitJob" && matches!(e, SdkError::TimeoutError(_)) {
+                return Err(anyhow::Error::new(SubmitTimedOut));
+            }
+            let timed_out = matches!(e, SdkError::TimeoutError(_));
             let retry = throttled
                 || (transient < 6
                     && (timed_out
@@ -576,25 +609,81 @@ impl Inner {
     }
 
     /// One SubmitJob: a plain job, or an array of `size` children, all reading `manifest_url`.
+    /// Each submission has a job name of its own; one whose answer timed out is looked for by
+    /// that name, and submitted again only if no such job appears.
     async fn submit(&self, group: &Group, manifest_url: &str, size: Option<i32>) -> Result<String> {
         let overrides = self.overrides(group, self.helper_command(manifest_url, size.is_some()));
         let array = size.map(|n| ArrayProperties::builder().size(n).build());
-        let out = self
-            .call("SubmitJob", || {
-                self.client
-                    .submit_job()
-                    .job_name(&group.job_name)
-                    .job_queue(&group.queue)
-                    .job_definition(&group.job_definition)
-                    .set_array_properties(array.clone())
-                    .container_overrides(overrides.clone())
-                    .set_tags(tags(&self.settings.tags))
-                    .send()
-            })
-            .await?;
-        out.job_id()
-            .map(str::to_string)
-            .ok_or_else(|| anyhow!("SubmitJob returned no job id"))
+        let n = self.submissions.fetch_add(1, Ordering::Relaxed);
+        let suffix = format!("-{}-{n}", self.run_token);
+        let mut name = group.job_name.clone();
+        name.truncate(128 - suffix.len());
+        name.push_str(&suffix);
+        for attempt in 1..=3 {
+            let result = self
+                .call("SubmitJob", || {
+                    self.client
+                        .submit_job()
+                        .job_name(&name)
+                        .job_queue(&group.queue)
+                        .job_definition(&group.job_definition)
+                        .set_array_properties(array.clone())
+                        .container_overrides(overrides.clone())
+                        .set_tags(tags(&self.settings.tags))
+                        .send()
+                })
+                .await;
+            match result {
+                Ok(out) => {
+                    return out
+                        .job_id()
+                        .map(str::to_string)
+                        .ok_or_else(|| anyhow!("SubmitJob returned no job id"));
+                }
+                Err(e) if e.downcast_ref::<SubmitTimedOut>().is_some() => {
+                    if let Some(id) = self.find_job(&group.queue, &name).await? {
+                        tracing::info!("SubmitJob timed out but created job {id} ({name})");
+                        return Ok(id);
+                    }
+                    tracing::warn!(
+                        "SubmitJob for {name} timed out and no such job appeared (attempt {attempt} of 3)"
+                    );
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        bail!("SubmitJob for {name} timed out three times")
+    }
+
+    /// The id of the job named `name` in `queue`, looked for a few times (a job a timed-out
+    /// SubmitJob created may take a moment to be listed).
+    async fn find_job(&self, queue: &str, name: &str) -> Result<Option<String>> {
+        for _ in 0..3 {
+            let out = self
+                .call("ListJobs", || {
+                    self.client
+                        .list_jobs()
+                        .job_queue(queue)
+                        .filters(
+                            KeyValuesPair::builder()
+                                .name("JOB_NAME")
+                                .values(name)
+                                .build(),
+                        )
+                        .send()
+                })
+                .await?;
+            if let Some(id) = out
+                .job_summary_list()
+                .iter()
+                .find(|j| j.job_name() == Some(name))
+                .and_then(|j| j.job_id())
+            {
+                return Ok(Some(id.to_string()));
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        Ok(None)
     }
 
     async fn submit_array(&self, group: &Group, items: &[Pending]) -> Result<String> {
