@@ -7,12 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use clap::{Parser, Subcommand};
-use ferry_config::ExecutorKind;
 use ferry_engine::{RunError, RunRequest, Shared};
-use ferry_exec::{
-    BatchExecutor, BatchSettings, Capacity, DockerExecutor, DockerSettings, Executor,
-    LocalExecutor, Pull, machine_capacity,
-};
+use ferry_exec::machine_capacity;
 use ferry_storage::{ObjectStorage, StorageRouter};
 use tracing_subscriber::prelude::*;
 
@@ -532,12 +528,7 @@ async fn run(args: RunArgs) -> i32 {
         );
         return 0;
     }
-    if !profile.stub
-        && !matches!(
-            profile.executor,
-            ExecutorKind::Local | ExecutorKind::Docker | ExecutorKind::Awsbatch
-        )
-    {
+    if !profile.stub && !ferry_exec::factory::available(&profile.executor) {
         eprintln!(
             "ferry: executor {} (profile {}) is not available yet",
             profile.executor,
@@ -595,7 +586,17 @@ async fn run(args: RunArgs) -> i32 {
     }
     let started = *STARTED.get_or_init(std::time::Instant::now);
     let (storage, objects) = storage_for(&profile);
-    let executor = match make_executor(&profile, capacity, &run_dir, objects).await {
+    let context = launcher_program(&run_dir).map(|launcher| ferry_exec::factory::RunContext {
+        run_dir: &run_dir,
+        capacity,
+        objects,
+        launcher,
+    });
+    let made = match context {
+        Ok(context) => ferry_exec::factory::executor_for(&profile, context).await,
+        Err(e) => Err(e),
+    };
+    let executor = match made {
         Ok(e) => e,
         Err(e) => {
             eprintln!("ferry: {e:#}");
@@ -811,17 +812,13 @@ fn sweep_stopped_run(run_dir: &Path) {
     }
 }
 
-/// Host processes inherit the engine's environment minus what the profile withholds.
-fn local_executor(
-    profile: &ferry_config::Profile,
-    capacity: Capacity,
-    run_dir: &Path,
-) -> anyhow::Result<LocalExecutor> {
+/// How this engine starts its task launcher: the small `ferry-launch` binary when it is
+/// installed beside this one (it forks a task in a fraction of the time), else this binary in
+/// its launcher role (`ferry __launch`).
+fn launcher_program(run_dir: &Path) -> anyhow::Result<ferry_exec::LauncherProgram> {
     let exe = anyhow::Context::context(std::env::current_exe(), "cannot find the ferry binary")?;
-    // The small `ferry-launch` binary when it is installed beside this one (it forks a task
-    // in a fraction of the time), else this binary in its launcher role.
     let small = exe.with_file_name("ferry-launch");
-    let launcher = if small.is_file() {
+    Ok(if small.is_file() {
         ferry_exec::LauncherProgram {
             program: small,
             args: vec![run_dir.into()],
@@ -831,73 +828,7 @@ fn local_executor(
             program: exe,
             args: vec!["__launch".into(), run_dir.into()],
         }
-    };
-    LocalExecutor::new(
-        capacity,
-        run_dir,
-        |name| profile.task_inherits(name),
-        &launcher,
-    )
-}
-
-/// The executor the profile names (stub runs need none, so they get the local one).
-async fn make_executor(
-    profile: &ferry_config::Profile,
-    capacity: Capacity,
-    run_dir: &Path,
-    objects: Arc<ObjectStorage>,
-) -> anyhow::Result<Arc<dyn Executor>> {
-    if !profile.stub && profile.executor == ExecutorKind::Awsbatch {
-        return Ok(Arc::new(
-            BatchExecutor::new(batch_settings(profile), objects).await?,
-        ));
-    }
-    if profile.stub || profile.executor != ExecutorKind::Docker {
-        return Ok(Arc::new(local_executor(profile, capacity, run_dir)?));
-    }
-    let settings = DockerSettings {
-        host_network: profile.network == ferry_config::Network::Host,
-        pull: match profile.pull {
-            ferry_config::PullPolicy::Always => Pull::Always,
-            ferry_config::PullPolicy::Missing => Pull::Missing,
-            ferry_config::PullPolicy::Never => Pull::Never,
-        },
-        image_size_warning: profile.image_size_warning,
-    };
-    Ok(Arc::new(
-        DockerExecutor::connect(
-            capacity,
-            run_dir,
-            settings,
-            local_executor(profile, capacity, run_dir)?,
-        )
-        .await?,
-    ))
-}
-
-fn batch_settings(profile: &ferry_config::Profile) -> BatchSettings {
-    BatchSettings {
-        queue: profile.queue.clone().unwrap_or_default(),
-        work_dir: profile.batch_work_dir.clone().unwrap_or_default(),
-        region: profile.batch_region.clone(),
-        endpoint: profile.batch_endpoint.clone(),
-        s3_endpoint: profile.s3_endpoint.clone(),
-        s3_region: profile.s3_region.clone(),
-        s3_path_style: profile.s3_path_style,
-        job_role_arn: profile.batch_job_role_arn.clone(),
-        job_name_prefix: profile.job_name_prefix.clone(),
-        tags: profile.batch_tags.clone(),
-        max_jobs: profile.max_jobs.unwrap_or(10_000) as usize,
-        submit_rate: profile.batch_submit_rate,
-        poll_interval: profile.poll_interval,
-        call_timeout: profile.batch_call_timeout,
-        helper_dir: profile.batch_helper_dir.clone(),
-        environment: profile.batch_environment.clone(),
-        capacity: Capacity {
-            cpu: profile.max_cpu.unwrap_or(4096.0),
-            memory: profile.max_memory.unwrap_or(24 << 40),
-        },
-    }
+    })
 }
 
 /// Local paths, plus s3:// and http(s):// through the object-store backend with the profile's

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 
 mod awsbatch;
 mod docker;
+pub mod factory;
 pub mod launcher;
 mod local;
 pub mod reaper;

@@ -1,0 +1,107 @@
+//! The one place that turns a profile into an executor: a new backend is its module plus a
+//! line here.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Result;
+use ferry_config::{ExecutorKind, Profile};
+use ferry_storage::ObjectStorage;
+
+use crate::{
+    BatchExecutor, BatchSettings, Capacity, DockerExecutor, DockerSettings, Executor,
+    LauncherProgram, LocalExecutor, Pull,
+};
+
+/// What a run gives every executor besides its profile.
+pub struct RunContext<'a> {
+    pub run_dir: &'a Path,
+    /// This machine's cpus and memory (local and Docker tasks).
+    pub capacity: Capacity,
+    /// The object store the run's storage uses: remote executors move job data through it.
+    pub objects: Arc<ObjectStorage>,
+    /// How to start the task launcher for host processes.
+    pub launcher: LauncherProgram,
+}
+
+/// Whether Ferry has an executor of this kind yet.
+pub fn available(kind: &ExecutorKind) -> bool {
+    matches!(
+        kind,
+        ExecutorKind::Local | ExecutorKind::Docker | ExecutorKind::Awsbatch
+    )
+}
+
+/// The executor the profile names. Stub runs run no commands, so they get the local one.
+/// Needs a Tokio runtime.
+pub async fn executor_for(profile: &Profile, run: RunContext<'_>) -> Result<Arc<dyn Executor>> {
+    if profile.stub {
+        return Ok(Arc::new(local(profile, &run)?));
+    }
+    match profile.executor {
+        ExecutorKind::Awsbatch => Ok(Arc::new(
+            BatchExecutor::new(batch_settings(profile), run.objects.clone()).await?,
+        )),
+        ExecutorKind::Docker => Ok(Arc::new(
+            DockerExecutor::connect(
+                run.capacity,
+                run.run_dir,
+                docker_settings(profile),
+                local(profile, &run)?,
+            )
+            .await?,
+        )),
+        ExecutorKind::Local => Ok(Arc::new(local(profile, &run)?)),
+        ref other => anyhow::bail!(
+            "executor {other} (profile {}) is not available yet",
+            profile.names.join(",")
+        ),
+    }
+}
+
+/// Host processes inherit the engine's environment minus what the profile withholds.
+fn local(profile: &Profile, run: &RunContext<'_>) -> Result<LocalExecutor> {
+    LocalExecutor::new(
+        run.capacity,
+        run.run_dir,
+        |name| profile.task_inherits(name),
+        &run.launcher,
+    )
+}
+
+fn docker_settings(profile: &Profile) -> DockerSettings {
+    DockerSettings {
+        host_network: profile.network == ferry_config::Network::Host,
+        pull: match profile.pull {
+            ferry_config::PullPolicy::Always => Pull::Always,
+            ferry_config::PullPolicy::Missing => Pull::Missing,
+            ferry_config::PullPolicy::Never => Pull::Never,
+        },
+        image_size_warning: profile.image_size_warning,
+    }
+}
+
+fn batch_settings(profile: &Profile) -> BatchSettings {
+    BatchSettings {
+        queue: profile.queue.clone().unwrap_or_default(),
+        work_dir: profile.batch_work_dir.clone().unwrap_or_default(),
+        region: profile.batch_region.clone(),
+        endpoint: profile.batch_endpoint.clone(),
+        s3_endpoint: profile.s3_endpoint.clone(),
+        s3_region: profile.s3_region.clone(),
+        s3_path_style: profile.s3_path_style,
+        job_role_arn: profile.batch_job_role_arn.clone(),
+        job_name_prefix: profile.job_name_prefix.clone(),
+        tags: profile.batch_tags.clone(),
+        max_jobs: profile.max_jobs.unwrap_or(10_000) as usize,
+        submit_rate: profile.batch_submit_rate,
+        poll_interval: profile.poll_interval,
+        call_timeout: profile.batch_call_timeout,
+        helper_dir: profile.batch_helper_dir.clone(),
+        environment: profile.batch_environment.clone(),
+        capacity: Capacity {
+            cpu: profile.max_cpu.unwrap_or(4096.0),
+            memory: profile.max_memory.unwrap_or(24 << 40),
+        },
+    }
+}
