@@ -432,195 +432,80 @@ fn init_logging(run_dir: &Path) {
         .try_init();
 }
 
+/// Why `ferry run` stops before the run starts: what to print, and the exit code.
+struct Stop {
+    code: i32,
+    message: String,
+}
+
+impl Stop {
+    /// Bad inputs, options or configuration: exit 2, nothing ran.
+    fn usage(message: impl Into<String>) -> Stop {
+        Stop {
+            code: 2,
+            message: message.into(),
+        }
+    }
+
+    /// Anything else: exit 1.
+    fn failed(message: impl Into<String>) -> Stop {
+        Stop {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+/// `ferry run`: check the document, read the inputs and profile, prepare the run directory,
+/// make the executor, run, and report. Each step is a function below.
 async fn run(args: RunArgs) -> i32 {
-    let options = ferry_wdl::CheckOptions {
-        lints: false,
-        lenient_optionals: args.lenient_optionals,
-    };
-    let checked = match ferry_wdl::check(&args.file, options).await {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{}: error: {e:#}", args.file.display());
-            return 1;
-        }
-    };
-    for p in checked
-        .problems
-        .iter()
-        .filter(|p| p.severity == ferry_wdl::Severity::Error)
-    {
-        eprintln!("{p}");
-    }
-    let Some(document) = checked.document else {
-        return 1;
-    };
-    let raw = match ferry_engine::read_inputs(args.inputs.as_deref(), &args.pairs) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("ferry: bad inputs: {e}");
-            return 2;
-        }
-    };
-    let name = match ferry_engine::pick_task(&document, args.task.as_deref()) {
-        Ok(Some(t)) => t.name.to_string(),
-        Ok(None) => document
-            .workflow
-            .as_ref()
-            .map(|w| w.name.to_string())
-            .unwrap_or_default(),
-        Err(e) => {
-            eprintln!("ferry: {e}");
-            return 2;
-        }
-    };
-    let mut capacity = machine_capacity();
-    if let Some(c) = args.max_cpus {
-        if !c.is_finite() || c <= 0.0 {
-            eprintln!("ferry: --max-cpus must be a positive number, not {c}");
-            return 2;
-        }
-        capacity.cpu = c;
-    }
-    if let Some(m) = &args.max_memory {
-        match ferry_config::parse_size(m) {
-            Ok(b) if b > 0 => capacity.memory = b,
-            Ok(_) => {
-                eprintln!("ferry: --max-memory must be positive");
-                return 2;
+    match run_steps(&args).await {
+        Ok(code) => code,
+        Err(stop) => {
+            if !stop.message.is_empty() {
+                eprintln!("{}", stop.message);
             }
-            Err(e) => {
-                eprintln!("ferry: --max-memory: {e}");
-                return 2;
-            }
+            stop.code
         }
     }
-    let (profile, _) = match load_profile(Some(&args.file), args.config.as_deref(), &args.profile) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("ferry: {e}");
-            return 2;
-        }
-    };
+}
+
+async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
+    let (document, raw, name) = load_document(args).await?;
+    let capacity = capacity_from(args)?;
+    let (profile, _) = load_profile(Some(&args.file), args.config.as_deref(), &args.profile)
+        .map_err(|e| Stop::usage(format!("ferry: {e}")))?;
     if args.dry_run {
-        let (storage, _) = storage_for(&profile);
-        let task = match ferry_engine::pick_task(&document, args.task.as_deref()) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("ferry: {e}");
-                return 2;
-            }
-        };
-        let target = match (task, &document.workflow) {
-            (Some(t), _) => ferry_engine::Target::Task(t),
-            (None, Some(w)) => ferry_engine::Target::Workflow(w),
-            (None, None) => {
-                eprintln!("ferry: nothing to run");
-                return 2;
-            }
-        };
-        if let Err(e) = ferry_engine::resolve(target, &raw, &storage).await {
-            eprintln!("ferry: bad inputs: {e}");
-            return 2;
-        }
-        print!(
-            "{}",
-            ferry_engine::plan::dry_run(&document, task.map(|t| &**t), &profile)
-        );
-        return 0;
+        return dry_run(args, &document, &raw, &profile).await;
     }
     if !profile.stub && !ferry_exec::factory::available(&profile.executor) {
-        eprintln!(
+        return Err(Stop::failed(format!(
             "ferry: executor {} (profile {}) is not available yet",
             profile.executor,
             profile.names.join(",")
-        );
-        return 1;
+        )));
     }
-    if let Some(dir) = &args.run_dir
-        && !args.resume
-        && std::fs::read_dir(dir)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(false)
-    {
-        eprintln!(
-            "ferry: run directory {} is not empty; pass --resume to continue that run",
-            dir.display()
-        );
-        return 2;
-    }
-    let run_dir = match args.run_dir.clone() {
-        Some(d) => d,
-        None => {
-            let base = profile
-                .work_dir
-                .as_deref()
-                .unwrap_or(Path::new("ferry-runs"));
-            match default_run_dir(base, &name) {
-                Ok(d) => d,
-                Err(e) => {
-                    eprintln!(
-                        "ferry: cannot create a run directory under {}: {e}",
-                        base.display()
-                    );
-                    return 1;
-                }
-            }
-        }
-    };
-    if let Err(e) = std::fs::create_dir_all(&run_dir) {
-        eprintln!(
-            "ferry: cannot create run directory {}: {e}",
-            run_dir.display()
-        );
-        return 1;
-    }
-    let run_dir = std::path::absolute(&run_dir).unwrap_or(run_dir);
-    init_logging(&run_dir);
-    if let Err(e) = write_state(&run_dir, "running") {
-        eprintln!("ferry: cannot write {}/state: {e}", run_dir.display());
-        return 1;
-    }
+    let run_dir = prepare_run_dir(args, &profile, &name)?;
     tracing::info!("running {} in {}", name, run_dir.display());
     if args.resume {
         sweep_stopped_run(&run_dir);
     }
     let started = *STARTED.get_or_init(std::time::Instant::now);
     let (storage, objects) = storage_for(&profile);
-    let context = launcher_program(&run_dir).map(|launcher| ferry_exec::factory::RunContext {
+    let launcher = launcher_program(&run_dir).map_err(|e| Stop::failed(format!("ferry: {e:#}")))?;
+    let context = ferry_exec::factory::RunContext {
         run_dir: &run_dir,
         capacity,
         objects,
         launcher,
-    });
-    let made = match context {
-        Ok(context) => ferry_exec::factory::executor_for(&profile, context).await,
-        Err(e) => Err(e),
     };
-    let executor = match made {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("ferry: {e:#}");
-            return 1;
-        }
-    };
+    let executor = ferry_exec::factory::executor_for(&profile, context)
+        .await
+        .map_err(|e| Stop::failed(format!("ferry: {e:#}")))?;
     if profile.stub {
         tracing::info!("stub profile: commands are not run; outputs are placeholders");
     }
-    let cache = if args.no_cache || !profile.cache || profile.stub {
-        None
-    } else {
-        let dir = profile.cache_directory();
-        match ferry_cache::Cache::open(&dir) {
-            Ok(c) => Some(Arc::new(c)),
-            Err(e) => {
-                tracing::warn!(
-                    "call cache in {} unavailable ({e}); running without it",
-                    dir.display()
-                );
-                None
-            }
-        }
-    };
+    let cache = open_cache(args, &profile);
     // A remote executor offers its own capacity, not this machine's.
     let capacity = if executor.stages_urls() {
         executor.capacity()
@@ -652,15 +537,52 @@ async fn run(args: RunArgs) -> i32 {
     if std::io::stderr().is_terminal() {
         eprint!("\r\x1b[K");
     }
+    let code = finish(args, &shared, cache.as_deref(), result, &name, started);
+    if let Some(log) = RUN_LOG.get() {
+        log.flush();
+    }
+    Ok(code)
+}
+
+/// The call cache on this node, unless the run or its profile turns it off (or it cannot be
+/// opened: the run goes on without it).
+fn open_cache(args: &RunArgs, profile: &ferry_config::Profile) -> Option<Arc<ferry_cache::Cache>> {
+    if args.no_cache || !profile.cache || profile.stub {
+        return None;
+    }
+    let dir = profile.cache_directory();
+    match ferry_cache::Cache::open(&dir) {
+        Ok(c) => Some(Arc::new(c)),
+        Err(e) => {
+            tracing::warn!(
+                "call cache in {} unavailable ({e}); running without it",
+                dir.display()
+            );
+            None
+        }
+    }
+}
+
+/// After the run: `state`, the cache synced, the engine's stats, the outputs on stdout or what
+/// went wrong in the log. Returns the exit code.
+fn finish(
+    args: &RunArgs,
+    shared: &Shared,
+    cache: Option<&ferry_cache::Cache>,
+    result: Result<serde_json::Value, RunError>,
+    name: &str,
+    started: std::time::Instant,
+) -> i32 {
+    let run_dir = &shared.run_dir;
     let state = match &result {
         Ok(_) => "succeeded",
         Err(RunError::Cancelled(_)) => "cancelled",
         Err(_) => "failed",
     };
-    if let Err(e) = write_state(&run_dir, state) {
+    if let Err(e) = write_state(run_dir, state) {
         eprintln!("ferry: cannot write {}/state: {e}", run_dir.display());
     }
-    if let Some(c) = &cache
+    if let Some(c) = cache
         && let Err(e) = c.sync()
     {
         tracing::warn!("call cache: {e}");
@@ -670,13 +592,13 @@ async fn run(args: RunArgs) -> i32 {
     if cached + adopted > 0 {
         tracing::info!("{cached} calls reused from the cache, {adopted} finished attempts adopted");
     }
-    if let Some(line) = write_engine_stats(&run_dir, started, cached, adopted) {
+    if let Some(line) = write_engine_stats(run_dir, started, cached, adopted) {
         tracing::debug!("{line}");
         if args.stats {
             eprintln!("ferry: {line}");
         }
     }
-    let code = match result {
+    match result {
         Ok(outputs) => {
             tracing::info!(
                 "{name} succeeded; outputs in {}",
@@ -705,11 +627,144 @@ async fn run(args: RunArgs) -> i32 {
             }
             e.exit_code()
         }
-    };
-    if let Some(log) = RUN_LOG.get() {
-        log.flush();
     }
-    code
+}
+
+/// Type-checks the document (errors printed as path:line:col), reads the inputs and names
+/// what runs: the task chosen with `--task`, else the workflow.
+async fn load_document(
+    args: &RunArgs,
+) -> Result<
+    (
+        Arc<ferry_wdl::ir::Document>,
+        ferry_engine::RawInputs,
+        String,
+    ),
+    Stop,
+> {
+    let options = ferry_wdl::CheckOptions {
+        lints: false,
+        lenient_optionals: args.lenient_optionals,
+    };
+    let checked = ferry_wdl::check(&args.file, options)
+        .await
+        .map_err(|e| Stop::failed(format!("{}: error: {e:#}", args.file.display())))?;
+    for p in checked
+        .problems
+        .iter()
+        .filter(|p| p.severity == ferry_wdl::Severity::Error)
+    {
+        eprintln!("{p}");
+    }
+    let document = checked.document.ok_or_else(|| Stop::failed(""))?;
+    let raw = ferry_engine::read_inputs(args.inputs.as_deref(), &args.pairs)
+        .map_err(|e| Stop::usage(format!("ferry: bad inputs: {e}")))?;
+    let name = match ferry_engine::pick_task(&document, args.task.as_deref()) {
+        Ok(Some(t)) => t.name.to_string(),
+        Ok(None) => document
+            .workflow
+            .as_ref()
+            .map(|w| w.name.to_string())
+            .unwrap_or_default(),
+        Err(e) => return Err(Stop::usage(format!("ferry: {e}"))),
+    };
+    Ok((document, raw, name))
+}
+
+/// This machine's cpus and memory, or less with `--max-cpus`/`--max-memory`.
+fn capacity_from(args: &RunArgs) -> Result<ferry_exec::Capacity, Stop> {
+    let mut capacity = machine_capacity();
+    if let Some(c) = args.max_cpus {
+        if !c.is_finite() || c <= 0.0 {
+            return Err(Stop::usage(format!(
+                "ferry: --max-cpus must be a positive number, not {c}"
+            )));
+        }
+        capacity.cpu = c;
+    }
+    if let Some(m) = &args.max_memory {
+        match ferry_config::parse_size(m) {
+            Ok(b) if b > 0 => capacity.memory = b,
+            Ok(_) => return Err(Stop::usage("ferry: --max-memory must be positive")),
+            Err(e) => return Err(Stop::usage(format!("ferry: --max-memory: {e}"))),
+        }
+    }
+    Ok(capacity)
+}
+
+/// `--dry-run`: check the inputs, print the plan, run nothing.
+async fn dry_run(
+    args: &RunArgs,
+    document: &ferry_wdl::ir::Document,
+    raw: &ferry_engine::RawInputs,
+    profile: &ferry_config::Profile,
+) -> Result<i32, Stop> {
+    let (storage, _) = storage_for(profile);
+    let task = ferry_engine::pick_task(document, args.task.as_deref())
+        .map_err(|e| Stop::usage(format!("ferry: {e}")))?;
+    let target = match (task, &document.workflow) {
+        (Some(t), _) => ferry_engine::Target::Task(t),
+        (None, Some(w)) => ferry_engine::Target::Workflow(w),
+        (None, None) => return Err(Stop::usage("ferry: nothing to run")),
+    };
+    ferry_engine::resolve(target, raw, &storage)
+        .await
+        .map_err(|e| Stop::usage(format!("ferry: bad inputs: {e}")))?;
+    print!(
+        "{}",
+        ferry_engine::plan::dry_run(document, task.map(|t| &**t), profile)
+    );
+    Ok(0)
+}
+
+/// The run directory: `--run-dir` (empty unless resuming) or a new one under the profile's
+/// `work_dir`; made absolute, with logging to its `ferry.log` and `state` = running.
+fn prepare_run_dir(
+    args: &RunArgs,
+    profile: &ferry_config::Profile,
+    name: &str,
+) -> Result<PathBuf, Stop> {
+    if let Some(dir) = &args.run_dir
+        && !args.resume
+        && std::fs::read_dir(dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false)
+    {
+        return Err(Stop::usage(format!(
+            "ferry: run directory {} is not empty; pass --resume to continue that run",
+            dir.display()
+        )));
+    }
+    let run_dir = match args.run_dir.clone() {
+        Some(d) => d,
+        None => {
+            let base = profile
+                .work_dir
+                .as_deref()
+                .unwrap_or(Path::new("ferry-runs"));
+            default_run_dir(base, name).map_err(|e| {
+                Stop::failed(format!(
+                    "ferry: cannot create a run directory under {}: {e}",
+                    base.display()
+                ))
+            })?
+        }
+    };
+    std::fs::create_dir_all(&run_dir).map_err(|e| {
+        Stop::failed(format!(
+            "ferry: cannot create run directory {}: {e}",
+            run_dir.display()
+        ))
+    })?;
+    let run_dir = std::path::absolute(&run_dir).unwrap_or(run_dir);
+    init_logging(&run_dir);
+    write_state(&run_dir, "running").map_err(|e| {
+        Stop::failed(format!(
+            "ferry: cannot write {}/state: {e}",
+            run_dir.display()
+        ))
+    })?;
+    Ok(run_dir)
 }
 
 /// Progress while running: a line redrawn on a terminal, an INFO line every 30 s otherwise.
