@@ -854,50 +854,10 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
         let cache_image = image
             .as_deref()
             .or(prepared.containers.first().map(|c| c.as_str()));
-        if attempt == 1
-            && let Some(cache) = &shared.cache
-            && !job.task.volatile()
-            && shared.profile.task_cache(&job.task.name)
-        {
-            let inputs: Vec<(&str, Value)> = job
-                .task
-                .inputs
-                .iter()
-                .map(|d| {
-                    (
-                        &*d.name,
-                        prepared.scope.get(&d.name).cloned().unwrap_or(Value::None),
-                    )
-                })
-                .collect();
-            // Hashing a new input file can take minutes: off the runtime's other tasks (a call
-            // without files, most scatter shards, does not pay for the hand-off).
-            let lookup = || {
-                callcache::key(&job.task, cache_image, &inputs, cache)
-                    .map(|key| (cache.lookup(&key), key))
-            };
-            let found = if has_paths(inputs.iter().map(|(_, v)| v)) {
-                blocking(lookup)
-            } else {
-                lookup()
-            };
-            match found {
-                Ok((found, key)) => {
-                    if let Some(entry) = found {
-                        match callcache::outputs(&job.task, &entry) {
-                            Ok(outputs) => {
-                                tracing::debug!(call = %job.label, "cached");
-                                job.progress.cached.fetch_add(1, Ordering::Relaxed);
-                                return Ok(outputs);
-                            }
-                            Err(e) => {
-                                tracing::warn!("call {}: unusable cache entry: {e}", job.label)
-                            }
-                        }
-                    }
-                    cache_key = Some(key);
-                }
-                Err(e) => tracing::warn!("call {}: not cached: {e}", job.label),
+        if attempt == 1 {
+            match look_up_cache(&job, &prepared, cache_image, &shared) {
+                Cached::Hit(outputs) => return Ok(outputs),
+                Cached::Miss(key) => cache_key = key,
             }
         }
         // Resuming a run: an attempt that finished before the engine stopped is adopted, not
@@ -989,24 +949,7 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
                 Err(m) => tracing::warn!("call {} attempt {attempt}: {m}; retrying", job.label),
             }
         } else {
-            let why = if outcome.oom {
-                format!(
-                    "killed for exceeding its memory (requested {})",
-                    human_bytes(prepared.memory)
-                )
-            } else if let Some(lost) = &outcome.lost {
-                lost.clone()
-            } else {
-                format!("exit code {}", outcome.exit_code)
-            };
-            // A full disk often leaves no stderr to explain the failure: say it.
-            let why = match ferry_exec::free_bytes(&attempt_dir) {
-                Some(free) if free < 64 << 10 => format!(
-                    "{why}; no space left on device: the filesystem of {} is full",
-                    attempt_dir.display()
-                ),
-                _ => why,
-            };
+            let why = failure_reason(&outcome, prepared.memory, &attempt_dir);
             if attempt > prepared.max_retries {
                 return Err(fail(format!(
                     "{why}\n  last lines of stderr ({}):\n{}",
@@ -1015,15 +958,9 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
                 )));
             }
             let mut more = String::new();
-            if outcome.oom && shared.profile.oom_memory_factor > 1.0 {
-                let limit = shared
-                    .profile
-                    .max_memory
-                    .unwrap_or(u64::MAX)
-                    .min(shared.capacity.memory);
-                let next = ((prepared.memory as f64 * shared.profile.oom_memory_factor) as u64)
-                    .min(limit)
-                    .max(prepared.memory);
+            if outcome.oom
+                && let Some(next) = escalated_memory(prepared.memory, &shared)
+            {
                 if next > prepared.memory {
                     more = format!(" with {} of memory", human_bytes(next));
                 }
@@ -1038,6 +975,105 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
         }
         previous = previous_attempt(&prepared);
         attempt += 1;
+    }
+}
+
+/// What the retry of an attempt killed for its memory asks for: `oom_memory_factor` times as
+/// much, within the profile's and the machine's limits. `None` if the profile does not
+/// escalate.
+fn escalated_memory(memory: u64, shared: &Shared) -> Option<u64> {
+    let factor = shared.profile.oom_memory_factor;
+    if factor <= 1.0 {
+        return None;
+    }
+    let limit = shared
+        .profile
+        .max_memory
+        .unwrap_or(u64::MAX)
+        .min(shared.capacity.memory);
+    Some(((memory as f64 * factor) as u64).min(limit).max(memory))
+}
+
+/// Why an attempt that ran did not succeed, for the log and the final error.
+fn failure_reason(outcome: &AttemptOutcome, memory: u64, attempt_dir: &Path) -> String {
+    let why = if outcome.oom {
+        format!(
+            "killed for exceeding its memory (requested {})",
+            human_bytes(memory)
+        )
+    } else if let Some(lost) = &outcome.lost {
+        lost.clone()
+    } else {
+        format!("exit code {}", outcome.exit_code)
+    };
+    // A full disk often leaves no stderr to explain the failure: say it.
+    match ferry_exec::free_bytes(attempt_dir) {
+        Some(free) if free < 64 << 10 => format!(
+            "{why}; no space left on device: the filesystem of {} is full",
+            attempt_dir.display()
+        ),
+        _ => why,
+    }
+}
+
+/// What the call cache has for a call's first attempt.
+enum Cached {
+    Hit(Members),
+    /// Not cached; the key to record the outputs under, if the call is cacheable.
+    Miss(Option<String>),
+}
+
+/// Looks the call up in the cache (unless it is volatile or the profile says not to cache
+/// it). Hashing a new input file can take minutes: that happens off the runtime's other
+/// tasks (a call without files, most scatter shards, does not pay for the hand-off).
+fn look_up_cache(
+    job: &CallJob,
+    prepared: &Prepared,
+    image: Option<&str>,
+    shared: &Shared,
+) -> Cached {
+    let Some(cache) = &shared.cache else {
+        return Cached::Miss(None);
+    };
+    if job.task.volatile() || !shared.profile.task_cache(&job.task.name) {
+        return Cached::Miss(None);
+    }
+    let inputs: Vec<(&str, Value)> = job
+        .task
+        .inputs
+        .iter()
+        .map(|d| {
+            (
+                &*d.name,
+                prepared.scope.get(&d.name).cloned().unwrap_or(Value::None),
+            )
+        })
+        .collect();
+    let lookup =
+        || callcache::key(&job.task, image, &inputs, cache).map(|key| (cache.lookup(&key), key));
+    let found = if has_paths(inputs.iter().map(|(_, v)| v)) {
+        blocking(lookup)
+    } else {
+        lookup()
+    };
+    match found {
+        Ok((found, key)) => {
+            if let Some(entry) = found {
+                match callcache::outputs(&job.task, &entry) {
+                    Ok(outputs) => {
+                        tracing::debug!(call = %job.label, "cached");
+                        job.progress.cached.fetch_add(1, Ordering::Relaxed);
+                        return Cached::Hit(outputs);
+                    }
+                    Err(e) => tracing::warn!("call {}: unusable cache entry: {e}", job.label),
+                }
+            }
+            Cached::Miss(Some(key))
+        }
+        Err(e) => {
+            tracing::warn!("call {}: not cached: {e}", job.label);
+            Cached::Miss(None)
+        }
     }
 }
 
