@@ -217,17 +217,27 @@ fn assert_gone_soon(marker: &str) {
 
 /// Processes (by command line) whose arguments contain `marker`.
 fn processes_with(marker: &str) -> Vec<String> {
+    process_table()
+        .into_iter()
+        .filter(|(_, cmd, zombie)| cmd.contains(marker) && !zombie)
+        .map(|(_, cmd, _)| cmd)
+        .collect()
+}
+
+/// Every process: its id, command line, and whether it is a zombie.
+fn process_table() -> Vec<(i32, String, bool)> {
     let mut found = Vec::new();
     for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else {
+            continue;
+        };
         if let Ok(cmd) = std::fs::read(e.path().join("cmdline")) {
             let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
             let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
             let zombie = stat
                 .rsplit_once(')')
                 .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
-            if cmd.contains(marker) && !zombie {
-                found.push(cmd);
-            }
+            found.push((pid, cmd, zombie));
         }
     }
     found
@@ -358,17 +368,9 @@ task t {
     wait_for_processes("sleep 641", 1);
     // The launcher first, then the engine: nothing is left to clean up after them but the
     // shell's own children (the shell dies with the launcher).
-    let launcher = format!("launch {}", run_dir.display());
-    for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
-        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-        if String::from_utf8_lossy(&cmd)
-            .replace('\0', " ")
-            .contains(&launcher)
-            && let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<i32>().ok())
-        {
-            // SAFETY: kills the launcher of the run this test started.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
+    for pid in processes_with_pids(&format!("launch {}", run_dir.display())) {
+        // SAFETY: kills the launcher of the run this test started.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
     }
     child.kill().expect("kill -9");
     child.wait().expect("reaped");
@@ -789,4 +791,115 @@ workflow w {
         "failed\n"
     );
     assert_gone_soon("sleep 659");
+}
+
+/// A task process that cannot be forked yet (EAGAIN: the user's process limit is reached) is
+/// started once it can be, instead of failing its attempt: the launcher's limit is lowered
+/// while the first task runs and restored a while after the second should have started.
+#[test]
+fn a_task_that_cannot_be_forked_yet_waits_instead_of_failing() {
+    use std::os::unix::fs::PermissionsExt;
+    let wdl = r#"version 1.1
+task t {
+  command <<<
+    touch started
+    sleep 1
+  >>>
+  output { Int n = 1 }
+}
+task u {
+  input { Int n }
+  command <<< echo ok >>>
+  output { String s = read_string(stdout()) }
+}
+workflow w {
+  call t
+  call u { input: n = t.n }
+  output { String s = u.s }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let run_dir = dir.path().join("run");
+    // Root ignores RLIMIT_NPROC: run as nobody.
+    let child = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_ferry"))
+        .args(["run", "t.wdl", "--run-dir"])
+        .arg(&run_dir)
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("XDG_CACHE_HOME", dir.path().join(".cache-nobody"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("setpriv runs ferry");
+    let mut child = child;
+    let started = run_dir.join("calls/t/attempt-1/work/started");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !started.exists() {
+        if std::time::Instant::now() > deadline || child.try_wait().ok().flatten().is_some() {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("ferry output");
+            panic!(
+                "the first task never started: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let marker = format!("launch {}", run_dir.display());
+    let launcher = processes_with_pids(&marker);
+    assert_eq!(launcher.len(), 1, "one launcher: {launcher:?}");
+    let pid = launcher[0].to_string();
+    let prlimit = |limit: &str| {
+        // As nobody too: root may lack CAP_SYS_RESOURCE for another user's process.
+        let out = std::process::Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "prlimit",
+            ])
+            .args(["--pid", &pid, &format!("--nproc={limit}:")])
+            .output()
+            .expect("prlimit runs");
+        assert!(
+            out.status.success(),
+            "prlimit --pid {pid} --nproc={limit}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    // The soft limit it had, to restore (the hard limit caps what can be set).
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
+    let soft = limits
+        .lines()
+        .find(|l| l.starts_with("Max processes"))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .expect("Max processes")
+        .to_string();
+    prlimit("1");
+    // The first task ends after 1 s; its successor cannot be forked until the limit is back.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(
+        !run_dir.join("calls/u/attempt-1/stdout").exists(),
+        "the second task started despite the limit"
+    );
+    prlimit(&soft);
+    let out = child.wait_with_output().expect("ferry exits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("\"ok\""),
+        "{stderr}"
+    );
+}
+
+/// The ids of the processes whose command line contains `marker`.
+fn processes_with_pids(marker: &str) -> Vec<i32> {
+    process_table()
+        .into_iter()
+        .filter(|(_, cmd, _)| cmd.contains(marker))
+        .map(|(pid, _, _)| pid)
+        .collect()
 }
