@@ -798,6 +798,22 @@ workflow w {
 /// while the first task runs and restored a while after the second should have started.
 #[test]
 fn a_task_that_cannot_be_forked_yet_waits_instead_of_failing() {
+    let stderr = run_with_forks_refused_for(std::time::Duration::from_millis(2500));
+    assert!(!stderr.contains("not counted as a retry"), "{stderr}");
+}
+
+/// Longer than the launcher waits (30 s): the executor reports a transient error and the engine
+/// tries the same attempt again later, without counting it against the task's retries.
+#[test]
+fn a_task_that_cannot_be_forked_for_long_is_tried_again_not_failed() {
+    let stderr = run_with_forks_refused_for(std::time::Duration::from_secs(33));
+    assert!(stderr.contains("not counted as a retry"), "{stderr}");
+}
+
+/// Runs a two-task workflow as nobody and refuses the launcher new processes (RLIMIT_NPROC)
+/// from while the first task runs until `hold` later; asserts the run succeeds and that the
+/// second task had not started before the limit was lifted. Returns ferry's stderr.
+fn run_with_forks_refused_for(hold: std::time::Duration) -> String {
     use std::os::unix::fs::PermissionsExt;
     let wdl = r#"version 1.1
 task t {
@@ -831,6 +847,7 @@ workflow w {
         .env("HOME", dir.path())
         .env("XDG_CACHE_HOME", dir.path().join(".cache-nobody"))
         .stdout(std::process::Stdio::piped())
+        .env("FERRY_LOG", "info")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("setpriv runs ferry");
@@ -880,19 +897,20 @@ workflow w {
         .to_string();
     prlimit("1");
     // The first task ends after 1 s; its successor cannot be forked until the limit is back.
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    std::thread::sleep(hold);
     assert!(
         !run_dir.join("calls/u/attempt-1/stdout").exists(),
         "the second task started despite the limit"
     );
     prlimit(&soft);
     let out = child.wait_with_output().expect("ferry exits");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{stderr}");
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("\"ok\""),
         "{stderr}"
     );
+    stderr
 }
 
 /// The ids of the processes whose command line contains `marker`.

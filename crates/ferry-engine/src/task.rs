@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use ferry_config::Profile;
 use ferry_eval::eval::render_placeholder;
 use ferry_eval::{Evaluator, Io, Members, Value, coerce};
-use ferry_exec::{AttemptOutcome, AttemptSpec};
+use ferry_exec::{AttemptOutcome, AttemptSpec, ExecError};
 use ferry_storage::Kind;
 use ferry_wdl::ir::{CommandPart, Decl, Task, Type, Version};
 use futures_util::{StreamExt, TryStreamExt};
@@ -788,6 +788,8 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
     let mut oom_memory: Option<u64> = None;
     // `task.previous` of the next attempt (WDL 1.3).
     let mut previous = Value::None;
+    // Times the executor could not start an attempt for a passing reason (`ExecError::Transient`).
+    let mut transient_tries: u32 = 0;
     loop {
         if shared.stopping() {
             return Err(CallError::Cancelled);
@@ -918,7 +920,24 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
             shared.journal.forget(&journal_name);
             return Err(CallError::Cancelled);
         }
-        let outcome: AttemptOutcome = outcome.map_err(|e| fail(format!("{e:#}")))?;
+        let outcome: AttemptOutcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(ExecError::Cancelled) => return Err(CallError::Cancelled),
+            // The platform was short of something: the same attempt again, later, not counted
+            // against the task's retries.
+            Err(ExecError::Transient(e)) if transient_tries < TRANSIENT_TRIES => {
+                transient_tries += 1;
+                let wait = std::time::Duration::from_secs(1 << transient_tries);
+                tracing::warn!(
+                    "call {} attempt {attempt}: {e:#}; trying again in {}s ({transient_tries} of {TRANSIENT_TRIES}, not counted as a retry)",
+                    job.label,
+                    wait.as_secs()
+                );
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            Err(e) => return Err(fail(e.to_string())),
+        };
         shared.journal.record(
             &journal::Entry {
                 attempt_dir: &journal_name,
@@ -993,6 +1012,10 @@ fn escalated_memory(memory: u64, shared: &Shared) -> Option<u64> {
         .min(shared.capacity.memory);
     Some(((memory as f64 * factor) as u64).min(limit).max(memory))
 }
+
+/// How many times a call tries again after transient executor errors (waiting 2, 4, 8, 16 and
+/// 32 s), on top of the task's own retries.
+const TRANSIENT_TRIES: u32 = 5;
 
 /// Why an attempt that ran did not succeed, for the log and the final error.
 fn failure_reason(outcome: &AttemptOutcome, memory: u64, attempt_dir: &Path) -> String {

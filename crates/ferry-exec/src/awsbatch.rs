@@ -34,7 +34,7 @@ use ferry_storage::{Kind, Listed, Memo, ObjectStorage, Storage, memo};
 use futures_util::{StreamExt, TryStreamExt};
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
-use crate::{AttemptOutcome, AttemptSpec, Capacity, Executor, ResourceUse};
+use crate::{AttemptOutcome, AttemptSpec, Capacity, ExecError, Executor, ResourceUse};
 
 /// Batch's limit on the children of one array job.
 const MAX_ARRAY: usize = 10_000;
@@ -1136,11 +1136,15 @@ impl Executor for BatchExecutor {
         true
     }
 
-    async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome> {
+    async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome, ExecError> {
         let inner = &self.inner;
-        let _slot = self.slots.acquire().await?;
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| ExecError::Cancelled)?;
         if *inner.cancelled.borrow() {
-            bail!("cancelled");
+            return Err(ExecError::Cancelled);
         }
         let image = spec.container.clone().ok_or_else(|| {
             anyhow!(
@@ -1207,10 +1211,10 @@ impl Executor for BatchExecutor {
             .map_err(|_| anyhow!("the submitter has stopped"))?;
         let mut cancelled = inner.cancelled.subscribe();
         let end = tokio::select! {
-            end = ended => end.map_err(|_| anyhow!("cancelled"))?,
-            _ = cancelled.wait_for(|c| *c) => bail!("cancelled"),
+            end = ended => end.map_err(|_| ExecError::Cancelled)?,
+            _ = cancelled.wait_for(|c| *c) => return Err(ExecError::Cancelled),
         };
-        inner.collect(spec, &results_url, end).await
+        Ok(inner.collect(spec, &results_url, end).await?)
     }
 
     fn cancel_all(&self) {

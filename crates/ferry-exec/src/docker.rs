@@ -27,7 +27,7 @@ use futures_util::StreamExt;
 use tokio::sync::OnceCell;
 
 use crate::local::LocalExecutor;
-use crate::{AttemptOutcome, AttemptSpec, Capacity, Executor, ResourceUse};
+use crate::{AttemptOutcome, AttemptSpec, Capacity, ExecError, Executor, ResourceUse};
 
 /// When to ask the daemon to pull an image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -444,7 +444,7 @@ impl Executor for DockerExecutor {
         Ok(Some(pinned.id))
     }
 
-    async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome> {
+    async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome, ExecError> {
         let Some(image) = spec.container.as_deref() else {
             if !self.warned_no_image.swap(true, Ordering::Relaxed) {
                 tracing::warn!(
@@ -455,7 +455,7 @@ impl Executor for DockerExecutor {
             return self.host.run(spec).await;
         };
         if self.cancelled.load(Ordering::SeqCst) {
-            anyhow::bail!("cancelled before it started");
+            return Err(ExecError::Cancelled);
         }
         let start = Instant::now();
         std::fs::create_dir_all(&spec.work_dir)

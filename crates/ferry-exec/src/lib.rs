@@ -28,6 +28,38 @@ pub use local::{LauncherProgram, LocalExecutor};
 /// disk was full).
 pub use sys::free_bytes;
 
+/// Why an executor could not run an attempt at all. A command that ran and failed is an
+/// [`AttemptOutcome`] with its exit code, not an error.
+#[derive(Debug)]
+pub enum ExecError {
+    /// Likely to work if tried again a little later: the machine or the platform was short of
+    /// something for a while (processes, memory). The engine tries again without counting it
+    /// against the task's retries.
+    Transient(anyhow::Error),
+    /// Will fail the same way if tried again.
+    Permanent(anyhow::Error),
+    /// The run is being stopped.
+    Cancelled,
+}
+
+impl std::fmt::Display for ExecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExecError::Transient(e) | ExecError::Permanent(e) => write!(f, "{e:#}"),
+            ExecError::Cancelled => f.write_str("cancelled"),
+        }
+    }
+}
+
+impl std::error::Error for ExecError {}
+
+/// What an executor's helpers return is permanent unless they say otherwise.
+impl From<anyhow::Error> for ExecError {
+    fn from(e: anyhow::Error) -> Self {
+        ExecError::Permanent(e)
+    }
+}
+
 /// One attempt of one task (or scatter shard), ready to run.
 #[derive(Clone, Debug)]
 pub struct AttemptSpec {
@@ -106,8 +138,9 @@ pub trait Executor: Send + Sync {
     }
 
     /// Runs one attempt to completion. Errors mean the executor could not run it at all (not
-    /// that the command failed: that is a non-zero `exit_code`).
-    async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome>;
+    /// that the command failed: that is a non-zero `exit_code`), and say whether trying again
+    /// may help.
+    async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome, ExecError>;
 
     /// Whether this executor fetches object-store inputs itself, inside the job (remote
     /// executors): the engine then passes each such input as [`remote_input_path`] instead of

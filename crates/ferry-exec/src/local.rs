@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use async_trait::async_trait;
 
 use crate::launcher::{self, Attempt, Launcher};
-use crate::{AttemptOutcome, AttemptSpec, Capacity, Executor, ResourceUse};
+use crate::{AttemptOutcome, AttemptSpec, Capacity, ExecError, Executor, ResourceUse};
 
 /// Sourced by bash (through `BASH_ENV`) before the command script: the task's own shell writes
 /// its exit code to `rc`, so the file exists even if the engine dies, and the engine spends no
@@ -132,9 +132,9 @@ impl Executor for LocalExecutor {
         Ok(None)
     }
 
-    async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome> {
+    async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome, ExecError> {
         if self.cancelled.load(Ordering::SeqCst) {
-            anyhow::bail!("cancelled before it started");
+            return Err(ExecError::Cancelled);
         }
         let rc_file = spec.attempt_dir.join("rc");
         let mut env: Vec<(String, String)> = spec.env.clone();
@@ -172,7 +172,22 @@ impl Executor for LocalExecutor {
         let listed = Listed::new(&self.running, running.id());
         let exit = running.wait().await;
         drop(listed);
-        let exit = exit.with_context(|| format!("cannot start {}", spec.label))?;
+        let exit = match exit {
+            Ok(exit) => exit,
+            Err(e) => {
+                // Out of processes or memory for longer than the launcher waits.
+                let transient = matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::OutOfMemory
+                );
+                let e = anyhow::Error::new(e).context(format!("cannot start {}", spec.label));
+                return Err(if transient {
+                    ExecError::Transient(e)
+                } else {
+                    ExecError::Permanent(e)
+                });
+            }
+        };
         if exit.leftovers > 0 {
             tracing::info!(
                 "{}: killed {} process(es) the task left running",
