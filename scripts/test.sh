@@ -18,6 +18,8 @@ MOTO_PORT=5002 MOTO_RESTART=1 scripts/services/moto-up.sh
 # stopped or a Docker call fails; hundreds of them slow the daemon down for every later test.
 docker ps -aq --filter 'name=^ferry-' | xargs -r docker rm -f > /dev/null
 scripts/build-stage-helper.sh > /dev/null
+# The declared rust-version covers every locked dependency.
+scripts/check-msrv.sh
 # Release builds serve both the tests and the spec runner, so everything is compiled once.
 cargo build --release --workspace --locked
 cargo test --release --workspace --locked
