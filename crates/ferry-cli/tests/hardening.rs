@@ -184,23 +184,38 @@ fn spawn_until_started(
     (child, run_dir)
 }
 
-/// `ferry run ARGS --run-dir RUN_DIR` in `dir` as the unprivileged user `nobody` (root ignores
-/// file modes); `dir` must be writable by it.
-fn run_as_nobody(
+/// `program` run as the unprivileged user `nobody` (root ignores file modes and process
+/// limits, and may not change another user's limits).
+fn as_nobody(program: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", program]);
+    cmd
+}
+
+/// `ferry run ARGS --run-dir RUN_DIR` in `dir` as `nobody`; `dir` must be writable by it.
+fn ferry_as_nobody(
     dir: &std::path::Path,
     args: &[&str],
     run_dir: &std::path::Path,
-) -> std::process::Output {
-    std::process::Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(env!("CARGO_BIN_EXE_ferry"))
-        .arg("run")
+) -> std::process::Command {
+    let mut cmd = as_nobody(env!("CARGO_BIN_EXE_ferry"));
+    cmd.arg("run")
         .args(args)
         .arg("--run-dir")
         .arg(run_dir)
         .current_dir(dir)
         .env("HOME", dir)
-        .env("XDG_CACHE_HOME", dir.join(".cache-nobody"))
+        .env("XDG_CACHE_HOME", dir.join(".cache-nobody"));
+    cmd
+}
+
+/// [`ferry_as_nobody`], run to completion.
+fn run_as_nobody(
+    dir: &std::path::Path,
+    args: &[&str],
+    run_dir: &std::path::Path,
+) -> std::process::Output {
+    ferry_as_nobody(dir, args, run_dir)
         .output()
         .expect("setpriv runs ferry")
 }
@@ -838,14 +853,7 @@ workflow w {
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
     let run_dir = dir.path().join("run");
     // Root ignores RLIMIT_NPROC: run as nobody.
-    let child = std::process::Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(env!("CARGO_BIN_EXE_ferry"))
-        .args(["run", "t.wdl", "--run-dir"])
-        .arg(&run_dir)
-        .current_dir(dir.path())
-        .env("HOME", dir.path())
-        .env("XDG_CACHE_HOME", dir.path().join(".cache-nobody"))
+    let child = ferry_as_nobody(dir.path(), &["t.wdl"], &run_dir)
         .stdout(std::process::Stdio::piped())
         .env("FERRY_LOG", "info")
         .stderr(std::process::Stdio::piped())
@@ -871,13 +879,7 @@ workflow w {
     let pid = launcher[0].to_string();
     let prlimit = |limit: &str| {
         // As nobody too: root may lack CAP_SYS_RESOURCE for another user's process.
-        let out = std::process::Command::new("setpriv")
-            .args([
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "prlimit",
-            ])
+        let out = as_nobody("prlimit")
             .args(["--pid", &pid, &format!("--nproc={limit}:")])
             .output()
             .expect("prlimit runs");

@@ -98,15 +98,23 @@ pub fn recv(fd: BorrowedFd<'_>, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n as usize)
 }
 
-/// Waits until `fd` can be written to, at most `timeout_ms`.
-pub fn wait_writable(fd: BorrowedFd<'_>, timeout_ms: i32) {
-    let mut p = libc::pollfd {
-        fd: fd.as_raw_fd(),
-        events: libc::POLLOUT,
-        revents: 0,
-    };
-    // SAFETY: one pollfd of ours.
-    unsafe { libc::poll(&mut p, 1, timeout_ms) };
+/// Sends one message from code that cannot await: when the socket's buffer is full, waits for
+/// room 100 ms at a time, at most `tries` times, then gives up (the peer is stuck or gone).
+pub fn send_waiting(fd: BorrowedFd<'_>, msg: &[u8], tries: u32) {
+    for _ in 0..tries {
+        match send(fd, msg) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                let mut p = libc::pollfd {
+                    fd: fd.as_raw_fd(),
+                    events: libc::POLLOUT,
+                    revents: 0,
+                };
+                // SAFETY: one pollfd of ours.
+                unsafe { libc::poll(&mut p, 1, 100) };
+            }
+            _ => return,
+        }
+    }
 }
 
 /// Waits until one of `fds` is readable (or has hung up), at most `timeout_ms` (-1: forever);

@@ -163,17 +163,17 @@ impl Launcher {
             work_dir: bytes(a.work_dir),
             rc_file: bytes(a.rc_file),
         };
-        let mut msg = Request::Launch(Box::new(launch)).encode();
+        let mut request = Request::Launch(Box::new(launch));
+        let mut msg = request.encode();
         if msg.len() > MAX_MESSAGE {
             for d in &a.dirs {
                 std::fs::create_dir_all(d)?;
             }
             std::fs::write(a.script_path, a.script)?;
-            let Request::Launch(mut l) = Request::decode(&msg).ok_or_else(gone)? else {
-                return Err(gone());
-            };
-            l.script = None;
-            msg = Request::Launch(l).encode();
+            if let Request::Launch(launch) = &mut request {
+                launch.script = None;
+            }
+            msg = request.encode();
             if msg.len() > MAX_MESSAGE {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidInput,
@@ -230,14 +230,7 @@ impl Shared {
     /// For callers that cannot await (cancellation, `Drop`): waits at most a few seconds for
     /// room in a full socket.
     fn send_now(&self, msg: &[u8]) {
-        for _ in 0..50 {
-            match sys::send(self.socket.get_ref().as_fd(), msg) {
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    sys::wait_writable(self.socket.get_ref().as_fd(), 100)
-                }
-                _ => return,
-            }
-        }
+        sys::send_waiting(self.socket.get_ref().as_fd(), msg, 50);
     }
 }
 

@@ -209,17 +209,9 @@ impl Launcher {
     }
 
     fn report(&self, r: &Report) {
-        let msg = r.encode();
         // The engine reads continuously; a full buffer means it is stuck or gone, and its end
         // closing is noticed in the main loop.
-        for _ in 0..100 {
-            match sys::send(self.socket.as_fd(), &msg) {
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    sys::wait_writable(self.socket.as_fd(), 100)
-                }
-                _ => return,
-            }
-        }
+        sys::send_waiting(self.socket.as_fd(), &r.encode(), 100);
     }
 
     fn reap_children(&mut self) {
