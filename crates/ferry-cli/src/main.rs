@@ -57,6 +57,9 @@ enum Command {
     /// Internal: the task launcher of the engine that started it (see ferry_exec::launcher).
     #[command(name = "__launch", hide = true)]
     Launch { run_dir: PathBuf },
+    /// Internal: runs one attempt inside a cluster job and records its resource use.
+    #[command(name = "__job", hide = true)]
+    Job { attempt_dir: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -97,6 +100,10 @@ fn main() -> ExitCode {
         }
         eprintln!("ferry: __launch is started by `ferry run`, not by hand");
         return ExitCode::from(2);
+    }
+    if let Command::Job { attempt_dir } = &cli.command {
+        let rc = ferry_exec::hpc::run_job(attempt_dir);
+        return ExitCode::from(rc.clamp(0, 255) as u8);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -143,7 +150,7 @@ fn main() -> ExitCode {
                         workflow,
                     },
             } => config_show(workflow.as_deref(), config.as_deref(), &profile),
-            Command::Launch { .. } => 0,
+            Command::Launch { .. } | Command::Job { .. } => 0,
         }
     });
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
@@ -497,6 +504,7 @@ async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
         run_dir: &run_dir,
         capacity,
         objects,
+        job_helper: job_helper(&launcher),
         launcher,
     };
     let executor = ferry_exec::factory::executor_for(&profile, context)
@@ -506,11 +514,21 @@ async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
         tracing::info!("stub profile: commands are not run; outputs are placeholders");
     }
     let cache = open_cache(args, &profile);
-    // A remote executor offers its own capacity, not this machine's.
-    let capacity = if executor.stages_urls() {
-        executor.capacity()
-    } else {
-        capacity
+    // What the executor offers: this machine (within --max-cpus/--max-memory) for local and
+    // Docker tasks; a cluster's or a cloud queue's largest job for remote ones, which those
+    // flags cap too.
+    let offered = executor.capacity();
+    let capacity = ferry_exec::Capacity {
+        cpu: if args.max_cpus.is_some() {
+            offered.cpu.min(capacity.cpu)
+        } else {
+            offered.cpu
+        },
+        memory: if args.max_memory.is_some() {
+            offered.memory.min(capacity.memory)
+        } else {
+            offered.memory
+        },
     };
     let mut shared = Shared::new(
         executor,
@@ -884,6 +902,17 @@ fn launcher_program(run_dir: &Path) -> anyhow::Result<ferry_exec::LauncherProgra
             args: vec!["__launch".into(), run_dir.into()],
         }
     })
+}
+
+/// What a cluster job runs its attempt with: the launcher binary in its job role.
+fn job_helper(launcher: &ferry_exec::LauncherProgram) -> Vec<String> {
+    let program = launcher.program.to_string_lossy().into_owned();
+    let role = if launcher.args.first().is_some_and(|a| a == "__launch") {
+        "__job"
+    } else {
+        "--job"
+    };
+    vec![program, role.into()]
 }
 
 /// Local paths, plus s3:// and http(s):// through the object-store backend with the profile's

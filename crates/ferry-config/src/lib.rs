@@ -16,7 +16,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 mod values;
-pub use values::{ExecutorKind, Network, PullPolicy, Size, parse_size};
+pub use values::{ContainerRuntime, ExecutorKind, Network, PullPolicy, Size, parse_size};
 
 /// A configuration problem, located in its file when it comes from one.
 #[derive(Debug, Clone)]
@@ -56,6 +56,23 @@ pub struct ProfileSpec {
     pub poll_interval: Option<String>,
     /// Jobs in flight at most.
     pub max_jobs: Option<u32>,
+    /// Quality of service (Slurm `--qos`).
+    pub qos: Option<String>,
+    /// Array jobs of at most this many elements (default: the scheduler's own limit, Slurm's
+    /// `MaxArraySize`, Grid Engine's `max_aj_tasks`).
+    pub max_array_size: Option<u32>,
+    /// Grid Engine: the resource that carries a job's memory (`h_vmem`, `mem_free`,
+    /// `virtual_free`: sites differ). Default `h_vmem`.
+    pub memory_resource: Option<String>,
+    /// Grid Engine: the resource that counts GPUs (default `gpu`).
+    pub gpu_resource: Option<String>,
+    /// Grid Engine: the parallel environment for multi-core jobs (default `smp`).
+    pub parallel_environment: Option<String>,
+    /// Wall-time limit of every job (`"12h"`, `"2d 4h"`); per task under `[tasks]`.
+    pub time: Option<String>,
+    /// The cluster is this one machine: run directories under /tmp are fine (compute nodes
+    /// otherwise cannot see them).
+    pub single_node_cluster: Option<bool>,
     /// Retries for tasks whose WDL says none.
     pub retries: Option<u32>,
     /// A retry after an out-of-memory kill asks for this many times the memory.
@@ -100,6 +117,11 @@ pub struct ContainerSpec {
     pub pull: Option<PullPolicy>,
     /// The image for tasks that name none (else they run as host processes).
     pub default_image: Option<String>,
+    /// What runs a task's image inside a cluster job (`podman`, `apptainer`, `singularity`).
+    /// Unset: cluster tasks run as host processes on the compute node.
+    pub runtime: Option<ContainerRuntime>,
+    /// More words for the runtime's run command, e.g. `["--ulimit=nofile=65536:65536"]`.
+    pub runtime_options: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -158,6 +180,10 @@ pub struct TaskOverride {
     pub memory: Option<Size>,
     pub retries: Option<u32>,
     pub queue: Option<String>,
+    /// Wall-time limit of this task's cluster jobs.
+    pub time: Option<String>,
+    /// Scheduler options for this task's jobs, after the profile's own.
+    pub cluster_options: Option<String>,
     /// `false`: never cache this task (like `volatile: true` in its hints).
     pub cache: Option<bool>,
     /// Inputs passed to the command as their URL instead of being downloaded (like
@@ -175,8 +201,18 @@ pub struct Profile {
     pub account: Option<String>,
     pub cluster_options: Option<String>,
     pub job_name_prefix: String,
-    pub poll_interval: Duration,
+    /// How often remote executors ask their scheduler; each has its own default.
+    pub poll_interval: Option<Duration>,
     pub max_jobs: Option<u32>,
+    pub qos: Option<String>,
+    pub max_array_size: Option<u32>,
+    pub memory_resource: Option<String>,
+    pub gpu_resource: Option<String>,
+    pub parallel_environment: Option<String>,
+    pub time: Option<Duration>,
+    pub single_node_cluster: bool,
+    pub container_runtime: Option<ContainerRuntime>,
+    pub container_runtime_options: Vec<String>,
     pub retries: Option<u32>,
     pub oom_memory_factor: f64,
     pub cpu: Option<f64>,
@@ -247,8 +283,17 @@ impl Default for Profile {
             account: None,
             cluster_options: None,
             job_name_prefix: "ferry-".into(),
-            poll_interval: Duration::from_secs(10),
+            poll_interval: None,
             max_jobs: None,
+            qos: None,
+            max_array_size: None,
+            memory_resource: None,
+            gpu_resource: None,
+            parallel_environment: None,
+            time: None,
+            single_node_cluster: false,
+            container_runtime: None,
+            container_runtime_options: Vec::new(),
             retries: None,
             oom_memory_factor: 2.0,
             cpu: None,
@@ -327,6 +372,8 @@ impl Profile {
                 out.memory = o.memory.clone().or(out.memory);
                 out.retries = o.retries.or(out.retries);
                 out.queue = o.queue.clone().or(out.queue);
+                out.time = o.time.clone().or(out.time);
+                out.cluster_options = o.cluster_options.clone().or(out.cluster_options);
                 out.cache = o.cache.or(out.cache);
                 out.stream_inputs = o.stream_inputs.clone().or(out.stream_inputs);
             }
@@ -371,7 +418,6 @@ const BUILT_IN: &str = r#"
 [defaults]
 executor = "local"
 job_name_prefix = "ferry-"
-poll_interval = "10s"
 oom_memory_factor = 2.0
 [defaults.container]
 network = "none"
@@ -386,6 +432,12 @@ executor = "docker"
 
 [profiles.aws]
 executor = "awsbatch"
+
+[profiles.slurm]
+executor = "slurm"
+
+[profiles.sge]
+executor = "sge"
 
 [profiles.stub]
 stub = true
@@ -443,6 +495,25 @@ fn check_profile(p: &ProfileSpec) -> Result<(), String> {
             return Err(format!("poll_interval = {d:?}: must be at least 1s"));
         }
     }
+    if let Some(t) = &p.time {
+        parse_time(t).map_err(|m| format!("time = {t:?}: {m}"))?;
+    }
+    if p.max_array_size == Some(0) {
+        return Err("max_array_size = 0: must be at least 1".into());
+    }
+    for (k, v) in [
+        ("memory_resource", &p.memory_resource),
+        ("gpu_resource", &p.gpu_resource),
+        ("parallel_environment", &p.parallel_environment),
+    ] {
+        if let Some(v) = v
+            && (v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            return Err(format!(
+                "{k} = {v:?}: must be a resource name (letters, digits, _)"
+            ));
+        }
+    }
     for (k, v) in [("cpu", p.cpu), ("max_cpu", p.max_cpu)] {
         if let Some(v) = v
             && (v <= 0.0 || !v.is_finite())
@@ -458,9 +529,22 @@ fn check_profile(p: &ProfileSpec) -> Result<(), String> {
             {
                 return Err(format!("tasks.{glob:?}.cpu = {c}: must be positive"));
             }
+            if let Some(t) = &o.time {
+                parse_time(t).map_err(|m| format!("tasks.{glob:?}.time = {t:?}: {m}"))?;
+            }
         }
     }
     Ok(())
+}
+
+/// A wall-time limit: `"90m"`, `"12h"`, `"2d 4h"`, at least a minute (schedulers count in
+/// minutes).
+pub fn parse_time(t: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(t).map_err(|e| e.to_string())?;
+    if d < Duration::from_secs(60) {
+        return Err("must be at least 1m".into());
+    }
+    Ok(d)
 }
 
 /// The files Ferry reads, lowest priority first: the user's (`$XDG_CONFIG_HOME/ferry/ferry.toml`),
@@ -660,9 +744,17 @@ fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Profile, Confi
         job_name_prefix: spec.job_name_prefix.unwrap_or(d.job_name_prefix),
         poll_interval: spec
             .poll_interval
-            .and_then(|p| humantime::parse_duration(&p).ok())
-            .unwrap_or(d.poll_interval),
+            .and_then(|p| humantime::parse_duration(&p).ok()),
         max_jobs: spec.max_jobs,
+        qos: spec.qos,
+        max_array_size: spec.max_array_size,
+        memory_resource: spec.memory_resource,
+        gpu_resource: spec.gpu_resource,
+        parallel_environment: spec.parallel_environment,
+        time: spec.time.as_deref().and_then(|t| parse_time(t).ok()),
+        single_node_cluster: spec.single_node_cluster.unwrap_or(false),
+        container_runtime: container.runtime,
+        container_runtime_options: container.runtime_options.unwrap_or_default(),
         retries: spec.retries,
         oom_memory_factor: match spec.oom_memory_factor {
             Some(f) if f.is_finite() && f >= 1.0 => f,

@@ -26,6 +26,25 @@ impl fmt::Display for ExecutorKind {
     }
 }
 
+/// What runs a task's image inside a cluster job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContainerRuntime {
+    Podman,
+    Apptainer,
+    Singularity,
+}
+
+impl fmt::Display for ContainerRuntime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ContainerRuntime::Podman => "podman",
+            ContainerRuntime::Apptainer => "apptainer",
+            ContainerRuntime::Singularity => "singularity",
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Network {

@@ -49,6 +49,8 @@ struct Prepared {
     return_codes: ReturnCodes,
     max_retries: u32,
     queue: Option<String>,
+    time: Option<std::time::Duration>,
+    cluster_options: Option<String>,
     env: Vec<(String, String)>,
     inputs: Vec<PathBuf>,
     /// `task.previous` (WDL 1.3): the previous attempt's resources, None on the first.
@@ -275,6 +277,10 @@ pub struct Resources {
     pub return_codes: ReturnCodes,
     pub max_retries: u32,
     pub queue: Option<String>,
+    /// Cluster jobs' wall-time limit (per-task override, else the profile's).
+    pub time: Option<std::time::Duration>,
+    /// Per-task scheduler options (after the profile's own).
+    pub cluster_options: Option<String>,
 }
 
 /// Reads runtime/requirements values. A per-task override in the profile wins over the WDL,
@@ -356,6 +362,12 @@ pub fn resolve_resources(
         return_codes,
         max_retries: o.retries.or(wdl_retries).or(profile.retries).unwrap_or(0),
         queue: o.queue.or_else(|| profile.queue.clone()),
+        time: o
+            .time
+            .as_deref()
+            .and_then(|t| ferry_config::parse_time(t).ok())
+            .or(profile.time),
+        cluster_options: o.cluster_options,
     })
 }
 
@@ -412,6 +424,8 @@ fn prepare(
         return_codes: r.return_codes,
         max_retries: r.max_retries,
         queue: r.queue,
+        time: r.time,
+        cluster_options: r.cluster_options,
         env: Vec::new(),
         inputs: Vec::new(),
         previous: previous.clone(),
@@ -881,8 +895,12 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
                 return Ok(outputs);
             }
             shared.journal.forget(&journal_name);
-            blocking(|| clear_stale_attempt(&attempt_dir))
-                .map_err(|e| fail(format!("cannot clear the stale attempt directory: {e}")))?;
+            // A cluster job of the stopped engine may still be at work in it: waited for, not
+            // cleared (the executor's `run` picks it up).
+            if !shared.executor.still_running(&attempt_dir) {
+                blocking(|| clear_stale_attempt(&attempt_dir))
+                    .map_err(|e| fail(format!("cannot clear the stale attempt directory: {e}")))?;
+            }
         }
         // The executor creates the attempt directory and writes the script (see ferry-exec).
         let spec = AttemptSpec {
@@ -901,6 +919,8 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
             env: prepared.env.clone(),
             inputs: prepared.inputs.clone(),
             queue: prepared.queue.clone(),
+            time: prepared.time,
+            cluster_options: prepared.cluster_options.clone(),
         };
         job.progress.queued.fetch_add(1, Ordering::Relaxed);
         let permits = shared.acquire(prepared.cpu, prepared.memory).await;

@@ -40,9 +40,6 @@ use crate::{AttemptOutcome, AttemptSpec, Capacity, ExecError, Executor, Resource
 const MAX_ARRAY: usize = 10_000;
 /// DescribeJobs takes at most this many ids.
 const DESCRIBE_BATCH: usize = 100;
-/// How long the submitter waits for more siblings after the last one arrived, and at most.
-const GATHER_QUIET: Duration = Duration::from_millis(300);
-const GATHER_MAX: Duration = Duration::from_secs(3);
 /// Where the helper's host directory appears inside every container.
 const HELPER_MOUNT: &str = "/opt/ferry-stage";
 
@@ -493,26 +490,9 @@ impl Inner {
     async fn submitter(self: Arc<Self>, mut queue: mpsc::UnboundedReceiver<Pending>) {
         let gap = Duration::from_secs_f64(1.0 / self.settings.submit_rate);
         let mut next_submit = Instant::now();
-        while let Some(first) = queue.recv().await {
-            let started = Instant::now();
-            let mut batch = vec![first];
-            while started.elapsed() < GATHER_MAX {
-                match tokio::time::timeout(GATHER_QUIET, queue.recv()).await {
-                    Ok(Some(p)) => batch.push(p),
-                    _ => break,
-                }
-            }
-            let mut groups: Vec<(Group, Vec<Pending>)> = Vec::new();
-            for p in batch {
-                match groups.iter_mut().find(|(g, _)| *g == p.group) {
-                    Some((_, v)) => v.push(p),
-                    None => groups.push((p.group.clone(), vec![p])),
-                }
-            }
-            for (group, mut items) in groups {
-                while !items.is_empty() {
-                    let rest = items.split_off(items.len().min(MAX_ARRAY));
-                    let chunk = std::mem::replace(&mut items, rest);
+        while let Some(batch) = crate::gather::next_batch(&mut queue).await {
+            for (group, items) in crate::gather::group_by(batch, |p| p.group.clone()) {
+                for chunk in crate::gather::chunks(items, MAX_ARRAY) {
                     // Counted before the check: either shutdown sees this submission under
                     // way and waits for it, or this sees the cancellation (both SeqCst).
                     self.submitting.fetch_add(1, Ordering::SeqCst);

@@ -57,7 +57,7 @@ const RUN_LABEL: &str = "ferry.run";
 
 /// Runs in the container as `sh -c WRAPPER ferry WORK SCRIPT STDOUT STDERR RC`. Prefers bash
 /// (WDL commands are usually written for it) and falls back to the image's sh.
-const WRAPPER: &str = r#"cd "$1" || exit 126
+pub(crate) const WRAPPER: &str = r#"cd "$1" || exit 126
 if command -v bash >/dev/null 2>&1; then bash "$2" >"$3" 2>"$4"; else sh "$2" >"$3" 2>"$4"; fi
 rc=$?
 echo "$rc" >"$5"

@@ -3,11 +3,13 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Result;
 use ferry_config::{ExecutorKind, Profile};
 use ferry_storage::ObjectStorage;
 
+use crate::hpc::{ClusterContainers, HpcExecutor, HpcSettings, SchedulerKind};
 use crate::{
     BatchExecutor, BatchSettings, Capacity, DockerExecutor, DockerSettings, Executor,
     LauncherProgram, LocalExecutor, Pull,
@@ -22,13 +24,20 @@ pub struct RunContext<'a> {
     pub objects: Arc<ObjectStorage>,
     /// How to start the task launcher for host processes.
     pub launcher: LauncherProgram,
+    /// The command that runs an attempt inside a cluster job and records its resource use
+    /// (`ferry-launch --job`, or `ferry __job`), followed there by the attempt directory.
+    pub job_helper: Vec<String>,
 }
 
 /// Whether Ferry has an executor of this kind yet.
 pub fn available(kind: &ExecutorKind) -> bool {
     matches!(
         kind,
-        ExecutorKind::Local | ExecutorKind::Docker | ExecutorKind::Awsbatch
+        ExecutorKind::Local
+            | ExecutorKind::Docker
+            | ExecutorKind::Awsbatch
+            | ExecutorKind::Slurm
+            | ExecutorKind::Sge
     )
 }
 
@@ -52,10 +61,55 @@ pub async fn executor_for(profile: &Profile, run: RunContext<'_>) -> Result<Arc<
             .await?,
         )),
         ExecutorKind::Local => Ok(Arc::new(local(profile, &run)?)),
-        ref other => anyhow::bail!(
-            "executor {other} (profile {}) is not available yet",
-            profile.names.join(",")
-        ),
+        ExecutorKind::Slurm => Ok(Arc::new(
+            HpcExecutor::new(
+                hpc_settings(profile, &run, SchedulerKind::Slurm),
+                run.run_dir,
+            )
+            .await?,
+        )),
+        ExecutorKind::Sge => Ok(Arc::new(
+            HpcExecutor::new(hpc_settings(profile, &run, SchedulerKind::Sge), run.run_dir).await?,
+        )),
+    }
+}
+
+fn hpc_settings(profile: &Profile, run: &RunContext<'_>, scheduler: SchedulerKind) -> HpcSettings {
+    HpcSettings {
+        scheduler,
+        queue: profile.queue.clone(),
+        account: profile.account.clone(),
+        qos: profile.qos.clone(),
+        cluster_options: profile.cluster_options.clone(),
+        job_name_prefix: profile.job_name_prefix.clone(),
+        max_jobs: profile.max_jobs.unwrap_or(10_000) as usize,
+        // Cluster admins ask for one query every tens of seconds, not every second.
+        poll_interval: profile.poll_interval.unwrap_or(Duration::from_secs(30)),
+        max_array_size: profile.max_array_size.map(|n| n as usize),
+        memory_resource: profile
+            .memory_resource
+            .clone()
+            .unwrap_or_else(|| "h_vmem".into()),
+        gpu_resource: profile.gpu_resource.clone().unwrap_or_else(|| "gpu".into()),
+        parallel_environment: profile
+            .parallel_environment
+            .clone()
+            .unwrap_or_else(|| "smp".into()),
+        time: profile.time,
+        single_node_cluster: profile.single_node_cluster,
+        containers: profile.container_runtime.map(|runtime| ClusterContainers {
+            runtime,
+            host_network: profile.network == ferry_config::Network::Host,
+            options: profile.container_runtime_options.clone(),
+        }),
+        capacity: Capacity {
+            cpu: profile.max_cpu.unwrap_or(4096.0),
+            memory: profile.max_memory.unwrap_or(24 << 40),
+        },
+        job_helper: run.job_helper.clone(),
+        environment: std::env::vars()
+            .filter(|(k, _)| profile.task_inherits(k))
+            .collect(),
     }
 }
 
@@ -95,7 +149,7 @@ fn batch_settings(profile: &Profile) -> BatchSettings {
         tags: profile.batch_tags.clone(),
         max_jobs: profile.max_jobs.unwrap_or(10_000) as usize,
         submit_rate: profile.batch_submit_rate,
-        poll_interval: profile.poll_interval,
+        poll_interval: profile.poll_interval.unwrap_or(Duration::from_secs(10)),
         call_timeout: profile.batch_call_timeout,
         helper_dir: profile.batch_helper_dir.clone(),
         environment: profile.batch_environment.clone(),

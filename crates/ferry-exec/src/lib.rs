@@ -15,6 +15,8 @@ use async_trait::async_trait;
 mod awsbatch;
 mod docker;
 pub mod factory;
+mod gather;
+pub mod hpc;
 pub mod launcher;
 mod local;
 pub mod reaper;
@@ -90,6 +92,10 @@ pub struct AttemptSpec {
     pub inputs: Vec<PathBuf>,
     /// Queue or partition, for executors that have them (from the profile).
     pub queue: Option<String>,
+    /// Wall-time limit, for cluster schedulers (the profile's per-task `time`).
+    pub time: Option<Duration>,
+    /// Scheduler options of this task (the profile's per-task `cluster_options`).
+    pub cluster_options: Option<String>,
 }
 
 /// How an attempt ended.
@@ -146,6 +152,14 @@ pub trait Executor: Send + Sync {
     /// executors): the engine then passes each such input as [`remote_input_path`] instead of
     /// downloading it to this machine.
     fn stages_urls(&self) -> bool {
+        false
+    }
+
+    /// Whether a job that an earlier engine of this run started for this attempt is still
+    /// queued or running (cluster schedulers): the engine then leaves the attempt's directory
+    /// alone and `run` waits for that job instead of starting another.
+    fn still_running(&self, attempt_dir: &std::path::Path) -> bool {
+        let _ = attempt_dir;
         false
     }
 

@@ -390,3 +390,23 @@ pub fn async_socket(fd: OwnedFd) -> std::io::Result<tokio::io::unix::AsyncFd<Own
     // SAFETY: the AsyncFd owns the descriptor, so it stays open while it is registered.
     unsafe { tokio::io::unix::AsyncFd::register(fd) }.map_err(|e| e.into())
 }
+
+/// The resource use of this process's waited-for children (the job helper has one).
+pub fn children_usage() -> crate::ResourceUse {
+    // SAFETY: getrusage only writes into the zeroed struct it is given.
+    let ru = unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru);
+        ru
+    };
+    let time = |t: libc::timeval| {
+        std::time::Duration::from_secs(t.tv_sec.max(0) as u64)
+            + std::time::Duration::from_micros(t.tv_usec.max(0) as u64)
+    };
+    crate::ResourceUse {
+        wall: std::time::Duration::ZERO,
+        user_cpu: time(ru.ru_utime),
+        system_cpu: time(ru.ru_stime),
+        max_rss: Some(ru.ru_maxrss.max(0) as u64 * 1024),
+    }
+}

@@ -5,6 +5,15 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Inside a cluster job: run one attempt and record its resource use.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "--job") {
+        let Some(attempt_dir) = std::env::args_os().nth(2) else {
+            eprintln!("usage: ferry-launch --job ATTEMPT_DIR");
+            return ExitCode::from(2);
+        };
+        let rc = ferry_exec::hpc::run_job(std::path::Path::new(&attempt_dir));
+        return ExitCode::from(rc.clamp(0, 255) as u8);
+    }
     let Some(run_dir) = std::env::args_os().nth(1) else {
         eprintln!("usage: ferry-launch RUN_DIR (started by `ferry run`, not by hand)");
         return ExitCode::from(2);

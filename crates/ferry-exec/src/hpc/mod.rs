@@ -1,0 +1,1264 @@
+//! Cluster schedulers: Slurm (`slurm.rs`) and Grid Engine (`sge.rs`) behind one executor.
+//!
+//! Each attempt becomes a batch script in its attempt directory (`job.sh`). A *submitter* task
+//! gathers the attempts that arrive together and submits each group of one shape (call, cpu,
+//! memory, time, queue, options) as one array job, chunked to the scheduler's array limit: a
+//! 20,000-shard scatter is a handful of `sbatch`/`qsub` calls. The job writes its own `rc`
+//! (the truth: schedulers forget finished jobs) and then a marker in `.ferry-hpc/done/`; a
+//! *poller* lists that directory every second and asks the scheduler about all of Ferry's jobs
+//! with one query per `poll_interval`. A job that left the queue without `rc` gets its fate
+//! from what the scheduler last said, its log, or its accounting (once), and is reported as a
+//! memory kill, a time-limit kill or a lost job.
+//!
+//! Everything a run submitted is named `<prefix><call>.<token>.<submission>` (the token is the
+//! run directory's), and `.ferry-hpc/<submission>.list` maps array elements to attempts: a
+//! resumed run finds the jobs a killed engine left queued or running and waits for them.
+
+mod script;
+mod sge;
+mod slurm;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use async_trait::async_trait;
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
+
+pub use script::ClusterContainers;
+
+use crate::{AttemptOutcome, AttemptSpec, Capacity, ExecError, Executor, ResourceUse};
+
+/// Which scheduler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchedulerKind {
+    Slurm,
+    Sge,
+}
+
+/// The cluster settings of the execution profile.
+#[derive(Clone, Debug)]
+pub struct HpcSettings {
+    pub scheduler: SchedulerKind,
+    pub queue: Option<String>,
+    pub account: Option<String>,
+    pub qos: Option<String>,
+    /// Passed through verbatim as one directive line, after Ferry's own.
+    pub cluster_options: Option<String>,
+    pub job_name_prefix: String,
+    pub max_jobs: usize,
+    pub poll_interval: Duration,
+    /// Elements per array job; `None`: the scheduler's own limit.
+    pub max_array_size: Option<usize>,
+    pub memory_resource: String,
+    pub gpu_resource: String,
+    pub parallel_environment: String,
+    /// Wall-time limit of jobs whose task has none of its own.
+    pub time: Option<Duration>,
+    /// Run directories under /tmp are allowed (the cluster is this machine).
+    pub single_node_cluster: bool,
+    pub containers: Option<ClusterContainers>,
+    /// The largest job a node can run (the engine refuses bigger requests up front).
+    pub capacity: Capacity,
+    /// The command that runs an attempt inside the job and records its resource use
+    /// (`ferry-launch --job`); the job falls back to plain bash when it cannot execute it.
+    pub job_helper: Vec<String>,
+    /// The environment jobs get (the engine's, minus what the profile withholds).
+    pub environment: Vec<(String, String)>,
+}
+
+/// What one submission shares: one array job per shape.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Shape {
+    pub cpu: u32,
+    pub memory_mib: u64,
+    pub gpu: u32,
+    pub time_minutes: Option<u64>,
+    pub queue: Option<String>,
+    pub account: Option<String>,
+    pub qos: Option<String>,
+    pub cluster_options: Vec<String>,
+}
+
+/// How a job ended when it wrote no `rc`.
+#[derive(Clone, Debug)]
+pub(crate) struct Fate {
+    pub oom: bool,
+    pub time: bool,
+    pub message: String,
+}
+
+impl Fate {
+    fn memory(m: &str) -> Fate {
+        Fate {
+            oom: true,
+            time: false,
+            message: m.into(),
+        }
+    }
+    fn time(m: &str) -> Fate {
+        Fate {
+            oom: false,
+            time: true,
+            message: m.into(),
+        }
+    }
+    fn other(m: &str) -> Fate {
+        Fate {
+            oom: false,
+            time: false,
+            message: m.into(),
+        }
+    }
+}
+
+/// One job or array element as the status query lists it.
+#[derive(Clone, Debug)]
+pub(crate) struct Listed {
+    pub job: String,
+    /// The element's 0-based index; `None` for a plain job.
+    pub index: Option<usize>,
+    pub name: String,
+    pub state: ListedState,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum ListedState {
+    /// Queued, running, suspended...: not ended.
+    Active,
+    /// Ended (Slurm lists finished jobs for a while).
+    Ended(Fate),
+    /// Will never run as it is (Grid Engine's error state): Ferry deletes it.
+    Stuck(String),
+}
+
+/// One scheduler's commands and the words it answers with.
+pub(crate) trait Scheduler: Send + Sync {
+    fn name(&self) -> &'static str;
+    /// Directive lines (`#SBATCH …`, `#$ …`) for a job of this shape, an array of `array`
+    /// elements when given.
+    fn directives(
+        &self,
+        shape: &Shape,
+        job_name: &str,
+        log: &Path,
+        array: Option<usize>,
+    ) -> Vec<String>;
+    /// The scheduler's output file name for a submission, with its own element placeholder.
+    fn log_name(&self, submission: u64, array: bool) -> String;
+    /// The file that `log_name` becomes for one element.
+    fn element_log_name(&self, submission: u64, index: Option<usize>) -> String;
+    fn submit(&self, script: &Path) -> Vec<String>;
+    fn job_id(&self, stdout: &str) -> Option<String>;
+    /// The shell expression of an array element's 0-based index.
+    fn index_expr(&self) -> &'static str;
+    /// The one status query: every job of `user`.
+    fn status(&self, user: &str) -> Vec<String>;
+    fn parse_status(&self, out: &str) -> Vec<Listed>;
+    fn cancel(&self, jobs: &[String]) -> Vec<String>;
+    fn cancel_element(&self, job: &str, index: Option<usize>) -> Vec<String>;
+    /// Accounting queries for one job, tried in order.
+    fn accounting(&self, job: &str) -> Vec<Vec<String>>;
+    fn parse_accounting(&self, out: &str, job: &str, index: Option<usize>) -> Option<Fate>;
+    /// The query for the largest array.
+    fn max_array_query(&self) -> Vec<String>;
+    /// The largest array, from that query's answer.
+    fn max_array_size(&self, answer: &str) -> Option<usize>;
+    /// What the job's scheduler log says about its end.
+    fn log_fate(&self, log: &str) -> Option<Fate>;
+}
+
+/// How an attempt's job ended, as the poller found out.
+enum JobEnd {
+    /// `rc` is there.
+    Wrote,
+    /// Gone without `rc`.
+    Fate(Fate),
+    /// Never submitted.
+    Rejected { message: String, transient: bool },
+}
+
+struct Pending {
+    shape: Shape,
+    call: String,
+    element: Element,
+}
+
+struct Element {
+    attempt_dir: PathBuf,
+    marker: String,
+    index: Option<usize>,
+    log: PathBuf,
+    done: Option<oneshot::Sender<JobEnd>>,
+    /// Status queries in a row that did not list it (or listed it ended) while it had no `rc`.
+    absent: u32,
+    /// What the last status query said when it listed the element as ended.
+    ended: Option<Fate>,
+}
+
+/// An element without `rc` that the status query no longer lists as active.
+struct Unsettled {
+    job: String,
+    pos: usize,
+    index: Option<usize>,
+    log: PathBuf,
+    ended: Option<Fate>,
+    absent: u32,
+}
+
+/// Scheduler commands run, by program: the run log and the benchmark get the totals.
+#[derive(Default)]
+struct Commands(Mutex<Vec<(String, u64)>>);
+
+impl Commands {
+    fn bump(&self, program: &str) {
+        if let Ok(mut c) = self.0.lock() {
+            match c.iter_mut().find(|(p, _)| p == program) {
+                Some((_, n)) => *n += 1,
+                None => c.push((program.to_string(), 1)),
+            }
+        }
+    }
+    fn summary(&self, scheduler: &str) -> String {
+        let c = self.0.lock().map(|c| c.clone()).unwrap_or_default();
+        let total: u64 = c.iter().map(|(_, n)| n).sum();
+        let each: Vec<String> = c.iter().map(|(p, n)| format!("{p} {n}")).collect();
+        format!("{total} {scheduler} commands ({})", each.join(", "))
+    }
+}
+
+#[derive(Default)]
+struct Tracking {
+    /// Elements of every job in flight, by job id.
+    jobs: HashMap<String, Vec<Element>>,
+    /// Where each marker's element is: job id and position in its job's list.
+    by_marker: HashMap<String, (String, usize)>,
+}
+
+/// A job a stopped engine of this run left queued or running.
+#[derive(Clone, Debug)]
+struct Orphan {
+    job: String,
+    index: Option<usize>,
+    log: PathBuf,
+}
+
+struct Inner {
+    scheduler: Box<dyn Scheduler>,
+    settings: HpcSettings,
+    run_dir: PathBuf,
+    /// `RUN/.ferry-hpc`: submission scripts and lists, `done/` markers, `logs/`.
+    state_dir: PathBuf,
+    token: String,
+    user: String,
+    max_array: usize,
+    submit: mpsc::UnboundedSender<Pending>,
+    tracking: Mutex<Tracking>,
+    orphans: Mutex<HashMap<PathBuf, Orphan>>,
+    commands: Commands,
+    cancelled: watch::Sender<bool>,
+    /// Submissions under way: shutdown waits for them, then cancels what they created.
+    submitting: AtomicU64,
+    next_submission: AtomicU64,
+    /// Accounting answers, by job id (asked once per job).
+    accounting: Mutex<HashMap<String, String>>,
+}
+
+pub struct HpcExecutor {
+    inner: Arc<Inner>,
+    slots: Arc<Semaphore>,
+    shut: OnceLock<()>,
+}
+
+const STATE_DIR: &str = ".ferry-hpc";
+/// How often the `done/` markers are listed (a directory read, not a scheduler call).
+const MARKER_INTERVAL: Duration = Duration::from_secs(1);
+/// Status queries in a row that must miss an element without `rc` before its fate is settled:
+/// the `rc` of a job that just ended may take a moment to appear on a shared filesystem.
+const ABSENT_POLLS: u32 = 2;
+/// After this many more queries without an accounting record, a job is reported lost.
+const ACCOUNTING_PATIENCE: u32 = 5;
+/// Job ids per cancel command.
+const CANCEL_CHUNK: usize = 200;
+/// How long shutdown waits for a submission under way.
+const SHUTDOWN_PATIENCE: Duration = Duration::from_secs(60);
+
+impl HpcExecutor {
+    /// Checks the run directory can be seen by compute nodes, finds the scheduler's array limit
+    /// and the jobs a stopped engine of this run left, and starts the submitter and poller.
+    pub async fn new(settings: HpcSettings, run_dir: &Path) -> Result<Self> {
+        let scheduler: Box<dyn Scheduler> = match settings.scheduler {
+            SchedulerKind::Slurm => Box::new(slurm::Slurm),
+            SchedulerKind::Sge => Box::new(sge::Sge {
+                memory_resource: settings.memory_resource.clone(),
+                gpu_resource: settings.gpu_resource.clone(),
+                parallel_environment: settings.parallel_environment.clone(),
+            }),
+        };
+        let name = scheduler.name();
+        let run_dir = std::path::absolute(run_dir)?;
+        if !settings.single_node_cluster
+            && (run_dir.starts_with("/tmp") || run_dir.starts_with("/var/tmp"))
+        {
+            bail!(
+                "the run directory {} is under /tmp, which the cluster's compute nodes do not share: set `work_dir` in the profile to a shared filesystem (or `single_node_cluster = true` when the cluster is this machine)",
+                run_dir.display()
+            );
+        }
+        let state_dir = run_dir.join(STATE_DIR);
+        for d in ["done", "logs"] {
+            std::fs::create_dir_all(state_dir.join(d))
+                .with_context(|| format!("cannot create {}", state_dir.join(d).display()))?;
+        }
+        let token = blake3::hash(run_dir.as_os_str().as_encoded_bytes()).to_hex()[..8].to_string();
+        let (submit, queue) = mpsc::unbounded_channel();
+        let mut inner = Inner {
+            scheduler,
+            run_dir,
+            token,
+            user: String::new(),
+            max_array: 1,
+            submit,
+            tracking: Mutex::new(Tracking::default()),
+            orphans: Mutex::new(HashMap::new()),
+            commands: Commands::default(),
+            cancelled: watch::channel(false).0,
+            submitting: AtomicU64::new(0),
+            next_submission: AtomicU64::new(next_submission(&state_dir)),
+            accounting: Mutex::new(HashMap::new()),
+            state_dir,
+            settings,
+        };
+        inner.user = inner
+            .command(&["id".into(), "-un".into()])
+            .await
+            .map(|o| o.trim().to_string())
+            .context("cannot tell which user this is (`id -un`)")?;
+        let scheduler_limit = match inner.command(&inner.scheduler.max_array_query()).await {
+            Ok(out) => inner.scheduler.max_array_size(&out),
+            Err(e) => bail!("{name} does not answer here ({e:#}): is it installed and running?"),
+        };
+        inner.max_array = inner
+            .settings
+            .max_array_size
+            .or(scheduler_limit)
+            .unwrap_or(1000)
+            .max(1);
+        inner.find_orphans().await?;
+        tracing::info!(
+            "{name}: arrays of up to {} jobs, status every {}s, run token {}",
+            inner.max_array,
+            inner.settings.poll_interval.as_secs(),
+            inner.token
+        );
+        let inner = Arc::new(inner);
+        tokio::spawn(inner.clone().submitter(queue));
+        tokio::spawn(inner.clone().poller());
+        Ok(HpcExecutor {
+            slots: Arc::new(Semaphore::new(inner.settings.max_jobs.max(1))),
+            inner,
+            shut: OnceLock::new(),
+        })
+    }
+}
+
+/// One past the highest submission number a run directory already used.
+fn next_submission(state_dir: &Path) -> u64 {
+    std::fs::read_dir(state_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name();
+            let name = name.to_str()?;
+            name.strip_suffix(".list")?.parse::<u64>().ok()
+        })
+        .max()
+        .map_or(1, |n| n + 1)
+}
+
+/// A file name that says which attempt a marker is for.
+fn marker_for(run_dir: &Path, attempt_dir: &Path) -> String {
+    let rel = attempt_dir
+        .strip_prefix(run_dir)
+        .unwrap_or(attempt_dir)
+        .to_string_lossy()
+        .replace('/', "+");
+    if rel.len() > 200 {
+        blake3::hash(rel.as_bytes()).to_hex().to_string()
+    } else {
+        rel
+    }
+}
+
+/// Job names: letters, digits, `-`, `_`, `.` (Grid Engine refuses many others).
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect()
+}
+
+impl Inner {
+    /// Runs a scheduler command with the jobs' environment; its stdout, or its stderr as the
+    /// error.
+    async fn command(&self, argv: &[String]) -> Result<String> {
+        let (program, args) = argv.split_first().ok_or_else(|| anyhow!("empty command"))?;
+        self.commands.bump(program);
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.args(args)
+            .env_clear()
+            .envs(self.settings.environment.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        let out = tokio::time::timeout(Duration::from_secs(300), cmd.output())
+            .await
+            .map_err(|_| anyhow!("`{program}` did not answer within 300s"))?
+            .with_context(|| format!("cannot run `{program}`"))?;
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let err = err.trim();
+            bail!(
+                "`{}` failed ({}): {}",
+                argv.join(" "),
+                out.status,
+                if err.is_empty() { "no message" } else { err }
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    fn ours(&self, name: &str) -> Option<u64> {
+        let (rest, n) = name.rsplit_once('.')?;
+        rest.strip_suffix(&self.token)?.strip_suffix('.')?;
+        n.parse().ok()
+    }
+
+    /// Jobs of this run directory that a stopped engine left: by name, then their list.
+    async fn find_orphans(&self) -> Result<()> {
+        if next_submission(&self.state_dir) == 1 {
+            return Ok(());
+        }
+        let out = self
+            .command(&self.scheduler.status(&self.user))
+            .await
+            .context("cannot list the jobs an earlier engine of this run left")?;
+        let mut lists: HashMap<u64, Vec<PathBuf>> = HashMap::new();
+        let mut found = HashMap::new();
+        for l in self.scheduler.parse_status(&out) {
+            if !matches!(l.state, ListedState::Active) {
+                continue;
+            }
+            let Some(n) = self.ours(&l.name) else {
+                continue;
+            };
+            let list = lists.entry(n).or_insert_with(|| {
+                std::fs::read_to_string(self.state_dir.join(format!("{n}.list")))
+                    .unwrap_or_default()
+                    .lines()
+                    .map(PathBuf::from)
+                    .collect()
+            });
+            if let Some(dir) = list.get(l.index.unwrap_or(0)) {
+                found.insert(
+                    dir.clone(),
+                    Orphan {
+                        job: l.job.clone(),
+                        index: l.index,
+                        log: self
+                            .state_dir
+                            .join("logs")
+                            .join(self.scheduler.element_log_name(n, l.index)),
+                    },
+                );
+            }
+        }
+        if !found.is_empty() {
+            tracing::info!(
+                "{}: {} job(s) of this run's earlier engine are still queued or running; waiting for them",
+                self.scheduler.name(),
+                found.len()
+            );
+        }
+        if let Ok(mut o) = self.orphans.lock() {
+            *o = found;
+        }
+        Ok(())
+    }
+
+    fn shape(&self, spec: &AttemptSpec) -> Shape {
+        let s = &self.settings;
+        let cluster_options = [
+            s.cluster_options.as_deref(),
+            spec.cluster_options.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|o| o.replace('\n', " ").trim().to_string())
+        .filter(|o| !o.is_empty())
+        .collect();
+        Shape {
+            cpu: spec.cpu.ceil().max(1.0) as u32,
+            memory_mib: spec.memory.div_ceil(1 << 20).max(1),
+            gpu: spec.gpu,
+            time_minutes: spec
+                .time
+                .or(s.time)
+                .map(|t| t.as_secs().div_ceil(60).max(1)),
+            queue: spec.queue.clone().or_else(|| s.queue.clone()),
+            account: s.account.clone(),
+            qos: s.qos.clone(),
+            cluster_options,
+        }
+    }
+
+    fn job_name(&self, call: &str, submission: Option<u64>) -> String {
+        let base = format!(
+            "{}{}.{}",
+            sanitize(&self.settings.job_name_prefix),
+            sanitize(call),
+            self.token
+        );
+        match submission {
+            Some(n) => format!("{base}.{n}"),
+            None => base,
+        }
+    }
+
+    /// Writes the attempt's `command` and `job.sh`.
+    fn write_attempt(&self, spec: &AttemptSpec, shape: &Shape, marker: &str) -> Result<()> {
+        std::fs::create_dir_all(&spec.work_dir)
+            .with_context(|| format!("cannot create {}", spec.work_dir.display()))?;
+        for stale in ["rc", "usage"] {
+            let _ = std::fs::remove_file(spec.attempt_dir.join(stale));
+        }
+        std::fs::write(&spec.script, &spec.command)
+            .with_context(|| format!("cannot write {}", spec.script.display()))?;
+        let call = spec.label.split('[').next().unwrap_or(&spec.label);
+        let directives = self.scheduler.directives(
+            shape,
+            &self.job_name(call, None),
+            &spec.attempt_dir.join("scheduler.log"),
+            None,
+        );
+        let text = script::AttemptScript {
+            spec,
+            directives: &directives,
+            run_dir: &self.run_dir,
+            done: &self.state_dir.join("done").join(marker),
+            helper: &self.settings.job_helper,
+            containers: self.settings.containers.as_ref(),
+        }
+        .render();
+        let path = spec.attempt_dir.join("job.sh");
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    async fn submitter(self: Arc<Self>, mut queue: mpsc::UnboundedReceiver<Pending>) {
+        while let Some(batch) = crate::gather::next_batch(&mut queue).await {
+            for ((shape, call), items) in
+                crate::gather::group_by(batch, |p| (p.shape.clone(), p.call.clone()))
+            {
+                for chunk in crate::gather::chunks(items, self.max_array) {
+                    // Counted before the check: shutdown either sees this submission and waits
+                    // for it, or this sees the cancellation.
+                    self.submitting.fetch_add(1, Ordering::SeqCst);
+                    if *self.cancelled.borrow() {
+                        self.submitting.fetch_sub(1, Ordering::SeqCst);
+                        return;
+                    }
+                    self.submit_chunk(&shape, &call, chunk).await;
+                    self.submitting.fetch_sub(1, Ordering::SeqCst);
+                }
+            }
+        }
+    }
+
+    async fn submit_chunk(&self, shape: &Shape, call: &str, items: Vec<Pending>) {
+        let n = self.next_submission.fetch_add(1, Ordering::SeqCst);
+        let array = (items.len() > 1).then_some(items.len());
+        let list = self.state_dir.join(format!("{n}.list"));
+        let script_path = self.state_dir.join(format!("{n}.sh"));
+        let logs = self.state_dir.join("logs");
+        let directives = self.scheduler.directives(
+            shape,
+            &self.job_name(call, Some(n)),
+            &logs.join(self.scheduler.log_name(n, array.is_some())),
+            array,
+        );
+        let mut lines = String::new();
+        for p in &items {
+            lines.push_str(&p.element.attempt_dir.to_string_lossy());
+            lines.push('\n');
+        }
+        let text = script::submission_script(
+            &directives,
+            &list,
+            array.map(|_| self.scheduler.index_expr()),
+        );
+        let written = std::fs::write(&list, lines)
+            .and_then(|()| std::fs::write(&script_path, text))
+            .with_context(|| format!("cannot write {}", script_path.display()));
+        let submitted = match written {
+            Ok(()) => self.command(&self.scheduler.submit(&script_path)).await,
+            Err(e) => Err(e),
+        };
+        let job = submitted.and_then(|out| {
+            self.scheduler.job_id(&out).ok_or_else(|| {
+                anyhow!(
+                    "{} printed no job id: {}",
+                    self.scheduler.name(),
+                    out.trim()
+                )
+            })
+        });
+        let job = match job {
+            Ok(job) => job,
+            Err(e) => {
+                let message = format!("{} refused the job: {e:#}", self.scheduler.name());
+                let transient = transient_failure(&message);
+                for p in items {
+                    if let Some(done) = p.element.done {
+                        let _ = done.send(JobEnd::Rejected {
+                            message: message.clone(),
+                            transient,
+                        });
+                    }
+                }
+                return;
+            }
+        };
+        tracing::debug!(
+            "{}: job {job} runs {} attempt(s) of {call}",
+            self.scheduler.name(),
+            items.len()
+        );
+        let elements: Vec<Element> = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let index = array.map(|_| i);
+                Element {
+                    index,
+                    log: logs.join(self.scheduler.element_log_name(n, index)),
+                    ..p.element
+                }
+            })
+            .collect();
+        self.track(job.clone(), elements);
+        // Cancelled while sbatch ran: this job was not among those cancelled.
+        if *self.cancelled.borrow() {
+            let _ = self.command(&self.scheduler.cancel(&[job])).await;
+        }
+    }
+
+    fn track(&self, job: String, elements: Vec<Element>) {
+        if let Ok(mut t) = self.tracking.lock() {
+            let list = t.jobs.entry(job.clone()).or_default();
+            let start = list.len();
+            let markers: Vec<String> = elements.iter().map(|e| e.marker.clone()).collect();
+            list.extend(elements);
+            for (i, m) in markers.into_iter().enumerate() {
+                t.by_marker.insert(m, (job.clone(), start + i));
+            }
+        }
+    }
+
+    /// Settles one element and forgets its job when it was the last.
+    fn settle(t: &mut Tracking, job: &str, pos: usize, end: JobEnd) {
+        let Some(elements) = t.jobs.get_mut(job) else {
+            return;
+        };
+        let Some(e) = elements.get_mut(pos) else {
+            return;
+        };
+        if let Some(done) = e.done.take() {
+            let _ = done.send(end);
+        }
+        t.by_marker.remove(&e.marker);
+        if elements.iter().all(|e| e.done.is_none()) {
+            t.jobs.remove(job);
+        }
+    }
+
+    async fn poller(self: Arc<Self>) {
+        let mut cancelled = self.cancelled.subscribe();
+        let mut last_status = Instant::now();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(MARKER_INTERVAL) => {}
+                _ = cancelled.wait_for(|c| *c) => return,
+            }
+            self.read_markers();
+            let busy = self
+                .tracking
+                .lock()
+                .map(|t| !t.jobs.is_empty())
+                .unwrap_or(false);
+            if busy && last_status.elapsed() >= self.settings.poll_interval {
+                last_status = Instant::now();
+                if let Err(e) = self.poll().await {
+                    tracing::warn!("{}: {e:#}", self.scheduler.name());
+                }
+            }
+        }
+    }
+
+    /// Settles every element whose job dropped its marker.
+    fn read_markers(&self) {
+        let done = self.state_dir.join("done");
+        let Ok(entries) = std::fs::read_dir(&done) else {
+            return;
+        };
+        let names: Vec<String> = entries
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        if names.is_empty() {
+            return;
+        }
+        let Ok(mut t) = self.tracking.lock() else {
+            return;
+        };
+        for name in names {
+            if let Some((job, pos)) = t.by_marker.get(&name).cloned() {
+                let _ = std::fs::remove_file(done.join(&name));
+                Inner::settle(&mut t, &job, pos, JobEnd::Wrote);
+            }
+        }
+    }
+
+    /// The one status query of a poll, and what follows from it.
+    async fn poll(&self) -> Result<()> {
+        let out = self.command(&self.scheduler.status(&self.user)).await?;
+        let listed = self.scheduler.parse_status(&out);
+        let mut state: HashMap<(String, Option<usize>), ListedState> = HashMap::new();
+        for l in listed {
+            if self.ours(&l.name).is_some() {
+                state.insert((l.job, l.index), l.state);
+            }
+        }
+        // Elements that may be over: settled here, or after their accounting is read.
+        let mut unsure: Vec<Unsettled> = Vec::new();
+        let mut stuck: Vec<(String, Option<usize>)> = Vec::new();
+        {
+            let Ok(mut t) = self.tracking.lock() else {
+                return Ok(());
+            };
+            let mut wrote = Vec::new();
+            for (job, elements) in t.jobs.iter_mut() {
+                for (pos, e) in elements.iter_mut().enumerate() {
+                    if e.done.is_none() {
+                        continue;
+                    }
+                    let listed = state.get(&(job.clone(), e.index));
+                    let is_stuck = matches!(listed, Some(ListedState::Stuck(_)));
+                    match listed {
+                        Some(ListedState::Active) => {
+                            e.absent = 0;
+                            continue;
+                        }
+                        Some(ListedState::Stuck(why)) => {
+                            stuck.push((job.clone(), e.index));
+                            e.ended = Some(Fate::other(why));
+                        }
+                        Some(ListedState::Ended(f)) => e.ended = Some(f.clone()),
+                        None => {}
+                    }
+                    if e.attempt_dir.join("rc").exists() {
+                        wrote.push((job.clone(), pos));
+                        continue;
+                    }
+                    e.absent += 1;
+                    // A kill the scheduler named needs no grace: the job wrote no rc.
+                    let named = e.ended.as_ref().is_some_and(|f| f.oom || f.time);
+                    if e.absent >= ABSENT_POLLS || named || is_stuck {
+                        unsure.push(Unsettled {
+                            job: job.clone(),
+                            pos,
+                            index: e.index,
+                            log: e.log.clone(),
+                            ended: e.ended.clone(),
+                            absent: e.absent,
+                        });
+                    }
+                }
+            }
+            for (job, pos) in wrote {
+                Inner::settle(&mut t, &job, pos, JobEnd::Wrote);
+            }
+        }
+        for (job, index) in stuck {
+            let _ = self
+                .command(&self.scheduler.cancel_element(&job, index))
+                .await;
+        }
+        for Unsettled {
+            job,
+            pos,
+            index,
+            log,
+            ended,
+            absent,
+        } in unsure
+        {
+            let from_log = std::fs::read_to_string(&log)
+                .ok()
+                .and_then(|text| self.scheduler.log_fate(&text));
+            let fate = match (from_log, ended) {
+                // The log names memory and time kills that the state alone does not.
+                (Some(f), _) if f.oom || f.time => Some(f),
+                (_, Some(f)) => Some(f),
+                (f, None) => match self.accounted(&job, index).await {
+                    Some(a) => Some(a),
+                    None if absent >= ABSENT_POLLS + ACCOUNTING_PATIENCE => Some(f.unwrap_or_else(|| {
+                        Fate::other(&format!(
+                            "the job left the queue without writing its rc, and {} has no record of it (its log: {})",
+                            self.scheduler.name(),
+                            log.display()
+                        ))
+                    })),
+                    None => None,
+                },
+            };
+            if let Some(fate) = fate
+                && let Ok(mut t) = self.tracking.lock()
+            {
+                Inner::settle(&mut t, &job, pos, JobEnd::Fate(fate));
+            }
+        }
+        Ok(())
+    }
+
+    /// What accounting says of an element; each job is asked about once.
+    async fn accounted(&self, job: &str, index: Option<usize>) -> Option<Fate> {
+        let known = self.accounting.lock().ok()?.get(job).cloned();
+        let out = match known {
+            Some(out) => out,
+            None => {
+                let mut out = String::new();
+                for q in self.scheduler.accounting(job) {
+                    if let Ok(o) = self.command(&q).await
+                        && self.scheduler.parse_accounting(&o, job, index).is_some()
+                    {
+                        out = o;
+                        break;
+                    }
+                }
+                // An empty answer is asked again at a later poll (records may lag).
+                if !out.is_empty()
+                    && let Ok(mut a) = self.accounting.lock()
+                {
+                    a.insert(job.to_string(), out.clone());
+                }
+                out
+            }
+        };
+        self.scheduler.parse_accounting(&out, job, index)
+    }
+
+    /// Cancels every job in flight (and what an earlier engine left), in bulk.
+    async fn cancel_everything(&self) {
+        let mut ids: HashSet<String> = self
+            .tracking
+            .lock()
+            .map(|t| t.jobs.keys().cloned().collect())
+            .unwrap_or_default();
+        if let Ok(o) = self.orphans.lock() {
+            ids.extend(o.values().map(|o| o.job.clone()));
+        }
+        let ids: Vec<String> = ids.into_iter().collect();
+        for chunk in ids.chunks(CANCEL_CHUNK) {
+            if let Err(e) = self.command(&self.scheduler.cancel(chunk)).await {
+                tracing::warn!("{}: {e:#}", self.scheduler.name());
+            }
+        }
+        if !ids.is_empty() {
+            tracing::info!("{}: cancelled {} job(s)", self.scheduler.name(), ids.len());
+        }
+    }
+
+    /// The outcome of an attempt whose job ended.
+    fn outcome(
+        &self,
+        spec: &AttemptSpec,
+        end: JobEnd,
+        log: &Path,
+        started: Instant,
+    ) -> Result<AttemptOutcome, ExecError> {
+        let wall = started.elapsed();
+        match end {
+            JobEnd::Rejected { message, transient } => Err(if transient {
+                ExecError::Transient(anyhow!(message))
+            } else {
+                ExecError::Permanent(anyhow!(message))
+            }),
+            JobEnd::Wrote => {
+                let rc: i32 = std::fs::read_to_string(spec.attempt_dir.join("rc"))
+                    .ok()
+                    .and_then(|t| t.trim().parse().ok())
+                    .unwrap_or(-1);
+                let usage = read_usage(&spec.attempt_dir.join("usage")).unwrap_or(ResourceUse {
+                    wall,
+                    ..ResourceUse::default()
+                });
+                // A process the kernel or the scheduler killed for memory, in a job that went on.
+                let oom = (rc == 137 || rc == 9)
+                    && std::fs::read_to_string(log)
+                        .ok()
+                        .and_then(|t| self.scheduler.log_fate(&t))
+                        .is_some_and(|f| f.oom);
+                Ok(AttemptOutcome {
+                    exit_code: rc,
+                    oom,
+                    usage,
+                    lost: None,
+                })
+            }
+            JobEnd::Fate(f) => Ok(AttemptOutcome {
+                exit_code: 137,
+                oom: f.oom,
+                usage: ResourceUse {
+                    wall,
+                    ..ResourceUse::default()
+                },
+                lost: (!f.oom).then(|| {
+                    let limit = if f.time {
+                        spec.time
+                            .or(self.settings.time)
+                            .map(|t| format!(" of {}", humantime_short(t)))
+                            .unwrap_or_default()
+                    } else {
+                        String::new()
+                    };
+                    format!("{}{limit} (scheduler log: {})", f.message, log.display())
+                }),
+            }),
+        }
+    }
+}
+
+fn humantime_short(d: Duration) -> String {
+    let m = d.as_secs().div_ceil(60);
+    if m.is_multiple_of(60) {
+        format!("{}h", m / 60)
+    } else {
+        format!("{m}m")
+    }
+}
+
+/// Submission failures that another try may fix: the controller was busy or unreachable.
+fn transient_failure(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "socket timed out",
+        "unable to contact",
+        "temporarily",
+        "try again",
+        "slurm_load_",
+        "connection refused",
+        "unable to contact qmaster",
+        "commlib error",
+        "did not answer",
+    ]
+    .iter()
+    .any(|p| m.contains(p))
+}
+
+/// The resource use the job helper recorded: `wall_ms user_ms system_ms max_rss_kib`.
+fn read_usage(path: &Path) -> Option<ResourceUse> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let n: Vec<u64> = text
+        .split_whitespace()
+        .map(|w| w.parse().ok())
+        .collect::<Option<_>>()?;
+    let [wall, user, system, rss] = n[..] else {
+        return None;
+    };
+    Some(ResourceUse {
+        wall: Duration::from_millis(wall),
+        user_cpu: Duration::from_millis(user),
+        system_cpu: Duration::from_millis(system),
+        max_rss: Some(rss * 1024),
+    })
+}
+
+/// Inside a cluster job: runs the attempt's command (stdin empty, output to the attempt's
+/// files, in `work/`), then writes its resource use to `usage` and its exit status to `rc`.
+/// This is `ferry-launch --job ATTEMPT_DIR`; returns the exit status.
+pub fn run_job(attempt_dir: &Path) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    let started = Instant::now();
+    let open = |name: &str| std::fs::File::create(attempt_dir.join(name));
+    let status = match (open("stdout"), open("stderr")) {
+        (Ok(out), Ok(err)) => std::process::Command::new("/bin/bash")
+            .arg(attempt_dir.join("command"))
+            .current_dir(attempt_dir.join("work"))
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .status(),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    let rc = match status {
+        Ok(s) => s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0)),
+        Err(e) => {
+            eprintln!(
+                "ferry-launch --job: cannot run {}: {e}",
+                attempt_dir.join("command").display()
+            );
+            127
+        }
+    };
+    let u = crate::sys::children_usage();
+    let usage = format!(
+        "{} {} {} {}\n",
+        started.elapsed().as_millis(),
+        u.user_cpu.as_millis(),
+        u.system_cpu.as_millis(),
+        u.max_rss.unwrap_or(0) / 1024
+    );
+    let _ = std::fs::write(attempt_dir.join("usage"), usage);
+    let tmp = attempt_dir.join("rc.tmp");
+    if std::fs::write(&tmp, format!("{rc}\n")).is_ok() {
+        let _ = std::fs::rename(&tmp, attempt_dir.join("rc"));
+    }
+    rc
+}
+
+#[async_trait]
+impl Executor for HpcExecutor {
+    fn name(&self) -> &'static str {
+        self.inner.scheduler.name()
+    }
+
+    fn capacity(&self) -> Capacity {
+        self.inner.settings.capacity
+    }
+
+    async fn pin_image(&self, _task: &str, candidates: &[String]) -> Result<Option<String>> {
+        let Some(first) = candidates.first() else {
+            return Ok(None);
+        };
+        let inner = &self.inner;
+        let Some(c) = &inner.settings.containers else {
+            return Ok(None);
+        };
+        if c.runtime != ferry_config::ContainerRuntime::Podman {
+            // Apptainer pulls by reference on the compute node; pin by digest in the WDL.
+            return Ok(Some(first.clone()));
+        }
+        for image in candidates {
+            let q = [
+                "podman",
+                "image",
+                "inspect",
+                "--format",
+                "{{.Id}}",
+                image.as_str(),
+            ]
+            .map(String::from);
+            if let Ok(id) = inner.command(&q).await
+                && !id.trim().is_empty()
+            {
+                return Ok(Some(id.trim().to_string()));
+            }
+        }
+        bail!(
+            "podman has no image {} on this machine (cluster jobs use `--pull=never`: load or pull it first)",
+            candidates.join(" or ")
+        )
+    }
+
+    fn still_running(&self, attempt_dir: &Path) -> bool {
+        self.inner
+            .orphans
+            .lock()
+            .map(|o| o.contains_key(attempt_dir))
+            .unwrap_or(false)
+    }
+
+    async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome, ExecError> {
+        let inner = &self.inner;
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| ExecError::Cancelled)?;
+        if *inner.cancelled.borrow() {
+            return Err(ExecError::Cancelled);
+        }
+        let started = Instant::now();
+        let marker = marker_for(&inner.run_dir, &spec.attempt_dir);
+        let (done, ended) = oneshot::channel();
+        let orphan = inner
+            .orphans
+            .lock()
+            .ok()
+            .and_then(|mut o| o.remove(&spec.attempt_dir));
+        let log = match orphan {
+            // An earlier engine's job for this very attempt: wait for it, unless the command
+            // changed since.
+            Some(o)
+                if std::fs::read_to_string(&spec.script).ok().as_deref() == Some(&spec.command) =>
+            {
+                inner.track(
+                    o.job.clone(),
+                    vec![Element {
+                        attempt_dir: spec.attempt_dir.clone(),
+                        marker,
+                        index: o.index,
+                        log: o.log.clone(),
+                        done: Some(done),
+                        absent: 0,
+                        ended: None,
+                    }],
+                );
+                // Its marker may already be there.
+                inner.read_markers();
+                o.log
+            }
+            other => {
+                if let Some(o) = other {
+                    let _ = inner
+                        .command(&inner.scheduler.cancel_element(&o.job, o.index))
+                        .await;
+                }
+                let shape = inner.shape(spec);
+                inner.write_attempt(spec, &shape, &marker)?;
+                let call = spec
+                    .label
+                    .split('[')
+                    .next()
+                    .unwrap_or(&spec.label)
+                    .to_string();
+                let element = Element {
+                    attempt_dir: spec.attempt_dir.clone(),
+                    marker,
+                    index: None,
+                    log: PathBuf::new(),
+                    done: Some(done),
+                    absent: 0,
+                    ended: None,
+                };
+                inner
+                    .submit
+                    .send(Pending {
+                        shape,
+                        call,
+                        element,
+                    })
+                    .map_err(|_| anyhow!("the submitter has stopped"))?;
+                PathBuf::new()
+            }
+        };
+        let mut cancelled = inner.cancelled.subscribe();
+        let end = tokio::select! {
+            end = ended => end.map_err(|_| ExecError::Cancelled)?,
+            _ = cancelled.wait_for(|c| *c) => return Err(ExecError::Cancelled),
+        };
+        // The element's log is known once it was submitted.
+        let log = if log.as_os_str().is_empty() {
+            self.log_of(&spec.attempt_dir).unwrap_or(log)
+        } else {
+            log
+        };
+        inner.outcome(spec, end, &log, started)
+    }
+
+    fn cancel_all(&self) {
+        if self.inner.cancelled.send_replace(true) {
+            return;
+        }
+        let inner = self.inner.clone();
+        tokio::spawn(async move { inner.cancel_everything().await });
+    }
+
+    async fn shutdown(&self) {
+        if self.shut.set(()).is_err() {
+            return;
+        }
+        let inner = &self.inner;
+        inner.cancelled.send_replace(true);
+        let waited = Instant::now();
+        while inner.submitting.load(Ordering::SeqCst) > 0 && waited.elapsed() < SHUTDOWN_PATIENCE {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        inner.cancel_everything().await;
+        tracing::info!("{}", inner.commands.summary(inner.scheduler.name()));
+    }
+}
+
+impl HpcExecutor {
+    /// Where the scheduler logged the job of an attempt (settled elements are forgotten, so
+    /// this is found again from the lists).
+    fn log_of(&self, attempt_dir: &Path) -> Option<PathBuf> {
+        let inner = &self.inner;
+        let last = inner.next_submission.load(Ordering::SeqCst);
+        for n in (1..last).rev() {
+            let list = std::fs::read_to_string(inner.state_dir.join(format!("{n}.list"))).ok()?;
+            let lines: Vec<&str> = list.lines().collect();
+            if let Some(i) = lines.iter().position(|l| Path::new(l) == attempt_dir) {
+                let index = (lines.len() > 1).then_some(i);
+                return Some(
+                    inner
+                        .state_dir
+                        .join("logs")
+                        .join(inner.scheduler.element_log_name(n, index)),
+                );
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_name_their_attempt() {
+        let run = Path::new("/r");
+        assert_eq!(
+            marker_for(run, Path::new("/r/calls/t/shard-3.attempt-1")),
+            "calls+t+shard-3.attempt-1"
+        );
+        let deep = format!("/r/{}", "x/".repeat(150));
+        assert_eq!(marker_for(run, Path::new(&deep)).len(), 64);
+    }
+
+    #[test]
+    fn usage_lines_are_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("usage");
+        std::fs::write(&p, "1500 700 20 4096\n").unwrap();
+        let u = read_usage(&p).unwrap();
+        assert_eq!(u.wall, Duration::from_millis(1500));
+        assert_eq!(u.max_rss, Some(4 << 20));
+        std::fs::write(&p, "garbage").unwrap();
+        assert!(read_usage(&p).is_none());
+    }
+
+    #[test]
+    fn busy_controllers_are_transient_and_impossible_requests_are_not() {
+        assert!(transient_failure(
+            "sbatch: error: Batch job submission failed: Socket timed out on send/recv operation"
+        ));
+        assert!(!transient_failure(
+            "sbatch: error: Batch job submission failed: Requested node configuration is not available"
+        ));
+        assert!(!transient_failure(
+            "Unable to run job: error: no suitable queues"
+        ));
+    }
+}

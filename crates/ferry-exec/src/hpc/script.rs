@@ -1,0 +1,262 @@
+//! The shell scripts a cluster runs: one per attempt (`job.sh` in its attempt directory, a
+//! batch script that also works when submitted by hand) and one per submission (`.ferry-hpc/N.sh`),
+//! which for an array picks its element's attempt from the submission's list.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::AttemptSpec;
+
+/// How a job runs a task's image.
+#[derive(Clone, Debug)]
+pub struct ClusterContainers {
+    pub runtime: ferry_config::ContainerRuntime,
+    pub host_network: bool,
+    /// Extra words for the runtime's run command (a site's `--ulimit`s, `--nv`...).
+    pub options: Vec<String>,
+}
+
+/// Single-quoted for sh.
+pub(crate) fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+fn quote_path(p: &Path) -> String {
+    quote(&p.to_string_lossy())
+}
+
+/// What the attempt's job does, after the scheduler's directives.
+pub(crate) struct AttemptScript<'a> {
+    pub spec: &'a AttemptSpec,
+    pub directives: &'a [String],
+    pub run_dir: &'a Path,
+    /// Where the job drops its marker when it is done (`.ferry-hpc/done/<marker>`).
+    pub done: &'a Path,
+    /// The program that runs the command and records its resource use (`ferry-launch --job`),
+    /// used when the compute node can execute it.
+    pub helper: &'a [String],
+    pub containers: Option<&'a ClusterContainers>,
+}
+
+impl AttemptScript<'_> {
+    pub(crate) fn render(&self) -> String {
+        let spec = self.spec;
+        let a = quote_path(&spec.attempt_dir);
+        let mut s = String::from("#!/bin/bash\n");
+        for d in self.directives {
+            s.push_str(d);
+            s.push('\n');
+        }
+        let _ = writeln!(
+            s,
+            "# Ferry: attempt {} of run {}. Ferry submits it through its run's .ferry-hpc/;\n# submitted by hand it runs the same way.",
+            spec.label.replace('\n', " "),
+            self.run_dir.display()
+        );
+        let _ = writeln!(s, "attempt={a}");
+        let _ = writeln!(
+            s,
+            "export FERRY_RUN={} FERRY_ATTEMPT=\"$attempt\"",
+            quote_path(self.run_dir)
+        );
+        for (k, v) in &spec.env {
+            let _ = writeln!(s, "export {k}={}", quote(v));
+        }
+        let _ = writeln!(
+            s,
+            "mkdir -p {w} && cd {w} || exit 1\nrm -f \"$attempt/rc\" \"$attempt/usage\"",
+            w = quote_path(&spec.work_dir)
+        );
+        match (self.containers, &spec.container) {
+            (Some(c), Some(image)) => {
+                let run = container_command(c, spec, image).join(" ");
+                let _ = writeln!(
+                    s,
+                    "{run}\nrc=$?\n# The runtime itself failed (no image, no runtime): its status is the attempt's.\n[ -e \"$attempt/rc\" ] || echo \"$rc\" > \"$attempt/rc\""
+                );
+            }
+            _ => {
+                let helper: Vec<String> = self.helper.iter().map(|w| quote(w)).collect();
+                let _ = writeln!(
+                    s,
+                    "if [ -x {exe} ]; then\n  {cmd} \"$attempt\"\n  rc=$?\nelse\n  /bin/bash \"$attempt/command\" > \"$attempt/stdout\" 2> \"$attempt/stderr\"\n  rc=$?\n  echo \"$rc\" > \"$attempt/rc.tmp\" && mv -f \"$attempt/rc.tmp\" \"$attempt/rc\"\nfi",
+                    exe = helper.first().map(String::as_str).unwrap_or("''"),
+                    cmd = helper.join(" "),
+                );
+            }
+        }
+        let _ = writeln!(s, ": > {}\nexit \"$rc\"", quote_path(self.done));
+        s
+    }
+}
+
+/// The runtime's command line for one attempt: the attempt directory read-write and every input
+/// read-only at their host paths, the same `/bin/sh` wrapper as on Docker (bash when the image
+/// has it), which writes `rc`.
+pub(crate) fn container_command(
+    c: &ClusterContainers,
+    spec: &AttemptSpec,
+    image: &str,
+) -> Vec<String> {
+    use ferry_config::ContainerRuntime::*;
+    let attempt = spec.attempt_dir.to_string_lossy();
+    let mut argv: Vec<String> = Vec::new();
+    match c.runtime {
+        Podman => {
+            argv.extend(["podman", "run", "--rm", "--pull=never"].map(String::from));
+            argv.push(
+                if c.host_network {
+                    "--network=host"
+                } else {
+                    "--network=none"
+                }
+                .into(),
+            );
+            argv.push(format!("--volume={attempt}:{attempt}:rw"));
+            for input in &spec.inputs {
+                let p = input.to_string_lossy();
+                argv.push(format!("--volume={p}:{p}:ro"));
+            }
+            argv.extend(c.options.iter().cloned());
+            argv.extend(["--entrypoint", "/bin/sh"].map(String::from));
+            argv.push(image.to_string());
+        }
+        Apptainer | Singularity => {
+            argv.push(c.runtime.to_string());
+            argv.extend(["exec", "--containall", "--no-home"].map(String::from));
+            if !c.host_network {
+                // Needs the site to allow `--net` for users; say so in the docs.
+                argv.extend(["--net", "--network", "none"].map(String::from));
+            }
+            argv.push(format!("--bind={attempt}:{attempt}:rw"));
+            for input in &spec.inputs {
+                let p = input.to_string_lossy();
+                argv.push(format!("--bind={p}:{p}:ro"));
+            }
+            argv.extend(c.options.iter().cloned());
+            argv.push(if image.contains("://") {
+                image.to_string()
+            } else {
+                format!("docker://{image}")
+            });
+            argv.push("/bin/sh".into());
+        }
+    }
+    argv.push("-c".into());
+    argv.push(crate::docker::WRAPPER.into());
+    argv.push("ferry".into());
+    for p in [
+        &spec.work_dir,
+        &spec.script,
+        &spec.stdout,
+        &spec.stderr,
+        &spec.attempt_dir.join("rc"),
+    ] {
+        argv.push(p.to_string_lossy().into_owned());
+    }
+    argv.into_iter().map(|w| quote(&w)).collect()
+}
+
+/// The script of one submission: the scheduler's directives, then the element's attempt.
+pub(crate) fn submission_script(
+    directives: &[String],
+    list: &Path,
+    index_expr: Option<&str>,
+) -> String {
+    let mut s = String::from("#!/bin/bash\n");
+    for d in directives {
+        s.push_str(d);
+        s.push('\n');
+    }
+    match index_expr {
+        Some(index) => {
+            let _ = writeln!(
+                s,
+                "# Ferry: one element of an array; line N+1 of the list is element N's attempt.\nattempt=$(sed -n \"$(({index} + 1))p\" {list})\n[ -n \"$attempt\" ] || {{ echo \"ferry: no attempt for element {index}\" >&2; exit 1; }}\nexec /bin/bash \"$attempt/job.sh\"",
+                list = quote_path(list)
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "attempt=$(head -n 1 {list})\nexec /bin/bash \"$attempt/job.sh\"",
+                list = quote_path(list)
+            );
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn spec() -> AttemptSpec {
+        let a = PathBuf::from("/runs/r1/calls/t/attempt-1");
+        AttemptSpec {
+            label: "t".into(),
+            attempt_dir: a.clone(),
+            create_from: "/runs/r1".into(),
+            command: "echo hi".into(),
+            work_dir: a.join("work"),
+            script: a.join("command"),
+            stdout: a.join("stdout"),
+            stderr: a.join("stderr"),
+            cpu: 1.0,
+            memory: 1 << 30,
+            gpu: 0,
+            container: Some("ubuntu@sha256:abc".into()),
+            env: vec![],
+            inputs: vec!["/data/it's.bam".into()],
+            queue: None,
+            time: None,
+            cluster_options: None,
+        }
+    }
+
+    #[test]
+    fn apptainer_binds_inputs_read_only_and_has_no_network() {
+        let c = ClusterContainers {
+            runtime: ferry_config::ContainerRuntime::Apptainer,
+            host_network: false,
+            options: vec![],
+        };
+        let cmd = container_command(&c, &spec(), "ubuntu@sha256:abc").join(" ");
+        assert!(
+            cmd.starts_with("'apptainer' 'exec' '--containall'"),
+            "{cmd}"
+        );
+        assert!(cmd.contains("'--net' '--network' 'none'"), "{cmd}");
+        assert!(
+            cmd.contains(r"'--bind=/data/it'\''s.bam:/data/it'\''s.bam:ro'"),
+            "{cmd}"
+        );
+        assert!(
+            cmd.contains("'--bind=/runs/r1/calls/t/attempt-1:/runs/r1/calls/t/attempt-1:rw'"),
+            "{cmd}"
+        );
+        assert!(
+            cmd.contains("'docker://ubuntu@sha256:abc' '/bin/sh' '-c'"),
+            "{cmd}"
+        );
+    }
+
+    #[test]
+    fn podman_runs_the_docker_wrapper_without_network() {
+        let c = ClusterContainers {
+            runtime: ferry_config::ContainerRuntime::Podman,
+            host_network: false,
+            options: vec!["--ulimit=nofile=4096:4096".into()],
+        };
+        let cmd = container_command(&c, &spec(), "local/busybox:1").join(" ");
+        assert!(cmd.contains("'--network=none'"), "{cmd}");
+        assert!(
+            cmd.contains(
+                "'--ulimit=nofile=4096:4096' '--entrypoint' '/bin/sh' 'local/busybox:1' '-c'"
+            ),
+            "{cmd}"
+        );
+        assert!(cmd.ends_with("'/runs/r1/calls/t/attempt-1/rc'"), "{cmd}");
+    }
+}
