@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: unit and end-to-end tests (real processes, the real ferry binary, a real
-# Docker daemon, an S3-compatible server on loopback), then the WDL spec's example tests when
+# Docker daemon, an S3-compatible server on loopback, one-node Slurm and Grid Engine clusters), then the WDL spec's example tests when
 # ../shared/wdl-spec-tests is present.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -18,6 +18,10 @@ MOTO_PORT=5002 MOTO_RESTART=1 scripts/services/moto-up.sh
 # stopped or a Docker call fails; hundreds of them slow the daemon down for every later test.
 docker ps -aq --filter 'name=^ferry-' | xargs -r docker rm -f > /dev/null
 scripts/build-stage-helper.sh > /dev/null
+# The cluster executor tests need a Slurm and a Grid Engine: one node each, on loopback,
+# installed from the distribution's packages when missing.
+scripts/services/slurm-up.sh > /dev/null
+scripts/services/sge-up.sh > /dev/null
 # The declared rust-version covers every locked dependency.
 scripts/check-msrv.sh
 # Release builds serve both the tests and the spec runner, so everything is compiled once.

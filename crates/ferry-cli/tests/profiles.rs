@@ -153,25 +153,50 @@ fn bad_configs_and_unknown_profiles_stop_before_anything_runs() {
     }
 }
 
+/// The `hpc` profile of docs/ferry.toml.example (Nextflow's classic Grid Engine example) is
+/// valid as written, `config show` lists its keys, and mistakes in cluster keys are located.
 #[test]
-fn executors_still_to_come_are_accepted_but_refuse_to_run() {
-    let dir = project(&[
-        ("w.wdl", WDL),
-        ("ferry.toml", "[profiles.hpc]\nexecutor = \"slurm\"\n"),
-    ]);
-    let r = run(dir.path(), "w.wdl", &["--profile", "hpc"]);
-    assert_eq!(r.code, 1);
-    assert!(
-        r.stderr
-            .contains("executor slurm (profile hpc) is not available yet"),
-        "{}",
-        r.stderr
-    );
+fn the_documented_hpc_profile_is_valid_and_shown() {
+    let hpc = r#"[profiles.hpc]
+executor = "sge"
+queue = "long"
+cluster_options = "-pe smp 10 -l virtual_free=64G,h_rt=30:00:00"
+memory_resource = "virtual_free"
+time = "30h"
+max_array_size = 5000
+
+[profiles.hpc.tasks."align_*"]
+time = "2d"
+cluster_options = "-l gpu=1"
+"#;
+    let dir = project(&[("w.wdl", WDL), ("ferry.toml", hpc)]);
     let out = ferry()
         .current_dir(dir.path())
-        .env("FERRY_EXECUTOR", "sge")
-        .args(["run", "w.wdl"])
+        .args(["config", "show", "--profile", "hpc", "w.wdl"])
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("executor sge"));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for want in [
+        "-pe smp 10 -l virtual_free=64G,h_rt=30:00:00",
+        "memory_resource",
+        "max_array_size",
+        "\"30h\"",
+    ] {
+        assert!(shown.contains(want), "{want} in:\n{shown}");
+    }
+    let bad = project(&[
+        ("w.wdl", WDL),
+        (
+            "ferry.toml",
+            "[profiles.hpc]\nexecutor = \"slurm\"\ntime = \"soon\"\n",
+        ),
+    ]);
+    let r = run(bad.path(), "w.wdl", &["--profile", "hpc"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("time = \"soon\""), "{}", r.stderr);
 }

@@ -537,12 +537,11 @@ fn check_profile(p: &ProfileSpec) -> Result<(), String> {
     Ok(())
 }
 
-/// A wall-time limit: `"90m"`, `"12h"`, `"2d 4h"`, at least a minute (schedulers count in
-/// minutes).
+/// A wall-time limit: `"90m"`, `"12h"`, `"2d 4h"` (Slurm rounds up to whole minutes).
 pub fn parse_time(t: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(t).map_err(|e| e.to_string())?;
-    if d < Duration::from_secs(60) {
-        return Err("must be at least 1m".into());
+    if d < Duration::from_secs(1) {
+        return Err("must be at least 1s".into());
     }
     Ok(d)
 }

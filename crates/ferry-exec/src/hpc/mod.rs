@@ -77,7 +77,7 @@ pub(crate) struct Shape {
     pub cpu: u32,
     pub memory_mib: u64,
     pub gpu: u32,
-    pub time_minutes: Option<u64>,
+    pub time_seconds: Option<u64>,
     pub queue: Option<String>,
     pub account: Option<String>,
     pub qos: Option<String>,
@@ -511,10 +511,7 @@ impl Inner {
             cpu: spec.cpu.ceil().max(1.0) as u32,
             memory_mib: spec.memory.div_ceil(1 << 20).max(1),
             gpu: spec.gpu,
-            time_minutes: spec
-                .time
-                .or(s.time)
-                .map(|t| t.as_secs().div_ceil(60).max(1)),
+            time_seconds: spec.time.or(s.time).map(|t| t.as_secs().max(1)),
             queue: spec.queue.clone().or_else(|| s.queue.clone()),
             account: s.account.clone(),
             qos: s.qos.clone(),
@@ -949,12 +946,7 @@ impl Inner {
 }
 
 fn humantime_short(d: Duration) -> String {
-    let m = d.as_secs().div_ceil(60);
-    if m.is_multiple_of(60) {
-        format!("{}h", m / 60)
-    } else {
-        format!("{m}m")
-    }
+    humantime::format_duration(Duration::from_secs(d.as_secs())).to_string()
 }
 
 /// Submission failures that another try may fix: the controller was busy or unreachable.

@@ -54,11 +54,9 @@ impl AttemptScript<'_> {
             self.run_dir.display()
         );
         let _ = writeln!(s, "attempt={a}");
-        let _ = writeln!(
-            s,
-            "export FERRY_RUN={} FERRY_ATTEMPT=\"$attempt\"",
-            quote_path(self.run_dir)
-        );
+        // Not FERRY_RUN: that marks processes of the engine's own machine, which a resumed
+        // run kills; a job belongs to the scheduler and is waited for instead.
+        let _ = writeln!(s, "export FERRY_ATTEMPT=\"$attempt\"");
         for (k, v) in &spec.env {
             let _ = writeln!(s, "export {k}={}", quote(v));
         }

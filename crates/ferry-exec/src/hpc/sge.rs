@@ -31,8 +31,14 @@ impl Scheduler for Sge {
             "-S /bin/bash".into(),
             // The submitting environment (the engine's, minus what the profile withholds).
             "-V".into(),
-            // Refuse at submission what no queue can ever run, instead of waiting forever.
-            "-w e".into(),
+            // Refuse at submission what no queue can ever run, instead of waiting forever. The
+            // check ignores load values, so a memory resource that is one (mem_free,
+            // virtual_free) would fail every job: then only a warning.
+            if self.memory_resource == "h_vmem" {
+                "-w e".into()
+            } else {
+                "-w w".into()
+            },
         ];
         if shape.cpu > 1 {
             d.push(format!("-pe {} {}", self.parallel_environment, shape.cpu));
@@ -40,8 +46,13 @@ impl Scheduler for Sge {
         // Memory resources are per slot.
         let per_slot = shape.memory_mib.div_ceil(u64::from(shape.cpu.max(1)));
         let mut limits = vec![format!("{}={per_slot}M", self.memory_resource)];
-        if let Some(minutes) = shape.time_minutes {
-            limits.push(format!("h_rt={}:{:02}:00", minutes / 60, minutes % 60));
+        if let Some(s) = shape.time_seconds {
+            limits.push(format!(
+                "h_rt={}:{:02}:{:02}",
+                s / 3600,
+                s / 60 % 60,
+                s % 60
+            ));
         }
         if shape.gpu > 0 {
             limits.push(format!("{}={}", self.gpu_resource, shape.gpu));
@@ -304,7 +315,7 @@ mod tests {
             cpu: 4,
             memory_mib: 1000,
             gpu: 0,
-            time_minutes: Some(90),
+            time_seconds: Some(90 * 60),
             queue: Some("long".into()),
             account: None,
             qos: None,

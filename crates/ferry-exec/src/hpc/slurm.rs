@@ -28,8 +28,8 @@ impl Scheduler for Slurm {
         if shape.gpu > 0 {
             d.push(format!("--gres=gpu:{}", shape.gpu));
         }
-        if let Some(minutes) = shape.time_minutes {
-            d.push(format!("--time={minutes}"));
+        if let Some(seconds) = shape.time_seconds {
+            d.push(format!("--time={}", seconds.div_ceil(60)));
         }
         if let Some(q) = &shape.queue {
             d.push(format!("--partition={q}"));
