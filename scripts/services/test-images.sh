@@ -56,3 +56,9 @@ if ! have local/samtools:1.16.1; then
   rm -f "$root/etc/resolv.conf"
   import "$root" local/samtools:1.16.1 /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /bin/bash
 fi
+# The cluster executors' container tests run busybox through podman, which cannot see Docker's
+# images: the same image, loaded into podman's store.
+if command -v podman > /dev/null && ! podman image exists local/busybox:1 2> /dev/null; then
+  docker save local/busybox:1 | podman load > /dev/null
+  echo "loaded local/busybox:1 into podman"
+fi

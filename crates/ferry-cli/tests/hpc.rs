@@ -110,7 +110,7 @@ impl Cluster {
     /// the same name).
     fn config(&self, dir: &Path, extra: &str) -> PathBuf {
         let mut text = format!(
-            "[profiles.test]\nexecutor = \"{}\"\ncache = false\njob_name_prefix = \"{}\"\n{extra}\n",
+            "[profiles.test]\nexecutor = \"{}\"\ncache = false\njob_name_prefix = \"{}\"\n",
             self.kind, self.prefix
         );
         for (key, value) in [("single_node_cluster", "true"), ("poll_interval", "\"1s\"")] {
@@ -118,6 +118,9 @@ impl Cluster {
                 text.push_str(&format!("{key} = {value}\n"));
             }
         }
+        // Last: it may open tables of its own.
+        text.push_str(extra);
+        text.push('\n');
         let p = dir.join("ferry.toml");
         std::fs::write(&p, text).expect("config");
         p
@@ -225,6 +228,7 @@ on_each_scheduler!(
     cancelling_leaves_nothing_in_the_queue,
     a_job_the_scheduler_refuses_fails_at_once_with_its_message,
     a_resumed_run_waits_for_the_killed_engines_jobs_and_runs_no_shard_twice,
+    a_busybox_task_runs_through_podman,
 );
 
 fn examples() -> PathBuf {
@@ -525,6 +529,40 @@ task t {{
     ran.sort();
     assert_eq!(ran, ["0", "1", "2", "3", "4"], "{}", r.stderr);
     assert!(r.stderr.contains("still queued or running"), "{}", r.stderr);
+}
+
+/// A task's image through podman inside the job: no glibc, no bash in the image; the input
+/// mounted read-only, no network.
+fn a_busybox_task_runs_through_podman(c: Cluster) {
+    let wdl = r#"version 1.1
+task t {
+  input { File f }
+  command <<<
+    wc -c < ~{f} > count
+    if echo more >> ~{f} 2> /dev/null; then echo writable; else echo read-only; fi
+  >>>
+  output {
+    Int n = read_int("count")
+    String input_was = read_string(stdout())
+  }
+  runtime { container: "local/busybox:1" }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl), ("in.txt", "hello\n")]);
+    // Root's podman here needs its ulimits stated (root lacks CAP_SYS_RESOURCE).
+    c.config(
+        dir.path(),
+        "[profiles.test.container]\nruntime = \"podman\"\nruntime_options = [\"--ulimit=nofile=20000:20000\", \"--ulimit=nproc=4096:4096\"]",
+    );
+    let r = c.run(dir.path(), "t.wdl", &["t.f=in.txt"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["t.n"], 6);
+    assert_eq!(r.outputs()["t.input_was"], "read-only");
+    let job = std::fs::read_to_string(r.run_dir.join("calls/t/attempt-1/job.sh")).expect("job.sh");
+    assert!(
+        job.contains("'podman' 'run'") && job.contains("'--network=none'"),
+        "{job}"
+    );
 }
 
 #[test]

@@ -157,19 +157,11 @@ fn bad_configs_and_unknown_profiles_stop_before_anything_runs() {
 /// valid as written, `config show` lists its keys, and mistakes in cluster keys are located.
 #[test]
 fn the_documented_hpc_profile_is_valid_and_shown() {
-    let hpc = r#"[profiles.hpc]
-executor = "sge"
-queue = "long"
-cluster_options = "-pe smp 10 -l virtual_free=64G,h_rt=30:00:00"
-memory_resource = "virtual_free"
-time = "30h"
-max_array_size = 5000
-
-[profiles.hpc.tasks."align_*"]
-time = "2d"
-cluster_options = "-l gpu=1"
-"#;
-    let dir = project(&[("w.wdl", WDL), ("ferry.toml", hpc)]);
+    let manifest =
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    let example = std::path::Path::new(&manifest).join("../../docs/ferry.toml.example");
+    let hpc = std::fs::read_to_string(example).expect("docs/ferry.toml.example");
+    let dir = project(&[("w.wdl", WDL), ("ferry.toml", &hpc)]);
     let out = ferry()
         .current_dir(dir.path())
         .args(["config", "show", "--profile", "hpc", "w.wdl"])
@@ -185,7 +177,9 @@ cluster_options = "-l gpu=1"
         "-pe smp 10 -l virtual_free=64G,h_rt=30:00:00",
         "memory_resource",
         "max_array_size",
-        "\"30h\"",
+        "\"12h\"",
+        "\"2d\"",
+        "executor = \"sge\"",
     ] {
         assert!(shown.contains(want), "{want} in:\n{shown}");
     }
