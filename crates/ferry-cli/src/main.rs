@@ -9,7 +9,6 @@ use std::sync::atomic::Ordering;
 use clap::{Parser, Subcommand};
 use ferry_engine::{RunError, RunRequest, Shared};
 use ferry_exec::machine_capacity;
-use ferry_storage::{ObjectStorage, StorageRouter};
 use tracing_subscriber::prelude::*;
 
 mod sys;
@@ -498,7 +497,7 @@ async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
         sweep_stopped_run(&run_dir);
     }
     let started = *STARTED.get_or_init(std::time::Instant::now);
-    let (storage, objects) = storage_for(&profile);
+    let (storage, objects) = ferry_exec::factory::storage_for(&profile);
     let launcher = launcher_program(&run_dir).map_err(|e| Stop::failed(format!("ferry: {e:#}")))?;
     let context = ferry_exec::factory::RunContext {
         run_dir: &run_dir,
@@ -717,7 +716,7 @@ async fn dry_run(
     raw: &ferry_engine::RawInputs,
     profile: &ferry_config::Profile,
 ) -> Result<i32, Stop> {
-    let (storage, _) = storage_for(profile);
+    let (storage, _) = ferry_exec::factory::storage_for(profile);
     let task = ferry_engine::pick_task(document, args.task.as_deref())
         .map_err(|e| Stop::usage(format!("ferry: {e}")))?;
     let target = match (task, &document.workflow) {
@@ -913,24 +912,6 @@ fn job_helper(launcher: &ferry_exec::LauncherProgram) -> Vec<String> {
         "--job"
     };
     vec![program, role.into()]
-}
-
-/// Local paths, plus s3:// and http(s):// through the object-store backend with the profile's
-/// settings (credentials come from the AWS chain, never from the profile). The object store is
-/// also returned on its own, for executors that move job data themselves.
-fn storage_for(profile: &ferry_config::Profile) -> (StorageRouter, Arc<ObjectStorage>) {
-    let mut router = StorageRouter::default();
-    let objects = Arc::new(ObjectStorage::new(ferry_storage::ObjectSettings {
-        endpoint: profile.s3_endpoint.clone(),
-        region: profile.s3_region.clone(),
-        path_style: profile.s3_path_style,
-        anonymous: profile.s3_anonymous,
-        upload_checksums: profile.s3_upload_checksums,
-        concurrency: profile.transfer_concurrency as usize,
-        part_size: profile.transfer_part_size,
-    }));
-    router.register(objects.clone());
-    (router, objects)
 }
 
 fn terminal_width() -> usize {

@@ -1,5 +1,5 @@
-//! The one place that turns a profile into an executor: a new backend is its module plus a
-//! line here.
+//! The one place that turns a profile into an executor and a storage router: a new backend is
+//! its module plus a line here.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use ferry_config::{ExecutorKind, Profile};
-use ferry_storage::ObjectStorage;
+use ferry_storage::{ObjectStorage, StorageRouter};
 
 use crate::hpc::{ClusterContainers, HpcExecutor, HpcSettings, SchedulerKind};
 use crate::{
@@ -111,6 +111,24 @@ fn hpc_settings(profile: &Profile, run: &RunContext<'_>, scheduler: SchedulerKin
             .filter(|(k, _)| profile.task_inherits(k))
             .collect(),
     }
+}
+
+/// Local paths, plus s3:// and http(s):// through the object-store backend with the profile's
+/// settings (credentials come from the AWS chain, never from the profile). The object store is
+/// also returned on its own, for executors that move job data themselves.
+pub fn storage_for(profile: &Profile) -> (StorageRouter, Arc<ObjectStorage>) {
+    let mut router = StorageRouter::default();
+    let objects = Arc::new(ObjectStorage::new(ferry_storage::ObjectSettings {
+        endpoint: profile.s3_endpoint.clone(),
+        region: profile.s3_region.clone(),
+        path_style: profile.s3_path_style,
+        anonymous: profile.s3_anonymous,
+        upload_checksums: profile.s3_upload_checksums,
+        concurrency: profile.transfer_concurrency as usize,
+        part_size: profile.transfer_part_size,
+    }));
+    router.register(objects.clone());
+    (router, objects)
 }
 
 /// Host processes inherit the engine's environment minus what the profile withholds.
