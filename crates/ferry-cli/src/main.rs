@@ -11,6 +11,7 @@ use ferry_engine::{RunError, RunRequest, Shared};
 use ferry_exec::machine_capacity;
 use tracing_subscriber::prelude::*;
 
+mod report;
 mod sys;
 
 #[derive(Parser)]
@@ -48,6 +49,22 @@ enum Command {
         #[arg(long, global = true)]
         config: Option<PathBuf>,
     },
+    /// Write a run's report: one self-contained HTML file (timeline, requested vs used cpu and
+    /// memory, failures, right-sizing advice), and the advice as a profile.
+    Report {
+        run_dir: PathBuf,
+        /// Where the HTML goes (default RUN_DIR/report.html).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Also write the right-sizing advice as a ferry.toml profile of per-task overrides.
+        #[arg(long)]
+        profile_out: Option<PathBuf>,
+        /// The name of that profile.
+        #[arg(long, default_value = "rightsized")]
+        profile_name: String,
+    },
+    /// List the runs under ./ferry-runs (or DIR), newest first.
+    Runs { dir: Option<PathBuf> },
     /// Inspect the configuration (ferry.toml files and profiles).
     Config {
         #[command(subcommand)]
@@ -149,6 +166,20 @@ fn main() -> ExitCode {
                         workflow,
                     },
             } => config_show(workflow.as_deref(), config.as_deref(), &profile),
+            Command::Report {
+                run_dir,
+                output,
+                profile_out,
+                profile_name,
+            } => report::report_command(
+                &run_dir,
+                output.as_deref(),
+                profile_out.as_deref(),
+                &profile_name,
+            ),
+            Command::Runs { dir } => {
+                report::runs_command(dir.as_deref().unwrap_or(Path::new("ferry-runs")))
+            }
             Command::Launch { .. } | Command::Job { .. } => 0,
         }
     });
@@ -213,6 +244,10 @@ struct RunArgs {
     /// Print the engine's own resource use (wall, CPU, peak RSS) on stderr at the end.
     #[arg(long)]
     stats: bool,
+    /// Write RUN_DIR/report.html at the end (also of a failed or cancelled run); the profile
+    /// key `report = true` does the same.
+    #[arg(long)]
+    report: bool,
     /// Accept an optional value where a required one is expected (Cromwell's handling): the
     /// call fails only if the value is None when it runs.
     #[arg(long)]
@@ -512,6 +547,14 @@ async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
     if profile.stub {
         tracing::info!("stub profile: commands are not run; outputs are placeholders");
     }
+    report::write_run_json(
+        &run_dir,
+        &name,
+        &args.file,
+        args.inputs.as_deref(),
+        &profile.names,
+        executor.name(),
+    );
     let cache = open_cache(args, &profile);
     // What the executor offers: this machine (within --max-cpus/--max-memory) for local and
     // Docker tasks; a cluster's or a cloud queue's largest job for remote ones, which those
@@ -615,6 +658,8 @@ fn finish(
             eprintln!("ferry: {line}");
         }
     }
+    shared.journal.flush();
+    report::at_end(run_dir, args.report || shared.profile.report);
     match result {
         Ok(outputs) => {
             tracing::info!(

@@ -98,6 +98,8 @@ pub struct ProfileSpec {
     pub batch: Option<BatchSpec>,
     /// Call caching (default on).
     pub cache: Option<bool>,
+    /// Write `report.html` into the run directory at the end of every run.
+    pub report: Option<bool>,
     /// Where the call cache lives (default `$XDG_CACHE_HOME/ferry`, else `~/.cache/ferry`).
     pub cache_dir: Option<String>,
     /// Host environment variables (names or globs) that local tasks inherit although they are
@@ -225,6 +227,7 @@ pub struct Profile {
     pub pull: PullPolicy,
     pub default_image: Option<String>,
     pub cache: bool,
+    pub report: bool,
     pub cache_dir: Option<PathBuf>,
     pub output_dir: Option<String>,
     pub s3_endpoint: Option<String>,
@@ -306,6 +309,7 @@ impl Default for Profile {
             pull: PullPolicy::Missing,
             default_image: None,
             cache: true,
+            report: false,
             cache_dir: None,
             output_dir: None,
             s3_endpoint: None,
@@ -777,6 +781,7 @@ fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Profile, Confi
         pull: container.pull.unwrap_or(d.pull),
         default_image: container.default_image,
         cache: spec.cache.unwrap_or(true),
+        report: spec.report.unwrap_or(false),
         cache_dir: spec.cache_dir.map(PathBuf::from),
         output_dir: spec.output_dir,
         s3_endpoint: s3.endpoint,

@@ -14,7 +14,10 @@
 //!
 //! Columns (tab-separated, a header line first): the attempt directory relative to the run
 //! directory, exit code, start (Unix ms), wall ms, user CPU ms, system CPU ms, peak RSS KiB
-//! (`-` when unknown), requested cpu, requested memory MiB.
+//! (`-` when unknown), requested cpu, requested memory MiB, event (`done`: the command exited;
+//! `oom`: killed for its memory; `lost`: the platform lost it; `rerun`: an earlier record of
+//! this attempt no longer counts; `cached`: the call's outputs came from the call cache and no
+//! attempt ran), task name. Journals of older versions have the first nine columns only.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -26,8 +29,7 @@ use std::time::SystemTime;
 use ferry_exec::AttemptOutcome;
 
 pub const FILE_NAME: &str = "attempts.tsv";
-const HEADER: &str =
-    "attempt\texit\tstart_ms\twall_ms\tuser_ms\tsys_ms\tmax_rss_kib\tcpu\tmemory_mib\n";
+const HEADER: &str = "attempt\texit\tstart_ms\twall_ms\tuser_ms\tsys_ms\tmax_rss_kib\tcpu\tmemory_mib\tevent\ttask\n";
 
 pub struct Journal {
     out: Mutex<Option<BufWriter<File>>>,
@@ -38,6 +40,7 @@ pub struct Journal {
 /// What the journal records of one attempt besides its outcome.
 pub struct Entry<'a> {
     pub attempt_dir: &'a str,
+    pub task: &'a str,
     pub started: SystemTime,
     pub cpu: f64,
     pub memory: u64,
@@ -102,7 +105,40 @@ impl Journal {
             }
             None => line.push('-'),
         }
-        let _ = writeln!(line, "\t{}\t{}", e.cpu, e.memory.div_ceil(1 << 20));
+        let event = if outcome.lost.is_some() {
+            "lost"
+        } else if outcome.oom {
+            "oom"
+        } else {
+            "done"
+        };
+        let _ = writeln!(
+            line,
+            "\t{}\t{}\t{event}\t{}",
+            e.cpu,
+            e.memory.div_ceil(1 << 20),
+            e.task
+        );
+        self.append(&line);
+    }
+
+    /// Records a call whose outputs came from the call cache: no attempt ran (reports count it).
+    pub fn record_cached(&self, e: &Entry<'_>) {
+        let start = e
+            .started
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        self.append(&format!(
+            "{}\t0\t{start}\t0\t0\t0\t-\t{}\t{}\tcached\t{}\n",
+            e.attempt_dir,
+            e.cpu,
+            e.memory.div_ceil(1 << 20),
+            e.task
+        ));
+    }
+
+    fn append(&self, line: &str) {
         if let Ok(mut out) = self.out.lock()
             && let Some(w) = out.as_mut()
             && let Err(err) = w.write_all(line.as_bytes())
@@ -119,7 +155,7 @@ impl Journal {
         if let Ok(mut out) = self.out.lock()
             && let Some(w) = out.as_mut()
         {
-            let line = format!("{attempt_dir}\t-1\t0\t0\t0\t0\t-\t0\t0\n");
+            let line = format!("{attempt_dir}\t-1\t0\t0\t0\t0\t-\t0\t0\trerun\t-\n");
             if let Err(err) = w.write_all(line.as_bytes()).and_then(|_| w.flush()) {
                 tracing::warn!("cannot write the attempt journal: {err}");
             }
@@ -153,9 +189,13 @@ fn read_exit_codes(path: &Path) -> HashMap<String, i32> {
         let (Some(dir), Some(code)) = (cols.next(), cols.next()) else {
             continue;
         };
-        // A torn last line has fewer columns; an attempt the platform lost has -1.
-        if cols.count() != 7 {
-            continue;
+        // A torn last line has fewer columns (older journals have nine); an attempt the
+        // platform lost has -1; a cached call ran no attempt.
+        let rest: Vec<&str> = cols.collect();
+        match rest.len() {
+            7 => {}
+            9 if rest[7] != "cached" => {}
+            _ => continue,
         }
         match code.parse::<i32>() {
             Ok(code) if code >= 0 => {
@@ -201,6 +241,7 @@ mod tests {
             let name = format!("calls/sq/shard-{i}.attempt-1");
             let e = Entry {
                 attempt_dir: &name,
+                task: "sq",
                 started,
                 cpu: 1.0,
                 memory: 16 << 20,
@@ -226,11 +267,26 @@ mod tests {
         let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
         assert!(text.starts_with(HEADER), "{text}");
         assert!(text.contains("calls/sq/shard-1.attempt-1\t3\t"), "{text}");
-        assert!(text.contains("\t1500\t20\t5\t4096\t1\t16\n"), "{text}");
+        assert!(
+            text.contains("\t1500\t20\t5\t4096\t1\t16\tdone\tsq\n"),
+            "{text}"
+        );
+        // A cached call and an older nine-column line.
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(FILE_NAME))
+            .unwrap();
+        f.write_all(b"calls/sq/shard-4.attempt-1\t0\t1\t0\t0\t0\t-\t1\t16\tcached\tsq\n")
+            .unwrap();
+        f.write_all(b"calls/sq/shard-5.attempt-1\t2\t1\t0\t0\t0\t-\t1\t16\n")
+            .unwrap();
+        drop(f);
         let j = Journal::open(dir.path(), true);
         assert_eq!(j.earlier_exit_code("calls/sq/shard-0.attempt-1"), Some(0));
         assert_eq!(j.earlier_exit_code("calls/sq/shard-1.attempt-1"), None);
         assert_eq!(j.earlier_exit_code("calls/sq/shard-2.attempt-1"), None);
         assert_eq!(j.earlier_exit_code("attempt"), None);
+        assert_eq!(j.earlier_exit_code("calls/sq/shard-4.attempt-1"), None);
+        assert_eq!(j.earlier_exit_code("calls/sq/shard-5.attempt-1"), Some(2));
     }
 }

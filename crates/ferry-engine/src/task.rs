@@ -872,7 +872,16 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
             .or(prepared.containers.first().map(|c| c.as_str()));
         if attempt == 1 {
             match look_up_cache(&job, &prepared, cache_image, &shared) {
-                Cached::Hit(outputs) => return Ok(outputs),
+                Cached::Hit(outputs) => {
+                    shared.journal.record_cached(&journal::Entry {
+                        attempt_dir: &journal_name,
+                        task: &job.task.name,
+                        started: std::time::SystemTime::now(),
+                        cpu: prepared.cpu,
+                        memory: prepared.memory,
+                    });
+                    return Ok(outputs);
+                }
                 Cached::Miss(key) => cache_key = key,
             }
         }
@@ -961,6 +970,7 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
         shared.journal.record(
             &journal::Entry {
                 attempt_dir: &journal_name,
+                task: &job.task.name,
                 started,
                 cpu: prepared.cpu,
                 memory: prepared.memory,

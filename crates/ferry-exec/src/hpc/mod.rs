@@ -1127,7 +1127,14 @@ impl Executor for HpcExecutor {
                         .await;
                 }
                 let shape = inner.shape(spec);
-                inner.write_attempt(spec, &shape, &marker)?;
+                // Four inodes per attempt: off the runtime's workers, which drive every call.
+                let (writer, owned, shape_copy, marker_copy) =
+                    (inner.clone(), spec.clone(), shape.clone(), marker.clone());
+                tokio::task::spawn_blocking(move || {
+                    writer.write_attempt(&owned, &shape_copy, &marker_copy)
+                })
+                .await
+                .map_err(|e| anyhow!("writing the job script: {e}"))??;
                 let call = spec
                     .label
                     .split('[')
