@@ -514,3 +514,38 @@ task t {
     let outputs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(outputs["t.lines"], json!(["colon", "read-only"]));
 }
+
+/// The container's own peak memory and CPU time reach the journal (and so the run report),
+/// read from its cgroup by the wrapper before it exits.
+#[test]
+fn a_containers_peak_memory_and_cpu_are_measured() {
+    need_docker(&["local/busybox:1"]);
+    let wdl = r#"version 1.1
+task hold {
+  command <<<
+    x=$(head -c 40000000 /dev/zero | tr '\0' a)
+    echo ${#x}
+  >>>
+  output { Int n = read_int(stdout()) }
+  runtime { container: "local/busybox:1" memory: "512 MiB" }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    let r = docker_run(dir.path(), "t.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["hold.n"], 40_000_000);
+    let tsv = std::fs::read_to_string(r.run_dir.join("attempts.tsv")).expect("attempts.tsv");
+    let row: Vec<&str> = tsv
+        .lines()
+        .nth(1)
+        .expect("one attempt")
+        .split('\t')
+        .collect();
+    let kib: u64 = row[6]
+        .parse()
+        .unwrap_or_else(|_| panic!("peak memory not measured: {tsv}"));
+    let cpu_ms: u64 = row[4].parse().expect("user ms");
+    assert!(kib > 40_000, "peak {kib} KiB for a shell holding 40 MB");
+    assert!(kib < 512 * 1024, "peak {kib} KiB");
+    assert!(cpu_ms > 0, "{tsv}");
+}

@@ -55,13 +55,39 @@ pub struct DockerSettings {
 /// removed whatever happened to the engine.
 const RUN_LABEL: &str = "ferry.run";
 
-/// Runs in the container as `sh -c WRAPPER ferry WORK SCRIPT STDOUT STDERR RC`. Prefers bash
-/// (WDL commands are usually written for it) and falls back to the image's sh.
+/// Runs in the container as `sh -c WRAPPER ferry WORK SCRIPT STDOUT STDERR RC USAGE`. Prefers
+/// bash (WDL commands are usually written for it) and falls back to the image's sh. Before `rc`
+/// it copies the container's own cgroup counters to USAGE (peak memory in bytes, then CPU time:
+/// nanoseconds on cgroup v1, `usage_usec N` on v2), which only the container can still read
+/// when it ends; see [`container_usage`].
 pub(crate) const WRAPPER: &str = r#"cd "$1" || exit 126
 if command -v bash >/dev/null 2>&1; then bash "$2" >"$3" 2>"$4"; else sh "$2" >"$3" 2>"$4"; fi
 rc=$?
+if [ -n "$6" ]; then
+  { cat /sys/fs/cgroup/memory/memory.max_usage_in_bytes || cat /sys/fs/cgroup/memory.peak
+    cat /sys/fs/cgroup/cpuacct/cpuacct.usage || grep usage_usec /sys/fs/cgroup/cpu.stat; } >"$6" 2>/dev/null
+fi
 echo "$rc" >"$5"
 exit "$rc""#;
+
+/// The file the wrapper leaves its container's counters in.
+pub(crate) const USAGE_FILE: &str = "container-usage";
+
+/// Peak memory and CPU time from the wrapper's counters; `None` for what it could not read.
+pub(crate) fn container_usage(attempt_dir: &Path) -> (Option<u64>, Option<std::time::Duration>) {
+    let Ok(text) = std::fs::read_to_string(attempt_dir.join(USAGE_FILE)) else {
+        return (None, None);
+    };
+    let mut lines = text.lines();
+    let memory = lines.next().and_then(|l| l.trim().parse::<u64>().ok());
+    let cpu = lines
+        .next()
+        .and_then(|l| match l.trim().strip_prefix("usage_usec") {
+            Some(us) => us.trim().parse().ok().map(std::time::Duration::from_micros),
+            None => l.trim().parse().ok().map(std::time::Duration::from_nanos),
+        });
+    (memory, cpu)
+}
 
 /// An image reference resolved for this run.
 #[derive(Clone, Debug)]
@@ -290,6 +316,7 @@ impl DockerExecutor {
                 path(&spec.stdout),
                 path(&spec.stderr),
                 path(&rc),
+                path(&spec.attempt_dir.join(USAGE_FILE)),
             ]),
             env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
             user: Some(self.user.clone()),
@@ -472,12 +499,17 @@ impl Executor for DockerExecutor {
             std::fs::write(&rc, format!("{exit_code}\n"))
                 .with_context(|| format!("cannot write {}", rc.display()))?;
         }
+        // The container's own counters (a killed container left none: not measured).
+        let (max_rss, cpu) = container_usage(&spec.attempt_dir);
         Ok(AttemptOutcome {
             exit_code,
             oom,
             usage: ResourceUse {
                 wall: start.elapsed(),
-                ..Default::default()
+                // cgroup CPU time is not split into user and system.
+                user_cpu: cpu.unwrap_or_default(),
+                system_cpu: std::time::Duration::ZERO,
+                max_rss,
             },
             lost: None,
         })

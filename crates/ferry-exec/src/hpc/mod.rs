@@ -905,9 +905,15 @@ impl Inner {
                     .ok()
                     .and_then(|t| t.trim().parse().ok())
                     .unwrap_or(-1);
-                let usage = read_usage(&spec.attempt_dir.join("usage")).unwrap_or(ResourceUse {
-                    wall,
-                    ..ResourceUse::default()
+                // The job helper's rusage; for a container, its own cgroup's counters.
+                let usage = read_usage(&spec.attempt_dir.join("usage")).unwrap_or_else(|| {
+                    let (max_rss, cpu) = crate::docker::container_usage(&spec.attempt_dir);
+                    ResourceUse {
+                        wall,
+                        user_cpu: cpu.unwrap_or_default(),
+                        system_cpu: Duration::ZERO,
+                        max_rss,
+                    }
                 });
                 // A process the kernel or the scheduler killed for memory, in a job that went on.
                 let oom = (rc == 137 || rc == 9)

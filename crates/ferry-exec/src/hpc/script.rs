@@ -149,6 +149,7 @@ pub(crate) fn container_command(
         &spec.stdout,
         &spec.stderr,
         &spec.attempt_dir.join("rc"),
+        &spec.attempt_dir.join(crate::docker::USAGE_FILE),
     ] {
         argv.push(p.to_string_lossy().into_owned());
     }
@@ -255,6 +256,11 @@ mod tests {
             ),
             "{cmd}"
         );
-        assert!(cmd.ends_with("'/runs/r1/calls/t/attempt-1/rc'"), "{cmd}");
+        assert!(
+            cmd.ends_with(
+                "'/runs/r1/calls/t/attempt-1/rc' '/runs/r1/calls/t/attempt-1/container-usage'"
+            ),
+            "{cmd}"
+        );
     }
 }
