@@ -69,6 +69,8 @@ pub fn html(r: &Report) -> String {
     }
     h.push_str("<h2>Cores over time: reserved and used</h2>");
     usage_over_time(&mut h, r);
+    h.push_str("<h2>Memory over time: reserved and peak</h2>");
+    memory_over_time(&mut h, r);
     h.push_str("</body></html>");
     h
 }
@@ -90,6 +92,9 @@ fn run_table(h: &mut String, r: &Report) {
     ));
     if let Some(ms) = i.started_ms {
         rows.push(("started", crate::utc(ms)));
+        if let Some(wall) = i.engine_wall_s {
+            rows.push(("ended", crate::utc(ms + (wall * 1000.0) as u64)));
+        }
     }
     rows.push((
         "tasks ran",
@@ -427,6 +432,37 @@ fn usage_over_time(h: &mut String, r: &Report) {
         "cores",
     );
     h.push_str("<p class=\"legend\"><span style=\"color:#4e79a7\">■</span> reserved <span style=\"color:#e15759\">■</span> used</p>");
+}
+
+/// Memory reserved (requested while running) and the attempts' peaks over their whole run (an
+/// upper bound of what was in use).
+fn memory_over_time(h: &mut String, r: &Report) {
+    let (t0, len) = span(r);
+    let bin = len / BINS as f64;
+    let mut reserved = vec![0.0; BINS];
+    let mut peak = vec![0.0; BINS];
+    let mut measured = false;
+    for a in r.attempts.iter().filter(|a| a.event != Event::Cached) {
+        let (from, to) = (
+            (a.start_ms as f64 - t0) / bin,
+            (a.end_ms() as f64 - t0) / bin,
+        );
+        add_over(&mut reserved, from, to, a.memory_mib as f64 / 1024.0);
+        if let Some(k) = a.max_rss_kib {
+            measured = true;
+            add_over(&mut peak, from, to, k as f64 / 1048576.0);
+        }
+    }
+    let mut series = vec![("#4e79a7", reserved, "GiB reserved".to_string())];
+    if measured {
+        series.push(("#e15759", peak, "GiB at peak".into()));
+    }
+    plot(h, "memory", &series, len, "GiB");
+    h.push_str(if measured {
+        "<p class=\"legend\"><span style=\"color:#4e79a7\">■</span> reserved <span style=\"color:#e15759\">■</span> peak</p>"
+    } else {
+        "<p class=\"legend\">Peak memory: not measured by this executor.</p>"
+    });
 }
 
 const CSS: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}.status{font-size:60%;padding:2px 8px;border-radius:4px;background:#eee}.succeeded{background:#cfc}.failed{background:#fcc}.cancelled{background:#ffc}.bad{color:#b00}.note,.legend{color:#555;font-size:90%}pre{background:#f8f8f8;padding:6px;overflow:auto;max-height:15em}.failure{margin:1em 0}svg{border:1px solid #eee;background:#fff}";

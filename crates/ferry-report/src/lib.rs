@@ -325,52 +325,45 @@ pub fn summary(r: &Report) -> String {
         hours(reserved),
         percent(used, reserved),
     ));
-    let mut idle_mem: Vec<&CallStats> = r
+    let measured: Vec<&CallStats> = r
         .calls
         .iter()
         .filter(|c| c.unmeasured < c.attempts)
         .collect();
-    idle_mem.sort_by(|a, b| {
-        (b.reserved_gib_h - b.peak_gib_h).total_cmp(&(a.reserved_gib_h - a.peak_gib_h))
-    });
-    let top: Vec<String> = idle_mem
-        .iter()
-        .take(3)
-        .filter(|c| c.reserved_gib_h - c.peak_gib_h >= 0.001)
-        .map(|c| {
-            format!(
-                "{} {} GiB-h",
-                c.call,
-                hours(c.reserved_gib_h - c.peak_gib_h)
-            )
-        })
-        .collect();
-    if !top.is_empty() {
-        out.push_str(&format!(
-            "  memory reserved but unused: {}\n",
-            top.join(", ")
-        ));
-    }
-    let mut idle_cpu: Vec<&CallStats> = r.calls.iter().collect();
-    idle_cpu.sort_by(|a, b| {
-        (b.reserved_core_h - b.used_core_h).total_cmp(&(a.reserved_core_h - a.used_core_h))
-    });
-    let top: Vec<String> = idle_cpu
-        .iter()
-        .take(3)
-        .filter(|c| c.reserved_core_h - c.used_core_h >= 0.001)
-        .map(|c| {
-            format!(
-                "{} {} core-h",
-                c.call,
-                hours(c.reserved_core_h - c.used_core_h)
-            )
-        })
-        .collect();
-    if !top.is_empty() {
-        out.push_str(&format!("  cores reserved but idle: {}\n", top.join(", ")));
-    }
+    out.push_str(&most_wasted(
+        measured,
+        |c| c.reserved_gib_h - c.peak_gib_h,
+        "GiB-h",
+        "memory reserved but unused",
+    ));
+    out.push_str(&most_wasted(
+        r.calls.iter().collect(),
+        |c| c.reserved_core_h - c.used_core_h,
+        "core-h",
+        "cores reserved but idle",
+    ));
     out
+}
+
+/// A line naming the three calls that waste the most by `waste`, if any wastes anything.
+fn most_wasted(
+    mut calls: Vec<&CallStats>,
+    waste: impl Fn(&CallStats) -> f64,
+    unit: &str,
+    what: &str,
+) -> String {
+    calls.sort_by(|a, b| waste(b).total_cmp(&waste(a)));
+    let top: Vec<String> = calls
+        .iter()
+        .take(3)
+        .filter(|c| waste(c) >= 0.001)
+        .map(|c| format!("{} {} {unit}", c.call, hours(waste(c))))
+        .collect();
+    if top.is_empty() {
+        String::new()
+    } else {
+        format!("  {what}: {}\n", top.join(", "))
+    }
 }
 
 /// The advice as a ferry.toml profile of per-task overrides (`--profile aws,NAME`).
