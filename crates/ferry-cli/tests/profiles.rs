@@ -176,7 +176,7 @@ fn the_documented_hpc_profile_is_valid_and_shown() {
     for want in [
         "-pe smp 10 -l virtual_free=64G,h_rt=30:00:00",
         "memory_resource",
-        "max_array_size",
+        "poll_interval",
         "\"12h\"",
         "\"2d\"",
         "executor = \"sge\"",
