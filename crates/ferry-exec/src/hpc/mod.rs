@@ -901,10 +901,22 @@ impl Inner {
                 ExecError::Permanent(anyhow!(message))
             }),
             JobEnd::Wrote => {
-                let rc: i32 = std::fs::read_to_string(spec.attempt_dir.join("rc"))
+                let rc: Option<i32> = std::fs::read_to_string(spec.attempt_dir.join("rc"))
                     .ok()
-                    .and_then(|t| t.trim().parse().ok())
-                    .unwrap_or(-1);
+                    .and_then(|t| t.trim().parse().ok());
+                // A job the scheduler signalled (time limit: SIGTERM first) can drop its marker
+                // without an rc: its log then says why.
+                let named = std::fs::read_to_string(log)
+                    .ok()
+                    .and_then(|t| self.scheduler.log_fate(&t))
+                    .filter(|f| f.oom || f.time);
+                let rc = match (rc, named) {
+                    (None, Some(f)) => return self.outcome(spec, JobEnd::Fate(f), log, started),
+                    (Some(rc), Some(f)) if rc >= 128 || rc < 0 => {
+                        return self.outcome(spec, JobEnd::Fate(f), log, started);
+                    }
+                    (rc, _) => rc.unwrap_or(-1),
+                };
                 // The job helper's rusage; for a container, its own cgroup's counters.
                 let usage = read_usage(&spec.attempt_dir.join("usage")).unwrap_or_else(|| {
                     let (max_rss, cpu) = crate::docker::container_usage(&spec.attempt_dir);
