@@ -912,7 +912,7 @@ impl Inner {
                     .filter(|f| f.oom || f.time);
                 let rc = match (rc, named) {
                     (None, Some(f)) => return self.outcome(spec, JobEnd::Fate(f), log, started),
-                    (Some(rc), Some(f)) if rc >= 128 || rc < 0 => {
+                    (Some(rc), Some(f)) if !(0..128).contains(&rc) => {
                         return self.outcome(spec, JobEnd::Fate(f), log, started);
                     }
                     (rc, _) => rc.unwrap_or(-1),
