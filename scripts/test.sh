@@ -18,6 +18,10 @@ MOTO_PORT=5002 MOTO_RESTART=1 scripts/services/moto-up.sh
 # stopped or a Docker call fails; hundreds of them slow the daemon down for every later test.
 docker ps -aq --filter 'name=^ferry-' | xargs -r docker rm -f > /dev/null
 scripts/build-stage-helper.sh > /dev/null
+# The other object stores' emulators: fake-gcs-server (gs://, 127.0.0.1:4443) and Azurite (az://,
+# 127.0.0.1:10000), each with the bucket or container the tests use.
+FAKE_GCS_BUCKETS=ferry-gcs scripts/services/fake-gcs-up.sh > /dev/null
+AZURITE_CONTAINERS=ferry-az scripts/services/azurite-up.sh > /dev/null
 # The cluster executor tests need a Slurm and a Grid Engine: one node each, on loopback,
 # installed from the distribution's packages when missing.
 scripts/services/slurm-up.sh > /dev/null

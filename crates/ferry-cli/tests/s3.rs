@@ -494,3 +494,75 @@ workflow w {
     );
     assert!(!objects.exists());
 }
+
+#[test]
+fn the_standard_aws_endpoint_variables_are_honoured_and_the_profile_wins() {
+    let t = S3Test::new(0, "");
+    t.put("in/x.txt", b"through the standard variable\n");
+    t.write(
+        "w.wdl",
+        r#"
+version 1.1
+task cat_it {
+  input { File f }
+  command <<< cat ~{f} >>>
+  output { String s = read_string(stdout()) }
+}
+workflow w {
+  input { File f }
+  call cat_it { input: f = f }
+  output { String s = cat_it.s }
+}
+"#,
+    );
+    let port = t.proxy.port;
+    let with_env = |toml: &str, var: &str, url: String| {
+        std::fs::write(t.path().join("ferry.toml"), toml).unwrap();
+        let mut cmd = common::ferry();
+        aws_env(&mut cmd).env(var, url);
+        common::run_command(
+            cmd,
+            t.path(),
+            "w.wdl",
+            &[&format!("w.f={}", t.url("in/x.txt"))],
+            &[],
+        )
+    };
+    // No endpoint in the profile: AWS_ENDPOINT_URL names the proxy; an IP endpoint means
+    // path-style addressing without being told.
+    let before = t.count("HEAD", "in/x.txt");
+    let r = with_env("", "AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["w.s"], "through the standard variable");
+    assert!(
+        t.count("HEAD", "in/x.txt") > before,
+        "the request went to the proxy"
+    );
+    // The S3-specific variable wins over the general one (a dead port here).
+    let before = t.count("HEAD", "in/x.txt");
+    std::fs::write(t.path().join("ferry.toml"), "[defaults]\ncache = false\n").unwrap();
+    let mut cmd = common::ferry();
+    aws_env(&mut cmd)
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_ENDPOINT_URL_S3", format!("http://localhost:{port}"));
+    let r = common::run_command(
+        cmd,
+        t.path(),
+        "w.wdl",
+        &[&format!("w.f={}", t.url("in/x.txt"))],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(t.count("HEAD", "in/x.txt") > before);
+    // The profile's endpoint wins over both.
+    let before = t.count("HEAD", "in/x.txt");
+    let r = with_env(
+        &format!(
+            "[defaults]\ncache = false\n[defaults.s3]\nendpoint = \"http://127.0.0.1:{port}\"\n"
+        ),
+        "AWS_ENDPOINT_URL_S3",
+        "http://127.0.0.1:9".into(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(t.count("HEAD", "in/x.txt") > before);
+}

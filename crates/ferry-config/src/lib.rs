@@ -92,6 +92,10 @@ pub struct ProfileSpec {
     pub output_dir: Option<String>,
     /// S3 (and S3-compatible) access.
     pub s3: Option<S3Spec>,
+    /// Google Cloud Storage (`gs://`) access.
+    pub gcs: Option<GcsSpec>,
+    /// Azure Blob Storage (`az://container/blob`) access.
+    pub azure: Option<AzureSpec>,
     /// Downloads and uploads of object-store data.
     pub transfers: Option<TransferSpec>,
     /// AWS Batch (executor `awsbatch`).
@@ -142,6 +146,28 @@ pub struct S3Spec {
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+pub struct GcsSpec {
+    /// A GCS-compatible endpoint, e.g. `http://127.0.0.1:4443` (fake-gcs-server).
+    pub endpoint: Option<String>,
+    /// Unauthenticated requests, for public buckets and emulators.
+    pub anonymous: Option<bool>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureSpec {
+    /// The storage account (else `AZURE_STORAGE_ACCOUNT_NAME`).
+    pub account: Option<String>,
+    /// A blob endpoint, e.g. `http://127.0.0.1:10000/devstoreaccount1` (Azurite).
+    pub endpoint: Option<String>,
+    /// Azurite's well-known development account and key.
+    pub use_emulator: Option<bool>,
+    /// Unsigned requests, for public containers.
+    pub anonymous: Option<bool>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct TransferSpec {
     /// Requests in flight at most, over every download and upload of a run.
     pub concurrency: Option<u32>,
@@ -149,6 +175,9 @@ pub struct TransferSpec {
     pub part_size: Option<Size>,
     /// The per-node cache of downloaded objects (default: the cache directory's `objects/`).
     pub cache_dir: Option<String>,
+    /// The object cache's size cap ("200 GiB"): least recently used objects are evicted past
+    /// it, never one a running task uses. Unset: no cap.
+    pub cache_max: Option<Size>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -238,6 +267,13 @@ pub struct Profile {
     pub transfer_concurrency: u32,
     pub transfer_part_size: u64,
     pub object_cache_dir: Option<PathBuf>,
+    pub object_cache_max: Option<u64>,
+    pub gcs_endpoint: Option<String>,
+    pub gcs_anonymous: bool,
+    pub azure_account: Option<String>,
+    pub azure_endpoint: Option<String>,
+    pub azure_use_emulator: bool,
+    pub azure_anonymous: bool,
     pub batch_work_dir: Option<String>,
     pub batch_region: Option<String>,
     pub batch_endpoint: Option<String>,
@@ -320,6 +356,13 @@ impl Default for Profile {
             transfer_concurrency: 16,
             transfer_part_size: 16 << 20,
             object_cache_dir: None,
+            object_cache_max: None,
+            gcs_endpoint: None,
+            gcs_anonymous: false,
+            azure_account: None,
+            azure_endpoint: None,
+            azure_use_emulator: false,
+            azure_anonymous: false,
             batch_work_dir: None,
             batch_region: None,
             batch_endpoint: None,
@@ -349,16 +392,19 @@ impl Profile {
     }
 
     /// The per-node cache of downloaded objects.
+    /// Absolute: tasks run in directories of their own and are handed paths inside it.
     pub fn object_cache_directory(&self) -> PathBuf {
-        self.object_cache_dir
-            .clone()
-            .unwrap_or_else(|| self.cache_directory().join("objects"))
+        absolute(
+            self.object_cache_dir
+                .clone()
+                .unwrap_or_else(|| self.cache_directory().join("objects")),
+        )
     }
 
     /// The call cache's directory.
     pub fn cache_directory(&self) -> PathBuf {
         if let Some(d) = &self.cache_dir {
-            return d.clone();
+            return absolute(d.clone());
         }
         std::env::var_os("XDG_CACHE_HOME")
             .map(PathBuf::from)
@@ -488,6 +534,11 @@ pub fn parse_file(text: &str, origin: &Path) -> Result<ConfigFile, ConfigError> 
         check_profile(p).map_err(|m| ConfigError(format!("{}: [{name}] {m}", origin.display())))?;
     }
     Ok(file)
+}
+
+/// A relative directory from the profile, against the directory Ferry was started in.
+fn absolute(p: PathBuf) -> PathBuf {
+    std::path::absolute(&p).unwrap_or(p)
 }
 
 fn check_profile(p: &ProfileSpec) -> Result<(), String> {
@@ -714,6 +765,8 @@ fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Profile, Confi
     let d = Profile::default();
     let container = spec.container.unwrap_or_default();
     let s3 = spec.s3.unwrap_or_default();
+    let gcs = spec.gcs.unwrap_or_default();
+    let azure = spec.azure.unwrap_or_default();
     let transfers = spec.transfers.unwrap_or_default();
     let batch = spec.batch.unwrap_or_default();
     if let Some(w) = &batch.work_dir
@@ -798,6 +851,13 @@ fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Profile, Confi
             .map(|s| s.bytes().max(5 << 20))
             .unwrap_or(d.transfer_part_size),
         object_cache_dir: transfers.cache_dir.map(PathBuf::from),
+        object_cache_max: transfers.cache_max.map(|s| s.bytes()),
+        gcs_endpoint: gcs.endpoint,
+        gcs_anonymous: gcs.anonymous.unwrap_or(false),
+        azure_account: azure.account,
+        azure_endpoint: azure.endpoint,
+        azure_use_emulator: azure.use_emulator.unwrap_or(false),
+        azure_anonymous: azure.anonymous.unwrap_or(false),
         batch_work_dir: batch.work_dir,
         batch_region: batch.region,
         batch_endpoint: batch.endpoint,

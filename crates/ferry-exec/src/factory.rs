@@ -113,7 +113,7 @@ fn hpc_settings(profile: &Profile, run: &RunContext<'_>, scheduler: SchedulerKin
     }
 }
 
-/// Local paths, plus s3:// and http(s):// through the object-store backend with the profile's
+/// Local paths, plus s3://, gs://, az:// and http(s):// through the object-store backend with the profile's
 /// settings (credentials come from the AWS chain, never from the profile). The object store is
 /// also returned on its own, for executors that move job data themselves.
 pub fn storage_for(profile: &Profile) -> (StorageRouter, Arc<ObjectStorage>) {
@@ -126,6 +126,16 @@ pub fn storage_for(profile: &Profile) -> (StorageRouter, Arc<ObjectStorage>) {
         upload_checksums: profile.s3_upload_checksums,
         concurrency: profile.transfer_concurrency as usize,
         part_size: profile.transfer_part_size,
+        gcs: ferry_storage::GcsSettings {
+            endpoint: profile.gcs_endpoint.clone(),
+            anonymous: profile.gcs_anonymous,
+        },
+        azure: ferry_storage::AzureSettings {
+            account: profile.azure_account.clone(),
+            endpoint: profile.azure_endpoint.clone(),
+            use_emulator: profile.azure_use_emulator,
+            anonymous: profile.azure_anonymous,
+        },
     }));
     router.register(objects.clone());
     (router, objects)
@@ -154,14 +164,18 @@ fn docker_settings(profile: &Profile) -> DockerSettings {
 }
 
 fn batch_settings(profile: &Profile) -> BatchSettings {
+    let s3 =
+        ferry_storage::s3_endpoint(profile.s3_endpoint.as_deref(), profile.s3_path_style, |k| {
+            std::env::var(k).ok()
+        });
     BatchSettings {
         queue: profile.queue.clone().unwrap_or_default(),
         work_dir: profile.batch_work_dir.clone().unwrap_or_default(),
         region: profile.batch_region.clone(),
         endpoint: profile.batch_endpoint.clone(),
-        s3_endpoint: profile.s3_endpoint.clone(),
+        s3_endpoint: s3.url,
         s3_region: profile.s3_region.clone(),
-        s3_path_style: profile.s3_path_style,
+        s3_path_style: s3.path_style,
         job_role_arn: profile.batch_job_role_arn.clone(),
         job_name_prefix: profile.job_name_prefix.clone(),
         tags: profile.batch_tags.clone(),

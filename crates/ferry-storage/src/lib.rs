@@ -15,7 +15,10 @@ mod local;
 mod object;
 pub mod tree;
 pub use local::LocalStorage;
-pub use object::{Listed, Memo, ObjectSettings, ObjectStorage, memo};
+pub use object::{
+    AzureSettings, GcsSettings, Listed, Memo, ObjectSettings, ObjectStorage, S3Endpoint, memo,
+    plain_http_off_loopback, s3_endpoint,
+};
 
 /// What kind of object a URL names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

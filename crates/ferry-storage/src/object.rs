@@ -1,4 +1,5 @@
-//! Object stores: `s3://bucket/key` and `http(s)://host/path`, through `object_store`.
+//! Object stores: `s3://bucket/key`, `gs://bucket/key`, `az://container/blob` and
+//! `http(s)://host/path`, through `object_store`.
 //!
 //! Downloads land in a per-node cache keyed by URL, ETag and size, so an object that 20,000
 //! shards read is fetched once and then handed to each of them as the same read-only file. Large
@@ -18,6 +19,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use async_trait::async_trait;
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3Builder, AwsCredential};
+use object_store::azure::MicrosoftAzureBuilder;
+use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::http::HttpBuilder;
 use object_store::path::Path as ObjectPath;
 use object_store::{
@@ -46,6 +49,31 @@ pub struct ObjectSettings {
     pub concurrency: usize,
     /// Objects larger than this are fetched (and uploaded) in parts of this size.
     pub part_size: u64,
+    pub gcs: GcsSettings,
+    pub azure: AzureSettings,
+}
+
+/// Google Cloud Storage (`gs://`). Credentials come from the standard Google variables
+/// (`GOOGLE_APPLICATION_CREDENTIALS`, `GOOGLE_SERVICE_ACCOUNT`...) or application-default
+/// credentials, never from the profile.
+#[derive(Clone, Debug, Default)]
+pub struct GcsSettings {
+    /// A GCS-compatible endpoint (`http://127.0.0.1:4443`) instead of Google's.
+    pub endpoint: Option<String>,
+    /// Unauthenticated requests (public buckets, emulators).
+    pub anonymous: bool,
+}
+
+/// Azure Blob Storage (`az://container/blob`). The account and credentials come from the
+/// standard `AZURE_STORAGE_*` variables unless the profile names the account.
+#[derive(Clone, Debug, Default)]
+pub struct AzureSettings {
+    pub account: Option<String>,
+    /// A blob endpoint (`http://127.0.0.1:10000/devstoreaccount1`) instead of Azure's.
+    pub endpoint: Option<String>,
+    /// Azurite's well-known account and key (also `AZURE_STORAGE_USE_EMULATOR=true`).
+    pub use_emulator: bool,
+    pub anonymous: bool,
 }
 
 impl Default for ObjectSettings {
@@ -58,8 +86,64 @@ impl Default for ObjectSettings {
             upload_checksums: true,
             concurrency: 16,
             part_size: 16 << 20,
+            gcs: GcsSettings::default(),
+            azure: AzureSettings::default(),
         }
     }
+}
+
+/// Where S3 requests go, and how they address a bucket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct S3Endpoint {
+    /// None: AWS's own endpoints.
+    pub url: Option<String>,
+    pub path_style: bool,
+}
+
+/// The S3 endpoint in effect: the profile's, else the standard `AWS_ENDPOINT_URL_S3`, else
+/// `AWS_ENDPOINT_URL` (what the AWS CLI and SDKs read for LocalStack, MinIO or moto). An endpoint
+/// that is an IP address or `localhost` is addressed path-style without being told: a
+/// virtual-hosted name (`bucket.127.0.0.1`) cannot resolve.
+pub fn s3_endpoint(
+    profile_endpoint: Option<&str>,
+    profile_path_style: bool,
+    env: impl Fn(&str) -> Option<String>,
+) -> S3Endpoint {
+    let url = profile_endpoint
+        .map(String::from)
+        .or_else(|| env("AWS_ENDPOINT_URL_S3"))
+        .or_else(|| env("AWS_ENDPOINT_URL"))
+        .map(|u| u.trim().trim_end_matches('/').to_string())
+        .filter(|u| !u.is_empty());
+    let path_style = profile_path_style
+        || url
+            .as_deref()
+            .and_then(host_of)
+            .is_some_and(is_ip_or_localhost);
+    S3Endpoint { url, path_style }
+}
+
+fn host_of(url: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()?
+        .host_str()
+        .map(|h| h.trim_matches(['[', ']']).to_string())
+}
+
+fn is_ip_or_localhost(host: String) -> bool {
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok()
+}
+
+/// Whether `url` is plain http to a host off this machine (credentials and data would cross
+/// the network unencrypted).
+pub fn plain_http_off_loopback(url: &str) -> bool {
+    url.starts_with("http://")
+        && host_of(url).is_some_and(|h| {
+            h != "localhost"
+                && !h
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        })
 }
 
 /// The AWS credential chain (environment, shared config and credentials files with
@@ -148,6 +232,7 @@ struct Location {
     store_key: String,
     path: ObjectPath,
     scheme: &'static str,
+    /// The bucket (s3, gs) or container (az).
     bucket: String,
 }
 
@@ -158,15 +243,25 @@ fn parse(url: &str) -> Result<Location> {
     let path = ObjectPath::parse(decoded.trim_end_matches('/'))
         .map_err(|e| anyhow!("{url}: not a valid object path ({e})"))?;
     match parsed.scheme() {
-        "s3" => {
+        scheme @ ("s3" | "gs" | "az") => {
+            let scheme = match scheme {
+                "s3" => "s3",
+                "gs" => "gs",
+                _ => "az",
+            };
+            let what = if scheme == "az" {
+                "container"
+            } else {
+                "bucket"
+            };
             let bucket = parsed
                 .host_str()
                 .filter(|b| !b.is_empty())
-                .ok_or_else(|| anyhow!("{url}: no bucket (expected s3://bucket/key)"))?;
+                .ok_or_else(|| anyhow!("{url}: no {what} (expected {scheme}://{what}/key)"))?;
             Ok(Location {
-                store_key: format!("s3://{bucket}"),
+                store_key: format!("{scheme}://{bucket}"),
                 path,
-                scheme: "s3",
+                scheme,
                 bucket: bucket.to_string(),
             })
         }
@@ -176,7 +271,9 @@ fn parse(url: &str) -> Result<Location> {
             scheme: "http",
             bucket: String::new(),
         }),
-        other => bail!("{url}: `{other}://` URLs are not supported (s3, http and https are)"),
+        other => bail!(
+            "{url}: `{other}://` URLs are not supported (s3://, gs://, az://, http:// and https:// are)"
+        ),
     }
 }
 
@@ -204,7 +301,7 @@ fn explain(url: &str, e: object_store::Error) -> anyhow::Error {
         }
         e => {
             let text = e.to_string();
-            if text.contains("NoSuchBucket") {
+            if text.contains("NoSuchBucket") || text.contains("ContainerNotFound") {
                 anyhow!("{url}: the bucket does not exist")
             } else {
                 anyhow!("{url}: {text}")
@@ -266,6 +363,95 @@ impl ObjectStorage {
         }
     }
 
+    /// The S3 endpoint this storage sends requests to.
+    pub fn s3_endpoint(&self) -> S3Endpoint {
+        s3_endpoint(
+            self.settings.endpoint.as_deref(),
+            self.settings.path_style,
+            |k| std::env::var(k).ok(),
+        )
+    }
+
+    async fn s3_store(&self, loc: &Location) -> Result<Arc<dyn ObjectStore>> {
+        let aws = self.aws().await;
+        let region = self
+            .settings
+            .region
+            .clone()
+            .or_else(|| aws.region.clone())
+            .unwrap_or_else(|| "us-east-1".into());
+        let endpoint = self.s3_endpoint();
+        let mut b = AmazonS3Builder::new()
+            .with_bucket_name(&loc.bucket)
+            .with_region(region)
+            .with_virtual_hosted_style_request(!endpoint.path_style)
+            .with_retry(Self::retry());
+        if self.settings.upload_checksums {
+            b = b.with_checksum_algorithm(object_store::aws::Checksum::SHA256);
+        }
+        if let Some(ep) = &endpoint.url {
+            if plain_http_off_loopback(ep) {
+                tracing::warn!(
+                    "S3 endpoint {ep} is plain http off this machine: requests and data are not encrypted"
+                );
+            }
+            b = b
+                .with_endpoint(ep)
+                .with_allow_http(ep.starts_with("http://"));
+        }
+        if self.settings.anonymous {
+            b = b.with_skip_signature(true);
+        } else if let Some(c) = &aws.credentials {
+            b = b.with_credentials(c.clone());
+        }
+        Ok(Arc::new(b.build().context("S3 client")?))
+    }
+
+    fn gcs_store(&self, loc: &Location) -> Result<Arc<dyn ObjectStore>> {
+        let gcs = &self.settings.gcs;
+        let mut b = GoogleCloudStorageBuilder::from_env()
+            .with_bucket_name(&loc.bucket)
+            .with_retry(Self::retry());
+        if let Some(ep) = &gcs.endpoint {
+            b = b
+                .with_base_url(ep.trim_end_matches('/'))
+                .with_client_options(
+                    object_store::ClientOptions::new().with_allow_http(ep.starts_with("http://")),
+                );
+        }
+        if gcs.anonymous {
+            // No token is fetched (a metadata server is never asked) and none is sent.
+            b = b
+                .with_service_account_key(
+                    r#"{"disable_oauth":true,"client_email":"","private_key":"","private_key_id":""}"#,
+                )
+                .with_skip_signature(true);
+        }
+        Ok(Arc::new(b.build().context("GCS client")?))
+    }
+
+    fn azure_store(&self, loc: &Location) -> Result<Arc<dyn ObjectStore>> {
+        let az = &self.settings.azure;
+        let mut b = MicrosoftAzureBuilder::from_env()
+            .with_container_name(&loc.bucket)
+            .with_retry(Self::retry());
+        if let Some(account) = &az.account {
+            b = b.with_account(account);
+        }
+        if az.use_emulator {
+            b = b.with_use_emulator(true);
+        }
+        if let Some(ep) = &az.endpoint {
+            b = b
+                .with_endpoint(ep.trim_end_matches('/').to_string())
+                .with_allow_http(ep.starts_with("http://"));
+        }
+        if az.anonymous {
+            b = b.with_skip_signature(true);
+        }
+        Ok(Arc::new(b.build().context("Azure client")?))
+    }
+
     async fn store(&self, loc: &Location) -> Result<Arc<dyn ObjectStore>> {
         if let Some(s) = self
             .stores
@@ -276,34 +462,9 @@ impl ObjectStorage {
             return Ok(s);
         }
         let store: Arc<dyn ObjectStore> = match loc.scheme {
-            "s3" => {
-                let aws = self.aws().await;
-                let region = self
-                    .settings
-                    .region
-                    .clone()
-                    .or_else(|| aws.region.clone())
-                    .unwrap_or_else(|| "us-east-1".into());
-                let mut b = AmazonS3Builder::new()
-                    .with_bucket_name(&loc.bucket)
-                    .with_region(region)
-                    .with_virtual_hosted_style_request(!self.settings.path_style)
-                    .with_retry(Self::retry());
-                if self.settings.upload_checksums {
-                    b = b.with_checksum_algorithm(object_store::aws::Checksum::SHA256);
-                }
-                if let Some(ep) = &self.settings.endpoint {
-                    b = b
-                        .with_endpoint(ep)
-                        .with_allow_http(ep.starts_with("http://"));
-                }
-                if self.settings.anonymous {
-                    b = b.with_skip_signature(true);
-                } else if let Some(c) = &aws.credentials {
-                    b = b.with_credentials(c.clone());
-                }
-                Arc::new(b.build().context("S3 client")?)
-            }
+            "s3" => self.s3_store(loc).await?,
+            "gs" => self.gcs_store(loc)?,
+            "az" => self.azure_store(loc)?,
             _ => Arc::new(
                 HttpBuilder::new()
                     .with_url(&loc.store_key)
@@ -338,7 +499,7 @@ impl ObjectStorage {
         };
         match meta {
             Ok(m) => Ok(m),
-            Err(object_store::Error::NotFound { .. }) if loc.scheme == "s3" => {
+            Err(object_store::Error::NotFound { .. }) if loc.scheme != "http" => {
                 // Say whether the bucket or the key is missing: one LIST call.
                 let page = store.list(Some(&loc.path)).next().await;
                 match page {
@@ -687,7 +848,7 @@ pub struct Listed {
 #[async_trait]
 impl Storage for ObjectStorage {
     fn schemes(&self) -> &[&'static str] {
-        &["s3", "http", "https"]
+        &["s3", "gs", "az", "http", "https"]
     }
 
     async fn exists(&self, url: &str, kind: Kind) -> Result<bool> {
@@ -759,6 +920,77 @@ impl Storage for ObjectStorage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_s3_endpoint_comes_from_the_profile_then_the_standard_variables() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let none = s3_endpoint(None, false, env(&[]));
+        assert_eq!(
+            none,
+            S3Endpoint {
+                url: None,
+                path_style: false
+            }
+        );
+        let general = s3_endpoint(
+            None,
+            false,
+            env(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:5000/")]),
+        );
+        assert_eq!(general.url.as_deref(), Some("http://127.0.0.1:5000"));
+        assert!(general.path_style, "an IP endpoint is path-style");
+        let both = env(&[
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+            ("AWS_ENDPOINT_URL_S3", "http://localhost:9000"),
+        ]);
+        let s3 = s3_endpoint(None, false, both);
+        assert_eq!(s3.url.as_deref(), Some("http://localhost:9000"));
+        assert!(s3.path_style);
+        let profile = s3_endpoint(Some("https://s3.example.org"), false, both);
+        assert_eq!(profile.url.as_deref(), Some("https://s3.example.org"));
+        assert!(
+            !profile.path_style,
+            "a named host keeps virtual-hosted style"
+        );
+        assert!(s3_endpoint(Some("http://[::1]:9000"), false, env(&[])).path_style);
+    }
+
+    #[test]
+    fn plain_http_is_flagged_only_off_loopback() {
+        assert!(!plain_http_off_loopback("http://127.0.0.1:5000"));
+        assert!(!plain_http_off_loopback("http://localhost:5000"));
+        assert!(!plain_http_off_loopback("http://[::1]:5000"));
+        assert!(!plain_http_off_loopback("https://minio.lab:9000"));
+        assert!(plain_http_off_loopback("http://minio.lab:9000"));
+    }
+
+    #[test]
+    fn object_urls_of_every_store_parse_and_others_name_the_supported_ones() {
+        for (url, key, path) in [
+            ("s3://b/k/x.bam", "s3://b", "k/x.bam"),
+            ("gs://b/k/x.bam", "gs://b", "k/x.bam"),
+            ("az://c/k/x.bam", "az://c", "k/x.bam"),
+            ("https://h:8443/k/x.bam", "https://h:8443", "k/x.bam"),
+        ] {
+            let loc = parse(url).unwrap();
+            assert_eq!((loc.store_key.as_str(), loc.path.as_ref()), (key, path));
+        }
+        let e = parse("ftp://h/x").err().unwrap().to_string();
+        assert!(e.contains("gs://") && e.contains("az://"), "{e}");
+        assert!(
+            parse("az:///x")
+                .err()
+                .unwrap()
+                .to_string()
+                .contains("no container")
+        );
+    }
 
     #[tokio::test]
     async fn memo_remembers_successes_and_retries_after_errors() {
