@@ -728,10 +728,15 @@ fn streamed_inputs(task: &Task, profile: &Profile) -> Vec<String> {
 }
 
 /// Replaces object-store URLs (`s3://`, `https://`) among the call's inputs with local copies
-/// from the node's object cache, except for inputs the task streams.
-async fn localize_inputs(job: &mut CallJob, shared: &Shared) -> Result<(), String> {
+/// from the node's object cache, except for inputs the task streams: those keep their URL (in
+/// the spelling the task's tools read) and the task gets what it needs to reach them.
+async fn localize_inputs(
+    job: &mut CallJob,
+    shared: &Shared,
+) -> Result<Option<Arc<ferry_exec::Streaming>>, String> {
     // Worked out only once a URL turns up: most calls (every shard of a local scatter) have none.
     let mut streamed: Option<Vec<String>> = None;
+    let mut streaming = ferry_exec::Streaming::default();
     for (name, value) in job.inputs.iter_mut() {
         let mut urls: Vec<(String, bool)> = Vec::new();
         value.visit_paths(&mut |p, is_dir| {
@@ -744,6 +749,34 @@ async fn localize_inputs(job: &mut CallJob, shared: &Shared) -> Result<(), Strin
         }
         let streamed = streamed.get_or_insert_with(|| streamed_inputs(&job.task, &shared.profile));
         if streamed.iter().any(|s| **s == **name) {
+            let mut spelled: HashMap<String, String> = HashMap::new();
+            for (url, _) in &urls {
+                let access = shared
+                    .storage
+                    .stream_access(url)
+                    .await
+                    .map_err(|e| format!("input `{name}`: {e:#}"))?;
+                for (k, v) in access.env {
+                    if !streaming.env.iter().any(|(have, _)| *have == k) {
+                        streaming.env.push((k, v));
+                    }
+                }
+                for (k, v) in access.secrets {
+                    if !streaming.secrets.iter().any(|(have, _)| *have == k) {
+                        streaming.secrets.push((k, v));
+                    }
+                }
+                streaming.urls.push(url.clone());
+                spelled.insert(url.clone(), access.url);
+            }
+            *value = value.map_paths(&mut |p, is_dir| {
+                let at: Arc<str> = spelled.get(p).map(|u| u.as_str()).unwrap_or(p).into();
+                Ok(if is_dir {
+                    Value::Directory(at)
+                } else {
+                    Value::File(at)
+                })
+            })?;
             continue;
         }
         if shared.executor.stages_urls() {
@@ -787,15 +820,25 @@ async fn localize_inputs(job: &mut CallJob, shared: &Shared) -> Result<(), Strin
             })
         })?;
     }
-    Ok(())
+    if streaming.urls.is_empty() {
+        return Ok(None);
+    }
+    tracing::info!(
+        call = %job.label,
+        "streams {} from the object store: the task gets its endpoint and credentials in its environment, and a container gets the network",
+        streaming.urls.join(", ")
+    );
+    Ok(Some(Arc::new(streaming)))
 }
 
 async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Members, CallError> {
-    if !shared.profile.stub
-        && let Err(m) = localize_inputs(&mut job, &shared).await
-    {
-        return Err(CallError::Failed(format!("call {}: {m}", job.label)));
-    }
+    let streaming = if shared.profile.stub {
+        None
+    } else {
+        localize_inputs(&mut job, &shared)
+            .await
+            .map_err(|m| CallError::Failed(format!("call {}: {m}", job.label)))?
+    };
     let mut attempt: u32 = 1;
     let mut cache_key: Option<String> = None;
     // After an out-of-memory kill, what the next attempt asks for.
@@ -930,6 +973,7 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
             queue: prepared.queue.clone(),
             time: prepared.time,
             cluster_options: prepared.cluster_options.clone(),
+            streaming: streaming.clone(),
         };
         job.progress.queued.fetch_add(1, Ordering::Relaxed);
         let permits = shared.acquire(prepared.cpu, prepared.memory).await;

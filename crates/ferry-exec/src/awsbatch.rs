@@ -1158,7 +1158,13 @@ impl Executor for BatchExecutor {
             script: spec.script.to_string_lossy().to_string(),
             command: spec.command.clone(),
             inputs,
-            env: spec.env.clone(),
+            // Streaming credentials stay out: the job's role reaches S3.
+            env: spec
+                .env
+                .iter()
+                .chain(spec.streaming.iter().flat_map(|s| s.env.iter()))
+                .cloned()
+                .collect(),
             results: results_url.clone(),
         };
         let call = spec.label.split('[').next().unwrap_or(&spec.label);

@@ -279,16 +279,21 @@ impl DockerExecutor {
                 ..Default::default()
             }]
         });
+        // A task that streams inputs from an object store needs the network, whatever the
+        // profile's default.
+        let host_network = self.settings.host_network || spec.streaming.is_some();
+        let mut env: Vec<String> = spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        if let Some(s) = &spec.streaming {
+            env.extend(
+                s.env
+                    .iter()
+                    .chain(&s.secrets)
+                    .map(|(k, v)| format!("{k}={v}")),
+            );
+        }
         let host_config = HostConfig {
             mounts: Some(mounts),
-            network_mode: Some(
-                if self.settings.host_network {
-                    "host"
-                } else {
-                    "none"
-                }
-                .into(),
-            ),
+            network_mode: Some(if host_network { "host" } else { "none" }.into()),
             nano_cpus: Some((spec.cpu * 1e9).round().max(1e7) as i64),
             memory: Some(spec.memory as i64),
             // Equal to memory: no swap, so a task over its memory is OOM-killed, not slowed.
@@ -318,7 +323,7 @@ impl DockerExecutor {
                 path(&rc),
                 path(&spec.attempt_dir.join(USAGE_FILE)),
             ]),
-            env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+            env: Some(env),
             user: Some(self.user.clone()),
             working_dir: Some(path(&spec.work_dir)),
             labels: Some(HashMap::from([
@@ -326,7 +331,7 @@ impl DockerExecutor {
                 ("ferry.call".to_string(), spec.label.clone()),
             ])),
             host_config: Some(host_config),
-            network_disabled: Some(!self.settings.host_network),
+            network_disabled: Some(!host_network),
             ..Default::default()
         }
     }

@@ -7,6 +7,7 @@
 #![deny(unsafe_code)]
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
@@ -96,6 +97,21 @@ pub struct AttemptSpec {
     pub time: Option<Duration>,
     /// Scheduler options of this task (the profile's per-task `cluster_options`).
     pub cluster_options: Option<String>,
+    /// Set when the task reads object-store inputs from their URLs.
+    pub streaming: Option<Arc<Streaming>>,
+}
+
+/// What a task that reads inputs straight from an object store (htslib's ranged reads of a
+/// BAM in S3) needs: the environment its tools read, and the network.
+#[derive(Clone, Debug, Default)]
+pub struct Streaming {
+    /// The streamed URLs, for the log.
+    pub urls: Vec<String>,
+    /// Region, endpoint, addressing: goes wherever the task's environment goes.
+    pub env: Vec<(String, String)>,
+    /// Credentials: handed to the task's process or container only. Executors whose jobs run
+    /// elsewhere (clusters, Batch) leave them out: their nodes have credentials of their own.
+    pub secrets: Vec<(String, String)>,
 }
 
 /// How an attempt ended.

@@ -138,6 +138,9 @@ impl Executor for LocalExecutor {
         }
         let rc_file = spec.attempt_dir.join("rc");
         let mut env: Vec<(String, String)> = spec.env.clone();
+        if let Some(s) = &spec.streaming {
+            env.extend(s.env.iter().chain(&s.secrets).cloned());
+        }
         env.push(("BASH_ENV".into(), self.prelude.display().to_string()));
         env.push(("FERRY_RC_FILE".into(), rc_file.display().to_string()));
         // Inherited by everything the task starts: how the run's sweep finds them if the

@@ -27,6 +27,19 @@ pub enum Kind {
     Directory,
 }
 
+/// How a task reaches an object it reads from its URL instead of a local copy.
+#[derive(Clone, Debug, Default)]
+pub struct StreamAccess {
+    /// The URL as the task's tools take it: htslib spells an S3 object behind a plain-http
+    /// endpoint `s3+http://bucket/key`.
+    pub url: String,
+    /// Region, endpoint and addressing for the task's environment (`AWS_REGION`, `HTS_S3_HOST`...).
+    pub env: Vec<(String, String)>,
+    /// Credentials for the task's environment: only ever handed to its process or container,
+    /// never written into the run directory, a job script or a log.
+    pub secrets: Vec<(String, String)>,
+}
+
 /// One storage backend.
 #[async_trait]
 pub trait Storage: Send + Sync {
@@ -43,6 +56,14 @@ pub trait Storage: Send + Sync {
     /// Publishes the local file or directory `src` at `dest`, atomically: `dest` either does not
     /// exist or is complete. Returns the URL or path it was published at.
     async fn publish(&self, src: &Path, dest: &str) -> Result<String>;
+
+    /// What a task needs to read `url` itself. By default nothing: the URL as it is.
+    async fn stream_access(&self, url: &str) -> Result<StreamAccess> {
+        Ok(StreamAccess {
+            url: url.to_string(),
+            ..Default::default()
+        })
+    }
 }
 
 /// Chooses the backend for a URL by its scheme.
@@ -111,6 +132,10 @@ impl StorageRouter {
             .localize(url, kind, cache_dir)
             .await
             .with_context(|| format!("cannot localize {url}"))
+    }
+
+    pub async fn stream_access(&self, url: &str) -> Result<StreamAccess> {
+        self.backend(url)?.stream_access(url).await
     }
 
     pub async fn publish(&self, src: &Path, dest: &str) -> Result<String> {

@@ -29,7 +29,7 @@ use object_store::{
 };
 use tokio::sync::{OnceCell, Semaphore};
 
-use crate::{Kind, Storage};
+use crate::{Kind, Storage, StreamAccess};
 
 /// Settings from the execution profile.
 #[derive(Clone, Debug)]
@@ -845,6 +845,65 @@ pub struct Listed {
     meta: ObjectMeta,
 }
 
+impl ObjectStorage {
+    /// An S3 object as htslib (samtools, bcftools), the AWS CLI and the AWS SDKs reach it:
+    /// the standard variables for region and endpoint, htslib's own for the host and path-style
+    /// addressing, and the credentials of the chain Ferry itself uses (temporary ones where the
+    /// chain gives them: SSO, roles, web identity).
+    async fn s3_stream_access(&self, url: &str, loc: &Location) -> Result<StreamAccess> {
+        let aws = self.aws().await;
+        let region = self
+            .settings
+            .region
+            .clone()
+            .or_else(|| aws.region.clone())
+            .unwrap_or_else(|| "us-east-1".into());
+        let mut env = vec![
+            ("AWS_REGION".to_string(), region.clone()),
+            ("AWS_DEFAULT_REGION".to_string(), region),
+        ];
+        let mut task_url = url.to_string();
+        let endpoint = self.s3_endpoint();
+        if let Some(ep) = &endpoint.url {
+            let parsed = url::Url::parse(ep).map_err(|e| anyhow!("S3 endpoint {ep}: {e}"))?;
+            let host = match (parsed.host_str(), parsed.port()) {
+                (Some(h), Some(p)) => format!("{h}:{p}"),
+                (Some(h), None) => h.to_string(),
+                (None, _) => bail!("S3 endpoint {ep}: no host"),
+            };
+            env.push(("AWS_ENDPOINT_URL_S3".into(), ep.clone()));
+            env.push(("HTS_S3_HOST".into(), host));
+            if parsed.scheme() == "http" {
+                // htslib's spelling of "this S3 server speaks plain http".
+                task_url = format!("s3+http://{}/{}", loc.bucket, loc.path);
+            }
+        }
+        if endpoint.path_style {
+            env.push(("HTS_S3_ADDRESS_STYLE".into(), "path".into()));
+        }
+        let mut secrets = Vec::new();
+        if !self.settings.anonymous
+            && let Some(chain) = &aws.credentials
+        {
+            use object_store::CredentialProvider;
+            let c = chain
+                .get_credential()
+                .await
+                .map_err(|e| anyhow!("{url}: {e}"))?;
+            secrets.push(("AWS_ACCESS_KEY_ID".to_string(), c.key_id.clone()));
+            secrets.push(("AWS_SECRET_ACCESS_KEY".to_string(), c.secret_key.clone()));
+            if let Some(t) = &c.token {
+                secrets.push(("AWS_SESSION_TOKEN".to_string(), t.clone()));
+            }
+        }
+        Ok(StreamAccess {
+            url: task_url,
+            env,
+            secrets,
+        })
+    }
+}
+
 #[async_trait]
 impl Storage for ObjectStorage {
     fn schemes(&self) -> &[&'static str] {
@@ -860,6 +919,17 @@ impl Storage for ObjectStorage {
             },
             Kind::Directory => Ok(!self.list(url).await?.2.is_empty()),
         }
+    }
+
+    async fn stream_access(&self, url: &str) -> Result<StreamAccess> {
+        let loc = parse(url)?;
+        if loc.scheme == "s3" {
+            return self.s3_stream_access(url, &loc).await;
+        }
+        Ok(StreamAccess {
+            url: url.to_string(),
+            ..Default::default()
+        })
     }
 
     async fn localize(&self, url: &str, kind: Kind, cache_dir: &Path) -> Result<PathBuf> {

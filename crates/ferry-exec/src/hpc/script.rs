@@ -57,7 +57,9 @@ impl AttemptScript<'_> {
         // Not FERRY_RUN: that marks processes of the engine's own machine, which a resumed
         // run kills; a job belongs to the scheduler and is waited for instead.
         let _ = writeln!(s, "export FERRY_ATTEMPT=\"$attempt\"");
-        for (k, v) in &spec.env {
+        // Streaming credentials stay out of the script: nodes use their own.
+        let streaming = spec.streaming.iter().flat_map(|st| st.env.iter());
+        for (k, v) in spec.env.iter().chain(streaming) {
             let _ = writeln!(s, "export {k}={}", quote(v));
         }
         let _ = writeln!(
@@ -99,11 +101,21 @@ pub(crate) fn container_command(
     use ferry_config::ContainerRuntime::*;
     let attempt = spec.attempt_dir.to_string_lossy();
     let mut argv: Vec<String> = Vec::new();
+    // A task that streams inputs from an object store needs the network.
+    let host_network = c.host_network || spec.streaming.is_some();
     match c.runtime {
         Podman => {
             argv.extend(["podman", "run", "--rm", "--pull=never"].map(String::from));
+            // Passed by name: the values are the job script's exports.
+            for (k, _) in spec
+                .env
+                .iter()
+                .chain(spec.streaming.iter().flat_map(|s| s.env.iter()))
+            {
+                argv.push(format!("--env={k}"));
+            }
             argv.push(
-                if c.host_network {
+                if host_network {
                     "--network=host"
                 } else {
                     "--network=none"
@@ -122,7 +134,7 @@ pub(crate) fn container_command(
         Apptainer | Singularity => {
             argv.push(c.runtime.to_string());
             argv.extend(["exec", "--containall", "--no-home"].map(String::from));
-            if !c.host_network {
+            if !host_network {
                 // Needs the site to allow `--net` for users; say so in the docs.
                 argv.extend(["--net", "--network", "none"].map(String::from));
             }
@@ -211,6 +223,7 @@ mod tests {
             queue: None,
             time: None,
             cluster_options: None,
+            streaming: None,
         }
     }
 
@@ -239,6 +252,40 @@ mod tests {
             cmd.contains("'docker://ubuntu@sha256:abc' '/bin/sh' '-c'"),
             "{cmd}"
         );
+    }
+
+    #[test]
+    fn a_streaming_job_gets_the_endpoint_and_network_but_never_the_credentials() {
+        let mut spec = spec();
+        spec.streaming = Some(std::sync::Arc::new(crate::Streaming {
+            urls: vec!["s3://b/x.bam".into()],
+            env: vec![("HTS_S3_HOST".into(), "s3.example.org".into())],
+            secrets: vec![("AWS_SECRET_ACCESS_KEY".into(), "very-secret".into())],
+        }));
+        let c = ClusterContainers {
+            runtime: ferry_config::ContainerRuntime::Podman,
+            host_network: false,
+            options: vec![],
+        };
+        let script = AttemptScript {
+            spec: &spec,
+            directives: &[],
+            run_dir: Path::new("/runs/r1"),
+            done: Path::new("/runs/r1/.ferry-hpc/done/1"),
+            helper: &[],
+            containers: Some(&c),
+        }
+        .render();
+        assert!(
+            script.contains("export HTS_S3_HOST='s3.example.org'"),
+            "{script}"
+        );
+        assert!(
+            !script.contains("very-secret") && !script.contains("AWS_SECRET"),
+            "{script}"
+        );
+        assert!(script.contains("'--env=HTS_S3_HOST'"), "{script}");
+        assert!(script.contains("'--network=host'"), "{script}");
     }
 
     #[test]
