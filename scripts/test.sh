@@ -22,6 +22,10 @@ scripts/build-stage-helper.sh > /dev/null
 # 127.0.0.1:10000), each with the bucket or container the tests use.
 FAKE_GCS_BUCKETS=ferry-gcs scripts/services/fake-gcs-up.sh > /dev/null
 AZURITE_CONTAINERS=ferry-az scripts/services/azurite-up.sh > /dev/null
+# Container registries on loopback: one with a login (image pulls, tests/registry.rs), one
+# without, which the daemon running moto's Batch jobs pulls from (tests/batch.rs).
+REGISTRY_USER=ferry REGISTRY_PASSWORD=ferry-registry-secret scripts/services/registry-up.sh > /dev/null
+REGISTRY_PORT=5051 scripts/services/registry-up.sh > /dev/null
 # The cluster executor tests need a Slurm and a Grid Engine: one node each, on loopback,
 # installed from the distribution's packages when missing.
 scripts/services/slurm-up.sh > /dev/null

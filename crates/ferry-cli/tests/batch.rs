@@ -137,6 +137,8 @@ environment = {{ AWS_ACCESS_KEY_ID = "{KEY_ID}", AWS_SECRET_ACCESS_KEY = "{SECRE
 [profiles.aws.s3]
 endpoint = "{MOTO_S3}"
 path_style = true
+[profiles.aws.container]
+pull = "never"
 "#,
             endpoint = proxy.endpoint(),
             helper = helper_dir().display()
@@ -556,4 +558,79 @@ task one {
     );
     assert_eq!(t.jobs().len(), 1, "{:?}\n{}", t.jobs(), r.stderr);
     assert!(r.stdout.contains("hi"), "{}", r.stdout);
+}
+
+#[test]
+fn tags_are_pinned_to_the_registrys_digest_before_submitting() {
+    // A registry on loopback without a login (the daemon that runs moto's jobs pulls from it).
+    let registry = "127.0.0.1:5051";
+    let image = format!("{registry}/ferry/busybox:{}", unique("pin"));
+    let docker = |args: &[&str]| {
+        let out = Command::new("docker").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "docker {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    docker(&["tag", "local/busybox:1", &image]);
+    docker(&["push", "-q", &image]);
+    let digest = docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{json .RepoDigests}}",
+        &image,
+    ]);
+    let t = BatchTest::new(&[]);
+    t.write(
+        "w.wdl",
+        &r#"
+version 1.1
+task hello {
+  input { Int i }
+  command <<< echo "shard ~{i}" >>>
+  output { String out = read_string(stdout()) }
+  runtime { container: "IMAGE"  cpu: 1  memory: "64 MiB" }
+}
+workflow w {
+  scatter (i in range(3)) { call hello { input: i = i } }
+  output { Array[String] outs = hello.out }
+}
+"#
+        .replace("IMAGE", &image),
+    );
+    let r = t.run_with("w.wdl", &[], &[("FERRY_CONTAINER__PULL", "missing")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.outputs()["w.outs"],
+        serde_json::json!(["shard 0", "shard 1", "shard 2"])
+    );
+    let images =
+        String::from_utf8(fixture_at(MOTO_BATCH, "batch.py", &["images", &t.queue])).unwrap();
+    let pinned: Vec<&str> = images.lines().collect();
+    assert!(!pinned.is_empty());
+    for p in &pinned {
+        let (name, sha) = p
+            .split_once('@')
+            .unwrap_or_else(|| panic!("not pinned: {p}"));
+        assert_eq!(name, format!("{registry}/ferry/busybox"));
+        assert!(
+            digest.contains(&format!("{registry}/ferry/busybox@{sha}")),
+            "{p} vs {digest}"
+        );
+    }
+    // A tag the registry does not have fails before anything is submitted.
+    let missing = format!("{registry}/ferry/busybox:{}", unique("absent"));
+    t.write("m.wdl", &"version 1.1\ntask t { command <<< true >>> runtime { container: \"IMAGE\" } }\nworkflow m { call t }\n".replace("IMAGE", &missing));
+    let before = t.calls("submitjob");
+    let r = t.run_with("m.wdl", &[], &[("FERRY_CONTAINER__PULL", "missing")]);
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains(&missing) && r.stderr.contains("task `t`"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(t.calls("submitjob"), before, "nothing submitted");
 }

@@ -1,6 +1,7 @@
 //! The Docker executor against the real daemon and locally built images
 //! (`scripts/services/docker-up.sh` and `scripts/services/test-images.sh`, which
-//! `scripts/test.sh` runs first). No registry is reachable, so every run says `pull = never`.
+//! `scripts/test.sh` runs first). These tests say `pull = never`; pulls from a registry are
+//! tested in tests/registry.rs.
 
 mod common;
 

@@ -68,6 +68,9 @@ pub struct BatchSettings {
     /// The directory holding `ferry-stage` on the compute instances.
     pub helper_dir: String,
     pub environment: Vec<(String, String)>,
+    /// Whether tags are resolved to digests before submitting (`pull = "never"`: the image is
+    /// used as written and no registry is asked).
+    pub pin_digests: bool,
     /// The largest job the queue's compute environments can place.
     pub capacity: Capacity,
 }
@@ -151,6 +154,8 @@ struct Inner {
     /// Job definitions by image, and local files uploaded for jobs, by path.
     definitions: Memo<String>,
     uploads: Memo<String>,
+    /// Image references pinned to their digest, once per run.
+    digests: Memo<String>,
     /// Files mirrored back from jobs: their S3 URL, so later jobs read them from there.
     mirrored: Mutex<HashMap<PathBuf, String>>,
     arrays: AtomicU64,
@@ -228,6 +233,7 @@ impl BatchExecutor {
             submit,
             definitions: Memo::default(),
             uploads: Memo::default(),
+            digests: Memo::default(),
             mirrored: Mutex::new(HashMap::new()),
             arrays: AtomicU64::new(0),
             cancelled: watch::channel(false).0,
@@ -1085,6 +1091,31 @@ impl Inner {
     }
 }
 
+/// `name@sha256:…` for `image`, asked of its registry with the user's saved login.
+async fn pin_digest(image: &str) -> Result<String> {
+    use crate::registry;
+    if image.contains('@') {
+        return Ok(image.to_string());
+    }
+    let r = registry::Reference::parse(image)?;
+    let login = registry::login_for(image)?;
+    if r.registry.contains(".dkr.ecr.") && login.is_none() {
+        // ECR wants its own token (GetAuthorizationToken), which Ferry does not fetch yet.
+        tracing::warn!(
+            "image `{image}`: an ECR image without a saved Docker login is used by its tag; every shard may not get the same image if the tag moves"
+        );
+        return Ok(image.to_string());
+    }
+    let digest = registry::manifest_digest(image, login.as_ref()).await?;
+    let name = image
+        .rsplit_once(':')
+        .filter(|(_, tag)| !tag.contains('/'))
+        .map(|(n, _)| n)
+        .unwrap_or(image);
+    tracing::debug!("image `{image}` is {name}@{digest}");
+    Ok(format!("{name}@{digest}"))
+}
+
 fn requirement(kind: ResourceType, value: &str) -> ResourceRequirement {
     ResourceRequirement::builder()
         .r#type(kind)
@@ -1106,10 +1137,23 @@ impl Executor for BatchExecutor {
         self.inner.settings.capacity
     }
 
-    async fn pin_image(&self, _task: &str, candidates: &[String]) -> Result<Option<String>> {
-        // The registry is the compute environment's to reach; the first candidate is used as
-        // written (pin by digest in the WDL for a fixed image).
-        Ok(candidates.first().cloned())
+    async fn pin_image(&self, task: &str, candidates: &[String]) -> Result<Option<String>> {
+        let Some(first) = candidates.first() else {
+            return Ok(None);
+        };
+        if !self.inner.settings.pin_digests {
+            return Ok(Some(first.clone()));
+        }
+        // Every shard must run the same image: a tag is resolved to the digest the registry
+        // serves now, once per run, and jobs name the digest.
+        let mut errors = Vec::new();
+        for c in candidates {
+            match memo(&self.inner.digests, c, pin_digest(c)).await {
+                Ok(pinned) => return Ok(Some(pinned)),
+                Err(e) => errors.push(format!("{e:#}")),
+            }
+        }
+        bail!("task `{task}`: {}", errors.join("; "))
     }
 
     fn stages_urls(&self) -> bool {

@@ -240,7 +240,17 @@ impl DockerExecutor {
         let options = CreateImageOptionsBuilder::new()
             .from_image(reference)
             .build();
-        let mut stream = self.docker.create_image(Some(options), None, None);
+        // The daemon does not read the user's Docker config: the login goes with the request.
+        let credentials =
+            crate::registry::login_for(reference)?.map(|l| bollard::auth::DockerCredentials {
+                username: Some(l.username),
+                password: Some(l.secret),
+                serveraddress: crate::registry::Reference::parse(reference)
+                    .ok()
+                    .map(|r| r.registry),
+                ..Default::default()
+            });
+        let mut stream = self.docker.create_image(Some(options), None, credentials);
         while let Some(item) = stream.next().await {
             let info = item.map_err(docker_error)?;
             if let Some(e) = info.error_detail.and_then(|d| d.message) {

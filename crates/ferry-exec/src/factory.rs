@@ -185,6 +185,7 @@ fn batch_settings(profile: &Profile) -> BatchSettings {
         call_timeout: profile.batch_call_timeout,
         helper_dir: profile.batch_helper_dir.clone(),
         environment: profile.batch_environment.clone(),
+        pin_digests: profile.pull != ferry_config::PullPolicy::Never,
         capacity: Capacity {
             cpu: profile.max_cpu.unwrap_or(4096.0),
             memory: profile.max_memory.unwrap_or(24 << 40),

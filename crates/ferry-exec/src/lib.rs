@@ -21,6 +21,7 @@ pub mod hpc;
 pub mod launcher;
 mod local;
 pub mod reaper;
+pub mod registry;
 #[allow(unsafe_code)]
 mod sys;
 
