@@ -81,7 +81,11 @@ enum Command {
 #[derive(Subcommand)]
 enum CacheCommand {
     /// One line per cached call: when, task, outputs, key.
-    List,
+    List {
+        /// List the node's cache of downloaded objects instead: size, last use, held.
+        #[arg(long)]
+        objects: bool,
+    },
     /// Remove every cached call.
     Clear {
         /// Also remove the node's cache of downloaded objects (s3://, https:// inputs).
@@ -262,6 +266,9 @@ fn cache_command(command: CacheCommand, config: Option<&Path>, profiles: &[Strin
             return 2;
         }
     };
+    if let CacheCommand::List { objects: true } = command {
+        return list_objects(&profile);
+    }
     let dir = profile.cache_directory();
     let cache = match ferry_cache::Cache::open(&dir) {
         Ok(c) => c,
@@ -274,7 +281,7 @@ fn cache_command(command: CacheCommand, config: Option<&Path>, profiles: &[Strin
         }
     };
     match command {
-        CacheCommand::List => {
+        CacheCommand::List { .. } => {
             for e in cache.entries() {
                 let when =
                     sys::local_time(e.recorded as i64, c"%Y-%m-%d %H:%M:%S").unwrap_or_default();
@@ -309,6 +316,44 @@ fn cache_command(command: CacheCommand, config: Option<&Path>, profiles: &[Strin
             0
         }
     }
+}
+
+/// `ferry cache list --objects`: one line per downloaded object, least recently used first.
+fn list_objects(profile: &ferry_config::Profile) -> i32 {
+    let dir = profile.object_cache_directory();
+    let objects = match ferry_storage::objcache::list(&dir) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("ferry: {e:#}");
+            return 1;
+        }
+    };
+    for o in &objects {
+        let when = o
+            .last_use
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .and_then(|d| sys::local_time(d.as_secs() as i64, c"%Y-%m-%d %H:%M:%S"))
+            .unwrap_or_default();
+        println!(
+            "{when}  {:>10}  {}{}",
+            ferry_engine::task::human_bytes(o.size),
+            o.name,
+            if o.in_use { "  (in use)" } else { "" }
+        );
+    }
+    let total: u64 = objects.iter().map(|o| o.size).sum();
+    let cap = profile
+        .object_cache_max
+        .map(|m| format!(" of a {} cap", ferry_engine::task::human_bytes(m)))
+        .unwrap_or_default();
+    eprintln!(
+        "{} objects, {}{cap}, in {}",
+        objects.len(),
+        ferry_engine::task::human_bytes(total),
+        dir.display()
+    );
+    0
 }
 
 fn load_profile(

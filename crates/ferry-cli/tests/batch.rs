@@ -131,9 +131,9 @@ poll_interval = "1s"
 work_dir = "s3://{bucket}/ferry-work/"
 endpoint = "{endpoint}"
 region = "us-east-1"
-helper_dir = "{helper}"
+{helper}
 {batch_keys}
-environment = {{ AWS_ACCESS_KEY_ID = "{KEY_ID}", AWS_SECRET_ACCESS_KEY = "{SECRET}", AWS_REGION = "us-east-1" }}
+{environment}
 [profiles.aws.s3]
 endpoint = "{MOTO_S3}"
 path_style = true
@@ -141,7 +141,19 @@ path_style = true
 pull = "never"
 "#,
             endpoint = proxy.endpoint(),
-            helper = helper_dir().display()
+            helper = if batch_keys.contains("helper_dir") {
+                String::new()
+            } else {
+                format!("helper_dir = \"{}\"", helper_dir().display())
+            },
+            // The jobs' credentials, unless the test gives an environment of its own.
+            environment = if batch_keys.contains("environment") {
+                String::new()
+            } else {
+                format!(
+                    r#"environment = {{ AWS_ACCESS_KEY_ID = "{KEY_ID}", AWS_SECRET_ACCESS_KEY = "{SECRET}", AWS_REGION = "us-east-1" }}"#
+                )
+            }
         );
         std::fs::write(dir.path().join("ferry.toml"), toml).unwrap();
         BatchTest {
@@ -633,4 +645,40 @@ workflow w {
         r.stderr
     );
     assert_eq!(t.calls("submitjob"), before, "nothing submitted");
+}
+
+#[test]
+fn a_job_that_ends_without_a_result_says_why_from_its_log() {
+    // No credentials in the jobs (and the instance metadata service ruled out): the staging
+    // helper cannot reach S3, so it leaves no result there; what it printed reaches CloudWatch.
+    let t = BatchTest::with_profile(
+        &[],
+        r#"environment = { AWS_REGION = "us-east-1", AWS_EC2_METADATA_DISABLED = "true" }"#,
+    );
+    t.write(
+        "w.wdl",
+        r#"
+version 1.1
+task t {
+  command <<< echo hello >>>
+  runtime { container: "local/busybox:1"  maxRetries: 0 }
+}
+workflow w { call t }
+"#,
+    );
+    let r = t.run("w.wdl", &[]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("without a result"), "{}", r.stderr);
+    assert!(r.stderr.contains("its log ends:"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no AWS credentials in the job"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("Batch gave no reason"), "{}", r.stderr);
+    let stderr = std::fs::read_to_string(r.run_dir.join("calls/t/attempt-1/stderr")).unwrap();
+    assert!(
+        stderr.contains("the job's log (CloudWatch /aws/batch/job"),
+        "{stderr}"
+    );
 }

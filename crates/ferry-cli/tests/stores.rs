@@ -185,3 +185,48 @@ fn an_az_input_runs_the_fasta_stats_example_and_its_outputs_go_up_to_azure() {
     );
     assert_eq!(uploaded, text(&local["fasta_stats.windows_tsv"]));
 }
+
+#[test]
+fn the_object_cache_evicts_the_least_recently_used_object_past_its_cap() {
+    let genome = example("fasta-stats/data/genome.fa");
+    let size = std::fs::metadata(&genome).unwrap().len();
+    // Room for one copy of the genome, not two.
+    let dir = common::project(&[(
+        "ferry.toml",
+        &format!(
+            "[defaults]\ncache = false\n[defaults.gcs]\nendpoint = \"{GCS}\"\nanonymous = true\n[defaults.transfers]\ncache_dir = \"objects\"\ncache_max = \"{} B\"\n",
+            size * 3 / 2
+        ),
+    )]);
+    let prefix = unique("lru");
+    let wdl = example("fasta-stats/fasta_stats.wdl");
+    let list = || {
+        let out = common::ferry()
+            .current_dir(dir.path())
+            .args(["cache", "list", "--objects"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    for name in ["first", "second"] {
+        let key = format!("{prefix}/{name}/genome.fa");
+        gcs_put(&key, &genome);
+        let r = common::run(
+            dir.path(),
+            wdl.to_str().unwrap(),
+            &[&format!("fasta_stats.fasta=gs://{GCS_BUCKET}/{key}")],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    // The first run's copy went when the second run's arrived; the second is still there.
+    let listed = list();
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(listed.contains("genome.fa"), "{listed}");
+    let entries: Vec<_> = std::fs::read_dir(dir.path().join("objects"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("genome.fa").exists())
+        .collect();
+    assert_eq!(entries.len(), 1);
+}

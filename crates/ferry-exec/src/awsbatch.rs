@@ -40,6 +40,10 @@ use crate::{AttemptOutcome, AttemptSpec, Capacity, ExecError, Executor, Resource
 const MAX_ARRAY: usize = 10_000;
 /// DescribeJobs takes at most this many ids.
 const DESCRIBE_BATCH: usize = 100;
+/// Batch's log group for job output.
+const LOG_GROUP: &str = "/aws/batch/job";
+/// How many of a job's last log lines a failure message carries.
+const LOG_TAIL_LINES: i32 = 20;
 /// Where the helper's host directory appears inside every container.
 const HELPER_MOUNT: &str = "/opt/ferry-stage";
 
@@ -145,6 +149,9 @@ impl Calls {
 }
 
 struct Inner {
+    /// CloudWatch Logs, where Batch sends a job's output: read only for jobs that ended
+    /// without a result, to say why.
+    logs: aws_sdk_cloudwatchlogs::Client,
     client: Client,
     storage: Arc<ObjectStorage>,
     settings: BatchSettings,
@@ -223,10 +230,13 @@ impl BatchExecutor {
         if let Some(e) = &settings.endpoint {
             loader = loader.endpoint_url(e);
         }
-        let client = Client::new(&loader.load().await);
+        let config = loader.load().await;
+        let client = Client::new(&config);
+        let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
         let (submit, queue) = mpsc::unbounded_channel();
         let inner = Arc::new(Inner {
             client,
+            logs,
             storage,
             calls: Calls::default(),
             jobs: Mutex::new(HashMap::new()),
@@ -921,6 +931,17 @@ impl Inner {
                 .await?;
             let reason = end.reason.clone().unwrap_or_default();
             let oom = reason.contains("OutOfMemory");
+            // The job's own words, when it logged any (CloudWatch), say more than Batch does.
+            let log = match (&staging, end.job_id.is_empty()) {
+                (None, false) => self.log_tail(&end.job_id).await,
+                _ => None,
+            };
+            let last_logged = log.as_ref().and_then(|(_, tail)| {
+                tail.lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .map(|l| l.trim().to_string())
+            });
             let why = match staging {
                 Some(m) => format!("the job could not stage: {}", String::from_utf8_lossy(&m)),
                 None if end.job_id.is_empty() => reason.clone(),
@@ -928,14 +949,21 @@ impl Inner {
                     "Batch job {} {} without a result: {}",
                     end.job_id,
                     if end.failed { "failed" } else { "ended" },
-                    if reason.is_empty() {
-                        "Batch gave no reason (an image that cannot be pulled or a host that went away ends a job like this)"
-                    } else {
-                        &reason
+                    match (&last_logged, reason.is_empty()) {
+                        (Some(last), true) => format!("its log ends: {last}"),
+                        (Some(last), false) => format!("{reason}; its log ends: {last}"),
+                        (None, false) => reason.clone(),
+                        (None, true) => "Batch gave no reason and the job logged nothing (an image that cannot be pulled or a host that went away ends a job like this)".to_string(),
                     }
                 ),
             };
-            std::fs::write(&spec.stderr, format!("{why}\n"))
+            let mut text = format!("{why}\n");
+            if let Some((stream, tail)) = &log {
+                text.push_str(&format!(
+                    "--- the job's log (CloudWatch {LOG_GROUP}, stream {stream}), last lines ---\n{tail}\n"
+                ));
+            }
+            std::fs::write(&spec.stderr, text)
                 .with_context(|| format!("cannot write {}", spec.stderr.display()))?;
             return Ok(AttemptOutcome {
                 exit_code: if oom { 137 } else { -1 },
@@ -1010,6 +1038,76 @@ impl Inner {
             },
             lost: None,
         })
+    }
+
+    /// The last lines a job wrote to its CloudWatch log stream, and the stream's name; None when
+    /// there is no log (the job never started) or it cannot be read.
+    async fn log_tail(&self, job_id: &str) -> Option<(String, String)> {
+        let described = self
+            .call("DescribeJobs", || {
+                self.client.describe_jobs().jobs(job_id).send()
+            })
+            .await
+            .ok()?;
+        let job = described.jobs().first()?;
+        let stream = match job.container().and_then(|c| c.log_stream_name()) {
+            Some(s) => s.to_string(),
+            // Batch's naming, for servers that do not report it: <definition>/default/<job id>.
+            None => {
+                let definition = job.job_definition()?;
+                let name = definition.rsplit('/').next()?.split(':').next()?;
+                format!("{name}/default/{job_id}")
+            }
+        };
+        // Logs are shipped when the container ends, a moment after the job's status says so.
+        for wait in [0, 1, 2, 3] {
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+            self.calls.bump("GetLogEvents");
+            let sent = self
+                .logs
+                .get_log_events()
+                .log_group_name(LOG_GROUP)
+                .log_stream_name(&stream)
+                .start_from_head(false)
+                .limit(LOG_TAIL_LINES)
+                .send()
+                .await;
+            let lines: Vec<String> = match sent {
+                Ok(out) => out
+                    .events()
+                    .iter()
+                    .filter_map(|e| e.message())
+                    .map(String::from)
+                    .collect(),
+                // Some servers (moto) send fractional timestamps, which the SDK refuses to
+                // parse: the messages are read from the answer itself then.
+                Err(SdkError::ServiceError(e)) if e.raw().status().is_success() => e
+                    .raw()
+                    .body()
+                    .bytes()
+                    .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+                    .and_then(|v| {
+                        v["events"].as_array().map(|events| {
+                            events
+                                .iter()
+                                .filter_map(|e| e["message"].as_str().map(String::from))
+                                .collect()
+                        })
+                    })
+                    .unwrap_or_default(),
+                Err(e) => {
+                    tracing::debug!(
+                        "no log for Batch job {job_id} yet: {}",
+                        DisplayErrorContext(&e)
+                    );
+                    Vec::new()
+                }
+            };
+            if !lines.is_empty() {
+                return Some((stream, lines.join("\n")));
+            }
+        }
+        None
     }
 
     /// Terminates every job still in flight (queued jobs are cancelled, running ones killed).

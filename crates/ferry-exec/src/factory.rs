@@ -136,6 +136,7 @@ pub fn storage_for(profile: &Profile) -> (StorageRouter, Arc<ObjectStorage>) {
             use_emulator: profile.azure_use_emulator,
             anonymous: profile.azure_anonymous,
         },
+        cache_max: profile.object_cache_max,
     }));
     router.register(objects.clone());
     (router, objects)

@@ -89,6 +89,20 @@ impl Stores {
         for der in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
             options = options.with_root_certificate(object_store::Certificate::from_der(der)?);
         }
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let imds_disabled =
+            env("AWS_EC2_METADATA_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let other_source = env("AWS_ACCESS_KEY_ID").is_some()
+            || env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").is_some()
+            || env("AWS_CONTAINER_CREDENTIALS_FULL_URI").is_some()
+            || env("AWS_WEB_IDENTITY_TOKEN_FILE").is_some();
+        if imds_disabled && !other_source {
+            // The instance metadata service is the last resort; told not to ask it, say so
+            // now instead of retrying a request that must not be made for ten minutes.
+            bail!(
+                "no AWS credentials in the job: no AWS_ACCESS_KEY_ID, no container or web-identity credentials, and AWS_EC2_METADATA_DISABLED=true (give the job definition a job role, or set batch.job_role_arn)"
+            );
+        }
         let mut b = AmazonS3Builder::from_env()
             .with_bucket_name(bucket)
             .with_client_options(options)

@@ -12,6 +12,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use async_trait::async_trait;
 
 mod local;
+pub mod objcache;
 mod object;
 pub mod tree;
 pub use local::LocalStorage;

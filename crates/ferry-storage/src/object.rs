@@ -51,6 +51,8 @@ pub struct ObjectSettings {
     pub part_size: u64,
     pub gcs: GcsSettings,
     pub azure: AzureSettings,
+    /// The object cache's size cap: least recently used entries are evicted past it.
+    pub cache_max: Option<u64>,
 }
 
 /// Google Cloud Storage (`gs://`). Credentials come from the standard Google variables
@@ -88,6 +90,7 @@ impl Default for ObjectSettings {
             part_size: 16 << 20,
             gcs: GcsSettings::default(),
             azure: AzureSettings::default(),
+            cache_max: None,
         }
     }
 }
@@ -224,6 +227,8 @@ pub struct ObjectStorage {
     heads: Memo<ObjectMeta>,
     listings: Memo<Vec<ObjectMeta>>,
     requests: Arc<Semaphore>,
+    /// Cache entries this process handed to tasks, held until it exits (see objcache).
+    held: Mutex<Vec<std::fs::File>>,
 }
 
 /// A parsed object URL.
@@ -326,6 +331,7 @@ impl ObjectStorage {
             heads: Default::default(),
             listings: Default::default(),
             requests: Arc::new(Semaphore::new(concurrency)),
+            held: Default::default(),
         }
     }
 
@@ -626,11 +632,11 @@ impl ObjectStorage {
                 .map(|m| m.len() == meta.size)
                 .unwrap_or(false)
         };
+        // Held before it is looked at: an evictor cannot remove it from here on.
+        self.hold(entry)?;
         if complete(target) {
             return Ok(target.to_path_buf());
         }
-        std::fs::create_dir_all(entry)
-            .with_context(|| format!("cannot create {}", entry.display()))?;
         let lock_path = entry.join(".lock");
         let lock = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
             let f = std::fs::File::create(&lock_path)?;
@@ -655,6 +661,7 @@ impl ObjectStorage {
             .with_context(|| format!("cannot move the download to {}", target.display()))?;
         drop(lock);
         tracing::debug!("downloaded {url} ({} bytes)", meta.size);
+        self.evict_past_cap(entry).await;
         Ok(target.to_path_buf())
     }
 
@@ -681,11 +688,10 @@ impl ObjectStorage {
         let entry = cache_dir.join(&key.as_str()[..32]);
         let name = loc.path.filename().unwrap_or("directory").to_string();
         let target = entry.join(&name);
+        self.hold(&entry)?;
         if target.is_dir() {
             return Ok(target);
         }
-        std::fs::create_dir_all(&entry)
-            .with_context(|| format!("cannot create {}", entry.display()))?;
         let staging = entry.join(format!(".part-{}", std::process::id()));
         let prefix = loc.path.as_ref().to_string();
         let files: Vec<(ObjectMeta, PathBuf)> = objects
@@ -721,7 +727,10 @@ impl ObjectStorage {
             return Err(e);
         }
         match std::fs::rename(&staging, &target) {
-            Ok(()) => Ok(target),
+            Ok(()) => {
+                self.evict_past_cap(&entry).await;
+                Ok(target)
+            }
             // Another process finished the same directory first.
             Err(_) if target.is_dir() => {
                 let _ = std::fs::remove_dir_all(&staging);
@@ -772,6 +781,44 @@ impl ObjectStorage {
             return Err(e.into());
         }
         Ok(())
+    }
+}
+
+/// The object cache's housekeeping (see objcache).
+impl ObjectStorage {
+    /// Creates the cache entry if needed, marks it used now and holds it for this process.
+    fn hold(&self, entry: &Path) -> Result<()> {
+        let held = std::fs::create_dir_all(entry)
+            .map_err(anyhow::Error::from)
+            .and_then(|()| crate::objcache::hold(entry))
+            // An evictor may have removed the directory in between: once more.
+            .or_else(|_| {
+                std::fs::create_dir_all(entry)?;
+                crate::objcache::hold(entry)
+            })
+            .with_context(|| format!("cannot use the cache entry {}", entry.display()))?;
+        if let Ok(mut h) = self.held.lock() {
+            h.push(held);
+        }
+        Ok(())
+    }
+
+    /// After a download: evicts least recently used entries if the cache is past its cap.
+    async fn evict_past_cap(&self, entry: &Path) {
+        let (Some(max), Some(cache_dir)) = (self.settings.cache_max, entry.parent()) else {
+            return;
+        };
+        let cache_dir = cache_dir.to_path_buf();
+        let evicted =
+            tokio::task::spawn_blocking(move || crate::objcache::evict(&cache_dir, max)).await;
+        match evicted {
+            Ok(Ok((0, _))) => {}
+            Ok(Ok((n, bytes))) => tracing::info!(
+                "object cache over its cap: evicted {n} least recently used objects ({bytes} bytes)"
+            ),
+            Ok(Err(e)) => tracing::warn!("object cache eviction: {e:#}"),
+            Err(e) => tracing::warn!("object cache eviction: {e}"),
+        }
     }
 }
 
