@@ -397,6 +397,8 @@ pub fn rightsized_profile(r: &Report, name: &str) -> String {
 }
 
 pub(crate) fn hours(h: f64) -> String {
+    // An empty sum of f64 is -0.0, which would print as "-0.000".
+    let h = h + 0.0;
     if h > 0.0 && h < 0.001 {
         "<0.001".into()
     } else if h >= 100.0 {
@@ -446,6 +448,12 @@ mod tests {
         format!(
             "{dir}\t{exit}\t{start}\t{wall}\t{cpu_ms}\t0\t{rss}\t{cpu}\t{mem}\t{event}\t{task}\n"
         )
+    }
+
+    #[test]
+    fn an_empty_sum_of_hours_prints_as_zero() {
+        let empty: f64 = std::iter::empty::<f64>().sum();
+        assert_eq!(hours(empty), "0.000");
     }
 
     #[test]
