@@ -682,3 +682,42 @@ workflow w { call t }
         "{stderr}"
     );
 }
+
+#[test]
+fn outputs_published_to_the_work_dirs_bucket_are_server_side_copies() {
+    let t = BatchTest::new(&[]);
+    t.write(
+        "w.wdl",
+        r#"
+version 1.1
+task make {
+  command <<< head -c 3000000 /dev/urandom > out.bin >>>
+  output { File f = "out.bin" }
+  runtime { container: "local/busybox:1" }
+}
+workflow w {
+  call make
+  output { File f = make.f }
+}
+"#,
+    );
+    let results = format!("s3://{}/results", t.bucket);
+    let r = t.run_with(
+        "w.wdl",
+        &[],
+        &[("FERRY_OUTPUT_DIR", &results), ("FERRY_LOG", "info")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("1 outputs published by server-side copy"),
+        "{}",
+        r.stderr
+    );
+    let url = r.outputs()["w.f"].as_str().unwrap().to_string();
+    assert!(url.starts_with(&format!("{results}/")), "{url}");
+    let key = url.strip_prefix(&format!("s3://{}/", t.bucket)).unwrap();
+    let copied = s3(&["cat", &t.bucket, key]);
+    let mirrored = std::fs::read(r.run_dir.join("calls/make/attempt-1/work/out.bin")).unwrap();
+    assert_eq!(copied.len(), 3_000_000);
+    assert!(copied == mirrored, "the copy is what the job wrote");
+}

@@ -56,6 +56,8 @@ pub struct Shared {
     pub journal: journal::Journal,
     /// Calls adopted from an earlier attempt of this run.
     pub adopted_calls: std::sync::atomic::AtomicUsize,
+    /// Outputs published by a server-side copy inside the object store.
+    pub server_side_copies: std::sync::atomic::AtomicUsize,
     /// Calls created, queued, running, done (cache hits among them) and failed, per call name.
     pub progress: progress::Progress,
     /// Every local File output as it was when its call finished (inode, size, mtime): what is
@@ -111,6 +113,7 @@ impl Shared {
             storage: StorageRouter::default(),
             cache: None,
             adopted_calls: Default::default(),
+            server_side_copies: Default::default(),
             progress: Default::default(),
             output_stamps: Default::default(),
         }
@@ -407,6 +410,10 @@ async fn run_inner(req: RunRequest<'_>) -> Result<serde_json::Value, RunError> {
     let published = publish(&outputs, &name, &out_dir, &req.shared)
         .await
         .map_err(RunError::Other)?;
+    let copies = req.shared.server_side_copies.load(Ordering::Relaxed);
+    if copies > 0 {
+        tracing::info!("{copies} outputs published by server-side copy to {out_dir}");
+    }
     write_json(&run_dir.join("outputs.json"), &published)
         .map_err(|e| RunError::Other(format!("cannot write outputs.json: {e}")))?;
     Ok(published)
@@ -462,6 +469,26 @@ fn check_still_inside(src: &Path, run_dir: &Path) -> Result<(), String> {
     }
 }
 
+/// One output file or directory to `dest`: a server-side copy when the executor left the file in
+/// the same object store (AWS Batch jobs' outputs), else an upload or local copy.
+async fn publish_one(src: &str, dest: &str, shared: &Shared) -> Result<String, String> {
+    if let Some(object) = shared.executor.object_of(Path::new(src))
+        && shared
+            .storage
+            .copy(&object, dest)
+            .await
+            .map_err(|e| format!("{e:#}"))?
+    {
+        shared.server_side_copies.fetch_add(1, Ordering::Relaxed);
+        return Ok(dest.to_string());
+    }
+    shared
+        .storage
+        .publish(Path::new(src), dest)
+        .await
+        .map_err(|e| format!("{e:#}"))
+}
+
 /// Copies output files to `out_dir/<output>/…` and returns the outputs JSON naming the copies.
 async fn publish(
     outputs: &Members,
@@ -469,7 +496,7 @@ async fn publish(
     out_dir: &str,
     shared: &Shared,
 ) -> Result<serde_json::Value, String> {
-    let (run_dir, storage) = (&shared.run_dir, &shared.storage);
+    let run_dir = &shared.run_dir;
     let mut json = serde_json::Map::new();
     for (name, value) in outputs {
         let mut files: Vec<(String, bool)> = Vec::new();
@@ -498,10 +525,9 @@ async fn publish(
                      (by a later task?)"
                 ));
             }
-            let at = storage
-                .publish(Path::new(src), &dest)
+            let at = publish_one(src, &dest, shared)
                 .await
-                .map_err(|e| format!("cannot publish output `{name}`: {e:#}"))?;
+                .map_err(|e| format!("cannot publish output `{name}`: {e}"))?;
             published.insert(src.clone(), at);
         }
         let mapped = value

@@ -1258,6 +1258,14 @@ impl Executor for BatchExecutor {
         true
     }
 
+    fn object_of(&self, path: &Path) -> Option<String> {
+        self.inner
+            .mirrored
+            .lock()
+            .ok()
+            .and_then(|m| m.get(path).cloned())
+    }
+
     async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome, ExecError> {
         let inner = &self.inner;
         let _slot = self

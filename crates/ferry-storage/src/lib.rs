@@ -58,6 +58,13 @@ pub trait Storage: Send + Sync {
     /// exist or is complete. Returns the URL or path it was published at.
     async fn publish(&self, src: &Path, dest: &str) -> Result<String>;
 
+    /// Copies the object `from` to `to` inside the store, without the data passing through this
+    /// machine. `Ok(false)`: not possible here (another store, too large): publish instead.
+    async fn copy(&self, from: &str, to: &str) -> Result<bool> {
+        let _ = (from, to);
+        Ok(false)
+    }
+
     /// What a task needs to read `url` itself. By default nothing: the URL as it is.
     async fn stream_access(&self, url: &str) -> Result<StreamAccess> {
         Ok(StreamAccess {
@@ -133,6 +140,14 @@ impl StorageRouter {
             .localize(url, kind, cache_dir)
             .await
             .with_context(|| format!("cannot localize {url}"))
+    }
+
+    /// A server-side copy when both URLs are in the same store; `Ok(false)` otherwise.
+    pub async fn copy(&self, from: &str, to: &str) -> Result<bool> {
+        if scheme_of(from) != scheme_of(to) {
+            return Ok(false);
+        }
+        self.backend(to)?.copy(from, to).await
     }
 
     pub async fn stream_access(&self, url: &str) -> Result<StreamAccess> {

@@ -968,6 +968,34 @@ impl Storage for ObjectStorage {
         }
     }
 
+    async fn copy(&self, from: &str, to: &str) -> Result<bool> {
+        let (src, dest) = (parse(from)?, parse(to)?);
+        // One client per bucket: S3's CopyObject names its source in the same request, but
+        // object_store copies only within the bucket it was built for.
+        if src.store_key != dest.store_key || src.scheme == "http" {
+            return Ok(false);
+        }
+        let store = self.store(&dest).await?;
+        let size = {
+            let _permit = self.requests.acquire().await;
+            store
+                .head(&src.path)
+                .await
+                .map_err(|e| explain(from, e))?
+                .size
+        };
+        // CopyObject takes at most 5 GiB; larger objects would need UploadPartCopy.
+        if size > 5 << 30 {
+            return Ok(false);
+        }
+        let _permit = self.requests.acquire().await;
+        store
+            .copy(&src.path, &dest.path)
+            .await
+            .map_err(|e| anyhow!("cannot copy {from} to {to}: {}", explain(from, e)))?;
+        Ok(true)
+    }
+
     async fn stream_access(&self, url: &str) -> Result<StreamAccess> {
         let loc = parse(url)?;
         if loc.scheme == "s3" {
