@@ -641,6 +641,19 @@ fn resolve_output_path(
     work_dir: &Path,
     inputs: &[PathBuf],
 ) -> Result<Value, String> {
+    // A streamed input passed through: its URL, in Ferry's spelling (a task saw an S3 URL
+    // behind a plain-http endpoint as htslib's `s3+http://`).
+    if ferry_storage::scheme_of(p) != "file" {
+        let url: Arc<str> = match p.strip_prefix("s3+http://") {
+            Some(rest) => format!("s3://{rest}").into(),
+            None => p.into(),
+        };
+        return Ok(if is_dir {
+            Value::Directory(url)
+        } else {
+            Value::File(url)
+        });
+    }
     let path = if Path::new(p).is_absolute() {
         PathBuf::from(p)
     } else {
