@@ -426,7 +426,7 @@ workflow w {
     let ok = run(dir.path(), "w.wdl", &["n=3", "label=x", "w.f=w.wdl"]);
     assert_eq!(ok.code, 0, "{}", ok.stderr);
     assert_eq!(ok.outputs()["w.out"], json!(3));
-    let scheme = run(dir.path(), "w.wdl", &["n=3", "label=x", "f=gs://b/x"]);
+    let scheme = run(dir.path(), "w.wdl", &["n=3", "label=x", "f=hdfs://b/x"]);
     assert_eq!(scheme.code, 2, "{}", scheme.stderr);
     assert!(
         scheme.stderr.contains("not supported; supported:") && scheme.stderr.contains("s3://"),

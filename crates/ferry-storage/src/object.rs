@@ -308,6 +308,11 @@ fn explain(url: &str, e: object_store::Error) -> anyhow::Error {
             let text = e.to_string();
             if text.contains("NoSuchBucket") || text.contains("ContainerNotFound") {
                 anyhow!("{url}: the bucket does not exist")
+            } else if url.starts_with("gs://") && text.contains("token request") {
+                // No credentials anywhere, so the client asked a GCE metadata server.
+                anyhow!(
+                    "{url}: no Google Cloud credentials (set GOOGLE_APPLICATION_CREDENTIALS or run `gcloud auth application-default login`; for a public bucket or an emulator, `anonymous = true` in [defaults.gcs]): {text}"
+                )
             } else {
                 anyhow!("{url}: {text}")
             }
