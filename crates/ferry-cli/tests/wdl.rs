@@ -413,7 +413,7 @@ workflow w {
         ("w.wdl", wdl),
         (
             "in.json",
-            r#"{"w.zeta": 1, "w.n": "three", "w.alpha": 2, "w.f": "gs://b/x"}"#,
+            r#"{"w.zeta": 1, "w.n": "three", "w.alpha": 2, "w.f": "hdfs://b/x"}"#,
         ),
     ]);
     let r = run(dir.path(), "w.wdl", &["-i", "in.json"]);
