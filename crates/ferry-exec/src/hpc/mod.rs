@@ -193,7 +193,8 @@ struct Element {
     marker: String,
     index: Option<usize>,
     log: PathBuf,
-    done: Option<oneshot::Sender<JobEnd>>,
+    /// Told how the job ended, and where the scheduler logged it.
+    done: Option<oneshot::Sender<(JobEnd, PathBuf)>>,
     /// Status queries in a row that did not list it (or listed it ended) while it had no `rc`.
     absent: u32,
     /// What the last status query said when it listed the element as ended.
@@ -626,10 +627,13 @@ impl Inner {
                 let transient = transient_failure(&message);
                 for p in items {
                     if let Some(done) = p.element.done {
-                        let _ = done.send(JobEnd::Rejected {
-                            message: message.clone(),
-                            transient,
-                        });
+                        let _ = done.send((
+                            JobEnd::Rejected {
+                                message: message.clone(),
+                                transient,
+                            },
+                            p.element.log,
+                        ));
                     }
                 }
                 return;
@@ -680,7 +684,7 @@ impl Inner {
             return;
         };
         if let Some(done) = e.done.take() {
-            let _ = done.send(end);
+            let _ = done.send((end, e.log.clone()));
         }
         t.by_marker.remove(&e.marker);
         if elements.iter().all(|e| e.done.is_none()) {
@@ -1180,13 +1184,13 @@ impl Executor for HpcExecutor {
             }
         };
         let mut cancelled = inner.cancelled.subscribe();
-        let end = tokio::select! {
+        let (end, element_log) = tokio::select! {
             end = ended => end.map_err(|_| ExecError::Cancelled)?,
             _ = cancelled.wait_for(|c| *c) => return Err(ExecError::Cancelled),
         };
-        // The element's log is known once it was submitted.
+        // A new element's log is known once it was submitted.
         let log = if log.as_os_str().is_empty() {
-            self.log_of(&spec.attempt_dir).unwrap_or(log)
+            element_log
         } else {
             log
         };
@@ -1213,29 +1217,6 @@ impl Executor for HpcExecutor {
         }
         inner.cancel_everything().await;
         tracing::info!("{}", inner.commands.summary(inner.scheduler.name()));
-    }
-}
-
-impl HpcExecutor {
-    /// Where the scheduler logged the job of an attempt (settled elements are forgotten, so
-    /// this is found again from the lists).
-    fn log_of(&self, attempt_dir: &Path) -> Option<PathBuf> {
-        let inner = &self.inner;
-        let last = inner.next_submission.load(Ordering::SeqCst);
-        for n in (1..last).rev() {
-            let list = std::fs::read_to_string(inner.state_dir.join(format!("{n}.list"))).ok()?;
-            let lines: Vec<&str> = list.lines().collect();
-            if let Some(i) = lines.iter().position(|l| Path::new(l) == attempt_dir) {
-                let index = (lines.len() > 1).then_some(i);
-                return Some(
-                    inner
-                        .state_dir
-                        .join("logs")
-                        .join(inner.scheduler.element_log_name(n, index)),
-                );
-            }
-        }
-        None
     }
 }
 
