@@ -721,3 +721,80 @@ workflow w {
     assert_eq!(copied.len(), 3_000_000);
     assert!(copied == mirrored, "the copy is what the job wrote");
 }
+
+#[test]
+fn a_batch_job_streams_regions_of_a_bam_in_s3_with_htslib() {
+    let t = BatchTest::new(&[]);
+    // A BAM of 100,000 random reads (~11 MB) and its index, in the run's bucket.
+    let data = t.path().join("bam");
+    std::fs::create_dir_all(&data).unwrap();
+    let script = format!(
+        "python3 '{}' 100000 | samtools view -b -o x.bam - && samtools index x.bam",
+        repo()
+            .join("crates/ferry-cli/tests/fixtures/make-bam.py")
+            .display()
+    );
+    let ok = Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(&data)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let regions = ["chr1:100000-200000", "chr2:4000000-4100000"];
+    let want: Vec<i64> = regions
+        .iter()
+        .map(|r| {
+            let out = Command::new("samtools")
+                .args(["view", "-c", "x.bam", r])
+                .current_dir(&data)
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+        })
+        .collect();
+    for f in ["x.bam", "x.bam.bai"] {
+        s3(&[
+            "put",
+            &t.bucket,
+            &format!("bam/{f}"),
+            data.join(f).to_str().unwrap(),
+        ]);
+    }
+    t.write(
+        "w.wdl",
+        r#"
+version 1.1
+task count {
+  input { File bam  File bai  String region }
+  parameter_meta { bam: { localization_optional: true }  bai: { localization_optional: true } }
+  command <<< samtools view -c -X '~{bam}' '~{bai}' '~{region}' >>>
+  output { Int n = read_int(stdout()) }
+  runtime { container: "local/samtools:1.16.1"  memory: "256 MiB" }
+}
+workflow w {
+  input { Array[String] regions }
+  scatter (r in regions) {
+    call count { input: bam = "s3://BUCKET/bam/x.bam", bai = "s3://BUCKET/bam/x.bam.bai", region = r }
+  }
+  output { Array[Int] counts = count.n }
+}
+"#,
+    );
+    t.write(
+        "inputs.json",
+        &serde_json::json!({ "w.regions": regions }).to_string(),
+    );
+    let r = t.run("w.wdl", &["-i", "inputs.json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["w.counts"], serde_json::json!(want));
+    // The jobs read the BAM themselves: no copy of it anywhere under the run's prefix (htslib
+    // saved the index it fetched in the working directory, so `work/x.bam.bai` came back).
+    let listed = String::from_utf8(s3(&["ls", &t.bucket, "ferry-work/"])).unwrap();
+    assert!(
+        !listed.lines().any(|l| l
+            .split_whitespace()
+            .next()
+            .is_some_and(|k| k.ends_with("/x.bam"))),
+        "{listed}"
+    );
+}

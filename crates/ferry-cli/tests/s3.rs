@@ -574,3 +574,27 @@ workflow w {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(t.count("HEAD", "in/x.txt") > before);
 }
+
+#[test]
+fn a_url_written_as_a_string_for_a_file_call_input_is_localized() {
+    let t = S3Test::new(0, "");
+    t.put("lit/x.txt", b"literal\n");
+    t.write(
+        "w.wdl",
+        r#"
+version 1.1
+task t {
+  input { File f  Array[File] more }
+  command <<< cat ~{f} ~{sep(" ", more)} >>>
+  output { String s = read_string(stdout()) }
+}
+workflow w {
+  call t { input: f = "s3://BUCKET/lit/x.txt", more = ["s3://BUCKET/lit/x.txt"] }
+  output { String s = t.s }
+}
+"#,
+    );
+    let r = t.run("w.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["w.s"], "literal\nliteral");
+}

@@ -446,7 +446,12 @@ fn prepare(
     let mut inputs = Vec::new();
     for d in &task.inputs {
         if let Some(v) = prepared.scope.get(&d.name) {
-            v.visit_paths(&mut |p, _| inputs.push(PathBuf::from(&**p)));
+            // Streamed inputs stay URLs: the task reads them itself, nothing to mount or stage.
+            v.visit_paths(&mut |p, _| {
+                if ferry_storage::scheme_of(p) == "file" {
+                    inputs.push(PathBuf::from(&**p));
+                }
+            });
         }
     }
     prepared.inputs = inputs;
@@ -751,6 +756,14 @@ async fn localize_inputs(
     let mut streamed: Option<Vec<String>> = None;
     let mut streaming = ferry_exec::Streaming::default();
     for (name, value) in job.inputs.iter_mut() {
+        // A URL given as a String literal for a File input (`f = "s3://b/x"` in the call) is a
+        // File only once coerced to the declared type, which `prepare` would do too late.
+        if has_url_string(value)
+            && let Some(d) = job.task.inputs.iter().find(|d| d.name == *name)
+            && let Ok(coerced) = coerce(value, &d.ty)
+        {
+            *value = coerced;
+        }
         let mut urls: Vec<(String, bool)> = Vec::new();
         value.visit_paths(&mut |p, is_dir| {
             if ferry_storage::scheme_of(p) != "file" {
@@ -842,6 +855,20 @@ async fn localize_inputs(
         streaming.urls.join(", ")
     );
     Ok(Some(Arc::new(streaming)))
+}
+
+/// Whether a String inside `v` looks like a URL.
+fn has_url_string(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains("://"),
+        Value::Array(a) => a.iter().any(has_url_string),
+        Value::Pair(p) => has_url_string(&p.0) || has_url_string(&p.1),
+        Value::Map(m) => m
+            .iter()
+            .any(|(k, v)| has_url_string(k) || has_url_string(v)),
+        Value::Object(m) | Value::Struct(_, m) => m.values().any(has_url_string),
+        _ => false,
+    }
 }
 
 async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Members, CallError> {
