@@ -134,6 +134,15 @@ pub(crate) fn container_command(
         Apptainer | Singularity => {
             argv.push(c.runtime.to_string());
             argv.extend(["exec", "--containall", "--no-home"].map(String::from));
+            // `--containall` starts from a clean environment: the task's variables go in by
+            // value (never credentials: the script has none).
+            for (k, v) in spec
+                .env
+                .iter()
+                .chain(spec.streaming.iter().flat_map(|s| s.env.iter()))
+            {
+                argv.push(format!("--env={k}={v}"));
+            }
             if !host_network {
                 // Needs the site to allow `--net` for users; say so in the docs.
                 argv.extend(["--net", "--network", "none"].map(String::from));
@@ -286,6 +295,18 @@ mod tests {
         );
         assert!(script.contains("'--env=HTS_S3_HOST'"), "{script}");
         assert!(script.contains("'--network=host'"), "{script}");
+        let apptainer = ClusterContainers {
+            runtime: ferry_config::ContainerRuntime::Apptainer,
+            host_network: false,
+            options: vec![],
+        };
+        let cmd = container_command(&apptainer, &spec, "x").join(" ");
+        assert!(cmd.contains("'--env=HTS_S3_HOST=s3.example.org'"), "{cmd}");
+        assert!(
+            !cmd.contains("--network"),
+            "streaming needs the network: {cmd}"
+        );
+        assert!(!cmd.contains("very-secret"), "{cmd}");
     }
 
     #[test]
