@@ -782,41 +782,20 @@ async fn localize_inputs(
                     .stream_access(url)
                     .await
                     .map_err(|e| format!("input `{name}`: {e:#}"))?;
-                for (k, v) in access.env {
-                    if !streaming.env.iter().any(|(have, _)| *have == k) {
-                        streaming.env.push((k, v));
-                    }
-                }
-                for (k, v) in access.secrets {
-                    if !streaming.secrets.iter().any(|(have, _)| *have == k) {
-                        streaming.secrets.push((k, v));
-                    }
-                }
+                add_unset(&mut streaming.env, access.env);
+                add_unset(&mut streaming.secrets, access.secrets);
                 streaming.urls.push(url.clone());
                 spelled.insert(url.clone(), access.url);
             }
-            *value = value.map_paths(&mut |p, is_dir| {
-                let at: Arc<str> = spelled.get(p).map(|u| u.as_str()).unwrap_or(p).into();
-                Ok(if is_dir {
-                    Value::Directory(at)
-                } else {
-                    Value::File(at)
-                })
-            })?;
+            *value = replace_paths(value, |p| spelled.get(p).map(|u| u.as_str().into()))?;
             continue;
         }
         if shared.executor.stages_urls() {
             // The job fetches them itself; the command sees the path it will fetch them to.
-            *value = value.map_paths(&mut |p, is_dir| {
-                let at: Arc<str> = match ferry_exec::remote_input_path(p) {
-                    Some(l) if ferry_storage::scheme_of(p) != "file" => l.into(),
-                    _ => p.into(),
-                };
-                Ok(if is_dir {
-                    Value::Directory(at)
-                } else {
-                    Value::File(at)
-                })
+            *value = replace_paths(value, |p| {
+                ferry_exec::remote_input_path(p)
+                    .filter(|_| ferry_storage::scheme_of(p) != "file")
+                    .map(Into::into)
             })?;
             continue;
         }
@@ -834,16 +813,8 @@ async fn localize_inputs(
             .try_collect()
             .await?;
         let local: HashMap<String, PathBuf> = fetched.into_iter().collect();
-        *value = value.map_paths(&mut |p, is_dir| {
-            let at: Arc<str> = match local.get(p) {
-                Some(l) => l.display().to_string().into(),
-                None => p.into(),
-            };
-            Ok(if is_dir {
-                Value::Directory(at)
-            } else {
-                Value::File(at)
-            })
+        *value = replace_paths(value, |p| {
+            local.get(p).map(|l| l.display().to_string().into())
         })?;
     }
     if streaming.urls.is_empty() {
@@ -855,6 +826,27 @@ async fn localize_inputs(
         streaming.urls.join(", ")
     );
     Ok(Some(Arc::new(streaming)))
+}
+
+/// `value` with every path that `to` maps replaced, each staying a File or a Directory.
+fn replace_paths(value: &Value, to: impl Fn(&str) -> Option<Arc<str>>) -> Result<Value, String> {
+    value.map_paths(&mut |p, is_dir| {
+        let at = to(p).unwrap_or_else(|| p.into());
+        Ok(if is_dir {
+            Value::Directory(at)
+        } else {
+            Value::File(at)
+        })
+    })
+}
+
+/// Appends the variables of `more` that `env` does not set yet.
+fn add_unset(env: &mut Vec<(String, String)>, more: Vec<(String, String)>) {
+    for (k, v) in more {
+        if !env.iter().any(|(have, _)| *have == k) {
+            env.push((k, v));
+        }
+    }
 }
 
 /// Whether a String inside `v` looks like a URL.

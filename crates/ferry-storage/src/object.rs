@@ -383,14 +383,18 @@ impl ObjectStorage {
         )
     }
 
-    async fn s3_store(&self, loc: &Location) -> Result<Arc<dyn ObjectStore>> {
-        let aws = self.aws().await;
-        let region = self
-            .settings
+    /// The profile's region, else the AWS configuration's, else us-east-1.
+    fn s3_region(&self, aws: &AwsConfig) -> String {
+        self.settings
             .region
             .clone()
             .or_else(|| aws.region.clone())
-            .unwrap_or_else(|| "us-east-1".into());
+            .unwrap_or_else(|| "us-east-1".into())
+    }
+
+    async fn s3_store(&self, loc: &Location) -> Result<Arc<dyn ObjectStore>> {
+        let aws = self.aws().await;
+        let region = self.s3_region(aws);
         let endpoint = self.s3_endpoint();
         let mut b = AmazonS3Builder::new()
             .with_bucket_name(&loc.bucket)
@@ -904,12 +908,7 @@ impl ObjectStorage {
     /// chain gives them: SSO, roles, web identity).
     async fn s3_stream_access(&self, url: &str, loc: &Location) -> Result<StreamAccess> {
         let aws = self.aws().await;
-        let region = self
-            .settings
-            .region
-            .clone()
-            .or_else(|| aws.region.clone())
-            .unwrap_or_else(|| "us-east-1".into());
+        let region = self.s3_region(aws);
         let mut env = vec![
             ("AWS_REGION".to_string(), region.clone()),
             ("AWS_DEFAULT_REGION".to_string(), region),
