@@ -33,7 +33,13 @@ pub struct FileRecord {
     pub size: u64,
     pub mtime_ns: i128,
     pub ino: u64,
+    /// The content's digest; for a file left in an object store, the object's identity
+    /// (`etag:…`) instead, never a hash of the local stub.
     pub blake3: String,
+    /// The object a remote job's file lives in (`ferry_storage::remote`): a hit must find it
+    /// unchanged in the store, which the caller checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
 }
 
 /// One successful call.
@@ -291,6 +297,25 @@ impl Cache {
             mtime_ns: mtime_ns(&meta),
             ino: meta.ino(),
             blake3: self.digest(path)?,
+            remote: None,
+        })
+    }
+
+    /// A record of a remote job's file: the local stub's identity and the object's.
+    pub fn record_remote(
+        &self,
+        path: &Path,
+        url: &str,
+        identity: &str,
+    ) -> std::io::Result<FileRecord> {
+        let meta = std::fs::metadata(path)?;
+        Ok(FileRecord {
+            path: path.display().to_string(),
+            size: meta.len(),
+            mtime_ns: mtime_ns(&meta),
+            ino: meta.ino(),
+            blake3: identity.to_string(),
+            remote: Some(url.to_string()),
         })
     }
 
@@ -302,6 +327,10 @@ impl Cache {
             let meta = std::fs::metadata(&f.path).ok()?;
             let same_identity =
                 meta.len() == f.size && mtime_ns(&meta) == f.mtime_ns && meta.ino() == f.ino;
+            // A stub has no content to hash: it must be the one recorded.
+            if f.remote.is_some() && !same_identity {
+                return None;
+            }
             if !same_identity
                 && (meta.len() != f.size || self.digest(Path::new(&f.path)).ok()? != f.blake3)
             {

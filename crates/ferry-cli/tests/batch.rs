@@ -798,3 +798,193 @@ workflow w {
         "{listed}"
     );
 }
+
+/// The MD5 of `bytes` in hex, as `md5sum` prints it.
+fn md5_hex(bytes: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = Command::new("md5sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout)[..32].to_string()
+}
+
+/// Bytes a file takes on disk: a stub takes none.
+fn allocated(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .blocks()
+        * 512
+}
+
+const LEFT_IN_S3: &str = r#"
+version 1.2
+task make {
+  input { Int i }
+  command <<<
+    head -c 1048576 /dev/urandom > big.bin
+    echo ~{i} > n.txt
+    mkdir d && echo "dir ~{i}" > d/a.txt && head -c 200000 /dev/urandom > d/b.bin
+  >>>
+  output {
+    File big = "big.bin"
+    Int n = read_int("n.txt")
+    Float kib = size("big.bin", "KiB")
+    Directory d = "d"
+  }
+  runtime { container: "local/busybox:1"  memory: "64 MiB" }
+}
+task check {
+  input { Array[File] bins  Directory d }
+  command <<<
+    md5sum ~{sep(" ", bins)} | cut -c1-32 > sums.txt
+    cat '~{d}/a.txt'
+  >>>
+  output { Array[String] sums = read_lines("sums.txt")  String a = read_string(stdout()) }
+  runtime { container: "local/busybox:1"  memory: "64 MiB" }
+}
+workflow w {
+  scatter (i in range(3)) { call make { input: i = i } }
+  call check { input: bins = make.big, d = make.d[1] }
+  output {
+    Array[File] big = make.big
+    Array[Int] n = make.n
+    Array[Float] kib = make.kib
+    Array[String] sums = check.sums
+    String a = check.a
+    Directory d = make.d[2]
+  }
+}
+"#;
+
+#[test]
+fn job_outputs_stay_in_s3_and_only_what_the_engine_reads_comes_down() {
+    let t = BatchTest::new(&[]);
+    t.write("w.wdl", LEFT_IN_S3);
+    // 1. Outputs published inside the bucket: nothing of the jobs' files comes down but what
+    //    `read_*` reads.
+    let results = format!("s3://{}/results", t.bucket);
+    let r = t.run_with("w.wdl", &[], &[("FERRY_OUTPUT_DIR", &results)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let o = r.outputs();
+    assert_eq!(o["w.n"], serde_json::json!([0, 1, 2]));
+    assert_eq!(o["w.kib"], serde_json::json!([1024.0, 1024.0, 1024.0]));
+    assert_eq!(o["w.a"], "dir 1");
+    // The later job read the earlier jobs' objects where they were: its sums are theirs.
+    let sums: Vec<String> = serde_json::from_value(o["w.sums"].clone()).unwrap();
+    let published: Vec<String> = serde_json::from_value(o["w.big"].clone()).unwrap();
+    for (url, sum) in published.iter().zip(&sums) {
+        let key = url.strip_prefix(&format!("s3://{}/", t.bucket)).unwrap();
+        let bytes = s3(&["cat", &t.bucket, key]);
+        assert_eq!(bytes.len(), 1 << 20);
+        assert_eq!(&md5_hex(&bytes), sum, "{url}");
+    }
+    // 3 files + 3 × 2 of the published directory are server-side copies.
+    assert!(
+        r.stderr.contains("5 outputs published by server-side copy"),
+        "{}",
+        r.stderr
+    );
+    let shard = |k: usize| {
+        let calls = r.run_dir.join("calls/make");
+        std::fs::read_dir(&calls)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(&format!("shard-{k}.attempt-"))
+                    && p.join("rc").exists()
+            })
+            .unwrap_or_else(|| panic!("no finished attempt of shard {k}"))
+    };
+    let mut came_down = 0;
+    for k in 0..3 {
+        let work = shard(k).join("work");
+        // Every file is there to glob and size, at its size, taking no space.
+        assert_eq!(
+            std::fs::metadata(work.join("big.bin")).unwrap().len(),
+            1 << 20
+        );
+        assert_eq!(
+            allocated(&work.join("big.bin")),
+            0,
+            "shard {k}'s big.bin came down"
+        );
+        assert_eq!(allocated(&work.join("d/b.bin")), 0);
+        assert!(shard(k).join("remote.json").is_file());
+        // What `read_int` read did come down.
+        assert_eq!(
+            std::fs::read_to_string(work.join("n.txt")).unwrap(),
+            format!("{k}\n")
+        );
+        for f in [
+            "stdout",
+            "stderr",
+            "rc",
+            "work/n.txt",
+            "work/big.bin",
+            "work/d/a.txt",
+            "work/d/b.bin",
+        ] {
+            came_down += allocated(&shard(k).join(f));
+        }
+    }
+    assert!(
+        came_down < 64 << 10,
+        "{came_down} bytes came down for 3 shards"
+    );
+
+    // 2. The call cache: a second run takes every call from it (the objects are unchanged:
+    //    one HEAD each) and publishes to a local directory, which fetches the bytes.
+    let r2 = t.run_with("w.wdl", &[], &[("FERRY_LOG", "info")]);
+    assert_eq!(r2.code, 0, "{}", r2.stderr);
+    assert!(!r2.stderr.contains("submitted"), "{}", r2.stderr);
+    let o2 = r2.outputs();
+    assert_eq!(o2["w.sums"], o["w.sums"]);
+    let local: Vec<String> = serde_json::from_value(o2["w.big"].clone()).unwrap();
+    for (path, sum) in local.iter().zip(&sums) {
+        assert!(!path.starts_with("s3://"), "{path}");
+        assert_eq!(&md5_hex(&std::fs::read(path).unwrap()), sum, "{path}");
+    }
+    let d = o2["w.d"].as_str().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(Path::new(d).join("a.txt")).unwrap(),
+        "dir 2\n"
+    );
+    assert_eq!(
+        std::fs::metadata(Path::new(d).join("b.bin")).unwrap().len(),
+        200_000
+    );
+    assert!(allocated(&Path::new(d).join("b.bin")) >= 200_000);
+
+    // 3. An object changed in the store since it was recorded: that call runs again, and the
+    //    call that read it.
+    let listed = String::from_utf8(s3(&["ls", &t.bucket, "ferry-work/"])).unwrap();
+    let key = listed
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .find(|k| k.contains("shard-0") && k.ends_with("/work/big.bin"))
+        .unwrap_or_else(|| panic!("{listed}"))
+        .to_string();
+    let other = t.path().join("other.bin");
+    std::fs::write(&other, vec![7u8; 1 << 20]).unwrap();
+    s3(&["put", &t.bucket, &key, other.to_str().unwrap()]);
+    let r3 = t.run_with("w.wdl", &[], &[("FERRY_LOG", "info")]);
+    assert_eq!(r3.code, 0, "{}", r3.stderr);
+    assert!(r3.stderr.contains("has changed"), "{}", r3.stderr);
+    assert!(r3.stderr.contains("submitted"), "{}", r3.stderr);
+    let sums3: Vec<String> = serde_json::from_value(r3.outputs()["w.sums"].clone()).unwrap();
+    assert_ne!(sums3[0], sums[0], "shard 0 ran again");
+    assert_eq!(
+        sums3[1..],
+        sums[1..],
+        "the other shards came from the cache"
+    );
+}

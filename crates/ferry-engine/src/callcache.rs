@@ -4,6 +4,7 @@ use std::path::Path;
 
 use ferry_cache::{Cache, Entry, FORMAT_VERSION};
 use ferry_eval::{Members, Value, from_json};
+use ferry_storage::remote;
 use ferry_wdl::ir::Task;
 
 /// The cache key of a call: the task's fingerprint (definition without positions or comments),
@@ -38,7 +39,7 @@ pub fn key(
             let digest = if is_dir {
                 dir_digest(p, cache)
             } else {
-                cache.digest(p)
+                file_digest(p, cache)
             }
             .map_err(|e| format!("input file {path}: {e}"))?;
             Ok(Value::string(format!(
@@ -69,10 +70,19 @@ fn dir_digest(dir: &Path, cache: &Cache) -> std::io::Result<String> {
         match link_to_dir {
             // A link to a directory of the tree: its text is its content.
             Some(target) => h.update(target.as_bytes()),
-            None => h.update(cache.digest(&dir.join(&rel))?.as_bytes()),
+            None => h.update(file_digest(&dir.join(&rel), cache)?.as_bytes()),
         };
     }
     Ok(h.finalize().to_hex().to_string())
+}
+
+/// What identifies a file's content: its digest, or for a file a remote job left in an object
+/// store, the object's ETag and size (its local stub's zeros say nothing).
+fn file_digest(path: &Path, cache: &Cache) -> std::io::Result<String> {
+    match remote::lookup_file(path) {
+        Some(f) => Ok(f.identity()),
+        None => cache.digest(path),
+    }
 }
 
 /// The files of a Directory output by relative path, walked without following links
@@ -121,7 +131,11 @@ pub fn entry(key: String, task: &Task, outputs: &Members, cache: &Cache) -> Resu
                 paths.push(path.to_path_buf());
             }
             for f in paths {
-                match cache.record_file(&f) {
+                let recorded = match remote::lookup_file(&f) {
+                    Some(r) => cache.record_remote(&f, &r.url, &r.identity()),
+                    None => cache.record_file(&f),
+                };
+                match recorded {
                     Ok(r) => files.push(r),
                     Err(e) => err = Some(format!("{}: {e}", f.display())),
                 }
@@ -165,4 +179,33 @@ pub fn outputs(task: &Task, entry: &Entry) -> Result<Members, String> {
         );
     }
     Ok(out)
+}
+
+/// The remote files a cache entry names whose objects are no longer what the entry recorded
+/// (changed or deleted in the store), as messages; empty when all are unchanged. One HEAD each.
+pub async fn changed_objects(entry: &Entry, storage: &ferry_storage::StorageRouter) -> Vec<String> {
+    use futures_util::StreamExt;
+    let recorded: Vec<(String, String)> = entry
+        .files
+        .iter()
+        .filter_map(|f| Some((f.remote.clone()?, f.blake3.clone())))
+        .collect();
+    let checks = recorded.into_iter().map(|(url, identity)| async move {
+        let now = match storage.head(&url).await {
+            Ok(Some((size, etag))) => remote::RemoteFile {
+                url: url.clone(),
+                size,
+                etag,
+            }
+            .identity(),
+            Ok(None) => return Some(format!("{url} no longer exists")),
+            Err(e) => return Some(format!("{e:#}")),
+        };
+        (now != identity).then(|| format!("{url} has changed"))
+    });
+    let results: Vec<Option<String>> = futures_util::stream::iter(checks)
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    results.into_iter().flatten().collect()
 }

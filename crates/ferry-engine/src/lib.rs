@@ -23,6 +23,7 @@ mod scope;
 pub mod task;
 mod workflow;
 
+use ferry_storage::remote::{self, Remote};
 pub use inputs::{Inputs, RawInputs, Target, read_inputs, resolve};
 
 /// What the engine shares with every running call.
@@ -169,6 +170,26 @@ impl Shared {
             Some(r) => file_stamp(Path::new(path)) == Some(r),
             None => true,
         }
+    }
+
+    /// The stdlib's hook before it reads a file: a remote job's output is fetched from its
+    /// object first (`ferry_storage::remote`). Files that are no stubs cost one `stat`.
+    pub fn fetcher(&self) -> Option<ferry_eval::Fetch> {
+        let handle = tokio::runtime::Handle::try_current().ok()?;
+        let storage = self.storage.clone();
+        Some(ferry_eval::Fetch(Arc::new(move |path: &Path| {
+            if !remote::has_stubs(path) {
+                return Ok(());
+            }
+            if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+                return Err(format!(
+                    "{} is still in the object store and cannot be fetched here",
+                    path.display()
+                ));
+            }
+            task::blocking(|| handle.block_on(remote::fetch(&storage, path)))
+                .map_err(|e| format!("{e:#}"))
+        })))
     }
 
     /// Writes the buffered journal lines and call-cache entries (once a second while running,
@@ -380,7 +401,8 @@ async fn run_inner(req: RunRequest<'_>) -> Result<serde_json::Value, RunError> {
             let Some(w) = &doc.workflow else {
                 return Err(RunError::Other("nothing to run".into()));
             };
-            let io = Io::new(run_dir.join("tmp"), w.version);
+            let mut io = Io::new(run_dir.join("tmp"), w.version);
+            io.fetch = req.shared.fetcher();
             let driver = workflow::Driver::new(req.shared.clone(), &inputs.nested, io);
             match driver.run(w, inputs.root.clone(), calls_dir).await {
                 Ok(o) => o,
@@ -469,24 +491,46 @@ fn check_still_inside(src: &Path, run_dir: &Path) -> Result<(), String> {
     }
 }
 
-/// One output file or directory to `dest`: a server-side copy when the executor left the file in
-/// the same object store (AWS Batch jobs' outputs), else an upload or local copy.
+/// One output file or directory to `dest`: server-side copies when a remote job left it in the
+/// same object store (AWS Batch jobs' outputs), else an upload or local copy of its bytes.
 async fn publish_one(src: &str, dest: &str, shared: &Shared) -> Result<String, String> {
-    if let Some(object) = shared.executor.object_of(Path::new(src))
-        && shared
-            .storage
-            .copy(&object, dest)
-            .await
-            .map_err(|e| format!("{e:#}"))?
-    {
-        shared.server_side_copies.fetch_add(1, Ordering::Relaxed);
+    let path = Path::new(src);
+    let copies: Vec<(String, String)> = match remote::lookup(path) {
+        Some(Remote::File(f)) => vec![(f.url, dest.to_string())],
+        Some(Remote::Directory(_)) => remote::files_under(path)
+            .into_iter()
+            .map(|(rel, f)| (f.url, format!("{}/{rel}", dest.trim_end_matches('/'))))
+            .collect(),
+        None => Vec::new(),
+    };
+    if !copies.is_empty() && copy_all(&copies, shared).await? {
         return Ok(dest.to_string());
     }
+    remote::fetch(&shared.storage, path)
+        .await
+        .map_err(|e| format!("{e:#}"))?;
     shared
         .storage
-        .publish(Path::new(src), dest)
+        .publish(path, dest)
         .await
         .map_err(|e| format!("{e:#}"))
+}
+
+/// Server-side copies of objects; `Ok(false)` when the store cannot copy one of them here
+/// (another store or bucket, too large): the caller publishes the bytes instead.
+async fn copy_all(copies: &[(String, String)], shared: &Shared) -> Result<bool, String> {
+    for (from, to) in copies {
+        if !shared
+            .storage
+            .copy(from, to)
+            .await
+            .map_err(|e| format!("{e:#}"))?
+        {
+            return Ok(false);
+        }
+        shared.server_side_copies.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(true)
 }
 
 /// Copies output files to `out_dir/<output>/…` and returns the outputs JSON naming the copies.

@@ -899,6 +899,7 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
         let attempt_id = format!("{}-{attempt}", job.label);
         let mut io = Io::new(attempt_dir.join("tmp"), job.task.version);
         io.base_dir = Some(work_dir.clone());
+        io.fetch = shared.fetcher();
         // Whether an earlier run left this attempt behind (checked before `prepare`, whose
         // `write_*` calls create files in the attempt's tmp/). A fresh run cannot have any, and
         // the lookup costs a path walk per shard.
@@ -947,16 +948,20 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
             .or(prepared.containers.first().map(|c| c.as_str()));
         if attempt == 1 {
             match look_up_cache(&job, &prepared, cache_image, &shared) {
-                Cached::Hit(outputs) => {
-                    shared.journal.record_cached(&journal::Entry {
-                        attempt_dir: &journal_name,
-                        task: &job.task.name,
-                        started: std::time::SystemTime::now(),
-                        cpu: prepared.cpu,
-                        memory: prepared.memory,
-                    });
-                    return Ok(outputs);
-                }
+                Cached::Hit(outputs, entry) => match reuse(&job, outputs, entry, &shared).await {
+                    Ok(outputs) => {
+                        shared.journal.record_cached(&journal::Entry {
+                            attempt_dir: &journal_name,
+                            task: &job.task.name,
+                            started: std::time::SystemTime::now(),
+                            cpu: prepared.cpu,
+                            memory: prepared.memory,
+                        });
+                        job.progress.cached.fetch_add(1, Ordering::Relaxed);
+                        return Ok(outputs);
+                    }
+                    Err(key) => cache_key = Some(key),
+                },
                 Cached::Miss(key) => cache_key = key,
             }
         }
@@ -974,6 +979,7 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
                 &attempt_id,
             ) {
                 tracing::debug!(call = %job.label, attempt, "adopted from an earlier run");
+                materialize(&outputs, &shared).await.map_err(fail)?;
                 shared.adopted_calls.fetch_add(1, Ordering::Relaxed);
                 record(&shared, cache_key, &job, &outputs);
                 return Ok(outputs);
@@ -1147,7 +1153,8 @@ fn failure_reason(outcome: &AttemptOutcome, memory: u64, attempt_dir: &Path) -> 
 
 /// What the call cache has for a call's first attempt.
 enum Cached {
-    Hit(Members),
+    /// The outputs, and the entry they come from (its remote files are still to be checked).
+    Hit(Members, Box<ferry_cache::Entry>),
     /// Not cached; the key to record the outputs under, if the call is cacheable.
     Miss(Option<String>),
 }
@@ -1191,8 +1198,7 @@ fn look_up_cache(
                 match callcache::outputs(&job.task, &entry) {
                     Ok(outputs) => {
                         tracing::debug!(call = %job.label, "cached");
-                        job.progress.cached.fetch_add(1, Ordering::Relaxed);
-                        return Cached::Hit(outputs);
+                        return Cached::Hit(outputs, Box::new(entry));
                     }
                     Err(e) => tracing::warn!("call {}: unusable cache entry: {e}", job.label),
                 }
@@ -1204,6 +1210,55 @@ fn look_up_cache(
             Cached::Miss(None)
         }
     }
+}
+
+/// A cache hit is used if the objects behind its remote files are unchanged in the store (one
+/// HEAD each); else the call runs again and its key is returned to record it under.
+async fn reuse(
+    job: &CallJob,
+    outputs: Members,
+    entry: Box<ferry_cache::Entry>,
+    shared: &Shared,
+) -> Result<Members, String> {
+    let changed = callcache::changed_objects(&entry, &shared.storage).await;
+    if !changed.is_empty() {
+        tracing::info!(
+            "call {}: not taken from the cache: {}",
+            job.label,
+            changed.join("; ")
+        );
+        return Err(entry.key);
+    }
+    if let Err(e) = materialize(&outputs, shared).await {
+        tracing::warn!("call {}: not taken from the cache: {e}", job.label);
+        return Err(entry.key);
+    }
+    Ok(outputs)
+}
+
+/// Outputs of an earlier run's remote jobs, reused by an executor that runs tasks on this
+/// machine (a cache hit, an adopted attempt under another profile): their stubs are fetched,
+/// since its tasks would read the files themselves. Remote executors read the objects.
+async fn materialize(outputs: &Members, shared: &Shared) -> Result<(), String> {
+    if shared.executor.stages_urls() {
+        return Ok(());
+    }
+    let mut paths = Vec::new();
+    for v in outputs.values() {
+        v.visit_paths(&mut |p, _| {
+            if ferry_storage::scheme_of(p) == "file" {
+                paths.push(PathBuf::from(&**p));
+            }
+        });
+    }
+    for p in paths {
+        if ferry_storage::remote::has_stubs(&p) {
+            ferry_storage::remote::fetch(&shared.storage, &p)
+                .await
+                .map_err(|e| format!("{e:#}"))?;
+        }
+    }
+    Ok(())
 }
 
 /// Stub mode: no command runs; each output gets a placeholder of its type (empty files for
@@ -1333,7 +1388,7 @@ fn has_paths<'a>(values: impl Iterator<Item = &'a Value>) -> bool {
 
 /// Runs `f`, which may read files for a long time (hashing, removing trees), without stalling
 /// the other tasks of the runtime's worker it runs on.
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
+pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
         Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
         _ => f(),
@@ -1343,7 +1398,13 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 /// Removes what an unfinished earlier attempt left, keeping `tmp/` (this attempt's `write_*`
 /// files are already there).
 fn clear_stale_attempt(attempt_dir: &Path) -> std::io::Result<()> {
-    for name in ["rc", "command", "stdout", "stderr"] {
+    for name in [
+        "rc",
+        "command",
+        "stdout",
+        "stderr",
+        ferry_storage::remote::INDEX_FILE,
+    ] {
         match std::fs::remove_file(attempt_dir.join(name)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
             _ => {}

@@ -37,6 +37,22 @@ pub struct Io {
     pub stdout: Option<PathBuf>,
     pub stderr: Option<PathBuf>,
     pub version: Version,
+    /// Called before a file's bytes are read: a remote job's output may be a stub here until
+    /// it is fetched (`ferry_storage::remote`).
+    pub fetch: Option<Fetch>,
+}
+
+/// Makes a file's bytes readable, or says why it cannot.
+pub type FetchFn = dyn Fn(&Path) -> Result<(), String> + Send + Sync;
+
+/// See [`Io::fetch`].
+#[derive(Clone)]
+pub struct Fetch(pub Arc<FetchFn>);
+
+impl std::fmt::Debug for Fetch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Fetch")
+    }
 }
 
 impl Io {
@@ -47,6 +63,7 @@ impl Io {
             stdout: None,
             stderr: None,
             version,
+            fetch: None,
         }
     }
 

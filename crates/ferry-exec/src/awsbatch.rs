@@ -8,8 +8,10 @@
 //! object for the whole array. The *poller* asks Batch about every job in flight with
 //! DescribeJobs, 100 ids per call, and lists an array's children only when its status summary
 //! says more of them have ended. When a job ends, its results are read from S3, where the
-//! `ferry-stage` helper wrote them inside the container: `rc` is the source of truth, and the
-//! working directory is mirrored back so the engine evaluates outputs as for any executor.
+//! `ferry-stage` helper wrote them inside the container: `rc` is the source of truth; stdout
+//! and stderr come down, and the working directory's files stay in S3: the attempt gets a
+//! sparse stub for each (`ferry_storage::remote`), so the engine evaluates outputs as for any
+//! executor and fetches only the files it reads. Later jobs read the objects where they are.
 //!
 //! The helper reaches every container through a read-only host volume (`helper_dir` on the
 //! instances), so no image needs anything of Ferry's, nor an AWS CLI.
@@ -30,6 +32,7 @@ use aws_sdk_batch::types::{
     JobSummary, KeyValuePair, KeyValuesPair, MountPoint, ResourceRequirement, ResourceType, Volume,
 };
 use ferry_stage::{Input, Manifest, Usage, results};
+use ferry_storage::remote::{self, LeftFile, Remote};
 use ferry_storage::{Kind, Listed, Memo, ObjectStorage, Storage, memo};
 use futures_util::{StreamExt, TryStreamExt};
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
@@ -163,8 +166,6 @@ struct Inner {
     uploads: Memo<String>,
     /// Image references pinned to their digest, once per run.
     digests: Memo<String>,
-    /// Files mirrored back from jobs: their S3 URL, so later jobs read them from there.
-    mirrored: Mutex<HashMap<PathBuf, String>>,
     arrays: AtomicU64,
     cancelled: watch::Sender<bool>,
     /// SubmitJob calls under way: shutdown waits for them, so that the jobs they create are
@@ -244,7 +245,6 @@ impl BatchExecutor {
             definitions: Memo::default(),
             uploads: Memo::default(),
             digests: Memo::default(),
-            mirrored: Mutex::new(HashMap::new()),
             arrays: AtomicU64::new(0),
             cancelled: watch::channel(false).0,
             submitting: AtomicU64::new(0),
@@ -451,15 +451,16 @@ impl Inner {
                 });
                 continue;
             }
-            let known = self.mirrored.lock().ok().and_then(|m| m.get(p).cloned());
-            let url = match known {
-                Some(url) => url,
-                None => self.upload(p, run_prefix).await?,
+            // An earlier job's file or directory is read where that job left it.
+            let (url, directory) = match remote::lookup(p) {
+                Some(Remote::File(f)) => (f.url, false),
+                Some(Remote::Directory(url)) => (url, true),
+                None => (self.upload(p, run_prefix).await?, p.is_dir()),
             };
             inputs.push(Input {
                 url,
                 path,
-                directory: p.is_dir(),
+                directory,
             });
         }
         // Files the engine wrote for this attempt (`write_lines()` in the command and the like).
@@ -977,41 +978,52 @@ impl Inner {
             .parse()
             .map_err(|_| anyhow!("{results_url}rc: not an exit code"))?;
         // One LIST of the attempt's results finds stdout, stderr and `work/`, with the sizes
-        // and ETags the downloads need.
-        let mut files: Vec<(Listed, PathBuf)> = Vec::new();
+        // and ETags the downloads and stubs need.
+        let mut logs: Vec<(Listed, PathBuf)> = Vec::new();
+        let mut work: Vec<(Listed, String)> = Vec::new();
         for object in self.storage.list_now(results_url).await? {
             let Some(rel) = object.url.strip_prefix(results_url) else {
                 continue;
             };
-            let dest = if rel == results::STDOUT {
-                spec.stdout.clone()
+            if rel == results::STDOUT {
+                logs.push((object, spec.stdout.clone()));
             } else if rel == results::STDERR {
-                spec.stderr.clone()
-            } else if let Some(work) = rel.strip_prefix(results::WORK) {
-                spec.work_dir.join(work)
-            } else {
-                continue;
-            };
-            files.push((object, dest));
+                logs.push((object, spec.stderr.clone()));
+            } else if let Some(file) = rel.strip_prefix(results::WORK) {
+                let file = file.to_string();
+                work.push((object, file));
+            }
         }
         for (name, want) in [
             (results::STDOUT, &spec.stdout),
             (results::STDERR, &spec.stderr),
         ] {
-            if !files.iter().any(|(_, dest)| dest == want) {
+            if !logs.iter().any(|(_, dest)| dest == want) {
                 bail!("{results_url}{name}: no such object");
             }
         }
-        futures_util::stream::iter(files.clone())
+        // The job's files stay where it wrote them: stubs here, fetched only when the engine
+        // reads one (`ferry_storage::remote`).
+        let left: Vec<LeftFile> = work
+            .iter()
+            .map(|(object, rel)| LeftFile {
+                rel: rel.clone(),
+                size: object.size(),
+                etag: object.etag().map(str::to_string),
+            })
+            .collect();
+        let work_url = format!("{results_url}{}", results::WORK);
+        if !remote::leave_in_store(&spec.attempt_dir, &work_url, &left)? {
+            logs.extend(
+                work.into_iter()
+                    .map(|(object, rel)| (object, spec.work_dir.join(rel))),
+            );
+        }
+        futures_util::stream::iter(logs)
             .map(|(object, dest)| async move { self.storage.download_listed(&object, &dest).await })
             .buffer_unordered(16)
             .try_collect::<Vec<()>>()
             .await?;
-        if let Ok(mut m) = self.mirrored.lock() {
-            for (object, dest) in files {
-                m.insert(dest, object.url);
-            }
-        }
         let usage: Usage = self
             .storage
             .read(&format!("{results_url}{}", results::USAGE))
@@ -1256,14 +1268,6 @@ impl Executor for BatchExecutor {
 
     fn stages_urls(&self) -> bool {
         true
-    }
-
-    fn object_of(&self, path: &Path) -> Option<String> {
-        self.inner
-            .mirrored
-            .lock()
-            .ok()
-            .and_then(|m| m.get(path).cloned())
     }
 
     async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome, ExecError> {

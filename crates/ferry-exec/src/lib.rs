@@ -180,13 +180,6 @@ pub trait Executor: Send + Sync {
         false
     }
 
-    /// Where a file of an attempt's working directory also lives in an object store (remote
-    /// executors keep what their jobs wrote): publishing it there is a server-side copy.
-    fn object_of(&self, path: &std::path::Path) -> Option<String> {
-        let _ = path;
-        None
-    }
-
     /// Stops everything this executor started (Ctrl-C). Running `run` calls then return.
     fn cancel_all(&self);
 

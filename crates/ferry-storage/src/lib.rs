@@ -14,6 +14,7 @@ use async_trait::async_trait;
 mod local;
 pub mod objcache;
 mod object;
+pub mod remote;
 pub mod tree;
 pub use local::LocalStorage;
 pub use object::{
@@ -63,6 +64,18 @@ pub trait Storage: Send + Sync {
     async fn copy(&self, from: &str, to: &str) -> Result<bool> {
         let _ = (from, to);
         Ok(false)
+    }
+
+    /// Downloads the object `url`, expected to be `size` bytes with `etag`, to the new file
+    /// `dest` (no lookup first: the caller knows the object from a listing).
+    async fn download(&self, url: &str, size: u64, etag: Option<&str>, dest: &Path) -> Result<()> {
+        let _ = (size, etag, dest);
+        bail!("{url}: this store cannot download objects")
+    }
+
+    /// The size and ETag the object `url` has now; `None` when it does not exist.
+    async fn head(&self, url: &str) -> Result<Option<(u64, Option<String>)>> {
+        bail!("{url}: this store cannot look up objects")
     }
 
     /// What a task needs to read `url` itself. By default nothing: the URL as it is.
@@ -148,6 +161,18 @@ impl StorageRouter {
             return Ok(false);
         }
         self.backend(to)?.copy(from, to).await
+    }
+
+    /// Downloads a remote job's file (see [`remote`]) to the new file `dest`.
+    pub async fn download(&self, remote: &remote::RemoteFile, dest: &Path) -> Result<()> {
+        self.backend(&remote.url)?
+            .download(&remote.url, remote.size, remote.etag.as_deref(), dest)
+            .await
+    }
+
+    /// The size and ETag the object `url` has now; `None` when it does not exist.
+    pub async fn head(&self, url: &str) -> Result<Option<(u64, Option<String>)>> {
+        self.backend(url)?.head(url).await
     }
 
     pub async fn stream_access(&self, url: &str) -> Result<StreamAccess> {

@@ -901,6 +901,16 @@ pub struct Listed {
     meta: ObjectMeta,
 }
 
+impl Listed {
+    pub fn size(&self) -> u64 {
+        self.meta.size
+    }
+
+    pub fn etag(&self) -> Option<&str> {
+        self.meta.e_tag.as_deref()
+    }
+}
+
 impl ObjectStorage {
     /// An S3 object as htslib (samtools, bcftools), the AWS CLI and the AWS SDKs reach it:
     /// the standard variables for region and endpoint, htslib's own for the host and path-style
@@ -969,6 +979,37 @@ impl Storage for ObjectStorage {
                 Err(e) => Err(e),
             },
             Kind::Directory => Ok(!self.list(url).await?.2.is_empty()),
+        }
+    }
+
+    async fn download(&self, url: &str, size: u64, etag: Option<&str>, dest: &Path) -> Result<()> {
+        let loc = parse(url)?;
+        let store = self.store(&loc).await?;
+        // The object must still be the one the job wrote.
+        let meta = self.head_uncached(url, &loc, &store).await?;
+        if meta.size != size || (etag.is_some() && meta.e_tag.as_deref() != etag) {
+            bail!(
+                "{url} has changed since the job wrote it (now {} bytes, ETag {}; it was {size} bytes, ETag {})",
+                meta.size,
+                meta.e_tag.as_deref().unwrap_or("none"),
+                etag.unwrap_or("none")
+            );
+        }
+        if let Some(dir) = dest.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        self.fetch(&store, &meta, dest, url).await
+    }
+
+    async fn head(&self, url: &str) -> Result<Option<(u64, Option<String>)>> {
+        let loc = parse(url)?;
+        let store = self.store(&loc).await?;
+        let _permit = self.requests.acquire().await;
+        match store.head(&loc.path).await {
+            Ok(m) => Ok(Some((m.size, m.e_tag))),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(explain(url, e)),
         }
     }
 

@@ -1,0 +1,442 @@
+//! Files that stay in an object store. A remote job (AWS Batch) leaves its working directory's
+//! files where it wrote them; this machine gets a *stub* for each: a sparse file of the object's
+//! size (no blocks on disk), so globs, existence checks and `size()` work on the attempt's
+//! `work/` as for any executor, and the attempt's `remote.json` says where each file really is
+//! (URL, size, ETag).
+//!
+//! Invariant: a stub's zeros are never taken for data. Whatever reads a file's bytes calls
+//! [`fetch`] first (the stdlib's `read_*`, publishing to a local directory, a cache hit reused
+//! by a local executor); what only needs the file's identity asks [`lookup`] (call-cache keys
+//! and entries use the ETag, later remote jobs the URL). `remote.json` is written before any
+//! stub exists, so a crash can leave an index without stubs, never stubs without an index; it
+//! survives `--resume`, which re-evaluates an attempt's outputs from its directory.
+//!
+//! [`fetch`] writes the object's bytes into the stub's own inode and gives it back its
+//! modification time: the file keeps the identity (inode, size, mtime) that the engine's output
+//! stamps and the call cache recorded.
+
+use std::collections::{BTreeMap, HashMap};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::StorageRouter;
+
+/// The index file in an attempt directory, beside its `work/`.
+pub const INDEX_FILE: &str = "remote.json";
+/// The working directory's name in an attempt directory.
+const WORK: &str = "work";
+
+/// A file of a working directory that lives in an object store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteFile {
+    pub url: String,
+    pub size: u64,
+    pub etag: Option<String>,
+}
+
+impl RemoteFile {
+    /// What identifies the object's content (for call-cache keys): its ETag and size when the
+    /// store gives one, else its URL.
+    pub fn identity(&self) -> String {
+        match &self.etag {
+            Some(etag) => format!("etag:{etag}:{}", self.size),
+            None => format!("url:{}", self.url),
+        }
+    }
+}
+
+/// What a path of a remote working directory is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Remote {
+    File(RemoteFile),
+    /// A directory: the URL prefix of its files (ends with `/`).
+    Directory(String),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Index {
+    /// The URL prefix of the working directory (ends with `/`).
+    work_url: String,
+    /// By path relative to `work/`.
+    files: BTreeMap<String, Stored>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Stored {
+    size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    etag: Option<String>,
+}
+
+/// Indexes read so far, by working directory. Written once per attempt, never changed after:
+/// only the ones that exist are remembered (a local run's lookups cost one `stat` each).
+fn indexes() -> &'static Mutex<HashMap<PathBuf, Arc<Index>>> {
+    static INDEXES: OnceLock<Mutex<HashMap<PathBuf, Arc<Index>>>> = OnceLock::new();
+    INDEXES.get_or_init(Default::default)
+}
+
+/// One file a job left in the store, relative to its working directory.
+#[derive(Clone, Debug)]
+pub struct LeftFile {
+    pub rel: String,
+    pub size: u64,
+    pub etag: Option<String>,
+}
+
+/// Records that the files of `attempt_dir/work/` are the objects under `work_url` and creates
+/// their stubs. `Ok(false)`: this filesystem does not make sparse files (a stub would take the
+/// object's size on disk and could not be told from data): download the files instead.
+pub fn leave_in_store(attempt_dir: &Path, work_url: &str, files: &[LeftFile]) -> Result<bool> {
+    let work = attempt_dir.join(WORK);
+    std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
+    if !makes_sparse_files(attempt_dir) {
+        return Ok(false);
+    }
+    let index = Index {
+        work_url: work_url.to_string(),
+        files: files
+            .iter()
+            .map(|f| {
+                (
+                    f.rel.clone(),
+                    Stored {
+                        size: f.size,
+                        etag: f.etag.clone(),
+                    },
+                )
+            })
+            .collect(),
+    };
+    let path = attempt_dir.join(INDEX_FILE);
+    let tmp = attempt_dir.join(format!(".{INDEX_FILE}.tmp"));
+    let json = serde_json::to_vec(&index).context("cannot encode the remote index")?;
+    std::fs::write(&tmp, json).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    for f in files {
+        let stub = work.join(&f.rel);
+        if !stub.starts_with(&work) || f.rel.split('/').any(|c| c == "..") {
+            bail!(
+                "{work_url}{}: not a path inside the working directory",
+                f.rel
+            );
+        }
+        if let Some(dir) = stub.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let file = std::fs::File::create(&stub)
+            .with_context(|| format!("cannot create {}", stub.display()))?;
+        file.set_len(f.size)
+            .with_context(|| format!("cannot size {}", stub.display()))?;
+    }
+    if let Ok(mut known) = indexes().lock() {
+        known.insert(work, Arc::new(index));
+    }
+    Ok(true)
+}
+
+/// Whether a file sized with `set_len` in `dir` takes no blocks (ext4, xfs, btrfs, tmpfs do).
+fn makes_sparse_files(dir: &Path) -> bool {
+    // Once per filesystem.
+    static SPARSE: OnceLock<Mutex<HashMap<u64, bool>>> = OnceLock::new();
+    let Ok(key) = std::fs::metadata(dir).map(|m| m.dev()) else {
+        return false;
+    };
+    let known = SPARSE.get_or_init(Default::default);
+    if let Some(s) = known.lock().ok().and_then(|k| k.get(&key).copied()) {
+        return s;
+    }
+    let probe = dir.join(".sparse-probe");
+    let sparse = std::fs::File::create(&probe)
+        .and_then(|f| {
+            f.set_len(1 << 20)?;
+            f.metadata()
+        })
+        .map(|m| m.blocks() == 0)
+        .unwrap_or(false);
+    let _ = std::fs::remove_file(&probe);
+    if !sparse {
+        tracing::warn!(
+            "{} does not make sparse files: remote jobs' outputs are downloaded whole",
+            dir.display()
+        );
+    }
+    if let Ok(mut k) = known.lock() {
+        k.insert(key, sparse);
+    }
+    sparse
+}
+
+/// Where `path` (a file or directory of a remote job's working directory, stub or fetched)
+/// lives in the store; `None` for any other path.
+pub fn lookup(path: &Path) -> Option<Remote> {
+    let (work, index) = index_of(path)?;
+    let rel = path.strip_prefix(&work).ok()?.to_str()?;
+    if rel.is_empty() {
+        return Some(Remote::Directory(index.work_url.clone()));
+    }
+    if let Some(f) = index.files.get(rel) {
+        return Some(Remote::File(RemoteFile {
+            url: format!("{}{rel}", index.work_url),
+            size: f.size,
+            etag: f.etag.clone(),
+        }));
+    }
+    let prefix = format!("{rel}/");
+    index
+        .files
+        .range(prefix.clone()..)
+        .next()
+        .filter(|(k, _)| k.starts_with(&prefix))
+        .map(|_| Remote::Directory(format!("{}{prefix}", index.work_url)))
+}
+
+/// The remote file `path` is, if it is one.
+pub fn lookup_file(path: &Path) -> Option<RemoteFile> {
+    match lookup(path)? {
+        Remote::File(f) => Some(f),
+        Remote::Directory(_) => None,
+    }
+}
+
+/// The remote files under a directory of a remote working directory, by path relative to it.
+pub fn files_under(dir: &Path) -> Vec<(String, RemoteFile)> {
+    let Some((work, index)) = index_of(dir) else {
+        return Vec::new();
+    };
+    let Some(rel) = dir.strip_prefix(&work).ok().and_then(|r| r.to_str()) else {
+        return Vec::new();
+    };
+    let prefix = if rel.is_empty() {
+        String::new()
+    } else {
+        format!("{rel}/")
+    };
+    index
+        .files
+        .range(prefix.clone()..)
+        .take_while(|(k, _)| k.starts_with(&prefix))
+        .map(|(k, f)| {
+            (
+                k[prefix.len()..].to_string(),
+                RemoteFile {
+                    url: format!("{}{k}", index.work_url),
+                    size: f.size,
+                    etag: f.etag.clone(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// The working directory holding `path` that has an index, and the index.
+fn index_of(path: &Path) -> Option<(PathBuf, Arc<Index>)> {
+    for dir in path.ancestors() {
+        if dir.file_name().is_none_or(|n| n != WORK) {
+            continue;
+        }
+        if let Some(index) = indexes().lock().ok().and_then(|k| k.get(dir).cloned()) {
+            return Some((dir.to_path_buf(), index));
+        }
+        let file = dir.parent()?.join(INDEX_FILE);
+        let Ok(bytes) = std::fs::read(&file) else {
+            continue;
+        };
+        match serde_json::from_slice::<Index>(&bytes) {
+            Ok(index) => {
+                let index = Arc::new(index);
+                if let Ok(mut k) = indexes().lock() {
+                    k.insert(dir.to_path_buf(), index.clone());
+                }
+                return Some((dir.to_path_buf(), index));
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "{}: unreadable ({e}); its files are taken as local",
+                    file.display()
+                );
+                return None;
+            }
+        }
+    }
+    None
+}
+
+/// Whether `path` is a stub still to be fetched: a remote file that takes no blocks on disk.
+pub fn is_stub(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0 && m.blocks() == 0)
+        && lookup_file(path).is_some()
+}
+
+/// Whether `path` is, or is a directory holding, a stub still to be fetched.
+pub fn has_stubs(path: &Path) -> bool {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => files_under(path)
+            .iter()
+            .any(|(rel, _)| is_stub(&path.join(rel))),
+        Ok(_) => is_stub(path),
+        Err(_) => false,
+    }
+}
+
+/// Replaces the stubs at or under `path` with their objects' bytes. Files that are not stubs
+/// are left alone, so calling it on any path is safe and cheap.
+pub async fn fetch(storage: &StorageRouter, path: &Path) -> Result<()> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(_) => return Ok(()),
+    };
+    let files: Vec<(PathBuf, RemoteFile)> = if meta.is_dir() {
+        files_under(path)
+            .into_iter()
+            .map(|(rel, f)| (path.join(rel), f))
+            .collect()
+    } else {
+        lookup_file(path)
+            .map(|f| vec![(path.to_path_buf(), f)])
+            .unwrap_or_default()
+    };
+    use futures_util::{StreamExt, TryStreamExt};
+    futures_util::stream::iter(files)
+        .map(|(stub, remote)| async move { fetch_one(storage, &stub, &remote).await })
+        .buffer_unordered(8)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(())
+}
+
+async fn fetch_one(storage: &StorageRouter, stub: &Path, remote: &RemoteFile) -> Result<()> {
+    // One fetch per stub at a time in this process; the others wait and find it fetched.
+    let turn = {
+        static FETCHING: OnceLock<Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
+            OnceLock::new();
+        let mut table = FETCHING
+            .get_or_init(Default::default)
+            .lock()
+            .map_err(|_| anyhow!("fetch table poisoned"))?;
+        table.entry(stub.to_path_buf()).or_default().clone()
+    };
+    let _turn = turn.lock().await;
+    if !is_stub(stub) {
+        return Ok(());
+    }
+    let name = stub
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let part = stub.with_file_name(format!(".{name}.ferry-fetch"));
+    let fetched = async {
+        storage.download(remote, &part).await?;
+        fill_stub(stub, &part)
+    }
+    .await;
+    let _ = std::fs::remove_file(&part);
+    fetched.with_context(|| format!("cannot fetch {} from {}", stub.display(), remote.url))?;
+    tracing::debug!("fetched {} ({} bytes)", remote.url, remote.size);
+    Ok(())
+}
+
+/// Copies `part` into the stub's inode and puts back the stub's mtime and mode.
+fn fill_stub(stub: &Path, part: &Path) -> Result<()> {
+    let meta = std::fs::metadata(stub)?;
+    let mode = meta.permissions().mode();
+    let mtime = meta.modified()?;
+    if mode & 0o200 == 0 {
+        std::fs::set_permissions(stub, std::fs::Permissions::from_mode(mode | 0o200))?;
+    }
+    let filled = (|| -> std::io::Result<()> {
+        let mut dest = std::fs::OpenOptions::new().write(true).open(stub)?;
+        let mut src = std::fs::File::open(part)?;
+        let copied = std::io::copy(&mut src, &mut dest)?;
+        if copied != meta.len() {
+            return Err(std::io::Error::other(format!(
+                "fetched {copied} bytes, the stub has {}",
+                meta.len()
+            )));
+        }
+        dest.sync_data()?;
+        dest.set_modified(mtime)
+    })();
+    if mode & 0o200 == 0 {
+        std::fs::set_permissions(stub, std::fs::Permissions::from_mode(mode))?;
+    }
+    Ok(filled?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stubs_are_sparse_and_indexed_and_lookups_find_files_and_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let attempt = dir.path().join("attempt-1");
+        std::fs::create_dir_all(&attempt).unwrap();
+        let files = [
+            LeftFile {
+                rel: "out.bam".into(),
+                size: 5 << 20,
+                etag: Some("\"abc\"".into()),
+            },
+            LeftFile {
+                rel: "d/sub/x.txt".into(),
+                size: 3,
+                etag: None,
+            },
+        ];
+        assert!(leave_in_store(&attempt, "s3://b/run/work/", &files).unwrap());
+        let work = attempt.join("work");
+        let bam = work.join("out.bam");
+        assert_eq!(std::fs::metadata(&bam).unwrap().len(), 5 << 20);
+        assert!(is_stub(&bam));
+        assert_eq!(
+            lookup(&bam),
+            Some(Remote::File(RemoteFile {
+                url: "s3://b/run/work/out.bam".into(),
+                size: 5 << 20,
+                etag: Some("\"abc\"".into()),
+            }))
+        );
+        assert_eq!(
+            lookup(&work.join("d")),
+            Some(Remote::Directory("s3://b/run/work/d/".into()))
+        );
+        assert_eq!(lookup(&work.join("dd")), None);
+        assert_eq!(files_under(&work.join("d")).len(), 1);
+        assert_eq!(files_under(&work.join("d"))[0].0, "sub/x.txt");
+        assert!(has_stubs(&work.join("d")));
+        // Read back from disk, as a resumed run does.
+        indexes().lock().unwrap().clear();
+        assert!(lookup_file(&work.join("d/sub/x.txt")).is_some());
+        // A file outside any remote working directory.
+        let local = dir.path().join("work");
+        std::fs::create_dir_all(&local).unwrap();
+        std::fs::write(local.join("f"), "x").unwrap();
+        assert_eq!(lookup(&local.join("f")), None);
+        assert!(!is_stub(&local.join("f")));
+    }
+
+    #[test]
+    fn filling_a_stub_keeps_its_inode_mtime_and_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let stub = dir.path().join("s");
+        let f = std::fs::File::create(&stub).unwrap();
+        f.set_len(5).unwrap();
+        drop(f);
+        std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let before = std::fs::metadata(&stub).unwrap();
+        let part = dir.path().join("p");
+        std::fs::write(&part, "hello").unwrap();
+        fill_stub(&stub, &part).unwrap();
+        let after = std::fs::metadata(&stub).unwrap();
+        assert_eq!(std::fs::read(&stub).unwrap(), b"hello");
+        assert_eq!(before.ino(), after.ino());
+        assert_eq!(before.modified().unwrap(), after.modified().unwrap());
+        assert_eq!(after.permissions().mode() & 0o777, 0o444);
+        assert!(after.blocks() > 0);
+    }
+}
