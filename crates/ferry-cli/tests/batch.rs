@@ -691,41 +691,70 @@ fn outputs_published_to_the_work_dirs_bucket_are_server_side_copies() {
         r#"
 version 1.1
 task make {
-  command <<< head -c 3000000 /dev/urandom > out.bin >>>
-  output { File f = "out.bin" }
+  command <<<
+    head -c 3000000 /dev/urandom > out.bin
+    head -c 12582912 /dev/urandom > big.bin
+  >>>
+  output { File f = "out.bin"  File big = "big.bin" }
   runtime { container: "local/busybox:1" }
 }
 workflow w {
   call make
-  output { File f = make.f }
+  output { File f = make.f  File big = make.big }
 }
 "#,
     );
     let results = format!("s3://{}/results", t.bucket);
+    // Copies of objects above 5 MiB go in parts (S3's own threshold, 5 GiB, is too large to
+    // test here): 12 MiB is three UploadPartCopy requests.
     let r = t.run_with(
         "w.wdl",
         &[],
-        &[("FERRY_OUTPUT_DIR", &results), ("FERRY_LOG", "info")],
+        &[
+            ("FERRY_OUTPUT_DIR", &results),
+            ("FERRY_LOG", "info"),
+            ("FERRY_TRANSFERS__COPY_PART_SIZE", "5 MiB"),
+        ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stderr.contains("1 outputs published by server-side copy"),
+        r.stderr.contains("2 outputs published by server-side copy"),
         "{}",
         r.stderr
     );
-    let url = r.outputs()["w.f"].as_str().unwrap().to_string();
-    assert!(url.starts_with(&format!("{results}/")), "{url}");
-    let key = url.strip_prefix(&format!("s3://{}/", t.bucket)).unwrap();
-    let copied = s3(&["cat", &t.bucket, key]);
     let listed = String::from_utf8(s3(&["ls", &t.bucket, "ferry-work/"])).unwrap();
-    let written = listed
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .find(|k| k.ends_with("calls/make/attempt-1/work/out.bin"))
-        .unwrap_or_else(|| panic!("{listed}"));
-    let written = s3(&["cat", &t.bucket, written]);
-    assert_eq!(copied.len(), 3_000_000);
-    assert!(copied == written, "the copy is what the job wrote");
+    let written_key = |name: &str| {
+        listed
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .find(|k| k.ends_with(&format!("calls/make/attempt-1/work/{name}")))
+            .unwrap_or_else(|| panic!("{listed}"))
+            .to_string()
+    };
+    for (output, name, size) in [
+        ("w.f", "out.bin", 3_000_000),
+        ("w.big", "big.bin", 12 << 20),
+    ] {
+        let url = r.outputs()[output].as_str().unwrap().to_string();
+        assert!(url.starts_with(&format!("{results}/")), "{url}");
+        let key = url.strip_prefix(&format!("s3://{}/", t.bucket)).unwrap();
+        let copied = s3(&["cat", &t.bucket, key]);
+        let written = s3(&["cat", &t.bucket, &written_key(name)]);
+        assert_eq!(copied.len(), size);
+        assert!(
+            copied == written,
+            "the copy of {name} is what the job wrote"
+        );
+    }
+    let big = r.outputs()["w.big"].as_str().unwrap().to_string();
+    let key = big.strip_prefix(&format!("s3://{}/", t.bucket)).unwrap();
+    let etag = String::from_utf8(s3(&["etag", &t.bucket, key])).unwrap();
+    let source_etag = String::from_utf8(s3(&["etag", &t.bucket, &written_key("big.bin")])).unwrap();
+    assert!(
+        etag.trim().ends_with("-3\""),
+        "{etag} (the source's: {source_etag})"
+    );
+    assert!(!source_etag.trim().ends_with("-3\""), "{source_etag}");
 }
 
 #[test]
@@ -850,7 +879,7 @@ task check {
     md5sum ~{sep(" ", bins)} | cut -c1-32 > sums.txt
     cat '~{d}/a.txt'
   >>>
-  output { Array[String] sums = read_lines("sums.txt")  String a = read_string(stdout()) }
+  output { File sums = "sums.txt"  String a = read_string(stdout()) }
   runtime { container: "local/busybox:1"  memory: "64 MiB" }
 }
 workflow w {
@@ -860,7 +889,7 @@ workflow w {
     Array[File] big = make.big
     Array[Int] n = make.n
     Array[Float] kib = make.kib
-    Array[String] sums = check.sums
+    Array[String] sums = read_lines(check.sums)
     String a = check.a
     Directory d = make.d[2]
   }
@@ -947,7 +976,30 @@ fn job_outputs_stay_in_s3_and_only_what_the_engine_reads_comes_down() {
         "{came_down} bytes came down for 3 shards"
     );
 
-    // 2. The call cache: a second run takes every call from it (the objects are unchanged:
+    // 2. Resuming the finished run in a new engine: every attempt is adopted from its
+    //    directory (the stubs' objects found from `remote.json`), and publishing to a local
+    //    directory fetches the bytes.
+    let out = t
+        .command(Path::new("w.wdl"), &["--resume", "--run-dir"])
+        .arg(&r.run_dir)
+        .env("FERRY_OUTPUT_DIR", t.path().join("resumed"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("submitted"), "{stderr}");
+    let resumed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(resumed["w.sums"], o["w.sums"]);
+    let files: Vec<String> = serde_json::from_value(resumed["w.big"].clone()).unwrap();
+    for (path, sum) in files.iter().zip(&sums) {
+        assert!(
+            path.starts_with(&*t.path().join("resumed").to_string_lossy()),
+            "{path}"
+        );
+        assert_eq!(&md5_hex(&std::fs::read(path).unwrap()), sum, "{path}");
+    }
+
+    // 3. The call cache: a new run takes every call from it (the objects are unchanged:
     //    one HEAD each) and publishes to a local directory, which fetches the bytes.
     let r2 = t.run_with("w.wdl", &[], &[("FERRY_LOG", "info")]);
     assert_eq!(r2.code, 0, "{}", r2.stderr);
@@ -970,7 +1022,7 @@ fn job_outputs_stay_in_s3_and_only_what_the_engine_reads_comes_down() {
     );
     assert!(allocated(&Path::new(d).join("b.bin")) >= 200_000);
 
-    // 3. An object changed in the store since it was recorded: that call runs again, and the
+    // 4. An object changed in the store since it was recorded: that call runs again, and the
     //    call that read it.
     let listed = String::from_utf8(s3(&["ls", &t.bucket, "ferry-work/"])).unwrap();
     let key = listed

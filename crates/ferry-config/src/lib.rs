@@ -173,6 +173,10 @@ pub struct TransferSpec {
     pub concurrency: Option<u32>,
     /// Larger objects move in parts of this size, in parallel.
     pub part_size: Option<Size>,
+    /// Server-side copies of larger objects go in parts of this size (S3 UploadPartCopy, in
+    /// parallel); smaller ones are one CopyObject. 5 MiB to 5 GiB (the default, S3's limit for
+    /// one CopyObject).
+    pub copy_part_size: Option<Size>,
     /// The per-node cache of downloaded objects (default: the cache directory's `objects/`).
     pub cache_dir: Option<String>,
     /// The object cache's size cap ("200 GiB"): least recently used objects are evicted past
@@ -266,6 +270,7 @@ pub struct Profile {
     pub s3_upload_checksums: bool,
     pub transfer_concurrency: u32,
     pub transfer_part_size: u64,
+    pub transfer_copy_part_size: u64,
     pub object_cache_dir: Option<PathBuf>,
     pub object_cache_max: Option<u64>,
     pub gcs_endpoint: Option<String>,
@@ -355,6 +360,7 @@ impl Default for Profile {
             s3_upload_checksums: true,
             transfer_concurrency: 16,
             transfer_part_size: 16 << 20,
+            transfer_copy_part_size: 5 << 30,
             object_cache_dir: None,
             object_cache_max: None,
             gcs_endpoint: None,
@@ -850,6 +856,10 @@ fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Profile, Confi
             .part_size
             .map(|s| s.bytes().max(5 << 20))
             .unwrap_or(d.transfer_part_size),
+        transfer_copy_part_size: transfers
+            .copy_part_size
+            .map(|s| s.bytes().clamp(5 << 20, 5 << 30))
+            .unwrap_or(d.transfer_copy_part_size),
         object_cache_dir: transfers.cache_dir.map(PathBuf::from),
         object_cache_max: transfers.cache_max.map(|s| s.bytes()),
         gcs_endpoint: gcs.endpoint,

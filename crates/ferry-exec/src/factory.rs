@@ -126,6 +126,7 @@ pub fn storage_for(profile: &Profile) -> (StorageRouter, Arc<ObjectStorage>) {
         upload_checksums: profile.s3_upload_checksums,
         concurrency: profile.transfer_concurrency as usize,
         part_size: profile.transfer_part_size,
+        copy_part_size: profile.transfer_copy_part_size,
         gcs: ferry_storage::GcsSettings {
             endpoint: profile.gcs_endpoint.clone(),
             anonymous: profile.gcs_anonymous,

@@ -15,6 +15,7 @@ mod local;
 pub mod objcache;
 mod object;
 pub mod remote;
+mod s3copy;
 pub mod tree;
 pub use local::LocalStorage;
 pub use object::{

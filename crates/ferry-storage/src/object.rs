@@ -49,6 +49,8 @@ pub struct ObjectSettings {
     pub concurrency: usize,
     /// Objects larger than this are fetched (and uploaded) in parts of this size.
     pub part_size: u64,
+    /// Server-side copies of objects larger than this go in parts of this size (≤ 5 GiB).
+    pub copy_part_size: u64,
     pub gcs: GcsSettings,
     pub azure: AzureSettings,
     /// The object cache's size cap: least recently used entries are evicted past it.
@@ -88,6 +90,7 @@ impl Default for ObjectSettings {
             upload_checksums: true,
             concurrency: 16,
             part_size: 16 << 20,
+            copy_part_size: 5 << 30,
             gcs: GcsSettings::default(),
             azure: AzureSettings::default(),
             cache_max: None,
@@ -186,6 +189,8 @@ impl CredentialProvider for AwsChain {
 struct AwsConfig {
     credentials: Option<Arc<AwsChain>>,
     region: Option<String>,
+    /// For the requests `object_store` has no call for (UploadPartCopy).
+    sdk: Option<aws_config::SdkConfig>,
 }
 
 /// Results remembered for the whole run, by key (a URL here): each object is looked up (HEAD)
@@ -221,6 +226,8 @@ where
 pub struct ObjectStorage {
     settings: ObjectSettings,
     aws: OnceCell<AwsConfig>,
+    /// The AWS SDK's S3 client, for multipart copies; `None` for anonymous access.
+    s3_sdk: OnceCell<Option<aws_sdk_s3::Client>>,
     stores: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
     /// One download per object per process, however many shards ask at once.
     downloads: Memo<PathBuf>,
@@ -331,6 +338,7 @@ impl ObjectStorage {
         ObjectStorage {
             settings,
             aws: OnceCell::new(),
+            s3_sdk: OnceCell::new(),
             stores: Default::default(),
             downloads: Default::default(),
             heads: Default::default(),
@@ -347,6 +355,7 @@ impl ObjectStorage {
                     return AwsConfig {
                         credentials: None,
                         region: None,
+                        sdk: None,
                     };
                 }
                 let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -357,6 +366,7 @@ impl ObjectStorage {
                         .credentials_provider()
                         .map(|provider| Arc::new(AwsChain { provider })),
                     region: config.region().map(|r| r.to_string()),
+                    sdk: Some(config),
                 }
             })
             .await
@@ -372,6 +382,26 @@ impl ObjectStorage {
             max_retries: 8,
             retry_timeout: std::time::Duration::from_secs(300),
         }
+    }
+
+    /// The AWS SDK's S3 client, with the same endpoint, addressing, region and credentials as
+    /// `object_store`'s; `None` for anonymous access.
+    async fn s3_sdk(&self) -> Option<&aws_sdk_s3::Client> {
+        self.s3_sdk
+            .get_or_init(|| async {
+                let aws = self.aws().await;
+                let sdk = aws.sdk.as_ref()?;
+                let endpoint = self.s3_endpoint();
+                let mut b = aws_sdk_s3::config::Builder::from(sdk)
+                    .region(aws_sdk_s3::config::Region::new(self.s3_region(aws)))
+                    .force_path_style(endpoint.path_style);
+                if let Some(url) = &endpoint.url {
+                    b = b.endpoint_url(url);
+                }
+                Some(aws_sdk_s3::Client::from_conf(b.build()))
+            })
+            .await
+            .as_ref()
     }
 
     /// The S3 endpoint this storage sends requests to.
@@ -1029,9 +1059,30 @@ impl Storage for ObjectStorage {
                 .map_err(|e| explain(from, e))?
                 .size
         };
-        // CopyObject takes at most 5 GiB; larger objects would need UploadPartCopy.
-        if size > 5 << 30 {
-            return Ok(false);
+        // CopyObject takes at most 5 GiB: larger S3 objects are copied in parts.
+        if size > self.settings.copy_part_size.min(5 << 30) {
+            if src.scheme != "s3" {
+                return Ok(false);
+            }
+            let Some(client) = self.s3_sdk().await else {
+                return Ok(false);
+            };
+            let copy = crate::s3copy::Copy {
+                from_bucket: &src.bucket,
+                from_key: src.path.as_ref(),
+                to_bucket: &dest.bucket,
+                to_key: dest.path.as_ref(),
+                size,
+            };
+            crate::s3copy::copy_in_parts(
+                client,
+                &copy,
+                self.settings.copy_part_size,
+                &self.requests,
+            )
+            .await
+            .map_err(|e| anyhow!("cannot copy {from} to {to}: {e:#}"))?;
+            return Ok(true);
         }
         let _permit = self.requests.acquire().await;
         store
