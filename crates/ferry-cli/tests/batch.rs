@@ -684,7 +684,7 @@ workflow w { call t }
 }
 
 #[test]
-fn outputs_published_to_the_work_dirs_bucket_are_server_side_copies() {
+fn outputs_published_to_s3_are_server_side_copies_in_parts_and_across_buckets() {
     let t = BatchTest::new(&[]);
     t.write(
         "w.wdl",
@@ -755,6 +755,39 @@ workflow w {
         "{etag} (the source's: {source_etag})"
     );
     assert!(!source_etag.trim().ends_with("-3\""), "{source_etag}");
+
+    // To another bucket, from the call cache: still server-side copies (CopyObject and
+    // UploadPartCopy name the source bucket), no job and no download.
+    let other = unique("ferry-out");
+    s3(&["mb", &other]);
+    let r2 = t.run_with(
+        "w.wdl",
+        &[],
+        &[
+            ("FERRY_OUTPUT_DIR", &format!("s3://{other}/results")),
+            ("FERRY_LOG", "info"),
+            ("FERRY_TRANSFERS__COPY_PART_SIZE", "5 MiB"),
+        ],
+    );
+    assert_eq!(r2.code, 0, "{}", r2.stderr);
+    assert!(!r2.stderr.contains("submitted"), "{}", r2.stderr);
+    assert!(
+        r2.stderr
+            .contains("2 outputs published by server-side copy"),
+        "{}",
+        r2.stderr
+    );
+    for (output, name) in [("w.f", "out.bin"), ("w.big", "big.bin")] {
+        let url = r2.outputs()[output].as_str().unwrap().to_string();
+        let key = url
+            .strip_prefix(&format!("s3://{other}/"))
+            .unwrap_or_else(|| panic!("{url}"));
+        let copied = s3(&["cat", &other, key]);
+        assert!(
+            copied == s3(&["cat", &t.bucket, &written_key(name)]),
+            "{url}"
+        );
+    }
 }
 
 #[test]

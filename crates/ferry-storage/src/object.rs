@@ -1045,25 +1045,23 @@ impl Storage for ObjectStorage {
 
     async fn copy(&self, from: &str, to: &str) -> Result<bool> {
         let (src, dest) = (parse(from)?, parse(to)?);
-        // One client per bucket: S3's CopyObject names its source in the same request, but
-        // object_store copies only within the bucket it was built for.
-        if src.store_key != dest.store_key || src.scheme == "http" {
+        let same_bucket = src.store_key == dest.store_key;
+        // object_store copies only inside the bucket it was built for; S3 itself copies across
+        // buckets (and in parts), which goes through the AWS SDK.
+        if src.scheme == "http" || src.scheme != dest.scheme || !same_bucket && src.scheme != "s3" {
             return Ok(false);
         }
-        let store = self.store(&dest).await?;
+        let src_store = self.store(&src).await?;
         let size = {
             let _permit = self.requests.acquire().await;
-            store
+            src_store
                 .head(&src.path)
                 .await
                 .map_err(|e| explain(from, e))?
                 .size
         };
-        // CopyObject takes at most 5 GiB: larger S3 objects are copied in parts.
-        if size > self.settings.copy_part_size.min(5 << 30) {
-            if src.scheme != "s3" {
-                return Ok(false);
-            }
+        let in_parts = size > self.settings.copy_part_size.min(5 << 30);
+        if src.scheme == "s3" && (in_parts || !same_bucket) {
             let Some(client) = self.s3_sdk().await else {
                 return Ok(false);
             };
@@ -1074,18 +1072,16 @@ impl Storage for ObjectStorage {
                 to_key: dest.path.as_ref(),
                 size,
             };
-            crate::s3copy::copy_in_parts(
-                client,
-                &copy,
-                self.settings.copy_part_size,
-                &self.requests,
-            )
-            .await
-            .map_err(|e| anyhow!("cannot copy {from} to {to}: {e:#}"))?;
+            crate::s3copy::copy(client, &copy, self.settings.copy_part_size, &self.requests)
+                .await
+                .map_err(|e| anyhow!("cannot copy {from} to {to}: {e:#}"))?;
             return Ok(true);
         }
+        if in_parts {
+            return Ok(false);
+        }
         let _permit = self.requests.acquire().await;
-        store
+        src_store
             .copy(&src.path, &dest.path)
             .await
             .map_err(|e| anyhow!("cannot copy {from} to {to}: {}", explain(from, e)))?;

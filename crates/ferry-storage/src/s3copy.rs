@@ -1,6 +1,6 @@
-//! Server-side copies of S3 objects too large for one CopyObject (5 GiB): a multipart upload
-//! whose parts are UploadPartCopy requests for byte ranges of the source, sent in parallel.
-//! `object_store` has no such call, so this one request family goes through the AWS SDK.
+//! Server-side copies of S3 objects that `object_store` cannot make: across buckets (one
+//! CopyObject naming the source bucket), and too large for one CopyObject (5 GiB): a multipart
+//! upload whose parts are UploadPartCopy requests for byte ranges of the source, in parallel.
 
 use std::sync::Arc;
 
@@ -23,9 +23,31 @@ pub(crate) struct Copy<'a> {
     pub size: u64,
 }
 
+/// Copies `c`: one CopyObject up to `part_size`, else in parts of that size.
+pub(crate) async fn copy(
+    client: &Client,
+    c: &Copy<'_>,
+    part_size: u64,
+    requests: &Arc<Semaphore>,
+) -> Result<()> {
+    if c.size > part_size.min(5 << 30) {
+        return copy_in_parts(client, c, part_size, requests).await;
+    }
+    let _permit = requests.acquire().await;
+    client
+        .copy_object()
+        .copy_source(format!("{}/{}", c.from_bucket, encode_key(c.from_key)))
+        .bucket(c.to_bucket)
+        .key(c.to_key)
+        .send()
+        .await
+        .map_err(|e| anyhow!("CopyObject: {}", DisplayErrorContext(&e)))?;
+    Ok(())
+}
+
 /// Copies `c` in parts of `part_size` (more if 10,000 would not cover it), as many at once as
 /// `requests` allows. A failed copy is aborted, so no parts are left to pay for.
-pub(crate) async fn copy_in_parts(
+async fn copy_in_parts(
     client: &Client,
     c: &Copy<'_>,
     part_size: u64,
