@@ -1211,15 +1211,7 @@ async fn pin_digest(image: &str) -> Result<String> {
     if image.contains('@') {
         return Ok(image.to_string());
     }
-    let r = registry::Reference::parse(image)?;
-    let login = registry::login_for(image)?;
-    if r.registry.contains(".dkr.ecr.") && login.is_none() {
-        // ECR wants its own token (GetAuthorizationToken), which Ferry does not fetch yet.
-        tracing::warn!(
-            "image `{image}`: an ECR image without a saved Docker login is used by its tag; every shard may not get the same image if the tag moves"
-        );
-        return Ok(image.to_string());
-    }
+    let login = registry::login_or_ecr(image).await?;
     let digest = registry::manifest_digest(image, login.as_ref()).await?;
     let name = image
         .rsplit_once(':')

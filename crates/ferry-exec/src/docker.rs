@@ -241,15 +241,16 @@ impl DockerExecutor {
             .from_image(reference)
             .build();
         // The daemon does not read the user's Docker config: the login goes with the request.
-        let credentials =
-            crate::registry::login_for(reference)?.map(|l| bollard::auth::DockerCredentials {
+        let credentials = crate::registry::login_or_ecr(reference).await?.map(|l| {
+            bollard::auth::DockerCredentials {
                 username: Some(l.username),
                 password: Some(l.secret),
                 serveraddress: crate::registry::Reference::parse(reference)
                     .ok()
                     .map(|r| r.registry),
                 ..Default::default()
-            });
+            }
+        });
         let mut stream = self.docker.create_image(Some(options), None, credentials);
         while let Some(item) = stream.next().await {
             let info = item.map_err(docker_error)?;

@@ -157,6 +157,80 @@ pub fn login_for(image: &str) -> Result<Option<Login>> {
     }
 }
 
+/// The login for `image`: the one `docker login` saved, else for an Amazon ECR registry a
+/// token from ECR itself (GetAuthorizationToken with the AWS credential chain, valid 12 hours),
+/// as `docker login` with ECR's credential helper would get it.
+pub async fn login_or_ecr(image: &str) -> Result<Option<Login>> {
+    if let Some(login) = login_for(image)? {
+        return Ok(Some(login));
+    }
+    let reference = Reference::parse(image)?;
+    match ecr_registry(&reference.registry) {
+        Some((account, region)) => ecr_login(account, region, None)
+            .await
+            .with_context(|| format!("image `{image}`"))
+            .map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The account and region of an Amazon ECR registry host
+/// (`123456789012.dkr.ecr.us-east-1.amazonaws.com`, also `dkr.ecr-fips` and `.amazonaws.com.cn`).
+pub fn ecr_registry(host: &str) -> Option<(&str, &str)> {
+    let mut parts = host.split('.');
+    let account = parts.next()?;
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if parts.next()? != "dkr" || !matches!(parts.next()?, "ecr" | "ecr-fips") {
+        return None;
+    }
+    let region = parts.next()?;
+    let rest: Vec<&str> = parts.collect();
+    matches!(
+        rest.as_slice(),
+        ["amazonaws", "com"] | ["amazonaws", "com", "cn"]
+    )
+    .then_some((account, region))
+}
+
+/// An ECR registry's login: user `AWS` and a token (good for every registry of the account the
+/// credentials can read). `endpoint`: an ECR-compatible API instead
+/// of AWS's (the SDK also reads `AWS_ENDPOINT_URL_ECR`).
+pub async fn ecr_login(account: &str, region: &str, endpoint: Option<&str>) -> Result<Login> {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_string()))
+        .load()
+        .await;
+    let mut b = aws_sdk_ecr::config::Builder::from(&config);
+    if let Some(url) = endpoint {
+        b = b.endpoint_url(url);
+    }
+    let client = aws_sdk_ecr::Client::from_conf(b.build());
+    let answer = client.get_authorization_token().send().await.map_err(|e| {
+        anyhow!(
+            "cannot get an ECR login for account {account} in {region} (GetAuthorizationToken): {}",
+            aws_sdk_ecr::error::DisplayErrorContext(&e)
+        )
+    })?;
+    let token = answer
+        .authorization_data()
+        .first()
+        .and_then(|d| d.authorization_token())
+        .ok_or_else(|| anyhow!("ECR returned no authorization token for account {account}"))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(token.trim())
+        .context("ECR's authorization token is not base64")?;
+    let decoded = String::from_utf8_lossy(&decoded);
+    let (username, secret) = decoded
+        .split_once(':')
+        .ok_or_else(|| anyhow!("ECR's authorization token is not user:password"))?;
+    Ok(Login {
+        username: username.to_string(),
+        secret: secret.to_string(),
+    })
+}
+
 fn from_helper(helper: &str, server: &str) -> Result<Option<Login>> {
     let program = format!("docker-credential-{helper}");
     let mut child = Command::new(&program)
@@ -303,6 +377,32 @@ async fn bearer_token(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ecr_hosts_are_told_from_other_registries() {
+        use super::ecr_registry;
+        assert_eq!(
+            ecr_registry("123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
+            Some(("123456789012", "eu-west-1"))
+        );
+        assert_eq!(
+            ecr_registry("123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com"),
+            Some(("123456789012", "us-gov-west-1"))
+        );
+        assert_eq!(
+            ecr_registry("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"),
+            Some(("123456789012", "cn-north-1"))
+        );
+        for other in [
+            "public.ecr.aws",
+            "ghcr.io",
+            "127.0.0.1:5050",
+            "12345.dkr.ecr.us-east-1.amazonaws.com",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example",
+        ] {
+            assert_eq!(ecr_registry(other), None, "{other}");
+        }
+    }
+
     use super::*;
 
     #[test]
