@@ -55,6 +55,18 @@ pub struct Entry {
     pub files: Vec<FileRecord>,
 }
 
+fn record(path: &Path, blake3: String, remote: Option<String>) -> std::io::Result<FileRecord> {
+    let meta = std::fs::metadata(path)?;
+    Ok(FileRecord {
+        path: path.display().to_string(),
+        size: meta.len(),
+        mtime_ns: mtime_ns(&meta),
+        ino: meta.ino(),
+        blake3,
+        remote,
+    })
+}
+
 /// A file's identity for the digest memo: path, size, mtime (ns) and inode.
 type FileId = (String, u64, i128, u64);
 
@@ -290,15 +302,8 @@ impl Cache {
 
     /// A record of `path` as it is now.
     pub fn record_file(&self, path: &Path) -> std::io::Result<FileRecord> {
-        let meta = std::fs::metadata(path)?;
-        Ok(FileRecord {
-            path: path.display().to_string(),
-            size: meta.len(),
-            mtime_ns: mtime_ns(&meta),
-            ino: meta.ino(),
-            blake3: self.digest(path)?,
-            remote: None,
-        })
+        let digest = self.digest(path)?;
+        record(path, digest, None)
     }
 
     /// A record of a remote job's file: the local stub's identity and the object's.
@@ -308,15 +313,7 @@ impl Cache {
         url: &str,
         identity: &str,
     ) -> std::io::Result<FileRecord> {
-        let meta = std::fs::metadata(path)?;
-        Ok(FileRecord {
-            path: path.display().to_string(),
-            size: meta.len(),
-            mtime_ns: mtime_ns(&meta),
-            ino: meta.ino(),
-            blake3: identity.to_string(),
-            remote: Some(url.to_string()),
-        })
+        record(path, identity.to_string(), Some(url.to_string()))
     }
 
     /// The entry for `key` if every file it names is still there, unchanged.
