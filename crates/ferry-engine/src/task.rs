@@ -863,6 +863,67 @@ fn has_url_string(v: &Value) -> bool {
     }
 }
 
+/// What carries over from one attempt of a call to the next.
+struct Retries {
+    attempt: u32,
+    /// The call-cache key to record the outputs under (found by the first attempt).
+    cache_key: Option<String>,
+    /// After an out-of-memory kill, what the next attempt asks for.
+    oom_memory: Option<u64>,
+    /// `task.previous` of the next attempt (WDL 1.3).
+    previous: Value,
+    /// Times the executor could not start an attempt for a passing reason
+    /// (`ExecError::Transient`).
+    transient_tries: u32,
+}
+
+/// One attempt's names and places.
+struct Attempt {
+    number: u32,
+    dir: PathBuf,
+    work_dir: PathBuf,
+    /// How the journal names the attempt.
+    journal_name: String,
+    /// `label-N`, for `task.id`.
+    id: String,
+    label: String,
+}
+
+impl Attempt {
+    fn new(job: &CallJob, shared: &Shared, number: u32) -> Attempt {
+        let dir = job
+            .call_dir
+            .join(format!("{}attempt-{number}", job.attempt_prefix));
+        Attempt {
+            number,
+            work_dir: dir.join("work"),
+            journal_name: relative(&dir, &shared.run_dir),
+            id: format!("{}-{number}", job.label),
+            label: job.label.clone(),
+            dir,
+        }
+    }
+
+    /// A failure of this attempt, naming it and its directory.
+    fn fail(&self, m: impl std::fmt::Display) -> CallError {
+        CallError::Failed(format!(
+            "call {} (attempt {}): {m}\n  attempt dir: {}",
+            self.label,
+            self.number,
+            self.dir.display()
+        ))
+    }
+}
+
+/// What the attempt loop does after an attempt.
+enum Next {
+    Done(Members),
+    /// The executor could not start it for a passing reason: the same attempt again.
+    Again,
+    /// It failed and may be retried.
+    Retry,
+}
+
 async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Members, CallError> {
     let streaming = if shared.profile.stub {
         None
@@ -871,242 +932,318 @@ async fn run_call_attempts(mut job: CallJob, shared: Arc<Shared>) -> Result<Memb
             .await
             .map_err(|m| CallError::Failed(format!("call {}: {m}", job.label)))?
     };
-    let mut attempt: u32 = 1;
-    let mut cache_key: Option<String> = None;
-    // After an out-of-memory kill, what the next attempt asks for.
-    let mut oom_memory: Option<u64> = None;
-    // `task.previous` of the next attempt (WDL 1.3).
-    let mut previous = Value::None;
-    // Times the executor could not start an attempt for a passing reason (`ExecError::Transient`).
-    let mut transient_tries: u32 = 0;
+    let mut retries = Retries {
+        attempt: 1,
+        cache_key: None,
+        oom_memory: None,
+        previous: Value::None,
+        transient_tries: 0,
+    };
     loop {
         if shared.stopping() {
             return Err(CallError::Cancelled);
         }
-        let attempt_dir = job
-            .call_dir
-            .join(format!("{}attempt-{attempt}", job.attempt_prefix));
-        let work_dir = attempt_dir.join("work");
-        // How the journal names this attempt.
-        let journal_name = relative(&attempt_dir, &shared.run_dir);
-        let fail = |m: String| {
-            CallError::Failed(format!(
-                "call {} (attempt {attempt}): {m}\n  attempt dir: {}",
-                job.label,
-                attempt_dir.display()
-            ))
-        };
-        let attempt_id = format!("{}-{attempt}", job.label);
-        let mut io = Io::new(attempt_dir.join("tmp"), job.task.version);
-        io.base_dir = Some(work_dir.clone());
-        io.fetch = shared.fetcher();
-        // Whether an earlier run left this attempt behind (checked before `prepare`, whose
-        // `write_*` calls create files in the attempt's tmp/). A fresh run cannot have any, and
-        // the lookup costs a path walk per shard.
-        let left_behind = shared.resuming && std::fs::symlink_metadata(&attempt_dir).is_ok();
-        let prepared = prepare(
-            &job,
-            attempt,
-            &io,
-            &attempt_id,
-            &shared.profile,
-            oom_memory,
-            &previous,
-        )
-        .map_err(fail)?;
-        if shared.profile.stub {
-            return stub_outputs(&job, &prepared, &attempt_dir, &io).map_err(fail);
+        let at = Attempt::new(&job, &shared, retries.attempt);
+        match run_attempt(&job, &shared, &streaming, &at, &mut retries).await? {
+            Next::Done(outputs) => return Ok(outputs),
+            Next::Again => {}
+            Next::Retry => retries.attempt += 1,
         }
-        // Once per run and image (the executor remembers): every shard gets the same digest.
-        let image = match shared
-            .executor
-            .pin_image(&job.task.name, &prepared.containers)
-            .await
-        {
-            Ok(image) => image,
-            // Every shard of a scatter gets the same error; one report is enough.
-            Err(e) if !shared.first_report(&format!("{e:#}")) => {
-                return Err(CallError::Cancelled);
-            }
-            Err(e) => return Err(fail(format!("{e:#}"))),
-        };
-        // Before the cache: a request that cannot run here fails the same with or without a
-        // cached result.
-        let cap = shared.capacity;
-        if prepared.cpu > cap.cpu || prepared.memory > cap.memory {
-            return Err(fail(format!(
-                "task `{}` asks for {} cpu and {} of memory, but at most {} cpu and {} are available",
-                job.task.name,
-                prepared.cpu,
-                human_bytes(prepared.memory),
-                cap.cpu,
-                human_bytes(cap.memory)
-            )));
-        }
+    }
+}
+
+/// One attempt: prepared, taken from the cache or an earlier run if it can be, else run by the
+/// executor and its outputs evaluated.
+async fn run_attempt(
+    job: &CallJob,
+    shared: &Shared,
+    streaming: &Option<Arc<ferry_exec::Streaming>>,
+    at: &Attempt,
+    retries: &mut Retries,
+) -> Result<Next, CallError> {
+    let mut io = Io::new(at.dir.join("tmp"), job.task.version);
+    io.base_dir = Some(at.work_dir.clone());
+    io.fetch = shared.fetcher();
+    // Whether an earlier run left this attempt behind (checked before `prepare`, whose
+    // `write_*` calls create files in the attempt's tmp/). A fresh run cannot have any, and
+    // the lookup costs a path walk per shard.
+    let left_behind = shared.resuming && std::fs::symlink_metadata(&at.dir).is_ok();
+    let prepared = prepare(
+        job,
+        at.number,
+        &io,
+        &at.id,
+        &shared.profile,
+        retries.oom_memory,
+        &retries.previous,
+    )
+    .map_err(|m| at.fail(m))?;
+    if shared.profile.stub {
+        return stub_outputs(job, &prepared, &at.dir, &io)
+            .map(Next::Done)
+            .map_err(|m| at.fail(m));
+    }
+    let image = pin_image_within_capacity(job, &prepared, shared, at).await?;
+    if at.number == 1 {
         let cache_image = image
             .as_deref()
             .or(prepared.containers.first().map(|c| c.as_str()));
-        if attempt == 1 {
-            match look_up_cache(&job, &prepared, cache_image, &shared) {
-                Cached::Hit(outputs, entry) => match reuse(&job, outputs, entry, &shared).await {
-                    Ok(outputs) => {
-                        shared.journal.record_cached(&journal::Entry {
-                            attempt_dir: &journal_name,
-                            task: &job.task.name,
-                            started: std::time::SystemTime::now(),
-                            cpu: prepared.cpu,
-                            memory: prepared.memory,
-                        });
-                        job.progress.cached.fetch_add(1, Ordering::Relaxed);
-                        return Ok(outputs);
-                    }
-                    Err(key) => cache_key = Some(key),
-                },
-                Cached::Miss(key) => cache_key = key,
-            }
+        match from_cache(job, &prepared, cache_image, shared, at).await {
+            Ok(outputs) => return Ok(Next::Done(outputs)),
+            Err(key) => retries.cache_key = key,
         }
-        // Resuming a run: an attempt that finished before the engine stopped is adopted, not
-        // rerun; anything else left in its directory is stale.
-        if left_behind {
-            let journaled = shared.journal.earlier_exit_code(&journal_name);
-            if let Some(outputs) = adopt(
-                &job,
-                &prepared,
-                &attempt_dir,
-                journaled,
-                &mut io,
-                attempt,
-                &attempt_id,
-            ) {
-                tracing::debug!(call = %job.label, attempt, "adopted from an earlier run");
-                materialize(&outputs, &shared).await.map_err(fail)?;
-                shared.adopted_calls.fetch_add(1, Ordering::Relaxed);
-                record(&shared, cache_key, &job, &outputs);
-                return Ok(outputs);
-            }
-            shared.journal.forget(&journal_name);
-            // A cluster job of the stopped engine may still be at work in it: waited for, not
-            // cleared (the executor's `run` picks it up).
-            if !shared.executor.still_running(&attempt_dir) {
-                blocking(|| clear_stale_attempt(&attempt_dir))
-                    .map_err(|e| fail(format!("cannot clear the stale attempt directory: {e}")))?;
-            }
-        }
-        // The executor creates the attempt directory and writes the script (see ferry-exec).
-        let spec = AttemptSpec {
-            label: job.label.clone(),
-            attempt_dir: attempt_dir.clone(),
-            create_from: shared.run_dir.clone(),
-            command: prepared.command.clone(),
-            script: attempt_dir.join("command"),
-            work_dir: work_dir.clone(),
-            stdout: attempt_dir.join("stdout"),
-            stderr: attempt_dir.join("stderr"),
+    }
+    if left_behind
+        && let Some(outputs) = from_earlier_run(job, &prepared, shared, at, &mut io).await?
+    {
+        record(shared, retries.cache_key.take(), job, &outputs);
+        return Ok(Next::Done(outputs));
+    }
+    let spec = attempt_spec(job, &prepared, shared, at, image, streaming);
+    let Some((outcome, started)) = execute(job, shared, &spec, at, retries).await? else {
+        return Ok(Next::Again);
+    };
+    shared.journal.record(
+        &journal::Entry {
+            attempt_dir: &at.journal_name,
+            task: &job.task.name,
+            started,
             cpu: prepared.cpu,
             memory: prepared.memory,
-            gpu: prepared.gpu,
-            container: image,
-            env: prepared.env.clone(),
-            inputs: prepared.inputs.clone(),
-            queue: prepared.queue.clone(),
-            time: prepared.time,
-            cluster_options: prepared.cluster_options.clone(),
-            streaming: streaming.clone(),
-        };
-        job.progress.queued.fetch_add(1, Ordering::Relaxed);
-        let permits = shared.acquire(prepared.cpu, prepared.memory).await;
-        job.progress.queued.fetch_sub(1, Ordering::Relaxed);
-        if permits.is_none() || shared.stopping() {
-            return Err(CallError::Cancelled);
+        },
+        &outcome,
+    );
+    if outcome.lost.is_none() && prepared.return_codes.ok(outcome.exit_code) {
+        io.stdout = Some(spec.stdout.clone());
+        io.stderr = Some(spec.stderr.clone());
+        match evaluate_outputs(
+            job,
+            &prepared,
+            &io,
+            &at.work_dir,
+            outcome.exit_code,
+            at.number,
+            &at.id,
+        ) {
+            Ok(outputs) => {
+                record(shared, retries.cache_key.take(), job, &outputs);
+                return Ok(Next::Done(outputs));
+            }
+            Err(m) if at.number > prepared.max_retries => return Err(at.fail(m)),
+            Err(m) => tracing::warn!("call {} attempt {}: {m}; retrying", job.label, at.number),
         }
-        job.progress.running.fetch_add(1, Ordering::Relaxed);
-        let started = std::time::SystemTime::now();
-        let outcome = shared.executor.run(&spec).await;
-        drop(permits);
-        job.progress.running.fetch_sub(1, Ordering::Relaxed);
-        if shared.cancelled.load(Ordering::SeqCst) {
-            // A script may exit 0 on SIGTERM (its trap): what it left is not a result, and a
-            // resumed run must rerun it, not adopt it.
-            let _ = std::fs::remove_file(attempt_dir.join("rc"));
-            shared.journal.forget(&journal_name);
-            return Err(CallError::Cancelled);
-        }
-        let outcome: AttemptOutcome = match outcome {
-            Ok(outcome) => outcome,
-            Err(ExecError::Cancelled) => return Err(CallError::Cancelled),
-            // The platform was short of something: the same attempt again, later, not counted
-            // against the task's retries.
-            Err(ExecError::Transient(e)) if transient_tries < TRANSIENT_TRIES => {
-                transient_tries += 1;
-                let wait = std::time::Duration::from_secs(1 << transient_tries);
-                tracing::warn!(
-                    "call {} attempt {attempt}: {e:#}; trying again in {}s ({transient_tries} of {TRANSIENT_TRIES}, not counted as a retry)",
-                    job.label,
-                    wait.as_secs()
-                );
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            Err(e) => return Err(fail(e.to_string())),
-        };
-        shared.journal.record(
-            &journal::Entry {
-                attempt_dir: &journal_name,
-                task: &job.task.name,
-                started,
-                cpu: prepared.cpu,
-                memory: prepared.memory,
-            },
-            &outcome,
-        );
-        let ok = outcome.lost.is_none() && prepared.return_codes.ok(outcome.exit_code);
-        if ok {
-            io.stdout = Some(spec.stdout.clone());
-            io.stderr = Some(spec.stderr.clone());
-            match evaluate_outputs(
-                &job,
-                &prepared,
-                &io,
-                &work_dir,
-                outcome.exit_code,
-                attempt,
-                &attempt_id,
-            ) {
-                Ok(outputs) => {
-                    record(&shared, cache_key, &job, &outputs);
-                    return Ok(outputs);
-                }
-                Err(m) if attempt > prepared.max_retries => return Err(fail(m)),
-                Err(m) => tracing::warn!("call {} attempt {attempt}: {m}; retrying", job.label),
-            }
-        } else {
-            let why = failure_reason(&outcome, prepared.memory, &attempt_dir);
-            if attempt > prepared.max_retries {
-                return Err(fail(format!(
-                    "{why}\n  last lines of stderr ({}):\n{}",
-                    spec.stderr.display(),
-                    indent(&tail(&spec.stderr, 20))
-                )));
-            }
-            let mut more = String::new();
-            if outcome.oom
-                && let Some(next) = escalated_memory(prepared.memory, &shared)
-            {
-                if next > prepared.memory {
-                    more = format!(" with {} of memory", human_bytes(next));
-                }
-                oom_memory = Some(next);
-            }
-            tracing::warn!(
-                "call {} attempt {attempt} failed ({why}); retrying{more} ({} of {} retries)",
-                job.label,
-                attempt,
-                prepared.max_retries
-            );
-        }
-        previous = previous_attempt(&prepared);
-        attempt += 1;
+    } else {
+        plan_retry(job, shared, &prepared, &spec, at, &outcome, retries)?;
     }
+    retries.previous = previous_attempt(&prepared);
+    Ok(Next::Retry)
+}
+
+/// The image the executor pins for the attempt (once per run and image: every shard gets the
+/// same digest), after checking that what the attempt asks for fits here at all (before the
+/// cache: a request that cannot run here fails the same with or without a cached result).
+async fn pin_image_within_capacity(
+    job: &CallJob,
+    prepared: &Prepared,
+    shared: &Shared,
+    at: &Attempt,
+) -> Result<Option<String>, CallError> {
+    let image = match shared
+        .executor
+        .pin_image(&job.task.name, &prepared.containers)
+        .await
+    {
+        Ok(image) => image,
+        // Every shard of a scatter gets the same error; one report is enough.
+        Err(e) if !shared.first_report(&format!("{e:#}")) => {
+            return Err(CallError::Cancelled);
+        }
+        Err(e) => return Err(at.fail(format!("{e:#}"))),
+    };
+    let cap = shared.capacity;
+    if prepared.cpu > cap.cpu || prepared.memory > cap.memory {
+        return Err(at.fail(format!(
+            "task `{}` asks for {} cpu and {} of memory, but at most {} cpu and {} are available",
+            job.task.name,
+            prepared.cpu,
+            human_bytes(prepared.memory),
+            cap.cpu,
+            human_bytes(cap.memory)
+        )));
+    }
+    Ok(image)
+}
+
+/// The call's outputs from the call cache; else the key to record them under, if the call is
+/// cacheable.
+async fn from_cache(
+    job: &CallJob,
+    prepared: &Prepared,
+    image: Option<&str>,
+    shared: &Shared,
+    at: &Attempt,
+) -> Result<Members, Option<String>> {
+    let (outputs, entry) = match look_up_cache(job, prepared, image, shared) {
+        Cached::Hit(outputs, entry) => (outputs, entry),
+        Cached::Miss(key) => return Err(key),
+    };
+    let outputs = reuse(job, outputs, entry, shared).await.map_err(Some)?;
+    shared.journal.record_cached(&journal::Entry {
+        attempt_dir: &at.journal_name,
+        task: &job.task.name,
+        started: std::time::SystemTime::now(),
+        cpu: prepared.cpu,
+        memory: prepared.memory,
+    });
+    job.progress.cached.fetch_add(1, Ordering::Relaxed);
+    Ok(outputs)
+}
+
+/// Resuming a run: an attempt that finished before the engine stopped is adopted, not rerun;
+/// anything else left in its directory is stale and cleared.
+async fn from_earlier_run(
+    job: &CallJob,
+    prepared: &Prepared,
+    shared: &Shared,
+    at: &Attempt,
+    io: &mut Io,
+) -> Result<Option<Members>, CallError> {
+    let journaled = shared.journal.earlier_exit_code(&at.journal_name);
+    if let Some(outputs) = adopt(job, prepared, &at.dir, journaled, io, at.number, &at.id) {
+        tracing::debug!(call = %job.label, attempt = at.number, "adopted from an earlier run");
+        materialize(&outputs, shared)
+            .await
+            .map_err(|m| at.fail(m))?;
+        shared.adopted_calls.fetch_add(1, Ordering::Relaxed);
+        return Ok(Some(outputs));
+    }
+    shared.journal.forget(&at.journal_name);
+    // A cluster job of the stopped engine may still be at work in it: waited for, not cleared
+    // (the executor's `run` picks it up).
+    if !shared.executor.still_running(&at.dir) {
+        blocking(|| clear_stale_attempt(&at.dir))
+            .map_err(|e| at.fail(format!("cannot clear the stale attempt directory: {e}")))?;
+    }
+    Ok(None)
+}
+
+/// What the executor gets. It creates the attempt directory and writes the script (see
+/// ferry-exec).
+fn attempt_spec(
+    job: &CallJob,
+    prepared: &Prepared,
+    shared: &Shared,
+    at: &Attempt,
+    image: Option<String>,
+    streaming: &Option<Arc<ferry_exec::Streaming>>,
+) -> AttemptSpec {
+    AttemptSpec {
+        label: job.label.clone(),
+        attempt_dir: at.dir.clone(),
+        create_from: shared.run_dir.clone(),
+        command: prepared.command.clone(),
+        script: at.dir.join("command"),
+        work_dir: at.work_dir.clone(),
+        stdout: at.dir.join("stdout"),
+        stderr: at.dir.join("stderr"),
+        cpu: prepared.cpu,
+        memory: prepared.memory,
+        gpu: prepared.gpu,
+        container: image,
+        env: prepared.env.clone(),
+        inputs: prepared.inputs.clone(),
+        queue: prepared.queue.clone(),
+        time: prepared.time,
+        cluster_options: prepared.cluster_options.clone(),
+        streaming: streaming.clone(),
+    }
+}
+
+/// Runs the attempt once its cpu and memory are granted: its outcome and start time, or
+/// `None` when the executor could not start it for a passing reason (after a wait: the caller
+/// tries the same attempt again, not counted against the task's retries).
+async fn execute(
+    job: &CallJob,
+    shared: &Shared,
+    spec: &AttemptSpec,
+    at: &Attempt,
+    retries: &mut Retries,
+) -> Result<Option<(AttemptOutcome, std::time::SystemTime)>, CallError> {
+    job.progress.queued.fetch_add(1, Ordering::Relaxed);
+    let permits = shared.acquire(spec.cpu, spec.memory).await;
+    job.progress.queued.fetch_sub(1, Ordering::Relaxed);
+    if permits.is_none() || shared.stopping() {
+        return Err(CallError::Cancelled);
+    }
+    job.progress.running.fetch_add(1, Ordering::Relaxed);
+    let started = std::time::SystemTime::now();
+    let outcome = shared.executor.run(spec).await;
+    drop(permits);
+    job.progress.running.fetch_sub(1, Ordering::Relaxed);
+    if shared.cancelled.load(Ordering::SeqCst) {
+        // A script may exit 0 on SIGTERM (its trap): what it left is not a result, and a
+        // resumed run must rerun it, not adopt it.
+        let _ = std::fs::remove_file(at.dir.join("rc"));
+        shared.journal.forget(&at.journal_name);
+        return Err(CallError::Cancelled);
+    }
+    match outcome {
+        Ok(outcome) => Ok(Some((outcome, started))),
+        Err(ExecError::Cancelled) => Err(CallError::Cancelled),
+        // The platform was short of something.
+        Err(ExecError::Transient(e)) if retries.transient_tries < TRANSIENT_TRIES => {
+            retries.transient_tries += 1;
+            let tries = retries.transient_tries;
+            let wait = std::time::Duration::from_secs(1 << tries);
+            tracing::warn!(
+                "call {} attempt {}: {e:#}; trying again in {}s ({tries} of {TRANSIENT_TRIES}, not counted as a retry)",
+                job.label,
+                at.number,
+                wait.as_secs()
+            );
+            tokio::time::sleep(wait).await;
+            Ok(None)
+        }
+        Err(e) => Err(at.fail(e)),
+    }
+}
+
+/// A failed attempt: the call's failure when it has no retries left, else the warning, and
+/// more memory for the next attempt after an out-of-memory kill.
+fn plan_retry(
+    job: &CallJob,
+    shared: &Shared,
+    prepared: &Prepared,
+    spec: &AttemptSpec,
+    at: &Attempt,
+    outcome: &AttemptOutcome,
+    retries: &mut Retries,
+) -> Result<(), CallError> {
+    let why = failure_reason(outcome, prepared.memory, &at.dir);
+    if at.number > prepared.max_retries {
+        return Err(at.fail(format!(
+            "{why}\n  last lines of stderr ({}):\n{}",
+            spec.stderr.display(),
+            indent(&tail(&spec.stderr, 20))
+        )));
+    }
+    let mut more = String::new();
+    if outcome.oom
+        && let Some(next) = escalated_memory(prepared.memory, shared)
+    {
+        if next > prepared.memory {
+            more = format!(" with {} of memory", human_bytes(next));
+        }
+        retries.oom_memory = Some(next);
+    }
+    tracing::warn!(
+        "call {} attempt {} failed ({why}); retrying{more} ({} of {} retries)",
+        job.label,
+        at.number,
+        at.number,
+        prepared.max_retries
+    );
+    Ok(())
 }
 
 /// What the retry of an attempt killed for its memory asks for: `oom_memory_factor` times as
