@@ -267,9 +267,27 @@ fn index_of(path: &Path) -> Option<(PathBuf, Arc<Index>)> {
 }
 
 /// Whether `path` is a stub still to be fetched: a remote file that takes no blocks on disk.
+/// A stub is one still to be fetched: a remote file that takes no blocks on disk, or whose fetch
+/// did not finish (its part file, the marker, is still there: a fetch killed halfway through
+/// filling the stub left blocks that are not the object).
 pub fn is_stub(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0 && m.blocks() == 0)
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    meta.is_file()
+        && meta.len() > 0
         && lookup_file(path).is_some()
+        && (meta.blocks() == 0 || part_of(path).exists())
+}
+
+/// Where a stub's object is downloaded before it fills the stub; removed only once the stub
+/// holds all of it.
+fn part_of(stub: &Path) -> PathBuf {
+    let name = stub
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    stub.with_file_name(format!(".{name}.ferry-fetch"))
 }
 
 /// Whether `path` is, or is a directory holding, a stub still to be fetched.
@@ -324,18 +342,15 @@ async fn fetch_one(storage: &StorageRouter, stub: &Path, remote: &RemoteFile) ->
     if !is_stub(stub) {
         return Ok(());
     }
-    let name = stub
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let part = stub.with_file_name(format!(".{name}.ferry-fetch"));
-    let fetched = async {
+    let part = part_of(stub);
+    async {
         storage.download(remote, &part).await?;
         fill_stub(stub, &part)
     }
-    .await;
+    .await
+    .with_context(|| format!("cannot fetch {} from {}", stub.display(), remote.url))?;
+    // Only now: until the part is gone the stub counts as not fetched.
     let _ = std::fs::remove_file(&part);
-    fetched.with_context(|| format!("cannot fetch {} from {}", stub.display(), remote.url))?;
     tracing::debug!("fetched {} ({} bytes)", remote.url, remote.size);
     Ok(())
 }
@@ -412,6 +427,13 @@ mod tests {
         // Read back from disk, as a resumed run does.
         indexes().lock().unwrap().clear();
         assert!(lookup_file(&work.join("d/sub/x.txt")).is_some());
+        // A fetch that stopped halfway: blocks, but its part file is still there.
+        let x = work.join("d/sub/x.txt");
+        std::fs::write(&x, "ab").unwrap();
+        std::fs::write(work.join("d/sub/.x.txt.ferry-fetch"), "abc").unwrap();
+        assert!(is_stub(&x), "a half-filled stub is still a stub");
+        std::fs::remove_file(work.join("d/sub/.x.txt.ferry-fetch")).unwrap();
+        assert!(!is_stub(&x));
         // A file outside any remote working directory.
         let local = dir.path().join("work");
         std::fs::create_dir_all(&local).unwrap();
