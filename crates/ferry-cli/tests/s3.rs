@@ -524,10 +524,10 @@ workflow w {
 "#,
     );
     let port = t.proxy.port;
-    let with_env = |toml: &str, var: &str, url: String| {
+    let with_env = |toml: &str, vars: &[(&str, String)]| {
         std::fs::write(t.path().join("ferry.toml"), toml).unwrap();
         let mut cmd = common::ferry();
-        aws_env(&mut cmd).env(var, url);
+        aws_env(&mut cmd).envs(vars.iter().map(|(k, v)| (k, v)));
         common::run_command(
             cmd,
             t.path(),
@@ -539,7 +539,10 @@ workflow w {
     // No endpoint in the profile: AWS_ENDPOINT_URL names the proxy; an IP endpoint means
     // path-style addressing without being told.
     let before = t.count("HEAD", "in/x.txt");
-    let r = with_env("", "AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"));
+    let r = with_env(
+        "",
+        &[("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.outputs()["w.s"], "through the standard variable");
     assert!(
@@ -548,17 +551,12 @@ workflow w {
     );
     // The S3-specific variable wins over the general one (a dead port here).
     let before = t.count("HEAD", "in/x.txt");
-    std::fs::write(t.path().join("ferry.toml"), "[defaults]\ncache = false\n").unwrap();
-    let mut cmd = common::ferry();
-    aws_env(&mut cmd)
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .env("AWS_ENDPOINT_URL_S3", format!("http://localhost:{port}"));
-    let r = common::run_command(
-        cmd,
-        t.path(),
-        "w.wdl",
-        &[&format!("w.f={}", t.url("in/x.txt"))],
-        &[],
+    let r = with_env(
+        "[defaults]\ncache = false\n",
+        &[
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9".into()),
+            ("AWS_ENDPOINT_URL_S3", format!("http://localhost:{port}")),
+        ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(t.count("HEAD", "in/x.txt") > before);
@@ -568,8 +566,7 @@ workflow w {
         &format!(
             "[defaults]\ncache = false\n[defaults.s3]\nendpoint = \"http://127.0.0.1:{port}\"\n"
         ),
-        "AWS_ENDPOINT_URL_S3",
-        "http://127.0.0.1:9".into(),
+        &[("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9".into())],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(t.count("HEAD", "in/x.txt") > before);

@@ -1388,12 +1388,11 @@ async fn materialize(outputs: &Members, shared: &Shared) -> Result<(), String> {
             }
         });
     }
+    // `fetch` leaves files that are no stubs alone.
     for p in paths {
-        if ferry_storage::remote::has_stubs(&p) {
-            ferry_storage::remote::fetch(&shared.storage, &p)
-                .await
-                .map_err(|e| format!("{e:#}"))?;
-        }
+        ferry_storage::remote::fetch(&shared.storage, &p)
+            .await
+            .map_err(|e| format!("{e:#}"))?;
     }
     Ok(())
 }
