@@ -65,6 +65,16 @@ struct Index {
     files: BTreeMap<String, Stored>,
 }
 
+impl Index {
+    fn file(&self, rel: &str, stored: &Stored) -> RemoteFile {
+        RemoteFile {
+            url: format!("{}{rel}", self.work_url),
+            size: stored.size,
+            etag: stored.etag.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Stored {
     size: u64,
@@ -92,6 +102,16 @@ pub struct LeftFile {
 /// object's size on disk and could not be told from data): download the files instead.
 pub fn leave_in_store(attempt_dir: &Path, work_url: &str, files: &[LeftFile]) -> Result<bool> {
     let work = attempt_dir.join(WORK);
+    // Before anything is written: no index may name a path outside the working directory.
+    if let Some(f) = files
+        .iter()
+        .find(|f| Path::new(&f.rel).is_absolute() || f.rel.split('/').any(|c| c == ".."))
+    {
+        bail!(
+            "{work_url}{}: not a path inside the working directory",
+            f.rel
+        );
+    }
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
     if !makes_sparse_files(attempt_dir) {
         return Ok(false);
@@ -118,12 +138,6 @@ pub fn leave_in_store(attempt_dir: &Path, work_url: &str, files: &[LeftFile]) ->
     std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
     for f in files {
         let stub = work.join(&f.rel);
-        if !stub.starts_with(&work) || f.rel.split('/').any(|c| c == "..") {
-            bail!(
-                "{work_url}{}: not a path inside the working directory",
-                f.rel
-            );
-        }
         if let Some(dir) = stub.parent() {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -180,11 +194,7 @@ pub fn lookup(path: &Path) -> Option<Remote> {
         return Some(Remote::Directory(index.work_url.clone()));
     }
     if let Some(f) = index.files.get(rel) {
-        return Some(Remote::File(RemoteFile {
-            url: format!("{}{rel}", index.work_url),
-            size: f.size,
-            etag: f.etag.clone(),
-        }));
+        return Some(Remote::File(index.file(rel, f)));
     }
     let prefix = format!("{rel}/");
     index
@@ -220,16 +230,7 @@ pub fn files_under(dir: &Path) -> Vec<(String, RemoteFile)> {
         .files
         .range(prefix.clone()..)
         .take_while(|(k, _)| k.starts_with(&prefix))
-        .map(|(k, f)| {
-            (
-                k[prefix.len()..].to_string(),
-                RemoteFile {
-                    url: format!("{}{k}", index.work_url),
-                    size: f.size,
-                    etag: f.etag.clone(),
-                },
-            )
-        })
+        .map(|(k, f)| (k[prefix.len()..].to_string(), index.file(k, f)))
         .collect()
 }
 
