@@ -1,6 +1,6 @@
 //! `ferry`: type-check and run WDL workflows.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -11,8 +11,40 @@ use ferry_engine::{RunError, RunRequest, Shared};
 use ferry_exec::machine_capacity;
 use tracing_subscriber::prelude::*;
 
+/// A line on stdout. A reader that went away (`ferry runs | head`) ends the command quietly
+/// instead of a panic on the closed pipe.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+/// A line on stderr; a terminal that was closed (SIGHUP) or a closed pipe is not a reason to
+/// panic in the middle of stopping a run.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// Text on stderr without a newline (the progress line); errors ignored as for `errln!`.
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod report;
+mod rundir;
+mod signals;
 mod sys;
+
+use rundir::write_state;
 
 #[derive(Parser)]
 #[command(
@@ -114,13 +146,14 @@ fn main() -> ExitCode {
     STARTED.get_or_init(std::time::Instant::now);
     let cli = Cli::parse();
     // The launcher must stay single-threaded (it forks): no async runtime.
-    if let Command::Launch { run_dir } = &cli.command {
-        if ferry_exec::launcher::serve_engine(run_dir) {
+    if let Command::Launch { .. } = &cli.command {
+        if ferry_exec::launcher::serve_engine() {
             return ExitCode::SUCCESS;
         }
-        eprintln!("ferry: __launch is started by `ferry run`, not by hand");
+        errln!("ferry: __launch is started by `ferry run`, not by hand");
         return ExitCode::from(2);
     }
+    sys::close_inherited_on_exec();
     if let Command::Job { attempt_dir } = &cli.command {
         let rc = ferry_exec::hpc::run_job(attempt_dir);
         return ExitCode::from(rc.clamp(0, 255) as u8);
@@ -134,7 +167,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("ferry: cannot start the async runtime: {e}");
+            errln!("ferry: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
@@ -154,7 +187,7 @@ fn main() -> ExitCode {
             // On a worker, not this thread: the driver then hears of a finished call on the
             // worker that ran it, without a wake-up across threads per call.
             Command::Run(args) => tokio::spawn(run(args)).await.unwrap_or_else(|e| {
-                eprintln!("ferry: the run stopped unexpectedly: {e}");
+                errln!("ferry: the run stopped unexpectedly: {e}");
                 1
             }),
             Command::Cache {
@@ -195,12 +228,12 @@ async fn check(file: &Path, options: ferry_wdl::CheckOptions) -> i32 {
     match ferry_wdl::check(file, options).await {
         Ok(checked) => {
             for p in &checked.problems {
-                eprintln!("{p}");
+                errln!("{p}");
             }
             if checked.has_errors() { 1 } else { 0 }
         }
         Err(e) => {
-            eprintln!("{}: error: {e:#}", file.display());
+            errln!("{}: error: {e:#}", file.display());
             1
         }
     }
@@ -262,7 +295,7 @@ fn cache_command(command: CacheCommand, config: Option<&Path>, profiles: &[Strin
     let profile = match load_profile(None, config, profiles) {
         Ok((p, _)) => p,
         Err(e) => {
-            eprintln!("ferry: {e}");
+            errln!("ferry: {e}");
             return 2;
         }
     };
@@ -273,7 +306,7 @@ fn cache_command(command: CacheCommand, config: Option<&Path>, profiles: &[Strin
     let cache = match ferry_cache::Cache::open(&dir) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!(
+            errln!(
                 "ferry: cannot open the call cache in {}: {e}",
                 dir.display()
             );
@@ -286,21 +319,21 @@ fn cache_command(command: CacheCommand, config: Option<&Path>, profiles: &[Strin
                 let when =
                     sys::local_time(e.recorded as i64, c"%Y-%m-%d %H:%M:%S").unwrap_or_default();
                 let outputs = e.outputs.as_object().map(|o| o.len()).unwrap_or(0);
-                println!(
+                outln!(
                     "{when}  {:<24} {outputs} outputs, {} files  {}",
                     e.task,
                     e.files.len(),
                     &e.key[..16.min(e.key.len())]
                 );
             }
-            eprintln!("{} cached calls in {}", cache.len(), cache.path().display());
+            errln!("{} cached calls in {}", cache.len(), cache.path().display());
             0
         }
         CacheCommand::Clear { objects } => {
             match cache.clear() {
-                Ok(n) => eprintln!("removed {n} cached calls from {}", cache.path().display()),
+                Ok(n) => errln!("removed {n} cached calls from {}", cache.path().display()),
                 Err(e) => {
-                    eprintln!("ferry: cannot clear {}: {e}", cache.path().display());
+                    errln!("ferry: cannot clear {}: {e}", cache.path().display());
                     return 1;
                 }
             }
@@ -308,10 +341,10 @@ fn cache_command(command: CacheCommand, config: Option<&Path>, profiles: &[Strin
             if objects && dir.exists() {
                 // Cached objects are read-only files in writable directories: removable as is.
                 if let Err(e) = std::fs::remove_dir_all(&dir) {
-                    eprintln!("ferry: cannot clear {}: {e}", dir.display());
+                    errln!("ferry: cannot clear {}: {e}", dir.display());
                     return 1;
                 }
-                eprintln!("removed the downloaded objects in {}", dir.display());
+                errln!("removed the downloaded objects in {}", dir.display());
             }
             0
         }
@@ -324,7 +357,7 @@ fn list_objects(profile: &ferry_config::Profile) -> i32 {
     let objects = match ferry_storage::objcache::list(&dir) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("ferry: {e:#}");
+            errln!("ferry: {e:#}");
             return 1;
         }
     };
@@ -335,7 +368,7 @@ fn list_objects(profile: &ferry_config::Profile) -> i32 {
             .ok()
             .and_then(|d| sys::local_time(d.as_secs() as i64, c"%Y-%m-%d %H:%M:%S"))
             .unwrap_or_default();
-        println!(
+        outln!(
             "{when}  {:>10}  {}{}",
             ferry_engine::task::human_bytes(o.size),
             o.name,
@@ -347,7 +380,7 @@ fn list_objects(profile: &ferry_config::Profile) -> i32 {
         .object_cache_max
         .map(|m| format!(" of a {} cap", ferry_engine::task::human_bytes(m)))
         .unwrap_or_default();
-    eprintln!(
+    errln!(
         "{} objects, {}{cap}, in {}",
         objects.len(),
         ferry_engine::task::human_bytes(total),
@@ -372,7 +405,7 @@ fn load_profile(
 fn config_show(workflow: Option<&Path>, config: Option<&Path>, profiles: &[String]) -> i32 {
     match load_profile(workflow, config, profiles) {
         Ok((profile, shown)) => {
-            println!("# effective profile: {}", profile.names.join(","));
+            outln!("# effective profile: {}", profile.names.join(","));
             let width = shown
                 .iter()
                 .map(|(k, v, _, _)| k.len() + v.len() + 3)
@@ -380,57 +413,15 @@ fn config_show(workflow: Option<&Path>, config: Option<&Path>, profiles: &[Strin
                 .unwrap_or(0);
             for (key, value, source, section) in shown {
                 let kv = format!("{key} = {value}");
-                println!("{kv:<width$}  # {source} {section}");
+                outln!("{kv:<width$}  # {source} {section}");
             }
             0
         }
         Err(e) => {
-            eprintln!("ferry: {e}");
+            errln!("ferry: {e}");
             2
         }
     }
-}
-
-/// The run's `state` file: `running` from the start, with disk reserved beside it so that the
-/// final state can be written even when a task filled the disk (it is written in place, never
-/// truncated first).
-fn write_state(run_dir: &Path, state: &str) -> std::io::Result<()> {
-    use std::io::{Seek, Write};
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(false)
-        .open(run_dir.join("state"))?;
-    f.seek(std::io::SeekFrom::Start(0))?;
-    let line = format!("{state}\n");
-    f.write_all(line.as_bytes())?;
-    f.set_len(line.len() as u64)?;
-    // Shrinking drops reservations past the end: reserve again for the next write.
-    sys::reserve(&f, 4096);
-    f.sync_data()
-}
-
-/// A new run directory under `base`, created here: `create_dir` fails if another run (started
-/// in the same second) took the name, and the next name is tried, so two runs never share one.
-fn default_run_dir(base: &Path, name: &str) -> std::io::Result<PathBuf> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let stamp = sys::local_time(now, c"%Y%m%d-%H%M%S").unwrap_or_else(|| now.to_string());
-    std::fs::create_dir_all(base)?;
-    let mut last = None;
-    for n in 1..=10_000u32 {
-        let dir = match n {
-            1 => base.join(format!("{stamp}-{name}")),
-            n => base.join(format!("{stamp}-{name}-{n}")),
-        };
-        match std::fs::create_dir(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| std::io::Error::other("no free run directory name")))
 }
 
 /// The run log's writer: buffered, because a wide scatter logs a few lines per shard and a
@@ -468,7 +459,7 @@ impl RunLog {
     }
 }
 
-static RUN_LOG: std::sync::OnceLock<RunLog> = std::sync::OnceLock::new();
+pub(crate) static RUN_LOG: std::sync::OnceLock<RunLog> = std::sync::OnceLock::new();
 
 fn init_logging(run_dir: &Path) {
     // On stderr, Ferry's own messages from info up and the libraries' (AWS SDK, HTTP, Docker
@@ -549,7 +540,7 @@ async fn run(args: RunArgs) -> i32 {
         Ok(code) => code,
         Err(stop) => {
             if !stop.message.is_empty() {
-                eprintln!("{}", stop.message);
+                errln!("{}", stop.message);
             }
             stop.code
         }
@@ -571,14 +562,20 @@ async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
             profile.names.join(",")
         )));
     }
-    let run_dir = prepare_run_dir(args, &profile, &name)?;
-    tracing::info!("running {} in {}", name, run_dir.display());
+    let held = prepare_run_dir(args, &profile, &name)?;
+    let run_dir = held.path.clone();
+    tracing::info!(
+        "running {} in {} (run id {})",
+        name,
+        run_dir.display(),
+        held.run_id
+    );
     if args.resume {
-        sweep_stopped_run(&run_dir);
+        sweep_stopped_run(&held.run_id).await;
     }
     let started = *STARTED.get_or_init(std::time::Instant::now);
     let (storage, objects) = ferry_exec::factory::storage_for(&profile);
-    let launcher = launcher_program(&run_dir).map_err(|e| Stop::failed(format!("ferry: {e:#}")))?;
+    let launcher = launcher_program(&held).map_err(|e| Stop::failed(format!("ferry: {e:#}")))?;
     let context = ferry_exec::factory::RunContext {
         run_dir: &run_dir,
         capacity,
@@ -627,7 +624,7 @@ async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
     shared.cache = cache.clone();
     shared.storage = storage;
     let shared = Arc::new(shared);
-    spawn_signal_handler(shared.clone());
+    signals::spawn_handler(shared.clone());
     let progress = spawn_progress(shared.clone());
     let request = RunRequest {
         document: &document,
@@ -640,12 +637,14 @@ async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
     let result = ferry_engine::run(request).await;
     progress.abort();
     if std::io::stderr().is_terminal() {
-        eprint!("\r\x1b[K");
+        err!("\r\x1b[K");
     }
     let code = finish(args, &shared, cache.as_deref(), result, &name, started);
     if let Some(log) = RUN_LOG.get() {
         log.flush();
     }
+    // Held until here: a resumed run must not start while this one is still finishing.
+    drop(held);
     Ok(code)
 }
 
@@ -685,7 +684,7 @@ fn finish(
         Err(_) => "failed",
     };
     if let Err(e) = write_state(run_dir, state) {
-        eprintln!("ferry: cannot write {}/state: {e}", run_dir.display());
+        errln!("ferry: cannot write {}/state: {e}", run_dir.display());
     }
     if let Some(c) = cache
         && let Err(e) = c.sync()
@@ -700,7 +699,7 @@ fn finish(
     if let Some(line) = write_engine_stats(run_dir, started, cached, adopted) {
         tracing::debug!("{line}");
         if args.stats {
-            eprintln!("ferry: {line}");
+            errln!("ferry: {line}");
         }
     }
     shared.journal.flush();
@@ -711,7 +710,9 @@ fn finish(
                 "{name} succeeded; outputs in {}",
                 run_dir.join("outputs.json").display()
             );
-            println!(
+            // Also in outputs.json: a closed stdout does not fail a finished run.
+            let _ = writeln!(
+                std::io::stdout(),
                 "{}",
                 serde_json::to_string_pretty(&outputs).unwrap_or_default()
             );
@@ -761,7 +762,7 @@ async fn load_document(
         .iter()
         .filter(|p| p.severity == ferry_wdl::Severity::Error)
     {
-        eprintln!("{p}");
+        errln!("{p}");
     }
     let document = checked.document.ok_or_else(|| Stop::failed(""))?;
     let raw = ferry_engine::read_inputs(args.inputs.as_deref(), &args.pairs)
@@ -825,12 +826,13 @@ async fn dry_run(
 }
 
 /// The run directory: `--run-dir` (empty unless resuming) or a new one under the profile's
-/// `work_dir`; made absolute, with logging to its `ferry.log` and `state` = running.
+/// `work_dir`; made absolute and locked for this engine, with its run id, logging to its
+/// `ferry.log` and `state` = running.
 fn prepare_run_dir(
     args: &RunArgs,
     profile: &ferry_config::Profile,
     name: &str,
-) -> Result<PathBuf, Stop> {
+) -> Result<rundir::RunDir, Stop> {
     if let Some(dir) = &args.run_dir
         && !args.resume
         && std::fs::read_dir(dir)
@@ -849,7 +851,7 @@ fn prepare_run_dir(
                 .work_dir
                 .as_deref()
                 .unwrap_or(Path::new("ferry-runs"));
-            default_run_dir(base, name).map_err(|e| {
+            rundir::default_run_dir(base, name).map_err(|e| {
                 Stop::failed(format!(
                     "ferry: cannot create a run directory under {}: {e}",
                     base.display()
@@ -864,6 +866,9 @@ fn prepare_run_dir(
         ))
     })?;
     let run_dir = std::path::absolute(&run_dir).unwrap_or(run_dir);
+    // Before anything is written: another engine may be using the directory.
+    let lock = rundir::lock(&run_dir).map_err(|e| Stop::usage(format!("ferry: {e}")))?;
+    let run_id = rundir::run_id(&run_dir).map_err(|e| Stop::failed(format!("ferry: {e}")))?;
     init_logging(&run_dir);
     write_state(&run_dir, "running").map_err(|e| {
         Stop::failed(format!(
@@ -871,7 +876,11 @@ fn prepare_run_dir(
             run_dir.display()
         ))
     })?;
-    Ok(run_dir)
+    Ok(rundir::RunDir {
+        path: run_dir,
+        run_id,
+        lock,
+    })
 }
 
 /// Progress while running: a line redrawn on a terminal, an INFO line every 30 s otherwise.
@@ -888,50 +897,12 @@ fn spawn_progress(shared: Arc<Shared>) -> tokio::task::JoinHandle<()> {
                 // One line, cut to the terminal's width so that redrawing it stays clean.
                 let width = terminal_width().saturating_sub(8).max(20);
                 let shown: String = line.chars().take(width).collect();
-                eprint!("\r\x1b[Kferry: {shown}");
+                err!("\r\x1b[Kferry: {shown}");
             } else {
                 tracing::info!("{line}");
             }
         }
     })
-}
-
-fn spawn_signal_handler(shared: Arc<Shared>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    tokio::spawn(async move {
-        let (Ok(mut int), Ok(mut term)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) else {
-            return;
-        };
-        let sig = tokio::select! {
-            _ = int.recv() => libc::SIGINT,
-            _ = term.recv() => libc::SIGTERM,
-        };
-        ferry_engine::STOP_SIGNAL.store(sig, Ordering::SeqCst);
-        tracing::warn!("signal {sig}: stopping running tasks (again to stop at once)");
-        shared.cancel();
-        // A second Ctrl-C or SIGTERM: no grace period.
-        let sig = tokio::select! {
-            _ = int.recv() => libc::SIGINT,
-            _ = term.recv() => libc::SIGTERM,
-        };
-        tracing::warn!("signal {sig} again: killing every task now");
-        shared.executor.kill_all();
-        shared.flush_records();
-        if let Err(e) = write_state(&shared.run_dir, "cancelled") {
-            eprintln!(
-                "ferry: cannot write {}/state: {e}",
-                shared.run_dir.display()
-            );
-        }
-        if let Some(log) = RUN_LOG.get() {
-            log.flush();
-        }
-        // The launcher kills whatever the tasks still have running once this process is gone.
-        std::process::exit(128 + sig);
-    });
 }
 
 /// Records what the engine itself (not its tasks) cost: `stats.json` in the run directory, read
@@ -966,9 +937,14 @@ fn write_engine_stats(
 /// Task processes must not outlive the engine, even a `kill -9`ed one: the task launcher kills
 /// them when this engine ends (`ferry_exec::launcher`), and a resumed run first kills what the
 /// stopped run's tasks left running in case its launcher was killed too (they could still
-/// write into attempt directories it is about to reuse).
-fn sweep_stopped_run(run_dir: &Path) {
-    let killed = ferry_exec::reaper::kill_run_processes(run_dir);
+/// write into attempt directories it is about to reuse). The run directory's lock is held by
+/// then, so no live launcher of this run is left to race with.
+async fn sweep_stopped_run(run_id: &str) {
+    let run_id = run_id.to_string();
+    let killed =
+        tokio::task::spawn_blocking(move || ferry_exec::reaper::kill_run_processes(&run_id))
+            .await
+            .unwrap_or(0);
     if killed > 0 {
         tracing::warn!("killed {killed} process(es) that the stopped run's tasks left running");
     }
@@ -976,20 +952,20 @@ fn sweep_stopped_run(run_dir: &Path) {
 
 /// How this engine starts its task launcher: the small `ferry-launch` binary when it is
 /// installed beside this one (it forks a task in a fraction of the time), else this binary in
-/// its launcher role (`ferry __launch`).
-fn launcher_program(run_dir: &Path) -> anyhow::Result<ferry_exec::LauncherProgram> {
+/// its launcher role (`ferry __launch`). Each launcher holds the run directory's lock too.
+fn launcher_program(held: &rundir::RunDir) -> anyhow::Result<ferry_exec::LauncherProgram> {
     let exe = anyhow::Context::context(std::env::current_exe(), "cannot find the ferry binary")?;
     let small = exe.with_file_name("ferry-launch");
-    Ok(if small.is_file() {
-        ferry_exec::LauncherProgram {
-            program: small,
-            args: vec![run_dir.into()],
-        }
+    let (program, args) = if small.is_file() {
+        (small, vec![held.path.clone().into()])
     } else {
-        ferry_exec::LauncherProgram {
-            program: exe,
-            args: vec!["__launch".into(), run_dir.into()],
-        }
+        (exe, vec!["__launch".into(), held.path.clone().into()])
+    };
+    Ok(ferry_exec::LauncherProgram {
+        program,
+        args,
+        run_id: held.run_id.clone(),
+        lock: Some(held.lock.clone()),
     })
 }
 

@@ -1,6 +1,7 @@
 //! `ferry report`, `ferry runs`, and what a run records for them (`run.json`, the summary at
 //! its end, `report.html`).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// What `run.json` says of a run: read by `ferry report` and `ferry runs`.
@@ -67,7 +68,7 @@ pub fn report_command(
     let report = match ferry_report::load(run_dir) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("ferry: {e}");
+            errln!("ferry: {e}");
             return 2;
         }
     };
@@ -75,17 +76,17 @@ pub fn report_command(
         .map(Path::to_path_buf)
         .unwrap_or_else(|| run_dir.join("report.html"));
     if let Err(e) = std::fs::write(&out, ferry_report::html(&report)) {
-        eprintln!("ferry: cannot write {}: {e}", out.display());
+        errln!("ferry: cannot write {}: {e}", out.display());
         return 1;
     }
-    eprint!("{}", ferry_report::summary(&report));
-    eprintln!("ferry: report written to {}", out.display());
+    err!("{}", ferry_report::summary(&report));
+    errln!("ferry: report written to {}", out.display());
     if let Some(p) = profile_out {
         if let Err(e) = std::fs::write(p, ferry_report::rightsized_profile(&report, profile_name)) {
-            eprintln!("ferry: cannot write {}: {e}", p.display());
+            errln!("ferry: cannot write {}: {e}", p.display());
             return 1;
         }
-        eprintln!(
+        errln!(
             "ferry: profile `{profile_name}` written to {} (use --config {} --profile <yours>,{profile_name})",
             p.display(),
             p.display()
@@ -97,7 +98,7 @@ pub fn report_command(
 /// `ferry runs`: the run directories under `dir`, newest first.
 pub fn runs_command(dir: &Path) -> i32 {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        eprintln!("ferry: no runs in {}", dir.display());
+        errln!("ferry: no runs in {}", dir.display());
         return 1;
     };
     let mut runs: Vec<(u64, PathBuf)> = entries
@@ -121,7 +122,11 @@ pub fn runs_command(dir: &Path) -> i32 {
         })
         .collect();
     runs.sort_by_key(|r| std::cmp::Reverse(r.0));
-    println!("NAME\tSTATUS\tSTARTED\tDURATION\tATTEMPTS\tPATH");
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`ferry runs | head`) ends the listing quietly.
+    if writeln!(out, "NAME\tSTATUS\tSTARTED\tDURATION\tATTEMPTS\tPATH").is_err() {
+        return 0;
+    }
     for (started, p) in runs {
         let report = ferry_report::load(&p).unwrap_or_default();
         let duration = report
@@ -129,17 +134,27 @@ pub fn runs_command(dir: &Path) -> i32 {
             .engine_wall_s
             .map(|s| format!("{s:.1}s"))
             .unwrap_or_else(|| "-".into());
-        println!(
-            "{}\t{}\t{}\t{duration}\t{}\t{}",
+        // `running` is what the state file says until the engine ends; an engine killed by
+        // SIGKILL never says otherwise, but it no longer holds the run directory's lock.
+        let status = if report.info.status == "running" && !crate::rundir::is_locked(&p) {
+            "stopped".to_string()
+        } else {
+            report.info.status.to_string()
+        };
+        let line = writeln!(
+            out,
+            "{}\t{status}\t{}\t{duration}\t{}\t{}",
             p.file_name()
                 .map(|n| n.to_string_lossy())
                 .unwrap_or_default(),
-            report.info.status,
             crate::sys::local_time((started / 1000) as i64, c"%Y-%m-%d %H:%M:%S")
                 .unwrap_or_default(),
             report.attempts_run(),
             p.display()
         );
+        if line.is_err() {
+            return 0;
+        }
     }
     0
 }

@@ -55,3 +55,18 @@ pub fn local_time(secs: i64, format: &std::ffi::CStr) -> Option<String> {
         (n > 0).then(|| String::from_utf8_lossy(&buf[..n]).into_owned())
     }
 }
+
+/// Marks every descriptor above stderr that this process inherited close-on-exec, so that none
+/// reaches the launcher, the tasks, or the commands Ferry runs (`docker`, `sbatch`...).
+pub fn close_inherited_on_exec() {
+    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+    // SAFETY: close_range(2) with plain integer arguments; it only sets flags.
+    unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3 as libc::c_uint,
+            libc::c_uint::MAX,
+            CLOSE_RANGE_CLOEXEC,
+        )
+    };
+}

@@ -1378,4 +1378,18 @@ impl Executor for BatchExecutor {
         self.inner.terminate_all().await;
         tracing::info!("{}", self.inner.calls.summary());
     }
+
+    /// TerminateJob for every job in flight now (also when an orderly shutdown is under way:
+    /// the engine exits right after this).
+    async fn abort(&self) {
+        self.inner.cancelled.send_replace(true);
+        let _ = self.inner.shutdown_began.set(Instant::now());
+        let waited = Instant::now();
+        while self.inner.submitting.load(Ordering::SeqCst) > 0
+            && waited.elapsed() < Duration::from_secs(5)
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.inner.terminate_all().await;
+    }
 }

@@ -132,7 +132,7 @@ impl DockerExecutor {
     /// `host` runs the tasks that name no image (as host processes).
     pub async fn connect(
         capacity: Capacity,
-        run_dir: &Path,
+        run_id: &str,
         settings: DockerSettings,
         host: LocalExecutor,
     ) -> Result<Self> {
@@ -146,7 +146,7 @@ impl DockerExecutor {
             docker,
             capacity,
             settings,
-            run_label: run_dir.display().to_string(),
+            run_label: run_id.to_string(),
             user,
             images: Default::default(),
             told: Default::default(),
@@ -552,7 +552,18 @@ impl Executor for DockerExecutor {
         }
     }
 
+    fn kill_all(&self) {
+        self.host.kill_all();
+        self.cancel_all();
+    }
+
     async fn shutdown(&self) {
+        self.remove_leftovers().await;
+    }
+
+    /// Every container of the run, removed by force (which kills it) now.
+    async fn abort(&self) {
+        self.kill_all();
         self.remove_leftovers().await;
     }
 }

@@ -54,7 +54,7 @@ pub async fn executor_for(profile: &Profile, run: RunContext<'_>) -> Result<Arc<
         ExecutorKind::Docker => Ok(Arc::new(
             DockerExecutor::connect(
                 run.capacity,
-                run.run_dir,
+                &run.launcher.run_id,
                 docker_settings(profile),
                 local(profile, &run)?,
             )
@@ -65,11 +65,17 @@ pub async fn executor_for(profile: &Profile, run: RunContext<'_>) -> Result<Arc<
             HpcExecutor::new(
                 hpc_settings(profile, &run, SchedulerKind::Slurm),
                 run.run_dir,
+                &run.launcher.run_id,
             )
             .await?,
         )),
         ExecutorKind::Sge => Ok(Arc::new(
-            HpcExecutor::new(hpc_settings(profile, &run, SchedulerKind::Sge), run.run_dir).await?,
+            HpcExecutor::new(
+                hpc_settings(profile, &run, SchedulerKind::Sge),
+                run.run_dir,
+                &run.launcher.run_id,
+            )
+            .await?,
         )),
     }
 }

@@ -32,6 +32,30 @@ pub use local::{LauncherProgram, LocalExecutor};
 /// disk was full).
 pub use sys::free_bytes;
 
+/// A new identifier, unique across processes and machines for practical purposes: 12 hex
+/// digits of a hash of the time, this process and a counter.
+pub fn unique_id() -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut h = blake3::Hasher::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    h.update(&now.as_nanos().to_le_bytes());
+    h.update(&std::process::id().to_le_bytes());
+    h.update(
+        &COUNTER
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .to_le_bytes(),
+    );
+    if let Ok(host) = std::fs::read("/proc/sys/kernel/random/boot_id") {
+        h.update(&host);
+    }
+    if let Ok(random) = std::fs::read("/proc/sys/kernel/random/uuid") {
+        h.update(&random);
+    }
+    h.finalize().to_hex()[..12].to_string()
+}
+
 /// Why an executor could not run an attempt at all. A command that ran and failed is an
 /// [`AttemptOutcome`] with its exit code, not an error.
 #[derive(Debug)]
@@ -191,6 +215,13 @@ pub trait Executor: Send + Sync {
     /// Called once when the run ends, however it ends: release whatever is left (containers,
     /// remote jobs).
     async fn shutdown(&self) {}
+
+    /// The run is being abandoned (a second Ctrl-C): after [`Executor::kill_all`], terminate
+    /// whatever the run still has running elsewhere (remote jobs, containers) now, without
+    /// waiting for calls to end. The caller bounds how long it may take.
+    async fn abort(&self) {
+        self.kill_all();
+    }
 }
 
 /// Where a remote job finds an object-store input: a path that spells the URL, so that a file

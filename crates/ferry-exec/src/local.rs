@@ -1,6 +1,5 @@
 //! Tasks as local processes.
 
-use std::collections::HashSet;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -11,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 
-use crate::launcher::{self, Attempt, Launcher};
+use crate::launcher::{self, Attempt, LaunchError, Launcher};
 use crate::{AttemptOutcome, AttemptSpec, Capacity, ExecError, Executor, ResourceUse};
 
 /// Sourced by bash (through `BASH_ENV`) before the command script: the task's own shell writes
@@ -24,24 +23,29 @@ const PRELUDE: &str = "__ferry_rc=$FERRY_RC_FILE\nunset BASH_ENV FERRY_RC_FILE\n
 
 /// The command that starts the task launcher (see `launcher`): the `ferry` binary serves as
 /// one with `__launch RUN_DIR`.
+#[derive(Clone)]
 pub struct LauncherProgram {
     pub program: PathBuf,
     pub args: Vec<OsString>,
+    /// The run's id, persisted in its run directory: the value of every task's `FERRY_RUN`.
+    pub run_id: String,
+    /// The run directory's lock: each launcher holds it too, until its cleanup is done.
+    pub lock: Option<Arc<std::fs::File>>,
 }
 
-/// Runs each attempt as `bash command` in its own process group, started by the launcher, so
-/// that stopping a task stops everything it started.
+/// Runs each attempt as `bash command` in its own session, started by the launcher, so that
+/// stopping a task stops everything it started.
 pub struct LocalExecutor {
     capacity: Capacity,
     bash: PathBuf,
     prelude: PathBuf,
-    launcher: Arc<Launcher>,
-    /// The attempts running now, by launcher id.
-    running: Arc<Mutex<HashSet<u64>>>,
-    /// The run directory, the value of every task's `FERRY_RUN`.
-    run_dir: PathBuf,
-    /// The attempts that were running when the run was cancelled.
-    cancelled_attempts: Mutex<HashSet<u64>>,
+    /// The launcher now; replaced if it ends while the engine runs.
+    launcher: Mutex<Arc<Launcher>>,
+    /// One replacement at a time.
+    replacing: tokio::sync::Mutex<()>,
+    program: LauncherProgram,
+    /// The environment every launcher (and so every task) starts with.
+    launcher_env: Vec<(OsString, OsString)>,
     cancelled: Arc<AtomicBool>,
     warned_container: AtomicBool,
 }
@@ -73,44 +77,107 @@ impl LocalExecutor {
             "BASH_ENV",
             "FERRY_RC_FILE",
             crate::reaper::RUN_MARKER,
+            crate::reaper::LAUNCHER_MARKER,
             launcher::ATTEMPT_MARKER,
         ];
-        let env = std::env::vars_os().filter(|(k, _)| {
-            k.to_str()
-                .is_some_and(|name| !ours.contains(&name) && inherits(name))
-        });
-        let launcher =
-            Launcher::start(&launcher.program, &launcher.args, env).with_context(|| {
-                format!(
-                    "cannot start the task launcher {}",
-                    launcher.program.display()
-                )
-            })?;
+        let mut launcher_env: Vec<(OsString, OsString)> = std::env::vars_os()
+            .filter(|(k, _)| {
+                k.to_str()
+                    .is_some_and(|name| !ours.contains(&name) && inherits(name))
+            })
+            .collect();
+        // Inherited by everything the task starts: how a resumed run's sweep finds them if the
+        // engine and its launcher are killed (see reaper.rs).
+        launcher_env.push((
+            crate::reaper::RUN_MARKER.into(),
+            launcher.run_id.clone().into(),
+        ));
+        let started = start_launcher(launcher, &launcher_env)?;
         Ok(LocalExecutor {
             capacity,
             bash: find_bash(),
             prelude,
-            launcher: Arc::new(launcher),
-            running: Default::default(),
-            run_dir: std::path::absolute(state_dir).unwrap_or_else(|_| state_dir.to_path_buf()),
-            cancelled_attempts: Default::default(),
+            launcher: Mutex::new(Arc::new(started)),
+            replacing: Default::default(),
+            program: launcher.clone(),
+            launcher_env,
             cancelled: Default::default(),
             warned_container: AtomicBool::new(false),
         })
     }
 
-    /// The ids of the attempts in `set` that are still running.
-    fn still_running(&self, set: &Mutex<HashSet<u64>>) -> Vec<u64> {
-        let running = self.running.lock().map(|r| r.clone()).unwrap_or_default();
-        set.lock()
-            .map(|s| {
-                s.iter()
-                    .copied()
-                    .filter(|id| running.contains(id))
-                    .collect()
-            })
-            .unwrap_or_default()
+    fn launcher(&self) -> Option<Arc<Launcher>> {
+        self.launcher.lock().ok().map(|l| l.clone())
     }
+
+    /// What a launch that did not run to its end means for the attempt. A launcher that ended
+    /// while the engine runs (killed on its own) is replaced, what its tasks left is killed,
+    /// and the attempt is run again (transient).
+    async fn launch_failed(&self, used: &Arc<Launcher>, label: &str, e: LaunchError) -> ExecError {
+        match e {
+            LaunchError::Cancelled => ExecError::Cancelled,
+            _ if self.cancelled.load(Ordering::SeqCst) => ExecError::Cancelled,
+            LaunchError::Gone => match self.replace_launcher(used).await {
+                Ok(()) => ExecError::Transient(anyhow::anyhow!(
+                    "{label}: the task launcher ended while the task ran (it was killed?); a new one runs it again"
+                )),
+                Err(e) => ExecError::Permanent(e.context(format!("cannot run {label}"))),
+            },
+            LaunchError::Failed(e) => {
+                // Out of processes or memory for longer than the launcher waits.
+                let transient = matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::OutOfMemory
+                );
+                let e = anyhow::Error::new(e).context(format!("cannot start {label}"));
+                if transient {
+                    ExecError::Transient(e)
+                } else {
+                    ExecError::Permanent(e)
+                }
+            }
+        }
+    }
+
+    /// Replaces `ended` with a new launcher (unless another attempt already did), after
+    /// killing what its tasks left running.
+    async fn replace_launcher(&self, ended: &Arc<Launcher>) -> Result<()> {
+        let _one = self.replacing.lock().await;
+        if self.launcher().is_some_and(|now| !Arc::ptr_eq(&now, ended)) {
+            return Ok(());
+        }
+        let marker = ended.marker().to_string();
+        let killed = tokio::task::spawn_blocking(move || {
+            crate::reaper::kill_marked(crate::reaper::LAUNCHER_MARKER, marker.as_bytes())
+        })
+        .await
+        .unwrap_or(0);
+        let new = start_launcher(&self.program, &self.launcher_env)?;
+        tracing::warn!(
+            "the task launcher (pid {}) ended while the run went on: {killed} process(es) its tasks left were killed; a new launcher (pid {}) runs their attempts again",
+            ended.pid(),
+            new.pid()
+        );
+        if let Ok(mut l) = self.launcher.lock() {
+            *l = Arc::new(new);
+        }
+        Ok(())
+    }
+}
+
+fn start_launcher(program: &LauncherProgram, env: &[(OsString, OsString)]) -> Result<Launcher> {
+    Launcher::start(
+        &program.program,
+        &program.args,
+        env.iter().cloned(),
+        program.lock.as_deref(),
+    )
+    .with_context(|| {
+        format!(
+            "cannot start the task launcher {}",
+            program.program.display()
+        )
+    })
 }
 
 #[async_trait]
@@ -136,6 +203,9 @@ impl Executor for LocalExecutor {
         if self.cancelled.load(Ordering::SeqCst) {
             return Err(ExecError::Cancelled);
         }
+        let Some(launcher) = self.launcher() else {
+            return Err(ExecError::Cancelled);
+        };
         let rc_file = spec.attempt_dir.join("rc");
         let mut env: Vec<(String, String)> = spec.env.clone();
         if let Some(s) = &spec.streaming {
@@ -143,12 +213,6 @@ impl Executor for LocalExecutor {
         }
         env.push(("BASH_ENV".into(), self.prelude.display().to_string()));
         env.push(("FERRY_RC_FILE".into(), rc_file.display().to_string()));
-        // Inherited by everything the task starts: how the run's sweep finds them if the
-        // engine and its launcher are killed (see reaper.rs).
-        env.push((
-            crate::reaper::RUN_MARKER.into(),
-            self.run_dir.display().to_string(),
-        ));
         let mut dirs: Vec<&Path> = spec
             .work_dir
             .ancestors()
@@ -156,40 +220,25 @@ impl Executor for LocalExecutor {
             .collect();
         dirs.reverse();
         let start = Instant::now();
-        let running = self
-            .launcher
-            .launch(Attempt {
-                dirs,
-                script_path: &spec.script,
-                script: &spec.command,
-                stdout: &spec.stdout,
-                stderr: &spec.stderr,
-                work_dir: &spec.work_dir,
-                rc_file: &rc_file,
-                program: &self.bash,
-                args: vec![b"bash", spec.script.as_os_str().as_bytes()],
-                env,
-            })
-            .await
-            .with_context(|| format!("cannot start {}", spec.label))?;
-        let listed = Listed::new(&self.running, running.id());
-        let exit = running.wait().await;
-        drop(listed);
+        let launched = launcher.launch(Attempt {
+            dirs,
+            script_path: &spec.script,
+            script: &spec.command,
+            stdout: &spec.stdout,
+            stderr: &spec.stderr,
+            work_dir: &spec.work_dir,
+            rc_file: &rc_file,
+            program: &self.bash,
+            args: vec![b"bash", spec.script.as_os_str().as_bytes()],
+            env,
+        });
+        let exit = match launched {
+            Ok(running) => running.wait().await,
+            Err(e) => Err(e),
+        };
         let exit = match exit {
             Ok(exit) => exit,
-            Err(e) => {
-                // Out of processes or memory for longer than the launcher waits.
-                let transient = matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::OutOfMemory
-                );
-                let e = anyhow::Error::new(e).context(format!("cannot start {}", spec.label));
-                return Err(if transient {
-                    ExecError::Transient(e)
-                } else {
-                    ExecError::Permanent(e)
-                });
-            }
+            Err(e) => return Err(self.launch_failed(&launcher, &spec.label, e).await),
         };
         if exit.leftovers > 0 {
             tracing::info!(
@@ -211,59 +260,35 @@ impl Executor for LocalExecutor {
         })
     }
 
-    /// SIGTERM to every task's process group; the attempts are remembered so that
-    /// [`Executor::shutdown`] can wait for them and SIGKILL what ignores SIGTERM.
+    /// SIGTERM to every task's session, through the launcher, which also answers every launch
+    /// that reaches it later "cancelled": no attempt can start after this. [`Executor::shutdown`]
+    /// waits for them and SIGKILLs what ignores SIGTERM.
     fn cancel_all(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
-        let ids: Vec<u64> = self
-            .running
-            .lock()
-            .map(|r| r.iter().copied().collect())
-            .unwrap_or_default();
-        for id in &ids {
-            self.launcher.signal(*id, libc::SIGTERM);
-        }
-        if let Ok(mut c) = self.cancelled_attempts.lock() {
-            c.extend(ids.iter().copied());
-        }
+        let Some(launcher) = self.launcher() else {
+            return;
+        };
+        launcher.cancel(libc::SIGTERM);
         // The run may be waiting for a shell that ignores SIGTERM: SIGKILL comes from here, not
         // from `shutdown`, which runs only once the calls have ended.
-        if !ids.is_empty() {
-            let launcher = self.launcher.clone();
-            let running = self.running.clone();
-            std::thread::spawn(move || {
-                std::thread::sleep(TERM_GRACE);
-                let alive: Vec<u64> = running
-                    .lock()
-                    .map(|r| ids.into_iter().filter(|id| r.contains(id)).collect())
-                    .unwrap_or_default();
-                if !alive.is_empty() {
-                    tracing::warn!(
-                        "{} task(s) still running {}s after SIGTERM: sending SIGKILL",
-                        alive.len(),
-                        TERM_GRACE.as_secs()
-                    );
-                }
-                for id in alive {
-                    launcher.signal(id, libc::SIGKILL);
-                }
-            });
-        }
+        std::thread::spawn(move || {
+            std::thread::sleep(TERM_GRACE);
+            let alive = launcher.pending();
+            if alive > 0 {
+                tracing::warn!(
+                    "{alive} task(s) still running {}s after SIGTERM: sending SIGKILL",
+                    TERM_GRACE.as_secs()
+                );
+                launcher.cancel(libc::SIGKILL);
+            }
+        });
     }
 
-    /// SIGKILL to every task's process group, at once.
+    /// SIGKILL to every task's session, at once.
     fn kill_all(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
-        let mut ids: Vec<u64> = self
-            .running
-            .lock()
-            .map(|r| r.iter().copied().collect())
-            .unwrap_or_default();
-        if let Ok(c) = self.cancelled_attempts.lock() {
-            ids.extend(c.iter().copied());
-        }
-        for id in ids {
-            self.launcher.signal(id, libc::SIGKILL);
+        if let Some(launcher) = self.launcher() {
+            launcher.cancel(libc::SIGKILL);
         }
     }
 
@@ -273,36 +298,27 @@ impl Executor for LocalExecutor {
         if !self.cancelled.load(Ordering::SeqCst) {
             return;
         }
-        // Attempts that started after the cancellation began are waited for too.
-        let late: Vec<u64> = self
-            .running
-            .lock()
-            .map(|r| r.iter().copied().collect())
-            .unwrap_or_default();
-        if let Ok(mut c) = self.cancelled_attempts.lock() {
-            c.extend(late);
-        }
+        let Some(launcher) = self.launcher() else {
+            return;
+        };
         let start = Instant::now();
         let mut killed = false;
         loop {
-            let alive = self.still_running(&self.cancelled_attempts);
-            if alive.is_empty() {
+            let alive = launcher.pending();
+            if alive == 0 || launcher.is_gone() {
                 if killed {
                     tracing::warn!("task processes that ignored SIGTERM were killed");
                 }
                 return;
             }
             if !killed && start.elapsed() >= TERM_GRACE {
-                for id in &alive {
-                    self.launcher.signal(*id, libc::SIGKILL);
-                }
+                launcher.cancel(libc::SIGKILL);
                 killed = true;
             }
             if start.elapsed() >= TERM_GRACE + Duration::from_secs(5) {
                 tracing::error!(
-                    "{} task(s) survived SIGKILL (uninterruptible?), launcher pid {}",
-                    alive.len(),
-                    self.launcher.pid()
+                    "{alive} task(s) survived SIGKILL (uninterruptible?), launcher pid {}",
+                    launcher.pid()
                 );
                 return;
             }
@@ -313,27 +329,3 @@ impl Executor for LocalExecutor {
 
 /// How long task processes get to exit after SIGTERM before SIGKILL.
 const TERM_GRACE: Duration = Duration::from_secs(5);
-
-/// A running attempt in the set `cancel_all` stops, for as long as this lives (also when the
-/// attempt's future is dropped).
-struct Listed<'a> {
-    running: &'a Mutex<HashSet<u64>>,
-    id: u64,
-}
-
-impl<'a> Listed<'a> {
-    fn new(running: &'a Mutex<HashSet<u64>>, id: u64) -> Self {
-        if let Ok(mut r) = running.lock() {
-            r.insert(id);
-        }
-        Listed { running, id }
-    }
-}
-
-impl Drop for Listed<'_> {
-    fn drop(&mut self) {
-        if let Ok(mut r) = self.running.lock() {
-            r.remove(&self.id);
-        }
-    }
-}

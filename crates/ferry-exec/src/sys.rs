@@ -98,39 +98,52 @@ pub fn recv(fd: BorrowedFd<'_>, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n as usize)
 }
 
-/// Sends one message from code that cannot await: when the socket's buffer is full, waits for
-/// room 100 ms at a time, at most `tries` times, then gives up (the peer is stuck or gone).
-pub fn send_waiting(fd: BorrowedFd<'_>, msg: &[u8], tries: u32) {
-    for _ in 0..tries {
-        match send(fd, msg) {
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                let mut p = libc::pollfd {
-                    fd: fd.as_raw_fd(),
-                    events: libc::POLLOUT,
-                    revents: 0,
-                };
-                // SAFETY: one pollfd of ours.
-                unsafe { libc::poll(&mut p, 1, 100) };
-            }
-            _ => return,
-        }
-    }
-}
-
 /// Waits until one of `fds` is readable (or has hung up), at most `timeout_ms` (-1: forever);
 /// returns which are.
 pub fn poll_readable(fds: &[BorrowedFd<'_>], timeout_ms: i32) -> Vec<bool> {
+    let events: Vec<(BorrowedFd<'_>, bool)> = fds.iter().map(|fd| (*fd, false)).collect();
+    poll(&events, timeout_ms)
+        .into_iter()
+        .map(|(r, w)| r || w)
+        .collect()
+}
+
+/// Waits until one of `fds` is readable (or has hung up) or, where its flag says so, writable;
+/// at most `timeout_ms` (-1: forever). Returns (readable or hung up, writable) for each.
+pub fn poll(fds: &[(BorrowedFd<'_>, bool)], timeout_ms: i32) -> Vec<(bool, bool)> {
     let mut p: Vec<libc::pollfd> = fds
         .iter()
-        .map(|fd| libc::pollfd {
+        .map(|(fd, write)| libc::pollfd {
             fd: fd.as_raw_fd(),
-            events: libc::POLLIN,
+            events: libc::POLLIN | if *write { libc::POLLOUT } else { 0 },
             revents: 0,
         })
         .collect();
     // SAFETY: pollfds of ours, as many as we pass.
     let n = unsafe { libc::poll(p.as_mut_ptr(), p.len() as libc::nfds_t, timeout_ms) };
-    p.iter().map(|p| n > 0 && p.revents != 0).collect()
+    p.iter()
+        .map(|p| {
+            if n <= 0 {
+                return (false, false);
+            }
+            let read = p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR | libc::POLLNVAL);
+            (read != 0, p.revents & libc::POLLOUT != 0)
+        })
+        .collect()
+}
+
+/// Closes every descriptor from `first` up: what this process inherited and must not hand on
+/// to the tasks it starts.
+pub fn close_from(first: i32) {
+    // SAFETY: close_range(2) with plain integer arguments; the caller owns no descriptor there.
+    unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first as libc::c_uint,
+            libc::c_uint::MAX,
+            0,
+        )
+    };
 }
 
 /// Blocks `signals` in this (single-threaded) process and returns a descriptor that becomes
@@ -241,7 +254,7 @@ pub struct TaskPlan {
 }
 
 /// Forks a task process that creates its directories and script, opens its stdio, enters its
-/// working directory in a process group of its own, and execs the program. Returns its pid at
+/// working directory in a session (and process group) of its own, and execs the program. Returns its pid at
 /// once. If a step fails the child sends a [`wire::Report::Failed`] on `report` and exits 127.
 ///
 /// Sound because the launcher that calls it is single-threaded (nothing can hold a lock the
@@ -265,8 +278,8 @@ pub fn fork_task(plan: &TaskPlan, report: BorrowedFd<'_>) -> std::io::Result<i32
     unsafe {
         let pid = check(libc::fork())?;
         if pid > 0 {
-            // Also from this side, so that a signal right after the fork reaches the group.
-            libc::setpgid(pid, pid);
+            // The child makes itself a session (and so a group) leader; a signal that arrives
+            // before it has is sent to its pid too (see `signal_task`).
             return Ok(pid);
         }
         let fail = |step: u8| -> ! {
@@ -280,7 +293,11 @@ pub fn fork_task(plan: &TaskPlan, report: BorrowedFd<'_>) -> std::io::Result<i32
             );
             libc::_exit(127)
         };
-        libc::setpgid(0, 0);
+        // A session of its own, without a controlling terminal: a task that opens /dev/tty
+        // gets an error instead of stopping the run (a background group reading its terminal
+        // would be stopped by SIGTTIN), and Ctrl-C at the engine's terminal is the engine's
+        // to handle, in order.
+        libc::setsid();
         // The shell dies with the launcher (its process group is the launcher's to clean up).
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
         if libc::getppid() != parent {
@@ -353,35 +370,50 @@ pub fn fork_task(plan: &TaskPlan, report: BorrowedFd<'_>) -> std::io::Result<i32
     }
 }
 
-/// Makes `fd` the child's descriptor 3 (not close-on-exec there).
-pub fn pass_as_fd3(cmd: &mut std::process::Command, fd: OwnedFd) {
+/// Makes `fds[i]` the child's descriptor 3+i (not close-on-exec there), and closes every
+/// other descriptor above 2 that the child would inherit.
+pub fn pass_fds(cmd: &mut std::process::Command, fds: Vec<OwnedFd>) {
     use std::os::unix::process::CommandExt;
-    // SAFETY: dup2 and fcntl are async-signal-safe; the closure owns `fd` until the command is dropped.
+    let raw: Vec<i32> = fds.iter().map(|f| f.as_raw_fd()).collect();
+    let high = 3 + raw.len() as i32 + 64;
+    // SAFETY: fcntl, dup2 and close_range are async-signal-safe; the closure owns `fds` until
+    // the command is dropped and allocates nothing.
     unsafe {
         cmd.pre_exec(move || {
-            // dup2 onto itself would keep close-on-exec.
-            let rc = if fd.as_raw_fd() == 3 {
-                libc::fcntl(3, libc::F_SETFD, 0)
-            } else {
-                libc::dup2(fd.as_raw_fd(), 3)
-            };
-            if rc < 0 {
-                return Err(std::io::Error::last_os_error());
+            let _ = &fds;
+            let mut moved = [0i32; 8];
+            // First out of the way of the targets (a source may sit on another's target).
+            for (i, fd) in raw.iter().enumerate().take(moved.len()) {
+                moved[i] = libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, high);
+                if moved[i] < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
             }
+            for (i, fd) in moved.iter().enumerate().take(raw.len()) {
+                if libc::dup2(*fd, 3 + i as i32) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            libc::syscall(
+                libc::SYS_close_range,
+                (3 + raw.len()) as libc::c_uint,
+                libc::c_uint::MAX,
+                0,
+            );
             Ok(())
         });
     }
 }
 
-/// Takes descriptor 3, which [`pass_as_fd3`] gave this process, and makes it close-on-exec
+/// Takes descriptor `fd`, which [`pass_fds`] gave this process, and makes it close-on-exec
 /// so that no task process inherits it. `None` if there is no such descriptor.
-pub fn take_fd3() -> Option<OwnedFd> {
+pub fn take_fd(fd: i32) -> Option<OwnedFd> {
     // SAFETY: fcntl on a descriptor number; we only take ownership if it is open.
     unsafe {
-        if libc::fcntl(3, libc::F_SETFD, libc::FD_CLOEXEC) != 0 {
+        if libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) != 0 {
             return None;
         }
-        Some(OwnedFd::from_raw_fd(3))
+        Some(OwnedFd::from_raw_fd(fd))
     }
 }
 

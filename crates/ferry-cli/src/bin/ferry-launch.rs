@@ -14,11 +14,13 @@ fn main() -> ExitCode {
         let rc = ferry_exec::hpc::run_job(std::path::Path::new(&attempt_dir));
         return ExitCode::from(rc.clamp(0, 255) as u8);
     }
-    let Some(run_dir) = std::env::args_os().nth(1) else {
+    // The run directory argument names the process in `ps`; the engine gives it everything
+    // else on descriptors 3 and 4.
+    if std::env::args_os().nth(1).is_none() {
         eprintln!("usage: ferry-launch RUN_DIR (started by `ferry run`, not by hand)");
         return ExitCode::from(2);
-    };
-    if ferry_exec::launcher::serve_engine(std::path::Path::new(&run_dir)) {
+    }
+    if ferry_exec::launcher::serve_engine() {
         ExitCode::SUCCESS
     } else {
         eprintln!("ferry-launch is started by `ferry run`, not by hand");

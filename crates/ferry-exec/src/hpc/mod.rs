@@ -291,7 +291,9 @@ const SHUTDOWN_PATIENCE: Duration = Duration::from_secs(60);
 impl HpcExecutor {
     /// Checks the run directory can be seen by compute nodes, finds the scheduler's array limit
     /// and the jobs a stopped engine of this run left, and starts the submitter and poller.
-    pub async fn new(settings: HpcSettings, run_dir: &Path) -> Result<Self> {
+    /// `run_id` (persisted in the run directory) names its jobs, so a resumed run finds them
+    /// however the run directory is spelled.
+    pub async fn new(settings: HpcSettings, run_dir: &Path, run_id: &str) -> Result<Self> {
         let scheduler: Box<dyn Scheduler> = match settings.scheduler {
             SchedulerKind::Slurm => Box::new(slurm::Slurm),
             SchedulerKind::Sge => Box::new(sge::Sge {
@@ -302,8 +304,10 @@ impl HpcExecutor {
         };
         let name = scheduler.name();
         let run_dir = std::path::absolute(run_dir)?;
+        // Where it really is: `../../tmp/x` or a link into /tmp is still /tmp.
+        let resolved = std::fs::canonicalize(&run_dir).unwrap_or_else(|_| run_dir.clone());
         if !settings.single_node_cluster
-            && (run_dir.starts_with("/tmp") || run_dir.starts_with("/var/tmp"))
+            && (resolved.starts_with("/tmp") || resolved.starts_with("/var/tmp"))
         {
             bail!(
                 "the run directory {} is under /tmp, which the cluster's compute nodes do not share: set `work_dir` in the profile to a shared filesystem (or `single_node_cluster = true` when the cluster is this machine)",
@@ -315,7 +319,7 @@ impl HpcExecutor {
             std::fs::create_dir_all(state_dir.join(d))
                 .with_context(|| format!("cannot create {}", state_dir.join(d).display()))?;
         }
-        let token = blake3::hash(run_dir.as_os_str().as_encoded_bytes()).to_hex()[..8].to_string();
+        let token = run_id.to_string();
         let (submit, queue) = mpsc::unbounded_channel();
         let mut inner = Inner {
             scheduler,
@@ -1217,6 +1221,12 @@ impl Executor for HpcExecutor {
         }
         inner.cancel_everything().await;
         tracing::info!("{}", inner.commands.summary(inner.scheduler.name()));
+    }
+
+    /// `scancel`/`qdel` of every job of the run now, in bulk.
+    async fn abort(&self) {
+        self.inner.cancelled.send_replace(true);
+        self.inner.cancel_everything().await;
     }
 }
 

@@ -21,7 +21,7 @@
 pub mod serve;
 pub mod wire;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
@@ -56,20 +56,50 @@ pub struct Exit {
 }
 
 /// The launcher process's `main`: serves the engine on the socket it was given as descriptor 3
-/// until the engine ends. False if it was started without one.
-pub fn serve_engine(run_dir: &Path) -> bool {
-    let Some(socket) = sys::take_fd3() else {
+/// (holding the run directory's lock, descriptor 4, when given one) until the engine ends.
+/// False if it was started without a socket.
+pub fn serve_engine() -> bool {
+    let Some(socket) = sys::take_fd(3) else {
         return false;
     };
-    serve::serve(socket, run_dir);
+    let lock = sys::take_fd(4);
+    // Nothing else the engine's parent left open reaches the tasks.
+    sys::close_from(5);
+    serve::serve(socket, lock);
     true
 }
+
+/// Why an attempt did not run to its end.
+#[derive(Debug)]
+pub enum LaunchError {
+    /// The run is being cancelled: the launcher did not start it.
+    Cancelled,
+    /// The launcher has ended (it was killed, or failed): nothing can start any more.
+    Gone,
+    /// The attempt could not be started (its directories, script, stdio or bash).
+    Failed(std::io::Error),
+}
+
+impl std::fmt::Display for LaunchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LaunchError::Cancelled => f.write_str("cancelled"),
+            LaunchError::Gone => f.write_str("the task launcher has ended (see ferry.log)"),
+            LaunchError::Failed(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for LaunchError {}
 
 /// The engine's side of the launcher.
 pub struct Launcher {
     shared: Arc<Shared>,
     reader: tokio::task::JoinHandle<()>,
+    writer: tokio::task::JoinHandle<()>,
     process: Mutex<std::process::Child>,
+    /// The value of [`crate::reaper::LAUNCHER_MARKER`] in every process this launcher starts.
+    marker: String,
 }
 
 struct Shared {
@@ -78,6 +108,9 @@ struct Shared {
     next_id: AtomicU64,
     /// The launcher has gone (its end closed): nothing can start any more.
     gone: AtomicBool,
+    /// Requests the socket had no room for, in order; the writer task sends them.
+    outbox: Mutex<VecDeque<Vec<u8>>>,
+    more: tokio::sync::Notify,
 }
 
 /// A description of one attempt for [`Launcher::launch`].
@@ -98,37 +131,60 @@ fn bytes(p: &Path) -> Vec<u8> {
     p.as_os_str().as_bytes().to_vec()
 }
 
+/// How long a new launcher has to say which protocol it speaks.
+const HANDSHAKE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl Launcher {
     /// Starts the launcher process: `program args`, with `env` as its whole environment (the
-    /// base of every task's) and the socket as its descriptor 3. Needs a Tokio runtime.
+    /// base of every task's, plus its own marker) and the socket as its descriptor 3; `lock`
+    /// (the run directory's) as its descriptor 4, held until its cleanup is done. Waits for
+    /// its greeting: a launcher of another version is refused with a message saying so.
+    /// Needs a Tokio runtime.
     pub fn start(
         program: &Path,
         args: &[std::ffi::OsString],
         env: impl Iterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+        lock: Option<&std::fs::File>,
     ) -> std::io::Result<Launcher> {
         let (ours, theirs) = sys::seqpacket_pair()?;
+        let marker = crate::unique_id();
         let mut cmd = std::process::Command::new(program);
         cmd.args(args)
             .env_clear()
             .envs(env)
+            .env(crate::reaper::LAUNCHER_MARKER, &marker)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             // Its own process group: a Ctrl-C at the engine's terminal is the engine's to
             // handle, in order.
             .process_group(0);
-        sys::pass_as_fd3(&mut cmd, theirs);
-        let process = cmd.spawn()?;
+        let mut fds = vec![theirs];
+        if let Some(lock) = lock {
+            fds.push(lock.try_clone()?.into());
+        }
+        sys::pass_fds(&mut cmd, fds);
+        let mut process = cmd.spawn()?;
+        if let Err(e) = handshake(&ours, program) {
+            let _ = process.kill();
+            let _ = process.wait();
+            return Err(e);
+        }
         let shared = Arc::new(Shared {
             socket: sys::async_socket(ours)?,
             pending: Default::default(),
             next_id: AtomicU64::new(1),
             gone: AtomicBool::new(false),
+            outbox: Default::default(),
+            more: tokio::sync::Notify::new(),
         });
         let reader = tokio::spawn(read_reports(shared.clone()));
+        let writer = tokio::spawn(write_requests(shared.clone()));
         Ok(Launcher {
             shared,
             reader,
+            writer,
             process: Mutex::new(process),
+            marker,
         })
     }
 
@@ -137,11 +193,21 @@ impl Launcher {
         self.process.lock().map(|p| p.id()).unwrap_or(0)
     }
 
+    /// The marker every process this launcher started carries (see `reaper`).
+    pub fn marker(&self) -> &str {
+        &self.marker
+    }
+
+    /// Whether the launcher has ended.
+    pub fn is_gone(&self) -> bool {
+        self.shared.gone.load(Ordering::SeqCst)
+    }
+
     /// Starts an attempt. A script larger than a message is written here instead of by the
     /// task process.
-    pub async fn launch(&self, a: Attempt<'_>) -> std::io::Result<Running<'_>> {
-        if self.shared.gone.load(Ordering::SeqCst) {
-            return Err(gone());
+    pub fn launch(&self, a: Attempt<'_>) -> Result<Running<'_>, LaunchError> {
+        if self.is_gone() {
+            return Err(LaunchError::Gone);
         }
         let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
         let mut env: Vec<Vec<u8>> = a
@@ -166,19 +232,22 @@ impl Launcher {
         let mut request = Request::Launch(Box::new(launch));
         let mut msg = request.encode();
         if msg.len() > MAX_MESSAGE {
-            for d in &a.dirs {
-                std::fs::create_dir_all(d)?;
-            }
-            std::fs::write(a.script_path, a.script)?;
+            let write = || -> std::io::Result<()> {
+                for d in &a.dirs {
+                    std::fs::create_dir_all(d)?;
+                }
+                std::fs::write(a.script_path, a.script)
+            };
+            write().map_err(LaunchError::Failed)?;
             if let Request::Launch(launch) = &mut request {
                 launch.script = None;
             }
             msg = request.encode();
             if msg.len() > MAX_MESSAGE {
-                return Err(std::io::Error::new(
+                return Err(LaunchError::Failed(std::io::Error::new(
                     std::io::ErrorKind::InvalidInput,
                     "the task's environment and paths are too large to start it",
-                ));
+                )));
             }
         }
         let (tx, rx) = oneshot::channel();
@@ -190,47 +259,133 @@ impl Launcher {
             id,
             rx: Some(rx),
         };
-        self.shared.send(&msg).await?;
+        self.shared.send(msg);
         Ok(running)
     }
 
     /// Sends `signal` to attempt `id`'s process group (nothing if it has ended). Does not wait.
     pub fn signal(&self, id: u64, signal: i32) {
-        self.shared
-            .send_now(&Request::Signal { id, signal }.encode());
+        self.shared.send(Request::Signal { id, signal }.encode());
+    }
+
+    /// `signal` to every attempt this launcher runs; every launch not started yet, and every
+    /// later one, is answered "cancelled". Does not wait.
+    pub fn cancel(&self, signal: i32) {
+        self.shared.send(Request::Cancel { signal }.encode());
+    }
+
+    /// Attempts started and not yet reported on.
+    pub fn pending(&self) -> usize {
+        self.shared.pending.lock().map(|p| p.len()).unwrap_or(0)
     }
 }
 
 impl Drop for Launcher {
     fn drop(&mut self) {
         self.reader.abort();
+        self.writer.abort();
     }
 }
 
-fn gone() -> std::io::Error {
-    std::io::Error::new(
-        std::io::ErrorKind::BrokenPipe,
-        "the task launcher has ended (see ferry.log)",
-    )
+/// Waits for the launcher's greeting on `socket` (still blocking: before Tokio owns it).
+fn handshake(socket: &OwnedFd, program: &Path) -> std::io::Result<()> {
+    let refuse = |why: String| {
+        std::io::Error::other(format!(
+            "{why}: {} is not from this build of ferry (install ferry and ferry-launch together)",
+            program.display()
+        ))
+    };
+    let deadline = std::time::Instant::now() + HANDSHAKE_PATIENCE;
+    let mut buf = [0u8; 64];
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(refuse(format!(
+                "the task launcher did not say which protocol it speaks within {}s",
+                HANDSHAKE_PATIENCE.as_secs()
+            )));
+        }
+        sys::poll_readable(&[socket.as_fd()], left.as_millis() as i32);
+        match sys::recv(socket.as_fd(), &mut buf) {
+            Ok(0) => {
+                return Err(std::io::Error::other(format!(
+                    "the task launcher {} exited as it started",
+                    program.display()
+                )));
+            }
+            Ok(n) => {
+                return match Report::decode(&buf[..n]) {
+                    Some(Report::Hello { protocol }) if protocol == wire::PROTOCOL => Ok(()),
+                    Some(Report::Hello { protocol }) => Err(refuse(format!(
+                        "the task launcher speaks protocol {protocol}, this ferry {}",
+                        wire::PROTOCOL
+                    ))),
+                    _ => Err(refuse("the task launcher did not greet".into())),
+                };
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                ) => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 impl Shared {
-    async fn send(&self, msg: &[u8]) -> std::io::Result<()> {
-        loop {
-            let mut guard = self.socket.writable().await?;
-            match sys::send(self.socket.get_ref().as_fd(), msg) {
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => guard.clear_ready(),
+    /// Sends a request now if the socket has room and nothing is queued before it; else
+    /// queues it for the writer task. Never drops one, never blocks.
+    fn send(&self, msg: Vec<u8>) {
+        let Ok(mut outbox) = self.outbox.lock() else {
+            return;
+        };
+        if outbox.is_empty() {
+            match sys::send(self.socket.get_ref().as_fd(), &msg) {
+                Ok(()) => return,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(_) => return Err(gone()),
-                Ok(()) => return Ok(()),
+                // The launcher has gone: the reader notices.
+                Err(_) => return,
             }
         }
+        outbox.push_back(msg);
+        drop(outbox);
+        self.more.notify_one();
     }
+}
 
-    /// For callers that cannot await (cancellation, `Drop`): waits at most a few seconds for
-    /// room in a full socket.
-    fn send_now(&self, msg: &[u8]) {
-        sys::send_waiting(self.socket.get_ref().as_fd(), msg, 50);
+/// Sends the requests [`Shared::send`] queued, in order, as the socket has room.
+async fn write_requests(shared: Arc<Shared>) {
+    loop {
+        shared.more.notified().await;
+        loop {
+            let Ok(mut guard) = shared.socket.writable().await else {
+                return;
+            };
+            let Ok(mut outbox) = shared.outbox.lock() else {
+                return;
+            };
+            let mut full = false;
+            while let Some(msg) = outbox.front() {
+                match sys::send(shared.socket.get_ref().as_fd(), msg) {
+                    Ok(()) => {
+                        outbox.pop_front();
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        full = true;
+                        break;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => return,
+                }
+            }
+            if !full {
+                break;
+            }
+            drop(outbox);
+            guard.clear_ready();
+        }
     }
 }
 
@@ -248,11 +403,10 @@ async fn read_reports(shared: Arc<Shared>) {
                     tracing::warn!("ignored a malformed report from the task launcher");
                     continue;
                 };
-                let tx = shared
-                    .pending
-                    .lock()
-                    .ok()
-                    .and_then(|mut p| p.remove(&report.id()));
+                let Some(id) = report.id() else {
+                    continue;
+                };
+                let tx = shared.pending.lock().ok().and_then(|mut p| p.remove(&id));
                 if let Some(tx) = tx {
                     let _ = tx.send(report);
                 }
@@ -266,7 +420,7 @@ async fn read_reports(shared: Arc<Shared>) {
     if let Ok(mut p) = shared.pending.lock() {
         p.clear();
     }
-    tracing::error!("the task launcher has ended: running tasks are lost and no more can start");
+    tracing::error!("the task launcher has ended: the attempts it ran are lost");
 }
 
 /// A started attempt. Dropped before it has ended, it has its process group killed (without
@@ -283,12 +437,12 @@ impl Running<'_> {
         self.id
     }
 
-    /// Waits for the attempt to end; an error if it could not be started.
-    pub async fn wait(mut self) -> std::io::Result<Exit> {
+    /// Waits for the attempt to end.
+    pub async fn wait(mut self) -> Result<Exit, LaunchError> {
         // `rx` stays in place while waiting: if this future is dropped, so is the attempt.
-        let report = self.rx.as_mut().ok_or_else(gone)?.await;
+        let report = self.rx.as_mut().ok_or(LaunchError::Gone)?.await;
         self.rx = None;
-        let report = report.map_err(|_| gone())?;
+        let report = report.map_err(|_| LaunchError::Gone)?;
         match report {
             Report::Exited {
                 code,
@@ -308,11 +462,12 @@ impl Running<'_> {
             }),
             Report::Failed { step, errno, .. } => {
                 let err = std::io::Error::from_raw_os_error(errno);
-                Err(std::io::Error::new(
+                Err(LaunchError::Failed(std::io::Error::new(
                     err.kind(),
                     format!("cannot {}: {err}", wire::step_name(step)),
-                ))
+                )))
             }
+            Report::Cancelled { .. } | Report::Hello { .. } => Err(LaunchError::Cancelled),
         }
     }
 }

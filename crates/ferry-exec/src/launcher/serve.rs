@@ -34,13 +34,19 @@ struct Launcher {
     running: HashMap<u64, Running>,
     by_pid: HashMap<i32, u64>,
     deferred: VecDeque<Deferred>,
-    run_dir: std::path::PathBuf,
+    /// Reports the engine has not taken yet (it may be stopped, swapping, in a debugger): kept
+    /// in order and sent as the socket has room, never dropped.
+    outbox: VecDeque<Vec<u8>>,
+    /// The run is being cancelled: launches are answered `Cancelled`.
+    cancelled: bool,
 }
 
 /// The launcher's life: serve the engine on `socket` until it closes its end (it exited or was
 /// killed) or this process gets SIGTERM, SIGINT or SIGHUP; then kill every task process and
-/// every process marked as the run's (`reaper`), and return.
-pub fn serve(socket: OwnedFd, run_dir: &Path) {
+/// every process marked as this launcher's (`reaper`), and return. The run directory's lock,
+/// when the engine handed it over (`lock`), is held until then: a resumed run waits for this
+/// cleanup before it starts anything.
+pub fn serve(socket: OwnedFd, lock: Option<OwnedFd>) {
     let signals = match sys::signal_fd(&[libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIGHUP])
     {
         Ok(fd) => fd,
@@ -67,8 +73,12 @@ pub fn serve(socket: OwnedFd, run_dir: &Path) {
         running: HashMap::new(),
         by_pid: HashMap::new(),
         deferred: VecDeque::new(),
-        run_dir: run_dir.to_path_buf(),
+        outbox: VecDeque::new(),
+        cancelled: false,
     };
+    launcher.report(&Report::Hello {
+        protocol: wire::PROTOCOL,
+    });
     let mut buf = vec![0u8; super::MAX_MESSAGE];
     loop {
         let timeout = launcher
@@ -77,20 +87,30 @@ pub fn serve(socket: OwnedFd, run_dir: &Path) {
             .map(|d| d.next_try.saturating_duration_since(Instant::now()))
             .min()
             .map_or(-1, |d| d.as_millis().min(1000) as i32);
-        let ready = sys::poll_readable(&[launcher.socket.as_fd(), signals.as_fd()], timeout);
-        if ready[1] {
+        let ready = sys::poll(
+            &[
+                (launcher.socket.as_fd(), !launcher.outbox.is_empty()),
+                (signals.as_fd(), false),
+            ],
+            timeout,
+        );
+        if ready[1].0 {
             let got = sys::read_signals(signals.as_fd());
             if got.iter().any(|s| *s != libc::SIGCHLD) {
                 break;
             }
             launcher.reap_children();
         }
-        if ready[0] && !launcher.read_requests(&mut buf) {
+        if ready[0].0 && !launcher.read_requests(&mut buf) {
             break;
         }
         launcher.retry_deferred();
+        if !launcher.flush() {
+            break;
+        }
     }
     launcher.kill_everything();
+    drop(lock);
 }
 
 impl Launcher {
@@ -100,14 +120,24 @@ impl Launcher {
             match sys::recv(self.socket.as_fd(), buf) {
                 Ok(0) => return false,
                 Ok(n) => match Request::decode(&buf[..n]) {
+                    Some(Request::Launch(l)) if self.cancelled => {
+                        self.report(&Report::Cancelled { id: l.id })
+                    }
                     Some(Request::Launch(l)) => self.launch(*l),
                     Some(Request::Signal { id, signal }) => {
                         if let Some(r) = self.running.get(&id) {
-                            sys::killpg(r.pid, signal);
+                            signal_task(r.pid, signal);
                         } else if signal == libc::SIGKILL || signal == libc::SIGTERM {
                             // Not started yet: it never will be.
-                            self.deferred.retain(|d| d.plan.id != id);
+                            self.drop_deferred(|d| d.plan.id == id);
                         }
+                    }
+                    Some(Request::Cancel { signal }) => {
+                        self.cancelled = true;
+                        for r in self.running.values() {
+                            signal_task(r.pid, signal);
+                        }
+                        self.drop_deferred(|_| true);
                     }
                     None => eprintln!("ferry launcher: ignored a malformed request"),
                 },
@@ -115,6 +145,17 @@ impl Launcher {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(_) => return false,
             }
+        }
+    }
+
+    /// Drops the launches waiting for a fork that `which` picks, each answered `Cancelled`.
+    fn drop_deferred(&mut self, which: impl Fn(&Deferred) -> bool) {
+        let (dropped, kept) = std::mem::take(&mut self.deferred)
+            .into_iter()
+            .partition::<VecDeque<_>, _>(|d| which(d));
+        self.deferred = kept;
+        for d in dropped {
+            self.report(&Report::Cancelled { id: d.plan.id });
         }
     }
 
@@ -208,10 +249,25 @@ impl Launcher {
         }
     }
 
-    fn report(&self, r: &Report) {
-        // The engine reads continuously; a full buffer means it is stuck or gone, and its end
-        // closing is noticed in the main loop.
-        sys::send_waiting(self.socket.as_fd(), &r.encode(), 100);
+    /// Queues a report for the engine and sends what the socket has room for.
+    fn report(&mut self, r: &Report) {
+        self.outbox.push_back(r.encode());
+        self.flush();
+    }
+
+    /// Sends queued reports until the socket is full; false once the engine has gone.
+    fn flush(&mut self) -> bool {
+        while let Some(msg) = self.outbox.front() {
+            match sys::send(self.socket.as_fd(), msg) {
+                Ok(()) => {
+                    self.outbox.pop_front();
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        true
     }
 
     fn reap_children(&mut self) {
@@ -293,8 +349,20 @@ impl Launcher {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        crate::reaper::kill_run_processes(&self.run_dir);
+        // What escaped even that (a process that left the subreaper's tree before it died):
+        // everything started by this launcher carries its marker.
+        if let Some(me) = std::env::var_os(crate::reaper::LAUNCHER_MARKER) {
+            crate::reaper::kill_marked(crate::reaper::LAUNCHER_MARKER, me.as_bytes());
+        }
     }
+}
+
+/// Sends `signal` to a task's session. A task forked a moment ago may not lead its session
+/// yet: its pid gets the signal too (it is blocked until the child's `execve` setup, so it is
+/// not lost).
+fn signal_task(pid: i32, signal: i32) {
+    sys::kill(pid, signal);
+    sys::killpg(pid, signal);
 }
 
 /// Kills what is left of a task's process group after its shell ended (`cmd &`, `nohup cmd &`)
@@ -333,11 +401,8 @@ fn children() -> Vec<i32> {
 /// The attempt a task process belongs to, from the marker the engine put in every task's
 /// environment ([`super::ATTEMPT_MARKER`]).
 fn attempt_of(pid: i32) -> Option<u64> {
-    let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
-    let prefix = format!("{}=", super::ATTEMPT_MARKER);
-    env.split(|b| *b == 0)
-        .find_map(|kv| kv.strip_prefix(prefix.as_bytes()))
-        .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
+    let value = crate::reaper::environ_value(pid, super::ATTEMPT_MARKER)?;
+    std::str::from_utf8(&value).ok()?.parse().ok()
 }
 
 fn micros(tv: libc::timeval) -> u64 {

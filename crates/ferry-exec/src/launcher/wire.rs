@@ -2,13 +2,24 @@
 //! message is never split or interleaved, whichever process (the launcher, or a task process
 //! that failed before `execve`) sends it.
 
+/// The version of these messages. The launcher says it first ([`Report::Hello`]); an engine
+/// that hears another (or none) refuses to use that launcher rather than lose requests.
+pub const PROTOCOL: u32 = 2;
+
 /// Engine → launcher.
 #[derive(Debug, PartialEq)]
 pub enum Request {
     Launch(Box<Launch>),
-    /// Send `signal` to the attempt's process group (ignored once the attempt has ended).
+    /// Send `signal` to the attempt's process group (ignored once the attempt has ended); an
+    /// attempt not started yet is dropped and answered [`Report::Cancelled`].
     Signal {
         id: u64,
+        signal: i32,
+    },
+    /// The run is being stopped: `signal` to every running attempt's group, every attempt not
+    /// started yet answered [`Report::Cancelled`], and so is every later launch. Messages
+    /// arrive in order, so no launch can slip between a cancellation and the launcher.
+    Cancel {
         signal: i32,
     },
 }
@@ -52,6 +63,10 @@ pub enum Report {
     },
     /// The attempt never ran its shell: `step` says what failed, `errno` why.
     Failed { id: u64, step: u8, errno: i32 },
+    /// The attempt was never started: the run is being cancelled.
+    Cancelled { id: u64 },
+    /// The launcher's first message: the protocol it speaks.
+    Hello { protocol: u32 },
 }
 
 pub const STEP_SPAWN: u8 = 1;
@@ -154,6 +169,10 @@ impl Request {
                 w.u64(*id);
                 w.i32(*signal);
             }
+            Request::Cancel { signal } => {
+                w.0.push(b'C');
+                w.i32(*signal);
+            }
             Request::Launch(l) => {
                 w.0.push(b'L');
                 w.u64(l.id);
@@ -185,6 +204,7 @@ impl Request {
                 id: r.u64()?,
                 signal: r.i32()?,
             }),
+            b'C' => Some(Request::Cancel { signal: r.i32()? }),
             b'L' => Some(Request::Launch(Box::new(Launch {
                 id: r.u64()?,
                 program: r.bytes()?,
@@ -207,15 +227,31 @@ impl Request {
 }
 
 impl Report {
-    pub fn id(&self) -> u64 {
+    /// The attempt the report is about (none for [`Report::Hello`]).
+    pub fn id(&self) -> Option<u64> {
         match self {
-            Report::Exited { id, .. } | Report::Failed { id, .. } => *id,
+            Report::Exited { id, .. } | Report::Failed { id, .. } | Report::Cancelled { id } => {
+                Some(*id)
+            }
+            Report::Hello { .. } => None,
         }
     }
 
     pub fn encode(&self) -> Vec<u8> {
         match self {
             Report::Failed { id, step, errno } => encode_failed(*id, *step, *errno).to_vec(),
+            Report::Cancelled { id } => {
+                let mut w = Writer(Vec::with_capacity(9));
+                w.0.push(b'C');
+                w.u64(*id);
+                w.0
+            }
+            Report::Hello { protocol } => {
+                let mut w = Writer(Vec::with_capacity(9));
+                w.0.extend_from_slice(b"H");
+                w.0.extend_from_slice(&protocol.to_le_bytes());
+                w.0
+            }
             Report::Exited {
                 id,
                 code,
@@ -247,6 +283,8 @@ impl Report {
                 step: r.u8()?,
                 errno: r.i32()?,
             }),
+            b'C' => Some(Report::Cancelled { id: r.u64()? }),
+            b'H' => Some(Report::Hello { protocol: r.u32()? }),
             b'E' => Some(Report::Exited {
                 id: r.u64()?,
                 code: r.i32()?,
@@ -299,5 +337,13 @@ mod tests {
             errno: 2,
         };
         assert_eq!(Report::decode(&failed.encode()), Some(failed));
+        for r in [
+            Report::Cancelled { id: 5 },
+            Report::Hello { protocol: PROTOCOL },
+        ] {
+            assert_eq!(Report::decode(&r.encode()), Some(r));
+        }
+        let cancel = Request::Cancel { signal: 15 };
+        assert_eq!(Request::decode(&cancel.encode()), Some(cancel));
     }
 }
