@@ -255,6 +255,9 @@ struct Inner {
     /// `RUN/.ferry-hpc`: submission scripts and lists, `done/` markers, `logs/`.
     state_dir: PathBuf,
     token: String,
+    /// This engine's own, in every marker it asks a job to drop.
+    instance: String,
+    markers: AtomicU64,
     user: String,
     max_array: usize,
     submit: mpsc::UnboundedSender<Pending>,
@@ -325,6 +328,8 @@ impl HpcExecutor {
             scheduler,
             run_dir,
             token,
+            instance: crate::unique_id(),
+            markers: AtomicU64::new(0),
             user: String::new(),
             max_array: 1,
             submit,
@@ -1117,7 +1122,14 @@ impl Executor for HpcExecutor {
             return Err(ExecError::Cancelled);
         }
         let started = Instant::now();
-        let marker = marker_for(&inner.run_dir, &spec.attempt_dir);
+        // Each submission drops a marker of its own: one an earlier job of this attempt left
+        // (cancelled, or of a stopped engine) never passes for the new job's.
+        let marker = format!(
+            "{}.{}-{}",
+            marker_for(&inner.run_dir, &spec.attempt_dir),
+            inner.instance,
+            inner.markers.fetch_add(1, Ordering::Relaxed)
+        );
         let (done, ended) = oneshot::channel();
         let orphan = inner
             .orphans
@@ -1130,6 +1142,9 @@ impl Executor for HpcExecutor {
             Some(o)
                 if std::fs::read_to_string(&spec.script).ok().as_deref() == Some(&spec.command) =>
             {
+                // The marker that job drops is the one its script names.
+                let marker = script::done_marker(&spec.attempt_dir.join("job.sh"))
+                    .unwrap_or(marker);
                 inner.track(
                     o.job.clone(),
                     vec![Element {

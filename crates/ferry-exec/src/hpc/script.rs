@@ -25,6 +25,16 @@ fn quote_path(p: &Path) -> String {
     quote(&p.to_string_lossy())
 }
 
+/// The name of the marker an attempt's `job.sh` drops in `.ferry-hpc/done/` when it ends.
+pub(crate) fn done_marker(job_script: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(job_script).ok()?;
+    let line = text.lines().rev().find(|l| l.starts_with(": > "))?;
+    let path = line.strip_prefix(": > ")?.trim();
+    let path = path.strip_prefix('\'').unwrap_or(path);
+    let path = path.strip_suffix('\'').unwrap_or(path);
+    Some(path.rsplit('/').next()?.to_string())
+}
+
 /// What the attempt's job does, after the scheduler's directives.
 pub(crate) struct AttemptScript<'a> {
     pub spec: &'a AttemptSpec,
