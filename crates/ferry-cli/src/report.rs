@@ -65,6 +65,17 @@ pub fn report_command(
     profile_out: Option<&Path>,
     profile_name: &str,
 ) -> i32 {
+    // The name becomes a bare TOML key and a `--profile` argument: letters, digits, `-`, `_`.
+    if profile_name.is_empty()
+        || !profile_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        errln!(
+            "ferry: --profile-name `{profile_name}`: use letters, digits, `-` and `_` only (a `.` or a space would make another key of the profile file)"
+        );
+        return 2;
+    }
     let report = match ferry_report::load(run_dir) {
         Ok(r) => r,
         Err(e) => {

@@ -446,3 +446,42 @@ fn ferry_runs_shows_a_killed_run_as_stopped_and_survives_a_closed_pipe() {
     signal(&other, libc::SIGTERM);
     finish_within(other, Duration::from_secs(30));
 }
+
+/// A chain of declarations that each double a value reaches any size in a few dozen steps:
+/// every value-building function (and `+`) stops at Ferry's limit with the WDL location and
+/// the run fails in order (`state` failed), instead of the engine aborting out of memory.
+#[test]
+fn values_that_grow_without_bound_fail_with_their_location() {
+    for (name, decl, step) in [
+        ("sep", "String", "sep(\"\", [v{p}, v{p}])"),
+        ("flatten", "Array[String]", "flatten([v{p}, v{p}])"),
+        ("prefix", "Array[String]", "prefix(sep(\"\", v{p}), v{p})"),
+        ("plus", "String", "v{p} + v{p}"),
+    ] {
+        let start = if decl == "String" {
+            "\"0123456789abcdef\""
+        } else {
+            "[\"0123456789abcdef\", \"x\"]"
+        };
+        let mut wdl = format!("version 1.1\nworkflow w {{\n  {decl} v0 = {start}\n");
+        for i in 1..48 {
+            let expr = step.replace("{p}", &(i - 1).to_string());
+            wdl.push_str(&format!("  {decl} v{i} = {expr}\n"));
+        }
+        wdl.push_str("  output { Int n = length([v47]) }\n}\n");
+        let dir = project(&[("w.wdl", &wdl)]);
+        let r = common::run(dir.path(), "w.wdl", &[]);
+        assert_eq!(r.code, 1, "{name}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("w.wdl:"),
+            "{name}: no location: {}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("limit"), "{name}: {}", r.stderr);
+        assert_eq!(
+            std::fs::read_to_string(r.run_dir.join("state")).expect("state"),
+            "failed\n",
+            "{name}"
+        );
+    }
+}

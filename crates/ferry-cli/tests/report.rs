@@ -224,3 +224,49 @@ task t {
     let said = check_in_browser(&out);
     eprintln!("20,000 shards: report {size} bytes, built in {took:?}; {said}");
 }
+
+/// A failing task with 20 MB of stderr on one line, and an invalid UTF-8 byte near its end:
+/// the report stays small (the tail is read from the end and cut) and shows the tail lossily.
+#[test]
+fn a_huge_stderr_line_gives_a_small_report_with_a_readable_tail() {
+    let wdl = r#"version 1.1
+task t {
+  command <<<
+    head -c 20000000 /dev/zero | tr '\0' 'x' >&2
+    printf '\nbad \377 byte\nthe last words\n' >&2
+    exit 3
+  >>>
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    let r = common::run(dir.path(), "t.wdl", &["--report"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let html = std::fs::read(r.run_dir.join("report.html")).expect("report");
+    assert!(html.len() < 1 << 20, "{} bytes of report", html.len());
+    let html = String::from_utf8_lossy(&html);
+    assert!(html.contains("the last words"), "tail missing");
+    assert!(
+        html.contains("bad \u{fffd} byte"),
+        "invalid byte emptied the tail"
+    );
+}
+
+/// A right-sizing profile name that TOML would read as another key is refused, not written.
+#[test]
+fn a_profile_name_toml_would_misread_is_refused() {
+    let wdl = "version 1.1\ntask t {\n  command <<< echo hi >>>\n}\n";
+    let dir = project(&[("t.wdl", wdl)]);
+    let r = common::run(dir.path(), "t.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for name in ["rs.v2", "my profile"] {
+        let out = ferry()
+            .arg("report")
+            .arg(&r.run_dir)
+            .args(["--profile-out", "p.toml", "--profile-name", name])
+            .current_dir(dir.path())
+            .output()
+            .expect("ferry report");
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert!(!dir.path().join("p.toml").exists(), "{name}: written");
+    }
+}

@@ -151,7 +151,10 @@ impl<'a> Evaluator<'a> {
                     .iter()
                     .map(|a| self.eval(a))
                     .collect::<Result<Vec<_>, _>>()?;
-                stdlib::call(name, values, self.io).map_err(|e| format!("{name}(): {e}"))?
+                let built =
+                    stdlib::call(name, values, self.io).map_err(|e| format!("{name}(): {e}"))?;
+                stdlib::check_built(&built).map_err(|e| format!("{name}(): {e}"))?;
+                built
             }
             Expr::Index(b) => {
                 let target = self.eval(&b.0)?;
@@ -194,7 +197,15 @@ impl<'a> Evaluator<'a> {
                 StrPart::Text(t) => out.push_str(t),
                 StrPart::Placeholder(p) => match self.eval(&p.expr) {
                     // An option that does not fit the value is an error in every version.
-                    Ok(v) => out.push_str(&render_placeholder(p, &v)?),
+                    Ok(v) => {
+                        out.push_str(&render_placeholder(p, &v)?);
+                        if out.len() as u128 > stdlib::MAX_TEXT_BYTES {
+                            return Err(format!(
+                                "the string would hold over {} bytes; Ferry's limit for one value",
+                                stdlib::MAX_TEXT_BYTES
+                            ));
+                        }
+                    }
                     // WDL 1.2: a placeholder whose expression fails renders as empty.
                     Err(_) if self.io.version >= Version::V1_2 => {
                         out.push_str(p.default.as_deref().unwrap_or(""))
@@ -269,6 +280,13 @@ pub fn binary_values(op: BinaryOp, l: &Value, r: &Value) -> EvalResult {
                 BinaryOp::Gt => ord == Ordering::Greater,
                 _ => ord != Ordering::Less,
             })
+        }
+        BinaryOp::Add if stdlib::text_len(l) + stdlib::text_len(r) > stdlib::MAX_TEXT_BYTES => {
+            Err(format!(
+                "`+` would build {} bytes of text; Ferry's limit for one value is {}",
+                stdlib::text_len(l) + stdlib::text_len(r),
+                stdlib::MAX_TEXT_BYTES
+            ))?
         }
         BinaryOp::Add => match (l, r) {
             (Int(a), Int(b)) => Int(a.checked_add(*b).ok_or_else(overflow)?),

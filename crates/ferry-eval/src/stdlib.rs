@@ -75,6 +75,57 @@ fn check_array_len(len: u128) -> Result<(), String> {
     Ok(())
 }
 
+/// The most bytes of text one value may hold (a String, or the strings of an Array together):
+/// a chain of declarations that each double a string (`sep`, `flatten`, `prefix`, `+`) reaches
+/// any size in a few dozen steps, and the engine must fail that call with its location, not
+/// abort for want of memory.
+pub const MAX_TEXT_BYTES: u128 = 256 << 20;
+
+fn check_text_len(len: u128) -> Result<(), String> {
+    if len > MAX_TEXT_BYTES {
+        return Err(format!(
+            "would build {len} bytes of text; Ferry's limit for one value is {MAX_TEXT_BYTES}"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a value a function or operator built against [`MAX_ARRAY_LEN`] and
+/// [`MAX_TEXT_BYTES`]. Every input already passed, so one step cannot have grown much past
+/// the limits before this refuses it; the steps that multiply (a prefix for every element, a
+/// separator between every two) check their size before they build.
+pub fn check_built(v: &Value) -> Result<(), String> {
+    match v {
+        Value::String(s) | Value::File(s) | Value::Directory(s) => check_text_len(s.len() as u128),
+        Value::Array(a) => {
+            check_array_len(a.len() as u128)?;
+            check_text_len(a.iter().map(text_len).sum())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The bytes of text a String, File or Directory value holds (0 for others).
+pub fn text_len(v: &Value) -> u128 {
+    match v {
+        Value::String(s) | Value::File(s) | Value::Directory(s) => s.len() as u128,
+        _ => 0,
+    }
+}
+
+/// Refuses to add `each` bytes to every element of `array` (and its own text) past the limit.
+fn check_spread(each: usize, array: &Value) -> Result<(), String> {
+    let a = array_ref(array)?;
+    check_text_len(each as u128 * a.len() as u128 + a.iter().map(text_len).sum::<u128>())
+}
+
+fn array_ref(v: &Value) -> Result<&[Value], String> {
+    match v {
+        Value::Array(a) => Ok(a),
+        v => Err(format!("expected an Array, got a {}", v.type_name())),
+    }
+}
+
 fn to_int(f: f64) -> Result<Value, String> {
     if f.is_finite() && f.abs() < 9.2e18 {
         Ok(Value::Int(f as i64))
@@ -299,6 +350,13 @@ pub fn call(name: &str, args: Args, io: &Io) -> EvalResult {
         "sub" => {
             arity(a, 3, 3)?;
             let re = regex(&string(&a[1])?)?;
+            // At most one replacement per position (an empty pattern matches at each).
+            let input = string(&a[0])?;
+            let bound = (input.len() as u128 + 1) * (string(&a[2])?.len() as u128 + 1);
+            if bound > MAX_TEXT_BYTES {
+                let matches = re.find_iter(&input).count() as u128;
+                check_text_len(input.len() as u128 + matches * string(&a[2])?.len() as u128)?;
+            }
             V::string(
                 re.replace_all(&string(&a[0])?, replacement(&string(&a[2])?).as_str())
                     .into_owned(),
@@ -359,11 +417,13 @@ pub fn call(name: &str, args: Args, io: &Io) -> EvalResult {
         }
         "sep" => {
             arity(a, 2, 2)?;
+            check_spread(string(&a[0])?.len(), &a[1])?;
             V::string(strings(&a[1])?.join(&*string(&a[0])?))
         }
         "prefix" | "suffix" => {
             arity(a, 2, 2)?;
             let fix = &*string(&a[0])?;
+            check_spread(fix.len(), &a[1])?;
             V::array(
                 strings(&a[1])?
                     .into_iter()
@@ -380,6 +440,7 @@ pub fn call(name: &str, args: Args, io: &Io) -> EvalResult {
         "quote" | "squote" => {
             arity(a, 1, 1)?;
             let q = if name == "quote" { '"' } else { '\'' };
+            check_spread(2, &a[0])?;
             V::array(
                 strings(&a[0])?
                     .into_iter()

@@ -212,12 +212,7 @@ fn failures(h: &mut String, r: &Report) {
         let stderr = std::path::Path::new(&r.info.run_dir)
             .join(&f.dir)
             .join("stderr");
-        let tail = std::fs::read_to_string(&stderr)
-            .map(|t| {
-                let lines: Vec<&str> = t.lines().collect();
-                lines[lines.len().saturating_sub(15)..].join("\n")
-            })
-            .unwrap_or_default();
+        let tail = file_tail(&stderr, 15);
         let _ = write!(
             h,
             "<div class=\"failure\"><b>{}</b> attempt {}: {why}<br><code>{}</code><pre>{}</pre></div>",
@@ -489,5 +484,60 @@ mod tests {
             !page.contains("http://") && !page.contains("https://") && !page.contains("<script")
         );
         assert!(page.contains("<polyline"));
+    }
+}
+
+/// The last bytes of a file (at most [`TAIL_BYTES`]), read from its end, shown lossily (an
+/// invalid byte does not empty it), its last `lines` lines, each cut at [`TAIL_LINE`] chars:
+/// a task that wrote 200 MB on one line gives a report of a few KiB.
+pub(crate) fn file_tail(path: &std::path::Path, lines: usize) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return String::new();
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = len.saturating_sub(TAIL_BYTES);
+    if f.seek(SeekFrom::Start(start)).is_err() {
+        return String::new();
+    }
+    let mut buf = Vec::with_capacity((len - start) as usize);
+    if f.take(TAIL_BYTES).read_to_end(&mut buf).is_err() {
+        return String::new();
+    }
+    let text = String::from_utf8_lossy(&buf);
+    let all: Vec<&str> = text.lines().collect();
+    let mut out: Vec<String> = all[all.len().saturating_sub(lines)..]
+        .iter()
+        .map(|l| {
+            if l.chars().count() > TAIL_LINE {
+                let cut: String = l.chars().take(TAIL_LINE).collect();
+                format!("{cut} … ({} more bytes)", l.len() - cut.len())
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    if start > 0 && out.len() == all.len() {
+        out.insert(0, format!("… ({start} earlier bytes)"));
+    }
+    out.join("\n")
+}
+
+const TAIL_BYTES: u64 = 64 << 10;
+const TAIL_LINE: usize = 2000;
+
+#[cfg(test)]
+mod tail_tests {
+    #[test]
+    fn a_huge_line_and_a_bad_byte_give_a_short_readable_tail() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("stderr");
+        let mut text = vec![b'x'; 5 << 20];
+        text.extend_from_slice(b"\nbad \xff byte\nlast line\n");
+        std::fs::write(&p, &text).expect("write");
+        let tail = super::file_tail(&p, 15);
+        assert!(tail.len() < 8 << 10, "{} bytes", tail.len());
+        assert!(tail.contains("bad \u{fffd} byte"), "{tail}");
+        assert!(tail.ends_with("last line"), "{tail}");
     }
 }

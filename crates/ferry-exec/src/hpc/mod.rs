@@ -1143,8 +1143,8 @@ impl Executor for HpcExecutor {
                 if std::fs::read_to_string(&spec.script).ok().as_deref() == Some(&spec.command) =>
             {
                 // The marker that job drops is the one its script names.
-                let marker = script::done_marker(&spec.attempt_dir.join("job.sh"))
-                    .unwrap_or(marker);
+                let marker =
+                    script::done_marker(&spec.attempt_dir.join("job.sh")).unwrap_or(marker);
                 inner.track(
                     o.job.clone(),
                     vec![Element {
