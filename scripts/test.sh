@@ -35,6 +35,16 @@ scripts/check-msrv.sh
 # Release builds serve both the tests and the spec runner, so everything is compiled once.
 cargo build --release --workspace --locked
 cargo test --release --workspace --locked
+# Crash-only, by fault injection: the engine killed, stopped or hung up on at random moments of
+# a wide scatter, then resumed at once (scripts/fault-injection.py prints every seed and the
+# tally). The daemons are checked again first: a wedged one is restarted, not waited for.
+release="${CARGO_TARGET_DIR:-$root/target}/release"
+scripts/services/docker-up.sh
+python3 scripts/fault-injection.py --ferry "$release/ferry" --executor local --rounds 30
+python3 scripts/fault-injection.py --ferry "$release/ferry" --executor docker --rounds 5 \
+  --shards 100 --stop-seconds 12
+python3 scripts/fault-injection.py --ferry "$release/ferry" --executor slurm --rounds 5 \
+  --shards 20 --stop-seconds 12
 scripts/spec-conformance.sh "${CARGO_TARGET_DIR:-$root/target}/release/ferry"
 # Real-world WDL (Broad's WARP pipelines) when ../shared/corpora is present: fails if fewer
 # documents pass `ferry check` than tests/corpus-expected.txt records.

@@ -43,7 +43,8 @@ fn docker(args: &[&str]) -> String {
 
 /// Containers (running or not) that carry the run's label.
 fn containers_of(run_dir: &Path) -> Vec<String> {
-    let label = format!("label=ferry.run={}", run_dir.display());
+    let run_id = std::fs::read_to_string(run_dir.join("run-id")).expect("the run's id");
+    let label = format!("label=ferry.run={}", run_id.trim());
     docker(&["ps", "-aq", "--filter", &label])
         .lines()
         .map(String::from)

@@ -120,6 +120,9 @@ pub struct ProfileSpec {
 pub struct ContainerSpec {
     pub network: Option<Network>,
     pub image_size_warning: Option<Size>,
+    /// How long a call to the Docker daemon may go unanswered before the attempt fails
+    /// (a duration: "60s").
+    pub daemon_timeout: Option<String>,
     pub pull: Option<PullPolicy>,
     /// The image for tasks that name none (else they run as host processes).
     pub default_image: Option<String>,
@@ -257,6 +260,8 @@ pub struct Profile {
     pub work_dir: Option<PathBuf>,
     pub network: Network,
     pub image_size_warning: u64,
+    /// How long a call to the Docker daemon may go unanswered before the attempt fails.
+    pub daemon_timeout: Duration,
     pub pull: PullPolicy,
     pub default_image: Option<String>,
     pub cache: bool,
@@ -347,6 +352,7 @@ impl Default for Profile {
             work_dir: None,
             network: Network::None,
             image_size_warning: 1 << 30,
+            daemon_timeout: Duration::from_secs(60),
             pull: PullPolicy::Missing,
             default_image: None,
             cache: true,
@@ -548,6 +554,15 @@ fn absolute(p: PathBuf) -> PathBuf {
 }
 
 fn check_profile(p: &ProfileSpec) -> Result<(), String> {
+    if let Some(t) = p.container.as_ref().and_then(|c| c.daemon_timeout.as_ref()) {
+        let d = humantime::parse_duration(t)
+            .map_err(|e| format!("container.daemon_timeout = {t:?}: {e}"))?;
+        if d < Duration::from_secs(1) {
+            return Err(format!(
+                "container.daemon_timeout = {t:?}: must be at least 1s"
+            ));
+        }
+    }
     if let Some(d) = &p.poll_interval {
         let every =
             humantime::parse_duration(d).map_err(|e| format!("poll_interval = {d:?}: {e}"))?;
@@ -837,6 +852,11 @@ fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Profile, Confi
             .image_size_warning
             .map(|s| s.bytes())
             .unwrap_or(d.image_size_warning),
+        daemon_timeout: container
+            .daemon_timeout
+            .as_deref()
+            .and_then(|t| humantime::parse_duration(t).ok())
+            .unwrap_or(d.daemon_timeout),
         pull: container.pull.unwrap_or(d.pull),
         default_image: container.default_image,
         cache: spec.cache.unwrap_or(true),

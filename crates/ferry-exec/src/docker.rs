@@ -49,6 +49,8 @@ pub struct DockerSettings {
     pub pull: Pull,
     /// Warn (naming the task) about images larger than this many bytes.
     pub image_size_warning: u64,
+    /// How long a call to the daemon may go unanswered before the attempt fails.
+    pub daemon_timeout: std::time::Duration,
 }
 
 /// The label that marks every container of one run, so that leftovers can be found and
@@ -136,11 +138,14 @@ impl DockerExecutor {
         settings: DockerSettings,
         host: LocalExecutor,
     ) -> Result<Self> {
+        let _ = DAEMON_TIMEOUT.set(settings.daemon_timeout);
         let docker =
             Docker::connect_with_local_defaults().context("cannot connect to the Docker daemon")?;
-        docker.ping().await.map_err(|e| {
-            anyhow!("cannot reach the Docker daemon ({e}); is dockerd running and is its socket readable?")
-        })?;
+        answered(docker.ping(), "a ping")
+            .await?
+            .map_err(|e| {
+                anyhow!("cannot reach the Docker daemon ({e}); is dockerd running and is its socket readable?")
+            })?;
         let user = crate::sys::user_and_group();
         let executor = DockerExecutor {
             docker,
@@ -168,7 +173,12 @@ impl DockerExecutor {
             .all(true)
             .filters(&filters)
             .build();
-        let Ok(list) = self.docker.list_containers(Some(options)).await else {
+        let Ok(Ok(list)) = answered(
+            self.docker.list_containers(Some(options)),
+            "a container list",
+        )
+        .await
+        else {
             return;
         };
         for c in list {
@@ -180,7 +190,10 @@ impl DockerExecutor {
 
     async fn remove(&self, id: &str) {
         let options = RemoveContainerOptionsBuilder::new().force(true).build();
-        if let Err(e) = self.docker.remove_container(id, Some(options)).await {
+        if let Err(e) = answered(self.docker.remove_container(id, Some(options)), "a removal")
+            .await
+            .and_then(|r| r.map_err(anyhow::Error::from))
+        {
             tracing::debug!("removing container {id}: {e}");
         }
     }
@@ -227,7 +240,10 @@ impl DockerExecutor {
     }
 
     async fn inspect(&self, reference: &str) -> Option<Pinned> {
-        let image = self.docker.inspect_image(reference).await.ok()?;
+        let image = answered(self.docker.inspect_image(reference), "an image inspection")
+            .await
+            .ok()?
+            .ok()?;
         Some(Pinned {
             id: image.id?,
             reference: reference.to_string(),
@@ -351,12 +367,14 @@ impl DockerExecutor {
     /// kernel killed it for memory. The container is removed whatever happens.
     async fn run_container(&self, spec: &AttemptSpec, image: &str) -> Result<(i32, bool)> {
         let options = CreateContainerOptionsBuilder::new().build();
-        let created = self
-            .docker
-            .create_container(Some(options), self.container_body(spec, image))
-            .await
-            .map_err(docker_error)
-            .with_context(|| format!("cannot create a container for {}", spec.label))?;
+        let created = answered(
+            self.docker
+                .create_container(Some(options), self.container_body(spec, image)),
+            "creating a container",
+        )
+        .await?
+        .map_err(docker_error)
+        .with_context(|| format!("cannot create a container for {}", spec.label))?;
         let id = created.id;
         if let Ok(mut r) = self.running.lock() {
             r.insert(id.clone());
@@ -369,18 +387,35 @@ impl DockerExecutor {
         result
     }
 
+    /// Returns only when the daemon stops answering pings: the error to fail the attempt with.
+    async fn watch_daemon(&self) -> anyhow::Error {
+        loop {
+            tokio::time::sleep(daemon_patience()).await;
+            match answered(self.docker.ping(), "a ping").await {
+                Ok(_) => {}
+                Err(e) => return e,
+            }
+        }
+    }
+
     async fn start_and_wait(&self, id: &str, spec: &AttemptSpec) -> Result<(i32, bool)> {
         // Cancellation may have come between create and now; cancel_all could not see the id.
         if self.cancelled.load(Ordering::SeqCst) {
             anyhow::bail!("cancelled before it started");
         }
-        self.docker
-            .start_container(id, None)
-            .await
-            .map_err(docker_error)
-            .with_context(|| format!("cannot start the container of {}", spec.label))?;
+        answered(
+            self.docker.start_container(id, None),
+            "starting a container",
+        )
+        .await?
+        .map_err(docker_error)
+        .with_context(|| format!("cannot start the container of {}", spec.label))?;
         let mut wait = self.docker.wait_container(id, None);
-        let waited = wait.next().await;
+        // The wait lasts as long as the task; meanwhile the daemon must keep answering pings.
+        let waited = tokio::select! {
+            w = wait.next() => w,
+            e = self.watch_daemon() => return Err(e),
+        };
         let code = match waited {
             Some(Ok(r)) => r.status_code,
             // bollard reports a non-zero exit as an error carrying the code.
@@ -393,12 +428,13 @@ impl DockerExecutor {
         // The daemon can report the exit before it has processed the kernel's OOM event: a
         // SIGKILL exit (137) that we did not send gets a few more looks.
         for look in 0..6 {
-            state = self
-                .docker
-                .inspect_container(id, None)
-                .await
-                .ok()
-                .and_then(|c| c.state);
+            state = answered(
+                self.docker.inspect_container(id, None),
+                "a container inspection",
+            )
+            .await?
+            .ok()
+            .and_then(|c| c.state);
             oom = state.as_ref().and_then(|s| s.oom_killed).unwrap_or(false);
             if oom || code != 137 || self.cancelled.load(Ordering::SeqCst) || look == 5 {
                 break;
@@ -411,6 +447,29 @@ impl DockerExecutor {
             .clamp(i32::MIN as i64, i32::MAX as i64) as i32;
         Ok((code, oom))
     }
+}
+
+/// How long a call to the Docker daemon may go unanswered before the attempt fails (the
+/// profile's `container.daemon_timeout`): a daemon that stopped answering (it happened in CI)
+/// must not hang the run. Set once, when the executor connects.
+static DAEMON_TIMEOUT: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
+
+fn daemon_patience() -> std::time::Duration {
+    DAEMON_TIMEOUT
+        .get()
+        .copied()
+        .unwrap_or(std::time::Duration::from_secs(60))
+}
+
+/// `call`, or an error naming it once the daemon has not answered within [`daemon_patience`].
+async fn answered<T>(call: impl std::future::Future<Output = T>, what: &str) -> Result<T> {
+    let patience = daemon_patience();
+    tokio::time::timeout(patience, call).await.map_err(|_| {
+        anyhow!(
+            "the Docker daemon is not answering ({what} got no reply in {}s): is dockerd stuck? (`docker info` tells)",
+            patience.as_secs()
+        )
+    })
 }
 
 fn human(bytes: u64) -> String {
@@ -547,7 +606,7 @@ impl Executor for DockerExecutor {
             // The wrapper shell is PID 1 and ignores SIGTERM; the task has nothing to flush.
             handle.spawn(async move {
                 let options = KillContainerOptionsBuilder::new().signal("KILL").build();
-                let _ = docker.kill_container(&id, Some(options)).await;
+                let _ = answered(docker.kill_container(&id, Some(options)), "a kill").await;
             });
         }
     }

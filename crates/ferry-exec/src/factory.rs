@@ -168,6 +168,7 @@ fn docker_settings(profile: &Profile) -> DockerSettings {
             ferry_config::PullPolicy::Never => Pull::Never,
         },
         image_size_warning: profile.image_size_warning,
+        daemon_timeout: profile.daemon_timeout,
     }
 }
 
