@@ -579,3 +579,114 @@ fn a_run_directory_the_compute_nodes_cannot_see_is_refused() {
     );
     assert_eq!(c.count("sbatch"), 0);
 }
+
+/// A run directory with a space, a quote or `$(` works (every path in `job.sh` and the
+/// directives is quoted; nothing in it is executed); one with a character the scheduler cannot
+/// take in a log path even quoted (`%` on Slurm, `:` on Grid Engine) or a newline is refused
+/// before anything is submitted, naming the character.
+#[test]
+fn odd_run_directories_work_or_are_refused_naming_the_character() {
+    for kind in ["slurm", "sge"] {
+        let c = Cluster::new(kind, "oddpaths");
+        let wdl = "version 1.1\ntask t {\n  command <<< echo hello >>>\n  output { String o = read_string(stdout()) }\n}\n";
+        let dir = project(&[("t.wdl", wdl)]);
+        c.config(dir.path(), "");
+        let odd = if kind == "slurm" {
+            "it's a $(touch pwned) dir"
+        } else {
+            "a spaced dir"
+        };
+        let run_dir = dir.path().join(odd).join("run");
+        let out = c
+            .command(dir.path())
+            .args(["run", "t.wdl", "--profile", "test", "--run-dir"])
+            .arg(&run_dir)
+            .output()
+            .expect("ferry runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{kind}: {stderr}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("hello"));
+        let pwned = std::process::Command::new("find")
+            .arg(dir.path())
+            .args(["-name", "pwned"])
+            .output()
+            .expect("find");
+        assert!(pwned.stdout.is_empty(), "{kind}: the path was executed");
+        let submitted = c.count(c.submit_command());
+        let refused = if kind == "slurm" { "50%" } else { "host:dir" };
+        for name in [refused, "new\nline"] {
+            let out = c
+                .command(dir.path())
+                .args(["run", "t.wdl", "--profile", "test", "--run-dir"])
+                .arg(dir.path().join(name).join("run"))
+                .output()
+                .expect("ferry runs");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{kind} {name:?}: {stderr}");
+            assert!(stderr.contains("in its path"), "{kind} {name:?}: {stderr}");
+        }
+        assert_eq!(c.count(c.submit_command()), submitted, "{kind}: submitted");
+    }
+}
+
+/// The guard against run directories under /tmp looks at where the directory really is: a
+/// link from elsewhere into /tmp is refused too.
+#[test]
+fn the_tmp_guard_follows_links() {
+    let c = Cluster::new("slurm", "tmplink");
+    let dir = project(&[("t.wdl", "version 1.1\ntask t { command <<< true >>> }\n")]);
+    c.config(dir.path(), "single_node_cluster = false");
+    let link =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("tmp-link-{}", std::process::id()));
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(dir.path(), &link).expect("ln -s");
+    let out = c
+        .command(dir.path())
+        .args(["run", "t.wdl", "--profile", "test", "--run-dir"])
+        .arg(link.join("run"))
+        .output()
+        .expect("ferry runs");
+    let _ = std::fs::remove_file(&link);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("compute nodes do not share"), "{stderr}");
+    assert_eq!(c.count("sbatch"), 0);
+}
+
+/// `sbatch` that created its job and then failed as if the controller had timed out: the job
+/// is found by its unique name and tracked, not submitted a second time beside it.
+#[test]
+fn a_submission_that_timed_out_after_creating_its_job_is_not_repeated() {
+    let c = Cluster::new("slurm", "ambiguous");
+    let real = which("sbatch").expect("sbatch");
+    let flag = c.wrappers.path().join("failed-once");
+    let script = format!(
+        "#!/bin/sh\necho \"sbatch $*\" >> '{log}'\nif [ ! -e '{flag}' ]; then\n  touch '{flag}'\n  '{real}' \"$@\" > /dev/null\n  echo 'sbatch: error: Socket timed out on send/recv operation' >&2\n  exit 1\nfi\nexec '{real}' \"$@\"\n",
+        log = c.wrappers.path().join("commands.log").display(),
+        flag = flag.display(),
+        real = real.display()
+    );
+    std::fs::write(c.wrappers.path().join("sbatch"), script).expect("wrapper");
+    let wdl = r#"version 1.1
+task t {
+  input { String log }
+  command <<<
+    echo ran >> '~{log}'
+    echo hello
+  >>>
+  output { String o = read_string(stdout()) }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    c.config(dir.path(), "");
+    let ran = dir.path().join("ran.log");
+    let r = c.run(dir.path(), "t.wdl", &[&format!("t.log={}", ran.display())]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["t.o"], "hello");
+    assert_eq!(c.count("sbatch"), 1, "submitted again");
+    assert_eq!(
+        std::fs::read_to_string(&ran).expect("ran").lines().count(),
+        1,
+        "the command ran twice"
+    );
+}

@@ -139,6 +139,9 @@ pub(crate) enum ListedState {
 /// One scheduler's commands and the words it answers with.
 pub(crate) trait Scheduler: Send + Sync {
     fn name(&self) -> &'static str;
+    /// Characters the scheduler cannot take in a log path of a directive, even quoted: a run
+    /// directory with one is refused before anything is submitted.
+    fn refused_in_paths(&self) -> &'static [char];
     /// Directive lines (`#SBATCH …`, `#$ …`) for a job of this shape, an array of `array`
     /// elements when given.
     fn directives(
@@ -267,6 +270,8 @@ struct Inner {
     cancelled: watch::Sender<bool>,
     /// Submissions under way: shutdown waits for them, then cancels what they created.
     submitting: AtomicU64,
+    /// The per-user submit limit was reported once.
+    limit_warned: std::sync::atomic::AtomicBool,
     next_submission: AtomicU64,
     /// Accounting answers, by job id (asked once per job).
     accounting: Mutex<HashMap<String, String>>,
@@ -317,6 +322,15 @@ impl HpcExecutor {
                 run_dir.display()
             );
         }
+        let spelled = run_dir.to_string_lossy();
+        if let Some(c) = spelled
+            .chars()
+            .find(|c| scheduler.refused_in_paths().contains(c) || c.is_control())
+        {
+            bail!(
+                "the run directory {spelled:?} has {c:?} in its path, which {name} cannot take in a job's log path: use a run directory (`--run-dir`, or `work_dir` in the profile) without it"
+            );
+        }
         let state_dir = run_dir.join(STATE_DIR);
         for d in ["done", "logs"] {
             std::fs::create_dir_all(state_dir.join(d))
@@ -338,6 +352,7 @@ impl HpcExecutor {
             commands: Commands::default(),
             cancelled: watch::channel(false).0,
             submitting: AtomicU64::new(0),
+            limit_warned: Default::default(),
             next_submission: AtomicU64::new(next_submission(&state_dir)),
             accounting: Mutex::new(HashMap::new()),
             state_dir,
@@ -634,6 +649,21 @@ impl Inner {
             Err(e) => {
                 let message = format!("{} refused the job: {e:#}", self.scheduler.name());
                 let transient = transient_failure(&message);
+                // A submission that timed out may have created its job all the same: it is
+                // looked up by its unique name, never submitted a second time beside it.
+                let name = self.job_name(call, Some(n));
+                if transient && let Some(job) = self.find_submitted(&name).await {
+                    tracing::warn!(
+                        "{}: the submission of {name} failed ({e:#}) but its job {job} exists: tracking it",
+                        self.scheduler.name()
+                    );
+                    self.accept(job, n, array, items, &logs, call).await;
+                    return;
+                }
+                if submit_limit(&message) {
+                    self.submit_later(message, items);
+                    return;
+                }
                 for p in items {
                     if let Some(done) = p.element.done {
                         let _ = done.send((
@@ -648,6 +678,19 @@ impl Inner {
                 return;
             }
         };
+        self.accept(job, n, array, items, &logs, call).await;
+    }
+
+    /// Tracks submission `n`'s job.
+    async fn accept(
+        &self,
+        job: String,
+        n: u64,
+        array: Option<usize>,
+        items: Vec<Pending>,
+        logs: &Path,
+        call: &str,
+    ) {
         tracing::debug!(
             "{}: job {job} runs {} attempt(s) of {call}",
             self.scheduler.name(),
@@ -670,6 +713,42 @@ impl Inner {
         if *self.cancelled.borrow() {
             let _ = self.command(&self.scheduler.cancel(&[job])).await;
         }
+    }
+
+    /// The id of the job named `name`, if the scheduler lists one (asked twice, a moment
+    /// apart: a controller that was slow to answer may be slow to list it too).
+    async fn find_submitted(&self, name: &str) -> Option<String> {
+        for wait in [Duration::ZERO, Duration::from_secs(2)] {
+            tokio::time::sleep(wait).await;
+            if let Ok(out) = self.command(&self.scheduler.status(&self.user)).await
+                && let Some(l) = self
+                    .scheduler
+                    .parse_status(&out)
+                    .into_iter()
+                    .find(|l| l.name == name)
+            {
+                return Some(l.job);
+            }
+        }
+        None
+    }
+
+    /// The user's submit limit is reached (QOSMaxSubmitJobPerUserLimit, max_u_jobs): the
+    /// attempts go back in the queue after a poll interval, when jobs may have ended.
+    fn submit_later(&self, message: String, items: Vec<Pending>) {
+        if !self.limit_warned.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "{message}: the per-user submit limit is reached; Ferry submits more as jobs end"
+            );
+        }
+        let again = self.submit.clone();
+        let wait = self.settings.poll_interval;
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            for p in items {
+                let _ = again.send(p);
+            }
+        });
     }
 
     fn track(&self, job: String, elements: Vec<Element>) {
@@ -841,18 +920,25 @@ impl Inner {
                     None => None,
                 },
             };
-            if let Some(fate) = fate
-                && let Ok(mut t) = self.tracking.lock()
-            {
-                Inner::settle(&mut t, &job, pos, JobEnd::Fate(fate));
+            if let Some(fate) = fate {
+                if let Ok(mut t) = self.tracking.lock() {
+                    Inner::settle(&mut t, &job, pos, JobEnd::Fate(fate));
+                }
+                // Settled without its rc: in case the scheduler still runs it somewhere, it
+                // must not write into an attempt directory a retry may reuse.
+                let _ = self
+                    .command(&self.scheduler.cancel_element(&job, index))
+                    .await;
             }
         }
         Ok(())
     }
 
-    /// What accounting says of an element; each job is asked about once.
+    /// What accounting says of an element; each job is asked about once, and again for an
+    /// element of an array that ended after the last answer.
     async fn accounted(&self, job: &str, index: Option<usize>) -> Option<Fate> {
         let known = self.accounting.lock().ok()?.get(job).cloned();
+        let known = known.filter(|out| self.scheduler.parse_accounting(out, job, index).is_some());
         let out = match known {
             Some(out) => out,
             None => {
@@ -981,6 +1067,20 @@ fn humantime_short(d: Duration) -> String {
 }
 
 /// Submission failures that another try may fix: the controller was busy or unreachable.
+/// Submission failures that say the user may not queue more jobs now: waited out, not failed.
+fn submit_limit(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "maxsubmitjob",
+        "qosmaxsubmitjobperuserlimit",
+        "assocmaxsubmitjoblimit",
+        "jobs are allowed per user",
+        "max_u_jobs",
+    ]
+    .iter()
+    .any(|p| m.contains(p))
+}
+
 fn transient_failure(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
     [
@@ -1270,6 +1370,19 @@ mod tests {
         assert_eq!(u.max_rss, Some(4 << 20));
         std::fs::write(&p, "garbage").unwrap();
         assert!(read_usage(&p).is_none());
+    }
+
+    #[test]
+    fn submit_limits_are_waited_out() {
+        assert!(submit_limit(
+            "sbatch: error: QOSMaxSubmitJobPerUserLimit\nsbatch: error: Batch job submission failed: Job violates accounting/QOS policy (job submit limit, user's size and/or time limits)"
+        ));
+        assert!(submit_limit(
+            "Unable to run job: job rejected: Only 100 jobs are allowed per user (current job count: 100)"
+        ));
+        assert!(!submit_limit(
+            "sbatch: error: invalid partition specified: nope"
+        ));
     }
 
     #[test]

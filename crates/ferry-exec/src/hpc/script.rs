@@ -61,7 +61,11 @@ impl AttemptScript<'_> {
             s,
             "# Ferry: attempt {} of run {}. Ferry submits it through its run's .ferry-hpc/;\n# submitted by hand it runs the same way.",
             spec.label.replace('\n', " "),
-            self.run_dir.display()
+            // A comment: a newline in it would start a command.
+            self.run_dir
+                .display()
+                .to_string()
+                .replace(['\n', '\r'], " ")
         );
         let _ = writeln!(s, "attempt={a}");
         // Not FERRY_RUN: that marks processes of the engine's own machine, which a resumed

@@ -17,6 +17,12 @@ impl Scheduler for Sge {
         "sge"
     }
 
+    /// In a log path: a `:` names a host, a `$` a variable, a `'` holds the job in error;
+    /// a `"` would end the quoting.
+    fn refused_in_paths(&self) -> &'static [char] {
+        &['"', '\'', ':', '$', '\\']
+    }
+
     fn directives(
         &self,
         shape: &Shape,
@@ -26,7 +32,7 @@ impl Scheduler for Sge {
     ) -> Vec<String> {
         let mut d = vec![
             format!("-N {job_name}"),
-            format!("-o {}", log.display()),
+            format!("-o \"{}\"", log.display()),
             "-j y".into(),
             "-S /bin/bash".into(),
             // The submitting environment (the engine's, minus what the profile withholds).
@@ -190,7 +196,13 @@ impl Scheduler for Sge {
                 .and_then(|w| w.trim_end_matches('s').parse().ok())
                 .unwrap_or(0.0);
             let h_rt = field("category").and_then(|c| limit_seconds(&c, "h_rt"));
-            let enforced = failed.starts_with("37") || code == 137 || code == 152;
+            // Killed by the qmaster for a limit (`failed 37`), or SIGKILLed in a job that had
+            // a limit and no other failure; a `qdel` also ends in 137, with `failed 100`.
+            let category = field("category").unwrap_or_default();
+            let enforced = failed.starts_with("37")
+                || ((code == 137 || code == 152)
+                    && (failed.starts_with('0') || failed.is_empty())
+                    && (category.contains("h_vmem") || category.contains("h_rt")));
             if enforced && h_rt.is_some_and(|t| wall + 1.0 >= t) {
                 return Some(Fate::time(
                     "grid engine killed the job at its time limit (h_rt)",
@@ -307,6 +319,13 @@ mod tests {
                 .is_some_and(|f| f.oom)
         );
         assert!(sge().parse_accounting(mem, "5", Some(0)).is_none());
+        // A qdel: SIGKILL too, but no memory kill.
+        let deleted = "==============================================================\njobnumber    6\ntaskid       undefined\nfailed       100 : assumedly after job\nexit_status  137\nru_wallclock 2s\ncategory     -l h_vmem=2048M\n";
+        assert!(
+            sge()
+                .parse_accounting(deleted, "6", None)
+                .is_some_and(|f| !f.oom && !f.time)
+        );
     }
 
     #[test]

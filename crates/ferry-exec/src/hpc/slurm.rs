@@ -11,6 +11,11 @@ impl Scheduler for Slurm {
         "slurm"
     }
 
+    /// In a log path: a `%` starts a file-name pattern; a `"` would end the quoting.
+    fn refused_in_paths(&self) -> &'static [char] {
+        &['"', '%', '\\']
+    }
+
     fn directives(
         &self,
         shape: &Shape,
@@ -20,7 +25,8 @@ impl Scheduler for Slurm {
     ) -> Vec<String> {
         let mut d = vec![
             format!("--job-name={job_name}"),
-            format!("--output={}", log.display()),
+            // Quoted: sbatch takes a path with spaces in double quotes.
+            format!("--output=\"{}\"", log.display()),
             "--open-mode=append".into(),
             format!("--cpus-per-task={}", shape.cpu),
             format!("--mem={}M", shape.memory_mib),
