@@ -455,6 +455,44 @@ workflow w {
     t.assert_every_job_ends(&stderr);
 }
 
+/// Ctrl-C pressed twice in a row: Ferry does not wait for the orderly stop, but it still
+/// terminates every job it submitted before it exits (it used to exit with them running).
+#[test]
+fn ctrl_c_twice_still_terminates_every_job_before_exiting() {
+    let t = BatchTest::new(&[]);
+    t.write(
+        "slow.wdl",
+        r#"
+version 1.1
+task slow {
+  input { Int i }
+  command <<< sleep 120 >>>
+  runtime { container: "local/busybox:1" }
+}
+workflow w {
+  scatter (i in range(3)) { call slow { input: i = i } }
+}
+"#,
+    );
+    let mut child = t.spawn("slow.wdl");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while t.jobs().iter().filter(|(_, s)| s == "RUNNING").count() < 3 {
+        assert!(Instant::now() < deadline, "jobs never ran: {:?}", t.jobs());
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    for _ in 0..2 {
+        // SAFETY: signalling the child we spawned.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("again"), "{stderr}");
+    t.assert_every_job_ends(&stderr);
+}
+
 /// One task in a container that sleeps for two minutes.
 const SLEEPER: &str = r#"
 version 1.1

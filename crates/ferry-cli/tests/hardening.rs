@@ -864,3 +864,78 @@ workflow w {
     );
     stderr
 }
+
+/// SIGTERM while a task waits for a fork (the machine is out of processes, exactly when users
+/// press Ctrl-C): the waiting launch is answered "cancelled" and the run ends at once (it used
+/// to be dropped without a reply, and the run hung until a second signal).
+#[test]
+fn sigterm_while_a_fork_waits_ends_the_run() {
+    use std::os::unix::fs::PermissionsExt;
+    let wdl = r#"version 1.1
+task t {
+  command <<<
+    touch started
+    sleep 1
+  >>>
+  output { Int n = 1 }
+}
+task u {
+  input { Int n }
+  command <<< echo ok >>>
+  output { String s = read_string(stdout()) }
+}
+workflow w {
+  call t
+  call u { input: n = t.n }
+  output { String s = u.s }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let run_dir = dir.path().join("run");
+    let mut child = ferry_as_nobody(dir.path(), &["t.wdl"], &run_dir)
+        .stdout(std::process::Stdio::null())
+        .env("FERRY_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("setpriv runs ferry");
+    let started = run_dir.join("calls/t/attempt-1/work/started");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !started.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let launcher = processes_with_pids(&format!("launch {}", run_dir.display()));
+    assert_eq!(launcher.len(), 1, "one launcher: {launcher:?}");
+    let pid = launcher[0].to_string();
+    let out = as_nobody("prlimit")
+        .args(["--pid", &pid, "--nproc=1:"])
+        .output()
+        .expect("prlimit");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The first task ends after 1 s; the second then waits for a fork.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(!run_dir.join("calls/u/attempt-1/stdout").exists());
+    // SAFETY: signals the ferry this test started (setpriv execs it).
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let t = std::time::Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status.code();
+        }
+        if t.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("ferry did not end 20 s after SIGTERM while a fork waited");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let out = child.wait_with_output().expect("output");
+    assert_eq!(code, Some(143), "{}", String::from_utf8_lossy(&out.stderr));
+}
