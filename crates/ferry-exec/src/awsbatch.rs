@@ -1127,11 +1127,14 @@ impl Inner {
     }
 
     /// Terminates every job still in flight (queued jobs are cancelled, running ones killed).
+    /// Terminates every job in flight and, for arrays, their children. The jobs stay tracked
+    /// until it is done, so a second caller (a second Ctrl-C while the first shutdown is under
+    /// way) terminates them too and returns only then, not at once on an emptied table.
     async fn terminate_all(&self) {
         let jobs: Vec<(String, bool)> = match self.jobs.lock() {
-            Ok(mut j) => j
-                .drain()
-                .map(|(id, t)| (id, matches!(t, Tracked::Array { .. })))
+            Ok(j) => j
+                .iter()
+                .map(|(id, t)| (id.clone(), matches!(t, Tracked::Array { .. })))
                 .collect(),
             Err(_) => return,
         };
@@ -1139,6 +1142,7 @@ impl Inner {
             return;
         }
         tracing::info!("terminating {} AWS Batch jobs", jobs.len());
+        let ids: Vec<String> = jobs.iter().map(|(id, _)| id.clone()).collect();
         futures_util::stream::iter(jobs)
             .map(|(id, array)| async move {
                 self.terminate(&id).await;
@@ -1149,6 +1153,11 @@ impl Inner {
             .buffer_unordered(8)
             .collect::<Vec<()>>()
             .await;
+        if let Ok(mut j) = self.jobs.lock() {
+            for id in ids {
+                j.remove(&id);
+            }
+        }
     }
 
     async fn terminate(&self, id: &str) {
