@@ -1,0 +1,196 @@
+//! Running one task call. Its life, stage by stage, one file each:
+//!
+//! 1. `resources`: evaluate inputs, private declarations, runtime/requirements (after the
+//!    profile) and the command.
+//! 2. `inputs`: object-store inputs localized, streamed, or left for a remote job to stage.
+//! 3. `reuse`: the call cache, and attempts a stopped run left finished.
+//! 4. `attempt`: run an attempt on the executor; on failure, plan the next (retries, more
+//!    memory after an out-of-memory kill, transient errors).
+//! 5. `outputs`: evaluate and check the outputs, or placeholders for stub runs.
+//!
+//! This file holds the call's driver (`run_call`) and what the stages share.
+
+mod attempt;
+mod inputs;
+mod outputs;
+mod resources;
+mod reuse;
+
+use attempt::*;
+pub use attempt::{human_bytes, tail};
+use inputs::*;
+use outputs::*;
+pub(crate) use resources::given_value;
+use resources::*;
+pub use resources::{Resources, eval_decls, parse_memory, resolve_resources};
+use reuse::*;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use ferry_config::Profile;
+use ferry_eval::eval::render_placeholder;
+use ferry_eval::{Evaluator, Io, Members, Value, coerce};
+use ferry_exec::{AttemptOutcome, AttemptSpec, ExecError};
+use ferry_storage::Kind;
+use ferry_wdl::ir::{CommandPart, Decl, Task, Type, Version};
+use futures_util::{StreamExt, TryStreamExt};
+
+use crate::{Shared, callcache, journal};
+
+/// Inputs and identity of one call of a task (one shard of a scatter, say).
+pub struct CallJob {
+    pub task: Arc<Task>,
+    pub inputs: HashMap<Arc<str>, Value>,
+    /// `call` or `sub.call[3]`, for messages.
+    pub label: String,
+    /// `RUN/calls/.../call[/shard-i/...]`: attempts go below it, as
+    /// `{attempt_prefix}attempt-N`.
+    pub call_dir: PathBuf,
+    /// `shard-i.` for a call in a scatter (its innermost shard), else empty.
+    pub attempt_prefix: String,
+    /// This call name's progress counters.
+    pub progress: Arc<crate::progress::CallCounters>,
+}
+
+/// Why a call did not produce outputs.
+#[derive(Debug)]
+pub enum CallError {
+    Failed(String),
+    Cancelled,
+}
+
+/// Runs a call to completion: attempts with retries, then its outputs.
+pub async fn run_call(job: CallJob, shared: Arc<Shared>) -> Result<Members, CallError> {
+    let counters = job.progress.clone();
+    counters.created.fetch_add(1, Ordering::Relaxed);
+    let result = run_call_attempts(job, shared.clone()).await;
+    match &result {
+        Ok(outputs) => {
+            shared.stamp_outputs(outputs);
+            counters.done.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(CallError::Failed(_)) => {
+            counters.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(CallError::Cancelled) => {}
+    }
+    result
+}
+
+/// What carries over from one attempt of a call to the next.
+pub(crate) struct Retries {
+    attempt: u32,
+    /// The call-cache key to record the outputs under (found by the first attempt).
+    cache_key: Option<String>,
+    /// After an out-of-memory kill, what the next attempt asks for.
+    oom_memory: Option<u64>,
+    /// `task.previous` of the next attempt (WDL 1.3).
+    previous: Value,
+    /// Times the executor could not start an attempt for a passing reason
+    /// (`ExecError::Transient`).
+    transient_tries: u32,
+}
+
+/// One attempt's names and places.
+pub(crate) struct Attempt {
+    number: u32,
+    dir: PathBuf,
+    work_dir: PathBuf,
+    /// How the journal names the attempt.
+    journal_name: String,
+    /// `label-N`, for `task.id`.
+    id: String,
+    label: String,
+}
+
+impl Attempt {
+    fn new(job: &CallJob, shared: &Shared, number: u32) -> Attempt {
+        let dir = job
+            .call_dir
+            .join(format!("{}attempt-{number}", job.attempt_prefix));
+        Attempt {
+            number,
+            work_dir: dir.join("work"),
+            journal_name: relative(&dir, &shared.run_dir),
+            id: format!("{}-{number}", job.label),
+            label: job.label.clone(),
+            dir,
+        }
+    }
+
+    /// A failure of this attempt, naming it and its directory.
+    fn fail(&self, m: impl std::fmt::Display) -> CallError {
+        CallError::Failed(format!(
+            "call {} (attempt {}): {m}\n  attempt dir: {}",
+            self.label,
+            self.number,
+            self.dir.display()
+        ))
+    }
+}
+
+/// What the attempt loop does after an attempt.
+pub(crate) enum Next {
+    Done(Members),
+    /// The executor could not start it for a passing reason: the same attempt again.
+    Again,
+    /// It failed and may be retried.
+    Retry,
+}
+
+pub(crate) async fn run_call_attempts(
+    mut job: CallJob,
+    shared: Arc<Shared>,
+) -> Result<Members, CallError> {
+    let streaming = if shared.profile.stub {
+        None
+    } else {
+        localize_inputs(&mut job, &shared)
+            .await
+            .map_err(|m| CallError::Failed(format!("call {}: {m}", job.label)))?
+    };
+    let mut retries = Retries {
+        attempt: 1,
+        cache_key: None,
+        oom_memory: None,
+        previous: Value::None,
+        transient_tries: 0,
+    };
+    loop {
+        if shared.stopping() {
+            return Err(CallError::Cancelled);
+        }
+        let at = Attempt::new(&job, &shared, retries.attempt);
+        match run_attempt(&job, &shared, &streaming, &at, &mut retries).await? {
+            Next::Done(outputs) => return Ok(outputs),
+            Next::Again => {}
+            Next::Retry => retries.attempt += 1,
+        }
+    }
+}
+
+/// Runs `f`, which may read files for a long time (hashing, removing trees), without stalling
+/// the other tasks of the runtime's worker it runs on.
+pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_memory(&Value::string("4 GiB")).unwrap(), 4 << 30);
+        assert_eq!(parse_memory(&Value::string("512M")).unwrap(), 512_000_000);
+        assert_eq!(parse_memory(&Value::string("1.5 KiB")).unwrap(), 1536);
+        assert!(parse_memory(&Value::string("12 GX")).is_err());
+        assert_eq!(parse_memory(&Value::Int(1000)).unwrap(), 1000);
+    }
+}
