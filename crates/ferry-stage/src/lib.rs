@@ -6,6 +6,8 @@
 //! container, so the command script (which names them) runs unchanged, as in the Docker
 //! executor.
 
+#![forbid(unsafe_code)]
+
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 

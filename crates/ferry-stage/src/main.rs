@@ -10,6 +10,11 @@
 //! Credentials come from the environment the way AWS tools find them (the job role's
 //! container credentials on Batch, or `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`).
 
+#![deny(unsafe_code)]
+
+#[allow(unsafe_code)]
+mod sys;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -270,12 +275,7 @@ fn oom_kills() -> u64 {
 }
 
 fn usage(wall: Duration, oom_killed: bool) -> Usage {
-    // SAFETY: getrusage only writes into the zeroed struct it is given.
-    let ru = unsafe {
-        let mut ru: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru);
-        ru
-    };
+    let ru = sys::children_usage();
     let ms = |t: libc::timeval| t.tv_sec as u64 * 1000 + t.tv_usec as u64 / 1000;
     Usage {
         wall_ms: wall.as_millis() as u64,

@@ -2,6 +2,8 @@
 //! when it is installed beside `ferry` (else `ferry __launch`). Forking a process this small
 //! costs a fraction of forking the `ferry` binary, whose relocated data alone is over 1 MiB.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

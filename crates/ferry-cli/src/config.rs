@@ -1,0 +1,42 @@
+//! `ferry config show`, and loading the profile every subcommand runs with.
+
+use super::*;
+
+pub(crate) fn load_profile(
+    workflow: Option<&Path>,
+    config: Option<&Path>,
+    profiles: &[String],
+) -> Result<(ferry_config::Profile, Vec<ferry_config::Shown>), String> {
+    let paths = ferry_config::default_paths(workflow, config);
+    let cfg = ferry_config::Config::load(&paths).map_err(|e| e.to_string())?;
+    let env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("FERRY_"))
+        .collect();
+    cfg.resolve(profiles, &env).map_err(|e| e.to_string())
+}
+
+pub(crate) fn config_show(
+    workflow: Option<&Path>,
+    config: Option<&Path>,
+    profiles: &[String],
+) -> i32 {
+    match load_profile(workflow, config, profiles) {
+        Ok((profile, shown)) => {
+            outln!("# effective profile: {}", profile.names.join(","));
+            let width = shown
+                .iter()
+                .map(|(k, v, _, _)| k.len() + v.len() + 3)
+                .max()
+                .unwrap_or(0);
+            for (key, value, source, section) in shown {
+                let kv = format!("{key} = {value}");
+                outln!("{kv:<width$}  # {source} {section}");
+            }
+            0
+        }
+        Err(e) => {
+            errln!("ferry: {e}");
+            2
+        }
+    }
+}

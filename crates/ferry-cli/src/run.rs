@@ -1,0 +1,536 @@
+//! `ferry run`: check the document, read the inputs and profile, prepare the run directory, make
+//! the executor, run, and report; each step a function.
+
+use super::*;
+
+#[derive(clap::Args)]
+pub(crate) struct RunArgs {
+    pub(crate) file: PathBuf,
+    /// Inputs JSON, keyed `workflow.input` (and `workflow.call.input`).
+    #[arg(short, long)]
+    pub(crate) inputs: Option<PathBuf>,
+    /// Extra inputs as NAME=VALUE (VALUE is JSON, or else a string); override the file.
+    #[arg(value_name = "NAME=VALUE")]
+    pub(crate) pairs: Vec<String>,
+    /// Run directory (default: a new one under ./ferry-runs/).
+    #[arg(long)]
+    pub(crate) run_dir: Option<PathBuf>,
+    /// Run this task instead of the workflow.
+    #[arg(long)]
+    pub(crate) task: Option<String>,
+    /// Use at most this many cpus at once (default: all).
+    #[arg(long)]
+    pub(crate) max_cpus: Option<f64>,
+    /// Use at most this much memory at once, e.g. "8 GiB" (default: all).
+    #[arg(long)]
+    pub(crate) max_memory: Option<String>,
+    /// Stop running tasks at the first failure instead of letting them finish.
+    #[arg(long)]
+    pub(crate) fail_fast: bool,
+    /// Execution profiles from ferry.toml, applied in order (`--profile hpc,bigmem`).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) profile: Vec<String>,
+    /// A configuration file read after the usual ones.
+    #[arg(long)]
+    pub(crate) config: Option<PathBuf>,
+    /// Print each call with its executor, image, cpu, memory and queue; run nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Do not reuse or record cached call results.
+    #[arg(long)]
+    pub(crate) no_cache: bool,
+    /// Continue the run in --run-dir: finished calls are kept, the rest run.
+    #[arg(long, requires = "run_dir")]
+    pub(crate) resume: bool,
+    /// Print the engine's own resource use (wall, CPU, peak RSS) on stderr at the end.
+    #[arg(long)]
+    pub(crate) stats: bool,
+    /// Write RUN_DIR/report.html at the end (also of a failed or cancelled run); the profile
+    /// key `report = true` does the same.
+    #[arg(long)]
+    pub(crate) report: bool,
+    /// Accept an optional value where a required one is expected (Cromwell's handling): the
+    /// call fails only if the value is None when it runs.
+    #[arg(long)]
+    pub(crate) lenient_optionals: bool,
+}
+
+/// Why `ferry run` stops before the run starts: what to print, and the exit code.
+pub(crate) struct Stop {
+    pub(crate) code: i32,
+    pub(crate) message: String,
+}
+
+impl Stop {
+    /// Bad inputs, options or configuration: exit 2, nothing ran.
+    fn usage(message: impl Into<String>) -> Stop {
+        Stop {
+            code: 2,
+            message: message.into(),
+        }
+    }
+
+    /// Anything else: exit 1.
+    fn failed(message: impl Into<String>) -> Stop {
+        Stop {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+/// `ferry run`: check the document, read the inputs and profile, prepare the run directory,
+/// make the executor, run, and report. Each step is a function below.
+pub(crate) async fn run(args: RunArgs) -> i32 {
+    match run_steps(&args).await {
+        Ok(code) => code,
+        Err(stop) => {
+            if !stop.message.is_empty() {
+                errln!("{}", stop.message);
+            }
+            stop.code
+        }
+    }
+}
+
+pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
+    let (document, raw, name) = load_document(args).await?;
+    let capacity = capacity_from(args)?;
+    let (profile, _) = load_profile(Some(&args.file), args.config.as_deref(), &args.profile)
+        .map_err(|e| Stop::usage(format!("ferry: {e}")))?;
+    if args.dry_run {
+        return dry_run(args, &document, &raw, &profile).await;
+    }
+    if !profile.stub && !ferry_exec::factory::available(&profile.executor) {
+        return Err(Stop::failed(format!(
+            "ferry: executor {} (profile {}) is not available yet",
+            profile.executor,
+            profile.names.join(",")
+        )));
+    }
+    let held = prepare_run_dir(args, &profile, &name)?;
+    let run_dir = held.path.clone();
+    tracing::info!(
+        "running {} in {} (run id {})",
+        name,
+        run_dir.display(),
+        held.run_id
+    );
+    if args.resume {
+        sweep_stopped_run(&held.run_id).await;
+    }
+    let started = *STARTED.get_or_init(std::time::Instant::now);
+    let (storage, objects) = ferry_exec::factory::storage_for(&profile);
+    let launcher = launcher_program(&held).map_err(|e| Stop::failed(format!("ferry: {e:#}")))?;
+    let context = ferry_exec::factory::RunContext {
+        run_dir: &run_dir,
+        capacity,
+        objects,
+        job_helper: job_helper(&launcher),
+        launcher,
+    };
+    let executor = ferry_exec::factory::executor_for(&profile, context)
+        .await
+        .map_err(|e| Stop::failed(format!("ferry: {e:#}")))?;
+    if profile.stub {
+        tracing::info!("stub profile: commands are not run; outputs are placeholders");
+    }
+    report::write_run_json(
+        &run_dir,
+        &name,
+        &args.file,
+        args.inputs.as_deref(),
+        &profile.names,
+        executor.name(),
+    );
+    let cache = open_cache(args, &profile);
+    // What the executor offers: this machine (within --max-cpus/--max-memory) for local and
+    // Docker tasks; a cluster's or a cloud queue's largest job for remote ones, which those
+    // flags cap too.
+    let offered = executor.capacity();
+    let capacity = ferry_exec::Capacity {
+        cpu: if args.max_cpus.is_some() {
+            offered.cpu.min(capacity.cpu)
+        } else {
+            offered.cpu
+        },
+        memory: if args.max_memory.is_some() {
+            offered.memory.min(capacity.memory)
+        } else {
+            offered.memory
+        },
+    };
+    let mut shared = Shared::new(
+        executor,
+        capacity,
+        args.fail_fast,
+        run_dir.clone(),
+        Arc::new(profile),
+    );
+    shared.cache = cache.clone();
+    shared.storage = storage;
+    let shared = Arc::new(shared);
+    signals::spawn_handler(shared.clone());
+    let progress = spawn_progress(shared.clone());
+    let request = RunRequest {
+        document: &document,
+        task: args.task.clone(),
+        inputs: raw,
+        run_dir: run_dir.clone(),
+        shared: shared.clone(),
+        storage: shared.storage.clone(),
+    };
+    let result = ferry_engine::run(request).await;
+    progress.abort();
+    if std::io::stderr().is_terminal() {
+        err!("\r\x1b[K");
+    }
+    let code = finish(args, &shared, cache.as_deref(), result, &name, started);
+    if let Some(log) = RUN_LOG.get() {
+        log.flush();
+    }
+    // Held until here: a resumed run must not start while this one is still finishing.
+    drop(held);
+    Ok(code)
+}
+
+/// The call cache on this node, unless the run or its profile turns it off (or it cannot be
+/// opened: the run goes on without it).
+pub(crate) fn open_cache(
+    args: &RunArgs,
+    profile: &ferry_config::Profile,
+) -> Option<Arc<ferry_cache::Cache>> {
+    if args.no_cache || !profile.cache || profile.stub {
+        return None;
+    }
+    let dir = profile.cache_directory();
+    match ferry_cache::Cache::open(&dir) {
+        Ok(c) => Some(Arc::new(c)),
+        Err(e) => {
+            tracing::warn!(
+                "call cache in {} unavailable ({e}); running without it",
+                dir.display()
+            );
+            None
+        }
+    }
+}
+
+/// After the run: `state`, the cache synced, the engine's stats, the outputs on stdout or what
+/// went wrong in the log. Returns the exit code.
+pub(crate) fn finish(
+    args: &RunArgs,
+    shared: &Shared,
+    cache: Option<&ferry_cache::Cache>,
+    result: Result<serde_json::Value, RunError>,
+    name: &str,
+    started: std::time::Instant,
+) -> i32 {
+    let run_dir = &shared.run_dir;
+    let state = match &result {
+        Ok(_) => "succeeded",
+        Err(RunError::Cancelled(_)) => "cancelled",
+        Err(_) => "failed",
+    };
+    if let Err(e) = write_state(run_dir, state) {
+        errln!("ferry: cannot write {}/state: {e}", run_dir.display());
+    }
+    if let Some(c) = cache
+        && let Err(e) = c.sync()
+    {
+        tracing::warn!("call cache: {e}");
+    }
+    let cached = shared.progress.cached_total() as usize;
+    let adopted = shared.adopted_calls.load(Ordering::Relaxed);
+    if cached + adopted > 0 {
+        tracing::info!("{cached} calls reused from the cache, {adopted} finished attempts adopted");
+    }
+    if let Some(line) = write_engine_stats(run_dir, started, cached, adopted) {
+        tracing::debug!("{line}");
+        if args.stats {
+            errln!("ferry: {line}");
+        }
+    }
+    shared.journal.flush();
+    report::at_end(run_dir, args.report || shared.profile.report);
+    match result {
+        Ok(outputs) => {
+            tracing::info!(
+                "{name} succeeded; outputs in {}",
+                run_dir.join("outputs.json").display()
+            );
+            // Also in outputs.json: a closed stdout does not fail a finished run.
+            let _ = writeln!(
+                std::io::stdout(),
+                "{}",
+                serde_json::to_string_pretty(&outputs).unwrap_or_default()
+            );
+            0
+        }
+        Err(e) => {
+            match &e {
+                RunError::Failed(ms) => {
+                    for m in ms {
+                        tracing::error!("{m}");
+                    }
+                    tracing::error!("{name} failed; run directory: {}", run_dir.display());
+                }
+                RunError::Cancelled(_) => tracing::warn!(
+                    "{name} was stopped; finished attempts are kept (listed in {}): rerun with --run-dir {} --resume to continue",
+                    run_dir.join(ferry_engine::journal::FILE_NAME).display(),
+                    run_dir.display()
+                ),
+                other => tracing::error!("{other}"),
+            }
+            e.exit_code()
+        }
+    }
+}
+
+/// Type-checks the document (errors printed as path:line:col), reads the inputs and names
+/// what runs: the task chosen with `--task`, else the workflow.
+pub(crate) async fn load_document(
+    args: &RunArgs,
+) -> Result<
+    (
+        Arc<ferry_wdl::ir::Document>,
+        ferry_engine::RawInputs,
+        String,
+    ),
+    Stop,
+> {
+    let options = ferry_wdl::CheckOptions {
+        lints: false,
+        lenient_optionals: args.lenient_optionals,
+    };
+    let checked = ferry_wdl::check(&args.file, options)
+        .await
+        .map_err(|e| Stop::failed(format!("{}: error: {e:#}", args.file.display())))?;
+    for p in checked
+        .problems
+        .iter()
+        .filter(|p| p.severity == ferry_wdl::Severity::Error)
+    {
+        errln!("{p}");
+    }
+    let document = checked.document.ok_or_else(|| Stop::failed(""))?;
+    let raw = ferry_engine::read_inputs(args.inputs.as_deref(), &args.pairs)
+        .map_err(|e| Stop::usage(format!("ferry: bad inputs: {e}")))?;
+    let name = match ferry_engine::pick_task(&document, args.task.as_deref()) {
+        Ok(Some(t)) => t.name.to_string(),
+        Ok(None) => document
+            .workflow
+            .as_ref()
+            .map(|w| w.name.to_string())
+            .unwrap_or_default(),
+        Err(e) => return Err(Stop::usage(format!("ferry: {e}"))),
+    };
+    Ok((document, raw, name))
+}
+
+/// This machine's cpus and memory, or less with `--max-cpus`/`--max-memory`.
+pub(crate) fn capacity_from(args: &RunArgs) -> Result<ferry_exec::Capacity, Stop> {
+    let mut capacity = machine_capacity();
+    if let Some(c) = args.max_cpus {
+        if !c.is_finite() || c <= 0.0 {
+            return Err(Stop::usage(format!(
+                "ferry: --max-cpus must be a positive number, not {c}"
+            )));
+        }
+        capacity.cpu = c;
+    }
+    if let Some(m) = &args.max_memory {
+        match ferry_config::parse_size(m) {
+            Ok(b) if b > 0 => capacity.memory = b,
+            Ok(_) => return Err(Stop::usage("ferry: --max-memory must be positive")),
+            Err(e) => return Err(Stop::usage(format!("ferry: --max-memory: {e}"))),
+        }
+    }
+    Ok(capacity)
+}
+
+/// `--dry-run`: check the inputs, print the plan, run nothing.
+pub(crate) async fn dry_run(
+    args: &RunArgs,
+    document: &ferry_wdl::ir::Document,
+    raw: &ferry_engine::RawInputs,
+    profile: &ferry_config::Profile,
+) -> Result<i32, Stop> {
+    let (storage, _) = ferry_exec::factory::storage_for(profile);
+    let task = ferry_engine::pick_task(document, args.task.as_deref())
+        .map_err(|e| Stop::usage(format!("ferry: {e}")))?;
+    let target = match (task, &document.workflow) {
+        (Some(t), _) => ferry_engine::Target::Task(t),
+        (None, Some(w)) => ferry_engine::Target::Workflow(w),
+        (None, None) => return Err(Stop::usage("ferry: nothing to run")),
+    };
+    ferry_engine::resolve(target, raw, &storage)
+        .await
+        .map_err(|e| Stop::usage(format!("ferry: bad inputs: {e}")))?;
+    print!(
+        "{}",
+        ferry_engine::plan::dry_run(document, task.map(|t| &**t), profile)
+    );
+    Ok(0)
+}
+
+/// The run directory: `--run-dir` (empty unless resuming) or a new one under the profile's
+/// `work_dir`; made absolute and locked for this engine, with its run id, logging to its
+/// `ferry.log` and `state` = running.
+pub(crate) fn prepare_run_dir(
+    args: &RunArgs,
+    profile: &ferry_config::Profile,
+    name: &str,
+) -> Result<rundir::RunDir, Stop> {
+    if let Some(dir) = &args.run_dir
+        && !args.resume
+        && std::fs::read_dir(dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false)
+    {
+        return Err(Stop::usage(format!(
+            "ferry: run directory {} is not empty; pass --resume to continue that run",
+            dir.display()
+        )));
+    }
+    let run_dir = match args.run_dir.clone() {
+        Some(d) => d,
+        None => {
+            let base = profile
+                .work_dir
+                .as_deref()
+                .unwrap_or(Path::new("ferry-runs"));
+            rundir::default_run_dir(base, name).map_err(|e| {
+                Stop::failed(format!(
+                    "ferry: cannot create a run directory under {}: {e}",
+                    base.display()
+                ))
+            })?
+        }
+    };
+    std::fs::create_dir_all(&run_dir).map_err(|e| {
+        Stop::failed(format!(
+            "ferry: cannot create run directory {}: {e}",
+            run_dir.display()
+        ))
+    })?;
+    let run_dir = std::path::absolute(&run_dir).unwrap_or(run_dir);
+    // Before anything is written: another engine may be using the directory.
+    let lock = rundir::lock(&run_dir).map_err(|e| Stop::usage(format!("ferry: {e}")))?;
+    let run_id = rundir::run_id(&run_dir).map_err(|e| Stop::failed(format!("ferry: {e}")))?;
+    init_logging(&run_dir);
+    write_state(&run_dir, "running").map_err(|e| {
+        Stop::failed(format!(
+            "ferry: cannot write {}/state: {e}",
+            run_dir.display()
+        ))
+    })?;
+    Ok(rundir::RunDir {
+        path: run_dir,
+        run_id,
+        lock,
+    })
+}
+
+/// Progress while running: a line redrawn on a terminal, an INFO line every 30 s otherwise.
+pub(crate) fn spawn_progress(shared: Arc<Shared>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let tty = std::io::stderr().is_terminal();
+        let every = std::time::Duration::from_millis(if tty { 250 } else { 30_000 });
+        let start = std::time::Instant::now();
+        loop {
+            tokio::time::sleep(every).await;
+            let rows = shared.progress.rows();
+            let line = ferry_engine::progress::summary(&rows, start.elapsed());
+            if tty {
+                // One line, cut to the terminal's width so that redrawing it stays clean.
+                let width = terminal_width().saturating_sub(8).max(20);
+                let shown: String = line.chars().take(width).collect();
+                err!("\r\x1b[Kferry: {shown}");
+            } else {
+                tracing::info!("{line}");
+            }
+        }
+    })
+}
+
+/// Records what the engine itself (not its tasks) cost: `stats.json` in the run directory, read
+/// by the benchmarks.
+/// Returns the same figures as one line for people.
+pub(crate) fn write_engine_stats(
+    run_dir: &Path,
+    started: std::time::Instant,
+    cached: usize,
+    adopted: usize,
+) -> Option<String> {
+    let usage = sys::own_usage()?;
+    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    let stats = serde_json::json!({
+        "wall_seconds": started.elapsed().as_secs_f64(),
+        "engine_user_seconds": secs(usage.ru_utime),
+        "engine_system_seconds": secs(usage.ru_stime),
+        "engine_max_rss_bytes": usage.ru_maxrss.max(0) as u64 * 1024,
+        "cached_calls": cached,
+        "adopted_calls": adopted,
+    });
+    let _ = ferry_engine::write_json(&run_dir.join("stats.json"), &stats);
+    Some(format!(
+        "engine used {:.3} s wall, {:.3} s user + {:.3} s system CPU, peak RSS {:.1} MiB (tasks not included)",
+        started.elapsed().as_secs_f64(),
+        secs(usage.ru_utime),
+        secs(usage.ru_stime),
+        usage.ru_maxrss.max(0) as f64 / 1024.0
+    ))
+}
+
+/// Task processes must not outlive the engine, even a `kill -9`ed one: the task launcher kills
+/// them when this engine ends (`ferry_exec::launcher`), and a resumed run first kills what the
+/// stopped run's tasks left running in case its launcher was killed too (they could still
+/// write into attempt directories it is about to reuse). The run directory's lock is held by
+/// then, so no live launcher of this run is left to race with.
+pub(crate) async fn sweep_stopped_run(run_id: &str) {
+    let run_id = run_id.to_string();
+    let killed =
+        tokio::task::spawn_blocking(move || ferry_exec::reaper::kill_run_processes(&run_id))
+            .await
+            .unwrap_or(0);
+    if killed > 0 {
+        tracing::warn!("killed {killed} process(es) that the stopped run's tasks left running");
+    }
+}
+
+/// How this engine starts its task launcher: the small `ferry-launch` binary when it is
+/// installed beside this one (it forks a task in a fraction of the time), else this binary in
+/// its launcher role (`ferry __launch`). Each launcher holds the run directory's lock too.
+pub(crate) fn launcher_program(
+    held: &rundir::RunDir,
+) -> anyhow::Result<ferry_exec::LauncherProgram> {
+    let exe = anyhow::Context::context(std::env::current_exe(), "cannot find the ferry binary")?;
+    let small = exe.with_file_name("ferry-launch");
+    let (program, args) = if small.is_file() {
+        (small, vec![held.path.clone().into()])
+    } else {
+        (exe, vec!["__launch".into(), held.path.clone().into()])
+    };
+    Ok(ferry_exec::LauncherProgram {
+        program,
+        args,
+        run_id: held.run_id.clone(),
+        lock: Some(held.lock.clone()),
+    })
+}
+
+/// What a cluster job runs its attempt with: the launcher binary in its job role.
+pub(crate) fn job_helper(launcher: &ferry_exec::LauncherProgram) -> Vec<String> {
+    let program = launcher.program.to_string_lossy().into_owned();
+    let role = if launcher.args.first().is_some_and(|a| a == "__launch") {
+        "__job"
+    } else {
+        "--job"
+    };
+    vec![program, role.into()]
+}
+
+pub(crate) fn terminal_width() -> usize {
+    sys::terminal_width().unwrap_or(120)
+}
