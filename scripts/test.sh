@@ -5,6 +5,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+# What the tests need that a fresh machine with only Rust lacks.
+scripts/setup.sh
 # The container tests need a Docker daemon and locally built images (no registry is used).
 scripts/services/docker-up.sh
 scripts/services/test-images.sh
@@ -34,18 +36,37 @@ scripts/services/sge-up.sh > /dev/null
 scripts/check-msrv.sh
 # Release builds serve both the tests and the spec runner, so everything is compiled once.
 cargo build --release --workspace --locked
-cargo test --release --workspace --locked
+release="${CARGO_TARGET_DIR:-$root/target}/release"
+
+# From here every step runs whatever failed before it; a summary at the end says what failed.
+failed=()
+step() {
+  local name=$1
+  shift
+  echo "=== $name" >&2
+  if ! "$@"; then
+    failed+=("$name")
+  fi
+}
+# Every test binary, even after one fails.
+step "cargo test" cargo test --release --workspace --locked --no-fail-fast
 # Crash-only, by fault injection: the engine killed, stopped or hung up on at random moments of
 # a wide scatter, then resumed at once (scripts/fault-injection.py prints every seed and the
-# tally). The daemons are checked again first: a wedged one is restarted, not waited for.
-release="${CARGO_TARGET_DIR:-$root/target}/release"
+# tally). The Docker daemon is checked again first: a wedged one is restarted, not waited for.
 scripts/services/docker-up.sh
-python3 scripts/fault-injection.py --ferry "$release/ferry" --executor local --rounds 30
-python3 scripts/fault-injection.py --ferry "$release/ferry" --executor docker --rounds 5 \
-  --shards 100 --stop-seconds 12
-python3 scripts/fault-injection.py --ferry "$release/ferry" --executor slurm --rounds 5 \
-  --shards 20 --stop-seconds 12
-scripts/spec-conformance.sh "${CARGO_TARGET_DIR:-$root/target}/release/ferry"
+step "fault injection (local)" python3 scripts/fault-injection.py --ferry "$release/ferry" \
+  --executor local --rounds 30
+step "fault injection (docker)" python3 scripts/fault-injection.py --ferry "$release/ferry" \
+  --executor docker --rounds 5 --shards 100 --stop-seconds 12
+step "fault injection (slurm)" python3 scripts/fault-injection.py --ferry "$release/ferry" \
+  --executor slurm --rounds 5 --shards 20 --stop-seconds 12
+step "WDL spec examples" scripts/spec-conformance.sh "$release/ferry"
 # Real-world WDL (Broad's WARP pipelines) when ../shared/corpora is present: fails if fewer
 # documents pass `ferry check` than tests/corpus-expected.txt records.
-scripts/corpus-check.sh "${CARGO_TARGET_DIR:-$root/target}/release/ferry"
+step "WARP corpus" scripts/corpus-check.sh "$release/ferry"
+
+if ((${#failed[@]})); then
+  echo "FAILED: ${failed[*]}" >&2
+  exit 1
+fi
+echo "all test steps passed" >&2

@@ -14,6 +14,7 @@ use anyhow::Result;
 use async_trait::async_trait;
 
 mod awsbatch;
+mod container;
 mod docker;
 pub mod factory;
 mod gather;

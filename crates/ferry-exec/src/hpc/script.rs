@@ -176,7 +176,7 @@ pub(crate) fn container_command(
         }
     }
     argv.push("-c".into());
-    argv.push(crate::docker::WRAPPER.into());
+    argv.push(crate::container::WRAPPER.into());
     argv.push("ferry".into());
     for p in [
         &spec.work_dir,
@@ -184,7 +184,7 @@ pub(crate) fn container_command(
         &spec.stdout,
         &spec.stderr,
         &spec.attempt_dir.join("rc"),
-        &spec.attempt_dir.join(crate::docker::USAGE_FILE),
+        &spec.attempt_dir.join(crate::container::USAGE_FILE),
     ] {
         argv.push(p.to_string_lossy().into_owned());
     }

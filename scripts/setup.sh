@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh Debian machine that has only Rust: the example
+# tests' samtools/bcftools/tabix, curl for the service scripts, musl for the static staging
+# helper, podman for the cluster executors' container tests, Chromium and Playwright (from
+# PyPI, never a browser download of its own) for the report tests, the Azure SDK for the az://
+# tests. Idempotent: installs only what is missing. scripts/test.sh runs it first; the service
+# scripts (scripts/services/) install Docker, moto, Slurm and Grid Engine themselves.
+set -euo pipefail
+need=()
+for tool in samtools bcftools tabix python3 awk curl musl-gcc podman chromium; do
+  command -v "$tool" > /dev/null 2>&1 || need+=("$tool")
+done
+if ((${#need[@]})); then
+  pkgs=()
+  for t in "${need[@]}"; do
+    case "$t" in
+      awk) pkgs+=(gawk) ;;
+      musl-gcc) pkgs+=(musl-tools) ;;
+      python3) pkgs+=(python3 python3-pip) ;;
+      *) pkgs+=("$t") ;;
+    esac
+  done
+  echo "setup: installing ${pkgs[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${pkgs[@]}" > /dev/null
+fi
+for module in playwright:playwright azure.storage.blob:azure-storage-blob; do
+  if ! python3 -c "import ${module%%:*}" 2> /dev/null; then
+    echo "setup: installing ${module#*:} from PyPI" >&2
+    python3 -m pip install -q "${module#*:}" 2> /dev/null ||
+      python3 -m pip install -q --break-system-packages "${module#*:}"
+  fi
+done
