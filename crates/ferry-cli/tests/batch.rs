@@ -421,30 +421,44 @@ task lost {
     assert!(r.stderr.contains("retrying"), "{}", r.stderr);
 }
 
-#[test]
-fn ctrl_c_terminates_every_job_it_submitted() {
-    let t = BatchTest::new(&[]);
+/// A scatter of three two-minute jobs (and, with `alone`, one more call beside it), returned
+/// once three of its jobs run.
+fn spawn_slow_jobs(t: &BatchTest, alone: bool) -> std::process::Child {
     t.write(
         "slow.wdl",
-        r#"
+        &format!(
+            r#"
 version 1.1
-task slow {
-  input { Int i }
+task slow {{
+  input {{ Int i }}
   command <<< sleep 120 >>>
-  runtime { container: "local/busybox:1" }
-}
-workflow w {
-  scatter (i in range(3)) { call slow { input: i = i } }
-  call slow as alone { input: i = 9 }
-}
+  runtime {{ container: "local/busybox:1" }}
+}}
+workflow w {{
+  scatter (i in range(3)) {{ call slow {{ input: i = i }} }}
+  {}
+}}
 "#,
+            if alone {
+                "call slow as alone { input: i = 9 }"
+            } else {
+                ""
+            }
+        ),
     );
-    let mut child = t.spawn("slow.wdl");
+    let child = t.spawn("slow.wdl");
     let deadline = Instant::now() + Duration::from_secs(60);
     while t.jobs().iter().filter(|(_, s)| s == "RUNNING").count() < 3 {
         assert!(Instant::now() < deadline, "jobs never ran: {:?}", t.jobs());
         std::thread::sleep(Duration::from_millis(500));
     }
+    child
+}
+
+#[test]
+fn ctrl_c_terminates_every_job_it_submitted() {
+    let t = BatchTest::new(&[]);
+    let mut child = spawn_slow_jobs(&t, true);
     // SAFETY: signalling the child we spawned.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let status = child.wait().unwrap();
@@ -460,26 +474,7 @@ workflow w {
 #[test]
 fn ctrl_c_twice_still_terminates_every_job_before_exiting() {
     let t = BatchTest::new(&[]);
-    t.write(
-        "slow.wdl",
-        r#"
-version 1.1
-task slow {
-  input { Int i }
-  command <<< sleep 120 >>>
-  runtime { container: "local/busybox:1" }
-}
-workflow w {
-  scatter (i in range(3)) { call slow { input: i = i } }
-}
-"#,
-    );
-    let mut child = t.spawn("slow.wdl");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while t.jobs().iter().filter(|(_, s)| s == "RUNNING").count() < 3 {
-        assert!(Instant::now() < deadline, "jobs never ran: {:?}", t.jobs());
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    let mut child = spawn_slow_jobs(&t, false);
     for _ in 0..2 {
         // SAFETY: signalling the child we spawned.
         unsafe { libc::kill(child.id() as i32, libc::SIGINT) };

@@ -199,7 +199,27 @@ fn ferry_as_nobody(
     args: &[&str],
     run_dir: &std::path::Path,
 ) -> std::process::Command {
-    let mut cmd = as_nobody(env!("CARGO_BIN_EXE_ferry"));
+    // The build may be where nobody cannot reach (a target directory under /root): copies of
+    // `ferry` and `ferry-launch` in the test's own directory, which nobody can read.
+    let bin = dir.join(".bin");
+    if !bin.join("ferry").exists() {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(&bin).expect("mkdir .bin");
+        let built = std::path::Path::new(env!("CARGO_BIN_EXE_ferry"));
+        for name in ["ferry", "ferry-launch"] {
+            let from = built.with_file_name(name);
+            if from.exists() && std::fs::hard_link(&from, bin.join(name)).is_err() {
+                std::fs::copy(&from, bin.join(name)).expect("copy the binary");
+            }
+        }
+        for p in [bin.clone(), bin.join("ferry"), bin.join("ferry-launch")] {
+            if p.exists() {
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755))
+                    .expect("chmod");
+            }
+        }
+    }
+    let mut cmd = as_nobody(&bin.join("ferry").to_string_lossy());
     cmd.arg("run")
         .args(args)
         .arg("--run-dir")
@@ -779,83 +799,24 @@ fn a_task_that_cannot_be_forked_for_long_is_tried_again_not_failed() {
 /// from while the first task runs until `hold` later; asserts the run succeeds and that the
 /// second task had not started before the limit was lifted. Returns ferry's stderr.
 fn run_with_forks_refused_for(hold: std::time::Duration) -> String {
-    use std::os::unix::fs::PermissionsExt;
-    let wdl = r#"version 1.1
-task t {
-  command <<<
-    touch started
-    sleep 1
-  >>>
-  output { Int n = 1 }
-}
-task u {
-  input { Int n }
-  command <<< echo ok >>>
-  output { String s = read_string(stdout()) }
-}
-workflow w {
-  call t
-  call u { input: n = t.n }
-  output { String s = u.s }
-}
-"#;
-    let dir = project(&[("t.wdl", wdl)]);
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
-    let run_dir = dir.path().join("run");
-    // Root ignores RLIMIT_NPROC: run as nobody.
-    let child = ferry_as_nobody(dir.path(), &["t.wdl"], &run_dir)
-        .stdout(std::process::Stdio::piped())
-        .env("FERRY_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("setpriv runs ferry");
-    let mut child = child;
-    let started = run_dir.join("calls/t/attempt-1/work/started");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !started.exists() {
-        if std::time::Instant::now() > deadline || child.try_wait().ok().flatten().is_some() {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("ferry output");
-            panic!(
-                "the first task never started: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let marker = format!("launch {}", run_dir.display());
-    let launcher = processes_with_pids(&marker);
-    assert_eq!(launcher.len(), 1, "one launcher: {launcher:?}");
-    let pid = launcher[0].to_string();
-    let prlimit = |limit: &str| {
-        // As nobody too: root may lack CAP_SYS_RESOURCE for another user's process.
-        let out = as_nobody("prlimit")
-            .args(["--pid", &pid, &format!("--nproc={limit}:")])
-            .output()
-            .expect("prlimit runs");
-        assert!(
-            out.status.success(),
-            "prlimit --pid {pid} --nproc={limit}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let run = ForkLimited::start();
     // The soft limit it had, to restore (the hard limit caps what can be set).
-    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", run.launcher)).expect("limits");
     let soft = limits
         .lines()
         .find(|l| l.starts_with("Max processes"))
         .and_then(|l| l.split_whitespace().nth(2))
         .expect("Max processes")
         .to_string();
-    prlimit("1");
+    run.limit_processes("1");
     // The first task ends after 1 s; its successor cannot be forked until the limit is back.
     std::thread::sleep(hold);
     assert!(
-        !run_dir.join("calls/u/attempt-1/stdout").exists(),
+        !run.run_dir.join("calls/u/attempt-1/stdout").exists(),
         "the second task started despite the limit"
     );
-    prlimit(&soft);
-    let out = child.wait_with_output().expect("ferry exits");
+    run.limit_processes(&soft);
+    let out = run.child.wait_with_output().expect("ferry exits");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{stderr}");
     assert!(
@@ -865,13 +826,19 @@ workflow w {
     stderr
 }
 
-/// SIGTERM while a task waits for a fork (the machine is out of processes, exactly when users
-/// press Ctrl-C): the waiting launch is answered "cancelled" and the run ends at once (it used
-/// to be dropped without a reply, and the run hung until a second signal).
-#[test]
-fn sigterm_while_a_fork_waits_ends_the_run() {
-    use std::os::unix::fs::PermissionsExt;
-    let wdl = r#"version 1.1
+/// A two-task workflow run as nobody (root ignores RLIMIT_NPROC), returned once its first task
+/// runs, with its launcher's pid: tests then refuse the launcher new processes.
+struct ForkLimited {
+    _dir: tempfile::TempDir,
+    run_dir: std::path::PathBuf,
+    child: std::process::Child,
+    launcher: i32,
+}
+
+impl ForkLimited {
+    fn start() -> ForkLimited {
+        use std::os::unix::fs::PermissionsExt;
+        let wdl = r#"version 1.1
 task t {
   command <<<
     touch started
@@ -890,52 +857,78 @@ workflow w {
   output { String s = u.s }
 }
 "#;
-    let dir = project(&[("t.wdl", wdl)]);
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
-    let run_dir = dir.path().join("run");
-    let mut child = ferry_as_nobody(dir.path(), &["t.wdl"], &run_dir)
-        .stdout(std::process::Stdio::null())
-        .env("FERRY_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("setpriv runs ferry");
-    let started = run_dir.join("calls/t/attempt-1/work/started");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !started.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the task never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        let dir = project(&[("t.wdl", wdl)]);
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
+            .expect("chmod");
+        let run_dir = dir.path().join("run");
+        let mut child = ferry_as_nobody(dir.path(), &["t.wdl"], &run_dir)
+            .stdout(std::process::Stdio::piped())
+            .env("FERRY_LOG", "info")
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("setpriv runs ferry");
+        let started = run_dir.join("calls/t/attempt-1/work/started");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !started.exists() {
+            if std::time::Instant::now() > deadline || child.try_wait().ok().flatten().is_some() {
+                let _ = child.kill();
+                let out = child.wait_with_output().expect("ferry output");
+                panic!(
+                    "the first task never started: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let launcher = processes_with_pids(&format!("launch {}", run_dir.display()));
+        assert_eq!(launcher.len(), 1, "one launcher: {launcher:?}");
+        ForkLimited {
+            _dir: dir,
+            run_dir,
+            child,
+            launcher: launcher[0],
+        }
     }
-    let launcher = processes_with_pids(&format!("launch {}", run_dir.display()));
-    assert_eq!(launcher.len(), 1, "one launcher: {launcher:?}");
-    let pid = launcher[0].to_string();
-    let out = as_nobody("prlimit")
-        .args(["--pid", &pid, "--nproc=1:"])
-        .output()
-        .expect("prlimit");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+
+    /// Sets the launcher's soft RLIMIT_NPROC, as nobody too (root may lack CAP_SYS_RESOURCE
+    /// for another user's process).
+    fn limit_processes(&self, limit: &str) {
+        let pid = self.launcher.to_string();
+        let out = as_nobody("prlimit")
+            .args(["--pid", &pid, &format!("--nproc={limit}:")])
+            .output()
+            .expect("prlimit runs");
+        assert!(
+            out.status.success(),
+            "prlimit --pid {pid} --nproc={limit}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// SIGTERM while a task waits for a fork (the machine is out of processes, exactly when users
+/// press Ctrl-C): the waiting launch is answered "cancelled" and the run ends at once (it used
+/// to be dropped without a reply, and the run hung until a second signal).
+#[test]
+fn sigterm_while_a_fork_waits_ends_the_run() {
+    let mut run = ForkLimited::start();
+    run.limit_processes("1");
     // The first task ends after 1 s; the second then waits for a fork.
     std::thread::sleep(std::time::Duration::from_millis(2500));
-    assert!(!run_dir.join("calls/u/attempt-1/stdout").exists());
+    assert!(!run.run_dir.join("calls/u/attempt-1/stdout").exists());
     // SAFETY: signals the ferry this test started (setpriv execs it).
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    unsafe { libc::kill(run.child.id() as i32, libc::SIGTERM) };
     let t = std::time::Instant::now();
     let code = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
+        if let Some(status) = run.child.try_wait().expect("wait") {
             break status.code();
         }
         if t.elapsed() > std::time::Duration::from_secs(20) {
-            let _ = child.kill();
+            let _ = run.child.kill();
             panic!("ferry did not end 20 s after SIGTERM while a fork waited");
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
-    let out = child.wait_with_output().expect("output");
+    let out = run.child.wait_with_output().expect("output");
     assert_eq!(code, Some(143), "{}", String::from_utf8_lossy(&out.stderr));
 }
