@@ -1,0 +1,110 @@
+//! Job definitions: one per image (registered once per run, with the staging helper's mount),
+//! images pinned to their registry digest, resource requirements and tags.
+
+use super::*;
+
+/// `name@sha256:…` for `image`, asked of its registry with the user's saved login.
+pub(crate) async fn pin_digest(image: &str) -> Result<String> {
+    use crate::registry;
+    if image.contains('@') {
+        return Ok(image.to_string());
+    }
+    let login = registry::login_or_ecr(image).await?;
+    let digest = registry::manifest_digest(image, login.as_ref()).await?;
+    let name = image
+        .rsplit_once(':')
+        .filter(|(_, tag)| !tag.contains('/'))
+        .map(|(n, _)| n)
+        .unwrap_or(image);
+    tracing::debug!("image `{image}` is {name}@{digest}");
+    Ok(format!("{name}@{digest}"))
+}
+
+pub(crate) fn requirement(kind: ResourceType, value: &str) -> ResourceRequirement {
+    ResourceRequirement::builder()
+        .r#type(kind)
+        .value(value)
+        .build()
+}
+
+pub(crate) fn tags(t: &[(String, String)]) -> Option<HashMap<String, String>> {
+    (!t.is_empty()).then(|| t.iter().cloned().collect())
+}
+
+impl Inner {
+    /// The job definition for `image`, registered once under a name derived from everything in
+    /// it, so reruns and other runs reuse it.
+    pub(crate) async fn job_definition(&self, image: &str) -> Result<String> {
+        let s = &self.settings;
+        let mut env = s.environment.clone();
+        env.sort();
+        let digest = blake3::hash(
+            format!(
+                "{image}\0{}\0{:?}\0{env:?}\0{:?}",
+                s.helper_dir, s.job_role_arn, s.tags
+            )
+            .as_bytes(),
+        )
+        .to_hex();
+        let name = format!("{}{}", sanitize(&s.job_name_prefix), &digest.as_str()[..16]);
+        memo(&self.definitions, image, async {
+            let found = self
+                .call("DescribeJobDefinitions", || {
+                    self.client
+                        .describe_job_definitions()
+                        .job_definition_name(&name)
+                        .status("ACTIVE")
+                        .send()
+                })
+                .await?;
+            if let Some(d) = found
+                .job_definitions()
+                .iter()
+                .filter(|d| d.container_properties().and_then(|c| c.image()) == Some(image))
+                .max_by_key(|d| d.revision())
+            {
+                return Ok(d.job_definition_arn().unwrap_or_default().to_string());
+            }
+            let props = ContainerProperties::builder()
+                .image(image)
+                .resource_requirements(requirement(ResourceType::Vcpu, "1"))
+                .resource_requirements(requirement(ResourceType::Memory, "2048"))
+                .volumes(
+                    Volume::builder()
+                        .name("ferry-stage")
+                        .host(Host::builder().source_path(&s.helper_dir).build())
+                        .build(),
+                )
+                .mount_points(
+                    MountPoint::builder()
+                        .source_volume("ferry-stage")
+                        .container_path(HELPER_MOUNT)
+                        .read_only(true)
+                        .build(),
+                )
+                .set_environment(Some(
+                    env.iter()
+                        .map(|(k, v)| KeyValuePair::builder().name(k).value(v).build())
+                        .collect(),
+                ))
+                .set_job_role_arn(s.job_role_arn.clone())
+                .build();
+            let out = self
+                .call("RegisterJobDefinition", || {
+                    self.client
+                        .register_job_definition()
+                        .job_definition_name(&name)
+                        .r#type(JobDefinitionType::Container)
+                        .container_properties(props.clone())
+                        .set_tags(tags(&s.tags))
+                        .send()
+                })
+                .await?;
+            tracing::info!("registered job definition {name} for image {image}");
+            out.job_definition_arn()
+                .map(str::to_string)
+                .ok_or_else(|| anyhow!("RegisterJobDefinition returned no ARN"))
+        })
+        .await
+    }
+}

@@ -1,0 +1,530 @@
+//! AWS Batch: every attempt is a Batch job, data moves through S3.
+//!
+//! The flow of one attempt: `run` writes nothing to the image; it uploads what the job needs
+//! that is only on this machine, describes the attempt in a [`Manifest`], and hands it to the
+//! *submitter*. The submitter waits a moment for siblings (the other shards of a scatter reach
+//! `run` within milliseconds of each other) and submits every group with the same job
+//! definition and resources as **one array job** (up to 10,000 children), with one manifest
+//! object for the whole array. The *poller* asks Batch about every job in flight with
+//! DescribeJobs, 100 ids per call, and lists an array's children only when its status summary
+//! says more of them have ended. When a job ends, its results are read from S3, where the
+//! `ferry-stage` helper wrote them inside the container: `rc` is the source of truth; stdout
+//! and stderr come down, and the working directory's files stay in S3: the attempt gets a
+//! sparse stub for each (`ferry_storage::remote`), so the engine evaluates outputs as for any
+//! executor and fetches only the files it reads. Later jobs read the objects where they are.
+//!
+//! The helper reaches every container through a read-only host volume (`helper_dir` on the
+//! instances), so no image needs anything of Ferry's, nor an AWS CLI.
+
+mod cancel;
+mod collect;
+mod definitions;
+mod poll;
+mod submit;
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use async_trait::async_trait;
+use aws_sdk_batch::Client;
+use aws_sdk_batch::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_batch::types::{
+    ArrayProperties, ContainerOverrides, ContainerProperties, Host, JobDefinitionType, JobStatus,
+    JobSummary, KeyValuePair, KeyValuesPair, MountPoint, ResourceRequirement, ResourceType, Volume,
+};
+use ferry_stage::{Input, Manifest, Usage, results};
+use ferry_storage::remote::{self, LeftFile, Remote};
+use ferry_storage::{Kind, Listed, Memo, ObjectStorage, Storage, memo};
+use futures_util::{StreamExt, TryStreamExt};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
+
+use crate::{AttemptOutcome, AttemptSpec, Capacity, ExecError, Executor, ResourceUse};
+
+/// Batch's limit on the children of one array job.
+use definitions::*;
+
+const MAX_ARRAY: usize = 10_000;
+/// DescribeJobs takes at most this many ids.
+const DESCRIBE_BATCH: usize = 100;
+/// Batch's log group for job output.
+const LOG_GROUP: &str = "/aws/batch/job";
+/// How many of a job's last log lines a failure message carries.
+const LOG_TAIL_LINES: i32 = 20;
+/// Where the helper's host directory appears inside every container.
+const HELPER_MOUNT: &str = "/opt/ferry-stage";
+
+/// The `awsbatch` settings of the execution profile.
+#[derive(Clone, Debug)]
+pub struct BatchSettings {
+    pub queue: String,
+    /// `s3://bucket/prefix/`: manifests, uploads and results, one prefix per run.
+    pub work_dir: String,
+    pub region: Option<String>,
+    /// A Batch-compatible endpoint instead of AWS.
+    pub endpoint: Option<String>,
+    /// How the helper reaches S3 (the profile's `[s3]` settings).
+    pub s3_endpoint: Option<String>,
+    pub s3_region: Option<String>,
+    pub s3_path_style: bool,
+    pub job_role_arn: Option<String>,
+    pub job_name_prefix: String,
+    pub tags: Vec<(String, String)>,
+    pub max_jobs: usize,
+    /// SubmitJob calls per second.
+    pub submit_rate: f64,
+    pub poll_interval: Duration,
+    /// How long one API call may take.
+    pub call_timeout: Duration,
+    /// The directory holding `ferry-stage` on the compute instances.
+    pub helper_dir: String,
+    pub environment: Vec<(String, String)>,
+    /// Whether tags are resolved to digests before submitting (`pull = "never"`: the image is
+    /// used as written and no registry is asked).
+    pub pin_digests: bool,
+    /// The largest job the queue's compute environments can place.
+    pub capacity: Capacity,
+}
+
+/// How Batch says a job ended.
+#[derive(Clone, Debug)]
+struct JobEnd {
+    job_id: String,
+    failed: bool,
+    reason: Option<String>,
+}
+
+/// What one submission of jobs shares: one array job per group.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Group {
+    job_definition: String,
+    queue: String,
+    vcpus: u64,
+    memory_mib: u64,
+    gpu: u32,
+    job_name: String,
+    /// `work_dir/<run>/`.
+    run_prefix: String,
+}
+
+struct Pending {
+    group: Group,
+    manifest: Manifest,
+    done: oneshot::Sender<JobEnd>,
+}
+
+/// A job in flight, by its Batch id.
+enum Tracked {
+    Single(oneshot::Sender<JobEnd>),
+    Array {
+        children: Vec<Option<oneshot::Sender<JobEnd>>>,
+        open: usize,
+        /// Children known to have ended, by the last status summary seen.
+        ended: i64,
+        /// When the children were last listed.
+        listed: Instant,
+    },
+}
+
+/// API calls made, by operation: the run log gets the totals.
+#[derive(Default)]
+struct Calls {
+    counts: Mutex<Vec<(&'static str, u64)>>,
+    throttled: AtomicU64,
+}
+
+impl Calls {
+    fn bump(&self, op: &'static str) {
+        if let Ok(mut c) = self.counts.lock() {
+            match c.iter_mut().find(|(o, _)| *o == op) {
+                Some((_, n)) => *n += 1,
+                None => c.push((op, 1)),
+            }
+        }
+    }
+
+    fn summary(&self) -> String {
+        let counts = self.counts.lock().map(|c| c.clone()).unwrap_or_default();
+        let total: u64 = counts.iter().map(|(_, n)| n).sum();
+        let each: Vec<String> = counts.iter().map(|(o, n)| format!("{o} {n}")).collect();
+        format!(
+            "{total} AWS Batch API calls ({}), {} throttled and retried",
+            each.join(", "),
+            self.throttled.load(Ordering::Relaxed)
+        )
+    }
+}
+
+struct Inner {
+    /// CloudWatch Logs, where Batch sends a job's output: read only for jobs that ended
+    /// without a result, to say why.
+    logs: aws_sdk_cloudwatchlogs::Client,
+    client: Client,
+    storage: Arc<ObjectStorage>,
+    settings: BatchSettings,
+    calls: Calls,
+    jobs: Mutex<HashMap<String, Tracked>>,
+    submit: mpsc::UnboundedSender<Pending>,
+    /// Job definitions by image, and local files uploaded for jobs, by path.
+    definitions: Memo<String>,
+    uploads: Memo<String>,
+    /// Image references pinned to their digest, once per run.
+    digests: Memo<String>,
+    arrays: AtomicU64,
+    cancelled: watch::Sender<bool>,
+    /// SubmitJob calls under way: shutdown waits for them, so that the jobs they create are
+    /// terminated too.
+    submitting: AtomicU64,
+    /// When shutdown began: retries of throttled calls stop [`SHUTDOWN_PATIENCE`] after it.
+    shutdown_began: OnceLock<Instant>,
+    /// Polls in a row that DescribeJobs did not return a tracked job.
+    missing: Mutex<HashMap<String, u32>>,
+    /// Makes this engine's job names unique (with a counter), so that a SubmitJob whose answer
+    /// never came can be found by name.
+    run_token: String,
+    submissions: AtomicU64,
+}
+
+/// A SubmitJob that timed out: it may or may not have created its job.
+#[derive(Debug)]
+struct SubmitTimedOut;
+
+impl std::fmt::Display for SubmitTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SubmitJob timed out")
+    }
+}
+
+impl std::error::Error for SubmitTimedOut {}
+
+/// How long shutdown waits for submissions under way and retries throttled calls.
+const SHUTDOWN_PATIENCE: Duration = Duration::from_secs(60);
+
+/// A job that DescribeJobs does not return this many polls in a row is settled as lost.
+const LOST_AFTER_POLLS: u32 = 5;
+
+pub struct BatchExecutor {
+    inner: Arc<Inner>,
+    slots: Arc<Semaphore>,
+    shut: OnceLock<()>,
+}
+
+impl BatchExecutor {
+    /// Connects to Batch (credentials from the standard AWS chain) and starts the submitter and
+    /// the poller.
+    pub async fn new(settings: BatchSettings, storage: Arc<ObjectStorage>) -> Result<Self> {
+        if !settings.work_dir.starts_with("s3://") {
+            bail!(
+                "the awsbatch executor needs `batch.work_dir = \"s3://bucket/prefix/\"` in the profile"
+            );
+        }
+        if settings.queue.is_empty() {
+            bail!("the awsbatch executor needs `queue = \"<job queue>\"` in the profile");
+        }
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            // Every call goes through `call`, which retries throttling without giving up.
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(settings.call_timeout)
+                    .build(),
+            );
+        if let Some(r) = &settings.region {
+            loader = loader.region(aws_config::Region::new(r.clone()));
+        }
+        if let Some(e) = &settings.endpoint {
+            loader = loader.endpoint_url(e);
+        }
+        let config = loader.load().await;
+        let client = Client::new(&config);
+        let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+        let (submit, queue) = mpsc::unbounded_channel();
+        let inner = Arc::new(Inner {
+            client,
+            logs,
+            storage,
+            calls: Calls::default(),
+            jobs: Mutex::new(HashMap::new()),
+            submit,
+            definitions: Memo::default(),
+            uploads: Memo::default(),
+            digests: Memo::default(),
+            arrays: AtomicU64::new(0),
+            cancelled: watch::channel(false).0,
+            submitting: AtomicU64::new(0),
+            shutdown_began: OnceLock::new(),
+            missing: Mutex::new(HashMap::new()),
+            run_token: {
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos() as u32);
+                format!("{:08x}", nanos ^ std::process::id().rotate_left(16))
+            },
+            submissions: AtomicU64::new(0),
+            settings,
+        });
+        tokio::spawn(inner.clone().submitter(queue));
+        tokio::spawn(inner.clone().poller());
+        Ok(BatchExecutor {
+            slots: Arc::new(Semaphore::new(inner.settings.max_jobs.max(1))),
+            inner,
+            shut: OnceLock::new(),
+        })
+    }
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+fn is_terminal(s: Option<&JobStatus>) -> bool {
+    matches!(s, Some(JobStatus::Succeeded) | Some(JobStatus::Failed))
+}
+
+fn jitter(d: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|t| t.subsec_nanos() as u64)
+        .unwrap_or(0);
+    d + Duration::from_millis(nanos % (d.as_millis() as u64 / 2 + 1))
+}
+
+impl Inner {
+    /// One API call, retried with backoff: throttling (429, `TooManyRequestsException`) for as
+    /// long as it lasts, other transient failures a few times.
+    async fn call<T, E, Fut>(&self, op: &'static str, mut f: impl FnMut() -> Fut) -> Result<T>
+    where
+        Fut: Future<Output = Result<T, SdkError<E, aws_sdk_batch::config::http::HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let mut delay = Duration::from_millis(200);
+        let mut transient = 0;
+        loop {
+            self.calls.bump(op);
+            let e = match f().await {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            let throttled = status == Some(429)
+                || matches!(
+                    e.code(),
+                    Some(
+                        "TooManyRequestsException"
+                            | "ThrottlingException"
+                            | "Throttling"
+                            | "RequestLimitExceeded"
+                    )
+                );
+            // A SubmitJob that timed out may have created its job: submitting again could run
+            // it twice, so the caller looks for it by name first (`submit`).
+            if op == "SubmitJob" && matches!(e, SdkError::TimeoutError(_)) {
+                return Err(anyhow::Error::new(SubmitTimedOut));
+            }
+            let timed_out = matches!(e, SdkError::TimeoutError(_));
+            let retry = throttled
+                || (transient < 6
+                    && (timed_out
+                        || matches!(e, SdkError::DispatchFailure(_))
+                        || status.is_some_and(|s| s >= 500)));
+            if !retry {
+                bail!("{op}: {}", DisplayErrorContext(&e));
+            }
+            // A throttled SubmitJob created nothing: once the run is cancelled it is not
+            // repeated. Other calls (TerminateJob) get a bounded time after shutdown began.
+            if op == "SubmitJob" && *self.cancelled.borrow() {
+                bail!("{op}: not repeated, the run is cancelled");
+            }
+            if let Some(began) = self.shutdown_began.get()
+                && began.elapsed() > SHUTDOWN_PATIENCE
+            {
+                bail!(
+                    "{op}: still failing {}s after shutdown began: {}",
+                    SHUTDOWN_PATIENCE.as_secs(),
+                    DisplayErrorContext(&e)
+                );
+            }
+            if throttled {
+                self.calls.throttled.fetch_add(1, Ordering::Relaxed);
+            } else {
+                transient += 1;
+            }
+            tracing::debug!(op, ?status, "retrying after {delay:?}");
+            tokio::time::sleep(jitter(delay)).await;
+            delay = (delay * 2).min(Duration::from_secs(20));
+        }
+    }
+}
+
+#[async_trait]
+impl Executor for BatchExecutor {
+    fn name(&self) -> &'static str {
+        "awsbatch"
+    }
+
+    fn capacity(&self) -> Capacity {
+        self.inner.settings.capacity
+    }
+
+    async fn pin_image(&self, task: &str, candidates: &[String]) -> Result<Option<String>> {
+        let Some(first) = candidates.first() else {
+            return Ok(None);
+        };
+        if !self.inner.settings.pin_digests {
+            return Ok(Some(first.clone()));
+        }
+        // Every shard must run the same image: a tag is resolved to the digest the registry
+        // serves now, once per run, and jobs name the digest.
+        let mut errors = Vec::new();
+        for c in candidates {
+            match memo(&self.inner.digests, c, pin_digest(c)).await {
+                Ok(pinned) => return Ok(Some(pinned)),
+                Err(e) => errors.push(format!("{e:#}")),
+            }
+        }
+        bail!("task `{task}`: {}", errors.join("; "))
+    }
+
+    fn stages_urls(&self) -> bool {
+        true
+    }
+
+    async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome, ExecError> {
+        let inner = &self.inner;
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| ExecError::Cancelled)?;
+        if *inner.cancelled.borrow() {
+            return Err(ExecError::Cancelled);
+        }
+        let image = spec.container.clone().ok_or_else(|| {
+            anyhow!(
+                "{}: AWS Batch runs every task in a container, and this task names no image (set `container` in its runtime, or `container.default_image` in the profile)",
+                spec.label
+            )
+        })?;
+        let job_definition = inner.job_definition(&image).await?;
+        let run_name = spec
+            .create_from
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "run".into());
+        let run_prefix = format!(
+            "{}/{}/",
+            inner.settings.work_dir.trim_end_matches('/'),
+            sanitize(&run_name)
+        );
+        let rel = spec
+            .attempt_dir
+            .strip_prefix(&spec.create_from)
+            .unwrap_or(&spec.attempt_dir)
+            .to_string_lossy()
+            .to_string();
+        let results_url = format!("{run_prefix}{}/", rel.trim_matches('/'));
+        let inputs = inner.stage_inputs(spec, &run_prefix).await?;
+        let manifest = Manifest {
+            label: spec.label.clone(),
+            attempt_dir: spec.attempt_dir.to_string_lossy().to_string(),
+            work_dir: spec.work_dir.to_string_lossy().to_string(),
+            script: spec.script.to_string_lossy().to_string(),
+            command: spec.command.clone(),
+            inputs,
+            // Streaming credentials stay out: the job's role reaches S3.
+            env: spec
+                .env
+                .iter()
+                .chain(spec.streaming.iter().flat_map(|s| s.env.iter()))
+                .cloned()
+                .collect(),
+            results: results_url.clone(),
+        };
+        let call = spec.label.split('[').next().unwrap_or(&spec.label);
+        let mut job_name = format!(
+            "{}{}",
+            sanitize(&inner.settings.job_name_prefix),
+            sanitize(call)
+        );
+        job_name.truncate(128);
+        let group = Group {
+            job_definition,
+            queue: spec
+                .queue
+                .clone()
+                .unwrap_or_else(|| inner.settings.queue.clone()),
+            vcpus: spec.cpu.ceil().max(1.0) as u64,
+            memory_mib: spec.memory.div_ceil(1 << 20).max(4),
+            gpu: spec.gpu,
+            job_name,
+            run_prefix,
+        };
+        let (done, ended) = oneshot::channel();
+        inner
+            .submit
+            .send(Pending {
+                group,
+                manifest,
+                done,
+            })
+            .map_err(|_| anyhow!("the submitter has stopped"))?;
+        let mut cancelled = inner.cancelled.subscribe();
+        let end = tokio::select! {
+            end = ended => end.map_err(|_| ExecError::Cancelled)?,
+            _ = cancelled.wait_for(|c| *c) => return Err(ExecError::Cancelled),
+        };
+        Ok(inner.collect(spec, &results_url, end).await?)
+    }
+
+    fn cancel_all(&self) {
+        self.inner.cancelled.send_replace(true);
+    }
+
+    async fn shutdown(&self) {
+        if self.shut.set(()).is_err() {
+            return;
+        }
+        let _ = self.inner.shutdown_began.set(Instant::now());
+        self.inner.cancelled.send_replace(true);
+        // A SubmitJob under way creates a job that must be terminated with the rest.
+        let waited = Instant::now();
+        while self.inner.submitting.load(Ordering::SeqCst) > 0 {
+            if waited.elapsed() > SHUTDOWN_PATIENCE {
+                tracing::warn!(
+                    "a SubmitJob call is still under way after {}s: the job it may create is not terminated",
+                    SHUTDOWN_PATIENCE.as_secs()
+                );
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.inner.terminate_all().await;
+        tracing::info!("{}", self.inner.calls.summary());
+    }
+
+    /// TerminateJob for every job in flight now (also when an orderly shutdown is under way:
+    /// the engine exits right after this).
+    async fn abort(&self) {
+        self.inner.cancelled.send_replace(true);
+        let _ = self.inner.shutdown_began.set(Instant::now());
+        let waited = Instant::now();
+        while self.inner.submitting.load(Ordering::SeqCst) > 0
+            && waited.elapsed() < Duration::from_secs(5)
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.inner.terminate_all().await;
+    }
+}

@@ -1,0 +1,220 @@
+//! Polling: DescribeJobs about everything in flight (100 ids a call), an array's children listed
+//! only when its summary moved, and jobs Batch no longer knows settled as lost.
+
+use super::*;
+
+impl Inner {
+    /// Every poll interval: DescribeJobs for everything in flight (100 ids a call), ListJobs
+    /// for the children of arrays whose summary moved.
+    pub(crate) async fn poller(self: Arc<Self>) {
+        let mut cancelled = self.cancelled.subscribe();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(self.settings.poll_interval) => {}
+                _ = cancelled.wait_for(|c| *c) => return,
+            }
+            let ids: Vec<String> = match self.jobs.lock() {
+                Ok(j) => j.keys().cloned().collect(),
+                Err(_) => return,
+            };
+            for chunk in ids.chunks(DESCRIBE_BATCH) {
+                if let Err(e) = self.poll(chunk).await {
+                    tracing::warn!("polling AWS Batch: {e:#}");
+                }
+            }
+        }
+    }
+
+    pub(crate) async fn poll(&self, ids: &[String]) -> Result<()> {
+        let out = self
+            .call("DescribeJobs", || {
+                self.client
+                    .describe_jobs()
+                    .set_jobs(Some(ids.to_vec()))
+                    .send()
+            })
+            .await?;
+        for id in self.settle_missing(ids, out.jobs()) {
+            // Whatever Batch says, a job Ferry no longer waits for must not run on.
+            self.terminate(&id).await;
+        }
+        for job in out.jobs() {
+            let id = job.job_id().unwrap_or_default().to_string();
+            let status = job.status();
+            let reason = job
+                .status_reason()
+                .or_else(|| job.container().and_then(|c| c.reason()))
+                .filter(|r| !r.is_empty())
+                .map(str::to_string);
+            let summary_ended = job
+                .array_properties()
+                .and_then(|a| a.status_summary())
+                .map(|s| {
+                    s.get("SUCCEEDED").copied().unwrap_or(0) as i64
+                        + s.get("FAILED").copied().unwrap_or(0) as i64
+                });
+            // Untracked: settled meanwhile. `None`: a single job. `Some`: an array.
+            let tracked = self.jobs.lock().ok().and_then(|j| {
+                j.get(&id).map(|t| match t {
+                    Tracked::Array {
+                        ended,
+                        children,
+                        listed,
+                        ..
+                    } => Some((*ended, children.len(), *listed)),
+                    Tracked::Single(_) => None,
+                })
+            });
+            let Some(array) = tracked else { continue };
+            if let Some((ended_before, size, listed)) = array {
+                // Listing a big array's children is many pages: while it is still running, list
+                // them at most every (size / 500) intervals, so a 10,000-child array costs ~20
+                // ListJobs calls a listing but a listing only every 20 intervals.
+                let spacing = self.settings.poll_interval * (size / 500).max(1) as u32;
+                let all_ended = summary_ended.is_some_and(|n| n >= size as i64);
+                let moved = summary_ended.is_none_or(|n| n > ended_before);
+                if (moved && listed.elapsed() >= spacing) || all_ended || is_terminal(status) {
+                    self.poll_children(&id).await?;
+                    if let Ok(mut jobs) = self.jobs.lock()
+                        && let Some(Tracked::Array { ended, listed, .. }) = jobs.get_mut(&id)
+                    {
+                        *listed = Instant::now();
+                        if let Some(n) = summary_ended {
+                            *ended = n;
+                        }
+                    }
+                }
+            } else if is_terminal(status) {
+                let tracked = self.jobs.lock().ok().and_then(|mut j| j.remove(&id));
+                if let Some(Tracked::Single(done)) = tracked {
+                    let _ = done.send(JobEnd {
+                        job_id: id,
+                        failed: status == Some(&JobStatus::Failed),
+                        reason,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A tracked job that DescribeJobs stops returning (Batch forgets finished jobs after a
+    /// day; an id can also be wrong) would be waited for forever: after [`LOST_AFTER_POLLS`]
+    /// polls in a row without it, its attempts fail as lost. Returns the ids so settled.
+    pub(crate) fn settle_missing(
+        &self,
+        asked: &[String],
+        got: &[aws_sdk_batch::types::JobDetail],
+    ) -> Vec<String> {
+        let returned: HashSet<&str> = got.iter().filter_map(|j| j.job_id()).collect();
+        let mut lost = Vec::new();
+        if let Ok(mut missing) = self.missing.lock() {
+            for id in asked {
+                if returned.contains(id.as_str()) {
+                    missing.remove(id);
+                    continue;
+                }
+                let n = missing.entry(id.clone()).or_insert(0);
+                *n += 1;
+                if *n >= LOST_AFTER_POLLS {
+                    missing.remove(id);
+                    lost.push(id.clone());
+                }
+            }
+        }
+        lost.retain(|id| {
+            let Some(tracked) = self.jobs.lock().ok().and_then(|mut j| j.remove(id)) else {
+                return false;
+            };
+            let reason = format!(
+                "AWS Batch no longer knows job {id}: DescribeJobs did not return it {LOST_AFTER_POLLS} polls in a row"
+            );
+            tracing::warn!("{reason}");
+            let senders = match tracked {
+                Tracked::Single(done) => vec![done],
+                Tracked::Array { children, .. } => children.into_iter().flatten().collect(),
+            };
+            for done in senders {
+                let _ = done.send(JobEnd {
+                    job_id: id.clone(),
+                    failed: true,
+                    reason: Some(reason.clone()),
+                });
+            }
+            true
+        });
+        lost
+    }
+
+    /// Every child of the array `parent` that is in `status`, page by page.
+    pub(crate) async fn children(
+        &self,
+        parent: &str,
+        status: JobStatus,
+    ) -> Result<Vec<JobSummary>> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .call("ListJobs", || {
+                    self.client
+                        .list_jobs()
+                        .array_job_id(parent)
+                        .job_status(status.clone())
+                        .max_results(100)
+                        .set_next_token(token.clone())
+                        .send()
+                })
+                .await?;
+            out.extend(page.job_summary_list().iter().cloned());
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Lists the array's ended children (SUCCEEDED, then FAILED) and settles the new ones.
+    pub(crate) async fn poll_children(&self, parent: &str) -> Result<()> {
+        for status in [JobStatus::Succeeded, JobStatus::Failed] {
+            let ended = self.children(parent, status.clone()).await?;
+            let mut jobs = self
+                .jobs
+                .lock()
+                .map_err(|_| anyhow!("job table poisoned"))?;
+            let Some(Tracked::Array { children, open, .. }) = jobs.get_mut(parent) else {
+                return Ok(());
+            };
+            for child in &ended {
+                let id = child.job_id().unwrap_or_default();
+                let index = child
+                    .array_properties()
+                    .and_then(|a| a.index())
+                    .map(|i| i as usize)
+                    .or_else(|| id.rsplit_once(':').and_then(|(_, i)| i.parse().ok()));
+                let Some(done) = index
+                    .and_then(|i| children.get_mut(i))
+                    .and_then(Option::take)
+                else {
+                    continue;
+                };
+                *open -= 1;
+                let reason = child
+                    .status_reason()
+                    .or_else(|| child.container().and_then(|c| c.reason()))
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_string);
+                let _ = done.send(JobEnd {
+                    job_id: id.to_string(),
+                    failed: status == JobStatus::Failed,
+                    reason,
+                });
+            }
+            if *open == 0 {
+                jobs.remove(parent);
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+}
