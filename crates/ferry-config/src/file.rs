@@ -1,0 +1,251 @@
+//! The file format: what a `ferry.toml` may say (unknown keys are errors), parsed with the line and
+//! column of any mistake.
+
+use super::*;
+
+/// One `ferry.toml` as written.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub defaults: ProfileSpec,
+    #[serde(default)]
+    pub profiles: IndexMap<String, ProfileSpec>,
+}
+
+/// The keys of `[defaults]` and of each `[profiles.NAME]`.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSpec {
+    pub executor: Option<ExecutorKind>,
+    /// Run the DAG without running commands; outputs are empty files and zero values.
+    pub stub: Option<bool>,
+    /// Queue or partition.
+    pub queue: Option<String>,
+    pub account: Option<String>,
+    pub cluster_options: Option<String>,
+    pub job_name_prefix: Option<String>,
+    /// e.g. "10s", "1m 30s".
+    pub poll_interval: Option<String>,
+    /// Jobs in flight at most.
+    pub max_jobs: Option<u32>,
+    /// Quality of service (Slurm `--qos`).
+    pub qos: Option<String>,
+    /// Array jobs of at most this many elements (default: the scheduler's own limit, Slurm's
+    /// `MaxArraySize`, Grid Engine's `max_aj_tasks`).
+    pub max_array_size: Option<u32>,
+    /// Grid Engine: the resource that carries a job's memory (`h_vmem`, `mem_free`,
+    /// `virtual_free`: sites differ). Default `h_vmem`.
+    pub memory_resource: Option<String>,
+    /// Grid Engine: the resource that counts GPUs (default `gpu`).
+    pub gpu_resource: Option<String>,
+    /// Grid Engine: the parallel environment for multi-core jobs (default `smp`).
+    pub parallel_environment: Option<String>,
+    /// Wall-time limit of every job (`"12h"`, `"2d 4h"`); per task under `[tasks]`.
+    pub time: Option<String>,
+    /// The cluster is this one machine: run directories under /tmp are fine (compute nodes
+    /// otherwise cannot see them).
+    pub single_node_cluster: Option<bool>,
+    /// Retries for tasks whose WDL says none.
+    pub retries: Option<u32>,
+    /// A retry after an out-of-memory kill asks for this many times the memory.
+    pub oom_memory_factor: Option<f64>,
+    /// cpu for tasks whose WDL states none.
+    pub cpu: Option<f64>,
+    /// Memory for tasks whose WDL states none.
+    pub memory: Option<Size>,
+    /// No task gets more cpu than this (requests above are clamped).
+    pub max_cpu: Option<f64>,
+    pub max_memory: Option<Size>,
+    /// Where run directories are created.
+    pub work_dir: Option<String>,
+    pub container: Option<ContainerSpec>,
+    /// Where published outputs go: a directory or an object-store prefix
+    /// (`s3://bucket/results/`), under which each run gets its own prefix.
+    pub output_dir: Option<String>,
+    /// S3 (and S3-compatible) access.
+    pub s3: Option<S3Spec>,
+    /// Google Cloud Storage (`gs://`) access.
+    pub gcs: Option<GcsSpec>,
+    /// Azure Blob Storage (`az://container/blob`) access.
+    pub azure: Option<AzureSpec>,
+    /// Downloads and uploads of object-store data.
+    pub transfers: Option<TransferSpec>,
+    /// AWS Batch (executor `awsbatch`).
+    pub batch: Option<BatchSpec>,
+    /// Call caching (default on).
+    pub cache: Option<bool>,
+    /// Write `report.html` into the run directory at the end of every run.
+    pub report: Option<bool>,
+    /// Where the call cache lives (default `$XDG_CACHE_HOME/ferry`, else `~/.cache/ferry`).
+    pub cache_dir: Option<String>,
+    /// Host environment variables (names or globs) that local tasks inherit although they are
+    /// withheld by default (credentials: see `Profile::task_inherits`).
+    pub pass_env: Option<Vec<String>>,
+    /// More host environment variables (names or globs) that local tasks do not inherit.
+    pub withhold_env: Option<Vec<String>>,
+    /// Per-task overrides, by task name or glob (`"align_*"`), applied in file order.
+    pub tasks: Option<IndexMap<String, TaskOverride>>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerSpec {
+    pub network: Option<Network>,
+    pub image_size_warning: Option<Size>,
+    /// How long a call to the Docker daemon may go unanswered before the attempt fails
+    /// (a duration: "60s").
+    pub daemon_timeout: Option<String>,
+    pub pull: Option<PullPolicy>,
+    /// The image for tasks that name none (else they run as host processes).
+    pub default_image: Option<String>,
+    /// What runs a task's image inside a cluster job (`podman`, `apptainer`, `singularity`).
+    /// Unset: cluster tasks run as host processes on the compute node.
+    pub runtime: Option<ContainerRuntime>,
+    /// More words for the runtime's run command, e.g. `["--ulimit=nofile=65536:65536"]`.
+    pub runtime_options: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Spec {
+    /// An S3-compatible endpoint, e.g. `http://127.0.0.1:9000`.
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    /// Path-style requests (`endpoint/bucket/key`), which most S3-compatible servers want.
+    pub path_style: Option<bool>,
+    /// Unsigned requests, for public buckets.
+    pub anonymous: Option<bool>,
+    /// SHA-256 checksums on uploads, verified by the server (default true).
+    pub upload_checksums: Option<bool>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GcsSpec {
+    /// A GCS-compatible endpoint, e.g. `http://127.0.0.1:4443` (fake-gcs-server).
+    pub endpoint: Option<String>,
+    /// Unauthenticated requests, for public buckets and emulators.
+    pub anonymous: Option<bool>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureSpec {
+    /// The storage account (else `AZURE_STORAGE_ACCOUNT_NAME`).
+    pub account: Option<String>,
+    /// A blob endpoint, e.g. `http://127.0.0.1:10000/devstoreaccount1` (Azurite).
+    pub endpoint: Option<String>,
+    /// Azurite's well-known development account and key.
+    pub use_emulator: Option<bool>,
+    /// Unsigned requests, for public containers.
+    pub anonymous: Option<bool>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferSpec {
+    /// Requests in flight at most, over every download and upload of a run.
+    pub concurrency: Option<u32>,
+    /// Larger objects move in parts of this size, in parallel.
+    pub part_size: Option<Size>,
+    /// Server-side copies of larger objects go in parts of this size (S3 UploadPartCopy, in
+    /// parallel); smaller ones are one CopyObject. 5 MiB to 5 GiB (the default, S3's limit for
+    /// one CopyObject).
+    pub copy_part_size: Option<Size>,
+    /// The per-node cache of downloaded objects (default: the cache directory's `objects/`).
+    pub cache_dir: Option<String>,
+    /// The object cache's size cap ("200 GiB"): least recently used objects are evicted past
+    /// it, never one a running task uses. Unset: no cap.
+    pub cache_max: Option<Size>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchSpec {
+    /// The S3 prefix that holds every job's manifest, inputs uploaded from this machine and
+    /// results (`s3://bucket/ferry-work/`).
+    pub work_dir: Option<String>,
+    pub region: Option<String>,
+    /// A Batch-compatible endpoint (`http://127.0.0.1:5000`); AWS when unset.
+    pub endpoint: Option<String>,
+    /// The IAM role jobs run as (their S3 access comes from it).
+    pub job_role_arn: Option<String>,
+    /// Tags on every job definition and job.
+    pub tags: Option<IndexMap<String, String>>,
+    /// SubmitJob calls per second at most.
+    pub submit_rate: Option<f64>,
+    /// How long one Batch API call may take before it is abandoned (a SubmitJob that timed
+    /// out is looked up by its unique job name, not repeated blindly). Default "30s".
+    pub call_timeout: Option<String>,
+    /// The directory on the compute instances that holds `ferry-stage` (see the README).
+    pub helper_dir: Option<String>,
+    /// Extra environment variables for every job (for emulators; real jobs use the role).
+    pub environment: Option<IndexMap<String, String>>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TaskOverride {
+    pub cpu: Option<f64>,
+    pub memory: Option<Size>,
+    pub retries: Option<u32>,
+    pub queue: Option<String>,
+    /// Wall-time limit of this task's cluster jobs.
+    pub time: Option<String>,
+    /// Scheduler options for this task's jobs, after the profile's own.
+    pub cluster_options: Option<String>,
+    /// `false`: never cache this task (like `volatile: true` in its hints).
+    pub cache: Option<bool>,
+    /// Inputs passed to the command as their URL instead of being downloaded (like
+    /// `localization_optional: true` in the task's parameter_meta).
+    pub stream_inputs: Option<Vec<String>>,
+}
+
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+    (line, col)
+}
+
+/// Parses and checks one configuration file's text.
+pub fn parse_file(text: &str, origin: &Path) -> Result<ConfigFile, ConfigError> {
+    let file: ConfigFile = toml::from_str(text).map_err(|e| {
+        let (line, col, key) = match e.span() {
+            Some(span) => {
+                let (line, col) = line_col(text, span.start);
+                let line_text = text.lines().nth(line - 1).unwrap_or("").trim();
+                let key = line_text
+                    .split_once('=')
+                    .map(|(k, _)| k.trim().to_string())
+                    .unwrap_or_else(|| line_text.to_string());
+                (line, col, key)
+            }
+            None => (1, 1, String::new()),
+        };
+        let key = if key.is_empty() {
+            String::new()
+        } else {
+            format!(" (key `{key}`)")
+        };
+        ConfigError(format!(
+            "{}:{line}:{col}: {}{key}",
+            origin.display(),
+            e.message().trim()
+        ))
+    })?;
+    for (name, p) in std::iter::once(("defaults".to_string(), &file.defaults)).chain(
+        file.profiles
+            .iter()
+            .map(|(n, p)| (format!("profiles.{n}"), p)),
+    ) {
+        check_profile(p).map_err(|m| ConfigError(format!("{}: [{name}] {m}", origin.display())))?;
+    }
+    Ok(file)
+}
+
+/// A relative directory from the profile, against the directory Ferry was started in.
+pub(crate) fn absolute(p: PathBuf) -> PathBuf {
+    std::path::absolute(&p).unwrap_or(p)
+}

@@ -1,0 +1,366 @@
+//! The effective profile a run uses, built from the merged layers, with its defaults and the per-
+//! task overrides.
+
+use super::*;
+
+/// The effective profile, every value resolved.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub names: Vec<String>,
+    pub executor: ExecutorKind,
+    pub stub: bool,
+    pub queue: Option<String>,
+    pub account: Option<String>,
+    pub cluster_options: Option<String>,
+    pub job_name_prefix: String,
+    /// How often remote executors ask their scheduler; each has its own default.
+    pub poll_interval: Option<Duration>,
+    pub max_jobs: Option<u32>,
+    pub qos: Option<String>,
+    pub max_array_size: Option<u32>,
+    pub memory_resource: Option<String>,
+    pub gpu_resource: Option<String>,
+    pub parallel_environment: Option<String>,
+    pub time: Option<Duration>,
+    pub single_node_cluster: bool,
+    pub container_runtime: Option<ContainerRuntime>,
+    pub container_runtime_options: Vec<String>,
+    pub retries: Option<u32>,
+    pub oom_memory_factor: f64,
+    pub cpu: Option<f64>,
+    pub memory: Option<u64>,
+    pub max_cpu: Option<f64>,
+    pub max_memory: Option<u64>,
+    pub work_dir: Option<PathBuf>,
+    pub network: Network,
+    pub image_size_warning: u64,
+    /// How long a call to the Docker daemon may go unanswered before the attempt fails.
+    pub daemon_timeout: Duration,
+    pub pull: PullPolicy,
+    pub default_image: Option<String>,
+    pub cache: bool,
+    pub report: bool,
+    pub cache_dir: Option<PathBuf>,
+    pub output_dir: Option<String>,
+    pub s3_endpoint: Option<String>,
+    pub s3_region: Option<String>,
+    pub s3_path_style: bool,
+    pub s3_anonymous: bool,
+    pub s3_upload_checksums: bool,
+    pub transfer_concurrency: u32,
+    pub transfer_part_size: u64,
+    pub transfer_copy_part_size: u64,
+    pub object_cache_dir: Option<PathBuf>,
+    pub object_cache_max: Option<u64>,
+    pub gcs_endpoint: Option<String>,
+    pub gcs_anonymous: bool,
+    pub azure_account: Option<String>,
+    pub azure_endpoint: Option<String>,
+    pub azure_use_emulator: bool,
+    pub azure_anonymous: bool,
+    pub batch_work_dir: Option<String>,
+    pub batch_region: Option<String>,
+    pub batch_endpoint: Option<String>,
+    pub batch_job_role_arn: Option<String>,
+    pub batch_tags: Vec<(String, String)>,
+    pub batch_submit_rate: f64,
+    pub batch_call_timeout: Duration,
+    pub batch_helper_dir: String,
+    pub batch_environment: Vec<(String, String)>,
+    /// `pass_env` and `withhold_env`, compiled.
+    pub(crate) pass_env: globset::GlobSet,
+    pub(crate) withhold_env: globset::GlobSet,
+    pub(crate) tasks: Vec<(globset::GlobMatcher, TaskOverride)>,
+}
+
+/// Host variables a local task does not inherit unless `pass_env` names them: cloud and
+/// registry credentials, which a task's command (or any tool it runs) could otherwise read.
+pub const WITHHELD_ENV: &[&str] = &[
+    "AWS_*",
+    "AZURE_*",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "GOOGLE_OAUTH_ACCESS_TOKEN",
+    "DOCKER_AUTH_CONFIG",
+    "*_TOKEN",
+    "*_SECRET",
+    "*_SECRET_*",
+    "*_PASSWORD",
+];
+
+pub(crate) fn glob_set<S: AsRef<str>>(globs: impl IntoIterator<Item = S>) -> Result<globset::GlobSet, String> {
+    let mut b = globset::GlobSetBuilder::new();
+    for g in globs {
+        let g = g.as_ref();
+        b.add(globset::Glob::new(g).map_err(|e| format!("{g:?}: {e}"))?);
+    }
+    b.build().map_err(|e| e.to_string())
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Profile {
+            names: vec!["local".into()],
+            executor: ExecutorKind::Local,
+            stub: false,
+            queue: None,
+            account: None,
+            cluster_options: None,
+            job_name_prefix: "ferry-".into(),
+            poll_interval: None,
+            max_jobs: None,
+            qos: None,
+            max_array_size: None,
+            memory_resource: None,
+            gpu_resource: None,
+            parallel_environment: None,
+            time: None,
+            single_node_cluster: false,
+            container_runtime: None,
+            container_runtime_options: Vec::new(),
+            retries: None,
+            oom_memory_factor: 2.0,
+            cpu: None,
+            memory: None,
+            max_cpu: None,
+            max_memory: None,
+            work_dir: None,
+            network: Network::None,
+            image_size_warning: 1 << 30,
+            daemon_timeout: Duration::from_secs(60),
+            pull: PullPolicy::Missing,
+            default_image: None,
+            cache: true,
+            report: false,
+            cache_dir: None,
+            output_dir: None,
+            s3_endpoint: None,
+            s3_region: None,
+            s3_path_style: false,
+            s3_anonymous: false,
+            s3_upload_checksums: true,
+            transfer_concurrency: 16,
+            transfer_part_size: 16 << 20,
+            transfer_copy_part_size: 5 << 30,
+            object_cache_dir: None,
+            object_cache_max: None,
+            gcs_endpoint: None,
+            gcs_anonymous: false,
+            azure_account: None,
+            azure_endpoint: None,
+            azure_use_emulator: false,
+            azure_anonymous: false,
+            batch_work_dir: None,
+            batch_region: None,
+            batch_endpoint: None,
+            batch_job_role_arn: None,
+            batch_tags: Vec::new(),
+            batch_submit_rate: 20.0,
+            batch_call_timeout: Duration::from_secs(30),
+            batch_helper_dir: "/opt/ferry/bin".into(),
+            batch_environment: Vec::new(),
+            pass_env: globset::GlobSet::empty(),
+            withhold_env: glob_set(WITHHELD_ENV).unwrap_or_else(|_| globset::GlobSet::empty()),
+            tasks: Vec::new(),
+        }
+    }
+}
+
+impl Profile {
+    /// Whether a local task inherits the engine's environment variable `name`: yes, unless it
+    /// is withheld ([`WITHHELD_ENV`] and `withhold_env`) and `pass_env` does not name it.
+    pub fn task_inherits(&self, name: &str) -> bool {
+        self.pass_env.is_match(name) || !self.withhold_env.is_match(name)
+    }
+
+    /// Whether calls of task `name` may be cached.
+    pub fn task_cache(&self, name: &str) -> bool {
+        self.task_override(name).cache.unwrap_or(self.cache)
+    }
+
+    /// The per-node cache of downloaded objects.
+    /// Absolute: tasks run in directories of their own and are handed paths inside it.
+    pub fn object_cache_directory(&self) -> PathBuf {
+        absolute(
+            self.object_cache_dir
+                .clone()
+                .unwrap_or_else(|| self.cache_directory().join("objects")),
+        )
+    }
+
+    /// The call cache's directory.
+    pub fn cache_directory(&self) -> PathBuf {
+        if let Some(d) = &self.cache_dir {
+            return absolute(d.clone());
+        }
+        std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .unwrap_or_else(std::env::temp_dir)
+            .join("ferry")
+    }
+
+    /// The overrides for task `name`: every matching `[tasks."glob"]`, later ones winning.
+    pub fn task_override(&self, name: &str) -> TaskOverride {
+        let mut out = TaskOverride::default();
+        for (glob, o) in &self.tasks {
+            if glob.is_match(name) {
+                out.cpu = o.cpu.or(out.cpu);
+                out.memory = o.memory.clone().or(out.memory);
+                out.retries = o.retries.or(out.retries);
+                out.queue = o.queue.clone().or(out.queue);
+                out.time = o.time.clone().or(out.time);
+                out.cluster_options = o.cluster_options.clone().or(out.cluster_options);
+                out.cache = o.cache.or(out.cache);
+                out.stream_inputs = o.stream_inputs.clone().or(out.stream_inputs);
+            }
+        }
+        out
+    }
+}
+
+pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Profile, ConfigError> {
+    let d = Profile::default();
+    let container = spec.container.unwrap_or_default();
+    let s3 = spec.s3.unwrap_or_default();
+    let gcs = spec.gcs.unwrap_or_default();
+    let azure = spec.azure.unwrap_or_default();
+    let transfers = spec.transfers.unwrap_or_default();
+    let batch = spec.batch.unwrap_or_default();
+    if let Some(w) = &batch.work_dir
+        && !w.starts_with("s3://")
+    {
+        return Err(ConfigError(format!(
+            "batch.work_dir = {w:?}: must be an s3:// prefix"
+        )));
+    }
+    if let Some(h) = &batch.helper_dir
+        && !h.starts_with('/')
+    {
+        return Err(ConfigError(format!(
+            "batch.helper_dir = {h:?}: must be an absolute path on the compute instances"
+        )));
+    }
+    let mut tasks = Vec::new();
+    for (glob, o) in spec.tasks.unwrap_or_default() {
+        let matcher = globset::Glob::new(&glob)
+            .map_err(|e| ConfigError(format!("tasks.{glob:?}: {e}")))?
+            .compile_matcher();
+        tasks.push((matcher, o));
+    }
+    Ok(Profile {
+        names,
+        executor: spec.executor.unwrap_or(d.executor),
+        stub: spec.stub.unwrap_or(false),
+        queue: spec.queue,
+        account: spec.account,
+        cluster_options: spec.cluster_options,
+        job_name_prefix: spec.job_name_prefix.unwrap_or(d.job_name_prefix),
+        poll_interval: spec
+            .poll_interval
+            .and_then(|p| humantime::parse_duration(&p).ok()),
+        max_jobs: spec.max_jobs,
+        qos: spec.qos,
+        max_array_size: spec.max_array_size,
+        memory_resource: spec.memory_resource,
+        gpu_resource: spec.gpu_resource,
+        parallel_environment: spec.parallel_environment,
+        time: spec.time.as_deref().and_then(|t| parse_time(t).ok()),
+        single_node_cluster: spec.single_node_cluster.unwrap_or(false),
+        container_runtime: container.runtime,
+        container_runtime_options: container.runtime_options.unwrap_or_default(),
+        retries: spec.retries,
+        oom_memory_factor: match spec.oom_memory_factor {
+            Some(f) if f.is_finite() && f >= 1.0 => f,
+            Some(f) => {
+                return Err(ConfigError(format!(
+                    "oom_memory_factor = {f}: must be a number of at least 1"
+                )));
+            }
+            None => d.oom_memory_factor,
+        },
+        cpu: spec.cpu,
+        memory: spec.memory.map(|m| m.bytes()),
+        max_cpu: spec.max_cpu,
+        max_memory: spec.max_memory.map(|m| m.bytes()),
+        work_dir: spec.work_dir.map(PathBuf::from),
+        network: container.network.unwrap_or(d.network),
+        image_size_warning: container
+            .image_size_warning
+            .map(|s| s.bytes())
+            .unwrap_or(d.image_size_warning),
+        daemon_timeout: container
+            .daemon_timeout
+            .as_deref()
+            .and_then(|t| humantime::parse_duration(t).ok())
+            .unwrap_or(d.daemon_timeout),
+        pull: container.pull.unwrap_or(d.pull),
+        default_image: container.default_image,
+        cache: spec.cache.unwrap_or(true),
+        report: spec.report.unwrap_or(false),
+        cache_dir: spec.cache_dir.map(PathBuf::from),
+        output_dir: spec.output_dir,
+        s3_endpoint: s3.endpoint,
+        s3_region: s3.region,
+        s3_path_style: s3.path_style.unwrap_or(d.s3_path_style),
+        s3_anonymous: s3.anonymous.unwrap_or(d.s3_anonymous),
+        s3_upload_checksums: s3.upload_checksums.unwrap_or(d.s3_upload_checksums),
+        transfer_concurrency: transfers
+            .concurrency
+            .filter(|c| *c > 0)
+            .unwrap_or(d.transfer_concurrency),
+        transfer_part_size: transfers
+            .part_size
+            .map(|s| s.bytes().max(5 << 20))
+            .unwrap_or(d.transfer_part_size),
+        transfer_copy_part_size: transfers
+            .copy_part_size
+            .map(|s| s.bytes().clamp(5 << 20, 5 << 30))
+            .unwrap_or(d.transfer_copy_part_size),
+        object_cache_dir: transfers.cache_dir.map(PathBuf::from),
+        object_cache_max: transfers.cache_max.map(|s| s.bytes()),
+        gcs_endpoint: gcs.endpoint,
+        gcs_anonymous: gcs.anonymous.unwrap_or(false),
+        azure_account: azure.account,
+        azure_endpoint: azure.endpoint,
+        azure_use_emulator: azure.use_emulator.unwrap_or(false),
+        azure_anonymous: azure.anonymous.unwrap_or(false),
+        batch_work_dir: batch.work_dir,
+        batch_region: batch.region,
+        batch_endpoint: batch.endpoint,
+        batch_job_role_arn: batch.job_role_arn,
+        batch_tags: batch.tags.unwrap_or_default().into_iter().collect(),
+        batch_submit_rate: match batch.submit_rate {
+            Some(r) if r.is_finite() && r > 0.0 => r,
+            Some(r) => {
+                return Err(ConfigError(format!(
+                    "batch.submit_rate = {r}: must be a positive number of calls per second"
+                )));
+            }
+            None => d.batch_submit_rate,
+        },
+        batch_call_timeout: match &batch.call_timeout {
+            Some(t) => match humantime::parse_duration(t) {
+                Ok(d) if d >= Duration::from_secs(1) => d,
+                Ok(_) => {
+                    return Err(ConfigError(format!(
+                        "batch.call_timeout = {t:?}: must be at least 1s"
+                    )));
+                }
+                Err(e) => return Err(ConfigError(format!("batch.call_timeout = {t:?}: {e}"))),
+            },
+            None => d.batch_call_timeout,
+        },
+        batch_helper_dir: batch.helper_dir.unwrap_or(d.batch_helper_dir),
+        batch_environment: batch.environment.unwrap_or_default().into_iter().collect(),
+        pass_env: glob_set(spec.pass_env.unwrap_or_default())
+            .map_err(|m| ConfigError(format!("pass_env: {m}")))?,
+        withhold_env: glob_set(
+            WITHHELD_ENV
+                .iter()
+                .map(|s| s.to_string())
+                .chain(spec.withhold_env.unwrap_or_default()),
+        )
+        .map_err(|m| ConfigError(format!("withhold_env: {m}")))?,
+        tasks,
+    })
+}
