@@ -221,7 +221,11 @@ impl Config {
     }
 }
 
-pub(crate) fn flatten(v: &toml::Value, prefix: &mut Vec<String>, out: &mut Vec<(Vec<String>, toml::Value)>) {
+pub(crate) fn flatten(
+    v: &toml::Value,
+    prefix: &mut Vec<String>,
+    out: &mut Vec<(Vec<String>, toml::Value)>,
+) {
     match v {
         toml::Value::Table(t) => {
             for (k, v) in t {

@@ -87,7 +87,9 @@ pub const WITHHELD_ENV: &[&str] = &[
     "*_PASSWORD",
 ];
 
-pub(crate) fn glob_set<S: AsRef<str>>(globs: impl IntoIterator<Item = S>) -> Result<globset::GlobSet, String> {
+pub(crate) fn glob_set<S: AsRef<str>>(
+    globs: impl IntoIterator<Item = S>,
+) -> Result<globset::GlobSet, String> {
     let mut b = globset::GlobSetBuilder::new();
     for g in globs {
         let g = g.as_ref();
