@@ -273,248 +273,294 @@ impl<'a> Driver<'a> {
         Evaluator::new(&frame.scope, &self.io).eval(e)
     }
 
+    /// Starts statement `sid` of frame `fid`, whose dependencies are all done.
     fn start(&mut self, fid: usize, sid: u32) -> Result<(), String> {
         let Some(frame) = self.frame(fid) else {
             return Ok(());
         };
-        let stmt = &frame.body.stmts[sid as usize];
-        match stmt {
-            Stmt::Input(d) => {
-                let v = match crate::task::given_value(d, frame.supplied.get(&d.name)) {
-                    Some(v) => coerce(v, &d.ty).map_err(|m| located(&d.location, &d.name, m))?,
-                    None => match &d.expr {
-                        Some(e) => {
-                            let v = self
-                                .eval_in(frame, e)
-                                .map_err(|m| located(&d.location, &d.name, m))?;
-                            coerce(&v, &d.ty).map_err(|m| located(&d.location, &d.name, m))?
-                        }
-                        None if d.ty.is_optional() => Value::None,
-                        None => {
-                            return Err(located(
-                                &d.location,
-                                &d.name,
-                                "required input has no value".into(),
-                            ));
-                        }
-                    },
-                };
-                let name = d.name.clone();
-                self.complete(fid, sid, vec![(name, v)]);
-            }
-            Stmt::Decl(d) | Stmt::Output(d) => {
-                let v = match &d.expr {
-                    Some(e) => self
+        let body: &'a Body = frame.body;
+        match &body.stmts[sid as usize] {
+            Stmt::Input(d) => self.start_input(fid, sid, d),
+            Stmt::Decl(d) | Stmt::Output(d) => self.start_decl(fid, sid, d),
+            Stmt::Call(c) => self.start_call(fid, sid, c),
+            Stmt::Scatter(sc) => self.start_scatter(fid, sid, sc),
+            Stmt::Conditional(cd) => self.start_conditional(fid, sid, cd),
+        }
+    }
+
+    /// A workflow input: what the caller gave, else its default.
+    fn start_input(&mut self, fid: usize, sid: u32, d: &'a Decl) -> Result<(), String> {
+        let Some(frame) = self.frame(fid) else {
+            return Ok(());
+        };
+        let v = match crate::task::given_value(d, frame.supplied.get(&d.name)) {
+            Some(v) => coerce(v, &d.ty).map_err(|m| located(&d.location, &d.name, m))?,
+            None => match &d.expr {
+                Some(e) => {
+                    let v = self
                         .eval_in(frame, e)
-                        .map_err(|m| located(&d.location, &d.name, m))?,
-                    None => Value::None,
+                        .map_err(|m| located(&d.location, &d.name, m))?;
+                    coerce(&v, &d.ty).map_err(|m| located(&d.location, &d.name, m))?
+                }
+                None if d.ty.is_optional() => Value::None,
+                None => {
+                    return Err(located(
+                        &d.location,
+                        &d.name,
+                        "required input has no value".into(),
+                    ));
+                }
+            },
+        };
+        let name = d.name.clone();
+        self.complete(fid, sid, vec![(name, v)]);
+        Ok(())
+    }
+
+    /// A declaration or an output: evaluated at once.
+    fn start_decl(&mut self, fid: usize, sid: u32, d: &'a Decl) -> Result<(), String> {
+        let Some(frame) = self.frame(fid) else {
+            return Ok(());
+        };
+        let v = match &d.expr {
+            Some(e) => self
+                .eval_in(frame, e)
+                .map_err(|m| located(&d.location, &d.name, m))?,
+            None => Value::None,
+        };
+        let v = coerce(&v, &d.ty).map_err(|m| located(&d.location, &d.name, m))?;
+        let name = d.name.clone();
+        self.complete(fid, sid, vec![(name, v)]);
+        Ok(())
+    }
+
+    /// A call: a task call becomes a `CallJob` on its own task; a subworkflow call, a frame.
+    fn start_call(
+        &mut self,
+        fid: usize,
+        sid: u32,
+        c: &'a ferry_wdl::ir::Call,
+    ) -> Result<(), String> {
+        let Some(frame) = self.frame(fid) else {
+            return Ok(());
+        };
+        let mut inputs: HashMap<Arc<str>, Value> = HashMap::new();
+        // Most runs give no call inputs in inputs.json: skip building the key per shard.
+        if !self.nested_inputs.is_empty()
+            && let Some(extra) = self
+                .nested_inputs
+                .get(&format!("{}.{}", frame.input_prefix, c.name))
+        {
+            inputs.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        for (name, e) in &c.inputs {
+            let v = self.eval_in(frame, e).map_err(|m| {
+                located(
+                    &c.location,
+                    &format!("input `{name}` of call `{}`", c.name),
+                    m,
+                )
+            })?;
+            inputs.insert(name.clone(), v);
+        }
+        let mut call_dir = frame.dir.join(&*c.name);
+        if !frame.shard_suffix.is_empty() {
+            call_dir.push(&frame.shard_suffix);
+        }
+        let label = format!("{}{}{}", frame.label_prefix, c.name, frame.label_suffix);
+        match &c.callee {
+            Callee::Task(t) => {
+                let key = crate::progress::call_key(&format!("{}{}", frame.label_prefix, c.name));
+                // A shard's attempts sit beside each other (`shard-3.attempt-1`),
+                // not in a directory per shard: one inode less per shard.
+                let (call_dir, attempt_prefix) = match (call_dir.parent(), call_dir.file_name()) {
+                    (Some(parent), Some(shard)) if !frame.shard_suffix.is_empty() => (
+                        parent.to_path_buf(),
+                        format!("{}.", shard.to_string_lossy()),
+                    ),
+                    _ => (call_dir, String::new()),
                 };
-                let v = coerce(&v, &d.ty).map_err(|m| located(&d.location, &d.name, m))?;
-                let name = d.name.clone();
-                self.complete(fid, sid, vec![(name, v)]);
-            }
-            Stmt::Call(c) => {
-                let mut inputs: HashMap<Arc<str>, Value> = HashMap::new();
-                // Most runs give no call inputs in inputs.json: skip building the key per shard.
-                if !self.nested_inputs.is_empty()
-                    && let Some(extra) = self
-                        .nested_inputs
-                        .get(&format!("{}.{}", frame.input_prefix, c.name))
-                {
-                    inputs.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
-                }
-                for (name, e) in &c.inputs {
-                    let v = self.eval_in(frame, e).map_err(|m| {
-                        located(
-                            &c.location,
-                            &format!("input `{name}` of call `{}`", c.name),
-                            m,
-                        )
-                    })?;
-                    inputs.insert(name.clone(), v);
-                }
-                let mut call_dir = frame.dir.join(&*c.name);
-                if !frame.shard_suffix.is_empty() {
-                    call_dir.push(&frame.shard_suffix);
-                }
-                let label = format!("{}{}{}", frame.label_prefix, c.name, frame.label_suffix);
-                match &c.callee {
-                    Callee::Task(t) => {
-                        let key =
-                            crate::progress::call_key(&format!("{}{}", frame.label_prefix, c.name));
-                        // A shard's attempts sit beside each other (`shard-3.attempt-1`),
-                        // not in a directory per shard: one inode less per shard.
-                        let (call_dir, attempt_prefix) =
-                            match (call_dir.parent(), call_dir.file_name()) {
-                                (Some(parent), Some(shard)) if !frame.shard_suffix.is_empty() => (
-                                    parent.to_path_buf(),
-                                    format!("{}.", shard.to_string_lossy()),
-                                ),
-                                _ => (call_dir, String::new()),
-                            };
-                        let job = CallJob {
-                            task: t.clone(),
-                            inputs,
-                            label,
-                            call_dir,
-                            attempt_prefix,
-                            progress: self.shared.progress.counters(&key),
-                        };
-                        let shared = self.shared.clone();
-                        let tx = self.tx.clone();
-                        self.outstanding += 1;
-                        tokio::spawn(async move {
-                            // A panic in a call must end that call, not leave the driver
-                            // waiting for a completion that never comes.
-                            use futures_util::FutureExt;
-                            let label = job.label.clone();
-                            let result = std::panic::AssertUnwindSafe(run_call(job, shared))
-                                .catch_unwind()
-                                .await
-                                .unwrap_or_else(|panic| {
-                                    let why = panic
-                                        .downcast_ref::<String>()
-                                        .map(String::as_str)
-                                        .or_else(|| panic.downcast_ref::<&str>().copied())
-                                        .unwrap_or("no message");
-                                    Err(crate::task::CallError::Failed(format!(
-                                        "call {label}: internal error: Ferry panicked ({why}); \
-                                         please report it"
-                                    )))
-                                });
-                            let _ = tx.send(Completion {
-                                frame: fid,
-                                stmt: sid,
-                                result,
-                            });
+                let job = CallJob {
+                    task: t.clone(),
+                    inputs,
+                    label,
+                    call_dir,
+                    attempt_prefix,
+                    progress: self.shared.progress.counters(&key),
+                };
+                let shared = self.shared.clone();
+                let tx = self.tx.clone();
+                self.outstanding += 1;
+                tokio::spawn(async move {
+                    // A panic in a call must end that call, not leave the driver
+                    // waiting for a completion that never comes.
+                    use futures_util::FutureExt;
+                    let label = job.label.clone();
+                    let result = std::panic::AssertUnwindSafe(run_call(job, shared))
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|panic| {
+                            let why = panic
+                                .downcast_ref::<String>()
+                                .map(String::as_str)
+                                .or_else(|| panic.downcast_ref::<&str>().copied())
+                                .unwrap_or("no message");
+                            Err(crate::task::CallError::Failed(format!(
+                                "call {label}: internal error: Ferry panicked ({why}); \
+                                 please report it"
+                            )))
                         });
-                    }
-                    Callee::Workflow(w) => {
-                        let input_prefix: Arc<str> =
-                            format!("{}.{}", frame.input_prefix, c.name).into();
-                        self.new_frame(Frame {
-                            body: &w.body,
-                            scope: FrameScope::default(),
-                            remaining: Vec::new(),
-                            pending: 0,
-                            parent: Parent::Call {
-                                frame: fid,
-                                stmt: sid,
-                            },
-                            supplied: inputs,
-                            dir: call_dir,
-                            shard_suffix: String::new(),
-                            label_prefix: format!("{label}."),
-                            label_suffix: String::new(),
-                            input_prefix,
-                            outputs: &w.outputs,
-                            scatters: HashMap::new(),
-                        });
-                    }
-                }
+                    let _ = tx.send(Completion {
+                        frame: fid,
+                        stmt: sid,
+                        result,
+                    });
+                });
             }
-            Stmt::Scatter(sc) => {
-                let items = match self
-                    .eval_in(frame, &sc.expr)
-                    .map_err(|m| located(&sc.location, "scatter", m))?
+            Callee::Workflow(w) => {
+                let input_prefix: Arc<str> = format!("{}.{}", frame.input_prefix, c.name).into();
+                self.new_frame(Frame {
+                    body: &w.body,
+                    scope: FrameScope::default(),
+                    remaining: Vec::new(),
+                    pending: 0,
+                    parent: Parent::Call {
+                        frame: fid,
+                        stmt: sid,
+                    },
+                    supplied: inputs,
+                    dir: call_dir,
+                    shard_suffix: String::new(),
+                    label_prefix: format!("{label}."),
+                    label_suffix: String::new(),
+                    input_prefix,
+                    outputs: &w.outputs,
+                    scatters: HashMap::new(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A scatter: its shards start lazily, at most `window` live (`spawn_shards`).
+    fn start_scatter(
+        &mut self,
+        fid: usize,
+        sid: u32,
+        sc: &'a ferry_wdl::ir::Scatter,
+    ) -> Result<(), String> {
+        let Some(frame) = self.frame(fid) else {
+            return Ok(());
+        };
+        let items = match self
+            .eval_in(frame, &sc.expr)
+            .map_err(|m| located(&sc.location, "scatter", m))?
+        {
+            Value::Array(a) => a,
+            v => {
+                return Err(located(
+                    &sc.location,
+                    "scatter",
+                    format!("needs an Array, not a {}", v.type_name()),
+                ));
+            }
+        };
+        for stmt in &sc.body.stmts {
+            if let Stmt::Call(c) = stmt
+                && matches!(c.callee, Callee::Task(_))
+            {
+                let key = crate::progress::call_key(&format!("{}{}", frame.label_prefix, c.name));
+                self.shared
+                    .progress
+                    .counters(&key)
+                    .expected
+                    .fetch_add(items.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        let names = name_kinds(&sc.body);
+        if items.is_empty() {
+            let bindings = gather(&names, &vec![Vec::new(); names.len()]);
+            self.complete(fid, sid, bindings);
+            return Ok(());
+        }
+        let collector = Collector {
+            values: vec![Vec::with_capacity(items.len()); names.len()],
+            names,
+            items,
+            variable: sc.variable.clone(),
+            scope: frame.scope.freeze(),
+            next: 0,
+            done: 0,
+        };
+        if let Some(f) = self.frame_mut(fid) {
+            f.scatters.insert(sid, collector);
+        }
+        self.spawn_shards(fid, sid);
+        Ok(())
+    }
+
+    /// A conditional: the first clause whose condition holds runs as a frame; none, and its names are absent.
+    fn start_conditional(
+        &mut self,
+        fid: usize,
+        sid: u32,
+        cd: &'a ferry_wdl::ir::Conditional,
+    ) -> Result<(), String> {
+        let Some(frame) = self.frame(fid) else {
+            return Ok(());
+        };
+        let mut taken = None;
+        for (i, (cond, _)) in cd.clauses.iter().enumerate() {
+            let yes = match cond {
+                None => true,
+                Some(e) => match self
+                    .eval_in(frame, e)
+                    .map_err(|m| located(&cd.location, "if", m))?
                 {
-                    Value::Array(a) => a,
+                    Value::Bool(b) => b,
                     v => {
                         return Err(located(
-                            &sc.location,
-                            "scatter",
-                            format!("needs an Array, not a {}", v.type_name()),
+                            &cd.location,
+                            "if",
+                            format!("needs a Boolean, not a {}", v.type_name()),
                         ));
                     }
-                };
-                for stmt in &sc.body.stmts {
-                    if let Stmt::Call(c) = stmt
-                        && matches!(c.callee, Callee::Task(_))
-                    {
-                        let key =
-                            crate::progress::call_key(&format!("{}{}", frame.label_prefix, c.name));
-                        self.shared
-                            .progress
-                            .counters(&key)
-                            .expected
-                            .fetch_add(items.len() as u64, std::sync::atomic::Ordering::Relaxed);
-                    }
-                }
-                let names = name_kinds(&sc.body);
-                if items.is_empty() {
-                    let bindings = gather(&names, &vec![Vec::new(); names.len()]);
-                    self.complete(fid, sid, bindings);
-                    return Ok(());
-                }
-                let collector = Collector {
-                    values: vec![Vec::with_capacity(items.len()); names.len()],
-                    names,
-                    items,
-                    variable: sc.variable.clone(),
-                    scope: frame.scope.freeze(),
-                    next: 0,
-                    done: 0,
-                };
-                if let Some(f) = self.frame_mut(fid) {
-                    f.scatters.insert(sid, collector);
-                }
-                self.spawn_shards(fid, sid);
+                },
+            };
+            if yes {
+                taken = Some(i);
+                break;
             }
-            Stmt::Conditional(cd) => {
-                let mut taken = None;
-                for (i, (cond, _)) in cd.clauses.iter().enumerate() {
-                    let yes = match cond {
-                        None => true,
-                        Some(e) => match self
-                            .eval_in(frame, e)
-                            .map_err(|m| located(&cd.location, "if", m))?
-                        {
-                            Value::Bool(b) => b,
-                            v => {
-                                return Err(located(
-                                    &cd.location,
-                                    "if",
-                                    format!("needs a Boolean, not a {}", v.type_name()),
-                                ));
-                            }
-                        },
-                    };
-                    if yes {
-                        taken = Some(i);
-                        break;
-                    }
-                }
-                match taken {
-                    None => {
-                        let bindings = conditional_name_kinds(cd)
-                            .into_iter()
-                            .map(|(n, kind)| (n, absent(&kind)))
-                            .collect();
-                        self.complete(fid, sid, bindings);
-                    }
-                    Some(i) => {
-                        let body = &cd.clauses[i].1;
-                        let child = Frame {
-                            body,
-                            scope: FrameScope::child(frame.scope.freeze()),
-                            remaining: Vec::new(),
-                            pending: 0,
-                            parent: Parent::Clause {
-                                frame: fid,
-                                stmt: sid,
-                            },
-                            supplied: HashMap::new(),
-                            dir: frame.dir.clone(),
-                            shard_suffix: frame.shard_suffix.clone(),
-                            label_prefix: frame.label_prefix.clone(),
-                            label_suffix: frame.label_suffix.clone(),
-                            input_prefix: frame.input_prefix.clone(),
-                            outputs: &[],
-                            scatters: HashMap::new(),
-                        };
-                        self.new_frame(child);
-                    }
-                }
+        }
+        match taken {
+            None => {
+                let bindings = conditional_name_kinds(cd)
+                    .into_iter()
+                    .map(|(n, kind)| (n, absent(&kind)))
+                    .collect();
+                self.complete(fid, sid, bindings);
+            }
+            Some(i) => {
+                let body = &cd.clauses[i].1;
+                let child = Frame {
+                    body,
+                    scope: FrameScope::child(frame.scope.freeze()),
+                    remaining: Vec::new(),
+                    pending: 0,
+                    parent: Parent::Clause {
+                        frame: fid,
+                        stmt: sid,
+                    },
+                    supplied: HashMap::new(),
+                    dir: frame.dir.clone(),
+                    shard_suffix: frame.shard_suffix.clone(),
+                    label_prefix: frame.label_prefix.clone(),
+                    label_suffix: frame.label_suffix.clone(),
+                    input_prefix: frame.input_prefix.clone(),
+                    outputs: &[],
+                    scatters: HashMap::new(),
+                };
+                self.new_frame(child);
             }
         }
         Ok(())
