@@ -5,6 +5,8 @@ mod files;
 mod maps;
 mod numbers;
 mod strings;
+mod tables;
+mod writes;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -342,6 +344,8 @@ const FAMILIES: &[(&[&str], Family)] = &[
     (numbers::NAMES, numbers::call),
     (strings::NAMES, strings::call),
     (files::NAMES, files::call),
+    (tables::NAMES, tables::call),
+    (writes::NAMES, writes::call),
     (arrays::NAMES, arrays::call),
     (maps::NAMES, maps::call),
 ];
