@@ -25,7 +25,9 @@ pub use check::*;
 pub use file::*;
 pub use layers::*;
 pub use profile::*;
-pub use values::{ContainerRuntime, ExecutorKind, Network, PullPolicy, Size, parse_size};
+pub use values::{
+    ContainerRuntime, ExecutorKind, Network, PullPolicy, Size, human_bytes, parse_size,
+};
 
 /// A configuration problem, located in its file when it comes from one.
 #[derive(Debug, Clone)]

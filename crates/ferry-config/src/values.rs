@@ -73,6 +73,22 @@ impl Size {
     }
 }
 
+/// A size for people: `512 B`, `1.5 KiB`, `2.0 GiB` (the unit that keeps the number under 1024).
+pub fn human_bytes(b: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < units.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", units[i])
+    }
+}
+
 /// Parses `"4 GiB"`, `"512M"`, `"2.5 GB"`, `"1000"` (bytes).
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();

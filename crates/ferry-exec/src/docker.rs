@@ -439,17 +439,6 @@ async fn answered<T>(call: impl std::future::Future<Output = T>, what: &str) -> 
     })
 }
 
-fn human(bytes: u64) -> String {
-    const GIB: f64 = (1u64 << 30) as f64;
-    const MIB: f64 = (1u64 << 20) as f64;
-    let b = bytes as f64;
-    if b >= GIB {
-        format!("{:.1} GiB", b / GIB)
-    } else {
-        format!("{:.0} MiB", (b / MIB).max(1.0))
-    }
-}
-
 /// Bind mounts need absolute paths; relative ones are made absolute against the current
 /// directory (the engine normally passes absolute paths already).
 fn bind_path(p: &Path) -> PathBuf {
@@ -505,8 +494,8 @@ impl Executor for DockerExecutor {
                 tracing::warn!(
                     "task `{task}`: image `{}` is {} (warning threshold {}); large images make thousands of shards slow to start",
                     pinned.reference,
-                    human(pinned.size),
-                    human(self.settings.image_size_warning)
+                    ferry_config::human_bytes(pinned.size),
+                    ferry_config::human_bytes(self.settings.image_size_warning)
                 );
             }
         }

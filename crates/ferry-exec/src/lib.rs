@@ -57,6 +57,22 @@ pub fn unique_id() -> String {
     h.finalize().to_hex()[..12].to_string()
 }
 
+/// `s` as part of a scheduler's job name: letters, digits, `-` and `_` kept, anything else
+/// `replacement`, at most `max` characters (Slurm and Grid Engine take 64 with `_`, Batch any
+/// length of its own alphabet with `-`).
+pub(crate) fn job_name_part(s: &str, replacement: char, max: usize) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                replacement
+            }
+        })
+        .take(max)
+        .collect()
+}
+
 /// Why an executor could not run an attempt at all. A command that ran and failed is an
 /// [`AttemptOutcome`] with its exit code, not an error.
 #[derive(Debug)]

@@ -4,21 +4,6 @@
 
 use super::*;
 
-pub fn human_bytes(b: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = b as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i + 1 < units.len() {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", units[i])
-    }
-}
-
 /// The last `n` lines of a file, for failure messages.
 pub fn tail(path: &Path, n: usize) -> String {
     // Only the end of the file: a task's stderr may be gigabytes.

@@ -16,8 +16,9 @@ mod outputs;
 mod resources;
 mod reuse;
 
+pub use attempt::tail;
 use attempt::*;
-pub use attempt::{human_bytes, tail};
+pub use ferry_config::human_bytes;
 use inputs::*;
 use outputs::*;
 pub(crate) use resources::given_value;

@@ -46,7 +46,11 @@ impl Inner {
             .as_bytes(),
         )
         .to_hex();
-        let name = format!("{}{}", sanitize(&s.job_name_prefix), &digest.as_str()[..16]);
+        let name = format!(
+            "{}{}",
+            crate::job_name_part(&s.job_name_prefix, '-', usize::MAX),
+            &digest.as_str()[..16]
+        );
         memo(&self.definitions, image, async {
             let found = self
                 .call("DescribeJobDefinitions", || {

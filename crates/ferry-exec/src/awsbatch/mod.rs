@@ -277,18 +277,6 @@ impl BatchExecutor {
     }
 }
 
-fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
-}
-
 fn is_terminal(s: Option<&JobStatus>) -> bool {
     matches!(s, Some(JobStatus::Succeeded) | Some(JobStatus::Failed))
 }
@@ -426,7 +414,7 @@ impl Executor for BatchExecutor {
         let run_prefix = format!(
             "{}/{}/",
             inner.settings.work_dir.trim_end_matches('/'),
-            sanitize(&run_name)
+            crate::job_name_part(&run_name, '-', usize::MAX)
         );
         let rel = spec
             .attempt_dir
@@ -455,8 +443,8 @@ impl Executor for BatchExecutor {
         let call = spec.label.split('[').next().unwrap_or(&spec.label);
         let mut job_name = format!(
             "{}{}",
-            sanitize(&inner.settings.job_name_prefix),
-            sanitize(call)
+            crate::job_name_part(&inner.settings.job_name_prefix, '-', usize::MAX),
+            crate::job_name_part(call, '-', usize::MAX)
         );
         job_name.truncate(128);
         let group = Group {

@@ -126,7 +126,7 @@ impl Fate {
 
 /// One job or array element as the status query lists it.
 #[derive(Clone, Debug)]
-pub(crate) struct Listed {
+pub(crate) struct QueueEntry {
     pub job: String,
     /// The element's 0-based index; `None` for a plain job.
     pub index: Option<usize>,
@@ -169,7 +169,7 @@ pub(crate) trait Scheduler: Send + Sync {
     fn index_expr(&self) -> &'static str;
     /// The one status query: every job of `user`.
     fn status(&self, user: &str) -> Vec<String>;
-    fn parse_status(&self, out: &str) -> Vec<Listed>;
+    fn parse_status(&self, out: &str) -> Vec<QueueEntry>;
     fn cancel(&self, jobs: &[String]) -> Vec<String>;
     fn cancel_element(&self, job: &str, index: Option<usize>) -> Vec<String>;
     /// Accounting queries for one job, tried in order.

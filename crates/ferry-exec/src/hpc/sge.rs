@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{Fate, Listed, ListedState, Scheduler, Shape};
+use super::{Fate, ListedState, QueueEntry, Scheduler, Shape};
 
 pub(crate) struct Sge {
     /// The resource that carries memory, per slot (`h_vmem`, `mem_free`, `virtual_free`).
@@ -113,7 +113,7 @@ impl Scheduler for Sge {
         vec!["qstat".into(), "-u".into(), user.into(), "-xml".into()]
     }
 
-    fn parse_status(&self, out: &str) -> Vec<Listed> {
+    fn parse_status(&self, out: &str) -> Vec<QueueEntry> {
         let mut listed = Vec::new();
         for block in out.split("<job_list").skip(1) {
             let block = block.split("</job_list>").next().unwrap_or(block);
@@ -132,7 +132,7 @@ impl Scheduler for Sge {
                 ListedState::Active
             };
             match tag(block, "tasks") {
-                None => listed.push(Listed {
+                None => listed.push(QueueEntry {
                     job: job.to_string(),
                     index: None,
                     name: name.to_string(),
@@ -140,7 +140,7 @@ impl Scheduler for Sge {
                 }),
                 Some(tasks) => {
                     for t in task_ids(tasks) {
-                        listed.push(Listed {
+                        listed.push(QueueEntry {
                             job: job.to_string(),
                             index: Some(t - 1),
                             name: name.to_string(),

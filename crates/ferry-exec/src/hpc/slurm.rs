@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{Fate, Listed, ListedState, Scheduler, Shape};
+use super::{Fate, ListedState, QueueEntry, Scheduler, Shape};
 
 pub(crate) struct Slurm;
 
@@ -102,7 +102,7 @@ impl Scheduler for Slurm {
         ]
     }
 
-    fn parse_status(&self, out: &str) -> Vec<Listed> {
+    fn parse_status(&self, out: &str) -> Vec<QueueEntry> {
         out.lines()
             .filter_map(|line| {
                 let mut f = line.trim().splitn(5, '|');
@@ -112,7 +112,7 @@ impl Scheduler for Slurm {
                 let reason = f.next()?.trim();
                 let name = f.next()?.trim().to_string();
                 let index = index.parse::<usize>().ok();
-                Some(Listed {
+                Some(QueueEntry {
                     job,
                     index,
                     name,

@@ -33,20 +33,6 @@ pub(crate) fn marker_for(run_dir: &Path, attempt_dir: &Path) -> String {
     }
 }
 
-/// Job names: letters, digits, `-`, `_`, `.` (Grid Engine refuses many others).
-pub(crate) fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(64)
-        .collect()
-}
-
 /// Submission failures that another try may fix: the controller was busy or unreachable.
 /// Submission failures that say the user may not queue more jobs now: waited out, not failed.
 pub(crate) fn submit_limit(message: &str) -> bool {
@@ -106,8 +92,8 @@ impl Inner {
     pub(crate) fn job_name(&self, call: &str, submission: Option<u64>) -> String {
         let base = format!(
             "{}{}.{}",
-            sanitize(&self.settings.job_name_prefix),
-            sanitize(call),
+            crate::job_name_part(&self.settings.job_name_prefix, '_', 64),
+            crate::job_name_part(call, '_', 64),
             self.token
         );
         match submission {

@@ -15,7 +15,7 @@ use crate::sys;
 /// fails: such failures pass as other tasks end.
 const SPAWN_PATIENCE: Duration = Duration::from_secs(30);
 
-struct Running {
+struct TaskProcess {
     pid: i32,
     rc_file: Vec<u8>,
 }
@@ -27,11 +27,11 @@ struct Deferred {
     next_try: Instant,
 }
 
-struct Launcher {
+struct Service {
     socket: OwnedFd,
     /// `KEY=VALUE` of this process's environment: the base of every task's.
     base_env: Vec<Vec<u8>>,
-    running: HashMap<u64, Running>,
+    running: HashMap<u64, TaskProcess>,
     by_pid: HashMap<i32, u64>,
     deferred: VecDeque<Deferred>,
     /// Reports the engine has not taken yet (it may be stopped, swapping, in a debugger): kept
@@ -60,7 +60,7 @@ pub fn serve(socket: OwnedFd, lock: Option<OwnedFd>) {
     if let Err(e) = sys::become_subreaper() {
         eprintln!("ferry launcher: cannot become a subreaper: {e}");
     }
-    let mut launcher = Launcher {
+    let mut launcher = Service {
         socket,
         base_env: std::env::vars_os()
             .map(|(k, v)| {
@@ -113,7 +113,7 @@ pub fn serve(socket: OwnedFd, lock: Option<OwnedFd>) {
     drop(lock);
 }
 
-impl Launcher {
+impl Service {
     /// Handles every request waiting on the socket; false once the engine has gone.
     fn read_requests(&mut self, buf: &mut [u8]) -> bool {
         loop {
@@ -213,7 +213,7 @@ impl Launcher {
     fn start(&mut self, plan: sys::TaskPlan, rc_file: Vec<u8>, since: Instant) {
         match sys::fork_task(&plan, self.socket.as_fd()) {
             Ok(pid) => {
-                self.running.insert(plan.id, Running { pid, rc_file });
+                self.running.insert(plan.id, TaskProcess { pid, rc_file });
                 self.by_pid.insert(pid, plan.id);
             }
             Err(e)
