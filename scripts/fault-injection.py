@@ -296,8 +296,8 @@ def main():
     args = p.parse_args()
     args.ferry = os.path.abspath(args.ferry)
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
-    base = args.dir or tempfile.mkdtemp(prefix=f"ferry-fi-{args.executor}-",
-                                        dir=None if args.executor != "slurm" else os.getcwd())
+    # The cluster is this machine (single_node_cluster), so /tmp serves Slurm too.
+    base = args.dir or tempfile.mkdtemp(prefix=f"ferry-fi-{args.executor}-")
     os.makedirs(base, exist_ok=True)
     typical = typical_duration(args, base)
     print(f"fault injection: {args.executor}, {args.shards} shards, an undisturbed run takes "
@@ -308,6 +308,8 @@ def main():
         if one_round(args, base, n, seed + n, typical):
             good += 1
     print(f"fault injection ({args.executor}): {good} of {args.rounds} resumed right")
+    if good == args.rounds and not args.keep and not args.dir:
+        shutil.rmtree(base, ignore_errors=True)
     sys.exit(0 if good == args.rounds else 1)
 
 
