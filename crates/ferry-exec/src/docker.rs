@@ -574,11 +574,13 @@ impl Executor for DockerExecutor {
 
     async fn shutdown(&self) {
         self.remove_leftovers().await;
+        self.host.shutdown().await;
     }
 
     /// Every container of the run, removed by force (which kills it) now.
     async fn abort(&self) {
         self.kill_all();
         self.remove_leftovers().await;
+        self.host.abort().await;
     }
 }

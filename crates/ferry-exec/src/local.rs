@@ -292,15 +292,34 @@ impl Executor for LocalExecutor {
         }
     }
 
-    /// After a cancellation, returns only when every task has ended: they get [`TERM_GRACE`]
-    /// to exit after SIGTERM, then SIGKILL. Bounded, and logged.
+    /// After a cancellation, waits for every task to end; then ends the launcher.
     async fn shutdown(&self) {
-        if !self.cancelled.load(Ordering::SeqCst) {
-            return;
-        }
         let Some(launcher) = self.launcher() else {
             return;
         };
+        self.wait_for_cancelled(&launcher).await;
+        launcher.stop(LAUNCHER_PATIENCE).await;
+    }
+
+    /// Every task killed at once, and the launcher ended before the engine exits.
+    async fn abort(&self) {
+        self.kill_all();
+        if let Some(launcher) = self.launcher() {
+            launcher.stop(LAUNCHER_PATIENCE).await;
+        }
+    }
+}
+
+/// How long the engine waits for its launcher to end when the run is over.
+const LAUNCHER_PATIENCE: Duration = Duration::from_secs(5);
+
+impl LocalExecutor {
+    /// After a cancellation, returns only when every task has ended: they get [`TERM_GRACE`]
+    /// to exit after SIGTERM, then SIGKILL. Bounded, and logged.
+    async fn wait_for_cancelled(&self, launcher: &Launcher) {
+        if !self.cancelled.load(Ordering::SeqCst) {
+            return;
+        }
         let start = Instant::now();
         let mut killed = false;
         loop {

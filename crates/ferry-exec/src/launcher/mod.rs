@@ -193,6 +193,33 @@ impl Launcher {
         self.process.lock().map(|p| p.id()).unwrap_or(0)
     }
 
+    /// Ends the launcher (SIGTERM: it kills what is left and exits) and waits for it, at most
+    /// `patience`: when the engine exits, nothing of its run is left running, the launcher
+    /// included, and the run directory's lock is free at once.
+    pub async fn stop(&self, patience: std::time::Duration) {
+        let pid = self.pid();
+        if pid == 0 {
+            return;
+        }
+        crate::sys::kill(pid as i32, libc::SIGTERM);
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            let ended = self
+                .process
+                .lock()
+                .map(|mut p| !matches!(p.try_wait(), Ok(None)))
+                .unwrap_or(true);
+            if ended {
+                return;
+            }
+            if std::time::Instant::now() > deadline {
+                tracing::warn!("the task launcher (pid {pid}) is still cleaning up");
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
     /// The marker every process this launcher started carries (see `reaper`).
     pub fn marker(&self) -> &str {
         &self.marker
