@@ -485,3 +485,12 @@ fn values_that_grow_without_bound_fail_with_their_location() {
         );
     }
 }
+
+/// Ferry ends its launcher at the end of every run: that is no failure to report.
+#[test]
+fn a_finished_run_reports_no_lost_launcher() {
+    let dir = project(&[("t.wdl", SLEEPER)]);
+    let r = common::run(dir.path(), "t.wdl", &["t.tag=0.01"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("launcher has ended"), "{}", r.stderr);
+}

@@ -108,6 +108,8 @@ struct Shared {
     next_id: AtomicU64,
     /// The launcher has gone (its end closed): nothing can start any more.
     gone: AtomicBool,
+    /// The engine ended it (`Launcher::stop`): its end is no failure.
+    stopped: AtomicBool,
     /// Requests the socket had no room for, in order; the writer task sends them.
     outbox: Mutex<VecDeque<Vec<u8>>>,
     more: tokio::sync::Notify,
@@ -174,6 +176,7 @@ impl Launcher {
             pending: Default::default(),
             next_id: AtomicU64::new(1),
             gone: AtomicBool::new(false),
+            stopped: AtomicBool::new(false),
             outbox: Default::default(),
             more: tokio::sync::Notify::new(),
         });
@@ -201,6 +204,7 @@ impl Launcher {
         if pid == 0 {
             return;
         }
+        self.shared.stopped.store(true, Ordering::SeqCst);
         crate::sys::kill(pid as i32, libc::SIGTERM);
         let deadline = std::time::Instant::now() + patience;
         loop {
@@ -447,7 +451,9 @@ async fn read_reports(shared: Arc<Shared>) {
     if let Ok(mut p) = shared.pending.lock() {
         p.clear();
     }
-    tracing::error!("the task launcher has ended: the attempts it ran are lost");
+    if !shared.stopped.load(Ordering::SeqCst) {
+        tracing::error!("the task launcher has ended: the attempts it ran are lost");
+    }
 }
 
 /// A started attempt. Dropped before it has ended, it has its process group killed (without
