@@ -121,17 +121,10 @@ pub fn text_len(v: &Value) -> u128 {
     }
 }
 
-/// Refuses to add `each` bytes to every element of `array` (and its own text) past the limit.
-fn check_spread(each: usize, array: &Value) -> Result<(), String> {
-    let a = array_ref(array)?;
+/// Refuses to add `each` bytes to every element of `values` (and its own text) past the limit.
+fn check_spread(each: usize, values: &Value) -> Result<(), String> {
+    let a = array(values)?;
     check_text_len(each as u128 * a.len() as u128 + a.iter().map(text_len).sum::<u128>())
-}
-
-fn array_ref(v: &Value) -> Result<&[Value], String> {
-    match v {
-        Value::Array(a) => Ok(a),
-        v => Err(format!("expected an Array, got a {}", v.type_name())),
-    }
 }
 
 fn to_int(f: f64) -> Result<Value, String> {

@@ -168,28 +168,35 @@ impl Inner {
             let from_log = std::fs::read_to_string(&log)
                 .ok()
                 .and_then(|text| self.scheduler.log_fate(&text));
+            // Settled as lost: neither the queue nor accounting knows how it ended.
+            let mut lost = false;
             let fate = match (from_log, ended) {
                 // The log names memory and time kills that the state alone does not.
                 (Some(f), _) if f.oom || f.time => Some(f),
                 (_, Some(f)) => Some(f),
                 (f, None) => match self.accounted(&job, index).await {
                     Some(a) => Some(a),
-                    None if absent >= ABSENT_POLLS + ACCOUNTING_PATIENCE => Some(f.unwrap_or_else(|| {
-                        Fate::other(&format!(
-                            "the job left the queue without writing its rc, and {} has no record of it (its log: {})",
-                            self.scheduler.name(),
-                            log.display()
-                        ))
-                    })),
+                    None if absent >= ABSENT_POLLS + ACCOUNTING_PATIENCE => {
+                        lost = true;
+                        Some(f.unwrap_or_else(|| {
+                            Fate::other(&format!(
+                                "the job left the queue without writing its rc, and {} has no record of it (its log: {})",
+                                self.scheduler.name(),
+                                log.display()
+                            ))
+                        }))
+                    }
                     None => None,
                 },
             };
-            if let Some(fate) = fate {
-                if let Ok(mut t) = self.tracking.lock() {
-                    Inner::settle(&mut t, &job, pos, JobEnd::Fate(fate));
-                }
-                // Settled without its rc: in case the scheduler still runs it somewhere, it
-                // must not write into an attempt directory a retry may reuse.
+            if let Some(fate) = fate
+                && let Ok(mut t) = self.tracking.lock()
+            {
+                Inner::settle(&mut t, &job, pos, JobEnd::Fate(fate));
+            }
+            if lost {
+                // In case the scheduler still runs it somewhere: it must not write into an
+                // attempt directory a retry may reuse. (Ended and stuck elements need none.)
                 let _ = self
                     .command(&self.scheduler.cancel_element(&job, index))
                     .await;
