@@ -202,10 +202,14 @@ fn main() -> ExitCode {
             }
             // On a worker, not this thread: the driver then hears of a finished call on the
             // worker that ran it, without a wake-up across threads per call.
-            Command::Run(args) => tokio::spawn(run(args)).await.unwrap_or_else(|e| {
-                errln!("ferry: the run stopped unexpectedly: {e}");
-                1
-            }),
+            Command::Run(args) => {
+                let code = tokio::spawn(run(args)).await.unwrap_or_else(|e| {
+                    errln!("ferry: the run stopped unexpectedly: {e}");
+                    1
+                });
+                signals::let_abort_finish().await;
+                code
+            }
             Command::Cache {
                 command,
                 profile,

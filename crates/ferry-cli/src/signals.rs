@@ -15,6 +15,18 @@ use ferry_engine::Shared;
 /// terminated before Ferry exits anyway.
 const ABORT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(15);
 
+/// Set by a second signal: the handler now owns the process's exit.
+static ABORTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Called when a run has ended, before the process exits: while a second signal's abort is
+/// still terminating remote work, the run's own (earlier) end must not exit under it, leaving
+/// jobs running and the exit code of the first signal. The handler exits the process.
+pub async fn let_abort_finish() {
+    if ABORTING.load(Ordering::SeqCst) {
+        std::future::pending::<()>().await;
+    }
+}
+
 pub fn spawn_handler(shared: Arc<Shared>) {
     use tokio::signal::unix::{SignalKind, signal};
     tokio::spawn(async move {
@@ -38,6 +50,8 @@ pub fn spawn_handler(shared: Arc<Shared>) {
         tracing::warn!("signal {sig}: stopping running tasks (again to stop at once)");
         shared.cancel();
         let sig = next().await;
+        ABORTING.store(true, Ordering::SeqCst);
+        ferry_engine::STOP_SIGNAL.store(sig, Ordering::SeqCst);
         tracing::warn!(
             "signal {sig} again: killing every task now and terminating the run's remote jobs (a third signal exits at once)"
         );
