@@ -464,7 +464,7 @@ pub(crate) fn write_engine_stats(
     adopted: usize,
 ) -> Option<String> {
     let usage = sys::own_usage()?;
-    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    let secs = |tv| ferry_stage::cpu_time(tv).as_secs_f64();
     let stats = serde_json::json!({
         "wall_seconds": started.elapsed().as_secs_f64(),
         "engine_user_seconds": secs(usage.ru_utime),

@@ -174,10 +174,10 @@ impl Shared {
 
     /// The stdlib's hook before it reads a file: a remote job's output is fetched from its
     /// object first (`ferry_storage::remote`). Files that are no stubs cost one `stat`.
-    pub fn fetcher(&self) -> Option<ferry_eval::Fetch> {
+    pub fn make_readable(&self) -> Option<ferry_eval::MakeReadable> {
         let handle = tokio::runtime::Handle::try_current().ok()?;
         let storage = self.storage.clone();
-        Some(ferry_eval::Fetch(Arc::new(move |path: &Path| {
+        Some(ferry_eval::MakeReadable(Arc::new(move |path: &Path| {
             if !remote::has_stubs(path) {
                 return Ok(());
             }
@@ -187,7 +187,7 @@ impl Shared {
                     path.display()
                 ));
             }
-            task::blocking(|| handle.block_on(remote::fetch(&storage, path)))
+            task::blocking(|| handle.block_on(remote::fill_stubs(&storage, path)))
                 .map_err(|e| format!("{e:#}"))
         })))
     }
@@ -402,7 +402,7 @@ async fn run_inner(req: RunRequest<'_>) -> Result<serde_json::Value, RunError> {
                 return Err(RunError::Other("nothing to run".into()));
             };
             let mut io = Io::new(run_dir.join("tmp"), w.version);
-            io.fetch = req.shared.fetcher();
+            io.make_readable = req.shared.make_readable();
             let driver = workflow::Driver::new(req.shared.clone(), &inputs.nested, io);
             match driver.run(w, inputs.root.clone(), calls_dir).await {
                 Ok(o) => o,
@@ -506,7 +506,7 @@ async fn publish_one(src: &str, dest: &str, shared: &Shared) -> Result<String, S
     if !copies.is_empty() && copy_all(&copies, shared).await? {
         return Ok(dest.to_string());
     }
-    remote::fetch(&shared.storage, path)
+    remote::fill_stubs(&shared.storage, path)
         .await
         .map_err(|e| format!("{e:#}"))?;
     shared

@@ -39,19 +39,19 @@ pub struct Io {
     pub version: Version,
     /// Called before a file's bytes are read: a remote job's output may be a stub here until
     /// it is fetched (`ferry_storage::remote`).
-    pub fetch: Option<Fetch>,
+    pub make_readable: Option<MakeReadable>,
 }
 
 /// Makes a file's bytes readable, or says why it cannot.
-pub type FetchFn = dyn Fn(&Path) -> Result<(), String> + Send + Sync;
+pub type MakeReadableFn = dyn Fn(&Path) -> Result<(), String> + Send + Sync;
 
-/// See [`Io::fetch`].
+/// See [`Io::make_readable`].
 #[derive(Clone)]
-pub struct Fetch(pub Arc<FetchFn>);
+pub struct MakeReadable(pub Arc<MakeReadableFn>);
 
-impl std::fmt::Debug for Fetch {
+impl std::fmt::Debug for MakeReadable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Fetch")
+        f.write_str("MakeReadable")
     }
 }
 
@@ -63,7 +63,7 @@ impl Io {
             stdout: None,
             stderr: None,
             version,
-            fetch: None,
+            make_readable: None,
         }
     }
 

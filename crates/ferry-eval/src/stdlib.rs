@@ -137,7 +137,7 @@ fn to_int(f: f64) -> Result<Value, String> {
 
 fn read(io: &Io, v: &Value) -> Result<String, String> {
     let path = io.resolve(&string(v)?);
-    if let Some(fetch) = &io.fetch {
+    if let Some(fetch) = &io.make_readable {
         (fetch.0)(&path)?;
     }
     read_text(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))

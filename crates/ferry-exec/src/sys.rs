@@ -431,10 +431,7 @@ pub fn children_usage() -> crate::ResourceUse {
         libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru);
         ru
     };
-    let time = |t: libc::timeval| {
-        std::time::Duration::from_secs(t.tv_sec.max(0) as u64)
-            + std::time::Duration::from_micros(t.tv_usec.max(0) as u64)
-    };
+    let time = ferry_stage::cpu_time;
     crate::ResourceUse {
         wall: std::time::Duration::ZERO,
         user_cpu: time(ru.ru_utime),

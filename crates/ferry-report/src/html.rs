@@ -490,7 +490,7 @@ mod tests {
 /// The last bytes of a file (at most [`TAIL_BYTES`]), read from its end, shown lossily (an
 /// invalid byte does not empty it), its last `lines` lines, each cut at [`TAIL_LINE`] chars:
 /// a task that wrote 200 MB on one line gives a report of a few KiB.
-pub(crate) fn file_tail(path: &std::path::Path, lines: usize) -> String {
+pub fn file_tail(path: &std::path::Path, lines: usize) -> String {
     use std::io::{Read, Seek, SeekFrom};
     let Ok(mut f) = std::fs::File::open(path) else {
         return String::new();

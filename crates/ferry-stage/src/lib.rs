@@ -51,6 +51,13 @@ pub struct Usage {
     pub oom_killed: bool,
 }
 
+/// A CPU time from `getrusage` (user or system) as a duration; the one conversion the helper,
+/// the launcher and the engine share (a negative field, which the kernel never gives, is zero).
+pub fn cpu_time(tv: libc::timeval) -> std::time::Duration {
+    std::time::Duration::from_secs(tv.tv_sec.max(0) as u64)
+        + std::time::Duration::from_micros(tv.tv_usec.max(0) as u64)
+}
+
 /// The helper's result objects, relative to [`Manifest::results`].
 pub mod results {
     pub const STDOUT: &str = "stdout";

@@ -276,7 +276,7 @@ fn oom_kills() -> u64 {
 
 fn usage(wall: Duration, oom_killed: bool) -> Usage {
     let ru = sys::children_usage();
-    let ms = |t: libc::timeval| t.tv_sec as u64 * 1000 + t.tv_usec as u64 / 1000;
+    let ms = |t| ferry_stage::cpu_time(t).as_millis() as u64;
     Usage {
         wall_ms: wall.as_millis() as u64,
         user_ms: ms(ru.ru_utime),

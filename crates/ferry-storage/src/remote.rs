@@ -20,7 +20,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::StorageRouter;
@@ -304,7 +304,7 @@ pub fn has_stubs(path: &Path) -> bool {
 
 /// Replaces the stubs at or under `path` with their objects' bytes. Files that are not stubs
 /// are left alone, so calling it on any path is safe and cheap.
-pub async fn fetch(storage: &StorageRouter, path: &Path) -> Result<()> {
+pub async fn fill_stubs(storage: &StorageRouter, path: &Path) -> Result<()> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(_) => return Ok(()),
@@ -321,43 +321,38 @@ pub async fn fetch(storage: &StorageRouter, path: &Path) -> Result<()> {
     };
     use futures_util::{StreamExt, TryStreamExt};
     futures_util::stream::iter(files)
-        .map(|(stub, remote)| async move { fetch_one(storage, &stub, &remote).await })
+        .map(|(stub, remote)| async move { fill_stub(storage, &stub, &remote).await })
         .buffer_unordered(8)
         .try_collect::<Vec<()>>()
         .await?;
     Ok(())
 }
 
-async fn fetch_one(storage: &StorageRouter, stub: &Path, remote: &RemoteFile) -> Result<()> {
-    // One fetch per stub at a time in this process; the others wait and find it fetched.
-    let turn = {
-        static FETCHING: OnceLock<Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
-            OnceLock::new();
-        let mut table = FETCHING
-            .get_or_init(Default::default)
-            .lock()
-            .map_err(|_| anyhow!("fetch table poisoned"))?;
-        table.entry(stub.to_path_buf()).or_default().clone()
-    };
-    let _turn = turn.lock().await;
-    if !is_stub(stub) {
-        return Ok(());
-    }
-    let part = part_of(stub);
-    async {
-        storage.download(remote, &part).await?;
-        fill_stub(stub, &part)
-    }
+async fn fill_stub(storage: &StorageRouter, stub: &Path, remote: &RemoteFile) -> Result<()> {
+    // One fill per stub in this process; callers that arrive meanwhile wait for its result.
+    static FILLED: OnceLock<crate::object::Memo<()>> = OnceLock::new();
+    let key = stub.to_string_lossy();
+    crate::object::memo(FILLED.get_or_init(Default::default), &key, async {
+        if !is_stub(stub) {
+            return Ok(());
+        }
+        let part = part_of(stub);
+        async {
+            storage.download(remote, &part).await?;
+            copy_into_stub(stub, &part)
+        }
+        .await
+        .with_context(|| format!("cannot fetch {} from {}", stub.display(), remote.url))?;
+        // Only now: until the part is gone the stub counts as not fetched.
+        let _ = std::fs::remove_file(&part);
+        tracing::debug!("fetched {} ({} bytes)", remote.url, remote.size);
+        Ok(())
+    })
     .await
-    .with_context(|| format!("cannot fetch {} from {}", stub.display(), remote.url))?;
-    // Only now: until the part is gone the stub counts as not fetched.
-    let _ = std::fs::remove_file(&part);
-    tracing::debug!("fetched {} ({} bytes)", remote.url, remote.size);
-    Ok(())
 }
 
 /// Copies `part` into the stub's inode and puts back the stub's mtime and mode.
-fn fill_stub(stub: &Path, part: &Path) -> Result<()> {
+fn copy_into_stub(stub: &Path, part: &Path) -> Result<()> {
     let meta = std::fs::metadata(stub)?;
     let mode = meta.permissions().mode();
     let mtime = meta.modified()?;
@@ -454,7 +449,7 @@ mod tests {
         let before = std::fs::metadata(&stub).unwrap();
         let part = dir.path().join("p");
         std::fs::write(&part, "hello").unwrap();
-        fill_stub(&stub, &part).unwrap();
+        copy_into_stub(&stub, &part).unwrap();
         let after = std::fs::metadata(&stub).unwrap();
         assert_eq!(std::fs::read(&stub).unwrap(), b"hello");
         assert_eq!(before.ino(), after.ino());

@@ -4,26 +4,6 @@
 
 use super::*;
 
-/// The last `n` lines of a file, for failure messages.
-pub fn tail(path: &Path, n: usize) -> String {
-    // Only the end of the file: a task's stderr may be gigabytes.
-    const TAIL_BYTES: u64 = 64 << 10;
-    let text = (|| -> std::io::Result<Vec<u8>> {
-        use std::io::{Read, Seek, SeekFrom};
-        let mut f = std::fs::File::open(path)?;
-        let len = f.metadata()?.len();
-        f.seek(SeekFrom::Start(len.saturating_sub(TAIL_BYTES)))?;
-        let mut buf = Vec::new();
-        f.take(TAIL_BYTES).read_to_end(&mut buf)?;
-        Ok(buf)
-    })()
-    .unwrap_or_default();
-    let text = String::from_utf8_lossy(&text);
-    let lines: Vec<&str> = text.lines().collect();
-    let start = lines.len().saturating_sub(n);
-    lines[start..].join("\n")
-}
-
 /// One attempt: prepared, taken from the cache or an earlier run if it can be, else run by the
 /// executor and its outputs evaluated.
 pub(crate) async fn run_attempt(
@@ -35,7 +15,7 @@ pub(crate) async fn run_attempt(
 ) -> Result<Next, CallError> {
     let mut io = Io::new(at.dir.join("tmp"), job.task.version);
     io.base_dir = Some(at.work_dir.clone());
-    io.fetch = shared.fetcher();
+    io.make_readable = shared.make_readable();
     // Whether an earlier run left this attempt behind (checked before `prepare`, whose
     // `write_*` calls create files in the attempt's tmp/). A fresh run cannot have any, and
     // the lookup costs a path walk per shard.
@@ -243,7 +223,7 @@ pub(crate) fn plan_retry(
         return Err(at.fail(format!(
             "{why}\n  last lines of stderr ({}):\n{}",
             spec.stderr.display(),
-            indent(&tail(&spec.stderr, 20))
+            indent(&ferry_report::file_tail(&spec.stderr, 20))
         )));
     }
     let mut more = String::new();

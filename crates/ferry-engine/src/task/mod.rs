@@ -16,7 +16,6 @@ mod outputs;
 mod resources;
 mod reuse;
 
-pub use attempt::tail;
 use attempt::*;
 pub use ferry_config::human_bytes;
 use inputs::*;

@@ -158,7 +158,7 @@ pub(crate) async fn materialize(outputs: &Members, shared: &Shared) -> Result<()
     }
     // `fetch` leaves files that are no stubs alone.
     for p in paths {
-        ferry_storage::remote::fetch(&shared.storage, &p)
+        ferry_storage::remote::fill_stubs(&shared.storage, &p)
             .await
             .map_err(|e| format!("{e:#}"))?;
     }

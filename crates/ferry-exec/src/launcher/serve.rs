@@ -406,5 +406,5 @@ fn attempt_of(pid: i32) -> Option<u64> {
 }
 
 fn micros(tv: libc::timeval) -> u64 {
-    tv.tv_sec.max(0) as u64 * 1_000_000 + tv.tv_usec.max(0) as u64
+    ferry_stage::cpu_time(tv).as_micros() as u64
 }

@@ -398,7 +398,7 @@ impl Storage for ObjectStorage {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        self.fetch(&store, &meta, dest, url).await
+        self.get_ranged(&store, &meta, dest, url).await
     }
 
     async fn head(&self, url: &str) -> Result<Option<(u64, Option<String>)>> {

@@ -59,7 +59,7 @@ impl ObjectStorage {
     }
 
     /// Fetches `meta` into `part` (a new file): ranged GETs in parallel for large objects.
-    pub(super) async fn fetch(
+    pub(super) async fn get_ranged(
         &self,
         store: &Arc<dyn ObjectStore>,
         meta: &ObjectMeta,
@@ -175,7 +175,7 @@ impl ObjectStorage {
             return Ok(target.to_path_buf());
         }
         let part = entry.join(format!(".part-{}", std::process::id()));
-        let fetched = self.fetch(store, meta, &part, url).await;
+        let fetched = self.get_ranged(store, meta, &part, url).await;
         if let Err(e) = fetched {
             let _ = std::fs::remove_file(&part);
             return Err(e);
@@ -241,7 +241,7 @@ impl ObjectStorage {
                         std::fs::create_dir_all(parent)?;
                     }
                     let object_url = format!("{store_key}/{}", meta.location);
-                    self.fetch(&store, &meta, &dest, &object_url).await
+                    self.get_ranged(&store, &meta, &dest, &object_url).await
                 }
             })
             .buffer_unordered(self.settings.concurrency.max(1))
@@ -364,6 +364,7 @@ impl ObjectStorage {
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
         let _ = std::fs::remove_file(dest);
-        self.fetch(&store, &object.meta, dest, &object.url).await
+        self.get_ranged(&store, &object.meta, dest, &object.url)
+            .await
     }
 }
