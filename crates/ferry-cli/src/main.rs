@@ -162,8 +162,8 @@ fn main() -> ExitCode {
     STARTED.get_or_init(std::time::Instant::now);
     let cli = Cli::parse();
     // The launcher must stay single-threaded (it forks): no async runtime.
-    if let Command::Launch { .. } = &cli.command {
-        if ferry_exec::launcher::serve_engine() {
+    if let Command::Launch { run_dir } = &cli.command {
+        if ferry_exec::launcher::serve_engine(run_dir) {
             return ExitCode::SUCCESS;
         }
         errln!("ferry: __launch is started by `ferry run`, not by hand");

@@ -425,6 +425,9 @@ pub(crate) fn prepare_run_dir(
             run_dir.display()
         ))
     })?;
+    // The launchers' costs of this run only (a resumed run's earlier launchers are done: the
+    // lock says so).
+    let _ = std::fs::remove_file(run_dir.join(ferry_exec::launcher::USAGE_FILE));
     Ok(rundir::RunDir {
         path: run_dir,
         run_id,
@@ -454,9 +457,9 @@ pub(crate) fn spawn_progress(shared: Arc<Shared>) -> tokio::task::JoinHandle<()>
     })
 }
 
-/// Records what the engine itself (not its tasks) cost: `stats.json` in the run directory, read
-/// by the benchmarks.
-/// Returns the same figures as one line for people.
+/// Records what Ferry itself (the engine and its task launcher, not the tasks) cost:
+/// `stats.json` in the run directory, read by the benchmarks. Returns the same figures as one
+/// line for people.
 pub(crate) fn write_engine_stats(
     run_dir: &Path,
     started: std::time::Instant,
@@ -465,20 +468,28 @@ pub(crate) fn write_engine_stats(
 ) -> Option<String> {
     let usage = sys::own_usage()?;
     let secs = |tv| ferry_stage::cpu_time(tv).as_secs_f64();
+    let (engine_user, engine_system) = (secs(usage.ru_utime), secs(usage.ru_stime));
+    let (launcher_user, launcher_system, launcher_rss) =
+        ferry_exec::launcher::launchers_usage(run_dir);
+    let (launcher_user, launcher_system) =
+        (launcher_user.as_secs_f64(), launcher_system.as_secs_f64());
+    let total = engine_user + engine_system + launcher_user + launcher_system;
     let stats = serde_json::json!({
         "wall_seconds": started.elapsed().as_secs_f64(),
-        "engine_user_seconds": secs(usage.ru_utime),
-        "engine_system_seconds": secs(usage.ru_stime),
+        "engine_user_seconds": engine_user,
+        "engine_system_seconds": engine_system,
         "engine_max_rss_bytes": usage.ru_maxrss.max(0) as u64 * 1024,
+        "launcher_user_seconds": launcher_user,
+        "launcher_system_seconds": launcher_system,
+        "launcher_max_rss_bytes": launcher_rss,
+        "ferry_cpu_seconds": total,
         "cached_calls": cached,
         "adopted_calls": adopted,
     });
     let _ = ferry_engine::write_json(&run_dir.join("stats.json"), &stats);
     Some(format!(
-        "engine used {:.3} s wall, {:.3} s user + {:.3} s system CPU, peak RSS {:.1} MiB (tasks not included)",
+        "ferry used {:.3} s wall, {total:.3} s CPU: engine {engine_user:.3} s user + {engine_system:.3} s system (peak RSS {:.1} MiB), launcher {launcher_user:.3} s user + {launcher_system:.3} s system (tasks not included)",
         started.elapsed().as_secs_f64(),
-        secs(usage.ru_utime),
-        secs(usage.ru_stime),
         usage.ru_maxrss.max(0) as f64 / 1024.0
     ))
 }

@@ -217,9 +217,17 @@ fn an_engine_stopped_while_hundreds_of_tasks_end_loses_no_exit_report() {
         "w.sq.runtime.cpu=0.001".to_string(),
     ];
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let child = spawn_run(dir.path(), "w.wdl", &args, &run_dir);
+    let mut child = spawn_run(dir.path(), "w.wdl", &args, &run_dir);
     let started = wait_for_processes("sleep 2.0713", n);
-    assert!(started >= n / 2, "only {started} tasks started");
+    if started < n / 2 {
+        let _ = child.kill();
+        let out = child.wait_with_output().expect("ferry exits");
+        panic!(
+            "only {started} tasks started; ferry said:\n{}\nlog: {:?}",
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(&log).map(|l| l.lines().count())
+        );
+    }
     signal(&child, libc::SIGSTOP);
     std::thread::sleep(Duration::from_secs(12));
     signal(&child, libc::SIGCONT);

@@ -238,8 +238,8 @@ pub fn reap(pid: i32, block: bool) -> Option<Reaped> {
     }
 }
 
-/// Everything a task process needs between `fork` and `execve`, prepared before the fork so
-/// that the child only makes async-signal-safe system calls on memory it does not change.
+/// Everything a task process needs between `clone` and `execve`, prepared before, so that the
+/// child only makes async-signal-safe system calls on memory it does not change.
 pub struct TaskPlan {
     pub id: u64,
     pub dirs: Vec<CString>,
@@ -250,47 +250,168 @@ pub struct TaskPlan {
     pub work_dir: CString,
     pub program: CString,
     pub argv: Vec<CString>,
-    pub envp: Vec<CString>,
+    /// `KEY=VALUE`: the launch's own variables; the rest of the environment is the launcher's.
+    pub env: Vec<CString>,
 }
 
-/// Forks a task process that creates its directories and script, opens its stdio, enters its
-/// working directory in a session (and process group) of its own, and execs the program. Returns its pid at
-/// once. If a step fails the child sends a [`wire::Report::Failed`] on `report` and exits 127.
+/// What every task process inherits from the launcher, prepared once: its environment and the
+/// signals it ignores (an `execve` keeps those ignored, so the child resets them), and the
+/// stack a new task process runs on until its `execve`.
+pub struct SpawnBase {
+    env: Vec<CString>,
+    ignored_signals: Vec<libc::c_int>,
+    stack: *mut libc::c_void,
+    stack_len: usize,
+}
+
+/// The child's stack, below a guard page: the child only makes system calls, so a few pages
+/// would do; an overflow faults instead of writing into the launcher's memory.
+const SPAWN_STACK: usize = 256 << 10;
+
+impl SpawnBase {
+    pub fn new() -> std::io::Result<SpawnBase> {
+        use std::os::unix::ffi::OsStrExt;
+        let env = std::env::vars_os()
+            .filter_map(|(k, v)| {
+                let mut kv = k.as_bytes().to_vec();
+                kv.push(b'=');
+                kv.extend_from_slice(v.as_bytes());
+                CString::new(kv).ok()
+            })
+            .collect();
+        let mut ignored_signals = Vec::new();
+        for sig in 1..libc::SIGRTMAX() {
+            // SAFETY: sigaction with a null new action only reads the current one into `old`.
+            let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+            if unsafe { libc::sigaction(sig, std::ptr::null(), &mut old) } == 0
+                && old.sa_sigaction == libc::SIG_IGN
+            {
+                ignored_signals.push(sig);
+            }
+        }
+        // SAFETY: sysconf with a plain name.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as usize;
+        let stack_len = SPAWN_STACK + page;
+        // SAFETY: a new private anonymous mapping, owned by the returned value (unmapped on
+        // drop); its lowest page is made inaccessible as a guard.
+        let stack = unsafe {
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                stack_len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+                -1,
+                0,
+            );
+            if p == libc::MAP_FAILED {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::mprotect(p, page, libc::PROT_NONE);
+            p
+        };
+        Ok(SpawnBase {
+            env,
+            ignored_signals,
+            stack,
+            stack_len,
+        })
+    }
+}
+
+impl Drop for SpawnBase {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`, no longer used (no child runs on it: `clone`
+        // returns only once the child has exec'd or exited).
+        unsafe { libc::munmap(self.stack, self.stack_len) };
+    }
+}
+
+/// What the child of [`spawn_task`] reads: pointers into memory the suspended parent keeps.
+struct ChildArgs<'a> {
+    plan: &'a TaskPlan,
+    argv: &'a [*const libc::c_char],
+    envp: &'a [*const libc::c_char],
+    ignored_signals: &'a [libc::c_int],
+    report: libc::c_int,
+    parent: libc::c_int,
+}
+
+/// Starts a task process that creates its directories and script, opens its stdio, enters
+/// its working directory in a session (and process group) of its own, and execs the program.
+/// Returns its pid once it has exec'd (or failed: it then sends a [`wire::Report::Failed`] on
+/// `report` and exits 127).
 ///
-/// Sound because the launcher that calls it is single-threaded (nothing can hold a lock the
-/// child would need) and the child only makes system calls on buffers prepared in `plan`.
-pub fn fork_task(plan: &TaskPlan, report: BorrowedFd<'_>) -> std::io::Result<i32> {
-    use super::launcher::wire;
+/// `clone(CLONE_VM | CLONE_VFORK)`, as `posix_spawn` does, not `fork`: the child borrows the
+/// launcher's memory until its `execve`, so no page table is copied and no page is faulted in
+/// twice (a `fork` per task was half of the launcher's CPU). Sound because the launcher is
+/// single-threaded and suspended until the child execs or exits, and the child runs on its
+/// own stack making only system calls on buffers prepared here, changing no memory but that
+/// stack (and `errno`, which the suspended parent does not read).
+///
+/// [`wire::Report::Failed`]: super::launcher::wire::Report::Failed
+pub fn spawn_task(
+    base: &SpawnBase,
+    plan: &TaskPlan,
+    report: BorrowedFd<'_>,
+) -> std::io::Result<i32> {
     let argv: Vec<*const libc::c_char> = plan
         .argv
         .iter()
         .map(|c| c.as_ptr())
         .chain(std::iter::once(std::ptr::null()))
         .collect();
-    let envp: Vec<*const libc::c_char> = plan
-        .envp
+    let key = |kv: &CString| -> usize {
+        let b = kv.as_bytes();
+        b.iter().position(|c| *c == b'=').unwrap_or(b.len())
+    };
+    let overridden = |kv: &CString| {
+        let k = &kv.as_bytes()[..key(kv)];
+        plan.env.iter().any(|e| &e.as_bytes()[..key(e)] == k)
+    };
+    let envp: Vec<*const libc::c_char> = base
+        .env
         .iter()
+        .filter(|kv| !overridden(kv))
+        .chain(plan.env.iter())
         .map(|c| c.as_ptr())
         .chain(std::iter::once(std::ptr::null()))
         .collect();
-    let parent = std::process::id() as i32;
-    // SAFETY: see the function's comment; the child never returns from this block.
+    let args = ChildArgs {
+        plan,
+        argv: &argv,
+        envp: &envp,
+        ignored_signals: &base.ignored_signals,
+        report: report.as_raw_fd(),
+        // SAFETY: getpid cannot fail.
+        parent: unsafe { libc::getpid() },
+    };
+    // SAFETY: see the function's comment. The stack's top is 16-byte aligned (a mapping's
+    // end); `args` outlives the child's use of it (clone returns after the child's execve).
+    let pid = unsafe {
+        let top = base.stack.cast::<u8>().add(base.stack_len).cast();
+        libc::clone(
+            task_child,
+            top,
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            (&args as *const ChildArgs).cast_mut().cast(),
+        )
+    };
+    check(pid)
+}
+
+/// The task process from `clone` to `execve`: straight-line system calls, nothing allocated,
+/// nothing returned.
+extern "C" fn task_child(arg: *mut libc::c_void) -> libc::c_int {
+    use super::launcher::wire;
+    // SAFETY: `arg` is the `ChildArgs` that `spawn_task` keeps alive until this process execs
+    // or exits; everything below is a system call on memory it points to.
     unsafe {
-        let pid = check(libc::fork())?;
-        if pid > 0 {
-            // The child makes itself a session (and so a group) leader; a signal that arrives
-            // before it has is sent to its pid too (see `signal_task`).
-            return Ok(pid);
-        }
+        let a = &*(arg as *const ChildArgs);
+        let plan = a.plan;
         let fail = |step: u8| -> ! {
             let errno = *libc::__errno_location();
             let msg = wire::encode_failed(plan.id, step, errno);
-            libc::send(
-                report.as_raw_fd(),
-                msg.as_ptr().cast(),
-                msg.len(),
-                libc::MSG_NOSIGNAL,
-            );
+            libc::send(a.report, msg.as_ptr().cast(), msg.len(), libc::MSG_NOSIGNAL);
             libc::_exit(127)
         };
         // A session of its own, without a controlling terminal: a task that opens /dev/tty
@@ -300,7 +421,7 @@ pub fn fork_task(plan: &TaskPlan, report: BorrowedFd<'_>) -> std::io::Result<i32
         libc::setsid();
         // The shell dies with the launcher (its process group is the launcher's to clean up).
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
-        if libc::getppid() != parent {
+        if libc::getppid() != a.parent {
             libc::_exit(127);
         }
         for d in &plan.dirs {
@@ -355,17 +476,16 @@ pub fn fork_task(plan: &TaskPlan, report: BorrowedFd<'_>) -> std::io::Result<i32
         if libc::chdir(plan.work_dir.as_ptr()) != 0 {
             fail(wire::STEP_CHDIR);
         }
-        // Nothing of the launcher's signal handling survives into the task: ignored signals
-        // (SIGPIPE) are default again, and nothing is blocked.
-        for sig in 1..libc::SIGRTMAX() {
-            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                libc::signal(sig, libc::SIG_DFL);
-            }
+        // Nothing of the launcher's signal handling survives into the task: what it ignores
+        // (SIGPIPE) is default again (the launcher handles none: a handled signal would be
+        // reset by execve anyway), and nothing is blocked.
+        for sig in a.ignored_signals {
+            libc::signal(*sig, libc::SIG_DFL);
         }
         let mut empty: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut empty);
         libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-        libc::execve(plan.program.as_ptr(), argv.as_ptr(), envp.as_ptr());
+        libc::execve(plan.program.as_ptr(), a.argv.as_ptr(), a.envp.as_ptr());
         fail(wire::STEP_EXEC)
     }
 }
@@ -421,6 +541,16 @@ pub fn take_fd(fd: i32) -> Option<OwnedFd> {
 pub fn async_socket(fd: OwnedFd) -> std::io::Result<tokio::io::unix::AsyncFd<OwnedFd>> {
     // SAFETY: the AsyncFd owns the descriptor, so it stays open while it is registered.
     unsafe { tokio::io::unix::AsyncFd::register(fd) }.map_err(|e| e.into())
+}
+
+/// This process's own resource use (`getrusage(RUSAGE_SELF)`).
+pub fn own_usage() -> libc::rusage {
+    // SAFETY: getrusage only writes into the zeroed struct it is given.
+    unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut ru);
+        ru
+    }
 }
 
 /// The resource use of this process's waited-for children (the job helper has one).

@@ -18,11 +18,11 @@ fn main() -> ExitCode {
     }
     // The run directory argument names the process in `ps`; the engine gives it everything
     // else on descriptors 3 and 4.
-    if std::env::args_os().nth(1).is_none() {
+    let Some(run_dir) = std::env::args_os().nth(1) else {
         eprintln!("usage: ferry-launch RUN_DIR (started by `ferry run`, not by hand)");
         return ExitCode::from(2);
-    }
-    if ferry_exec::launcher::serve_engine() {
+    };
+    if ferry_exec::launcher::serve_engine(std::path::Path::new(&run_dir)) {
         ExitCode::SUCCESS
     } else {
         eprintln!("ferry-launch is started by `ferry run`, not by hand");

@@ -58,15 +58,39 @@ pub struct Exit {
 /// The launcher process's `main`: serves the engine on the socket it was given as descriptor 3
 /// (holding the run directory's lock, descriptor 4, when given one) until the engine ends.
 /// False if it was started without a socket.
-pub fn serve_engine() -> bool {
+pub fn serve_engine(run_dir: &std::path::Path) -> bool {
     let Some(socket) = sys::take_fd(3) else {
         return false;
     };
     let lock = sys::take_fd(4);
     // Nothing else the engine's parent left open reaches the tasks.
     sys::close_from(5);
-    serve::serve(socket, lock);
+    serve::serve(socket, lock, &run_dir.join(USAGE_FILE));
     true
+}
+
+/// In the run directory: one line per launcher that ended in order, `pid user_us system_us
+/// max_rss_bytes` (tab-separated), its own CPU and memory, not its tasks'. The engine empties
+/// it when a run starts and adds it to `stats.json` at the end: Ferry's cost is the engine's
+/// and the launcher's together.
+pub const USAGE_FILE: &str = "launchers.tsv";
+
+/// The CPU time and peak memory of this run's launchers, from [`USAGE_FILE`]:
+/// `(user, system, max_rss_bytes)`.
+pub fn launchers_usage(
+    run_dir: &std::path::Path,
+) -> (std::time::Duration, std::time::Duration, u64) {
+    let text = std::fs::read_to_string(run_dir.join(USAGE_FILE)).unwrap_or_default();
+    let mut total = (std::time::Duration::ZERO, std::time::Duration::ZERO, 0);
+    for line in text.lines() {
+        let f: Vec<u64> = line.split('\t').filter_map(|v| v.parse().ok()).collect();
+        if let [_, user, system, rss] = f[..] {
+            total.0 += std::time::Duration::from_micros(user);
+            total.1 += std::time::Duration::from_micros(system);
+            total.2 = total.2.max(rss);
+        }
+    }
+    total
 }
 
 /// Why an attempt did not run to its end.

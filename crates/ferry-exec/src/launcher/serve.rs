@@ -29,8 +29,8 @@ struct Deferred {
 
 struct Service {
     socket: OwnedFd,
-    /// `KEY=VALUE` of this process's environment: the base of every task's.
-    base_env: Vec<Vec<u8>>,
+    /// What every task inherits: the environment, the signal dispositions, the spawn stack.
+    spawn: sys::SpawnBase,
     running: HashMap<u64, TaskProcess>,
     by_pid: HashMap<i32, u64>,
     deferred: VecDeque<Deferred>,
@@ -46,7 +46,7 @@ struct Service {
 /// every process marked as this launcher's (`reaper`), and return. The run directory's lock,
 /// when the engine handed it over (`lock`), is held until then: a resumed run waits for this
 /// cleanup before it starts anything.
-pub fn serve(socket: OwnedFd, lock: Option<OwnedFd>) {
+pub fn serve(socket: OwnedFd, lock: Option<OwnedFd>, usage_file: &Path) {
     let signals = match sys::signal_fd(&[libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIGHUP])
     {
         Ok(fd) => fd,
@@ -60,16 +60,16 @@ pub fn serve(socket: OwnedFd, lock: Option<OwnedFd>) {
     if let Err(e) = sys::become_subreaper() {
         eprintln!("ferry launcher: cannot become a subreaper: {e}");
     }
+    let spawn = match sys::SpawnBase::new() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("ferry launcher: cannot prepare task processes: {e}");
+            return;
+        }
+    };
     let mut launcher = Service {
         socket,
-        base_env: std::env::vars_os()
-            .map(|(k, v)| {
-                let mut kv = k.as_bytes().to_vec();
-                kv.push(b'=');
-                kv.extend_from_slice(v.as_bytes());
-                kv
-            })
-            .collect(),
+        spawn,
         running: HashMap::new(),
         by_pid: HashMap::new(),
         deferred: VecDeque::new(),
@@ -110,7 +110,26 @@ pub fn serve(socket: OwnedFd, lock: Option<OwnedFd>) {
         }
     }
     launcher.kill_everything();
+    record_usage(usage_file);
     drop(lock);
+}
+
+/// Appends this process's own CPU time and peak memory to `file` (see [`super::USAGE_FILE`]).
+fn record_usage(file: &Path) {
+    use std::io::Write;
+    let ru = sys::own_usage();
+    let line = format!(
+        "{}\t{}\t{}\t{}\n",
+        std::process::id(),
+        micros(ru.ru_utime),
+        micros(ru.ru_stime),
+        ru.ru_maxrss.max(0) as u64 * 1024
+    );
+    let _ = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(file)
+        .and_then(|mut f| f.write_all(line.as_bytes()));
 }
 
 impl Service {
@@ -175,43 +194,25 @@ impl Service {
     /// The task's environment is this process's, with the launch's variables added or
     /// replacing.
     fn plan(&self, l: Launch) -> Result<sys::TaskPlan, std::ffi::NulError> {
-        let overridden = |kv: &[u8]| {
-            l.env.iter().any(|e| {
-                let key = e.split(|b| *b == b'=').next().unwrap_or(e);
-                kv.len() > key.len() && kv.starts_with(key) && kv[key.len()] == b'='
-            })
+        let cstrings = |v: Vec<Vec<u8>>| -> Result<Vec<CString>, _> {
+            v.into_iter().map(CString::new).collect()
         };
-        let envp = self
-            .base_env
-            .iter()
-            .filter(|kv| !overridden(kv))
-            .chain(l.env.iter())
-            .map(|kv| CString::new(kv.as_slice()))
-            .collect::<Result<_, _>>()?;
         Ok(sys::TaskPlan {
             id: l.id,
-            dirs: l
-                .dirs
-                .into_iter()
-                .map(CString::new)
-                .collect::<Result<_, _>>()?,
+            dirs: cstrings(l.dirs)?,
             script_path: CString::new(l.script_path)?,
             script: l.script,
             stdout: CString::new(l.stdout)?,
             stderr: CString::new(l.stderr)?,
             work_dir: CString::new(l.work_dir)?,
             program: CString::new(l.program)?,
-            argv: l
-                .args
-                .into_iter()
-                .map(CString::new)
-                .collect::<Result<_, _>>()?,
-            envp,
+            argv: cstrings(l.args)?,
+            env: cstrings(l.env)?,
         })
     }
 
     fn start(&mut self, plan: sys::TaskPlan, rc_file: Vec<u8>, since: Instant) {
-        match sys::fork_task(&plan, self.socket.as_fd()) {
+        match sys::spawn_task(&self.spawn, &plan, self.socket.as_fd()) {
             Ok(pid) => {
                 self.running.insert(plan.id, TaskProcess { pid, rc_file });
                 self.by_pid.insert(pid, plan.id);
