@@ -170,6 +170,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     sys::close_inherited_on_exec();
+    sys::raise_open_files_limit();
     if let Command::Job { attempt_dir } = &cli.command {
         let rc = ferry_exec::hpc::run_job(attempt_dir);
         return ExitCode::from(rc.clamp(0, 255) as u8);

@@ -595,3 +595,57 @@ workflow w {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.outputs()["w.s"], "literal\nliteral");
 }
+
+/// Ten thousand distinct objects in one run of an engine allowed 256 open descriptors (soft
+/// and hard: `ulimit -n 256`): what the object cache keeps per object is a line in this
+/// process's user record, not an open file, and downloads hold descriptors only while they run.
+#[test]
+fn ten_thousand_distinct_objects_fit_in_256_descriptors() {
+    const N: usize = 10_000;
+    let t = S3Test::new(0, "");
+    // Straight to moto, not through the logging proxy: 20,000 requests.
+    std::fs::write(
+        t.path().join("ferry.toml"),
+        "[defaults.s3]\nendpoint = \"http://127.0.0.1:5000\"\npath_style = true\n",
+    )
+    .unwrap();
+    s3(&["putmany", &t.bucket, "many/", &N.to_string()]);
+    let urls: Vec<String> = (0..N).map(|i| t.url(&format!("many/{i}.txt"))).collect();
+    std::fs::write(
+        t.path().join("inputs.json"),
+        serde_json::to_string(&json!({ "w.fs": urls })).unwrap(),
+    )
+    .unwrap();
+    t.write(
+        "w.wdl",
+        r#"
+version 1.1
+task total {
+  input { Array[File] fs }
+  command <<<
+    xargs cat < ~{write_lines(fs)} | awk '{ s += $1; n += 1 } END { print s, n }'
+  >>>
+  output { String sum_and_count = read_string(stdout()) }
+}
+workflow w {
+  input { Array[File] fs }
+  call total { input: fs = fs }
+  output { String sum_and_count = total.sum_and_count }
+}
+"#,
+    );
+    let mut cmd = Command::new("bash");
+    cmd.args(["-c", "ulimit -n 256 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_ferry"));
+    aws_env(&mut cmd);
+    let r = common::run_command(cmd, t.path(), "w.wdl", &["-i", "inputs.json"], &[]);
+    assert_eq!(r.code, 0, "{}", tail(&r.stderr));
+    let sum: usize = (0..N).sum();
+    assert_eq!(r.outputs()["w.sum_and_count"], format!("{sum} {N}"));
+}
+
+/// The end of a long log, for assertion messages.
+fn tail(s: &str) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(30)..].join("\n")
+}

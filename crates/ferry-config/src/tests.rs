@@ -1,3 +1,5 @@
+//! Tests of the configuration: the file format, profile layering and validation.
+
 use super::*;
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {

@@ -2,19 +2,29 @@
 //! running Ferry holds, and eviction of the least recently used ones past a size cap.
 //!
 //! An entry is a directory `CACHE/<key>/` holding one downloaded file or directory, a `.lock`
-//! taken while it downloads, and `.in-use`: every process that hands the entry to tasks keeps
-//! a shared lock on it until it exits, and sets its modification time (the entry's last use).
-//! The evictor removes an entry only while it holds both files' locks exclusively, so it never
-//! removes an entry that is downloading or that a running Ferry's tasks may read.
+//! taken while it downloads, and `.in-use`, whose modification time is the entry's last use.
+//! Each process that hands entries to tasks registers as a *user*: a file
+//! `CACHE/.users/<pid>-<n>` it keeps locked for its life, listing one entry name per line.
+//! That is one open descriptor per process, however many objects it uses (a descriptor per
+//! entry ran out at a few hundred objects). The evictor (`.evict.lock`, exclusive) skips
+//! every entry a live user lists and removes the records of dead ones (their lock is free); a
+//! user adds a name under a shared `.evict.lock`, so an eviction in progress cannot remove an
+//! entry between its being listed and looked at. Entries held the old way (a shared lock on
+//! `.in-use`, by an earlier Ferry) are skipped too.
 
+use std::collections::HashSet;
 use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 
 const IN_USE: &str = ".in-use";
 const LOCK: &str = ".lock";
+const USERS: &str = ".users";
+const EVICT_LOCK: &str = ".evict.lock";
 
 /// One entry of the cache.
 #[derive(Clone, Debug)]
@@ -28,19 +38,117 @@ pub struct CachedObject {
     pub in_use: bool,
 }
 
-/// Marks the entry used now and holds it for as long as the returned file stays open.
-pub fn hold(entry: &Path) -> Result<File> {
-    let path = entry.join(IN_USE);
-    let f = std::fs::OpenOptions::new()
+/// This process's registration as a user of one cache (see the module's comment); the record
+/// is removed when it is dropped.
+pub struct CacheUser {
+    cache_dir: PathBuf,
+    path: PathBuf,
+    record: Mutex<(File, HashSet<String>)>,
+}
+
+impl CacheUser {
+    pub fn register(cache_dir: &Path) -> Result<CacheUser> {
+        let users = cache_dir.join(USERS);
+        std::fs::create_dir_all(&users)
+            .with_context(|| format!("cannot create {}", users.display()))?;
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let name = format!(
+            "{}-{}-{}",
+            std::process::id(),
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        // Locked before it has its listed name: an evictor never sees it unlocked.
+        let new = users.join(format!(".new-{name}"));
+        let file = std::fs::OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&new)
+            .with_context(|| format!("cannot create {}", new.display()))?;
+        file.lock()
+            .with_context(|| format!("cannot lock {}", new.display()))?;
+        let path = users.join(name);
+        std::fs::rename(&new, &path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(CacheUser {
+            cache_dir: cache_dir.to_path_buf(),
+            path,
+            record: Mutex::new((file, HashSet::new())),
+        })
+    }
+
+    /// Creates the entry if needed, lists it as this process's and marks it used now. From
+    /// here until this process ends no evictor removes it.
+    pub fn hold(&self, entry: &Path) -> Result<()> {
+        let name = entry
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut record = self
+            .record
+            .lock()
+            .map_err(|_| anyhow::anyhow!("cache user record poisoned"))?;
+        if !record.1.contains(&name) {
+            let evict_lock = self.cache_dir.join(EVICT_LOCK);
+            let gate = open_for_lock(&evict_lock)?;
+            gate.lock_shared()
+                .with_context(|| format!("cannot lock {}", evict_lock.display()))?;
+            record
+                .0
+                .write_all(format!("{name}\n").as_bytes())
+                .with_context(|| format!("cannot write {}", self.path.display()))?;
+            record.1.insert(name);
+            drop(gate);
+        }
+        std::fs::create_dir_all(entry)
+            .with_context(|| format!("cannot create {}", entry.display()))?;
+        let _ = open_for_lock(&entry.join(IN_USE)).map(|f| f.set_modified(SystemTime::now()));
+        Ok(())
+    }
+}
+
+impl Drop for CacheUser {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn open_for_lock(path: &Path) -> Result<File> {
+    std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(&path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
-    f.lock_shared()
-        .with_context(|| format!("cannot lock {}", path.display()))?;
-    let _ = f.set_modified(SystemTime::now());
-    Ok(f)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))
+}
+
+/// The entries live users list; the records of users that have ended are removed.
+fn held_entries(cache_dir: &Path) -> HashSet<String> {
+    let mut held = HashSet::new();
+    let Ok(users) = std::fs::read_dir(cache_dir.join(USERS)) else {
+        return held;
+    };
+    for user in users.flatten() {
+        if user.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = user.path();
+        let Ok(f) = File::open(&path) else {
+            continue;
+        };
+        if f.try_lock().is_ok() {
+            // Its process has ended.
+            let _ = std::fs::remove_file(&path);
+            continue;
+        }
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            held.extend(text.lines().map(str::to_string));
+        }
+    }
+    held
 }
 
 fn size_of(path: &Path) -> u64 {
@@ -69,6 +177,7 @@ fn try_exclusive(path: &Path) -> Option<File> {
 /// Every entry, least recently used first.
 pub fn list(cache_dir: &Path) -> Result<Vec<CachedObject>> {
     let mut out = Vec::new();
+    let held = held_entries(cache_dir);
     let entries = match std::fs::read_dir(cache_dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
@@ -89,13 +198,14 @@ pub fn list(cache_dir: &Path) -> Result<Vec<CachedObject>> {
             .or_else(|_| object.metadata())
             .and_then(|m| m.modified())
             .unwrap_or(SystemTime::UNIX_EPOCH);
-        let in_use = match std::fs::OpenOptions::new()
-            .read(true)
-            .open(dir.join(IN_USE))
-        {
-            Ok(f) => f.try_lock().is_err(),
-            Err(_) => false,
-        };
+        let in_use = held.contains(entry.file_name().to_string_lossy().as_ref())
+            || match std::fs::OpenOptions::new()
+                .read(true)
+                .open(dir.join(IN_USE))
+            {
+                Ok(f) => f.try_lock().is_err(),
+                Err(_) => false,
+            };
         out.push(CachedObject {
             name: object.file_name().to_string_lossy().into_owned(),
             size: size_of(&object.path()),
@@ -108,12 +218,21 @@ pub fn list(cache_dir: &Path) -> Result<Vec<CachedObject>> {
     Ok(out)
 }
 
+/// What an eviction pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Evicted {
+    pub removed: usize,
+    pub freed: u64,
+    /// The cache's size after the pass; `None` if another evictor was at work.
+    pub remaining: Option<u64>,
+}
+
 /// Removes least recently used entries until the cache holds at most `max` bytes, skipping
-/// entries that are downloading or held. Returns the entries removed and the bytes freed. One
-/// evictor at a time per cache: a second caller returns at once.
-pub fn evict(cache_dir: &Path, max: u64) -> Result<(usize, u64)> {
-    let Some(_evictor) = try_exclusive(&cache_dir.join(".evict.lock")) else {
-        return Ok((0, 0));
+/// entries that are downloading or held. One evictor at a time per cache: a second caller
+/// returns at once.
+pub fn evict(cache_dir: &Path, max: u64) -> Result<Evicted> {
+    let Some(_evictor) = try_exclusive(&cache_dir.join(EVICT_LOCK)) else {
+        return Ok(Evicted::default());
     };
     let entries = list(cache_dir)?;
     let mut total: u64 = entries.iter().map(|e| e.size).sum();
@@ -142,7 +261,11 @@ pub fn evict(cache_dir: &Path, max: u64) -> Result<(usize, u64)> {
         freed += e.size;
         removed += 1;
     }
-    Ok((removed, freed))
+    Ok(Evicted {
+        removed,
+        freed,
+        remaining: Some(total),
+    })
 }
 
 #[cfg(test)]
@@ -178,11 +301,36 @@ mod tests {
         let listed = list(cache.path()).unwrap();
         assert_eq!(listed.iter().map(|o| o.size).sum::<u64>(), 4000);
         assert!(listed.iter().find(|o| o.dir == held).unwrap().in_use);
-        let (removed, freed) = evict(cache.path(), 2000).unwrap();
-        assert_eq!((removed, freed), (2, 2000));
+        let e = evict(cache.path(), 2000).unwrap();
+        assert_eq!((e.removed, e.freed, e.remaining), (2, 2000, Some(2000)));
         assert!(!oldest.exists(), "least recently used goes first");
         assert!(held.exists(), "a held entry is never evicted");
         assert!(!newer.exists());
         assert!(newest.exists());
+    }
+
+    #[test]
+    fn a_live_user_holds_what_it_lists_and_a_dead_users_record_is_dropped() {
+        let cache = tempfile::tempdir().unwrap();
+        let listed = entry(cache.path(), "a", 1000, 300);
+        let unlisted = entry(cache.path(), "b", 1000, 200);
+        let user = CacheUser::register(cache.path()).unwrap();
+        user.hold(&listed).unwrap();
+        // A user that ended without removing its record: nothing holds its lock.
+        let users = cache.path().join(USERS);
+        std::fs::write(users.join("1-2-3"), "b\n").unwrap();
+        let e = evict(cache.path(), 0).unwrap();
+        assert_eq!(e.removed, 1);
+        assert!(listed.exists(), "a live user's entry is never evicted");
+        assert!(!unlisted.exists(), "a dead user holds nothing");
+        assert!(
+            !users.join("1-2-3").exists(),
+            "a dead user's record is removed"
+        );
+        let record = user.path.clone();
+        drop(user);
+        assert!(!record.exists());
+        assert_eq!(evict(cache.path(), 0).unwrap().removed, 1);
+        assert!(!listed.exists());
     }
 }

@@ -4,36 +4,64 @@
 use super::*;
 
 impl ObjectStorage {
-    /// Creates the cache entry if needed, marks it used now and holds it for this process.
+    /// Creates the cache entry if needed, marks it used now and holds it for this process
+    /// (registered once per cache as its user: one open file however many entries it holds).
     pub(super) fn hold(&self, entry: &Path) -> Result<()> {
-        let held = std::fs::create_dir_all(entry)
-            .map_err(anyhow::Error::from)
-            .and_then(|()| crate::objcache::hold(entry))
-            // An evictor may have removed the directory in between: once more.
-            .or_else(|_| {
-                std::fs::create_dir_all(entry)?;
-                crate::objcache::hold(entry)
-            })
-            .with_context(|| format!("cannot use the cache entry {}", entry.display()))?;
-        if let Ok(mut h) = self.held.lock() {
-            h.push(held);
-        }
-        Ok(())
+        let cache_dir = entry.parent().unwrap_or(Path::new("."));
+        let user = {
+            let mut users = self
+                .cache_users
+                .lock()
+                .map_err(|_| anyhow!("cache users poisoned"))?;
+            match users.get(cache_dir) {
+                Some(u) => u.clone(),
+                None => {
+                    let u = Arc::new(crate::objcache::CacheUser::register(cache_dir)?);
+                    users.insert(cache_dir.to_path_buf(), u.clone());
+                    u
+                }
+            }
+        };
+        user.hold(entry)
+            .with_context(|| format!("cannot use the cache entry {}", entry.display()))
     }
 
-    /// After a download: evicts least recently used entries if the cache is past its cap.
-    pub(super) async fn evict_past_cap(&self, entry: &Path) {
+    /// After a download of `bytes`: evicts least recently used entries if the cache is past its
+    /// cap. The cache is scanned the first time and then only once this process's estimate
+    /// (the size at the last scan plus what it downloaded since) passes the cap, not after
+    /// every download.
+    pub(super) async fn evict_past_cap(&self, entry: &Path, bytes: u64) {
         let (Some(max), Some(cache_dir)) = (self.settings.cache_max, entry.parent()) else {
             return;
         };
+        {
+            let Ok(mut estimate) = self.cache_estimate.lock() else {
+                return;
+            };
+            match estimate.as_mut() {
+                Some(e) if *e + bytes <= max => {
+                    *e += bytes;
+                    return;
+                }
+                _ => {}
+            }
+        }
         let cache_dir = cache_dir.to_path_buf();
         let evicted =
             tokio::task::spawn_blocking(move || crate::objcache::evict(&cache_dir, max)).await;
         match evicted {
-            Ok(Ok((0, _))) => {}
-            Ok(Ok((n, bytes))) => tracing::info!(
-                "object cache over its cap: evicted {n} least recently used objects ({bytes} bytes)"
-            ),
+            Ok(Ok(e)) => {
+                if e.removed > 0 {
+                    tracing::info!(
+                        "object cache over its cap: evicted {} least recently used objects ({} bytes)",
+                        e.removed,
+                        e.freed
+                    );
+                }
+                if let (Some(left), Ok(mut estimate)) = (e.remaining, self.cache_estimate.lock()) {
+                    *estimate = Some(left);
+                }
+            }
             Ok(Err(e)) => tracing::warn!("object cache eviction: {e:#}"),
             Err(e) => tracing::warn!("object cache eviction: {e}"),
         }

@@ -195,8 +195,13 @@ pub struct ObjectStorage {
     heads: Memo<ObjectMeta>,
     listings: Memo<Vec<ObjectMeta>>,
     requests: Arc<Semaphore>,
-    /// Cache entries this process handed to tasks, held until it exits (see objcache).
-    held: Mutex<Vec<std::fs::File>>,
+    /// This process as a user of each object cache it handed entries from (see objcache).
+    cache_users: Mutex<HashMap<PathBuf, Arc<crate::objcache::CacheUser>>>,
+    /// The object cache's size as of the last eviction pass plus what this process downloaded
+    /// since; `None` until the first pass.
+    cache_estimate: Mutex<Option<u64>>,
+    /// Downloads (and the descriptors they hold: a lock, a part file) at once.
+    downloading: Arc<Semaphore>,
 }
 
 /// A parsed object URL.
@@ -293,6 +298,11 @@ fn is_md5(etag: &str) -> Option<String> {
     (t.len() == 32 && t.chars().all(|c| c.is_ascii_hexdigit())).then(|| t.to_ascii_lowercase())
 }
 
+/// Objects downloaded at once by one process: each holds a lock and a part file open (and
+/// its ranged parts share the request permits), so descriptors stay bounded whatever the
+/// number of inputs.
+const MAX_DOWNLOADS: usize = 32;
+
 impl ObjectStorage {
     pub fn new(settings: ObjectSettings) -> Self {
         let concurrency = settings.concurrency.max(1);
@@ -305,7 +315,9 @@ impl ObjectStorage {
             heads: Default::default(),
             listings: Default::default(),
             requests: Arc::new(Semaphore::new(concurrency)),
-            held: Default::default(),
+            cache_users: Default::default(),
+            cache_estimate: Default::default(),
+            downloading: Arc::new(Semaphore::new(MAX_DOWNLOADS)),
         }
     }
 
@@ -398,6 +410,7 @@ impl Storage for ObjectStorage {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
+        let _permit = self.download_permit().await?;
         self.get_ranged(&store, &meta, dest, url).await
     }
 

@@ -58,7 +58,17 @@ impl ObjectStorage {
         Ok((store, loc, objects))
     }
 
+    /// A turn to download (see [`MAX_DOWNLOADS`]): held while the download's files are open.
+    pub(super) async fn download_permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit> {
+        self.downloading
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| anyhow!("download permits closed"))
+    }
+
     /// Fetches `meta` into `part` (a new file): ranged GETs in parallel for large objects.
+    /// Callers hold a [`Self::download_permit`].
     pub(super) async fn get_ranged(
         &self,
         store: &Arc<dyn ObjectStore>,
@@ -162,6 +172,8 @@ impl ObjectStorage {
         if complete(target) {
             return Ok(target.to_path_buf());
         }
+        // Before any descriptor of the download is opened.
+        let _permit = self.download_permit().await?;
         let lock_path = entry.join(".lock");
         let lock = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
             let f = std::fs::File::create(&lock_path)?;
@@ -185,8 +197,9 @@ impl ObjectStorage {
         std::fs::rename(&part, target)
             .with_context(|| format!("cannot move the download to {}", target.display()))?;
         drop(lock);
+        drop(_permit);
         tracing::debug!("downloaded {url} ({} bytes)", meta.size);
-        self.evict_past_cap(entry).await;
+        self.evict_past_cap(entry, meta.size).await;
         Ok(target.to_path_buf())
     }
 
@@ -233,6 +246,7 @@ impl ObjectStorage {
             })
             .collect();
         let store_key = &loc.store_key;
+        let total_bytes = files.iter().map(|(m, _)| m.size).sum();
         let result: Result<Vec<()>> = futures_util::stream::iter(files)
             .map(|(meta, dest)| {
                 let store = store.clone();
@@ -241,6 +255,7 @@ impl ObjectStorage {
                         std::fs::create_dir_all(parent)?;
                     }
                     let object_url = format!("{store_key}/{}", meta.location);
+                    let _permit = self.download_permit().await?;
                     self.get_ranged(&store, &meta, &dest, &object_url).await
                 }
             })
@@ -253,7 +268,7 @@ impl ObjectStorage {
         }
         match std::fs::rename(&staging, &target) {
             Ok(()) => {
-                self.evict_past_cap(&entry).await;
+                self.evict_past_cap(&entry, total_bytes).await;
                 Ok(target)
             }
             // Another process finished the same directory first.
@@ -364,6 +379,7 @@ impl ObjectStorage {
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
         let _ = std::fs::remove_file(dest);
+        let _permit = self.download_permit().await?;
         self.get_ranged(&store, &object.meta, dest, &object.url)
             .await
     }
