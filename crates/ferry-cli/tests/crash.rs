@@ -283,7 +283,9 @@ fn the_resume_sweep_does_not_depend_on_how_the_run_directory_is_spelled() {
     let mut child = spawn_run(dir.path(), "t.wdl", &["t.tag=30.0714"], &via_link);
     wait_for(&via_link.join("calls/t/attempt-1/work/started"));
     wait_for_processes("sleep 30.0714", 1);
-    // The launcher too, so that the task's sleep survives both.
+    // The launcher too, so that the task's sleep survives both. The engine is stopped
+    // first: it replaces a launcher that dies alone after killing what that left.
+    signal(&child, libc::SIGSTOP);
     for pid in processes_with_pids(&format!("launch {}", via_link.display())) {
         // SAFETY: kills the launcher of the run this test started.
         unsafe { libc::kill(pid, libc::SIGKILL) };
