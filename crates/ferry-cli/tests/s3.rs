@@ -649,3 +649,47 @@ fn tail(s: &str) -> String {
     let lines: Vec<&str> = s.lines().collect();
     lines[lines.len().saturating_sub(30)..].join("\n")
 }
+
+/// A task that writes a stub index beside its working directory (as a remote job's is) naming
+/// an object it should not reach, and a sparse file for it: the engine does not fetch that
+/// object with its own credentials; the file is read as the task left it.
+#[test]
+fn a_forged_remote_index_is_ignored() {
+    let t = S3Test::new(0, "");
+    t.put("secret.txt", b"the engine's secret\n");
+    let index = json!({
+        "work_url": format!("s3://{}/", t.bucket),
+        "files": { "secret.txt": { "size": 20 } }
+    })
+    .to_string();
+    t.write(
+        "w.wdl",
+        &r#"
+version 1.1
+task forge {
+  command <<<
+    echo 'INDEX' > ../remote.json
+    dir=$(cd .. && pwd)
+    echo 'INDEX' > "$(dirname "$dir")/.$(basename "$dir").remote.json"
+    truncate -s 20 secret.txt
+  >>>
+  output { String s = read_string("secret.txt") }
+}
+workflow w {
+  call forge
+  output { String s = forge.s }
+}
+"#
+        .replace("INDEX", &index),
+    );
+    let r = t.run("w.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(t.count("GET", "secret.txt"), 0, "{:?}", t.requests());
+    assert_eq!(t.count("HEAD", "secret.txt"), 0);
+    assert!(
+        !r.outputs()["w.s"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("secret")
+    );
+}

@@ -48,9 +48,18 @@ pub async fn executor_for(profile: &Profile, run: RunContext<'_>) -> Result<Arc<
         return Ok(Arc::new(local(profile, &run)?));
     }
     match profile.executor {
-        ExecutorKind::Awsbatch => Ok(Arc::new(
-            BatchExecutor::new(batch_settings(profile), run.objects.clone()).await?,
-        )),
+        ExecutorKind::Awsbatch => {
+            let settings = batch_settings(profile);
+            // Before anything looks at an attempt directory (a resume adopts earlier jobs'
+            // outputs): the remote files this run's jobs left are the only ones trusted.
+            ferry_storage::remote::trust_prefix(crate::awsbatch::run_prefix(
+                &settings.work_dir,
+                run.run_dir,
+            ));
+            Ok(Arc::new(
+                BatchExecutor::new(settings, run.objects.clone()).await?,
+            ))
+        }
         ExecutorKind::Docker => Ok(Arc::new(
             DockerExecutor::connect(
                 run.capacity,

@@ -5,13 +5,13 @@
 //! (URL, size, ETag).
 //!
 //! Invariant: a stub's zeros are never taken for data. Whatever reads a file's bytes calls
-//! [`fetch`] first (the stdlib's `read_*`, publishing to a local directory, a cache hit reused
+//! [`fill_stubs`] first (the stdlib's `read_*`, publishing to a local directory, a cache hit reused
 //! by a local executor); what only needs the file's identity asks [`lookup`] (call-cache keys
 //! and entries use the ETag, later remote jobs the URL). `remote.json` is written before any
 //! stub exists, so a crash can leave an index without stubs, never stubs without an index; it
 //! survives `--resume`, which re-evaluates an attempt's outputs from its directory.
 //!
-//! [`fetch`] writes the object's bytes into the stub's own inode and gives it back its
+//! [`fill_stubs`] writes the object's bytes into the stub's own inode and gives it back its
 //! modification time: the file keeps the identity (inode, size, mtime) that the engine's output
 //! stamps and the call cache recorded.
 
@@ -25,7 +25,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::StorageRouter;
 
-/// The index file in an attempt directory, beside its `work/`.
+/// The index file's name: `.<attempt>.remote.json` beside the attempt directory (earlier
+/// versions: `remote.json` in it).
 pub const INDEX_FILE: &str = "remote.json";
 /// The working directory's name in an attempt directory.
 const WORK: &str = "work";
@@ -82,6 +83,57 @@ struct Stored {
     etag: Option<String>,
 }
 
+/// The URL prefixes under which an index on disk may name objects: the remote executor of this
+/// run registers its own (`work_dir/<run>/`). An index read from disk that names anything else
+/// is ignored, as is every index on disk when no remote executor runs: a task can write files
+/// beside its working directory (a host process anywhere; a container into its attempt
+/// directory), and a forged index would make the engine fetch or copy any object its
+/// credentials reach.
+static TRUSTED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Trusts indexes naming objects under `prefix` (see [`TRUSTED`]).
+pub fn trust_prefix(prefix: String) {
+    if let Ok(mut t) = TRUSTED.lock()
+        && !t.contains(&prefix)
+    {
+        t.push(prefix);
+    }
+}
+
+fn trusted(index: &Index) -> bool {
+    TRUSTED.lock().is_ok_and(|t| {
+        t.iter().any(|p| index.work_url.starts_with(p.as_str()))
+            && index.files.keys().all(|rel| {
+                !Path::new(rel).is_absolute() && !rel.split('/').any(|c| c == ".." || c == ".")
+            })
+    })
+}
+
+/// Where an attempt's index is kept: beside the attempt directory, not in it (a container
+/// task has its attempt directory mounted read-write; it cannot write beside it).
+fn index_path(attempt_dir: &Path) -> Option<PathBuf> {
+    let name = attempt_dir.file_name()?.to_string_lossy();
+    Some(attempt_dir.with_file_name(format!(".{name}.{INDEX_FILE}")))
+}
+
+/// Forgets an attempt's index (an unfinished attempt's, before it runs again), on disk
+/// wherever a version of Ferry kept it, and in memory.
+pub fn remove_index(attempt_dir: &Path) -> std::io::Result<()> {
+    if let Ok(mut known) = indexes().lock() {
+        known.remove(&attempt_dir.join(WORK));
+    }
+    for file in index_path(attempt_dir)
+        .into_iter()
+        .chain(std::iter::once(attempt_dir.join(INDEX_FILE)))
+    {
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Indexes read so far, by working directory. Written once per attempt, never changed after:
 /// only the ones that exist are remembered (a local run's lookups cost one `stat` each).
 fn indexes() -> &'static Mutex<HashMap<PathBuf, Arc<Index>>> {
@@ -131,11 +183,19 @@ pub fn leave_in_store(attempt_dir: &Path, work_url: &str, files: &[LeftFile]) ->
             })
             .collect(),
     };
-    let path = attempt_dir.join(INDEX_FILE);
-    let tmp = attempt_dir.join(format!(".{INDEX_FILE}.tmp"));
+    let path = index_path(attempt_dir)
+        .with_context(|| format!("{}: no attempt directory name", attempt_dir.display()))?;
+    let tmp = path.with_extension("json.tmp");
     let json = serde_json::to_vec(&index).context("cannot encode the remote index")?;
-    std::fs::write(&tmp, json).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    // On disk before any stub exists, and before the rename makes it the index.
+    (|| -> std::io::Result<()> {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&json)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &path)
+    })()
+    .with_context(|| format!("cannot write {}", path.display()))?;
     for f in files {
         let stub = work.join(&f.rel);
         if let Some(dir) = stub.parent() {
@@ -243,11 +303,25 @@ fn index_of(path: &Path) -> Option<(PathBuf, Arc<Index>)> {
         if let Some(index) = indexes().lock().ok().and_then(|k| k.get(dir).cloned()) {
             return Some((dir.to_path_buf(), index));
         }
-        let file = dir.parent()?.join(INDEX_FILE);
-        let Ok(bytes) = std::fs::read(&file) else {
+        let attempt_dir = dir.parent()?;
+        // Where this version keeps it, else where earlier versions did (inside the attempt
+        // directory): either is used only if it names this run's objects.
+        let Some((file, bytes)) = index_path(attempt_dir)
+            .into_iter()
+            .chain(std::iter::once(attempt_dir.join(INDEX_FILE)))
+            .find_map(|f| std::fs::read(&f).ok().map(|b| (f, b)))
+        else {
             continue;
         };
         match serde_json::from_slice::<Index>(&bytes) {
+            Ok(index) if !trusted(&index) => {
+                tracing::warn!(
+                    "{}: ignored: it names objects outside this run's remote work directory ({})",
+                    file.display(),
+                    index.work_url
+                );
+                return None;
+            }
             Ok(index) => {
                 let index = Arc::new(index);
                 if let Ok(mut k) = indexes().lock() {

@@ -204,13 +204,8 @@ pub(crate) fn adopt(
 /// Removes what an unfinished earlier attempt left, keeping `tmp/` (this attempt's `write_*`
 /// files are already there).
 pub(crate) fn clear_stale_attempt(attempt_dir: &Path) -> std::io::Result<()> {
-    for name in [
-        "rc",
-        "command",
-        "stdout",
-        "stderr",
-        ferry_storage::remote::INDEX_FILE,
-    ] {
+    ferry_storage::remote::remove_index(attempt_dir)?;
+    for name in ["rc", "command", "stdout", "stderr"] {
         match std::fs::remove_file(attempt_dir.join(name)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
             _ => {}

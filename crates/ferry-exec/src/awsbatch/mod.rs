@@ -406,16 +406,7 @@ impl Executor for BatchExecutor {
             )
         })?;
         let job_definition = inner.job_definition(&image).await?;
-        let run_name = spec
-            .create_from
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_else(|| "run".into());
-        let run_prefix = format!(
-            "{}/{}/",
-            inner.settings.work_dir.trim_end_matches('/'),
-            crate::job_name_part(&run_name, '-', usize::MAX)
-        );
+        let run_prefix = run_prefix(&inner.settings.work_dir, &spec.create_from);
         let rel = spec
             .attempt_dir
             .strip_prefix(&spec.create_from)
@@ -515,4 +506,18 @@ impl Executor for BatchExecutor {
         }
         self.inner.terminate_all().await;
     }
+}
+
+/// Where a run's job data lives in the store: `work_dir/<the run directory's name>/`. Only
+/// indexes of remote files under it are trusted (`ferry_storage::remote::trust_prefix`).
+pub fn run_prefix(work_dir: &str, run_dir: &std::path::Path) -> String {
+    let run_name = run_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "run".into());
+    format!(
+        "{}/{}/",
+        work_dir.trim_end_matches('/'),
+        crate::job_name_part(&run_name, '-', usize::MAX)
+    )
 }
