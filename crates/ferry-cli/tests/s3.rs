@@ -21,14 +21,14 @@ struct S3Test {
 
 impl S3Test {
     fn new(fail_every: u32, extra_toml: &str) -> S3Test {
+        S3Test::with_proxy(&["--fail-every", &fail_every.to_string()], extra_toml)
+    }
+
+    fn with_proxy(proxy_args: &[&str], extra_toml: &str) -> S3Test {
         let bucket = unique("ferry-test");
         s3(&["mb", &bucket]);
         let dir = tempfile::tempdir().unwrap();
-        let proxy = Proxy::start(
-            5000,
-            dir.path().join("requests.log"),
-            &["--fail-every", &fail_every.to_string()],
-        );
+        let proxy = Proxy::start(5000, dir.path().join("requests.log"), proxy_args);
         let port = proxy.port;
         let toml = format!(
             "[defaults.s3]\nendpoint = \"http://127.0.0.1:{port}\"\npath_style = true\n{}",
@@ -692,4 +692,36 @@ workflow w {
             .unwrap_or_default()
             .contains("secret")
     );
+}
+
+/// An object replaced between its lookup and its download (or between two of its ranged
+/// GETs): every GET carries the looked-up ETag (If-Match), so the call fails saying the object
+/// changed instead of mixing two versions or caching the new one under the old one's key.
+#[test]
+fn an_object_replaced_while_it_is_downloaded_fails_the_call_saying_so() {
+    let t = S3Test::with_proxy(&["--replace-on-get", "changing.txt"], "");
+    t.put("changing.txt", b"the first version\n");
+    t.write(
+        "w.wdl",
+        r#"
+version 1.1
+task t {
+  input { File f }
+  command <<< cat ~{f} >>>
+  output { String s = read_string(stdout()) }
+}
+workflow w {
+  call t { input: f = "s3://BUCKET/changing.txt" }
+  output { String s = t.s }
+}
+"#,
+    );
+    let r = t.run("w.wdl", &[]);
+    assert!(
+        t.requests().iter().any(|l| l.starts_with("REPLACED")),
+        "{:?}",
+        t.requests()
+    );
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(r.stderr.contains("has changed"), "{}", r.stderr);
 }

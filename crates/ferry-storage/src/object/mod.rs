@@ -273,6 +273,9 @@ fn percent_decode(s: &str) -> String {
 fn explain(url: &str, e: object_store::Error) -> anyhow::Error {
     match e {
         object_store::Error::NotFound { .. } => anyhow!("{url}: no such object"),
+        object_store::Error::Precondition { .. } => anyhow!(
+            "{url} has changed since it was looked up (its ETag no longer matches): it was replaced while being read"
+        ),
         object_store::Error::PermissionDenied { .. }
         | object_store::Error::Unauthenticated { .. } => {
             anyhow!("{url}: access denied ({e})")

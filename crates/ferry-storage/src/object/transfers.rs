@@ -85,8 +85,14 @@ impl ObjectStorage {
         if meta.size <= part_size {
             let bytes = {
                 let _permit = self.requests.acquire().await;
+                // If-Match: the bytes of the object that was looked up, or an error, never
+                // those of one that replaced it since.
+                let options = object_store::GetOptions {
+                    if_match: meta.e_tag.clone(),
+                    ..Default::default()
+                };
                 let got = store
-                    .get(&meta.location)
+                    .get_opts(&meta.location, options)
                     .await
                     .map_err(|e| explain(url, e))?;
                 got.bytes().await.map_err(|e| explain(url, e))?
@@ -113,11 +119,20 @@ impl ObjectStorage {
                     let store = store.clone();
                     let requests = self.requests.clone();
                     let location = meta.location.clone();
+                    let etag = meta.e_tag.clone();
                     async move {
                         let bytes = {
                             let _permit = requests.acquire().await;
+                            let options = object_store::GetOptions {
+                                if_match: etag,
+                                range: Some(object_store::GetRange::Bounded(range.clone())),
+                                ..Default::default()
+                            };
                             store
-                                .get_range(&location, range.clone())
+                                .get_opts(&location, options)
+                                .await
+                                .map_err(|e| explain(url, e))?
+                                .bytes()
                                 .await
                                 .map_err(|e| explain(url, e))?
                         };
