@@ -218,7 +218,9 @@ fn an_engine_stopped_while_hundreds_of_tasks_end_loses_no_exit_report() {
     ];
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut child = spawn_run(dir.path(), "w.wdl", &args, &run_dir);
-    let started = wait_for_processes("sleep 2.0713", n);
+    // Half of them at once is hundreds: the first end before the last start when launching
+    // is slow (a loaded machine).
+    let started = wait_for_processes("sleep 2.0713", n / 2);
     if started < n / 2 {
         let _ = child.kill();
         let out = child.wait_with_output().expect("ferry exits");

@@ -44,22 +44,19 @@ pub fn available(kind: &ExecutorKind) -> bool {
 /// The executor the profile names. Stub runs run no commands, so they get the local one.
 /// Needs a Tokio runtime.
 pub async fn executor_for(profile: &Profile, run: RunContext<'_>) -> Result<Arc<dyn Executor>> {
+    // Before anything looks at an attempt directory (a resume adopts earlier jobs' outputs, a
+    // cache hit reuses another run's): remote files that jobs left under the profile's Batch
+    // work directory are the only ones trusted, whatever executor this run uses.
+    if let Some(work_dir) = profile.batch_work_dir.as_deref().filter(|w| !w.is_empty()) {
+        ferry_storage::remote::trust_prefix(format!("{}/", work_dir.trim_end_matches('/')));
+    }
     if profile.stub {
         return Ok(Arc::new(local(profile, &run)?));
     }
     match profile.executor {
-        ExecutorKind::Awsbatch => {
-            let settings = batch_settings(profile);
-            // Before anything looks at an attempt directory (a resume adopts earlier jobs'
-            // outputs): the remote files this run's jobs left are the only ones trusted.
-            ferry_storage::remote::trust_prefix(crate::awsbatch::run_prefix(
-                &settings.work_dir,
-                run.run_dir,
-            ));
-            Ok(Arc::new(
-                BatchExecutor::new(settings, run.objects.clone()).await?,
-            ))
-        }
+        ExecutorKind::Awsbatch => Ok(Arc::new(
+            BatchExecutor::new(batch_settings(profile), run.objects.clone()).await?,
+        )),
         ExecutorKind::Docker => Ok(Arc::new(
             DockerExecutor::connect(
                 run.capacity,

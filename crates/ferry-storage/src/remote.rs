@@ -83,12 +83,12 @@ struct Stored {
     etag: Option<String>,
 }
 
-/// The URL prefixes under which an index on disk may name objects: the remote executor of this
-/// run registers its own (`work_dir/<run>/`). An index read from disk that names anything else
-/// is ignored, as is every index on disk when no remote executor runs: a task can write files
-/// beside its working directory (a host process anywhere; a container into its attempt
+/// The URL prefixes under which an index on disk may name objects: the profile's Batch work
+/// directory, registered before the run starts. An index read from disk that names anything
+/// else is not used, as is every index on disk when the profile has none: a task can write
+/// files beside its working directory (a host process anywhere; a container into its attempt
 /// directory), and a forged index would make the engine fetch or copy any object its
-/// credentials reach.
+/// credentials reach. Its sparse files are then refused, not read as zeros ([`fill_stubs`]).
 static TRUSTED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// Trusts indexes naming objects under `prefix` (see [`TRUSTED`]).
@@ -98,6 +98,41 @@ pub fn trust_prefix(prefix: String) {
     {
         t.push(prefix);
     }
+}
+
+/// Working directories whose index was not used, and that index.
+static UNTRUSTED: Mutex<BTreeMap<PathBuf, PathBuf>> = Mutex::new(BTreeMap::new());
+
+/// Refuses to read a sparse file under a working directory whose index was not used: it may
+/// be a stub, whose zeros are not data. Fails closed.
+fn refuse_untrusted(path: &Path) -> Result<()> {
+    let Some(index) = UNTRUSTED
+        .lock()
+        .ok()
+        .and_then(|u| path.ancestors().find_map(|d| u.get(d).cloned()))
+    else {
+        return Ok(());
+    };
+    let sparse = |p: &Path| {
+        std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file() && m.len() > 0 && m.blocks() == 0)
+    };
+    fn any_sparse(p: &Path, sparse: &dyn Fn(&Path) -> bool) -> bool {
+        match std::fs::symlink_metadata(p) {
+            Ok(m) if m.is_dir() => std::fs::read_dir(p)
+                .map(|d| d.flatten().any(|e| any_sparse(&e.path(), sparse)))
+                .unwrap_or(false),
+            _ => sparse(p),
+        }
+    }
+    let suspect = any_sparse(path, &sparse);
+    if suspect {
+        bail!(
+            "{}: may be a stub of a remote file, but its index {} names objects outside the profile's Batch work directory and is not used",
+            path.display(),
+            index.display()
+        );
+    }
+    Ok(())
 }
 
 fn trusted(index: &Index) -> bool {
@@ -315,6 +350,9 @@ fn index_of(path: &Path) -> Option<(PathBuf, Arc<Index>)> {
         };
         match serde_json::from_slice::<Index>(&bytes) {
             Ok(index) if !trusted(&index) => {
+                if let Ok(mut u) = UNTRUSTED.lock() {
+                    u.insert(dir.to_path_buf(), file.clone());
+                }
                 tracing::warn!(
                     "{}: ignored: it names objects outside this run's remote work directory ({})",
                     file.display(),
@@ -366,14 +404,16 @@ fn part_of(stub: &Path) -> PathBuf {
 }
 
 /// Whether `path` is, or is a directory holding, a stub still to be fetched.
+/// (A sparse file under an index that is not used counts: [`fill_stubs`] refuses it.)
 pub fn has_stubs(path: &Path) -> bool {
-    match std::fs::symlink_metadata(path) {
+    let stubs = match std::fs::symlink_metadata(path) {
         Ok(m) if m.is_dir() => files_under(path)
             .iter()
             .any(|(rel, _)| is_stub(&path.join(rel))),
         Ok(_) => is_stub(path),
         Err(_) => false,
-    }
+    };
+    stubs || refuse_untrusted(path).is_err()
 }
 
 /// Replaces the stubs at or under `path` with their objects' bytes. Files that are not stubs
@@ -393,6 +433,9 @@ pub async fn fill_stubs(storage: &StorageRouter, path: &Path) -> Result<()> {
             .map(|f| vec![(path.to_path_buf(), f)])
             .unwrap_or_default()
     };
+    if files.is_empty() {
+        refuse_untrusted(path)?;
+    }
     use futures_util::{StreamExt, TryStreamExt};
     futures_util::stream::iter(files)
         .map(|(stub, remote)| async move { fill_stub(storage, &stub, &remote).await })

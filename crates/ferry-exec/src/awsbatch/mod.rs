@@ -508,9 +508,8 @@ impl Executor for BatchExecutor {
     }
 }
 
-/// Where a run's job data lives in the store: `work_dir/<the run directory's name>/`. Only
-/// indexes of remote files under it are trusted (`ferry_storage::remote::trust_prefix`).
-pub fn run_prefix(work_dir: &str, run_dir: &std::path::Path) -> String {
+/// Where a run's job data lives in the store: `work_dir/<the run directory's name>/`.
+fn run_prefix(work_dir: &str, run_dir: &std::path::Path) -> String {
     let run_name = run_dir
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
