@@ -537,8 +537,10 @@ mod tests {
         assert_eq!(files_under(&work.join("d")).len(), 1);
         assert_eq!(files_under(&work.join("d"))[0].0, "sub/x.txt");
         assert!(has_stubs(&work.join("d")));
-        // Read back from disk, as a resumed run does.
+        // Read back from disk, as a resumed run does: used when it names objects under the
+        // profile's Batch work directory.
         indexes().lock().unwrap().clear();
+        trust_prefix("s3://b/".into());
         assert!(lookup_file(&work.join("d/sub/x.txt")).is_some());
         // A fetch that stopped halfway: blocks, but its part file is still there.
         let x = work.join("d/sub/x.txt");
