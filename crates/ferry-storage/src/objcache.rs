@@ -136,7 +136,7 @@ fn held_entries(cache_dir: &Path) -> HashSet<String> {
             continue;
         }
         let path = user.path();
-        let Ok(f) = File::open(&path) else {
+        let Ok(mut f) = File::open(&path) else {
             continue;
         };
         if f.try_lock().is_ok() {
@@ -144,7 +144,8 @@ fn held_entries(cache_dir: &Path) -> HashSet<String> {
             let _ = std::fs::remove_file(&path);
             continue;
         }
-        if let Ok(text) = std::fs::read_to_string(&path) {
+        let mut text = String::new();
+        if std::io::Read::read_to_string(&mut f, &mut text).is_ok() {
             held.extend(text.lines().map(str::to_string));
         }
     }
@@ -164,12 +165,7 @@ fn size_of(path: &Path) -> u64 {
 /// Whether another process holds `file`'s lock (we can take it exclusively otherwise; the
 /// returned handle keeps it).
 fn try_exclusive(path: &Path) -> Option<File> {
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .ok()?;
+    let f = open_for_lock(path).ok()?;
     f.try_lock().ok()?;
     Some(f)
 }

@@ -151,16 +151,21 @@ fn index_path(attempt_dir: &Path) -> Option<PathBuf> {
     Some(attempt_dir.with_file_name(format!(".{name}.{INDEX_FILE}")))
 }
 
+/// Where an attempt's index may be: where this version keeps it, then where earlier versions
+/// did (inside the attempt directory).
+fn index_places(attempt_dir: &Path) -> impl Iterator<Item = PathBuf> {
+    index_path(attempt_dir)
+        .into_iter()
+        .chain(std::iter::once(attempt_dir.join(INDEX_FILE)))
+}
+
 /// Forgets an attempt's index (an unfinished attempt's, before it runs again), on disk
 /// wherever a version of Ferry kept it, and in memory.
 pub fn remove_index(attempt_dir: &Path) -> std::io::Result<()> {
     if let Ok(mut known) = indexes().lock() {
         known.remove(&attempt_dir.join(WORK));
     }
-    for file in index_path(attempt_dir)
-        .into_iter()
-        .chain(std::iter::once(attempt_dir.join(INDEX_FILE)))
-    {
+    for file in index_places(attempt_dir) {
         match std::fs::remove_file(&file) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
             _ => {}
@@ -339,12 +344,9 @@ fn index_of(path: &Path) -> Option<(PathBuf, Arc<Index>)> {
             return Some((dir.to_path_buf(), index));
         }
         let attempt_dir = dir.parent()?;
-        // Where this version keeps it, else where earlier versions did (inside the attempt
-        // directory): either is used only if it names this run's objects.
-        let Some((file, bytes)) = index_path(attempt_dir)
-            .into_iter()
-            .chain(std::iter::once(attempt_dir.join(INDEX_FILE)))
-            .find_map(|f| std::fs::read(&f).ok().map(|b| (f, b)))
+        // Used only if it names objects under the profile's Batch work directory.
+        let Some((file, bytes)) =
+            index_places(attempt_dir).find_map(|f| std::fs::read(&f).ok().map(|b| (f, b)))
         else {
             continue;
         };
@@ -354,7 +356,7 @@ fn index_of(path: &Path) -> Option<(PathBuf, Arc<Index>)> {
                     u.insert(dir.to_path_buf(), file.clone());
                 }
                 tracing::warn!(
-                    "{}: ignored: it names objects outside this run's remote work directory ({})",
+                    "{}: not used: it names objects outside the profile's Batch work directory ({})",
                     file.display(),
                     index.work_url
                 );
