@@ -555,6 +555,81 @@ fn a_job_batch_no_longer_knows_fails_as_lost() {
     t.assert_every_job_ends(&stderr);
 }
 
+/// `kill -9` of the engine while its jobs run, then `--resume`: the jobs still running are
+/// waited for, one that ended meanwhile is taken at its results, and nothing is submitted again
+/// (before, every job not collected by the killed engine ran a second time beside the first).
+#[test]
+fn a_resume_after_kill_9_waits_for_the_jobs_still_running_and_submits_none_again() {
+    let t = BatchTest::new(&[]);
+    t.write(
+        "w.wdl",
+        r#"
+version 1.1
+task nap {
+  input { Int i  Int secs }
+  command <<< sleep ~{secs}; echo ~{i * 10} > out.txt >>>
+  output { Int y = read_int("out.txt") }
+  runtime { container: "local/busybox:1" }
+}
+workflow w {
+  scatter (i in range(3)) { call nap { input: i = i, secs = if i == 0 then 8 else 20 } }
+  call nap as alone { input: i = 7, secs = 20 }
+  output { Array[Int] ys = nap.y  Int z = alone.y }
+}
+"#,
+    );
+    let run_dir = t.path().join("run");
+    let mut child = t
+        .command(Path::new("w.wdl"), &["--run-dir"])
+        .arg(&run_dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while t.jobs().iter().filter(|(_, s)| s == "RUNNING").count() < 4 {
+        assert!(Instant::now() < deadline, "jobs never ran: {:?}", t.jobs());
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The short shard (whichever child of the array it is) ends while no engine runs.
+    while !t.jobs().iter().any(|(_, s)| s == "SUCCEEDED") {
+        assert!(
+            Instant::now() < deadline,
+            "shard 0 never ended: {:?}",
+            t.jobs()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let out = t
+        .command(Path::new("w.wdl"), &["--resume", "--run-dir"])
+        .arg(&run_dir)
+        .env("FERRY_LOG", "info")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let o: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(o["w.ys"], serde_json::json!([0, 10, 20]), "{stderr}");
+    assert_eq!(o["w.z"], 70, "{stderr}");
+    assert!(
+        stderr.contains("3 job(s) of an earlier engine of this run are still queued or running"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 job(s) of an earlier engine of this run ended after it stopped"),
+        "{stderr}"
+    );
+    assert_eq!(
+        t.calls("submitjob"),
+        2,
+        "{stderr}\n{:#?}",
+        t.proxy.requests()
+    );
+    t.assert_every_job_ends(&stderr);
+}
+
 #[test]
 fn throttled_batch_calls_are_retried_without_failing_the_run() {
     let t = BatchTest::new(&["--throttle-batch-every", "3"]);

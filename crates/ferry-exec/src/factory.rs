@@ -55,7 +55,13 @@ pub async fn executor_for(profile: &Profile, run: RunContext<'_>) -> Result<Arc<
     }
     match profile.executor {
         ExecutorKind::Awsbatch => Ok(Arc::new(
-            BatchExecutor::new(batch_settings(profile), run.objects.clone()).await?,
+            BatchExecutor::new(
+                batch_settings(profile),
+                run.objects.clone(),
+                run.run_dir,
+                &run.launcher.run_id,
+            )
+            .await?,
         )),
         ExecutorKind::Docker => Ok(Arc::new(
             DockerExecutor::connect(

@@ -214,8 +214,9 @@ pub trait Executor: Send + Sync {
     }
 
     /// Whether a job that an earlier engine of this run started for this attempt is still
-    /// queued or running (cluster schedulers): the engine then leaves the attempt's directory
-    /// alone and `run` waits for that job instead of starting another.
+    /// queued or running, or ended without that engine collecting it (clusters, AWS Batch): the
+    /// engine then leaves the attempt's directory alone and `run` waits for that job, or takes
+    /// its results, instead of starting another.
     fn still_running(&self, attempt_dir: &std::path::Path) -> bool {
         let _ = attempt_dir;
         false

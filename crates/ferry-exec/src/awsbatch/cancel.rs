@@ -4,11 +4,12 @@
 use super::*;
 
 impl Inner {
-    /// Terminates every job still in flight (queued jobs are cancelled, running ones killed).
-    /// Terminates every job in flight and, for arrays, their children. The jobs stay tracked
+    /// Terminates every job in flight (queued jobs are cancelled, running ones killed) and, for
+    /// arrays, their children; and the jobs an earlier engine left that nothing claimed. The jobs stay tracked
     /// until it is done, so a second caller (a second Ctrl-C while the first shutdown is under
     /// way) terminates them too and returns only then, not at once on an emptied table.
     pub(crate) async fn terminate_all(&self) {
+        self.terminate_unclaimed().await;
         let jobs: Vec<(String, bool)> = match self.jobs.lock() {
             Ok(j) => j
                 .iter()

@@ -13,10 +13,6 @@ impl Inner {
     ) -> Result<AttemptOutcome> {
         std::fs::create_dir_all(&spec.work_dir)
             .with_context(|| format!("cannot create {}", spec.work_dir.display()))?;
-        // The script as it ran: to read when a job failed, and what a resumed run compares
-        // before adopting the attempt instead of running it again.
-        std::fs::write(&spec.script, &spec.command)
-            .with_context(|| format!("cannot write {}", spec.script.display()))?;
         let rc = self
             .storage
             .read(&format!("{results_url}{}", results::RC))

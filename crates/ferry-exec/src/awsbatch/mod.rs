@@ -16,6 +16,7 @@
 //! The helper reaches every container through a read-only host volume (`helper_dir` on the
 //! instances), so no image needs anything of Ferry's, nor an AWS CLI.
 
+mod adopt;
 mod cancel;
 mod collect;
 mod definitions;
@@ -174,7 +175,6 @@ struct Inner {
     uploads: Memo<String>,
     /// Image references pinned to their digest, once per run.
     digests: Memo<String>,
-    arrays: AtomicU64,
     cancelled: watch::Sender<bool>,
     /// SubmitJob calls under way: shutdown waits for them, so that the jobs they create are
     /// terminated too.
@@ -183,10 +183,16 @@ struct Inner {
     shutdown_began: OnceLock<Instant>,
     /// Polls in a row that DescribeJobs did not return a tracked job.
     missing: Mutex<HashMap<String, u32>>,
-    /// Makes this engine's job names unique (with a counter), so that a SubmitJob whose answer
-    /// never came can be found by name.
-    run_token: String,
-    submissions: AtomicU64,
+    /// The run's id: with the submission number it makes every job name of the run unique
+    /// across its engines, so that a SubmitJob whose answer never came, or the job of an
+    /// engine that was killed, can be found by name.
+    run_id: String,
+    /// `RUN/.ferry-batch/`: one record per submission (see [`adopt`]).
+    state_dir: PathBuf,
+    next_submission: AtomicU64,
+    /// Jobs an earlier engine of this run submitted, by attempt directory, until `run` claims
+    /// them.
+    orphans: Mutex<HashMap<PathBuf, adopt::Orphan>>,
 }
 
 /// A SubmitJob that timed out: it may or may not have created its job.
@@ -216,7 +222,12 @@ pub struct BatchExecutor {
 impl BatchExecutor {
     /// Connects to Batch (credentials from the standard AWS chain) and starts the submitter and
     /// the poller.
-    pub async fn new(settings: BatchSettings, storage: Arc<ObjectStorage>) -> Result<Self> {
+    pub async fn new(
+        settings: BatchSettings,
+        storage: Arc<ObjectStorage>,
+        run_dir: &Path,
+        run_id: &str,
+    ) -> Result<Self> {
         if !settings.work_dir.starts_with("s3://") {
             bail!(
                 "the awsbatch executor needs `batch.work_dir = \"s3://bucket/prefix/\"` in the profile"
@@ -243,6 +254,9 @@ impl BatchExecutor {
         let client = Client::new(&config);
         let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
         let (submit, queue) = mpsc::unbounded_channel();
+        let state_dir = run_dir.join(adopt::STATE_DIR);
+        std::fs::create_dir_all(&state_dir)
+            .with_context(|| format!("cannot create {}", state_dir.display()))?;
         let inner = Arc::new(Inner {
             client,
             logs,
@@ -253,20 +267,18 @@ impl BatchExecutor {
             definitions: Memo::default(),
             uploads: Memo::default(),
             digests: Memo::default(),
-            arrays: AtomicU64::new(0),
             cancelled: watch::channel(false).0,
             submitting: AtomicU64::new(0),
             shutdown_began: OnceLock::new(),
             missing: Mutex::new(HashMap::new()),
-            run_token: {
-                let nanos = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos() as u32);
-                format!("{:08x}", nanos ^ std::process::id().rotate_left(16))
-            },
-            submissions: AtomicU64::new(0),
+            run_id: run_id.to_string(),
+            next_submission: AtomicU64::new(adopt::next_submission(&state_dir)),
+            state_dir,
+            orphans: Mutex::new(HashMap::new()),
             settings,
         });
+        // Before the first attempt asks whether an earlier engine's job is at work in it.
+        inner.find_orphans().await?;
         tokio::spawn(inner.clone().submitter(queue));
         tokio::spawn(inner.clone().poller());
         Ok(BatchExecutor {
@@ -354,6 +366,64 @@ impl Inner {
             delay = (delay * 2).min(Duration::from_secs(20));
         }
     }
+    /// What the submitter needs for one new job of this attempt: the image's job definition,
+    /// the inputs staged, the manifest.
+    async fn pending(
+        &self,
+        spec: &AttemptSpec,
+        run_prefix: String,
+        results_url: String,
+        done: oneshot::Sender<JobEnd>,
+    ) -> Result<Pending> {
+        let image = spec.container.clone().ok_or_else(|| {
+            anyhow!(
+                "{}: AWS Batch runs every task in a container, and this task names no image (set `container` in its runtime, or `container.default_image` in the profile)",
+                spec.label
+            )
+        })?;
+        let job_definition = self.job_definition(&image).await?;
+        let inputs = self.stage_inputs(spec, &run_prefix).await?;
+        let manifest = Manifest {
+            label: spec.label.clone(),
+            attempt_dir: spec.attempt_dir.to_string_lossy().to_string(),
+            work_dir: spec.work_dir.to_string_lossy().to_string(),
+            script: spec.script.to_string_lossy().to_string(),
+            command: spec.command.clone(),
+            inputs,
+            // Streaming credentials stay out: the job's role reaches S3.
+            env: spec
+                .env
+                .iter()
+                .chain(spec.streaming.iter().flat_map(|s| s.env.iter()))
+                .cloned()
+                .collect(),
+            results: results_url,
+        };
+        let call = spec.label.split('[').next().unwrap_or(&spec.label);
+        let mut job_name = format!(
+            "{}{}",
+            crate::job_name_part(&self.settings.job_name_prefix, '-', usize::MAX),
+            crate::job_name_part(call, '-', usize::MAX)
+        );
+        job_name.truncate(128);
+        let group = Group {
+            job_definition,
+            queue: spec
+                .queue
+                .clone()
+                .unwrap_or_else(|| self.settings.queue.clone()),
+            vcpus: spec.cpu.ceil().max(1.0) as u64,
+            memory_mib: spec.memory.div_ceil(1 << 20).max(4),
+            gpu: spec.gpu,
+            job_name,
+            run_prefix,
+        };
+        Ok(Pending {
+            group,
+            manifest,
+            done,
+        })
+    }
 }
 
 #[async_trait]
@@ -389,6 +459,14 @@ impl Executor for BatchExecutor {
         true
     }
 
+    fn still_running(&self, attempt_dir: &Path) -> bool {
+        self.inner
+            .orphans
+            .lock()
+            .map(|o| o.contains_key(attempt_dir))
+            .unwrap_or(false)
+    }
+
     async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome, ExecError> {
         let inner = &self.inner;
         let _slot = self
@@ -399,13 +477,6 @@ impl Executor for BatchExecutor {
         if *inner.cancelled.borrow() {
             return Err(ExecError::Cancelled);
         }
-        let image = spec.container.clone().ok_or_else(|| {
-            anyhow!(
-                "{}: AWS Batch runs every task in a container, and this task names no image (set `container` in its runtime, or `container.default_image` in the profile)",
-                spec.label
-            )
-        })?;
-        let job_definition = inner.job_definition(&image).await?;
         let run_prefix = run_prefix(&inner.settings.work_dir, &spec.create_from);
         let rel = spec
             .attempt_dir
@@ -414,51 +485,40 @@ impl Executor for BatchExecutor {
             .to_string_lossy()
             .to_string();
         let results_url = format!("{run_prefix}{}/", rel.trim_matches('/'));
-        let inputs = inner.stage_inputs(spec, &run_prefix).await?;
-        let manifest = Manifest {
-            label: spec.label.clone(),
-            attempt_dir: spec.attempt_dir.to_string_lossy().to_string(),
-            work_dir: spec.work_dir.to_string_lossy().to_string(),
-            script: spec.script.to_string_lossy().to_string(),
-            command: spec.command.clone(),
-            inputs,
-            // Streaming credentials stay out: the job's role reaches S3.
-            env: spec
-                .env
-                .iter()
-                .chain(spec.streaming.iter().flat_map(|s| s.env.iter()))
-                .cloned()
-                .collect(),
-            results: results_url.clone(),
-        };
-        let call = spec.label.split('[').next().unwrap_or(&spec.label);
-        let mut job_name = format!(
-            "{}{}",
-            crate::job_name_part(&inner.settings.job_name_prefix, '-', usize::MAX),
-            crate::job_name_part(call, '-', usize::MAX)
-        );
-        job_name.truncate(128);
-        let group = Group {
-            job_definition,
-            queue: spec
-                .queue
-                .clone()
-                .unwrap_or_else(|| inner.settings.queue.clone()),
-            vcpus: spec.cpu.ceil().max(1.0) as u64,
-            memory_mib: spec.memory.div_ceil(1 << 20).max(4),
-            gpu: spec.gpu,
-            job_name,
-            run_prefix,
+        // A job an earlier engine of this run submitted for this very attempt is waited for
+        // (or, if it ended meanwhile, its results taken), unless the command changed since.
+        let orphan = inner.take_orphan(&spec.attempt_dir);
+        let earlier = match &orphan {
+            Some(_) => tokio::fs::read_to_string(&spec.script).await.ok(),
+            None => None,
         };
         let (done, ended) = oneshot::channel();
-        inner
-            .submit
-            .send(Pending {
-                group,
-                manifest,
-                done,
-            })
-            .map_err(|_| anyhow!("the submitter has stopped"))?;
+        match orphan {
+            Some(o) if earlier.as_deref() == Some(&spec.command) => match o.end.clone() {
+                Some(end) => return Ok(inner.collect(spec, &results_url, end).await?),
+                None => inner.track_orphan(o, done),
+            },
+            other => {
+                if let Some(o) = other {
+                    inner.terminate_orphan(&o).await;
+                }
+                // The script as it runs: to read when a job failed, and what a resumed run
+                // compares before adopting the attempt or its job instead of running it again.
+                tokio::fs::create_dir_all(&spec.work_dir)
+                    .await
+                    .with_context(|| format!("cannot create {}", spec.work_dir.display()))?;
+                tokio::fs::write(&spec.script, &spec.command)
+                    .await
+                    .with_context(|| format!("cannot write {}", spec.script.display()))?;
+                let pending = inner
+                    .pending(spec, run_prefix, results_url.clone(), done)
+                    .await?;
+                inner
+                    .submit
+                    .send(pending)
+                    .map_err(|_| anyhow!("the submitter has stopped"))?;
+            }
+        }
         let mut cancelled = inner.cancelled.subscribe();
         let end = tokio::select! {
             end = ended => end.map_err(|_| ExecError::Cancelled)?,

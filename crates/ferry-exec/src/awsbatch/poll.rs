@@ -41,11 +41,10 @@ impl Inner {
         for job in out.jobs() {
             let id = job.job_id().unwrap_or_default().to_string();
             let status = job.status();
-            let reason = job
-                .status_reason()
-                .or_else(|| job.container().and_then(|c| c.reason()))
-                .filter(|r| !r.is_empty())
-                .map(str::to_string);
+            let reason = adopt::reason_of(
+                job.status_reason(),
+                job.container().and_then(|c| c.reason()),
+            );
             let summary_ended = job
                 .array_properties()
                 .and_then(|a| a.status_summary())
@@ -187,23 +186,17 @@ impl Inner {
             };
             for child in &ended {
                 let id = child.job_id().unwrap_or_default();
-                let index = child
-                    .array_properties()
-                    .and_then(|a| a.index())
-                    .map(|i| i as usize)
-                    .or_else(|| id.rsplit_once(':').and_then(|(_, i)| i.parse().ok()));
-                let Some(done) = index
+                let Some(done) = adopt::child_index(child)
                     .and_then(|i| children.get_mut(i))
                     .and_then(Option::take)
                 else {
                     continue;
                 };
                 *open -= 1;
-                let reason = child
-                    .status_reason()
-                    .or_else(|| child.container().and_then(|c| c.reason()))
-                    .filter(|r| !r.is_empty())
-                    .map(str::to_string);
+                let reason = adopt::reason_of(
+                    child.status_reason(),
+                    child.container().and_then(|c| c.reason()),
+                );
                 let _ = done.send(JobEnd {
                     job_id: id.to_string(),
                     failed: status == JobStatus::Failed,

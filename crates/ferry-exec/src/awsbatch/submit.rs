@@ -101,13 +101,22 @@ impl Inner {
     }
 
     pub(crate) async fn submit_group(&self, group: &Group, items: Vec<Pending>) {
-        let result = if items.len() == 1 {
-            self.submit_single(group, &items[0].manifest).await
-        } else {
-            self.submit_array(group, &items).await
+        let n = self.next_submission.fetch_add(1, Ordering::SeqCst);
+        let suffix = format!("-{}-{n}", self.run_id);
+        let mut name = group.job_name.clone();
+        name.truncate(128 - suffix.len().min(64));
+        name.push_str(&suffix);
+        name.truncate(128);
+        let result = match self.record_submission(n, &group.queue, &name, &items) {
+            Err(e) => Err(e),
+            Ok(()) if items.len() == 1 => {
+                self.submit_single(group, &name, &items[0].manifest).await
+            }
+            Ok(()) => self.submit_array(group, n, &name, &items).await,
         };
         match result {
             Ok(job_id) => {
+                self.record_job_id(n, &job_id);
                 let tracked = if items.len() == 1 {
                     items.into_iter().next().map(|p| Tracked::Single(p.done))
                 } else {
@@ -169,38 +178,39 @@ impl Inner {
         o.build()
     }
 
-    pub(crate) async fn submit_single(&self, group: &Group, manifest: &Manifest) -> Result<String> {
+    pub(crate) async fn submit_single(
+        &self,
+        group: &Group,
+        name: &str,
+        manifest: &Manifest,
+    ) -> Result<String> {
         let url = format!("{}manifest.json", manifest.results);
         self.storage
             .write(&url, serde_json::to_vec(manifest)?)
             .await?;
-        let id = self.submit(group, &url, None).await?;
+        let id = self.submit(group, name, &url, None).await?;
         tracing::info!("submitted {} as job {id}", manifest.label);
         Ok(id)
     }
 
     /// One SubmitJob: a plain job, or an array of `size` children, all reading `manifest_url`.
-    /// Each submission has a job name of its own; one whose answer timed out is looked for by
-    /// that name, and submitted again only if no such job appears.
+    /// Each submission has a job name of its own in the run; one whose answer timed out is looked
+    /// for by that name, and submitted again only if no such job appears.
     pub(crate) async fn submit(
         &self,
         group: &Group,
+        name: &str,
         manifest_url: &str,
         size: Option<i32>,
     ) -> Result<String> {
         let overrides = self.overrides(group, self.helper_command(manifest_url, size.is_some()));
         let array = size.map(|n| ArrayProperties::builder().size(n).build());
-        let n = self.submissions.fetch_add(1, Ordering::Relaxed);
-        let suffix = format!("-{}-{n}", self.run_token);
-        let mut name = group.job_name.clone();
-        name.truncate(128 - suffix.len());
-        name.push_str(&suffix);
         for attempt in 1..=3 {
             let result = self
                 .call("SubmitJob", || {
                     self.client
                         .submit_job()
-                        .job_name(&name)
+                        .job_name(name)
                         .job_queue(&group.queue)
                         .job_definition(&group.job_definition)
                         .set_array_properties(array.clone())
@@ -217,7 +227,7 @@ impl Inner {
                         .ok_or_else(|| anyhow!("SubmitJob returned no job id"));
                 }
                 Err(e) if e.downcast_ref::<SubmitTimedOut>().is_some() => {
-                    if let Some(id) = self.find_job(&group.queue, &name).await? {
+                    if let Some(id) = self.find_job(&group.queue, name, 3).await? {
                         tracing::info!("SubmitJob timed out but created job {id} ({name})");
                         return Ok(id);
                     }
@@ -231,10 +241,15 @@ impl Inner {
         bail!("SubmitJob for {name} timed out three times")
     }
 
-    /// The id of the job named `name` in `queue`, looked for a few times (a job a timed-out
+    /// The id of the job named `name` in `queue`, looked for `tries` times (a job a timed-out
     /// SubmitJob created may take a moment to be listed).
-    pub(crate) async fn find_job(&self, queue: &str, name: &str) -> Result<Option<String>> {
-        for _ in 0..3 {
+    pub(crate) async fn find_job(
+        &self,
+        queue: &str,
+        name: &str,
+        tries: usize,
+    ) -> Result<Option<String>> {
+        for attempt in 1..=tries {
             let out = self
                 .call("ListJobs", || {
                     self.client
@@ -257,22 +272,31 @@ impl Inner {
             {
                 return Ok(Some(id.to_string()));
             }
-            tokio::time::sleep(Duration::from_secs(2)).await;
+            if attempt < tries {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
         }
         Ok(None)
     }
 
-    pub(crate) async fn submit_array(&self, group: &Group, items: &[Pending]) -> Result<String> {
-        let n = self.arrays.fetch_add(1, Ordering::Relaxed);
-        let url = format!(
-            "{}arrays/{n}-{}.manifests",
-            group.run_prefix, group.job_name
-        );
+    /// One array job for submission `n`. Its manifests are named after the submission, which
+    /// no other engine of the run uses: the children of an earlier engine's array still queued
+    /// read their own.
+    pub(crate) async fn submit_array(
+        &self,
+        group: &Group,
+        n: u64,
+        name: &str,
+        items: &[Pending],
+    ) -> Result<String> {
+        let url = format!("{}arrays/{n}-{name}.manifests", group.run_prefix);
         let manifests: Vec<Manifest> = items.iter().map(|p| p.manifest.clone()).collect();
         self.storage
             .write(&url, ferry_stage::encode_array(&manifests)?)
             .await?;
-        let id = self.submit(group, &url, Some(items.len() as i32)).await?;
+        let id = self
+            .submit(group, name, &url, Some(items.len() as i32))
+            .await?;
         tracing::info!(
             "submitted {} shards of {} as array job {id}",
             items.len(),
