@@ -11,7 +11,7 @@ SIGSTOP for a while, then SIGCONT. It then resumes the run at once (`--resume`) 
   the run had finished first, and 0 after SIGSTOP/SIGCONT);
 - no shard that had finished ran again: every attempt that had `rc` 0 when the resume began
   still has the same `stdout` and `rc` (a rerun rewrites them), and with host processes and
-  Slurm the shared execution log shows no second start of such a shard;
+  cluster jobs the shared execution log shows no second start of such a shard;
 - nothing of the run is left: no process marked with its run id, no container labelled with
   it, no cluster job named with it (also right after the first run, for the orderly signals);
 - nothing hangs: each run has a time limit.
@@ -77,7 +77,7 @@ class Round:
         self.dir = os.path.join(base, f"round-{number:03d}")
         os.makedirs(self.dir)
         self.run_dir = os.path.join(self.dir, "run")
-        # Containers cannot append to a host file; host processes and Slurm jobs can.
+        # Containers cannot append to a host file; host processes and cluster jobs can.
         self.log = "" if args.executor == "docker" else os.path.join(self.dir, "executions.log")
         with open(os.path.join(self.dir, "w.wdl"), "w") as f:
             f.write(WDL)
@@ -94,7 +94,8 @@ class Round:
         return cmd
 
     def start(self, resume):
-        env = dict(os.environ, FERRY_LOG="info", XDG_CACHE_HOME=os.path.join(self.dir, ".cache"))
+        env = dict(sge_env() if self.args.executor == "sge" else os.environ, FERRY_LOG="info",
+                   XDG_CACHE_HOME=os.path.join(self.dir, ".cache"))
         name = "resume" if resume else "first"
         return subprocess.Popen(
             self.command(resume), cwd=self.dir, env=env, stdin=subprocess.DEVNULL,
@@ -183,7 +184,22 @@ def leftovers(executor, run_id):
         out = subprocess.run(["squeue", "-h", "-o", "%i %j %T"], capture_output=True,
                              text=True, timeout=60).stdout.splitlines()
         left += [f"slurm job {j}" for j in out if run_id in j]
+    if executor == "sge":
+        # Plain qstat cuts names to 10 characters; its XML has them whole.
+        out = subprocess.run(["qstat", "-u", "*", "-xml"], capture_output=True, text=True,
+                             timeout=60, env=sge_env()).stdout
+        for block in out.split("<job_list")[1:]:
+            name = block.split("<JB_name>", 1)[-1].split("</JB_name>", 1)[0]
+            number = block.split("<JB_job_number>", 1)[-1].split("</JB_job_number>", 1)[0]
+            if run_id in name:
+                left.append(f"grid engine job {number} {name}")
     return left
+
+
+def sge_env():
+    """Grid Engine's commands find their cell through these (scripts/services/sge-up.sh)."""
+    return dict(os.environ, SGE_ROOT=os.environ.get("SGE_ROOT", "/var/lib/gridengine"),
+                SGE_CELL=os.environ.get("SGE_CELL", "default"))
 
 
 def settle(executor, run_id, seconds):
@@ -284,7 +300,7 @@ def typical_duration(args, base):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--ferry", required=True)
-    p.add_argument("--executor", choices=["local", "docker", "slurm"], default="local")
+    p.add_argument("--executor", choices=["local", "docker", "slurm", "sge"], default="local")
     p.add_argument("--rounds", type=int, default=30)
     p.add_argument("--shards", type=int, default=200)
     p.add_argument("--pause", type=float, default=0.05, help="each task's sleep, seconds")
@@ -296,7 +312,7 @@ def main():
     args = p.parse_args()
     args.ferry = os.path.abspath(args.ferry)
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
-    # The cluster is this machine (single_node_cluster), so /tmp serves Slurm too.
+    # The cluster is this machine (single_node_cluster), so /tmp serves the clusters too.
     base = args.dir or tempfile.mkdtemp(prefix=f"ferry-fi-{args.executor}-")
     os.makedirs(base, exist_ok=True)
     typical = typical_duration(args, base)

@@ -60,6 +60,8 @@ step "fault injection (docker)" python3 scripts/fault-injection.py --ferry "$rel
   --executor docker --rounds 5 --shards 100 --stop-seconds 12
 step "fault injection (slurm)" python3 scripts/fault-injection.py --ferry "$release/ferry" \
   --executor slurm --rounds 5 --shards 20 --stop-seconds 12
+step "fault injection (sge)" python3 scripts/fault-injection.py --ferry "$release/ferry" \
+  --executor sge --rounds 5 --shards 20 --stop-seconds 12
 step "WDL spec examples" scripts/spec-conformance.sh "$release/ferry"
 # Real-world WDL (Broad's WARP pipelines) when ../shared/corpora is present: fails if fewer
 # documents pass `ferry check` than tests/corpus-expected.txt records.
