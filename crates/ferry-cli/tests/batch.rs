@@ -1124,6 +1124,38 @@ fn job_outputs_stay_in_s3_and_only_what_the_engine_reads_comes_down() {
         "{came_down} bytes came down for 3 shards"
     );
 
+    // 2a. A copy of the run directory that filled the stubs' holes with zeros (`cp` without
+    //     sparse support, `rsync` without -S): resuming the copy publishes the objects'
+    //     bytes, not the zeros (stubs are marked by their mode, which copies keep).
+    let copy = t.path().join("copied-run");
+    let cp = Command::new("cp")
+        .args(["-a", "--sparse=never"])
+        .arg(&r.run_dir)
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(cp.success());
+    let big_stub = std::fs::read_dir(copy.join("calls/make"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("work/big.bin"))
+        .find(|p| p.exists())
+        .expect("a stub of big.bin in the copy");
+    assert!(allocated(&big_stub) > 0, "the copy filled the stub's holes");
+    let out = t
+        .command(Path::new("w.wdl"), &["--resume", "--run-dir"])
+        .arg(&copy)
+        .env("FERRY_OUTPUT_DIR", t.path().join("from-copy"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let resumed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files: Vec<String> = serde_json::from_value(resumed["w.big"].clone()).unwrap();
+    for (path, sum) in files.iter().zip(&sums) {
+        assert_eq!(&md5_hex(&std::fs::read(path).unwrap()), sum, "{path}");
+    }
+
     // 2. Resuming the finished run in a new engine: every attempt is adopted from its
     //    directory (the stubs' objects found from `remote.json`), and publishing to a local
     //    directory fetches the bytes.

@@ -1,6 +1,7 @@
 //! Files that stay in an object store. A remote job (AWS Batch) leaves its working directory's
 //! files where it wrote them; this machine gets a *stub* for each: a sparse file of the object's
-//! size (no blocks on disk), so globs, existence checks and `size()` work on the attempt's
+//! size (no blocks on disk) with mode 000, the explicit mark that it is still to be fetched
+//! (a copy that fills holes keeps the mode, and the zeros still count as nothing), so globs, existence checks and `size()` work on the attempt's
 //! `work/` as for any executor, and the attempt's `remote.json` says where each file really is
 //! (URL, size, ETag).
 //!
@@ -16,7 +17,7 @@
 //! stamps and the call cache recorded.
 
 use std::collections::{BTreeMap, HashMap};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -103,8 +104,8 @@ pub fn trust_prefix(prefix: String) {
 /// Working directories whose index was not used, and that index.
 static UNTRUSTED: Mutex<BTreeMap<PathBuf, PathBuf>> = Mutex::new(BTreeMap::new());
 
-/// Refuses to read a sparse file under a working directory whose index was not used: it may
-/// be a stub, whose zeros are not data. Fails closed.
+/// Refuses to read a file that looks like a stub (mode 000, sparse) under a working directory
+/// whose index was not used or could not be read: its zeros are not data. Fails closed.
 fn refuse_untrusted(path: &Path) -> Result<()> {
     let Some(index) = UNTRUSTED
         .lock()
@@ -114,7 +115,7 @@ fn refuse_untrusted(path: &Path) -> Result<()> {
         return Ok(());
     };
     let sparse = |p: &Path| {
-        std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file() && m.len() > 0 && m.blocks() == 0)
+        std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file() && m.len() > 0 && unfetched(p, &m))
     };
     fn any_sparse(p: &Path, sparse: &dyn Fn(&Path) -> bool) -> bool {
         match std::fs::symlink_metadata(p) {
@@ -127,7 +128,7 @@ fn refuse_untrusted(path: &Path) -> Result<()> {
     let suspect = any_sparse(path, &sparse);
     if suspect {
         bail!(
-            "{}: may be a stub of a remote file, but its index {} names objects outside the profile's Batch work directory and is not used",
+            "{}: may be a stub of a remote file, but its index {} is unreadable or names objects outside the profile's Batch work directory, and is not used",
             path.display(),
             index.display()
         );
@@ -242,9 +243,18 @@ pub fn leave_in_store(attempt_dir: &Path, work_url: &str, files: &[LeftFile]) ->
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        let file = std::fs::File::create(&stub)
+        // Mode 000: the explicit mark of a stub still to be fetched, which copies keep (`cp`,
+        // `rsync`, `tar`), also those that fill holes; and a reader that is not root gets an
+        // error, not zeros.
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o000)
+            .open(&stub)
             .with_context(|| format!("cannot create {}", stub.display()))?;
-        file.set_len(f.size)
+        file.set_permissions(std::fs::Permissions::from_mode(0o000))
+            .and_then(|()| file.set_len(f.size))
             .with_context(|| format!("cannot size {}", stub.display()))?;
     }
     if let Ok(mut known) = indexes().lock() {
@@ -370,8 +380,12 @@ fn index_of(path: &Path) -> Option<(PathBuf, Arc<Index>)> {
                 return Some((dir.to_path_buf(), index));
             }
             Err(e) => {
+                // Fails closed: what looks like a stub under it is refused, not read as zeros.
+                if let Ok(mut u) = UNTRUSTED.lock() {
+                    u.insert(dir.to_path_buf(), file.clone());
+                }
                 tracing::warn!(
-                    "{}: unreadable ({e}); its files are taken as local",
+                    "{}: unreadable ({e}); files under it that look like stubs are refused",
                     file.display()
                 );
                 return None;
@@ -381,18 +395,19 @@ fn index_of(path: &Path) -> Option<(PathBuf, Arc<Index>)> {
     None
 }
 
-/// Whether `path` is a stub still to be fetched: a remote file that takes no blocks on disk.
-/// A stub is one still to be fetched: a remote file that takes no blocks on disk, or whose fetch
-/// did not finish (its part file, the marker, is still there: a fetch killed halfway through
-/// filling the stub left blocks that are not the object).
+/// Whether `path` is a stub still to be fetched: a remote file whose mode is still 000 (the mark
+/// stubs are created with; a copy that fills holes keeps it), that takes no blocks on disk
+/// (stubs of earlier versions), or whose fetch did not finish (its part file is still there: a
+/// fetch killed halfway through filling the stub left blocks that are not the object).
 pub fn is_stub(path: &Path) -> bool {
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         return false;
     };
-    meta.is_file()
-        && meta.len() > 0
-        && lookup_file(path).is_some()
-        && (meta.blocks() == 0 || part_of(path).exists())
+    meta.is_file() && meta.len() > 0 && lookup_file(path).is_some() && unfetched(path, &meta)
+}
+
+fn unfetched(path: &Path, meta: &std::fs::Metadata) -> bool {
+    meta.permissions().mode() & 0o777 == 0 || meta.blocks() == 0 || part_of(path).exists()
 }
 
 /// Where a stub's object is downloaded before it fills the stub; removed only once the stub
@@ -470,13 +485,15 @@ async fn fill_stub(storage: &StorageRouter, stub: &Path, remote: &RemoteFile) ->
     .await
 }
 
-/// Copies `part` into the stub's inode and puts back the stub's mtime and mode.
+/// Copies `part` into the stub's inode and puts back the stub's mtime, and its mode: a stub
+/// still marked 000 becomes readable (0644) only once it holds the object.
 fn copy_into_stub(stub: &Path, part: &Path) -> Result<()> {
     let meta = std::fs::metadata(stub)?;
     let mode = meta.permissions().mode();
     let mtime = meta.modified()?;
-    if mode & 0o200 == 0 {
-        std::fs::set_permissions(stub, std::fs::Permissions::from_mode(mode | 0o200))?;
+    let writable = mode | 0o200;
+    if writable != mode {
+        std::fs::set_permissions(stub, std::fs::Permissions::from_mode(writable))?;
     }
     let filled = (|| -> std::io::Result<()> {
         let mut dest = std::fs::OpenOptions::new().write(true).open(stub)?;
@@ -491,8 +508,13 @@ fn copy_into_stub(stub: &Path, part: &Path) -> Result<()> {
         dest.sync_data()?;
         dest.set_modified(mtime)
     })();
-    if mode & 0o200 == 0 {
-        std::fs::set_permissions(stub, std::fs::Permissions::from_mode(mode))?;
+    let after = if filled.is_ok() && mode & 0o777 == 0 {
+        mode | 0o644
+    } else {
+        mode
+    };
+    if after != writable {
+        std::fs::set_permissions(stub, std::fs::Permissions::from_mode(after))?;
     }
     Ok(filled?)
 }
@@ -550,6 +572,8 @@ mod tests {
         std::fs::write(work.join("d/sub/.x.txt.ferry-fetch"), "abc").unwrap();
         assert!(is_stub(&x), "a half-filled stub is still a stub");
         std::fs::remove_file(work.join("d/sub/.x.txt.ferry-fetch")).unwrap();
+        assert!(is_stub(&x), "still marked 000");
+        std::fs::set_permissions(&x, std::fs::Permissions::from_mode(0o644)).unwrap();
         assert!(!is_stub(&x));
         // A file outside any remote working directory.
         let local = dir.path().join("work");
@@ -577,5 +601,37 @@ mod tests {
         assert_eq!(before.modified().unwrap(), after.modified().unwrap());
         assert_eq!(after.permissions().mode() & 0o777, 0o444);
         assert!(after.blocks() > 0);
+        // A stub marked 000 is readable once filled.
+        let marked = dir.path().join("m");
+        std::fs::File::create(&marked).unwrap().set_len(5).unwrap();
+        std::fs::set_permissions(&marked, std::fs::Permissions::from_mode(0o000)).unwrap();
+        copy_into_stub(&marked, &part).unwrap();
+        let m = std::fs::metadata(&marked).unwrap();
+        assert_eq!(m.permissions().mode() & 0o777, 0o644);
+    }
+
+    #[test]
+    fn a_stub_whose_holes_were_filled_by_a_copy_is_still_a_stub() {
+        let dir = tempfile::tempdir().unwrap();
+        let attempt = dir.path().join("attempt-1");
+        std::fs::create_dir_all(&attempt).unwrap();
+        let files = [LeftFile {
+            rel: "out.txt".into(),
+            size: 4096,
+            etag: None,
+        }];
+        trust_prefix("s3://holes/".into());
+        assert!(leave_in_store(&attempt, "s3://holes/run/work/", &files).unwrap());
+        let stub = attempt.join("work/out.txt");
+        assert_eq!(
+            std::fs::metadata(&stub).unwrap().permissions().mode() & 0o777,
+            0
+        );
+        // What `cp --sparse=never` or `rsync` without -S leave: zeros on disk, the mode kept.
+        std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::write(&stub, vec![0u8; 4096]).unwrap();
+        std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o000)).unwrap();
+        assert!(std::fs::metadata(&stub).unwrap().blocks() > 0);
+        assert!(is_stub(&stub), "zeros a copy wrote are not the object");
     }
 }
