@@ -60,6 +60,8 @@ struct BatchTest {
     bucket: String,
     queue: String,
     proxy: Proxy,
+    /// In front of S3 (moto on 5001), for the tests that look at S3 requests.
+    s3_proxy: Option<Proxy>,
 }
 
 impl Drop for BatchTest {
@@ -115,6 +117,19 @@ impl BatchTest {
 
     /// Like `new`, with more keys for the profile's `[batch]` table.
     fn with_profile(proxy_args: &[&str], batch_keys: &str) -> BatchTest {
+        Self::with_proxies(proxy_args, None, batch_keys)
+    }
+
+    /// Like `new`, with S3 (the engine's requests and the jobs') through a proxy of its own.
+    fn with_s3_proxy(s3_proxy_args: &[&str]) -> BatchTest {
+        Self::with_proxies(&[], Some(s3_proxy_args), "")
+    }
+
+    fn with_proxies(
+        proxy_args: &[&str],
+        s3_proxy_args: Option<&[&str]>,
+        batch_keys: &str,
+    ) -> BatchTest {
         let serial = serial();
         let bucket = unique("ferry-batch");
         let queue = unique("ferry-queue");
@@ -122,6 +137,11 @@ impl BatchTest {
         fixture_at(MOTO_BATCH, "batch.py", &["queue", &queue]);
         let dir = tempfile::tempdir().unwrap();
         let proxy = Proxy::start(5002, dir.path().join("requests.log"), proxy_args);
+        let s3_proxy =
+            s3_proxy_args.map(|args| Proxy::start(5001, dir.path().join("s3-requests.log"), args));
+        let s3_endpoint = s3_proxy
+            .as_ref()
+            .map_or(MOTO_S3.to_string(), |p| p.endpoint());
         let toml = format!(
             r#"
 [profiles.aws]
@@ -135,7 +155,7 @@ region = "us-east-1"
 {batch_keys}
 {environment}
 [profiles.aws.s3]
-endpoint = "{MOTO_S3}"
+endpoint = "{s3_endpoint}"
 path_style = true
 [profiles.aws.container]
 pull = "never"
@@ -162,6 +182,7 @@ pull = "never"
             bucket,
             queue,
             proxy,
+            s3_proxy,
         }
     }
 
@@ -553,6 +574,52 @@ fn a_job_batch_no_longer_knows_fails_as_lost() {
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("no longer knows job"), "{stderr}");
     t.assert_every_job_ends(&stderr);
+}
+
+/// A job's output copied to the output directory in the same store: the copy is conditional on
+/// the ETag the job's listing gave (`x-amz-copy-source-if-match`), and an object replaced since
+/// the job wrote it is not copied: the run fails saying so.
+#[test]
+fn output_copies_are_conditional_and_a_replaced_output_is_not_published() {
+    const ONE: &str = r#"
+version 1.1
+task make {
+  command <<< head -c 70000 /dev/urandom > big.bin >>>
+  output { File big = "big.bin" }
+  runtime { container: "local/busybox:1" }
+}
+"#;
+    let t = BatchTest::with_s3_proxy(&[]);
+    t.write("one.wdl", ONE);
+    let results = format!("s3://{}/results", t.bucket);
+    let r = t.run_with("one.wdl", &[], &[("FERRY_OUTPUT_DIR", &results)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let s3_log = t.s3_proxy.as_ref().unwrap().requests();
+    let copies: Vec<&String> = s3_log.iter().filter(|l| l.starts_with("COPY ")).collect();
+    assert_eq!(copies.len(), 1, "{s3_log:#?}");
+    assert!(!copies[0].ends_with("if-match=-"), "{s3_log:#?}");
+    drop(t);
+
+    // The object replaced after the job wrote it (at the HEAD before the copy).
+    let t = BatchTest::with_s3_proxy(&["--replace-on-head", "/work/big.bin"]);
+    t.write("one.wdl", ONE);
+    let results = format!("s3://{}/results", t.bucket);
+    let r = t.run_with("one.wdl", &[], &[("FERRY_OUTPUT_DIR", &results)]);
+    let s3_log = t.s3_proxy.as_ref().unwrap().requests();
+    assert!(
+        s3_log.iter().any(|l| l.starts_with("REPLACED ")),
+        "{s3_log:#?}"
+    );
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("has changed since the job wrote it"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !s3_log.iter().any(|l| l.starts_with("COPY ")),
+        "{s3_log:#?}"
+    );
 }
 
 /// `kill -9` of the engine while its jobs run, then `--resume`: the jobs still running are

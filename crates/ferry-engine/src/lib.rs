@@ -495,11 +495,11 @@ fn check_still_inside(src: &Path, run_dir: &Path) -> Result<(), String> {
 /// same object store (AWS Batch jobs' outputs), else an upload or local copy of its bytes.
 async fn publish_one(src: &str, dest: &str, shared: &Shared) -> Result<String, String> {
     let path = Path::new(src);
-    let copies: Vec<(String, String)> = match remote::lookup(path) {
-        Some(Remote::File(f)) => vec![(f.url, dest.to_string())],
+    let copies: Vec<(remote::RemoteFile, String)> = match remote::lookup(path) {
+        Some(Remote::File(f)) => vec![(f, dest.to_string())],
         Some(Remote::Directory(_)) => remote::files_under(path)
             .into_iter()
-            .map(|(rel, f)| (f.url, format!("{}/{rel}", dest.trim_end_matches('/'))))
+            .map(|(rel, f)| (f, format!("{}/{rel}", dest.trim_end_matches('/'))))
             .collect(),
         None => Vec::new(),
     };
@@ -518,7 +518,10 @@ async fn publish_one(src: &str, dest: &str, shared: &Shared) -> Result<String, S
 
 /// Server-side copies of objects; `Ok(false)` when the store cannot copy one of them here
 /// (another store or bucket, too large): the caller publishes the bytes instead.
-async fn copy_all(copies: &[(String, String)], shared: &Shared) -> Result<bool, String> {
+async fn copy_all(
+    copies: &[(remote::RemoteFile, String)],
+    shared: &Shared,
+) -> Result<bool, String> {
     for (from, to) in copies {
         if !shared
             .storage

@@ -61,9 +61,10 @@ pub trait Storage: Send + Sync {
     async fn publish(&self, src: &Path, dest: &str) -> Result<String>;
 
     /// Copies the object `from` to `to` inside the store, without the data passing through this
-    /// machine. `Ok(false)`: not possible here (another store, too large): publish instead.
-    async fn copy(&self, from: &str, to: &str) -> Result<bool> {
-        let _ = (from, to);
+    /// machine; with `etag`, only if the object is still that one (else an error saying it has
+    /// changed). `Ok(false)`: not possible here (another store, too large): publish instead.
+    async fn copy(&self, from: &str, etag: Option<&str>, to: &str) -> Result<bool> {
+        let _ = (from, etag, to);
         Ok(false)
     }
 
@@ -156,12 +157,15 @@ impl StorageRouter {
             .with_context(|| format!("cannot localize {url}"))
     }
 
-    /// A server-side copy when both URLs are in the same store; `Ok(false)` otherwise.
-    pub async fn copy(&self, from: &str, to: &str) -> Result<bool> {
-        if scheme_of(from) != scheme_of(to) {
+    /// A server-side copy of a remote job's file when both are in the same store, conditional
+    /// on the object being the one the job wrote; `Ok(false)` otherwise.
+    pub async fn copy(&self, from: &remote::RemoteFile, to: &str) -> Result<bool> {
+        if scheme_of(&from.url) != scheme_of(to) {
             return Ok(false);
         }
-        self.backend(to)?.copy(from, to).await
+        self.backend(to)?
+            .copy(&from.url, from.etag.as_deref(), to)
+            .await
     }
 
     /// Downloads a remote job's file (see [`remote`]) to the new file `dest`.

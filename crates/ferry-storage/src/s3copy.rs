@@ -21,6 +21,9 @@ pub(crate) struct Copy<'a> {
     pub to_bucket: &'a str,
     pub to_key: &'a str,
     pub size: u64,
+    /// The source's ETag as it was when its size was taken: every request is conditional on
+    /// it (`x-amz-copy-source-if-match`), so an object replaced meanwhile is not copied.
+    pub etag: Option<&'a str>,
 }
 
 /// Copies `c`: one CopyObject up to `part_size`, else in parts of that size.
@@ -37,11 +40,12 @@ pub(crate) async fn copy(
     client
         .copy_object()
         .copy_source(format!("{}/{}", c.from_bucket, encode_key(c.from_key)))
+        .set_copy_source_if_match(c.etag.map(str::to_string))
         .bucket(c.to_bucket)
         .key(c.to_key)
         .send()
         .await
-        .map_err(|e| anyhow!("CopyObject: {}", DisplayErrorContext(&e)))?;
+        .map_err(|e| failed("CopyObject", c, &e))?;
     Ok(())
 }
 
@@ -157,11 +161,10 @@ async fn copy_parts(
                     .part_number(number)
                     .copy_source(source)
                     .copy_source_range(format!("bytes={start}-{}", end - 1))
+                    .set_copy_source_if_match(c.etag.map(str::to_string))
                     .send()
                     .await
-                    .map_err(|e| {
-                        anyhow!("UploadPartCopy part {number}: {}", DisplayErrorContext(&e))
-                    })?;
+                    .map_err(|e| failed(&format!("UploadPartCopy part {number}"), c, &e))?;
                 let etag = out
                     .copy_part_result()
                     .and_then(|r| r.e_tag())
@@ -179,6 +182,28 @@ async fn copy_parts(
         .await?;
     parts.sort_by_key(|p| p.part_number());
     Ok(parts)
+}
+
+/// A failed copy request; a failed precondition says the source changed.
+fn failed<E>(
+    op: &str,
+    c: &Copy<'_>,
+    e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let precondition = e.code() == Some("PreconditionFailed")
+        || e.raw_response().is_some_and(|r| r.status().as_u16() == 412);
+    if precondition {
+        return anyhow!(
+            "s3://{}/{} has changed since the job wrote it (ETag {}): not copied",
+            c.from_bucket,
+            c.from_key,
+            c.etag.unwrap_or("none")
+        );
+    }
+    anyhow!("{op}: {}", DisplayErrorContext(e))
 }
 
 /// A key as `x-amz-copy-source` wants it: percent-encoded, `/` kept.

@@ -428,7 +428,7 @@ impl Storage for ObjectStorage {
         }
     }
 
-    async fn copy(&self, from: &str, to: &str) -> Result<bool> {
+    async fn copy(&self, from: &str, etag: Option<&str>, to: &str) -> Result<bool> {
         let (src, dest) = (parse(from)?, parse(to)?);
         let same_bucket = src.store_key == dest.store_key;
         // object_store copies only inside the bucket it was built for; S3 itself copies across
@@ -437,16 +437,27 @@ impl Storage for ObjectStorage {
             return Ok(false);
         }
         let src_store = self.store(&src).await?;
-        let size = {
+        let meta = {
             let _permit = self.requests.acquire().await;
             src_store
                 .head(&src.path)
                 .await
                 .map_err(|e| explain(from, e))?
-                .size
         };
+        if let Some(expected) = etag
+            && meta.e_tag.as_deref() != Some(expected)
+        {
+            bail!(
+                "{from} has changed since the job wrote it (ETag now {}, it was {expected}): not copied",
+                meta.e_tag.as_deref().unwrap_or("none")
+            );
+        }
+        let size = meta.size;
         let in_parts = size > self.settings.copy_part_size.min(5 << 30);
-        if src.scheme == "s3" && (in_parts || !same_bucket) {
+        // A copy that S3 itself checks against the ETag (object_store's copy sends no
+        // condition): the object cannot be replaced between the HEAD and the copy.
+        let conditional = etag.is_some();
+        if src.scheme == "s3" && (in_parts || !same_bucket || conditional) {
             let Some(client) = self.s3_sdk().await else {
                 return Ok(false);
             };
@@ -456,6 +467,7 @@ impl Storage for ObjectStorage {
                 to_bucket: &dest.bucket,
                 to_key: dest.path.as_ref(),
                 size,
+                etag,
             };
             crate::s3copy::copy(client, &copy, self.settings.copy_part_size, &self.requests)
                 .await
