@@ -1,13 +1,18 @@
 //! The call cache: which task calls already succeeded, with what outputs.
 //!
-//! Stored as an append-only log, one entry per line: `<blake3 of the JSON> <JSON>\n`. Why a log
+//! Stored as an append-only log, one entry per line: `<MAC of the JSON> <JSON>\n`, the MAC a
+//! keyed blake3 under the key in the cache directory's `key` file (random, created with the
+//! cache, readable by its owner only): whoever can append to a shared cache but not read its key
+//! cannot forge an entry (say, one whose output is `/etc/passwd`, which the next hit would
+//! publish), and a torn line fails the MAC like a forged one. Why a log
 //! and not a database: entries are written once and never updated; lines are buffered and
 //! appended whole (a `write` of complete lines to an `O_APPEND` file, when the buffer fills or the
 //! engine flushes, about once a second), so a killed engine leaves at most one torn last line,
 //! which the checksum rejects on the next load, and loses at most the last second of entries,
 //! whose calls a resumed run adopts from their attempt directories and records again; loading 100,000 entries into a hash map takes well under a
 //! second; and the file can be read, copied and pruned with ordinary tools. The file name carries
-//! the format version (`calls-v1.log`); an older file is simply not read.
+//! the format version (`calls-v2.log`); an older file is simply not read (v1 lines carried a
+//! plain hash, which anyone could compute).
 //!
 //! File identity: an output is recorded with its size, mtime, inode and blake3. A later lookup
 //! trusts a file whose (size, mtime, inode) are unchanged and re-hashes it otherwise, so a
@@ -24,7 +29,10 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The file in the cache directory holding the key that entries are authenticated with.
+pub const KEY_FILE: &str = "key";
 
 /// A file as recorded: enough to tell whether it is still the same.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -72,6 +80,8 @@ type FileId = (String, u64, i128, u64);
 
 pub struct Cache {
     path: PathBuf,
+    /// Authenticates entries (see the module's doc).
+    key: [u8; 32],
     /// Entries by key, kept as their JSON text and parsed only on a hit: a 100,000-shard
     /// scatter must not hold 100,000 parsed JSON trees.
     entries: Mutex<HashMap<[u8; 32], Box<str>>>,
@@ -89,6 +99,62 @@ fn key_bytes(key: &str) -> [u8; 32] {
         Ok(h) => *h.as_bytes(),
         // Keys are blake3 hex digests; anything else is hashed into one.
         Err(_) => *blake3::hash(key.as_bytes()).as_bytes(),
+    }
+}
+
+/// An entry's MAC: blake3 keyed with the cache's key, in hex.
+fn mac(key: &[u8; 32], json: &str) -> String {
+    blake3::keyed_hash(key, json.as_bytes())
+        .to_hex()
+        .to_string()
+}
+
+/// The cache's key: read from `path`, or created there (32 random bytes, hex, mode 0600) if
+/// there is none. A key that cannot be read (another user's cache) is an error: entries could
+/// be neither verified nor written.
+fn read_or_create_key(path: &Path) -> std::io::Result<[u8; 32]> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let parse = |text: &str| -> std::io::Result<[u8; 32]> {
+        blake3::Hash::from_hex(text.trim())
+            .map(|h| *h.as_bytes())
+            .map_err(|_| {
+                std::io::Error::other(format!(
+                    "{} is not a call-cache key (64 hex digits): remove it to start a new cache",
+                    path.display()
+                ))
+            })
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => return parse(&text),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(std::io::Error::new(
+                e.kind(),
+                format!("cannot read the call cache's key {}: {e}", path.display()),
+            ));
+        }
+        Err(_) => {}
+    }
+    let mut bytes = [0u8; 32];
+    File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    let hex = blake3::Hash::from_bytes(bytes).to_hex().to_string();
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(hex.as_bytes())?;
+    f.sync_all()?;
+    // Two engines creating the cache at once: the first link wins, both use its key.
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            parse(&std::fs::read_to_string(path)?)
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -176,6 +242,7 @@ impl Cache {
     /// The log file in `dir` (created if missing).
     pub fn open(dir: &Path) -> std::io::Result<Cache> {
         std::fs::create_dir_all(dir)?;
+        let key = read_or_create_key(&dir.join(KEY_FILE))?;
         let path = dir.join(format!("calls-v{FORMAT_VERSION}.log"));
         let mut entries = HashMap::new();
         let mut digests = HashMap::new();
@@ -183,6 +250,7 @@ impl Cache {
             let mut reader = BufReader::new(f);
             let mut buf = Vec::new();
             let mut oversized = 0usize;
+            let mut forged = 0usize;
             loop {
                 match read_line_capped(&mut reader, &mut buf, MAX_LINE_BYTES) {
                     Ok(Line::End) | Err(_) => break,
@@ -200,7 +268,8 @@ impl Cache {
                 let Some((sum, json)) = line.split_once(' ') else {
                     continue;
                 };
-                if blake3::hash(json.as_bytes()).to_hex().as_str() != sum {
+                if mac(&key, json) != sum {
+                    forged += 1;
                     continue;
                 }
                 let Ok(entry) = serde_json::from_str::<Entry>(json) else {
@@ -217,6 +286,14 @@ impl Cache {
                 }
                 entries.insert(key_bytes(&entry.key), Box::<str>::from(json));
             }
+            // The last line may be torn by a killed writer; more than that is not chance.
+            if forged > 1 {
+                tracing::warn!(
+                    "the call cache {} holds {forged} lines its key does not authenticate, skipped \
+                     (written with another key, or not by Ferry)",
+                    path.display()
+                );
+            }
             if oversized > 0 {
                 tracing::warn!(
                     "the call cache {} holds {oversized} entr(y/ies) over {} MiB, skipped; \
@@ -228,6 +305,7 @@ impl Cache {
         }
         Ok(Cache {
             path,
+            key,
             entries: Mutex::new(entries),
             digests: Mutex::new(digests),
             hashing: Mutex::new(HashMap::new()),
@@ -342,7 +420,7 @@ impl Cache {
     /// run on the node would load it at start.
     pub fn insert(&self, entry: Entry) -> std::io::Result<()> {
         let json = serde_json::to_string(&entry).map_err(std::io::Error::other)?;
-        let line = format!("{} {json}\n", blake3::hash(json.as_bytes()).to_hex());
+        let line = format!("{} {json}\n", mac(&self.key, &json));
         if line.len() > MAX_LINE_BYTES {
             return Err(std::io::Error::other(format!(
                 "its outputs take {} KiB, over the cache's limit of {} KiB per call",

@@ -14,7 +14,7 @@ pub const LOCK_FILE: &str = ".ferry-lock";
 
 /// The run's id: random, written when the run directory is created, the same for every
 /// engine that resumes it. Task processes, cluster jobs and containers are marked with it.
-pub const RUN_ID_FILE: &str = "run-id";
+pub use ferry_engine::RUN_ID_FILE;
 
 /// How long a resumed run waits for a stopped engine's launcher to finish its cleanup.
 const LAUNCHER_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);

@@ -325,3 +325,56 @@ workflow w {
     assert_eq!(executions(&log).get("make"), Some(&2), "{}", second.stderr);
     assert!(second.stdout.contains("aaaa"), "{}", second.stdout);
 }
+
+/// Someone who can append to a shared cache but cannot read its key forges an entry that names
+/// another file as a call's output (with that file's true size, mtime, inode and hash, and the
+/// plain hash the log used to be checked with): the next run does not take it, reruns the call
+/// and publishes its own output.
+#[test]
+fn a_forged_cache_entry_is_not_used() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let wdl = r#"version 1.1
+task t {
+  command <<< echo mine > out.txt >>>
+  output { File f = "out.txt" }
+}
+"#;
+    let dir = project(&[("w.wdl", wdl)]);
+    let r = run_in(dir.path(), "run1", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let cache_dir = dir.path().join(".cache/ferry");
+    let key = std::fs::metadata(cache_dir.join("key")).unwrap();
+    assert_eq!(key.permissions().mode() & 0o777, 0o600);
+    let log = cache_dir.join("calls-v2.log");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let line = text.lines().last().unwrap();
+    let mut entry: serde_json::Value =
+        serde_json::from_str(line.split_once(' ').unwrap().1).unwrap();
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, "secret\n").unwrap();
+    let meta = std::fs::metadata(&secret).unwrap();
+    let path = secret.display().to_string();
+    entry["outputs"]["f"] = json!(path);
+    entry["files"] = json!([{
+        "path": path,
+        "size": meta.len(),
+        "mtime_ns": meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128,
+        "ino": meta.ino(),
+        "blake3": blake3::hash(b"secret\n").to_hex().to_string(),
+    }]);
+    let json = entry.to_string();
+    let forged = format!("{} {json}\n", blake3::hash(json.as_bytes()).to_hex());
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(&mut f, forged.as_bytes()).unwrap();
+    drop(f);
+    let r = run_in(dir.path(), "run2", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let outputs: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let published = outputs["t.f"].as_str().unwrap();
+    assert_eq!(std::fs::read_to_string(published).unwrap(), "mine\n");
+    assert_ne!(
+        std::fs::metadata(published).unwrap().ino(),
+        meta.ino(),
+        "the published output is the forged file"
+    );
+}

@@ -394,7 +394,7 @@ task t {
     let r = common::run_with(dir.path(), "t.wdl", &[], &[("FERRY_LOG", "info")]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("over the cache's limit"), "{}", r.stderr);
-    let log = dir.path().join(".cache/ferry/calls-v1.log");
+    let log = dir.path().join(".cache/ferry/calls-v2.log");
     let size = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
     assert!(size < 1 << 20, "the cache log grew to {size} bytes");
 }

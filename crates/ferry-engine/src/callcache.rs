@@ -166,6 +166,18 @@ pub fn entry(key: String, task: &Task, outputs: &Members, cache: &Cache) -> Resu
 
 /// The outputs a cache entry recorded, typed by the task's output declarations.
 pub fn outputs(task: &Task, entry: &Entry) -> Result<Members, String> {
+    // Defence in depth behind the log's MAC: a hit only ever hands out files that a run
+    // produced, never an arbitrary file of this machine.
+    if let Some(f) = entry
+        .files
+        .iter()
+        .find(|f| !made_by_a_run(Path::new(&f.path)))
+    {
+        return Err(format!(
+            "{} is not inside a run directory's calls/: not used",
+            f.path
+        ));
+    }
     let mut out = Members::new();
     for d in &task.outputs {
         let j = entry
@@ -208,4 +220,21 @@ pub async fn changed_objects(entry: &Entry, storage: &ferry_storage::StorageRout
         .collect()
         .await;
     results.into_iter().flatten().collect()
+}
+
+/// Whether `path` lies under `RUN/calls/` of a run directory (one holding [`crate::RUN_ID_FILE`]),
+/// without `..`.
+fn made_by_a_run(path: &Path) -> bool {
+    if !path.is_absolute()
+        || path
+            .components()
+            .any(|c| c == std::path::Component::ParentDir)
+    {
+        return false;
+    }
+    path.ancestors().skip(1).any(|d| {
+        d.file_name().is_some_and(|n| n == "calls")
+            && d.parent()
+                .is_some_and(|run| run.join(crate::RUN_ID_FILE).is_file())
+    })
 }

@@ -26,6 +26,10 @@ mod workflow;
 use ferry_storage::remote::{self, Remote};
 pub use inputs::{Inputs, RawInputs, Target, read_inputs, resolve};
 
+/// The file in a run directory holding the run's id (written by the command line when the run
+/// starts): what tells a run directory from any other.
+pub const RUN_ID_FILE: &str = "run-id";
+
 /// What the engine shares with every running call.
 pub struct Shared {
     pub executor: Arc<dyn Executor>,
