@@ -576,6 +576,85 @@ fn a_job_batch_no_longer_knows_fails_as_lost() {
     t.assert_every_job_ends(&stderr);
 }
 
+/// 20 shards on one instance reading one shared input: with `batch.instance_cache` the object
+/// is downloaded once (one GET) into the instance's cache and linked into every job; without
+/// it, every job downloads it (20 GETs). moto runs every job on this machine, one "instance".
+#[test]
+fn shards_sharing_an_input_download_it_once_per_instance_with_the_instance_cache() {
+    const SHARED: &str = r#"
+version 1.1
+task count {
+  input { File ref  Int i }
+  command <<< wc -c < '~{ref}' >>>
+  output { Int n = read_int(stdout()) }
+  runtime { container: "local/busybox:1"  memory: "64 MiB" }
+}
+workflow w {
+  input { File ref }
+  scatter (i in range(20)) { call count { input: ref = ref, i = i } }
+  output { Array[Int] ns = count.n }
+}
+"#;
+    let size = 8usize << 20;
+    let gets = |cache: bool| -> usize {
+        let scratch = tempfile::tempdir().unwrap();
+        // (ECS creates a missing host path; moto's Docker bind mounts need it to exist.)
+        std::fs::create_dir(scratch.path().join("instance-cache")).unwrap();
+        let keys = if cache {
+            format!(
+                "instance_cache = \"{}\"\ninstance_cache_size = \"1 GiB\"",
+                scratch.path().join("instance-cache").display()
+            )
+        } else {
+            String::new()
+        };
+        let t = BatchTest::with_proxies(&[], Some(&[]), &keys);
+        let data = t.path().join("ref.bin");
+        std::fs::write(&data, vec![7u8; size]).unwrap();
+        s3(&["put", &t.bucket, "inputs/ref.bin", data.to_str().unwrap()]);
+        t.write("w.wdl", SHARED);
+        let url = format!("s3://{}/inputs/ref.bin", t.bucket);
+        let r = t.run("w.wdl", &[&format!("w.ref={url}")]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(r.outputs()["w.ns"], serde_json::json!(vec![size; 20]));
+        let path = format!("GET /{}/inputs/ref.bin ", t.bucket);
+        let log = t.s3_proxy.as_ref().unwrap().requests();
+        log.iter().filter(|l| l.starts_with(&path)).count()
+    };
+    assert_eq!(gets(true), 1, "with the instance cache");
+    assert_eq!(gets(false), 20, "without it");
+}
+
+/// `batch.volumes`: a host path (instance storage, an EFS or FSx mount) appears in every job,
+/// read-only when the profile says `:ro`.
+#[test]
+fn profile_volumes_are_mounted_in_every_job() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("hello.txt"), "from the host\n").unwrap();
+    let keys = format!("volumes = [\"{}:/ferry-data:ro\"]", data.path().display());
+    let t = BatchTest::with_profile(&[], &keys);
+    t.write(
+        "v.wdl",
+        r#"
+version 1.1
+task v {
+  command <<<
+    cat /ferry-data/hello.txt
+    if touch /ferry-data/x 2>/dev/null; then echo writable; else echo read-only; fi
+  >>>
+  output { Array[String] lines = read_lines(stdout()) }
+  runtime { container: "local/busybox:1" }
+}
+"#,
+    );
+    let r = t.run("v.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.outputs()["v.lines"],
+        serde_json::json!(["from the host", "read-only"])
+    );
+}
+
 /// A job's output copied to the output directory in the same store: the copy is conditional on
 /// the ETag the job's listing gave (`x-amz-copy-source-if-match`), and an object replaced since
 /// the job wrote it is not copied: the run fails saying so.

@@ -182,6 +182,15 @@ pub struct BatchSpec {
     pub helper_dir: Option<String>,
     /// Extra environment variables for every job (for emulators; real jobs use the role).
     pub environment: Option<IndexMap<String, String>>,
+    /// Host paths (instance storage, EFS/FSx mount points) mounted into every job:
+    /// `"/host/path:/container/path"`, with `:ro` for read-only.
+    pub volumes: Option<Vec<String>>,
+    /// A directory on the compute instances (mounted at the same path in every job) where
+    /// object-store inputs are downloaded once per instance and shared by every job on it.
+    pub instance_cache: Option<String>,
+    /// The most the instance cache keeps (least recently used objects go first). Default
+    /// "50 GiB".
+    pub instance_cache_size: Option<Size>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize, PartialEq)]

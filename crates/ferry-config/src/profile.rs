@@ -67,6 +67,10 @@ pub struct Profile {
     pub batch_call_timeout: Duration,
     pub batch_helper_dir: String,
     pub batch_environment: Vec<(String, String)>,
+    /// Host paths mounted into every job.
+    pub batch_volumes: Vec<BatchVolume>,
+    /// The per-instance input cache: its directory on the instances, and its size.
+    pub batch_instance_cache: Option<(String, u64)>,
     /// `pass_env` and `withhold_env`, compiled.
     pub(crate) pass_env: globset::GlobSet,
     pub(crate) withhold_env: globset::GlobSet,
@@ -160,6 +164,8 @@ impl Default for Profile {
             batch_call_timeout: Duration::from_secs(30),
             batch_helper_dir: "/opt/ferry/bin".into(),
             batch_environment: Vec::new(),
+            batch_volumes: Vec::new(),
+            batch_instance_cache: None,
             pass_env: globset::GlobSet::empty(),
             withhold_env: glob_set(WITHHELD_ENV).unwrap_or_else(|_| globset::GlobSet::empty()),
             tasks: Vec::new(),
@@ -354,6 +360,27 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
         },
         batch_helper_dir: batch.helper_dir.unwrap_or(d.batch_helper_dir),
         batch_environment: batch.environment.unwrap_or_default().into_iter().collect(),
+        batch_volumes: batch
+            .volumes
+            .unwrap_or_default()
+            .iter()
+            .map(|v| BatchVolume::parse(v))
+            .collect::<Result<_, _>>()?,
+        batch_instance_cache: match &batch.instance_cache {
+            Some(dir) if dir.starts_with('/') && !dir.contains(':') => Some((
+                dir.trim_end_matches('/').to_string(),
+                batch
+                    .instance_cache_size
+                    .as_ref()
+                    .map_or(50 << 30, Size::bytes),
+            )),
+            Some(dir) => {
+                return Err(ConfigError(format!(
+                    "batch.instance_cache = {dir:?}: must be an absolute path on the compute instances"
+                )));
+            }
+            None => None,
+        },
         pass_env: glob_set(spec.pass_env.unwrap_or_default())
             .map_err(|m| ConfigError(format!("pass_env: {m}")))?,
         withhold_env: glob_set(
@@ -365,4 +392,40 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
         .map_err(|m| ConfigError(format!("withhold_env: {m}")))?,
         tasks,
     })
+}
+
+/// A host path mounted into every AWS Batch job (`batch.volumes`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BatchVolume {
+    pub host: String,
+    pub container: String,
+    pub read_only: bool,
+}
+
+impl BatchVolume {
+    /// `"/host:/container"` or `"/host:/container:ro"` (`:rw` is the default); `"/path"` mounts
+    /// a path at the same place.
+    pub fn parse(text: &str) -> Result<BatchVolume, ConfigError> {
+        let bad = |why: &str| ConfigError(format!("batch.volumes: {text:?}: {why}"));
+        let parts: Vec<&str> = text.split(':').collect();
+        let (host, container, mode) = match parts.as_slice() {
+            [p] => (*p, *p, None),
+            [h, c] => (*h, *c, None),
+            [h, c, m] => (*h, *c, Some(*m)),
+            _ => return Err(bad("write HOST_PATH:CONTAINER_PATH[:ro]")),
+        };
+        if !host.starts_with('/') || !container.starts_with('/') {
+            return Err(bad("both paths must be absolute"));
+        }
+        let read_only = match mode {
+            None | Some("rw") => false,
+            Some("ro") => true,
+            Some(m) => return Err(bad(&format!("unknown mode {m:?} (ro or rw)"))),
+        };
+        Ok(BatchVolume {
+            host: host.to_string(),
+            container: container.to_string(),
+            read_only,
+        })
+    }
 }

@@ -211,5 +211,7 @@ fn batch_settings(profile: &Profile) -> BatchSettings {
             cpu: profile.max_cpu.unwrap_or(4096.0),
             memory: profile.max_memory.unwrap_or(24 << 40),
         },
+        volumes: profile.batch_volumes.clone(),
+        instance_cache: profile.batch_instance_cache.clone(),
     }
 }

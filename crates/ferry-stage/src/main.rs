@@ -6,12 +6,14 @@
 //! paths the engine chose, run the script with bash if the image has it else sh, upload the
 //! working directory, stdout, stderr and usage, and write `rc` last.
 //!
-//! Usage: `ferry-stage [--endpoint URL] [--region R] [--path-style] [--array] MANIFEST_URL`
+//! Usage: `ferry-stage [--endpoint URL] [--region R] [--path-style] [--array]
+//! [--instance-cache DIR --instance-cache-size BYTES] MANIFEST_URL`
 //! Credentials come from the environment the way AWS tools find them (the job role's
 //! container credentials on Batch, or `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`).
 
 #![deny(unsafe_code)]
 
+mod instance_cache;
 #[allow(unsafe_code)]
 mod sys;
 
@@ -38,6 +40,9 @@ struct Args {
     region: Option<String>,
     path_style: bool,
     array: bool,
+    /// The per-instance input cache's directory and size (see `instance_cache`).
+    instance_cache: Option<PathBuf>,
+    instance_cache_size: u64,
     manifest: String,
 }
 
@@ -47,6 +52,8 @@ fn parse_args() -> Result<Args> {
         region: None,
         path_style: false,
         array: false,
+        instance_cache: None,
+        instance_cache_size: 50 << 30,
         manifest: String::new(),
     };
     let mut it = std::env::args().skip(1);
@@ -56,6 +63,13 @@ fn parse_args() -> Result<Args> {
             "--region" => args.region = it.next(),
             "--path-style" => args.path_style = true,
             "--array" => args.array = true,
+            "--instance-cache" => args.instance_cache = it.next().map(PathBuf::from),
+            "--instance-cache-size" => {
+                args.instance_cache_size = it
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .ok_or_else(|| anyhow!("--instance-cache-size takes a number of bytes"))?
+            }
             _ if a.starts_with("--") => bail!("unknown option {a}"),
             _ => args.manifest = a,
         }
@@ -72,6 +86,8 @@ fn parse_args() -> Result<Args> {
 struct Stores {
     args: Args,
     by_bucket: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
+    /// Where inputs are downloaded once per instance, when the profile has such a cache.
+    instance_cache: Option<instance_cache::InstanceCache>,
 }
 
 fn split_url(url: &str) -> Result<(&str, ObjectPath)> {
@@ -140,9 +156,21 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    let instance_cache = match &args.instance_cache {
+        Some(dir) => match instance_cache::InstanceCache::open(dir, args.instance_cache_size) {
+            Ok(c) => Some(c),
+            // The job still runs: each input is downloaded into it instead.
+            Err(e) => {
+                eprintln!("ferry-stage: no instance cache: {e:#}");
+                None
+            }
+        },
+        None => None,
+    };
     let stores = Stores {
         args,
         by_bucket: Mutex::new(HashMap::new()),
+        instance_cache,
     };
     let manifest = match read_manifest(&stores).await {
         Ok(m) => m,
@@ -315,6 +343,9 @@ async fn fetch_input(stores: &Stores, input: &Input) -> Result<()> {
 async fn download(stores: &Stores, url: &str, path: &Path) -> Result<()> {
     use tokio::io::AsyncWriteExt;
     let (store, key) = stores.get(url)?;
+    if let Some(cache) = &stores.instance_cache {
+        return cache.fetch(store.as_ref(), &key, url, path).await;
+    }
     if let Some(dir) = path.parent() {
         tokio::fs::create_dir_all(dir).await?;
     }

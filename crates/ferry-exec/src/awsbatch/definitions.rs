@@ -40,8 +40,12 @@ impl Inner {
         env.sort();
         let digest = blake3::hash(
             format!(
-                "{image}\0{}\0{:?}\0{env:?}\0{:?}",
-                s.helper_dir, s.job_role_arn, s.tags
+                "{image}\0{}\0{:?}\0{env:?}\0{:?}\0{:?}\0{:?}",
+                s.helper_dir,
+                s.job_role_arn,
+                s.tags,
+                s.volumes,
+                s.instance_cache.as_ref().map(|(dir, _)| dir)
             )
             .as_bytes(),
         )
@@ -69,23 +73,45 @@ impl Inner {
             {
                 return Ok(d.job_definition_arn().unwrap_or_default().to_string());
             }
-            let props = ContainerProperties::builder()
+            // The helper (read-only), the instance cache (at the same path, read-write) and the
+            // profile's volumes.
+            let mounts = std::iter::once((s.helper_dir.as_str(), HELPER_MOUNT, true))
+                .chain(
+                    s.instance_cache
+                        .iter()
+                        .map(|(dir, _)| (dir.as_str(), dir.as_str(), false)),
+                )
+                .chain(
+                    s.volumes
+                        .iter()
+                        .map(|v| (v.host.as_str(), v.container.as_str(), v.read_only)),
+                );
+            let mut props = ContainerProperties::builder()
                 .image(image)
                 .resource_requirements(requirement(ResourceType::Vcpu, "1"))
-                .resource_requirements(requirement(ResourceType::Memory, "2048"))
-                .volumes(
-                    Volume::builder()
-                        .name("ferry-stage")
-                        .host(Host::builder().source_path(&s.helper_dir).build())
-                        .build(),
-                )
-                .mount_points(
-                    MountPoint::builder()
-                        .source_volume("ferry-stage")
-                        .container_path(HELPER_MOUNT)
-                        .read_only(true)
-                        .build(),
-                )
+                .resource_requirements(requirement(ResourceType::Memory, "2048"));
+            for (i, (host, container, read_only)) in mounts.enumerate() {
+                let name = if i == 0 {
+                    "ferry-stage".to_string()
+                } else {
+                    format!("ferry-volume-{i}")
+                };
+                props = props
+                    .volumes(
+                        Volume::builder()
+                            .name(&name)
+                            .host(Host::builder().source_path(host).build())
+                            .build(),
+                    )
+                    .mount_points(
+                        MountPoint::builder()
+                            .source_volume(&name)
+                            .container_path(container)
+                            .read_only(read_only)
+                            .build(),
+                    );
+            }
+            let props = props
                 .set_environment(Some(
                     env.iter()
                         .map(|(k, v)| KeyValuePair::builder().name(k).value(v).build())

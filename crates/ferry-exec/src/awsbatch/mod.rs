@@ -89,6 +89,11 @@ pub struct BatchSettings {
     pub pin_digests: bool,
     /// The largest job the queue's compute environments can place.
     pub capacity: Capacity,
+    /// Host paths mounted into every job.
+    pub volumes: Vec<ferry_config::BatchVolume>,
+    /// The per-instance input cache (its directory on the instances, mounted at the same path,
+    /// and its size): inputs downloaded once per instance.
+    pub instance_cache: Option<(String, u64)>,
 }
 
 /// How Batch says a job ended.

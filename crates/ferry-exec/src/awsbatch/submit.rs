@@ -160,6 +160,14 @@ impl Inner {
         if array {
             cmd.push("--array".into());
         }
+        if let Some((dir, size)) = &s.instance_cache {
+            cmd.extend([
+                "--instance-cache".into(),
+                dir.clone(),
+                "--instance-cache-size".into(),
+                size.to_string(),
+            ]);
+        }
         cmd.push(manifest_url.into());
         cmd
     }
