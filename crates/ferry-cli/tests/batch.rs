@@ -655,6 +655,64 @@ task v {
     );
 }
 
+/// `[s3] sse = "aws:kms"`, a KMS key, a storage class and requester pays reach S3 on every
+/// write: the engine's uploads (manifests), the jobs' uploads (ferry-stage) and the server-side
+/// copies to the output directory, single and in parts (a regulated bucket refuses uploads
+/// without them). moto stores but does not enforce them: the proxy's log is the check.
+#[test]
+fn encryption_storage_class_and_requester_pays_reach_every_write() {
+    let t = BatchTest::with_proxies(&[], Some(&[]), "");
+    let toml = std::fs::read_to_string(t.path().join("ferry.toml")).unwrap();
+    let toml = toml.replace(
+        "path_style = true",
+        "path_style = true\nsse = \"aws:kms\"\nkms_key_id = \"alias/ferry-test\"\nstorage_class = \"STANDARD_IA\"\nrequester_pays = true\n[profiles.aws.transfers]\ncopy_part_size = \"5 MiB\"",
+    );
+    std::fs::write(t.path().join("ferry.toml"), toml).unwrap();
+    t.write(
+        "w.wdl",
+        r#"
+version 1.1
+task make {
+  command <<<
+    head -c 12000000 /dev/urandom > big.bin
+    echo small > small.txt
+  >>>
+  output { File big = "big.bin"  File small = "small.txt" }
+  runtime { container: "local/busybox:1" }
+}
+"#,
+    );
+    let results = format!("s3://{}/results", t.bucket);
+    let r = t.run_with("w.wdl", &[], &[("FERRY_OUTPUT_DIR", &results)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let log = t.s3_proxy.as_ref().unwrap().requests();
+    let writes: Vec<&String> = log
+        .iter()
+        .filter(|l| {
+            let mut w = l.split(' ');
+            let (method, path) = (w.next(), w.next().unwrap_or(""));
+            matches!(method, Some("PUT" | "POST")) && !path.ends_with(&format!("/{}", t.bucket))
+        })
+        .collect();
+    let headers: Vec<&String> = log.iter().filter(|l| l.starts_with("HEADERS ")).collect();
+    let want = "sse=aws:kms kms=alias/ferry-test class=STANDARD_IA payer=requester";
+    // Each kind of write: a manifest the engine wrote, a file the job uploaded, the small
+    // output's CopyObject, the big one's multipart copy.
+    for part in [
+        "/manifest.json",
+        "/work/small.txt",
+        "/small/small.txt",
+        "/big/big.bin",
+    ] {
+        assert!(
+            headers
+                .iter()
+                .any(|l| l.contains(part) && l.ends_with(want)),
+            "no write to *{part}* with {want}:\n{headers:#?}\n{writes:#?}"
+        );
+    }
+}
+
 /// A job's output copied to the output directory in the same store: the copy is conditional on
 /// the ETag the job's listing gave (`x-amz-copy-source-if-match`), and an object replaced since
 /// the job wrote it is not copied: the run fails saying so.

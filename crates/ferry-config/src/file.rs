@@ -118,6 +118,15 @@ pub struct S3Spec {
     pub anonymous: Option<bool>,
     /// SHA-256 checksums on uploads, verified by the server (default true).
     pub upload_checksums: Option<bool>,
+    /// Server-side encryption of everything Ferry and its jobs write: "aws:kms" (SSE-KMS) or
+    /// "AES256" (SSE-S3); regulated buckets refuse uploads without it.
+    pub sse: Option<String>,
+    /// The KMS key for `sse = "aws:kms"` (else the account's default key).
+    pub kms_key_id: Option<String>,
+    /// Requests to requester-pays buckets say that the requester pays.
+    pub requester_pays: Option<bool>,
+    /// The storage class of uploads and copies (`STANDARD_IA`, `INTELLIGENT_TIERING`...).
+    pub storage_class: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]

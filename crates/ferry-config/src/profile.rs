@@ -47,6 +47,8 @@ pub struct Profile {
     pub s3_path_style: bool,
     pub s3_anonymous: bool,
     pub s3_upload_checksums: bool,
+    /// What S3 writes carry (`[s3]` sse, kms_key_id, requester_pays, storage_class).
+    pub s3_writes: S3Writes,
     pub transfer_concurrency: u32,
     pub transfer_part_size: u64,
     pub transfer_copy_part_size: u64,
@@ -144,6 +146,7 @@ impl Default for Profile {
             s3_path_style: false,
             s3_anonymous: false,
             s3_upload_checksums: true,
+            s3_writes: S3Writes::default(),
             transfer_concurrency: 16,
             transfer_part_size: 16 << 20,
             transfer_copy_part_size: 5 << 30,
@@ -230,6 +233,7 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
     let d = Profile::default();
     let container = spec.container.unwrap_or_default();
     let s3 = spec.s3.unwrap_or_default();
+    let s3_writes = S3Writes::from_spec(&s3)?;
     let gcs = spec.gcs.unwrap_or_default();
     let azure = spec.azure.unwrap_or_default();
     let transfers = spec.transfers.unwrap_or_default();
@@ -312,6 +316,7 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
         s3_path_style: s3.path_style.unwrap_or(d.s3_path_style),
         s3_anonymous: s3.anonymous.unwrap_or(d.s3_anonymous),
         s3_upload_checksums: s3.upload_checksums.unwrap_or(d.s3_upload_checksums),
+        s3_writes,
         transfer_concurrency: transfers
             .concurrency
             .filter(|c| *c > 0)
@@ -392,6 +397,49 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
         .map_err(|m| ConfigError(format!("withhold_env: {m}")))?,
         tasks,
     })
+}
+
+/// What every S3 request and write of a profile carries: server-side encryption, who pays, the
+/// storage class. The engine's uploads and copies and the Batch jobs' uploads all apply it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct S3Writes {
+    /// "aws:kms" or "AES256".
+    pub sse: Option<String>,
+    pub kms_key_id: Option<String>,
+    pub requester_pays: bool,
+    pub storage_class: Option<String>,
+}
+
+impl S3Writes {
+    fn from_spec(s3: &S3Spec) -> Result<S3Writes, ConfigError> {
+        let sse = match s3.sse.as_deref() {
+            None => None,
+            Some(v @ ("aws:kms" | "AES256")) => Some(v.to_string()),
+            Some(v) => {
+                return Err(ConfigError(format!(
+                    "s3.sse = {v:?}: must be \"aws:kms\" (SSE-KMS) or \"AES256\" (SSE-S3)"
+                )));
+            }
+        };
+        if s3.kms_key_id.is_some() && sse.as_deref() != Some("aws:kms") {
+            return Err(ConfigError(
+                "s3.kms_key_id needs s3.sse = \"aws:kms\"".to_string(),
+            ));
+        }
+        if let Some(c) = &s3.storage_class
+            && (c.is_empty() || !c.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'))
+        {
+            return Err(ConfigError(format!(
+                "s3.storage_class = {c:?}: an S3 storage class such as \"STANDARD_IA\" or \"INTELLIGENT_TIERING\""
+            )));
+        }
+        Ok(S3Writes {
+            sse,
+            kms_key_id: s3.kms_key_id.clone(),
+            requester_pays: s3.requester_pays.unwrap_or(false),
+            storage_class: s3.storage_class.clone(),
+        })
+    }
 }
 
 /// A host path mounted into every AWS Batch job (`batch.volumes`).

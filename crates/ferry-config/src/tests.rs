@@ -175,6 +175,9 @@ fn the_aws_profile_is_built_in_and_its_batch_keys_are_checked() {
         ("work_dir = \"/local/dir\"", "must be an s3:// prefix"),
         ("submit_rate = 0", "submit_rate"),
         ("helper_dir = \"target/x\"", "absolute"),
+        ("volumes = [\"data:/data\"]", "absolute"),
+        ("volumes = [\"/a:/b:rx\"]", "unknown mode"),
+        ("instance_cache = \"cache\"", "absolute"),
     ]
     .into_iter()
     .enumerate()
@@ -183,6 +186,54 @@ fn the_aws_profile_is_built_in_and_its_batch_keys_are_checked() {
             dir.path(),
             &format!("bad{i}.toml"),
             &format!("[profiles.aws.batch]\n{key}\n"),
+        );
+        let e = resolve(&[bad], &["aws"]).unwrap_err().to_string();
+        assert!(e.contains(expected), "{key}: {e}");
+    }
+}
+
+#[test]
+fn batch_volumes_instance_cache_and_s3_write_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "ferry.toml",
+        "[profiles.aws.batch]\nvolumes = [\"/mnt/efs:/refs:ro\", \"/scratch\"]\ninstance_cache = \"/var/cache/ferry/\"\ninstance_cache_size = \"2 GiB\"\n[profiles.aws.s3]\nsse = \"aws:kms\"\nkms_key_id = \"alias/k\"\nstorage_class = \"STANDARD_IA\"\nrequester_pays = true\n",
+    );
+    let p = resolve(&[f], &["aws"]).unwrap();
+    assert_eq!(
+        p.batch_volumes,
+        vec![
+            BatchVolume {
+                host: "/mnt/efs".into(),
+                container: "/refs".into(),
+                read_only: true
+            },
+            BatchVolume {
+                host: "/scratch".into(),
+                container: "/scratch".into(),
+                read_only: false
+            },
+        ]
+    );
+    assert_eq!(
+        p.batch_instance_cache,
+        Some(("/var/cache/ferry".into(), 2 << 30))
+    );
+    assert_eq!(p.s3_writes.sse.as_deref(), Some("aws:kms"));
+    assert!(p.s3_writes.requester_pays);
+    for (i, (key, expected)) in [
+        ("sse = \"kms\"", "aws:kms"),
+        ("kms_key_id = \"k\"", "needs s3.sse"),
+        ("storage_class = \"cold\"", "storage class"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let bad = write(
+            dir.path(),
+            &format!("s3bad{i}.toml"),
+            &format!("[profiles.aws.s3]\n{key}\n"),
         );
         let e = resolve(&[bad], &["aws"]).unwrap_err().to_string();
         assert!(e.contains(expected), "{key}: {e}");

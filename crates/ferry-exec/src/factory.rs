@@ -156,6 +156,7 @@ pub fn storage_for(profile: &Profile) -> (StorageRouter, Arc<ObjectStorage>) {
             anonymous: profile.azure_anonymous,
         },
         cache_max: profile.object_cache_max,
+        s3_writes: s3_writes(profile),
     }));
     router.register(objects.clone());
     (router, objects)
@@ -213,5 +214,16 @@ fn batch_settings(profile: &Profile) -> BatchSettings {
         },
         volumes: profile.batch_volumes.clone(),
         instance_cache: profile.batch_instance_cache.clone(),
+        s3_writes: s3_writes(profile),
+    }
+}
+
+fn s3_writes(profile: &Profile) -> ferry_storage::S3Writes {
+    let w = &profile.s3_writes;
+    ferry_storage::S3Writes {
+        sse: w.sse.clone(),
+        kms_key_id: w.kms_key_id.clone(),
+        requester_pays: w.requester_pays,
+        storage_class: w.storage_class.clone(),
     }
 }

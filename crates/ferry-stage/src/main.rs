@@ -7,7 +7,8 @@
 //! working directory, stdout, stderr and usage, and write `rc` last.
 //!
 //! Usage: `ferry-stage [--endpoint URL] [--region R] [--path-style] [--array]
-//! [--instance-cache DIR --instance-cache-size BYTES] MANIFEST_URL`
+//! [--instance-cache DIR --instance-cache-size BYTES] [--sse aws:kms|AES256] [--kms-key-id K]
+//! [--storage-class C] [--requester-pays] MANIFEST_URL`
 //! Credentials come from the environment the way AWS tools find them (the job role's
 //! container credentials on Batch, or `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`).
 
@@ -43,6 +44,11 @@ struct Args {
     /// The per-instance input cache's directory and size (see `instance_cache`).
     instance_cache: Option<PathBuf>,
     instance_cache_size: u64,
+    /// Server-side encryption, its KMS key, the uploads' storage class, requester pays.
+    sse: Option<String>,
+    kms_key_id: Option<String>,
+    storage_class: Option<String>,
+    requester_pays: bool,
     manifest: String,
 }
 
@@ -54,6 +60,10 @@ fn parse_args() -> Result<Args> {
         array: false,
         instance_cache: None,
         instance_cache_size: 50 << 30,
+        sse: None,
+        kms_key_id: None,
+        storage_class: None,
+        requester_pays: false,
         manifest: String::new(),
     };
     let mut it = std::env::args().skip(1);
@@ -64,6 +74,10 @@ fn parse_args() -> Result<Args> {
             "--path-style" => args.path_style = true,
             "--array" => args.array = true,
             "--instance-cache" => args.instance_cache = it.next().map(PathBuf::from),
+            "--sse" => args.sse = it.next(),
+            "--kms-key-id" => args.kms_key_id = it.next(),
+            "--storage-class" => args.storage_class = it.next(),
+            "--requester-pays" => args.requester_pays = true,
             "--instance-cache-size" => {
                 args.instance_cache_size = it
                     .next()
@@ -99,6 +113,15 @@ fn split_url(url: &str) -> Result<(&str, ObjectPath)> {
 }
 
 impl Stores {
+    /// What every upload carries: the profile's storage class.
+    fn attributes(&self) -> object_store::Attributes {
+        let mut a = object_store::Attributes::new();
+        if let Some(class) = &self.args.storage_class {
+            a.insert(object_store::Attribute::StorageClass, class.clone().into());
+        }
+        a
+    }
+
     fn get(&self, url: &str) -> Result<(Arc<dyn ObjectStore>, ObjectPath)> {
         let (bucket, key) = split_url(url)?;
         let mut map = self.by_bucket.lock().map_err(|_| anyhow!("poisoned"))?;
@@ -140,6 +163,19 @@ impl Stores {
         }
         if self.args.path_style {
             b = b.with_virtual_hosted_style_request(false);
+        }
+        if let Some(sse) = &self.args.sse {
+            use object_store::aws::AmazonS3ConfigKey;
+            b = b.with_config(
+                "aws_server_side_encryption".parse::<AmazonS3ConfigKey>()?,
+                sse,
+            );
+            if let Some(id) = &self.args.kms_key_id {
+                b = b.with_config("aws_sse_kms_key_id".parse::<AmazonS3ConfigKey>()?, id);
+            }
+        }
+        if self.args.requester_pays {
+            b = b.with_request_payer(true);
         }
         let store: Arc<dyn ObjectStore> = Arc::new(b.build()?);
         map.insert(bucket.to_string(), store.clone());
@@ -373,8 +409,14 @@ async fn upload(stores: &Stores, file: &Path, url: &str) -> Result<()> {
         return put(stores, url, bytes).await;
     }
     let (store, key) = stores.get(url)?;
-    let mut writer =
-        object_store::WriteMultipart::new_with_chunk_size(store.put_multipart(&key).await?, PART);
+    let options = object_store::PutMultipartOptions {
+        attributes: stores.attributes(),
+        ..Default::default()
+    };
+    let mut writer = object_store::WriteMultipart::new_with_chunk_size(
+        store.put_multipart_opts(&key, options).await?,
+        PART,
+    );
     let mut f = tokio::fs::File::open(file).await?;
     let mut buf = vec![0u8; PART];
     loop {
@@ -394,8 +436,12 @@ async fn upload(stores: &Stores, file: &Path, url: &str) -> Result<()> {
 
 async fn put(stores: &Stores, url: &str, bytes: Vec<u8>) -> Result<()> {
     let (store, key) = stores.get(url)?;
+    let options = object_store::PutOptions {
+        attributes: stores.attributes(),
+        ..Default::default()
+    };
     store
-        .put(&key, PutPayload::from(bytes))
+        .put_opts(&key, PutPayload::from(bytes), options)
         .await
         .with_context(|| format!("cannot upload {url}"))?;
     Ok(())

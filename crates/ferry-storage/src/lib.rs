@@ -19,8 +19,8 @@ mod s3copy;
 pub mod tree;
 pub use local::LocalStorage;
 pub use object::{
-    AzureSettings, GcsSettings, Listed, Memo, ObjectSettings, ObjectStorage, S3Endpoint, memo,
-    plain_http_off_loopback, s3_endpoint,
+    AzureSettings, GcsSettings, Listed, Memo, ObjectSettings, ObjectStorage, S3Endpoint, S3Writes,
+    memo, plain_http_off_loopback, s3_endpoint,
 };
 
 /// What kind of object a URL names.

@@ -24,6 +24,8 @@ pub(crate) struct Copy<'a> {
     /// The source's ETag as it was when its size was taken: every request is conditional on
     /// it (`x-amz-copy-source-if-match`), so an object replaced meanwhile is not copied.
     pub etag: Option<&'a str>,
+    /// Encryption, storage class and who pays, as for every write.
+    pub writes: &'a crate::S3Writes,
 }
 
 /// Copies `c`: one CopyObject up to `part_size`, else in parts of that size.
@@ -43,6 +45,10 @@ pub(crate) async fn copy(
         .set_copy_source_if_match(c.etag.map(str::to_string))
         .bucket(c.to_bucket)
         .key(c.to_key)
+        .set_server_side_encryption(sse(c))
+        .set_ssekms_key_id(c.writes.kms_key_id.clone())
+        .set_storage_class(storage_class(c))
+        .set_request_payer(payer(c))
         .send()
         .await
         .map_err(|e| failed("CopyObject", c, &e))?;
@@ -61,6 +67,10 @@ async fn copy_in_parts(
         .create_multipart_upload()
         .bucket(c.to_bucket)
         .key(c.to_key)
+        .set_server_side_encryption(sse(c))
+        .set_ssekms_key_id(c.writes.kms_key_id.clone())
+        .set_storage_class(storage_class(c))
+        .set_request_payer(payer(c))
         .send()
         .await
         .map_err(|e| anyhow!("CreateMultipartUpload: {}", DisplayErrorContext(&e)))?;
@@ -75,6 +85,7 @@ async fn copy_in_parts(
             .bucket(c.to_bucket)
             .key(c.to_key)
             .upload_id(&id)
+            .set_request_payer(payer(c))
             .multipart_upload(
                 CompletedMultipartUpload::builder()
                     .set_parts(Some(parts))
@@ -106,6 +117,7 @@ async fn copy_in_parts(
             .head_object()
             .bucket(c.to_bucket)
             .key(c.to_key)
+            .set_request_payer(payer(c))
             .send()
             .await
         {
@@ -128,6 +140,7 @@ async fn copy_in_parts(
             .bucket(c.to_bucket)
             .key(c.to_key)
             .upload_id(&id)
+            .set_request_payer(payer(c))
             .send()
             .await;
     }
@@ -162,6 +175,7 @@ async fn copy_parts(
                     .copy_source(source)
                     .copy_source_range(format!("bytes={start}-{}", end - 1))
                     .set_copy_source_if_match(c.etag.map(str::to_string))
+                    .set_request_payer(payer(c))
                     .send()
                     .await
                     .map_err(|e| failed(&format!("UploadPartCopy part {number}"), c, &e))?;
@@ -182,6 +196,26 @@ async fn copy_parts(
         .await?;
     parts.sort_by_key(|p| p.part_number());
     Ok(parts)
+}
+
+fn sse(c: &Copy<'_>) -> Option<aws_sdk_s3::types::ServerSideEncryption> {
+    c.writes
+        .sse
+        .as_deref()
+        .map(aws_sdk_s3::types::ServerSideEncryption::from)
+}
+
+fn storage_class(c: &Copy<'_>) -> Option<aws_sdk_s3::types::StorageClass> {
+    c.writes
+        .storage_class
+        .as_deref()
+        .map(aws_sdk_s3::types::StorageClass::from)
+}
+
+fn payer(c: &Copy<'_>) -> Option<aws_sdk_s3::types::RequestPayer> {
+    c.writes
+        .requester_pays
+        .then_some(aws_sdk_s3::types::RequestPayer::Requester)
 }
 
 /// A failed copy request; a failed precondition says the source changed.

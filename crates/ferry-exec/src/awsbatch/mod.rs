@@ -94,6 +94,8 @@ pub struct BatchSettings {
     /// The per-instance input cache (its directory on the instances, mounted at the same path,
     /// and its size): inputs downloaded once per instance.
     pub instance_cache: Option<(String, u64)>,
+    /// What the jobs' uploads carry (encryption, storage class, requester pays).
+    pub s3_writes: ferry_storage::S3Writes,
 }
 
 /// How Batch says a job ended.

@@ -160,6 +160,19 @@ impl Inner {
         if array {
             cmd.push("--array".into());
         }
+        let w = &s.s3_writes;
+        if let Some(sse) = &w.sse {
+            cmd.extend(["--sse".into(), sse.clone()]);
+        }
+        if let Some(key) = &w.kms_key_id {
+            cmd.extend(["--kms-key-id".into(), key.clone()]);
+        }
+        if let Some(class) = &w.storage_class {
+            cmd.extend(["--storage-class".into(), class.clone()]);
+        }
+        if w.requester_pays {
+            cmd.push("--requester-pays".into());
+        }
         if let Some((dir, size)) = &s.instance_cache {
             cmd.extend([
                 "--instance-cache".into(),

@@ -62,6 +62,20 @@ pub struct ObjectSettings {
     pub azure: AzureSettings,
     /// The object cache's size cap: least recently used entries are evicted past it.
     pub cache_max: Option<u64>,
+    /// What S3 writes carry.
+    pub s3_writes: S3Writes,
+}
+
+/// What every S3 write (upload, multipart upload, server-side copy) carries, and whether
+/// requests say the requester pays: the profile's `[s3]` sse, kms_key_id, requester_pays and
+/// storage_class.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct S3Writes {
+    /// "aws:kms" or "AES256".
+    pub sse: Option<String>,
+    pub kms_key_id: Option<String>,
+    pub requester_pays: bool,
+    pub storage_class: Option<String>,
 }
 
 /// Google Cloud Storage (`gs://`). Credentials come from the standard Google variables
@@ -101,6 +115,7 @@ impl Default for ObjectSettings {
             gcs: GcsSettings::default(),
             azure: AzureSettings::default(),
             cache_max: None,
+            s3_writes: S3Writes::default(),
         }
     }
 }
@@ -468,6 +483,7 @@ impl Storage for ObjectStorage {
                 to_key: dest.path.as_ref(),
                 size,
                 etag,
+                writes: &self.settings.s3_writes,
             };
             crate::s3copy::copy(client, &copy, self.settings.copy_part_size, &self.requests)
                 .await
@@ -534,7 +550,7 @@ impl Storage for ObjectStorage {
                     let rel = rel.to_string_lossy().to_string();
                     let to = ObjectPath::from(format!("{}/{rel}", loc.path));
                     async move {
-                        self.upload_file(&f, &store, &to)
+                        self.upload_file(&f, &store, loc.scheme, &to)
                             .await
                             .with_context(|| format!("cannot upload {}", f.display()))
                     }
@@ -543,7 +559,7 @@ impl Storage for ObjectStorage {
                 .try_collect::<Vec<()>>()
                 .await?;
         } else {
-            self.upload_file(src, &store, &loc.path)
+            self.upload_file(src, &store, loc.scheme, &loc.path)
                 .await
                 .map_err(|e| anyhow!("cannot upload {} to {dest}: {e}", src.display()))?;
         }

@@ -136,6 +136,18 @@ impl ObjectStorage {
         if self.settings.upload_checksums {
             b = b.with_checksum_algorithm(object_store::aws::Checksum::SHA256);
         }
+        let writes = &self.settings.s3_writes;
+        if let Some(sse) = &writes.sse {
+            use object_store::aws::AmazonS3ConfigKey;
+            let key = |name: &str| name.parse::<AmazonS3ConfigKey>();
+            b = b.with_config(key("aws_server_side_encryption")?, sse);
+            if let Some(id) = &writes.kms_key_id {
+                b = b.with_config(key("aws_sse_kms_key_id")?, id);
+            }
+        }
+        if writes.requester_pays {
+            b = b.with_request_payer(true);
+        }
         if let Some(ep) = &endpoint.url {
             if plain_http_off_loopback(ep) {
                 tracing::warn!(

@@ -295,22 +295,43 @@ impl ObjectStorage {
         }
     }
 
+    /// What an upload to a store of `scheme` carries: S3's storage class.
+    fn put_attributes(&self, scheme: &str) -> object_store::Attributes {
+        let mut a = object_store::Attributes::new();
+        if scheme == "s3"
+            && let Some(class) = &self.settings.s3_writes.storage_class
+        {
+            a.insert(object_store::Attribute::StorageClass, class.clone().into());
+        }
+        a
+    }
+
     pub(super) async fn upload_file(
         &self,
         src: &Path,
         store: &Arc<dyn ObjectStore>,
+        scheme: &str,
         to: &ObjectPath,
     ) -> Result<()> {
         let size = std::fs::metadata(src)?.len();
         let part_size = self.settings.part_size.max(5 << 20);
+        let attributes = self.put_attributes(scheme);
         if size <= part_size {
             let bytes = tokio::fs::read(src).await?;
             let _permit = self.requests.acquire().await;
-            store.put(to, PutPayload::from(bytes)).await?;
+            let options = object_store::PutOptions {
+                attributes,
+                ..Default::default()
+            };
+            store.put_opts(to, PutPayload::from(bytes), options).await?;
             return Ok(());
         }
         // Parts go up in parallel; the object appears only when the upload completes.
-        let upload = store.put_multipart(to).await?;
+        let options = object_store::PutMultipartOptions {
+            attributes,
+            ..Default::default()
+        };
+        let upload = store.put_multipart_opts(to, options).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, part_size as usize);
         let mut file = tokio::fs::File::open(src).await?;
         let mut buf = vec![0u8; part_size as usize];
@@ -356,8 +377,12 @@ impl ObjectStorage {
         let loc = parse(url)?;
         let store = self.store(&loc).await?;
         let _permit = self.requests.acquire().await;
+        let options = object_store::PutOptions {
+            attributes: self.put_attributes(loc.scheme),
+            ..Default::default()
+        };
         store
-            .put(&loc.path, PutPayload::from(bytes))
+            .put_opts(&loc.path, PutPayload::from(bytes), options)
             .await
             .map_err(|e| explain(url, e))?;
         Ok(())
