@@ -884,6 +884,50 @@ task one {
     assert!(r.stdout.contains("hi"), "{}", r.stdout);
 }
 
+/// `container.mirrors` on Batch: a Docker Hub name is rewritten to the mirror before its tag is
+/// pinned, and the jobs name the mirror's image by digest.
+#[test]
+fn batch_jobs_pull_docker_hub_images_from_the_mirror_by_digest() {
+    let registry = "127.0.0.1:5051";
+    let tag = unique("mirror");
+    let mirrored = format!("{registry}/hub/library/busybox:{tag}");
+    for args in [
+        vec!["tag", "local/busybox:1", mirrored.as_str()],
+        vec!["push", "-q", mirrored.as_str()],
+    ] {
+        let out = Command::new("docker").args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let t = BatchTest::new(&[]);
+    let toml = std::fs::read_to_string(t.path().join("ferry.toml"))
+        .unwrap()
+        .replace(
+            "pull = \"never\"",
+            &format!("pull = \"missing\"\nmirrors = {{ \"docker.io\" = \"{registry}/hub\" }}"),
+        );
+    std::fs::write(t.path().join("ferry.toml"), toml).unwrap();
+    t.write(
+        "w.wdl",
+        &format!(
+            "version 1.1\ntask t {{ command <<< echo hi >>> output {{ String s = read_string(stdout()) }} runtime {{ container: \"docker.io/busybox:{tag}\" }} }}\n"
+        ),
+    );
+    let r = t.run("w.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let images =
+        String::from_utf8(fixture_at(MOTO_BATCH, "batch.py", &["images", &t.queue])).unwrap();
+    assert!(
+        images
+            .lines()
+            .all(|i| i.starts_with(&format!("{registry}/hub/library/busybox@sha256:"))),
+        "{images}"
+    );
+}
+
 #[test]
 fn tags_are_pinned_to_the_registrys_digest_before_submitting() {
     // A registry on loopback without a login (the daemon that runs moto's jobs pulls from it).

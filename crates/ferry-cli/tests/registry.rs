@@ -212,3 +212,43 @@ fn pull_always_rechecks_the_tag_and_missing_keeps_the_local_copy() {
     assert_eq!(r.stderr.matches("pulling image").count(), 1, "{}", r.stderr);
     docker(&t.config, &["rmi", &image]);
 }
+
+/// `container.mirrors`: an image named on Docker Hub (`busybox:TAG`, also written
+/// `docker.io/busybox:TAG`) is pulled from the mirror (here the login registry, as an ECR
+/// pull-through cache would be), with the mirror's saved login; nothing asks Docker Hub, which
+/// this machine cannot reach.
+#[test]
+fn docker_hub_images_are_pulled_from_the_profiles_mirror() {
+    let t = RegistryTest::new();
+    let tag = unique("mirror");
+    let mirrored = format!("{REGISTRY}/hub/library/busybox:{tag}");
+    docker(&t.config, &["tag", "local/busybox:1", &mirrored]);
+    docker(&t.config, &["push", "-q", &mirrored]);
+    docker(&t.config, &["rmi", &mirrored]);
+    std::fs::write(
+        t.dir.path().join("ferry.toml"),
+        format!(
+            "[profiles.docker.container]\nmirrors = {{ \"docker.io\" = \"{REGISTRY}/hub\" }}\n"
+        ),
+    )
+    .unwrap();
+    for image in [format!("busybox:{tag}"), format!("docker.io/busybox:{tag}")] {
+        let r = t.run(
+            "missing",
+            &t.config,
+            &[&format!("w.image={image}"), "w.n=2"],
+        );
+        // (The second spelling finds the mirror's image the first pulled.)
+        assert_eq!(r.code, 0, "{image}: {}", r.stderr);
+    }
+    let local = Command::new("docker")
+        .args(["image", "inspect", &mirrored])
+        .output()
+        .unwrap();
+    assert!(local.status.success(), "the mirror's image was not pulled");
+    let _ = Command::new("docker")
+        .args(["rmi", &mirrored])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}

@@ -104,6 +104,10 @@ pub struct ContainerSpec {
     pub runtime: Option<ContainerRuntime>,
     /// More words for the runtime's run command, e.g. `["--ulimit=nofile=65536:65536"]`.
     pub runtime_options: Option<Vec<String>>,
+    /// Registry mirrors: images of a registry are pulled from the mirror's prefix instead,
+    /// e.g. `{ "docker.io" = "123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub" }` (an
+    /// ECR pull-through cache), applied before images are pinned to their digest.
+    pub mirrors: Option<IndexMap<String, String>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]

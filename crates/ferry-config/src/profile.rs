@@ -25,6 +25,8 @@ pub struct Profile {
     pub single_node_cluster: bool,
     pub container_runtime: Option<ContainerRuntime>,
     pub container_runtime_options: Vec<String>,
+    /// Registry → mirror prefix (`container.mirrors`).
+    pub container_mirrors: Vec<(String, String)>,
     pub retries: Option<u32>,
     pub oom_memory_factor: f64,
     pub cpu: Option<f64>,
@@ -125,6 +127,7 @@ impl Default for Profile {
             single_node_cluster: false,
             container_runtime: None,
             container_runtime_options: Vec::new(),
+            container_mirrors: Vec::new(),
             retries: None,
             oom_memory_factor: 2.0,
             cpu: None,
@@ -280,6 +283,7 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
         single_node_cluster: spec.single_node_cluster.unwrap_or(false),
         container_runtime: container.runtime,
         container_runtime_options: container.runtime_options.unwrap_or_default(),
+        container_mirrors: container.mirrors.unwrap_or_default().into_iter().collect(),
         retries: spec.retries,
         oom_memory_factor: match spec.oom_memory_factor {
             Some(f) if f.is_finite() && f >= 1.0 => f,

@@ -52,18 +52,32 @@ pub fn reachable_tasks(body: &Body, out: &mut BTreeMap<Arc<str>, Arc<Task>>) {
     }
 }
 
+/// The images as pulled: each through the profile's registry mirror, if one covers its
+/// registry (`container.mirrors`). Every path to an image goes through here: the check before
+/// the run and each attempt.
+pub(crate) fn through_mirrors(images: Vec<String>, profile: &ferry_config::Profile) -> Vec<String> {
+    if profile.container_mirrors.is_empty() {
+        return images;
+    }
+    images
+        .into_iter()
+        .map(|i| ferry_exec::registry::mirrored(&i, &profile.container_mirrors).unwrap_or(i))
+        .collect()
+}
+
 /// Pins the literal images of `tasks` with the executor. Returns one message per task whose
 /// image cannot be had.
 pub async fn pin_literal_images(
     executor: &dyn Executor,
     tasks: impl Iterator<Item = &Arc<Task>>,
-    default_image: Option<&str>,
+    profile: &ferry_config::Profile,
 ) -> Vec<String> {
     let mut errors = Vec::new();
     for task in tasks {
-        let Some(candidates) = literal_images(task, default_image) else {
+        let Some(candidates) = literal_images(task, profile.default_image.as_deref()) else {
             continue;
         };
+        let candidates = through_mirrors(candidates, profile);
         if let Err(e) = executor.pin_image(&task.name, &candidates).await {
             errors.push(format!("{}: {e:#}", task.location));
         }

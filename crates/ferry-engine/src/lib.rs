@@ -374,12 +374,9 @@ async fn run_inner(req: RunRequest<'_>) -> Result<serde_json::Value, RunError> {
             (None, Some(w)) => images::reachable_tasks(&w.body, &mut tasks),
             (None, None) => {}
         }
-        let errors = images::pin_literal_images(
-            &*req.shared.executor,
-            tasks.values(),
-            req.shared.profile.default_image.as_deref(),
-        )
-        .await;
+        let errors =
+            images::pin_literal_images(&*req.shared.executor, tasks.values(), &req.shared.profile)
+                .await;
         if !errors.is_empty() {
             return Err(RunError::Failed(errors));
         }

@@ -12,6 +12,38 @@ use base64::Engine;
 /// Docker Hub's key in `config.json`.
 const DOCKER_HUB: &str = "https://index.docker.io/v1/";
 
+/// Docker Hub's registry host, and the names users give it.
+const DOCKER_HUB_REGISTRY: &str = "registry-1.docker.io";
+
+fn is_docker_hub(host: &str) -> bool {
+    matches!(
+        host,
+        "docker.io" | "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com"
+    )
+}
+
+/// The image as the profile's registry mirrors (`container.mirrors`, registry → mirror prefix)
+/// would have it pulled: `ubuntu:22.04` with `docker.io = "ACCOUNT.dkr.ecr.REGION.amazonaws.com/docker-hub"`
+/// becomes `ACCOUNT.dkr.ecr.REGION.amazonaws.com/docker-hub/library/ubuntu:22.04` (an ECR
+/// pull-through cache). `None` when no mirror applies.
+pub fn mirrored(image: &str, mirrors: &[(String, String)]) -> Option<String> {
+    let r = Reference::parse(image).ok()?;
+    let (_, prefix) = mirrors.iter().find(|(registry, _)| {
+        registry == &r.registry || is_docker_hub(registry) && r.registry == DOCKER_HUB_REGISTRY
+    })?;
+    let separator = if r.reference.contains(':') && image.contains('@') {
+        '@'
+    } else {
+        ':'
+    };
+    Some(format!(
+        "{}/{}{separator}{}",
+        prefix.trim_end_matches('/'),
+        r.repository,
+        r.reference
+    ))
+}
+
 /// Every manifest kind a registry may hold for a tag. Without them a registry converts to the
 /// old schema 1, whose digest is not the image's.
 const MANIFEST_TYPES: &str = "application/vnd.docker.distribution.manifest.v2+json, \
@@ -46,16 +78,22 @@ impl Reference {
             bail!("`{image}` is not an image reference");
         }
         let (registry, repository) = match name.split_once('/') {
+            // `docker.io/ubuntu` is Docker Hub's `library/ubuntu`, as `ubuntu` is.
+            Some((first, rest)) if is_docker_hub(first) => (
+                DOCKER_HUB_REGISTRY.to_string(),
+                if rest.contains('/') {
+                    rest.to_string()
+                } else {
+                    format!("library/{rest}")
+                },
+            ),
             Some((first, rest))
                 if first.contains('.') || first.contains(':') || first == "localhost" =>
             {
                 (first.to_string(), rest.to_string())
             }
-            _ if name.contains('/') => ("registry-1.docker.io".to_string(), name.to_string()),
-            _ => (
-                "registry-1.docker.io".to_string(),
-                format!("library/{name}"),
-            ),
+            _ if name.contains('/') => (DOCKER_HUB_REGISTRY.to_string(), name.to_string()),
+            _ => (DOCKER_HUB_REGISTRY.to_string(), format!("library/{name}")),
         };
         Ok(Reference {
             registry,
@@ -66,7 +104,7 @@ impl Reference {
 
     /// The key `docker login` files this registry's credentials under.
     fn config_key(&self) -> &str {
-        if self.registry == "registry-1.docker.io" {
+        if self.registry == DOCKER_HUB_REGISTRY {
             DOCKER_HUB
         } else {
             &self.registry
@@ -404,6 +442,42 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn docker_hub_names_are_one_registry_and_mirrors_rewrite_them() {
+        for name in [
+            "ubuntu:22.04",
+            "docker.io/ubuntu:22.04",
+            "docker.io/library/ubuntu:22.04",
+        ] {
+            let r = Reference::parse(name).unwrap();
+            assert_eq!(
+                (r.registry.as_str(), r.repository.as_str()),
+                (DOCKER_HUB_REGISTRY, "library/ubuntu"),
+                "{name}"
+            );
+        }
+        let mirrors = vec![
+            (
+                "docker.io".to_string(),
+                "1.dkr.ecr.us-east-1.amazonaws.com/docker-hub/".to_string(),
+            ),
+            ("quay.io".to_string(), "mirror.lab/quay".to_string()),
+        ];
+        assert_eq!(
+            mirrored("docker.io/ubuntu:22.04", &mirrors).as_deref(),
+            Some("1.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/ubuntu:22.04")
+        );
+        assert_eq!(
+            mirrored("biocontainers/samtools@sha256:ab", &mirrors).as_deref(),
+            Some("1.dkr.ecr.us-east-1.amazonaws.com/docker-hub/biocontainers/samtools@sha256:ab")
+        );
+        assert_eq!(
+            mirrored("quay.io/biocontainers/bwa:0.7", &mirrors).as_deref(),
+            Some("mirror.lab/quay/biocontainers/bwa:0.7")
+        );
+        assert_eq!(mirrored("ghcr.io/o/i:1", &mirrors), None);
+    }
 
     #[test]
     fn references_split_into_registry_repository_and_tag() {

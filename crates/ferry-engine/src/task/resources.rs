@@ -295,6 +295,7 @@ pub fn resolve_resources(
             .collect(),
         _ => profile.default_image.clone().into_iter().collect(),
     };
+    let containers = crate::images::through_mirrors(containers, profile);
     let return_codes = match requirement(reqs, &["returnCodes", "return_codes"]) {
         Some(Value::String(s)) if &**s == "*" => ReturnCodes::Any,
         Some(Value::Int(i)) => ReturnCodes::Some(vec![*i]),
