@@ -690,3 +690,112 @@ task t {
         "the command ran twice"
     );
 }
+
+/// A stand-in for `apptainer` (none can be installed on this machine: Debian 12 does not
+/// package it): logs every call; `pull OUT docker://REF` writes OUT; `exec [options] IMAGE
+/// CMD...` checks IMAGE is a file and runs CMD on the host with the `--env` values exported.
+const APPTAINER_STAND_IN: &str = r#"#!/bin/sh
+echo "apptainer $*" >> "$(dirname "$0")/apptainer.log"
+case "$1" in
+  pull) echo "$3" > "$2"; exit 0 ;;
+  exec)
+    shift
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --env=*) export "${1#--env=}"; shift ;;
+        --network) shift 2 ;;
+        --*) shift ;;
+        *) break ;;
+      esac
+    done
+    [ -f "$1" ] || { echo "apptainer: no image file $1" >&2; exit 255; }
+    shift
+    exec "$@" ;;
+esac
+exit 2
+"#;
+
+/// 50 cluster jobs of one task in an Apptainer image: the image is pinned to its digest and
+/// pulled once, into `container.cache_dir/<digest>.sif`, before anything is submitted, and every
+/// job execs that file (before, each job ran `apptainer exec docker://…` and pulled it itself).
+#[test]
+fn an_apptainer_image_is_pulled_once_as_a_sif_for_every_job() {
+    let c = Cluster::new("slurm", "sifonce");
+    let stand_in = c.wrappers.path().join("apptainer");
+    std::fs::write(&stand_in, APPTAINER_STAND_IN).unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(&stand_in)
+        .status()
+        .unwrap();
+    // The image, in a registry on loopback that Ferry pins the tag with.
+    let image = format!(
+        "127.0.0.1:5051/ferry/busybox:{}",
+        common::aws::unique("sif")
+    );
+    for args in [
+        vec!["tag", "local/busybox:1", image.as_str()],
+        vec!["push", "-q", image.as_str()],
+    ] {
+        let out = Command::new("docker").args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let wdl = format!(
+        r#"version 1.1
+task t {{
+  input {{ Int i }}
+  command <<< echo $(( ~{{i}} * 2 )) >>>
+  output {{ Int o = read_int(stdout()) }}
+  runtime {{ container: "{image}"  cpu: 1  memory: "16 MiB" }}
+}}
+workflow w {{
+  scatter (i in range(50)) {{ call t {{ input: i = i }} }}
+  output {{ Array[Int] os = t.o }}
+}}
+"#
+    );
+    let dir = project(&[("w.wdl", &wdl)]);
+    let sifs = dir.path().join("sifs");
+    c.config(
+        dir.path(),
+        &format!(
+            "[profiles.test.container]\nruntime = \"apptainer\"\ncache_dir = \"{}\"",
+            sifs.display()
+        ),
+    );
+    let r = c.run(dir.path(), "w.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let expected: Vec<i64> = (0..50).map(|i| i * 2).collect();
+    assert_eq!(r.outputs()["w.os"], serde_json::json!(expected));
+    let log = std::fs::read_to_string(c.wrappers.path().join("apptainer.log")).unwrap();
+    let pulls: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("apptainer pull "))
+        .collect();
+    let execs: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("apptainer exec "))
+        .collect();
+    assert_eq!(pulls.len(), 1, "{log}");
+    assert!(
+        pulls[0].contains(&format!("docker://{}", image.rsplit_once(':').unwrap().0)),
+        "{log}"
+    );
+    assert!(pulls[0].contains("@sha256:"), "pulled by digest: {log}");
+    assert_eq!(execs.len(), 50, "{log}");
+    let sif = std::fs::read_dir(&sifs)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "sif"))
+        .expect("a SIF file in the image cache");
+    assert!(
+        execs.iter().all(|l| l.contains(&*sif.to_string_lossy())),
+        "every job execs {}: {log}",
+        sif.display()
+    );
+}

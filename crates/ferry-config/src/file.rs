@@ -108,6 +108,9 @@ pub struct ContainerSpec {
     /// e.g. `{ "docker.io" = "123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub" }` (an
     /// ECR pull-through cache), applied before images are pinned to their digest.
     pub mirrors: Option<IndexMap<String, String>>,
+    /// Where Apptainer/Singularity images are kept as SIF files, pulled once per digest; must
+    /// be on a filesystem the compute nodes share (default: the cache directory's `images/`).
+    pub cache_dir: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]

@@ -27,6 +27,8 @@ pub struct Profile {
     pub container_runtime_options: Vec<String>,
     /// Registry → mirror prefix (`container.mirrors`).
     pub container_mirrors: Vec<(String, String)>,
+    /// Where SIF files are pulled (`container.cache_dir`).
+    pub container_cache_dir: Option<PathBuf>,
     pub retries: Option<u32>,
     pub oom_memory_factor: f64,
     pub cpu: Option<f64>,
@@ -128,6 +130,7 @@ impl Default for Profile {
             container_runtime: None,
             container_runtime_options: Vec::new(),
             container_mirrors: Vec::new(),
+            container_cache_dir: None,
             retries: None,
             oom_memory_factor: 2.0,
             cpu: None,
@@ -284,6 +287,7 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
         container_runtime: container.runtime,
         container_runtime_options: container.runtime_options.unwrap_or_default(),
         container_mirrors: container.mirrors.unwrap_or_default().into_iter().collect(),
+        container_cache_dir: container.cache_dir.map(|d| absolute(PathBuf::from(d))),
         retries: spec.retries,
         oom_memory_factor: match spec.oom_memory_factor {
             Some(f) if f.is_finite() && f >= 1.0 => f,

@@ -119,6 +119,10 @@ fn hpc_settings(profile: &Profile, run: &RunContext<'_>, scheduler: SchedulerKin
             runtime,
             host_network: profile.network == ferry_config::Network::Host,
             options: profile.container_runtime_options.clone(),
+            image_cache: profile
+                .container_cache_dir
+                .clone()
+                .unwrap_or_else(|| profile.cache_directory().join("images")),
         }),
         capacity: Capacity {
             cpu: profile.max_cpu.unwrap_or(4096.0),

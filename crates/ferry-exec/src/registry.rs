@@ -44,6 +44,23 @@ pub fn mirrored(image: &str, mirrors: &[(String, String)]) -> Option<String> {
     ))
 }
 
+/// `name@sha256:…` for `image`, asked of its registry with the user's saved login (or an ECR
+/// token); an image already named by digest is returned as it is.
+pub async fn pin_digest(image: &str) -> Result<String> {
+    if image.contains('@') {
+        return Ok(image.to_string());
+    }
+    let login = login_or_ecr(image).await?;
+    let digest = manifest_digest(image, login.as_ref()).await?;
+    let name = image
+        .rsplit_once(':')
+        .filter(|(_, tag)| !tag.contains('/'))
+        .map(|(n, _)| n)
+        .unwrap_or(image);
+    tracing::debug!("image `{image}` is {name}@{digest}");
+    Ok(format!("{name}@{digest}"))
+}
+
 /// Every manifest kind a registry may hold for a tag. Without them a registry converts to the
 /// old schema 1, whose digest is not the image's.
 const MANIFEST_TYPES: &str = "application/vnd.docker.distribution.manifest.v2+json, \

@@ -3,23 +3,6 @@
 
 use super::*;
 
-/// `name@sha256:…` for `image`, asked of its registry with the user's saved login.
-pub(crate) async fn pin_digest(image: &str) -> Result<String> {
-    use crate::registry;
-    if image.contains('@') {
-        return Ok(image.to_string());
-    }
-    let login = registry::login_or_ecr(image).await?;
-    let digest = registry::manifest_digest(image, login.as_ref()).await?;
-    let name = image
-        .rsplit_once(':')
-        .filter(|(_, tag)| !tag.contains('/'))
-        .map(|(n, _)| n)
-        .unwrap_or(image);
-    tracing::debug!("image `{image}` is {name}@{digest}");
-    Ok(format!("{name}@{digest}"))
-}
-
 pub(crate) fn requirement(kind: ResourceType, value: &str) -> ResourceRequirement {
     ResourceRequirement::builder()
         .r#type(kind)

@@ -454,7 +454,7 @@ impl Executor for BatchExecutor {
         // serves now, once per run, and jobs name the digest.
         let mut errors = Vec::new();
         for c in candidates {
-            match memo(&self.inner.digests, c, pin_digest(c)).await {
+            match memo(&self.inner.digests, c, crate::registry::pin_digest(c)).await {
                 Ok(pinned) => return Ok(Some(pinned)),
                 Err(e) => errors.push(format!("{e:#}")),
             }

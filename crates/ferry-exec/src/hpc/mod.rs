@@ -18,6 +18,7 @@ mod job;
 mod poll;
 mod script;
 mod sge;
+mod sif;
 mod slurm;
 mod submit;
 
@@ -274,6 +275,8 @@ struct Inner {
     submit: mpsc::UnboundedSender<Pending>,
     tracking: Mutex<Tracking>,
     orphans: Mutex<HashMap<PathBuf, Orphan>>,
+    /// SIF files by image (Apptainer/Singularity), pulled once per run.
+    sifs: ferry_storage::Memo<String>,
     commands: Commands,
     cancelled: watch::Sender<bool>,
     /// Submissions under way: shutdown waits for them, then cancels what they created.
@@ -357,6 +360,7 @@ impl HpcExecutor {
             submit,
             tracking: Mutex::new(Tracking::default()),
             orphans: Mutex::new(HashMap::new()),
+            sifs: Default::default(),
             commands: Commands::default(),
             cancelled: watch::channel(false).0,
             submitting: AtomicU64::new(0),
@@ -497,17 +501,30 @@ impl Executor for HpcExecutor {
         self.inner.settings.capacity
     }
 
-    async fn pin_image(&self, _task: &str, candidates: &[String]) -> Result<Option<String>> {
-        let Some(first) = candidates.first() else {
+    async fn pin_image(&self, task: &str, candidates: &[String]) -> Result<Option<String>> {
+        if candidates.is_empty() {
             return Ok(None);
-        };
+        }
         let inner = &self.inner;
         let Some(c) = &inner.settings.containers else {
             return Ok(None);
         };
         if c.runtime != ferry_config::ContainerRuntime::Podman {
-            // Apptainer pulls by reference on the compute node; pin by digest in the WDL.
-            return Ok(Some(first.clone()));
+            // Apptainer/Singularity: pulled once into a SIF file that every job execs.
+            let mut errors = Vec::new();
+            for image in candidates {
+                let pulled = ferry_storage::memo(
+                    &inner.sifs,
+                    image,
+                    sif::sif_for(c.runtime, &c.image_cache, image),
+                )
+                .await;
+                match pulled {
+                    Ok(sif) => return Ok(Some(sif)),
+                    Err(e) => errors.push(format!("{e:#}")),
+                }
+            }
+            bail!("task `{task}`: {}", errors.join("; "));
         }
         for image in candidates {
             let q = [

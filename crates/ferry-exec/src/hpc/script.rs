@@ -14,6 +14,9 @@ pub struct ClusterContainers {
     pub host_network: bool,
     /// Extra words for the runtime's run command (a site's `--ulimit`s, `--nv`...).
     pub options: Vec<String>,
+    /// Where Apptainer/Singularity images are pulled as SIF files, once per digest (a
+    /// filesystem the compute nodes share).
+    pub image_cache: std::path::PathBuf,
 }
 
 /// Single-quoted for sh.
@@ -167,7 +170,8 @@ pub(crate) fn container_command(
                 argv.push(format!("--bind={p}:{p}:ro"));
             }
             argv.extend(c.options.iter().cloned());
-            argv.push(if image.contains("://") {
+            // A SIF file (pulled once per run), else a reference the node pulls itself.
+            argv.push(if image.contains("://") || image.starts_with('/') {
                 image.to_string()
             } else {
                 format!("docker://{image}")
@@ -256,6 +260,7 @@ mod tests {
             runtime: ferry_config::ContainerRuntime::Apptainer,
             host_network: false,
             options: vec![],
+            image_cache: "/cache/images".into(),
         };
         let cmd = container_command(&c, &spec(), "ubuntu@sha256:abc").join(" ");
         assert!(
@@ -289,6 +294,7 @@ mod tests {
             runtime: ferry_config::ContainerRuntime::Podman,
             host_network: false,
             options: vec![],
+            image_cache: "/cache/images".into(),
         };
         let script = AttemptScript {
             spec: &spec,
@@ -313,6 +319,7 @@ mod tests {
             runtime: ferry_config::ContainerRuntime::Apptainer,
             host_network: false,
             options: vec![],
+            image_cache: "/cache/images".into(),
         };
         let cmd = container_command(&apptainer, &spec, "x").join(" ");
         assert!(cmd.contains("'--env=HTS_S3_HOST=s3.example.org'"), "{cmd}");
@@ -329,6 +336,7 @@ mod tests {
             runtime: ferry_config::ContainerRuntime::Podman,
             host_network: false,
             options: vec!["--ulimit=nofile=4096:4096".into()],
+            image_cache: "/cache/images".into(),
         };
         let cmd = container_command(&c, &spec(), "local/busybox:1").join(" ");
         assert!(cmd.contains("'--network=none'"), "{cmd}");
