@@ -170,7 +170,9 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     sys::close_inherited_on_exec();
-    sys::raise_open_files_limit();
+    // Every distinct object a run downloads, every task's pipes: the soft limit (often 1,024)
+    // is far below what the hard limit allows.
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
     if let Command::Job { attempt_dir } = &cli.command {
         let rc = ferry_exec::hpc::run_job(attempt_dir);
         return ExitCode::from(rc.clamp(0, 255) as u8);

@@ -70,17 +70,3 @@ pub fn close_inherited_on_exec() {
         )
     };
 }
-
-/// Raises this process's soft limit on open files to its hard limit (many sites leave the soft
-/// one at 1,024): a wide scatter's transfers and sockets need more than that at once. Best
-/// effort; its children inherit it.
-pub fn raise_open_files_limit() {
-    // SAFETY: getrlimit/setrlimit on a struct we own.
-    unsafe {
-        let mut lim: libc::rlimit = std::mem::zeroed();
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
-    }
-}

@@ -185,6 +185,9 @@ impl Stores {
 
 #[tokio::main]
 async fn main() {
+    // A job with thousands of inputs: each instance-cache entry it uses stays locked (one
+    // descriptor) while it runs.
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {
