@@ -397,8 +397,8 @@ fn index_of(path: &Path) -> Option<(PathBuf, Arc<Index>)> {
 
 /// Whether `path` is a stub still to be fetched: a remote file whose mode is still 000 (the mark
 /// stubs are created with; a copy that fills holes keeps it), that takes no blocks on disk
-/// (stubs of earlier versions), or whose fetch did not finish (its part file is still there: a
-/// fetch killed halfway through filling the stub left blocks that are not the object).
+/// (stubs of earlier versions), or whose fetch by an earlier version did not finish (its part
+/// file is still there). A fill killed halfway leaves the mode at 000.
 pub fn is_stub(path: &Path) -> bool {
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         return false;
@@ -407,17 +407,59 @@ pub fn is_stub(path: &Path) -> bool {
 }
 
 fn unfetched(path: &Path, meta: &std::fs::Metadata) -> bool {
-    meta.permissions().mode() & 0o777 == 0 || meta.blocks() == 0 || part_of(path).exists()
+    meta.permissions().mode() & 0o777 == 0 || meta.blocks() == 0 || legacy_part_of(path).exists()
 }
 
-/// Where a stub's object is downloaded before it fills the stub; removed only once the stub
-/// holds all of it.
-fn part_of(stub: &Path) -> PathBuf {
+/// Where a fill by an earlier version was downloaded (one name per stub); left behind, it marks
+/// a fill that did not finish.
+fn legacy_part_of(stub: &Path) -> PathBuf {
     let name = stub
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
     stub.with_file_name(format!(".{name}.ferry-fetch"))
+}
+
+/// Where one fill downloads the object before it fills the stub: a name of its own (process
+/// and fill), so two fills at once (two engines, two spellings of one path) never write one
+/// part file together. Each writes the same bytes into the stub; the stub's mode says when one
+/// finished.
+fn part_of(stub: &Path) -> PathBuf {
+    static FILLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = FILLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let legacy = legacy_part_of(stub);
+    legacy.with_file_name(format!(
+        "{}.{}.{n}",
+        legacy
+            .file_name()
+            .map(|f| f.to_string_lossy())
+            .unwrap_or_default(),
+        std::process::id()
+    ))
+}
+
+/// Removes the part files of fills whose process is gone (killed halfway).
+fn remove_dead_parts(stub: &Path) {
+    let legacy = legacy_part_of(stub);
+    let (Some(dir), Some(prefix)) = (legacy.parent(), legacy.file_name()) else {
+        return;
+    };
+    let prefix = format!("{}.", prefix.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Some(pid) = name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.split('.').next())
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 /// Whether `path` is, or is a directory holding, a stub still to be fetched.
@@ -470,15 +512,17 @@ async fn fill_stub(storage: &StorageRouter, stub: &Path, remote: &RemoteFile) ->
         if !is_stub(stub) {
             return Ok(());
         }
+        remove_dead_parts(stub);
         let part = part_of(stub);
-        async {
+        let filled = async {
             storage.download(remote, &part).await?;
             copy_into_stub(stub, &part)
         }
-        .await
-        .with_context(|| format!("cannot fetch {} from {}", stub.display(), remote.url))?;
-        // Only now: until the part is gone the stub counts as not fetched.
+        .await;
         let _ = std::fs::remove_file(&part);
+        filled.with_context(|| format!("cannot fetch {} from {}", stub.display(), remote.url))?;
+        // A fill of an earlier version that stopped halfway: this one finished it.
+        let _ = std::fs::remove_file(legacy_part_of(stub));
         tracing::debug!("fetched {} ({} bytes)", remote.url, remote.size);
         Ok(())
     })
@@ -633,5 +677,26 @@ mod tests {
         std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o000)).unwrap();
         assert!(std::fs::metadata(&stub).unwrap().blocks() > 0);
         assert!(is_stub(&stub), "zeros a copy wrote are not the object");
+    }
+
+    #[test]
+    fn fills_download_to_part_files_of_their_own_and_dead_ones_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let stub = dir.path().join("x.bam");
+        let (a, b) = (part_of(&stub), part_of(&stub));
+        assert_ne!(a, b, "two fills, two part files");
+        assert!(
+            a.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!(".x.bam.ferry-fetch.{}.", std::process::id()))
+        );
+        // One of a live process (this one) stays; one of a process that is gone is removed.
+        std::fs::write(&a, "live").unwrap();
+        let dead = dir.path().join(".x.bam.ferry-fetch.999999999.0");
+        std::fs::write(&dead, "dead").unwrap();
+        remove_dead_parts(&stub);
+        assert!(a.exists());
+        assert!(!dead.exists());
     }
 }
