@@ -625,6 +625,48 @@ workflow w {
     assert_eq!(gets(false), 20, "without it");
 }
 
+/// `batch.scratch`: a job's working directory and its object-store inputs live on the
+/// instance's scratch volume (not the container's writable layer), and the job's directory
+/// there is removed when it ends.
+#[test]
+fn jobs_work_on_the_scratch_volume_and_leave_it_clean() {
+    let scratch = tempfile::tempdir().unwrap();
+    let keys = format!("scratch = \"{}\"", scratch.path().display());
+    let t = BatchTest::with_profile(&[], &keys);
+    let data = t.path().join("in.txt");
+    std::fs::write(&data, "input\n").unwrap();
+    s3(&["put", &t.bucket, "in.txt", data.to_str().unwrap()]);
+    t.write(
+        "s.wdl",
+        r#"
+version 1.1
+task s {
+  input { File f }
+  command <<<
+    head -c 100000 /dev/zero > big.bin
+    pwd -P
+    dirname "$(readlink -f '~{f}')"
+  >>>
+  output { Array[String] where = read_lines(stdout())  File big = "big.bin" }
+  runtime { container: "local/busybox:1" }
+}
+"#,
+    );
+    let r = t.run("s.wdl", &[&format!("s.f=s3://{}/in.txt", t.bucket)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let o = r.outputs();
+    let places: Vec<String> = serde_json::from_value(o["s.where"].clone()).unwrap();
+    assert!(
+        places.iter().all(|p| p.starts_with("/ferry-scratch/")),
+        "{places:?}"
+    );
+    let left: Vec<_> = std::fs::read_dir(scratch.path())
+        .unwrap()
+        .flatten()
+        .collect();
+    assert!(left.is_empty(), "left on the scratch volume: {left:?}");
+}
+
 /// `batch.volumes`: a host path (instance storage, an EFS or FSx mount) appears in every job,
 /// read-only when the profile says `:ro`.
 #[test]

@@ -207,6 +207,9 @@ pub struct BatchSpec {
     /// The most the instance cache keeps (least recently used objects go first). Default
     /// "50 GiB".
     pub instance_cache_size: Option<Size>,
+    /// A host path (instance storage) where each job's working directory and inputs live,
+    /// instead of the container's writable layer; removed when the job ends.
+    pub scratch: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize, PartialEq)]

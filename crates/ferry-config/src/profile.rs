@@ -77,6 +77,8 @@ pub struct Profile {
     pub batch_volumes: Vec<BatchVolume>,
     /// The per-instance input cache: its directory on the instances, and its size.
     pub batch_instance_cache: Option<(String, u64)>,
+    /// A host path each job's working directory and inputs live under (`batch.scratch`).
+    pub batch_scratch: Option<String>,
     /// `pass_env` and `withhold_env`, compiled.
     pub(crate) pass_env: globset::GlobSet,
     pub(crate) withhold_env: globset::GlobSet,
@@ -175,6 +177,7 @@ impl Default for Profile {
             batch_environment: Vec::new(),
             batch_volumes: Vec::new(),
             batch_instance_cache: None,
+            batch_scratch: None,
             pass_env: globset::GlobSet::empty(),
             withhold_env: glob_set(WITHHELD_ENV).unwrap_or_else(|_| globset::GlobSet::empty()),
             tasks: Vec::new(),
@@ -390,6 +393,17 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
             Some(dir) => {
                 return Err(ConfigError(format!(
                     "batch.instance_cache = {dir:?}: must be an absolute path on the compute instances"
+                )));
+            }
+            None => None,
+        },
+        batch_scratch: match batch.scratch {
+            Some(dir) if dir.starts_with('/') && !dir.contains(':') => {
+                Some(dir.trim_end_matches('/').to_string())
+            }
+            Some(dir) => {
+                return Err(ConfigError(format!(
+                    "batch.scratch = {dir:?}: must be an absolute path on the compute instances"
                 )));
             }
             None => None,

@@ -178,6 +178,7 @@ fn the_aws_profile_is_built_in_and_its_batch_keys_are_checked() {
         ("volumes = [\"data:/data\"]", "absolute"),
         ("volumes = [\"/a:/b:rx\"]", "unknown mode"),
         ("instance_cache = \"cache\"", "absolute"),
+        ("scratch = \"scratch\"", "absolute"),
     ]
     .into_iter()
     .enumerate()

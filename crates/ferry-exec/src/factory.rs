@@ -219,6 +219,7 @@ fn batch_settings(profile: &Profile) -> BatchSettings {
         volumes: profile.batch_volumes.clone(),
         instance_cache: profile.batch_instance_cache.clone(),
         s3_writes: s3_writes(profile),
+        scratch: profile.batch_scratch.clone(),
     }
 }
 

@@ -247,19 +247,20 @@ pub trait Executor: Send + Sync {
 pub fn remote_input_path(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     Some(format!(
-        "{REMOTE_INPUTS}/{scheme}/{}",
+        "{}/{scheme}/{}",
+        ferry_stage::REMOTE_INPUTS,
         rest.trim_end_matches('/')
     ))
 }
 
 /// The URL behind a [`remote_input_path`].
 pub fn remote_input_url(path: &str) -> Option<String> {
-    let rest = path.strip_prefix(REMOTE_INPUTS)?.strip_prefix('/')?;
+    let rest = path
+        .strip_prefix(ferry_stage::REMOTE_INPUTS)?
+        .strip_prefix('/')?;
     let (scheme, rest) = rest.split_once('/')?;
     Some(format!("{scheme}://{rest}"))
 }
-
-const REMOTE_INPUTS: &str = "/ferry-inputs";
 
 /// The machine's cpus and memory, as the local executor offers them.
 pub fn machine_capacity() -> Capacity {

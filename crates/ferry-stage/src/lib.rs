@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+/// Where a job finds its object-store inputs: `/ferry-inputs/<scheme>/<bucket>/<key>`.
+pub const REMOTE_INPUTS: &str = "/ferry-inputs";
+
 /// One attempt, as the helper runs it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {

@@ -8,7 +8,7 @@
 //!
 //! Usage: `ferry-stage [--endpoint URL] [--region R] [--path-style] [--array]
 //! [--instance-cache DIR --instance-cache-size BYTES] [--sse aws:kms|AES256] [--kms-key-id K]
-//! [--storage-class C] [--requester-pays] MANIFEST_URL`
+//! [--storage-class C] [--requester-pays] [--scratch DIR] MANIFEST_URL`
 //! Credentials come from the environment the way AWS tools find them (the job role's
 //! container credentials on Batch, or `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`).
 
@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
-use ferry_stage::{Input, Manifest, Usage, results};
+use ferry_stage::{Input, Manifest, REMOTE_INPUTS, Usage, results};
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
@@ -49,6 +49,8 @@ struct Args {
     kms_key_id: Option<String>,
     storage_class: Option<String>,
     requester_pays: bool,
+    /// A host directory (mounted) where the job's working directory and inputs live.
+    scratch: Option<PathBuf>,
     manifest: String,
 }
 
@@ -64,6 +66,7 @@ fn parse_args() -> Result<Args> {
         kms_key_id: None,
         storage_class: None,
         requester_pays: false,
+        scratch: None,
         manifest: String::new(),
     };
     let mut it = std::env::args().skip(1);
@@ -78,6 +81,7 @@ fn parse_args() -> Result<Args> {
             "--kms-key-id" => args.kms_key_id = it.next(),
             "--storage-class" => args.storage_class = it.next(),
             "--requester-pays" => args.requester_pays = true,
+            "--scratch" => args.scratch = it.next().map(PathBuf::from),
             "--instance-cache-size" => {
                 args.instance_cache_size = it
                     .next()
@@ -256,6 +260,11 @@ async fn read_manifest(stores: &Stores) -> Result<Manifest> {
 
 /// Returns the command's exit code once every result is uploaded.
 async fn stage(stores: &Stores, m: &Manifest) -> Result<i32> {
+    // Removed when the job is done, however it ends.
+    let _scratch = match &stores.args.scratch {
+        Some(dir) => Some(Scratch::set_up(dir, m)?),
+        None => None,
+    };
     tokio::fs::create_dir_all(&m.work_dir)
         .await
         .with_context(|| format!("cannot create {}", m.work_dir))?;
@@ -313,6 +322,49 @@ async fn stage(stores: &Stores, m: &Manifest) -> Result<i32> {
     let rc_url = format!("{}{}", m.results, results::RC);
     put(stores, &rc_url, format!("{code}\n").into_bytes()).await?;
     Ok(code)
+}
+
+/// The job's own directory on the instance's scratch volume: the attempt directory (and the
+/// inputs' root) are links into it, so what the task writes does not fill the container's
+/// writable layer. Removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn set_up(dir: &Path, m: &Manifest) -> Result<Scratch> {
+        let id = std::env::var("AWS_BATCH_JOB_ID")
+            .ok()
+            .filter(|id| !id.is_empty())
+            .unwrap_or_else(|| format!("job-{}", std::process::id()))
+            .replace([':', '/'], "-");
+        let own = dir.join(id);
+        let _ = std::fs::remove_dir_all(&own);
+        let mut roots = vec![PathBuf::from(&m.attempt_dir)];
+        // Object-store inputs' root; inputs at other paths (an earlier job's files, at their
+        // place in the run directory) stay in the container's layer.
+        if m.inputs
+            .iter()
+            .any(|i| i.path.starts_with(&format!("{REMOTE_INPUTS}/")))
+        {
+            roots.push(PathBuf::from(REMOTE_INPUTS));
+        }
+        for (n, root) in roots.iter().enumerate() {
+            let target = own.join(n.to_string());
+            std::fs::create_dir_all(&target)
+                .with_context(|| format!("cannot create {}", target.display()))?;
+            if let Some(parent) = root.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::os::unix::fs::symlink(&target, root)
+                .with_context(|| format!("cannot put {} on the scratch volume", root.display()))?;
+        }
+        Ok(Scratch(own))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn exit_code(status: &std::process::ExitStatus) -> i32 {

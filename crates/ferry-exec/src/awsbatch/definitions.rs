@@ -28,7 +28,7 @@ impl Inner {
                 s.job_role_arn,
                 s.tags,
                 s.volumes,
-                s.instance_cache.as_ref().map(|(dir, _)| dir)
+                (s.instance_cache.as_ref().map(|(dir, _)| dir), &s.scratch)
             )
             .as_bytes(),
         )
@@ -56,13 +56,18 @@ impl Inner {
             {
                 return Ok(d.job_definition_arn().unwrap_or_default().to_string());
             }
-            // The helper (read-only), the instance cache (at the same path, read-write) and the
-            // profile's volumes.
+            // The helper (read-only), the instance cache (at the same path, read-write), the
+            // scratch directory and the profile's volumes.
             let mounts = std::iter::once((s.helper_dir.as_str(), HELPER_MOUNT, true))
                 .chain(
                     s.instance_cache
                         .iter()
                         .map(|(dir, _)| (dir.as_str(), dir.as_str(), false)),
+                )
+                .chain(
+                    s.scratch
+                        .iter()
+                        .map(|dir| (dir.as_str(), SCRATCH_MOUNT, false)),
                 )
                 .chain(
                     s.volumes

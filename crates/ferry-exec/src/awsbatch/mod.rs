@@ -58,6 +58,8 @@ const LOG_GROUP: &str = "/aws/batch/job";
 const LOG_TAIL_LINES: i32 = 20;
 /// Where the helper's host directory appears inside every container.
 const HELPER_MOUNT: &str = "/opt/ferry-stage";
+/// Where `batch.scratch` appears inside every container.
+const SCRATCH_MOUNT: &str = "/ferry-scratch";
 
 /// The `awsbatch` settings of the execution profile.
 #[derive(Clone, Debug)]
@@ -96,6 +98,9 @@ pub struct BatchSettings {
     pub instance_cache: Option<(String, u64)>,
     /// What the jobs' uploads carry (encryption, storage class, requester pays).
     pub s3_writes: ferry_storage::S3Writes,
+    /// A host path jobs keep their working directory and inputs under (mounted at
+    /// [`SCRATCH_MOUNT`]).
+    pub scratch: Option<String>,
 }
 
 /// How Batch says a job ended.

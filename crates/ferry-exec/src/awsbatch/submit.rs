@@ -173,6 +173,9 @@ impl Inner {
         if w.requester_pays {
             cmd.push("--requester-pays".into());
         }
+        if s.scratch.is_some() {
+            cmd.extend(["--scratch".into(), SCRATCH_MOUNT.into()]);
+        }
         if let Some((dir, size)) = &s.instance_cache {
             cmd.extend([
                 "--instance-cache".into(),
