@@ -6,7 +6,10 @@ use super::*;
 impl ObjectStorage {
     /// Creates the cache entry if needed, marks it used now and holds it for this process
     /// (registered once per cache as its user: one open file however many entries it holds).
-    pub(super) fn hold(&self, entry: &Path) -> Result<()> {
+    /// Holds the cache entry for this process (see [`crate::objcache::CacheUser::hold`]). On
+    /// the blocking pool: it waits for an evictor that holds the cache's lock, which must not
+    /// stall a runtime worker (and every download behind it).
+    pub(super) async fn hold(&self, entry: &Path) -> Result<()> {
         let cache_dir = entry.parent().unwrap_or(Path::new("."));
         let user = {
             let mut users = self
@@ -22,7 +25,10 @@ impl ObjectStorage {
                 }
             }
         };
-        user.hold(entry)
+        let owned = entry.to_path_buf();
+        tokio::task::spawn_blocking(move || user.hold(&owned))
+            .await
+            .map_err(|e| anyhow!("{e}"))?
             .with_context(|| format!("cannot use the cache entry {}", entry.display()))
     }
 

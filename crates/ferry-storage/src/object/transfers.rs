@@ -183,7 +183,7 @@ impl ObjectStorage {
                 .unwrap_or(false)
         };
         // Held before it is looked at: an evictor cannot remove it from here on.
-        self.hold(entry)?;
+        self.hold(entry).await?;
         if complete(target) {
             return Ok(target.to_path_buf());
         }
@@ -241,7 +241,7 @@ impl ObjectStorage {
         let entry = cache_dir.join(&key.as_str()[..32]);
         let name = loc.path.filename().unwrap_or("directory").to_string();
         let target = entry.join(&name);
-        self.hold(&entry)?;
+        self.hold(&entry).await?;
         if target.is_dir() {
             return Ok(target);
         }
