@@ -625,6 +625,74 @@ workflow w {
     assert_eq!(gets(false), 20, "without it");
 }
 
+/// A Spot reclaim ("Host EC2 (instance …) terminated.", as Batch says it; moto makes a
+/// TerminateJob's reason the status reason) is not a failure of the task: the attempt is retried
+/// without touching `maxRetries` (0 here), and, once the task's preemptible budget is spent, on
+/// the profile's fallback (on-demand) queue. The log and the journal say "preempted".
+#[test]
+fn a_spot_reclaim_is_retried_apart_from_max_retries_and_on_the_fallback_queue() {
+    let fallback = unique("ferry-ondemand");
+    fixture_at(MOTO_BATCH, "batch.py", &["queue", &fallback]);
+    let keys = format!("fallback_queue = \"{fallback}\"");
+    let t = BatchTest::with_profile(&[], &keys);
+    t.write(
+        "spot.wdl",
+        r#"
+version 1.2
+task nap {
+  command <<<
+    sleep ~{if task.attempt == 0 then 120 else 1}
+    echo done
+  >>>
+  output { String s = read_string(stdout()) }
+  runtime { container: "local/busybox:1"  maxRetries: 0  preemptible: 1 }
+}
+"#,
+    );
+    let child = t
+        .command(Path::new("spot.wdl"), &[])
+        .env("FERRY_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let running = loop {
+        if let Some((id, _)) = t.jobs().into_iter().find(|(_, s)| s == "RUNNING") {
+            break id;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the job never ran: {:?}",
+            t.jobs()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    fixture_at(
+        MOTO_BATCH,
+        "batch.py",
+        &[
+            "terminate",
+            &running,
+            "Host EC2 (instance i-0123456789abcdef0) terminated.",
+        ],
+    );
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("was preempted"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("on the fallback queue {fallback}")),
+        "{stderr}"
+    );
+    let o: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(o["nap.s"], "done");
+    // The second attempt ran on the fallback queue.
+    let on_fallback =
+        String::from_utf8(fixture_at(MOTO_BATCH, "batch.py", &["jobs", &fallback])).unwrap();
+    assert!(on_fallback.contains("SUCCEEDED"), "{on_fallback}");
+}
+
 /// `batch.scratch`: a job's working directory and its object-store inputs live on the
 /// instance's scratch volume (not the container's writable layer), and the job's directory
 /// there is removed when it ends.

@@ -50,6 +50,9 @@ pub struct ProfileSpec {
     pub retries: Option<u32>,
     /// A retry after an out-of-memory kill asks for this many times the memory.
     pub oom_memory_factor: Option<f64>,
+    /// Attempts a task may lose to preemption (a Spot reclaim, a terminated host, a preempted
+    /// node) on top of its `maxRetries`, for tasks whose WDL sets no `preemptible`. Default 3.
+    pub spot_retries: Option<u32>,
     /// cpu for tasks whose WDL states none.
     pub cpu: Option<f64>,
     /// Memory for tasks whose WDL states none.
@@ -198,6 +201,8 @@ pub struct BatchSpec {
     pub helper_dir: Option<String>,
     /// Extra environment variables for every job (for emulators; real jobs use the role).
     pub environment: Option<IndexMap<String, String>>,
+    /// The queue (on-demand capacity) of the attempt after a task's last preemptible one.
+    pub fallback_queue: Option<String>,
     /// Host paths (instance storage, EFS/FSx mount points) mounted into every job:
     /// `"/host/path:/container/path"`, with `:ro` for read-only.
     pub volumes: Option<Vec<String>>,

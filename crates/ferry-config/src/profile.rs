@@ -31,6 +31,8 @@ pub struct Profile {
     pub container_cache_dir: Option<PathBuf>,
     pub retries: Option<u32>,
     pub oom_memory_factor: f64,
+    /// Attempts a task may lose to preemption beyond its retries (`spot_retries`).
+    pub spot_retries: u32,
     pub cpu: Option<f64>,
     pub memory: Option<u64>,
     pub max_cpu: Option<f64>,
@@ -79,6 +81,8 @@ pub struct Profile {
     pub batch_instance_cache: Option<(String, u64)>,
     /// A host path each job's working directory and inputs live under (`batch.scratch`).
     pub batch_scratch: Option<String>,
+    /// The on-demand queue of the attempt after a task's last preemptible one.
+    pub batch_fallback_queue: Option<String>,
     /// `pass_env` and `withhold_env`, compiled.
     pub(crate) pass_env: globset::GlobSet,
     pub(crate) withhold_env: globset::GlobSet,
@@ -135,6 +139,7 @@ impl Default for Profile {
             container_cache_dir: None,
             retries: None,
             oom_memory_factor: 2.0,
+            spot_retries: 3,
             cpu: None,
             memory: None,
             max_cpu: None,
@@ -178,6 +183,7 @@ impl Default for Profile {
             batch_volumes: Vec::new(),
             batch_instance_cache: None,
             batch_scratch: None,
+            batch_fallback_queue: None,
             pass_env: globset::GlobSet::empty(),
             withhold_env: glob_set(WITHHELD_ENV).unwrap_or_else(|_| globset::GlobSet::empty()),
             tasks: Vec::new(),
@@ -292,6 +298,7 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
         container_mirrors: container.mirrors.unwrap_or_default().into_iter().collect(),
         container_cache_dir: container.cache_dir.map(|d| absolute(PathBuf::from(d))),
         retries: spec.retries,
+        spot_retries: spec.spot_retries.unwrap_or(d.spot_retries),
         oom_memory_factor: match spec.oom_memory_factor {
             Some(f) if f.is_finite() && f >= 1.0 => f,
             Some(f) => {
@@ -397,6 +404,7 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
             }
             None => None,
         },
+        batch_fallback_queue: batch.fallback_queue,
         batch_scratch: match batch.scratch {
             Some(dir) if dir.starts_with('/') && !dir.contains(':') => {
                 Some(dir.trim_end_matches('/').to_string())

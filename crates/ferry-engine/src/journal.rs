@@ -105,7 +105,9 @@ impl Journal {
             }
             None => line.push('-'),
         }
-        let event = if outcome.lost.is_some() {
+        let event = if outcome.preempted {
+            "preempted"
+        } else if outcome.lost.is_some() {
             "lost"
         } else if outcome.oom {
             "oom"
@@ -229,6 +231,7 @@ mod tests {
                 max_rss: Some(4 << 20),
             },
             lost: None,
+            preempted: false,
         }
     }
 

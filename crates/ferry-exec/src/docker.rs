@@ -543,6 +543,7 @@ impl Executor for DockerExecutor {
                 max_rss,
             },
             lost: None,
+            preempted: false,
         })
     }
 

@@ -167,6 +167,20 @@ pub struct AttemptOutcome {
     /// Set when the command never reported an exit code (the image could not be pulled, the
     /// host went away): what the platform said. `exit_code` is then meaningless.
     pub lost: Option<String>,
+    /// The platform took the capacity away (a Spot reclaim, a terminated host, a preempted or
+    /// failed node): retried on the task's preemptible budget, not its `maxRetries`.
+    pub preempted: bool,
+}
+
+/// Whether what a platform said about a job that ended without an exit code means its capacity
+/// was taken away (AWS Batch status reasons; Slurm's PREEMPTED and NODE_FAIL states).
+pub fn is_preemption(reason: &str) -> bool {
+    let r = reason.to_ascii_lowercase();
+    (r.contains("host ec2") && r.contains("terminated"))
+        || r.contains("spot")
+        || r.contains("container instance") && r.contains("terminated")
+        || r.contains("preempted")
+        || r.contains("node_fail")
 }
 
 #[derive(Clone, Debug, Default)]
@@ -282,6 +296,25 @@ pub fn machine_capacity() -> Capacity {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn preemptions_are_told_from_other_losses() {
+        for r in [
+            "Host EC2 (instance i-0123456789abcdef0) terminated.",
+            "Your Spot Instance was interrupted",
+            "slurm ended the job as PREEMPTED (exit 0:0)",
+            "slurm ended the job as NODE_FAIL",
+        ] {
+            assert!(is_preemption(r), "{r}");
+        }
+        for r in [
+            "Essential container in task exited",
+            "CannotPullContainerError: pull image manifest has been retried",
+            "slurm ended the job as FAILED",
+        ] {
+            assert!(!is_preemption(r), "{r}");
+        }
+    }
+
     use super::*;
     use std::path::Path;
 

@@ -257,6 +257,7 @@ impl Executor for LocalExecutor {
                 max_rss: Some(exit.max_rss),
             },
             lost: None,
+            preempted: false,
         })
     }
 

@@ -207,6 +207,7 @@ fn failures(h: &mut String, r: &Report) {
         let why = match f.event {
             Event::Oom => "killed for exceeding its memory".to_string(),
             Event::Lost => "lost (no exit code)".to_string(),
+            Event::Preempted => "preempted (Spot reclaim or node lost)".to_string(),
             _ => format!("exit code {}", f.exit),
         };
         let stderr = std::path::Path::new(&r.info.run_dir)

@@ -10,6 +10,8 @@ pub enum Event {
     Oom,
     /// The platform lost it: no exit code.
     Lost,
+    /// The platform took its capacity away (a Spot reclaim, a preempted node): no exit code.
+    Preempted,
     /// The call's outputs came from the call cache; no attempt ran.
     Cached,
 }
@@ -76,6 +78,7 @@ pub fn parse(text: &str) -> Vec<Attempt> {
             Some("done") => Event::Done,
             Some("oom") => Event::Oom,
             Some("lost") => Event::Lost,
+            Some("preempted") => Event::Preempted,
             Some("cached") => Event::Cached,
             Some("rerun") => {
                 out.retain(|a| a.dir != cols[0]);

@@ -20,7 +20,7 @@ pub(crate) async fn run_attempt(
     // `write_*` calls create files in the attempt's tmp/). A fresh run cannot have any, and
     // the lookup costs a path walk per shard.
     let left_behind = shared.resuming && std::fs::symlink_metadata(&at.dir).is_ok();
-    let prepared = prepare(
+    let mut prepared = prepare(
         job,
         at.number,
         &io,
@@ -30,6 +30,9 @@ pub(crate) async fn run_attempt(
         &retries.previous,
     )
     .map_err(|m| at.fail(m))?;
+    if let Some(queue) = &retries.fallback_queue {
+        prepared.queue = Some(queue.clone());
+    }
     if shared.profile.stub {
         return stub_outputs(job, &prepared, &at.dir, &io)
             .map(Next::Done)
@@ -81,7 +84,9 @@ pub(crate) async fn run_attempt(
                 record(shared, retries.cache_key.take(), job, &outputs);
                 return Ok(Next::Done(outputs));
             }
-            Err(m) if at.number > prepared.max_retries => return Err(at.fail(m)),
+            Err(m) if at.number - retries.preempted > prepared.max_retries => {
+                return Err(at.fail(m));
+            }
             Err(m) => tracing::warn!("call {} attempt {}: {m}; retrying", job.label, at.number),
         }
     } else {
@@ -219,7 +224,28 @@ pub(crate) fn plan_retry(
     retries: &mut Retries,
 ) -> Result<(), CallError> {
     let why = failure_reason(outcome, prepared.memory, &at.dir);
-    if at.number > prepared.max_retries {
+    // A reclaimed Spot instance, a preempted node: the task did nothing wrong. Retried on its
+    // preemptible budget, apart from its retries; past it, on the fallback queue if any.
+    if outcome.preempted && retries.preempted < prepared.preemptible {
+        retries.preempted += 1;
+        let fallback = shared.profile.batch_fallback_queue.clone();
+        let mut on = String::new();
+        if retries.preempted == prepared.preemptible
+            && let Some(queue) = fallback
+        {
+            on = format!(" on the fallback queue {queue}");
+            retries.fallback_queue = Some(queue);
+        }
+        tracing::warn!(
+            "call {} attempt {} was preempted ({why}); retrying{on} ({} of {} preemptible attempts, not counted as a retry)",
+            job.label,
+            at.number,
+            retries.preempted,
+            prepared.preemptible
+        );
+        return Ok(());
+    }
+    if at.number - retries.preempted > prepared.max_retries {
         return Err(at.fail(format!(
             "{why}\n  last lines of stderr ({}):\n{}",
             spec.stderr.display(),
@@ -239,7 +265,7 @@ pub(crate) fn plan_retry(
         "call {} attempt {} failed ({why}); retrying{more} ({} of {} retries)",
         job.label,
         at.number,
-        at.number,
+        at.number - retries.preempted,
         prepared.max_retries
     );
     Ok(())

@@ -92,6 +92,11 @@ pub(crate) struct Retries {
     /// Times the executor could not start an attempt for a passing reason
     /// (`ExecError::Transient`).
     transient_tries: u32,
+    /// Attempts lost to preemption so far, not counted against `maxRetries` (up to the task's
+    /// preemptible budget).
+    preempted: u32,
+    /// The queue of the attempts after the preemptible budget ran out (`batch.fallback_queue`).
+    fallback_queue: Option<String>,
 }
 
 /// One attempt's names and places.
@@ -156,6 +161,8 @@ pub(crate) async fn run_call_attempts(
         attempt: 1,
         cache_key: None,
         oom_memory: None,
+        preempted: 0,
+        fallback_queue: None,
         previous: Value::None,
         transient_tries: 0,
     };

@@ -15,6 +15,8 @@ pub(crate) struct Prepared {
     pub(crate) containers: Vec<String>,
     pub(crate) return_codes: ReturnCodes,
     pub(crate) max_retries: u32,
+    /// Attempts the call may lose to preemption beyond `max_retries`.
+    pub(crate) preemptible: u32,
     pub(crate) queue: Option<String>,
     pub(crate) time: Option<std::time::Duration>,
     pub(crate) cluster_options: Option<String>,
@@ -234,6 +236,9 @@ pub struct Resources {
     pub containers: Vec<String>,
     pub return_codes: ReturnCodes,
     pub max_retries: u32,
+    /// Attempts the task may lose to preemption beyond `max_retries` (WDL `preemptible`, as
+    /// Cromwell reads it, else the profile's `spot_retries`).
+    pub preemptible: u32,
     pub queue: Option<String>,
     /// Cluster jobs' wall-time limit (per-task override, else the profile's).
     pub time: Option<std::time::Duration>,
@@ -320,6 +325,10 @@ pub fn resolve_resources(
         containers,
         return_codes,
         max_retries: o.retries.or(wdl_retries).or(profile.retries).unwrap_or(0),
+        preemptible: match requirement(reqs, &["preemptible"]) {
+            Some(Value::Int(n)) if *n >= 0 => *n as u32,
+            _ => profile.spot_retries,
+        },
         queue: o.queue.or_else(|| profile.queue.clone()),
         time: o
             .time
@@ -382,6 +391,7 @@ pub(crate) fn prepare(
         containers: r.containers,
         return_codes: r.return_codes,
         max_retries: r.max_retries,
+        preemptible: r.preemptible,
         queue: r.queue,
         time: r.time,
         cluster_options: r.cluster_options,

@@ -62,6 +62,7 @@ impl Inner {
                 exit_code: if oom { 137 } else { -1 },
                 oom,
                 usage: ResourceUse::default(),
+                preempted: !oom && crate::is_preemption(&reason),
                 lost: (!oom).then_some(why),
             });
         };
@@ -141,6 +142,7 @@ impl Inner {
                 max_rss: (usage.max_rss > 0).then_some(usage.max_rss),
             },
             lost: None,
+            preempted: false,
         })
     }
 

@@ -308,11 +308,13 @@ impl Inner {
                     oom,
                     usage,
                     lost: None,
+                    preempted: false,
                 })
             }
             JobEnd::Fate(f) => Ok(AttemptOutcome {
                 exit_code: 137,
                 oom: f.oom,
+                preempted: !f.oom && crate::is_preemption(&f.message),
                 usage: ResourceUse {
                     wall,
                     ..ResourceUse::default()
