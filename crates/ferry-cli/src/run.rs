@@ -147,8 +147,7 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
     // What the executor offers: this machine (within --max-cpus/--max-memory) for local and
     // Docker tasks; a cluster's or a cloud queue's largest job for remote ones, which those
     // flags cap too.
-    let offered = executor.capacity();
-    let capacity = ferry_exec::Capacity {
+    let limited = |offered: ferry_exec::Capacity| ferry_exec::Capacity {
         cpu: if args.max_cpus.is_some() {
             offered.cpu.min(capacity.cpu)
         } else {
@@ -160,9 +159,15 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
             offered.memory
         },
     };
+    // The largest attempt, and what all attempts in flight hold together (the same machine for
+    // local executors; a queue or cluster is bounded by its job limit unless the profile caps
+    // the cpus in flight).
+    let pool = executor.pool().map(limited);
+    let capacity = limited(executor.capacity());
     let mut shared = Shared::new(
         executor,
         capacity,
+        pool,
         args.fail_fast,
         run_dir.clone(),
         Arc::new(profile),

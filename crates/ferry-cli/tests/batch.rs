@@ -625,6 +625,41 @@ workflow w {
     assert_eq!(gets(false), 20, "without it");
 }
 
+/// `max_cpu` clamps each task; it is not the pool of what runs at once on Batch (before,
+/// `max_cpu = 2` ran a 12-shard scatter two jobs at a time, as six submissions): the 12 one-cpu
+/// shards go out as one array, all in flight together.
+#[test]
+fn max_cpu_clamps_each_task_but_does_not_bound_what_is_in_flight() {
+    let t = BatchTest::new(&[]);
+    let toml = std::fs::read_to_string(t.path().join("ferry.toml"))
+        .unwrap()
+        .replace("[profiles.aws]\n", "[profiles.aws]\nmax_cpu = 2\n");
+    std::fs::write(t.path().join("ferry.toml"), toml).unwrap();
+    t.write(
+        "w.wdl",
+        r#"
+version 1.1
+task nap {
+  input { Int i }
+  command <<< sleep 2; echo ~{i} >>>
+  output { Int o = read_int(stdout()) }
+  runtime { container: "local/busybox:1"  cpu: 1  memory: "32 MiB" }
+}
+workflow w {
+  scatter (i in range(12)) { call nap { input: i = i } }
+  output { Array[Int] os = nap.o }
+}
+"#,
+    );
+    let r = t.run("w.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.outputs()["w.os"],
+        serde_json::json!((0..12).collect::<Vec<_>>())
+    );
+    assert_eq!(t.calls("submitjob"), 1, "{}", r.stderr);
+}
+
 /// A Spot reclaim ("Host EC2 (instance …) terminated.", as Batch says it; moto makes a
 /// TerminateJob's reason the status reason) is not a failure of the task: the attempt is retried
 /// without touching `maxRetries` (0 here), and, once the task's preemptible budget is spent, on

@@ -53,6 +53,10 @@ pub struct ProfileSpec {
     /// Attempts a task may lose to preemption (a Spot reclaim, a terminated host, a preempted
     /// node) on top of its `maxRetries`, for tasks whose WDL sets no `preemptible`. Default 3.
     pub spot_retries: Option<u32>,
+    /// Remote executors (Batch, clusters): the cpus all jobs in flight may ask for together,
+    /// to cap spend; unset, `max_jobs` alone bounds what is in flight (`max_cpu` and
+    /// `max_memory` clamp each task, they do not bound the pool).
+    pub max_cpus_in_flight: Option<f64>,
     /// cpu for tasks whose WDL states none.
     pub cpu: Option<f64>,
     /// Memory for tasks whose WDL states none.

@@ -33,6 +33,8 @@ pub struct Profile {
     pub oom_memory_factor: f64,
     /// Attempts a task may lose to preemption beyond its retries (`spot_retries`).
     pub spot_retries: u32,
+    /// The cpus all remote jobs in flight may ask for together.
+    pub max_cpus_in_flight: Option<f64>,
     pub cpu: Option<f64>,
     pub memory: Option<u64>,
     pub max_cpu: Option<f64>,
@@ -140,6 +142,7 @@ impl Default for Profile {
             retries: None,
             oom_memory_factor: 2.0,
             spot_retries: 3,
+            max_cpus_in_flight: None,
             cpu: None,
             memory: None,
             max_cpu: None,
@@ -299,6 +302,15 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
         container_cache_dir: container.cache_dir.map(|d| absolute(PathBuf::from(d))),
         retries: spec.retries,
         spot_retries: spec.spot_retries.unwrap_or(d.spot_retries),
+        max_cpus_in_flight: match spec.max_cpus_in_flight {
+            Some(c) if c.is_finite() && c > 0.0 => Some(c),
+            Some(c) => {
+                return Err(ConfigError(format!(
+                    "max_cpus_in_flight = {c}: must be a positive number"
+                )));
+            }
+            None => None,
+        },
         oom_memory_factor: match spec.oom_memory_factor {
             Some(f) if f.is_finite() && f >= 1.0 => f,
             Some(f) => {

@@ -92,13 +92,22 @@ impl Shared {
     pub fn new(
         executor: Arc<dyn Executor>,
         capacity: Capacity,
+        pool: Option<Capacity>,
         fail_fast: bool,
         run_dir: PathBuf,
         profile: Arc<ferry_config::Profile>,
     ) -> Shared {
-        let total = grant::Amount {
-            cpu: (capacity.cpu * 1000.0).round().max(1.0) as u64,
-            memory: capacity.memory.div_ceil(MIB).max(1),
+        // What attempts in flight hold together (`Executor::pool`): unbounded here for remote
+        // executors, whose own job limit bounds them.
+        let total = match pool {
+            Some(pool) => grant::Amount {
+                cpu: (pool.cpu * 1000.0).round().max(1.0) as u64,
+                memory: pool.memory.div_ceil(MIB).max(1),
+            },
+            None => grant::Amount {
+                cpu: u64::MAX >> 2,
+                memory: u64::MAX >> 2,
+            },
         };
         let resuming = run_dir.join("calls").exists();
         Shared {

@@ -128,6 +128,7 @@ fn hpc_settings(profile: &Profile, run: &RunContext<'_>, scheduler: SchedulerKin
             cpu: profile.max_cpu.unwrap_or(4096.0),
             memory: profile.max_memory.unwrap_or(24 << 40),
         },
+        max_cpus_in_flight: profile.max_cpus_in_flight,
         job_helper: run.job_helper.clone(),
         environment: std::env::vars()
             .filter(|(k, _)| profile.task_inherits(k))
@@ -216,6 +217,7 @@ fn batch_settings(profile: &Profile) -> BatchSettings {
             cpu: profile.max_cpu.unwrap_or(4096.0),
             memory: profile.max_memory.unwrap_or(24 << 40),
         },
+        max_cpus_in_flight: profile.max_cpus_in_flight,
         volumes: profile.batch_volumes.clone(),
         instance_cache: profile.batch_instance_cache.clone(),
         s3_writes: s3_writes(profile),

@@ -215,6 +215,14 @@ pub trait Executor: Send + Sync {
         Ok(None)
     }
 
+    /// The cpu and memory that all attempts in flight may hold together: this machine for the
+    /// local executors (the default: [`Executor::capacity`]); for a queue or a cluster, `None`
+    /// unless the profile caps spend (`max_cpus_in_flight`): what runs at once is then bounded
+    /// by the executor's own `max_jobs`, and `capacity` only says how big one job may be.
+    fn pool(&self) -> Option<Capacity> {
+        Some(self.capacity())
+    }
+
     /// Runs one attempt to completion. Errors mean the executor could not run it at all (not
     /// that the command failed: that is a non-zero `exit_code`), and say whether trying again
     /// may help.

@@ -91,6 +91,9 @@ pub struct BatchSettings {
     pub pin_digests: bool,
     /// The largest job the queue's compute environments can place.
     pub capacity: Capacity,
+    /// The cpus all jobs in flight may ask for together (`max_cpus_in_flight`); else
+    /// `max_jobs` alone bounds what is in flight.
+    pub max_cpus_in_flight: Option<f64>,
     /// Host paths mounted into every job.
     pub volumes: Vec<ferry_config::BatchVolume>,
     /// The per-instance input cache (its directory on the instances, mounted at the same path,
@@ -446,6 +449,13 @@ impl Executor for BatchExecutor {
 
     fn capacity(&self) -> Capacity {
         self.inner.settings.capacity
+    }
+
+    fn pool(&self) -> Option<Capacity> {
+        self.inner.settings.max_cpus_in_flight.map(|cpu| Capacity {
+            cpu,
+            memory: u64::MAX >> 2,
+        })
     }
 
     async fn pin_image(&self, task: &str, candidates: &[String]) -> Result<Option<String>> {

@@ -73,6 +73,9 @@ pub struct HpcSettings {
     pub containers: Option<ClusterContainers>,
     /// The largest job a node can run (the engine refuses bigger requests up front).
     pub capacity: Capacity,
+    /// The cpus all jobs in flight may ask for together (`max_cpus_in_flight`); else
+    /// `max_jobs` alone bounds what is in flight.
+    pub max_cpus_in_flight: Option<f64>,
     /// The command that runs an attempt inside the job and records its resource use
     /// (`ferry-launch --job`); the job falls back to plain bash when it cannot execute it.
     pub job_helper: Vec<String>,
@@ -499,6 +502,13 @@ impl Executor for HpcExecutor {
 
     fn capacity(&self) -> Capacity {
         self.inner.settings.capacity
+    }
+
+    fn pool(&self) -> Option<Capacity> {
+        self.inner.settings.max_cpus_in_flight.map(|cpu| Capacity {
+            cpu,
+            memory: u64::MAX >> 2,
+        })
     }
 
     async fn pin_image(&self, task: &str, candidates: &[String]) -> Result<Option<String>> {
