@@ -128,6 +128,7 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
         objects,
         job_helper: job_helper(&launcher),
         launcher,
+        workflow: name.clone(),
     };
     let executor = ferry_exec::factory::executor_for(&profile, context)
         .await

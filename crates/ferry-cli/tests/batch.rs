@@ -625,6 +625,124 @@ workflow w {
     assert_eq!(gets(false), 20, "without it");
 }
 
+/// What a large or shared Batch account needs on every job, asserted on the requests (moto
+/// accepts and ignores most of it): fair-share identifier and priority, cost tags with
+/// `propagateTags` (`ferry:run`, `ferry:workflow`, `ferry:call`, the profile's and the task's
+/// own; none of the run's on the job definition), the task's `time` as
+/// `attemptDurationSeconds`, and per-task job definition options: a role of its own, ulimits,
+/// shared memory, privileged, tmpfs, and the profile's CloudWatch log group.
+#[test]
+fn fair_share_tags_timeouts_and_per_task_job_options_reach_batch() {
+    let t = BatchTest::new(&["--log-bodies", "/v1/submitjob,/v1/registerjobdefinition"]);
+    let toml = std::fs::read_to_string(t.path().join("ferry.toml")).unwrap();
+    let toml = toml.replacen(
+        "[profiles.aws.batch]\n",
+        "[profiles.aws.batch]\nshare_identifier = \"lab-a\"\nscheduling_priority = 20\nlog_group = \"/ferry/jobs\"\ntags = { project = \"atlas\" }\n",
+        1,
+    ) + r#"
+[profiles.aws.tasks."special"]
+time = "2h"
+[profiles.aws.tasks."special".batch]
+job_role_arn = "arn:aws:iam::123456789012:role/special"
+scheduling_priority = 90
+tags = { cost_center = "cc-7" }
+ulimits = { nofile = "65536:65536" }
+shared_memory = "256 MiB"
+privileged = false
+tmpfs = ["/fast:64 MiB"]
+"#;
+    std::fs::write(t.path().join("ferry.toml"), toml).unwrap();
+    t.write(
+        "w.wdl",
+        r#"
+version 1.1
+task plain {
+  command <<< echo plain >>>
+  output { String s = read_string(stdout()) }
+  runtime { container: "local/busybox:1" }
+}
+task special {
+  command <<< echo special >>>
+  output { String s = read_string(stdout()) }
+  runtime { container: "local/busybox:1" }
+}
+workflow atlas {
+  call plain
+  call special
+  output { String a = plain.s  String b = special.s }
+}
+"#,
+    );
+    let r = t.run("w.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let bodies: Vec<(String, serde_json::Value)> = t
+        .proxy
+        .requests()
+        .iter()
+        .filter_map(|l| l.strip_prefix("BODY "))
+        .filter_map(|l| l.split_once(' '))
+        .map(|(path, body)| (path.to_string(), serde_json::from_str(body).unwrap()))
+        .collect();
+    let submits: Vec<&serde_json::Value> = bodies
+        .iter()
+        .filter(|(p, _)| p.starts_with("/v1/submitjob"))
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(submits.len(), 2, "{bodies:#?}");
+    let by_call = |call: &str| {
+        *submits
+            .iter()
+            .find(|b| b["tags"]["ferry:call"] == call)
+            .unwrap_or_else(|| panic!("no job tagged ferry:call={call}: {submits:#?}"))
+    };
+    for (call, priority) in [("plain", 20), ("special", 90)] {
+        let b = by_call(call);
+        assert_eq!(b["shareIdentifier"], "lab-a", "{b:#}");
+        assert_eq!(b["schedulingPriorityOverride"], priority, "{b:#}");
+        assert_eq!(b["propagateTags"], true, "{b:#}");
+        assert_eq!(b["tags"]["ferry:workflow"], "atlas", "{b:#}");
+        assert_eq!(b["tags"]["project"], "atlas", "{b:#}");
+        assert!(
+            b["tags"]["ferry:run"]
+                .as_str()
+                .is_some_and(|r| !r.is_empty()),
+            "{b:#}"
+        );
+    }
+    let special = by_call("special");
+    assert_eq!(special["tags"]["cost_center"], "cc-7");
+    assert_eq!(special["timeout"]["attemptDurationSeconds"], 7200);
+    assert!(by_call("plain")["timeout"].is_null());
+    let definitions: Vec<&serde_json::Value> = bodies
+        .iter()
+        .filter(|(p, _)| p.starts_with("/v1/registerjobdefinition"))
+        .map(|(_, b)| b)
+        .collect();
+    let own = definitions
+        .iter()
+        .find(|d| {
+            d["containerProperties"]["jobRoleArn"] == "arn:aws:iam::123456789012:role/special"
+        })
+        .unwrap_or_else(|| panic!("no definition with the task's role: {definitions:#?}"));
+    let c = &own["containerProperties"];
+    assert_eq!(c["ulimits"][0]["name"], "nofile");
+    assert_eq!(c["ulimits"][0]["hardLimit"], 65536);
+    assert_eq!(c["linuxParameters"]["sharedMemorySize"], 256);
+    assert_eq!(c["linuxParameters"]["tmpfs"][0]["containerPath"], "/fast");
+    // (Stated, so sent: this machine's Docker cannot start privileged containers.)
+    assert_eq!(c["privileged"], false);
+    for d in &definitions {
+        assert_eq!(
+            d["containerProperties"]["logConfiguration"]["options"]["awslogs-group"],
+            "/ferry/jobs"
+        );
+        assert!(
+            d["tags"].get("ferry:run").is_none(),
+            "run tags on a definition: {d:#}"
+        );
+    }
+}
+
 /// `max_cpu` clamps each task; it is not the pool of what runs at once on Batch (before,
 /// `max_cpu = 2` ran a 12-shard scatter two jobs at a time, as six submissions): the 12 one-cpu
 /// shards go out as one array, all in flight together.

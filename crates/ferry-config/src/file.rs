@@ -207,6 +207,12 @@ pub struct BatchSpec {
     pub environment: Option<IndexMap<String, String>>,
     /// The queue (on-demand capacity) of the attempt after a task's last preemptible one.
     pub fallback_queue: Option<String>,
+    /// The fair-share identifier of every job (fair-share queues refuse jobs without one).
+    pub share_identifier: Option<String>,
+    /// The scheduling priority of every job in a fair-share queue.
+    pub scheduling_priority: Option<i32>,
+    /// The CloudWatch log group jobs log to (default "/aws/batch/job").
+    pub log_group: Option<String>,
     /// Host paths (instance storage, EFS/FSx mount points) mounted into every job:
     /// `"/host/path:/container/path"`, with `:ro` for read-only.
     pub volumes: Option<Vec<String>>,
@@ -237,6 +243,48 @@ pub struct TaskOverride {
     /// Inputs passed to the command as their URL instead of being downloaded (like
     /// `localization_optional: true` in the task's parameter_meta).
     pub stream_inputs: Option<Vec<String>>,
+    /// AWS Batch options of this task's jobs.
+    pub batch: Option<BatchJobOptions>,
+}
+
+/// AWS Batch options a task's jobs get (`[tasks."glob".batch]`; share identifier, priority and
+/// tags also in the profile's `[batch]`, which a task's own override).
+#[derive(Debug, Default, Clone, Deserialize, Serialize, PartialEq, Eq, Hash)]
+#[serde(deny_unknown_fields)]
+pub struct BatchJobOptions {
+    /// The IAM role the task's jobs run as (its own S3 access, a "special role").
+    pub job_role_arn: Option<String>,
+    /// The fair-share identifier (fair-share queues refuse jobs without one).
+    pub share_identifier: Option<String>,
+    /// The job's scheduling priority in a fair-share queue.
+    pub scheduling_priority: Option<i32>,
+    /// More tags on the task's jobs (cost attribution), beside `ferry:run`, `ferry:workflow`,
+    /// `ferry:call` and the profile's.
+    pub tags: Option<std::collections::BTreeMap<String, String>>,
+    /// Container ulimits: `{ nofile = "65536:65536", nproc = 4096 }` (soft:hard, or one value
+    /// for both).
+    pub ulimits: Option<std::collections::BTreeMap<String, String>>,
+    /// `/dev/shm` size.
+    pub shared_memory: Option<String>,
+    pub privileged: Option<bool>,
+    /// tmpfs mounts: `["/scratch:1 GiB"]`.
+    pub tmpfs: Option<Vec<String>>,
+}
+
+impl BatchJobOptions {
+    /// These options, each one this does not set taken from `earlier`.
+    pub fn or(self, earlier: BatchJobOptions) -> BatchJobOptions {
+        BatchJobOptions {
+            job_role_arn: self.job_role_arn.or(earlier.job_role_arn),
+            share_identifier: self.share_identifier.or(earlier.share_identifier),
+            scheduling_priority: self.scheduling_priority.or(earlier.scheduling_priority),
+            tags: self.tags.or(earlier.tags),
+            ulimits: self.ulimits.or(earlier.ulimits),
+            shared_memory: self.shared_memory.or(earlier.shared_memory),
+            privileged: self.privileged.or(earlier.privileged),
+            tmpfs: self.tmpfs.or(earlier.tmpfs),
+        }
+    }
 }
 
 pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {

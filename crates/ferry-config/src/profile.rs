@@ -85,6 +85,10 @@ pub struct Profile {
     pub batch_scratch: Option<String>,
     /// The on-demand queue of the attempt after a task's last preemptible one.
     pub batch_fallback_queue: Option<String>,
+    /// Job options every task gets unless its `[tasks."glob".batch]` says otherwise.
+    pub batch_job: BatchJobOptions,
+    /// The CloudWatch log group jobs log to.
+    pub batch_log_group: Option<String>,
     /// `pass_env` and `withhold_env`, compiled.
     pub(crate) pass_env: globset::GlobSet,
     pub(crate) withhold_env: globset::GlobSet,
@@ -187,6 +191,8 @@ impl Default for Profile {
             batch_instance_cache: None,
             batch_scratch: None,
             batch_fallback_queue: None,
+            batch_job: BatchJobOptions::default(),
+            batch_log_group: None,
             pass_env: globset::GlobSet::empty(),
             withhold_env: glob_set(WITHHELD_ENV).unwrap_or_else(|_| globset::GlobSet::empty()),
             tasks: Vec::new(),
@@ -228,6 +234,15 @@ impl Profile {
             .join("ferry")
     }
 
+    /// The Batch job options of task `name`: the profile's, then its `[tasks."glob".batch]`
+    /// key by key.
+    pub fn batch_job_options(&self, name: &str) -> BatchJobOptions {
+        match self.task_override(name).batch {
+            Some(t) => t.or(self.batch_job.clone()),
+            None => self.batch_job.clone(),
+        }
+    }
+
     /// The overrides for task `name`: every matching `[tasks."glob"]`, later ones winning.
     pub fn task_override(&self, name: &str) -> TaskOverride {
         let mut out = TaskOverride::default();
@@ -241,6 +256,10 @@ impl Profile {
                 out.cluster_options = o.cluster_options.clone().or(out.cluster_options);
                 out.cache = o.cache.or(out.cache);
                 out.stream_inputs = o.stream_inputs.clone().or(out.stream_inputs);
+                out.batch = match (o.batch.clone(), out.batch) {
+                    (Some(later), Some(earlier)) => Some(later.or(earlier)),
+                    (later, earlier) => later.or(earlier),
+                };
             }
         }
         out
@@ -370,7 +389,7 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
         batch_work_dir: batch.work_dir,
         batch_region: batch.region,
         batch_endpoint: batch.endpoint,
-        batch_job_role_arn: batch.job_role_arn,
+        batch_job_role_arn: batch.job_role_arn.clone(),
         batch_tags: batch.tags.unwrap_or_default().into_iter().collect(),
         batch_submit_rate: match batch.submit_rate {
             Some(r) if r.is_finite() && r > 0.0 => r,
@@ -417,6 +436,13 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
             None => None,
         },
         batch_fallback_queue: batch.fallback_queue,
+        batch_job: BatchJobOptions {
+            job_role_arn: batch.job_role_arn.clone(),
+            share_identifier: batch.share_identifier,
+            scheduling_priority: batch.scheduling_priority,
+            ..BatchJobOptions::default()
+        },
+        batch_log_group: batch.log_group,
         batch_scratch: match batch.scratch {
             Some(dir) if dir.starts_with('/') && !dir.contains(':') => {
                 Some(dir.trim_end_matches('/').to_string())

@@ -34,6 +34,9 @@ pub const RUN_ID_FILE: &str = "run-id";
 pub struct Shared {
     pub executor: Arc<dyn Executor>,
     pub capacity: Capacity,
+    /// Batch job options by task name (`batch_options`).
+    batch_options:
+        std::sync::Mutex<std::collections::HashMap<Arc<str>, Arc<ferry_config::BatchJobOptions>>>,
     /// The capacity's cpu and memory, granted to calls together (`grant.rs`).
     resources: grant::Resources,
     /// Ctrl-C or SIGTERM: stop everything.
@@ -113,6 +116,7 @@ impl Shared {
         Shared {
             executor,
             capacity,
+            batch_options: Default::default(),
             resources: grant::Resources::new(total),
             cancelled: AtomicBool::new(false),
             failing: AtomicBool::new(false),
@@ -244,6 +248,18 @@ impl Shared {
 
     /// Waits until `cpu` and `memory` both fit, FIFO; they are held until the grant is
     /// dropped. `None` once the run is stopping.
+    /// The AWS Batch job options of `task` (the profile's, then its per-task ones), worked out
+    /// once per task name.
+    pub fn batch_options(&self, task: &str) -> Arc<ferry_config::BatchJobOptions> {
+        let Ok(mut known) = self.batch_options.lock() else {
+            return Arc::new(self.profile.batch_job_options(task));
+        };
+        known
+            .entry(task.into())
+            .or_insert_with(|| Arc::new(self.profile.batch_job_options(task)))
+            .clone()
+    }
+
     pub async fn acquire(&self, cpu: f64, memory: u64) -> Option<grant::Grant> {
         // Requests were validated (finite, not negative) when they were resolved.
         let want = grant::Amount {

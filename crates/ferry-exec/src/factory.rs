@@ -27,6 +27,8 @@ pub struct RunContext<'a> {
     /// The command that runs an attempt inside a cluster job and records its resource use
     /// (`ferry-launch --job`, or `ferry __job`), followed there by the attempt directory.
     pub job_helper: Vec<String>,
+    /// The workflow's (or task's) name, for the `ferry:workflow` tag of Batch jobs.
+    pub workflow: String,
 }
 
 /// Whether Ferry has an executor of this kind yet.
@@ -56,7 +58,7 @@ pub async fn executor_for(profile: &Profile, run: RunContext<'_>) -> Result<Arc<
     match profile.executor {
         ExecutorKind::Awsbatch => Ok(Arc::new(
             BatchExecutor::new(
-                batch_settings(profile),
+                batch_settings(profile, &run.workflow),
                 run.objects.clone(),
                 run.run_dir,
                 &run.launcher.run_id,
@@ -190,7 +192,7 @@ fn docker_settings(profile: &Profile) -> DockerSettings {
     }
 }
 
-fn batch_settings(profile: &Profile) -> BatchSettings {
+fn batch_settings(profile: &Profile, workflow: &str) -> BatchSettings {
     let s3 =
         ferry_storage::s3_endpoint(profile.s3_endpoint.as_deref(), profile.s3_path_style, |k| {
             std::env::var(k).ok()
@@ -222,6 +224,11 @@ fn batch_settings(profile: &Profile) -> BatchSettings {
         instance_cache: profile.batch_instance_cache.clone(),
         s3_writes: s3_writes(profile),
         scratch: profile.batch_scratch.clone(),
+        workflow: workflow.to_string(),
+        log_group: profile
+            .batch_log_group
+            .clone()
+            .unwrap_or_else(|| crate::awsbatch::DEFAULT_LOG_GROUP.to_string()),
     }
 }
 

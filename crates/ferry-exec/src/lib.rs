@@ -141,6 +141,8 @@ pub struct AttemptSpec {
     pub cluster_options: Option<String>,
     /// Set when the task reads object-store inputs from their URLs.
     pub streaming: Option<Arc<Streaming>>,
+    /// The task's AWS Batch job options (the profile's, then its per-task ones).
+    pub batch: Arc<ferry_config::BatchJobOptions>,
 }
 
 /// What a task that reads inputs straight from an object store (htslib's ranged reads of a

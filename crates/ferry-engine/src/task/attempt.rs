@@ -160,6 +160,7 @@ pub(crate) fn attempt_spec(
         time: prepared.time,
         cluster_options: prepared.cluster_options.clone(),
         streaming: streaming.clone(),
+        batch: shared.batch_options(&job.task.name),
     }
 }
 

@@ -53,7 +53,8 @@ impl Inner {
             let mut text = format!("{why}\n");
             if let Some((stream, tail)) = &log {
                 text.push_str(&format!(
-                    "--- the job's log (CloudWatch {LOG_GROUP}, stream {stream}), last lines ---\n{tail}\n"
+                    "--- the job's log (CloudWatch {}, stream {stream}), last lines ---\n{tail}\n",
+                    self.settings.log_group
                 ));
             }
             std::fs::write(&spec.stderr, text)
@@ -172,7 +173,7 @@ impl Inner {
             let sent = self
                 .logs
                 .get_log_events()
-                .log_group_name(LOG_GROUP)
+                .log_group_name(&self.settings.log_group)
                 .log_stream_name(&stream)
                 .start_from_head(false)
                 .limit(LOG_TAIL_LINES)

@@ -17,18 +17,30 @@ pub(crate) fn tags(t: &[(String, String)]) -> Option<HashMap<String, String>> {
 impl Inner {
     /// The job definition for `image`, registered once under a name derived from everything in
     /// it, so reruns and other runs reuse it.
-    pub(crate) async fn job_definition(&self, image: &str) -> Result<String> {
+    pub(crate) async fn job_definition(
+        &self,
+        image: &str,
+        task: &ferry_config::BatchJobOptions,
+    ) -> Result<String> {
         let s = &self.settings;
         let mut env = s.environment.clone();
         env.sort();
+        // What a job definition holds of a task's options (the rest goes on each SubmitJob).
+        let role = task.job_role_arn.clone().or_else(|| s.job_role_arn.clone());
+        let container = (
+            &task.ulimits,
+            &task.shared_memory,
+            task.privileged,
+            &task.tmpfs,
+        );
         let digest = blake3::hash(
             format!(
-                "{image}\0{}\0{:?}\0{env:?}\0{:?}\0{:?}\0{:?}",
+                "{image}\0{}\0{role:?}\0{env:?}\0{:?}\0{:?}\0{:?}\0{container:?}\0{}",
                 s.helper_dir,
-                s.job_role_arn,
                 s.tags,
                 s.volumes,
-                (s.instance_cache.as_ref().map(|(dir, _)| dir), &s.scratch)
+                (s.instance_cache.as_ref().map(|(dir, _)| dir), &s.scratch),
+                s.log_group,
             )
             .as_bytes(),
         )
@@ -38,7 +50,7 @@ impl Inner {
             crate::job_name_part(&s.job_name_prefix, '-', usize::MAX),
             &digest.as_str()[..16]
         );
-        memo(&self.definitions, image, async {
+        memo(&self.definitions, &name, async {
             let found = self
                 .call("DescribeJobDefinitions", || {
                     self.client
@@ -105,7 +117,16 @@ impl Inner {
                         .map(|(k, v)| KeyValuePair::builder().name(k).value(v).build())
                         .collect(),
                 ))
-                .set_job_role_arn(s.job_role_arn.clone())
+                .set_job_role_arn(role.clone())
+                .set_ulimits(ulimits(task)?)
+                .set_linux_parameters(linux_parameters(task)?)
+                .set_privileged(task.privileged)
+                .set_log_configuration((s.log_group != DEFAULT_LOG_GROUP).then(|| {
+                    aws_sdk_batch::types::LogConfiguration::builder()
+                        .log_driver(aws_sdk_batch::types::LogDriver::Awslogs)
+                        .options("awslogs-group", &s.log_group)
+                        .build()
+                }))
                 .build();
             let out = self
                 .call("RegisterJobDefinition", || {
@@ -125,4 +146,57 @@ impl Inner {
         })
         .await
     }
+}
+
+/// A task's `ulimits` (`nofile = "65536:65536"`, or one number for both limits).
+fn ulimits(
+    task: &ferry_config::BatchJobOptions,
+) -> Result<Option<Vec<aws_sdk_batch::types::Ulimit>>> {
+    let Some(u) = &task.ulimits else {
+        return Ok(None);
+    };
+    let mut out = Vec::new();
+    for (name, value) in u {
+        let (soft, hard) = value.split_once(':').unwrap_or((value, value));
+        let (Ok(soft), Ok(hard)) = (soft.trim().parse::<i32>(), hard.trim().parse::<i32>()) else {
+            bail!("batch ulimits: {name} = {value:?} is not SOFT:HARD (numbers)");
+        };
+        out.push(
+            aws_sdk_batch::types::Ulimit::builder()
+                .name(name)
+                .soft_limit(soft)
+                .hard_limit(hard)
+                .build(),
+        );
+    }
+    Ok(Some(out))
+}
+
+/// A task's `shared_memory` and `tmpfs` mounts (`"/scratch:1 GiB"`), in MiB as Batch wants them.
+fn linux_parameters(
+    task: &ferry_config::BatchJobOptions,
+) -> Result<Option<aws_sdk_batch::types::LinuxParameters>> {
+    if task.shared_memory.is_none() && task.tmpfs.is_none() {
+        return Ok(None);
+    }
+    let mib = |text: &str| -> Result<i32> {
+        let bytes = ferry_config::parse_size(text).map_err(|e| anyhow!("{text:?}: {e}"))?;
+        Ok(bytes.div_ceil(1 << 20).min(i32::MAX as u64) as i32)
+    };
+    let mut p = aws_sdk_batch::types::LinuxParameters::builder();
+    if let Some(shm) = &task.shared_memory {
+        p = p.shared_memory_size(mib(shm).context("batch shared_memory")?);
+    }
+    for t in task.tmpfs.iter().flatten() {
+        let (path, size) = t
+            .split_once(':')
+            .ok_or_else(|| anyhow!("batch tmpfs {t:?}: write PATH:SIZE"))?;
+        p = p.tmpfs(
+            aws_sdk_batch::types::Tmpfs::builder()
+                .container_path(path)
+                .size(mib(size).context("batch tmpfs")?)
+                .build(),
+        );
+    }
+    Ok(Some(p.build()))
 }

@@ -52,8 +52,8 @@ use definitions::*;
 const MAX_ARRAY: usize = 10_000;
 /// DescribeJobs takes at most this many ids.
 const DESCRIBE_BATCH: usize = 100;
-/// Batch's log group for job output.
-const LOG_GROUP: &str = "/aws/batch/job";
+/// Batch's own log group for job output, unless the profile names another.
+pub const DEFAULT_LOG_GROUP: &str = "/aws/batch/job";
 /// How many of a job's last log lines a failure message carries.
 const LOG_TAIL_LINES: i32 = 20;
 /// Where the helper's host directory appears inside every container.
@@ -104,6 +104,10 @@ pub struct BatchSettings {
     /// A host path jobs keep their working directory and inputs under (mounted at
     /// [`SCRATCH_MOUNT`]).
     pub scratch: Option<String>,
+    /// The workflow's name, for the `ferry:workflow` tag.
+    pub workflow: String,
+    /// The CloudWatch log group jobs log to.
+    pub log_group: String,
 }
 
 /// How Batch says a job ended.
@@ -125,6 +129,14 @@ struct Group {
     job_name: String,
     /// `work_dir/<run>/`.
     run_prefix: String,
+    /// The call's name (the `ferry:call` tag).
+    call: String,
+    /// The task's fair-share identifier, priority and tags.
+    share_identifier: Option<String>,
+    scheduling_priority: Option<i32>,
+    tags: std::collections::BTreeMap<String, String>,
+    /// `attemptDurationSeconds`: the task's `time`.
+    timeout_seconds: Option<i64>,
 }
 
 struct Pending {
@@ -396,7 +408,7 @@ impl Inner {
                 spec.label
             )
         })?;
-        let job_definition = self.job_definition(&image).await?;
+        let job_definition = self.job_definition(&image, &spec.batch).await?;
         let inputs = self.stage_inputs(spec, &run_prefix).await?;
         let manifest = Manifest {
             label: spec.label.clone(),
@@ -432,6 +444,12 @@ impl Inner {
             gpu: spec.gpu,
             job_name,
             run_prefix,
+            call: call.to_string(),
+            share_identifier: spec.batch.share_identifier.clone(),
+            scheduling_priority: spec.batch.scheduling_priority,
+            tags: spec.batch.tags.clone().unwrap_or_default(),
+            // Batch's minimum is 60 s.
+            timeout_seconds: spec.time.map(|t| t.as_secs().max(60) as i64),
         };
         Ok(Pending {
             group,

@@ -229,6 +229,12 @@ impl Inner {
     ) -> Result<String> {
         let overrides = self.overrides(group, self.helper_command(manifest_url, size.is_some()));
         let array = size.map(|n| ArrayProperties::builder().size(n).build());
+        let tags = self.job_tags(group);
+        let timeout = group.timeout_seconds.map(|t| {
+            aws_sdk_batch::types::JobTimeout::builder()
+                .attempt_duration_seconds(t.min(i32::MAX as i64) as i32)
+                .build()
+        });
         for attempt in 1..=3 {
             let result = self
                 .call("SubmitJob", || {
@@ -239,7 +245,11 @@ impl Inner {
                         .job_definition(&group.job_definition)
                         .set_array_properties(array.clone())
                         .container_overrides(overrides.clone())
-                        .set_tags(tags(&self.settings.tags))
+                        .set_tags(Some(tags.clone()))
+                        .propagate_tags(true)
+                        .set_share_identifier(group.share_identifier.clone())
+                        .set_scheduling_priority_override(group.scheduling_priority)
+                        .set_timeout(timeout.clone())
                         .send()
                 })
                 .await;
@@ -263,6 +273,17 @@ impl Inner {
             }
         }
         bail!("SubmitJob for {name} timed out three times")
+    }
+
+    /// A job's tags, for cost attribution (propagated to its ECS tasks): the run, the workflow
+    /// and the call, the profile's tags and the task's own (which win).
+    pub(crate) fn job_tags(&self, group: &Group) -> HashMap<String, String> {
+        let mut tags: HashMap<String, String> = self.settings.tags.iter().cloned().collect();
+        tags.insert("ferry:run".into(), self.run_id.clone());
+        tags.insert("ferry:workflow".into(), self.settings.workflow.clone());
+        tags.insert("ferry:call".into(), group.call.clone());
+        tags.extend(group.tags.clone());
+        tags
     }
 
     /// The id of the job named `name` in `queue`, looked for `tries` times (a job a timed-out

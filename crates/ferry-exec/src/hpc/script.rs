@@ -251,6 +251,7 @@ mod tests {
             time: None,
             cluster_options: None,
             streaming: None,
+            batch: Default::default(),
         }
     }
 
