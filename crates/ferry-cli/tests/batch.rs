@@ -625,6 +625,56 @@ workflow w {
     assert_eq!(gets(false), 20, "without it");
 }
 
+/// Holds every new Batch job of moto (the one on 127.0.0.1:5002) in SUBMITTED, through moto's
+/// own state manager (its jobs advance one state per tick; a tick count this high is never
+/// reached), as Batch holds a job no compute environment can place; restored when dropped.
+struct JobsNeverStart;
+
+impl JobsNeverStart {
+    fn new() -> JobsNeverStart {
+        let out = Command::new("curl")
+            .args(["-sf", "-X", "POST", "-d"])
+            .arg(r#"{"model_name": "batch::job", "transition": {"progression": "manual", "times": 1000000}}"#)
+            .arg(format!("{MOTO_BATCH}/moto-api/state-manager/set-transition"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "moto's state manager: {out:?}");
+        JobsNeverStart
+    }
+}
+
+impl Drop for JobsNeverStart {
+    fn drop(&mut self) {
+        let _ = Command::new("curl")
+            .args(["-sf", "-X", "POST", "-d", r#"{"model_name": "batch::job"}"#])
+            .arg(format!(
+                "{MOTO_BATCH}/moto-api/state-manager/unset-transition"
+            ))
+            .output();
+    }
+}
+
+/// A job that never starts (a request no compute environment of the queue can place stays
+/// RUNNABLE for ever) fails its attempt after `batch.start_timeout`, naming the queue and the
+/// request, and is terminated; the run ends instead of waiting for ever.
+#[test]
+fn a_job_that_never_starts_fails_after_the_start_timeout_naming_queue_and_request() {
+    let t = BatchTest::with_profile(&[], "start_timeout = \"4s\"");
+    t.write("sleeper.wdl", SLEEPER);
+    let never = JobsNeverStart::new();
+    let r = t.run("sleeper.wdl", &[]);
+    drop(never);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("did not start within 4s")
+            && r.stderr.contains(&format!("in queue {}", t.queue))
+            && r.stderr.contains("vCPU"),
+        "{}",
+        r.stderr
+    );
+    assert!(t.calls("terminatejob") >= 1, "{}", r.stderr);
+}
+
 /// What a large or shared Batch account needs on every job, asserted on the requests (moto
 /// accepts and ignores most of it): fair-share identifier and priority, cost tags with
 /// `propagateTags` (`ferry:run`, `ferry:workflow`, `ferry:call`, the profile's and the task's

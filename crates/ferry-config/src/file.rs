@@ -213,6 +213,9 @@ pub struct BatchSpec {
     pub scheduling_priority: Option<i32>,
     /// The CloudWatch log group jobs log to (default "/aws/batch/job").
     pub log_group: Option<String>,
+    /// How long a job may wait to start (queued, RUNNABLE) before its attempts fail, naming
+    /// the queue and the request. Default "10m".
+    pub start_timeout: Option<String>,
     /// Host paths (instance storage, EFS/FSx mount points) mounted into every job:
     /// `"/host/path:/container/path"`, with `:ro` for read-only.
     pub volumes: Option<Vec<String>>,

@@ -89,6 +89,8 @@ pub struct Profile {
     pub batch_job: BatchJobOptions,
     /// The CloudWatch log group jobs log to.
     pub batch_log_group: Option<String>,
+    /// How long a Batch job may wait to start before its attempts fail.
+    pub batch_start_timeout: Duration,
     /// `pass_env` and `withhold_env`, compiled.
     pub(crate) pass_env: globset::GlobSet,
     pub(crate) withhold_env: globset::GlobSet,
@@ -193,6 +195,7 @@ impl Default for Profile {
             batch_fallback_queue: None,
             batch_job: BatchJobOptions::default(),
             batch_log_group: None,
+            batch_start_timeout: Duration::from_secs(600),
             pass_env: globset::GlobSet::empty(),
             withhold_env: glob_set(WITHHELD_ENV).unwrap_or_else(|_| globset::GlobSet::empty()),
             tasks: Vec::new(),
@@ -443,6 +446,11 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
             ..BatchJobOptions::default()
         },
         batch_log_group: batch.log_group,
+        batch_start_timeout: match &batch.start_timeout {
+            Some(t) => humantime::parse_duration(t)
+                .map_err(|e| ConfigError(format!("batch.start_timeout = {t:?}: {e}")))?,
+            None => d.batch_start_timeout,
+        },
         batch_scratch: match batch.scratch {
             Some(dir) if dir.starts_with('/') && !dir.contains(':') => {
                 Some(dir.trim_end_matches('/').to_string())

@@ -225,6 +225,7 @@ fn batch_settings(profile: &Profile, workflow: &str) -> BatchSettings {
         s3_writes: s3_writes(profile),
         scratch: profile.batch_scratch.clone(),
         workflow: workflow.to_string(),
+        start_timeout: profile.batch_start_timeout,
         log_group: profile
             .batch_log_group
             .clone()

@@ -106,6 +106,9 @@ pub struct BatchSettings {
     pub scratch: Option<String>,
     /// The workflow's name, for the `ferry:workflow` tag.
     pub workflow: String,
+    /// How long a job may wait to start (queued, RUNNABLE) before its attempts fail: a request
+    /// no compute environment of the queue can place waits for ever otherwise.
+    pub start_timeout: Duration,
     /// The CloudWatch log group jobs log to.
     pub log_group: String,
 }
@@ -210,6 +213,9 @@ struct Inner {
     shutdown_began: OnceLock<Instant>,
     /// Polls in a row that DescribeJobs did not return a tracked job.
     missing: Mutex<HashMap<String, u32>>,
+    /// Jobs none of whose attempts has started yet: since when, and what they ask of which
+    /// queue (for the message when they wait too long).
+    waiting: Mutex<HashMap<String, (Instant, String)>>,
     /// The run's id: with the submission number it makes every job name of the run unique
     /// across its engines, so that a SubmitJob whose answer never came, or the job of an
     /// engine that was killed, can be found by name.
@@ -298,6 +304,7 @@ impl BatchExecutor {
             submitting: AtomicU64::new(0),
             shutdown_began: OnceLock::new(),
             missing: Mutex::new(HashMap::new()),
+            waiting: Mutex::new(HashMap::new()),
             run_id: run_id.to_string(),
             next_submission: AtomicU64::new(adopt::next_submission(&state_dir)),
             state_dir,

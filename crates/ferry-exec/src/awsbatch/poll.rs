@@ -38,6 +38,10 @@ impl Inner {
             // Whatever Batch says, a job Ferry no longer waits for must not run on.
             self.terminate(&id).await;
         }
+        for id in self.settle_unstarted(out.jobs()) {
+            self.terminate(&id).await;
+            self.terminate_children(&id).await;
+        }
         for job in out.jobs() {
             let id = job.job_id().unwrap_or_default().to_string();
             let status = job.status();
@@ -95,6 +99,72 @@ impl Inner {
             }
         }
         Ok(())
+    }
+
+    /// Jobs that have waited to start longer than `start_timeout` (a request no compute
+    /// environment of the queue can place stays RUNNABLE for ever, with a MISCONFIGURATION
+    /// reason): their attempts fail, naming the queue, the request and Batch's reason. Returns
+    /// the ids so settled, to terminate. A job some child of which started is no longer watched.
+    pub(crate) fn settle_unstarted(&self, got: &[aws_sdk_batch::types::JobDetail]) -> Vec<String> {
+        let mut stuck: Vec<(String, String)> = Vec::new();
+        let Ok(mut waiting) = self.waiting.lock() else {
+            return Vec::new();
+        };
+        for job in got {
+            let Some(id) = job.job_id() else { continue };
+            let Some((since, request)) = waiting.get(id) else {
+                continue;
+            };
+            let summary = job.array_properties().and_then(|a| a.status_summary());
+            let started = match summary {
+                Some(s) => ["STARTING", "RUNNING", "SUCCEEDED", "FAILED"]
+                    .iter()
+                    .any(|k| s.get(*k).copied().unwrap_or(0) > 0),
+                None => !matches!(
+                    job.status(),
+                    Some(JobStatus::Submitted | JobStatus::Pending | JobStatus::Runnable)
+                ),
+            };
+            if started {
+                waiting.remove(id);
+                continue;
+            }
+            if since.elapsed() < self.settings.start_timeout {
+                continue;
+            }
+            let said = adopt::reason_of(job.status_reason(), None)
+                .map(|r| format!(": Batch says {r}"))
+                .unwrap_or_default();
+            let reason = format!(
+                "job {id} did not start within {} {request}{said}; check the request against the queue's compute environments (or raise batch.start_timeout)",
+                humantime::format_duration(self.settings.start_timeout)
+            );
+            stuck.push((id.to_string(), reason));
+        }
+        for (id, _) in &stuck {
+            waiting.remove(id);
+        }
+        drop(waiting);
+        let mut settled = Vec::new();
+        for (id, reason) in stuck {
+            tracing::warn!("{reason}");
+            let Some(tracked) = self.jobs.lock().ok().and_then(|mut j| j.remove(&id)) else {
+                continue;
+            };
+            let senders = match tracked {
+                Tracked::Single(done) => vec![done],
+                Tracked::Array { children, .. } => children.into_iter().flatten().collect(),
+            };
+            for done in senders {
+                let _ = done.send(JobEnd {
+                    job_id: id.clone(),
+                    failed: true,
+                    reason: Some(reason.clone()),
+                });
+            }
+            settled.push(id);
+        }
+        settled
     }
 
     /// A tracked job that DescribeJobs stops returning (Batch forgets finished jobs after a

@@ -128,6 +128,18 @@ impl Inner {
                         listed: Instant::now(),
                     })
                 };
+                if let Ok(mut waiting) = self.waiting.lock() {
+                    let gpu = if group.gpu > 0 {
+                        format!(", {} GPU", group.gpu)
+                    } else {
+                        String::new()
+                    };
+                    let request = format!(
+                        "in queue {} (it asks for {} vCPU, {} MiB{gpu})",
+                        group.queue, group.vcpus, group.memory_mib
+                    );
+                    waiting.insert(job_id.clone(), (Instant::now(), request));
+                }
                 if let (Some(t), Ok(mut jobs)) = (tracked, self.jobs.lock()) {
                     jobs.insert(job_id, t);
                 }
