@@ -25,8 +25,12 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub(crate) max_memory: Option<String>,
     /// Stop running tasks at the first failure instead of letting them finish.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "keep_going")]
     pub(crate) fail_fast: bool,
+    /// After a failure, run everything that does not depend on a failed call, then exit 1
+    /// naming what failed and what was skipped (profile: `failure_mode = "continue"`).
+    #[arg(long)]
+    pub(crate) keep_going: bool,
     /// Execution profiles from ferry.toml, applied in order (`--profile hpc,bigmem`).
     #[arg(long, value_delimiter = ',')]
     pub(crate) profile: Vec<String>,
@@ -174,6 +178,8 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
         Arc::new(profile),
     );
     shared.cache = cache.clone();
+    shared.keep_going =
+        args.keep_going || shared.profile.failure_mode == ferry_config::FailureMode::Continue;
     shared.storage = storage;
     let shared = Arc::new(shared);
     signals::spawn_handler(shared.clone());

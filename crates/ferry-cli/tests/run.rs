@@ -619,3 +619,68 @@ task t {
     let rc = std::fs::read_to_string(r.run_dir.join("calls/t/attempt-1/rc")).expect("rc");
     assert_eq!(rc, "0\n");
 }
+
+/// `--keep-going` (and `failure_mode = "continue"`): after a call fails, everything that does
+/// not depend on it still runs (a call that starts only after the failure included); what
+/// depends on it (a call, a gather after a failed shard) is skipped, never waited for; the run
+/// exits 1 naming what failed and what was skipped. Without it, nothing new starts.
+#[test]
+fn keep_going_runs_everything_independent_of_a_failure_and_names_what_was_skipped() {
+    let wdl = r#"version 1.1
+task step {
+  input { String name  Int pause = 0  Boolean fail = false  String log }
+  command <<<
+    sleep ~{pause}
+    echo "~{name}" >> '~{log}'
+    if ~{fail}; then exit 3; fi
+    echo "~{name}"
+  >>>
+  output { String o = read_string(stdout()) }
+}
+workflow w {
+  input { String log }
+  call step as a { input: name = "a", fail = true, log = log }
+  call step as c { input: name = "c", pause = 1, log = log }
+  call step as b { input: name = "b" + c.o, log = log }
+  call step as d { input: name = "d" + a.o, log = log }
+  scatter (i in [1, 2, 3]) {
+    call step as s { input: name = "s~{i}", fail = i == 2, log = log }
+  }
+  call step as g { input: name = "g" + length(s.o), log = log }
+  output { String out = b.o }
+}
+"#;
+    for (args, profile, keep) in [
+        (vec!["--keep-going"], "", true),
+        (vec![], "[defaults]\nfailure_mode = \"continue\"\n", true),
+        (vec![], "", false),
+    ] {
+        let dir = common::project(&[("w.wdl", wdl), ("ferry.toml", profile)]);
+        let log = dir.path().join("ran.log");
+        let log_arg = format!("w.log={}", log.display());
+        let mut all: Vec<&str> = vec![log_arg.as_str()];
+        all.extend(args.iter());
+        let r = common::run_with(dir.path(), "w.wdl", &all, &[]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        let ran = std::fs::read_to_string(&log).unwrap_or_default();
+        let ran: Vec<&str> = ran.lines().collect();
+        assert_eq!(
+            ran.contains(&"bc"),
+            keep,
+            "b after the failure: {ran:?}\n{}",
+            r.stderr
+        );
+        assert!(
+            !ran.iter().any(|l| l.starts_with('d') || l.starts_with('g')),
+            "{ran:?}"
+        );
+        if keep {
+            assert!(
+                r.stderr
+                    .contains("skipped, as they depend on a failed call: d, g"),
+                "{}",
+                r.stderr
+            );
+        }
+    }
+}

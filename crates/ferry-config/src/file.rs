@@ -53,6 +53,9 @@ pub struct ProfileSpec {
     /// Attempts a task may lose to preemption (a Spot reclaim, a terminated host, a preempted
     /// node) on top of its `maxRetries`, for tasks whose WDL sets no `preemptible`. Default 3.
     pub spot_retries: Option<u32>,
+    /// After a failed call: "stop" (the default: nothing new starts) or "continue" (like
+    /// `--keep-going`: everything that does not depend on it still runs).
+    pub failure_mode: Option<FailureMode>,
     /// Remote executors (Batch, clusters): the cpus all jobs in flight may ask for together,
     /// to cap spend; unset, `max_jobs` alone bounds what is in flight (`max_cpu` and
     /// `max_memory` clamp each task, they do not bound the pool).
@@ -248,6 +251,18 @@ pub struct TaskOverride {
     pub stream_inputs: Option<Vec<String>>,
     /// AWS Batch options of this task's jobs.
     pub batch: Option<BatchJobOptions>,
+}
+
+/// What a run does after a call fails.
+#[derive(Debug, Default, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FailureMode {
+    /// Nothing new starts; what runs finishes.
+    #[default]
+    Stop,
+    /// Everything that does not depend on a failed call still runs (Cromwell's
+    /// ContinueWhilePossible).
+    Continue,
 }
 
 /// AWS Batch options a task's jobs get (`[tasks."glob".batch]`; share identifier, priority and

@@ -33,6 +33,8 @@ pub struct Profile {
     pub oom_memory_factor: f64,
     /// Attempts a task may lose to preemption beyond its retries (`spot_retries`).
     pub spot_retries: u32,
+    /// What a run does after a call fails (`failure_mode`).
+    pub failure_mode: FailureMode,
     /// The cpus all remote jobs in flight may ask for together.
     pub max_cpus_in_flight: Option<f64>,
     pub cpu: Option<f64>,
@@ -148,6 +150,7 @@ impl Default for Profile {
             retries: None,
             oom_memory_factor: 2.0,
             spot_retries: 3,
+            failure_mode: FailureMode::Stop,
             max_cpus_in_flight: None,
             cpu: None,
             memory: None,
@@ -324,6 +327,7 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
         container_cache_dir: container.cache_dir.map(|d| absolute(PathBuf::from(d))),
         retries: spec.retries,
         spot_retries: spec.spot_retries.unwrap_or(d.spot_retries),
+        failure_mode: spec.failure_mode.unwrap_or(d.failure_mode),
         max_cpus_in_flight: match spec.max_cpus_in_flight {
             Some(c) if c.is_finite() && c > 0.0 => Some(c),
             Some(c) => {

@@ -44,6 +44,9 @@ pub struct Shared {
     /// A call failed: start nothing new, let running calls finish.
     failing: AtomicBool,
     fail_fast: bool,
+    /// After a failure, everything that does not depend on a failed call still runs
+    /// (`--keep-going`).
+    pub keep_going: bool,
     /// Failure messages already reported (an image error is the same for every shard).
     reported: std::sync::Mutex<std::collections::HashSet<String>>,
     pub scatter_window: usize,
@@ -121,6 +124,7 @@ impl Shared {
             cancelled: AtomicBool::new(false),
             failing: AtomicBool::new(false),
             fail_fast,
+            keep_going: false,
             reported: Default::default(),
             scatter_window: 1024,
             resuming,

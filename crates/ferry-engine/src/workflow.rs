@@ -210,6 +210,13 @@ impl<'a> Driver<'a> {
             }
         }
         if !self.failures.is_empty() {
+            let skipped = self.skipped();
+            if self.shared.keep_going && !skipped.is_empty() {
+                self.failures.push(format!(
+                    "skipped, as they depend on a failed call: {}",
+                    skipped.join(", ")
+                ));
+            }
             return Err(self.failures);
         }
         if self
@@ -228,8 +235,53 @@ impl<'a> Driver<'a> {
     }
 
     fn fail(&mut self, message: String) {
-        self.shared.fail();
+        // Keeping going: what depends on the failed statement never becomes ready (its
+        // dependency count never reaches zero), everything else runs on.
+        if !self.shared.keep_going {
+            self.shared.fail();
+        }
         self.failures.push(message);
+    }
+
+    /// The calls that never started because something they depend on failed (with
+    /// `--keep-going`), by label.
+    fn skipped(&self) -> Vec<String> {
+        fn calls_in(body: &Body, prefix: &str, out: &mut Vec<String>) {
+            for stmt in &body.stmts {
+                match stmt {
+                    Stmt::Call(c) => out.push(format!("{prefix}{}", c.name)),
+                    Stmt::Scatter(s) => calls_in(&s.body, prefix, out),
+                    Stmt::Conditional(c) => {
+                        for (_, b) in &c.clauses {
+                            calls_in(b, prefix, out);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for f in self.frames.iter().flatten() {
+            for (i, stmt) in f.body.stmts.iter().enumerate() {
+                if f.remaining.get(i).copied().unwrap_or(0) == 0 {
+                    continue;
+                }
+                let prefix = f.label_prefix.as_str();
+                match stmt {
+                    Stmt::Call(c) => out.push(format!("{prefix}{}{}", c.name, f.label_suffix)),
+                    Stmt::Scatter(s) => calls_in(&s.body, prefix, &mut out),
+                    Stmt::Conditional(c) => {
+                        for (_, b) in &c.clauses {
+                            calls_in(b, prefix, &mut out);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
     }
 
     fn frame(&self, id: usize) -> Option<&Frame<'a>> {
