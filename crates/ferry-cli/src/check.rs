@@ -8,6 +8,11 @@ pub(crate) async fn check(file: &Path, options: ferry_wdl::CheckOptions) -> i32 
             for p in &checked.problems {
                 errln!("{p}");
             }
+            if let Some(doc) = &checked.document {
+                for w in ferry_engine::runtime_warnings(doc) {
+                    errln!("warning: {w}");
+                }
+            }
             if checked.has_errors() { 1 } else { 0 }
         }
         Err(e) => {

@@ -793,6 +793,40 @@ workflow atlas {
     }
 }
 
+/// Cromwell's `gpuCount` is the task's GPU count and `queueArn` its own queue: the SubmitJob
+/// carries a GPU resource requirement and names that queue.
+#[test]
+fn gpu_count_and_queue_arn_reach_the_submission() {
+    let t = BatchTest::new(&["--log-bodies", "/v1/submitjob"]);
+    let other = unique("ferry-gpu-queue");
+    fixture_at(MOTO_BATCH, "batch.py", &["queue", &other]);
+    t.write(
+        "g.wdl",
+        &format!(
+            "version 1.0\ntask g {{ command <<< echo hi >>> output {{ String s = read_string(stdout()) }} runtime {{ docker: \"local/busybox:1\"  gpuCount: 1  queueArn: \"{other}\" }} }}\n"
+        ),
+    );
+    let r = t.run("g.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let body: serde_json::Value = t
+        .proxy
+        .requests()
+        .iter()
+        .find_map(|l| l.strip_prefix("BODY /v1/submitjob "))
+        .map(|b| serde_json::from_str(b).unwrap())
+        .expect("a SubmitJob body");
+    assert_eq!(body["jobQueue"], other.as_str(), "{body:#}");
+    let requirements = body["containerOverrides"]["resourceRequirements"]
+        .as_array()
+        .unwrap();
+    assert!(
+        requirements
+            .iter()
+            .any(|r| r["type"] == "GPU" && r["value"] == "1"),
+        "{body:#}"
+    );
+}
+
 /// `max_cpu` clamps each task; it is not the pool of what runs at once on Batch (before,
 /// `max_cpu = 2` ran a 12-shard scatter two jobs at a time, as six submissions): the 12 one-cpu
 /// shards go out as one array, all in flight together.

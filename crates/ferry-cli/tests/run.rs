@@ -684,3 +684,54 @@ workflow w {
         }
     }
 }
+
+/// Cromwell's runtime keys, as WARP writes them: `continueOnReturnCode` means `returnCodes`
+/// (an exit 134 listed there succeeds; `true` accepts any), `awsBatchRetryAttempts` retries
+/// when the task says no `maxRetries`, and the keys with no meaning here (`disks`,
+/// `bootDiskSizeGb`, `zones`...) are warned about once per task by `check`, `--dry-run` and
+/// `run`, naming them.
+#[test]
+fn cromwell_runtime_keys_are_read_or_named_as_ignored() {
+    let wdl = r#"version 1.0
+task crashes {
+  command <<< exit 134 >>>
+  runtime { continueOnReturnCode: [0, 134]  disks: "local-disk 100 HDD"  bootDiskSizeGb: 12  zones: "us-central1-a" }
+}
+task anything {
+  command <<< exit 7 >>>
+  runtime { continueOnReturnCode: true }
+}
+task flaky {
+  input { String marker }
+  command <<<
+    if [ ! -e '~{marker}' ]; then touch '~{marker}'; exit 1; fi
+    echo ok
+  >>>
+  output { String o = read_string(stdout()) }
+  runtime { awsBatchRetryAttempts: 1 }
+}
+workflow w {
+  input { String marker }
+  call crashes
+  call anything
+  call flaky { input: marker = marker }
+  output { String o = flaky.o }
+}
+"#;
+    let dir = project(&[("w.wdl", wdl)]);
+    let marker = format!("w.marker={}", dir.path().join("marker").display());
+    let r = common::run_with(dir.path(), "w.wdl", &[&marker], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["w.o"], "ok");
+    let warning = "task `crashes`: runtime `disks`, `bootDiskSizeGb`, `zones` are ignored here";
+    assert_eq!(r.stderr.matches(warning).count(), 1, "{}", r.stderr);
+    let c = check(dir.path(), "w.wdl");
+    assert!(c.stderr.contains(warning), "{}", c.stderr);
+    let plan = common::run_with(dir.path(), "w.wdl", &[&marker, "--dry-run"], &[]);
+    assert!(
+        plan.stdout.contains(warning) || plan.stderr.contains(warning),
+        "{}{}",
+        plan.stdout,
+        plan.stderr
+    );
+}

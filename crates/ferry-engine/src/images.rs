@@ -84,3 +84,20 @@ pub async fn pin_literal_images(
     }
     errors
 }
+
+/// One warning per task (of the document, and every task the workflow can call) whose runtime
+/// section has Cromwell backend keys Ferry ignores; for `check`, `--dry-run` and `run`.
+pub fn runtime_warnings(doc: &ferry_wdl::ir::Document) -> Vec<String> {
+    let mut tasks: BTreeMap<Arc<str>, Arc<Task>> = doc
+        .tasks
+        .values()
+        .map(|t| (t.name.clone(), t.clone()))
+        .collect();
+    if let Some(w) = &doc.workflow {
+        reachable_tasks(&w.body, &mut tasks);
+    }
+    tasks
+        .values()
+        .filter_map(|t| crate::task::ignored_runtime_keys(t))
+        .collect()
+}

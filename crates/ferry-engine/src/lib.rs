@@ -24,6 +24,7 @@ pub mod task;
 mod workflow;
 
 use ferry_storage::remote::{self, Remote};
+pub use images::runtime_warnings;
 pub use inputs::{Inputs, RawInputs, Target, read_inputs, resolve};
 
 /// The file in a run directory holding the run's id (written by the command line when the run
@@ -394,6 +395,9 @@ async fn run_inner(req: RunRequest<'_>) -> Result<serde_json::Value, RunError> {
     let run_dir = &req.run_dir;
     write_json(&run_dir.join("inputs.json"), &inputs.to_json(&name))
         .map_err(|e| RunError::Other(format!("cannot write inputs.json: {e}")))?;
+    for w in images::runtime_warnings(doc) {
+        tracing::warn!("{w}");
+    }
     if !req.shared.profile.stub {
         let mut tasks = std::collections::BTreeMap::new();
         match (task, &doc.workflow) {

@@ -110,7 +110,11 @@ pub fn dry_run(doc: &Document, task: Option<&Task>, profile: &Profile) -> String
         }
         (None, None) => "nothing".into(),
     };
-    let mut out = format!(
+    let mut out = String::new();
+    for w in crate::images::runtime_warnings(doc) {
+        out.push_str(&format!("warning: {w}\n"));
+    }
+    out += &format!(
         "plan for {what}: profile {}, executor {}{}\n",
         profile.names.join(","),
         profile.executor,

@@ -22,7 +22,10 @@ use inputs::*;
 use outputs::*;
 pub(crate) use resources::given_value;
 use resources::*;
-pub use resources::{Resources, eval_decls, parse_memory, resolve_resources};
+pub use resources::{
+    IGNORED_RUNTIME_KEYS, Resources, eval_decls, ignored_runtime_keys, parse_memory,
+    resolve_resources,
+};
 use reuse::*;
 
 use std::collections::HashMap;

@@ -284,12 +284,25 @@ pub fn resolve_resources(
     if let Some(max) = profile.max_memory {
         memory = memory.min(max);
     }
+    // Cromwell's `gpuCount: N` (with or without `gpu: true`) is a count of GPUs too.
+    let gpu_count = match requirement(reqs, &["gpuCount"]) {
+        Some(Value::Int(n)) => {
+            Some(u32::try_from(*n).map_err(|_| format!("gpuCount {n} is not a count of GPUs"))?)
+        }
+        Some(Value::String(s)) => Some(
+            s.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("gpuCount {s:?} is not a count of GPUs"))?,
+        ),
+        _ => None,
+    };
     let gpu = match requirement(reqs, &["gpu"]) {
-        Some(Value::Bool(true)) => 1,
+        Some(Value::Bool(true)) => gpu_count.unwrap_or(1),
+        Some(Value::Bool(false)) => 0,
         Some(Value::Int(n)) => {
             u32::try_from(*n).map_err(|_| format!("gpu {n} is not a count of GPUs"))?
         }
-        _ => 0,
+        _ => gpu_count.unwrap_or(0),
     };
     let containers = match requirement(reqs, &["container", "docker"]) {
         Some(Value::String(s)) => vec![s.to_string()],
@@ -301,8 +314,13 @@ pub fn resolve_resources(
         _ => profile.default_image.clone().into_iter().collect(),
     };
     let containers = crate::images::through_mirrors(containers, profile);
-    let return_codes = match requirement(reqs, &["returnCodes", "return_codes"]) {
+    // Cromwell's `continueOnReturnCode` means what `returnCodes` does (true: any code).
+    let return_codes = match requirement(
+        reqs,
+        &["returnCodes", "return_codes", "continueOnReturnCode"],
+    ) {
         Some(Value::String(s)) if &**s == "*" => ReturnCodes::Any,
+        Some(Value::Bool(true)) => ReturnCodes::Any,
         Some(Value::Int(i)) => ReturnCodes::Some(vec![*i]),
         Some(Value::Array(a)) => ReturnCodes::Some(
             a.iter()
@@ -314,7 +332,11 @@ pub fn resolve_resources(
         ),
         _ => ReturnCodes::Some(vec![0]),
     };
-    let wdl_retries = match requirement(reqs, &["maxRetries", "max_retries"]) {
+    // Cromwell on AWS Batch: `awsBatchRetryAttempts` when the task says no `maxRetries`.
+    let wdl_retries = match requirement(
+        reqs,
+        &["maxRetries", "max_retries", "awsBatchRetryAttempts"],
+    ) {
         Some(Value::Int(i)) if *i >= 0 => Some(*i as u32),
         _ => None,
     };
@@ -329,7 +351,14 @@ pub fn resolve_resources(
             Some(Value::Int(n)) if *n >= 0 => *n as u32,
             _ => profile.spot_retries,
         },
-        queue: o.queue.or_else(|| profile.queue.clone()),
+        // Cromwell's `queueArn`: the task's own Batch queue (an ARN is a queue name to Batch).
+        queue: o
+            .queue
+            .or_else(|| match requirement(reqs, &["queueArn"]) {
+                Some(Value::String(q)) if !q.is_empty() => Some(q.to_string()),
+                _ => None,
+            })
+            .or_else(|| profile.queue.clone()),
         time: o
             .time
             .as_deref()
@@ -444,4 +473,36 @@ pub(crate) fn prepare(
     }
     prepared.command = command;
     Ok(prepared)
+}
+
+/// Runtime keys of Cromwell's backends that mean nothing to Ferry: evaluated, then ignored (with
+/// a warning naming them, once per task). `preemptible`, `continueOnReturnCode`, `gpuCount`,
+/// `queueArn` and `awsBatchRetryAttempts` are read (see `resolve_resources`).
+pub const IGNORED_RUNTIME_KEYS: &[&str] = &[
+    "disks",
+    "bootDiskSizeGb",
+    "gpuType",
+    "noAddress",
+    "zones",
+    "cpuPlatform",
+    "nvidiaDriverVersion",
+];
+
+/// The keys of `task`'s runtime section Ferry ignores, if any, as a warning.
+pub fn ignored_runtime_keys(task: &Task) -> Option<String> {
+    let found: Vec<&str> = task
+        .requirements
+        .iter()
+        .map(|(n, _)| &**n)
+        .filter(|n| IGNORED_RUNTIME_KEYS.contains(n))
+        .collect();
+    (!found.is_empty()).then(|| {
+        format!(
+            "{}: task `{}`: runtime {} {} ignored here (Cromwell backend settings with no meaning for Ferry's executors)",
+            task.location,
+            task.name,
+            found.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "),
+            if found.len() == 1 { "is" } else { "are" }
+        )
+    })
 }
