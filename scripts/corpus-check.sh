@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs `ferry check` on the real-world WDL corpora beside the checkout (../shared/corpora: Broad's
-# WARP production pipelines), strict and with --lenient-optionals, and fails if fewer documents
+# WARP production pipelines), strict, with --lenient-optionals and with --compat cromwell, and fails if fewer documents
 # are accepted than tests/corpus-expected.txt records.
 #   scripts/corpus-check.sh [FERRY_BINARY]    (--update rewrites the record from this run)
 set -euo pipefail
@@ -18,11 +18,13 @@ trap 'rm -rf "$work"' EXIT
 # check-corpus.sh calls `BINARY check FILE`; this one adds the switch.
 printf '#!/bin/sh\ncmd=$1; shift\nexec "%s" "$cmd" --lenient-optionals "$@"\n' "$ferry" > "$work/lenient"
 chmod +x "$work/lenient"
+printf '#!/bin/sh\ncmd=$1; shift\nexec "%s" "$cmd" --compat cromwell "$@"\n' "$ferry" > "$work/cromwell"
+chmod +x "$work/cromwell"
 record="$root/tests/corpus-expected.txt"
 status=0
 results=""
-for mode in strict lenient; do
-  bin="$ferry"; [[ $mode == lenient ]] && bin="$work/lenient"
+for mode in strict lenient cromwell; do
+  bin="$ferry"; [[ $mode != strict ]] && bin="$work/$mode"
   "$corpora/check-corpus.sh" "$bin" > "$work/$mode.txt" 2>&1 || true
   passed=$(tail -n 1 "$work/$mode.txt" | awk '{print $1}')
   echo "corpus-check: WARP, $mode: $(tail -n 1 "$work/$mode.txt")"

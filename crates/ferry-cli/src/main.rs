@@ -85,6 +85,12 @@ enum Command {
         /// an error only if it is None at run time.
         #[arg(long)]
         lenient_optionals: bool,
+        /// Accept what another engine accepts where the spec differs, with a warning each:
+        /// `cromwell` (a task called from a workflow of its name, a call input given twice, an
+        /// output named like an input, a struct defined again as imported, `sep=` on a single
+        /// value, optional values where required ones are expected).
+        #[arg(long, value_enum)]
+        compat: Option<run::Compat>,
     },
     /// Run a workflow (or one task) and print its outputs as JSON on stdout.
     Run(RunArgs),
@@ -196,10 +202,12 @@ fn main() -> ExitCode {
                 file,
                 no_lints,
                 lenient_optionals,
+                compat,
             } => {
                 let options = ferry_wdl::CheckOptions {
                     lints: !no_lints,
                     lenient_optionals,
+                    cromwell: compat == Some(run::Compat::Cromwell),
                 };
                 check(&file, options).await
             }

@@ -57,6 +57,16 @@ pub(crate) struct RunArgs {
     /// call fails only if the value is None when it runs.
     #[arg(long)]
     pub(crate) lenient_optionals: bool,
+    /// Accept what another engine accepts where the spec differs, with a warning each
+    /// (`cromwell`; see `ferry check --help`).
+    #[arg(long, value_enum)]
+    pub(crate) compat: Option<Compat>,
+}
+
+/// Another engine whose reading of WDL `--compat` follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Compat {
+    Cromwell,
 }
 
 /// Why `ferry run` stops before the run starts: what to print, and the exit code.
@@ -314,7 +324,11 @@ pub(crate) async fn load_document(
     let options = ferry_wdl::CheckOptions {
         lints: false,
         lenient_optionals: args.lenient_optionals,
+        cromwell: args.compat == Some(Compat::Cromwell),
     };
+    if options.cromwell {
+        ferry_engine::CROMWELL_COMPAT.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     let checked = ferry_wdl::check(&args.file, options)
         .await
         .map_err(|e| Stop::failed(format!("{}: error: {e:#}", args.file.display())))?;

@@ -687,3 +687,83 @@ task t {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("required"), "{}", r.stderr);
 }
+
+/// `--compat cromwell`: what Cromwell runs though the spec (and `ferry check` without it)
+/// refuses, as WARP's pipelines write it: a task named like its workflow and called from it, a
+/// call input given twice (the last wins), an output named like an input, `sep=` on a single
+/// File. Each is accepted with a warning naming it and runs as Cromwell runs it.
+#[test]
+fn compat_cromwell_accepts_what_cromwell_runs_with_a_warning_each() {
+    let same = r#"version 1.0
+workflow Same {
+  input { Int x }
+  call Same { input: x = x, x = x + 1 }
+  output { Int y = Same.y }
+}
+task Same {
+  input { Int x }
+  command <<< echo $(( ~{x} * 2 )) >>>
+  output { Int y = read_int(stdout()) }
+}
+"#;
+    let metrics = r#"version 1.0
+task metrics {
+  input { String library_metrics = "in"  File f }
+  command <<< echo "out ~{sep=',' f}" | cut -d' ' -f1 > m.txt >>>
+  output { String library_metrics = read_string("m.txt") }
+}
+"#;
+    let dir = project(&[
+        ("same.wdl", same),
+        ("metrics.wdl", metrics),
+        ("in.txt", "x\n"),
+    ]);
+    for (file, warnings) in [
+        (
+            "same.wdl",
+            &["cannot recursively call workflow", "duplicate call input"][..],
+        ),
+        (
+            "metrics.wdl",
+            &["conflicting output name", "placeholder option `sep`"][..],
+        ),
+    ] {
+        let strict = check(dir.path(), file);
+        assert_ne!(
+            strict.code, 0,
+            "{file} passes without --compat: {}",
+            strict.stderr
+        );
+        let out = common::ferry()
+            .current_dir(dir.path())
+            .args(["check", "--compat", "cromwell", file])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{file}: {stderr}");
+        for w in warnings {
+            assert!(
+                stderr.contains(w) && stderr.contains("accepted by --compat cromwell"),
+                "{file}: no warning about {w}: {stderr}"
+            );
+        }
+    }
+    let r = run(
+        dir.path(),
+        "same.wdl",
+        &["--compat", "cromwell", "Same.x=3"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.outputs()["Same.y"],
+        8,
+        "the last of the two inputs is used"
+    );
+    let r = run(
+        dir.path(),
+        "metrics.wdl",
+        &["--compat", "cromwell", "metrics.f=in.txt"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["metrics.library_metrics"], "out");
+}

@@ -23,6 +23,7 @@ mod scope;
 pub mod task;
 mod workflow;
 
+pub use ferry_eval::eval::CROMWELL_COMPAT;
 use ferry_storage::remote::{self, Remote};
 pub use images::runtime_warnings;
 pub use inputs::{Inputs, RawInputs, Target, read_inputs, resolve};

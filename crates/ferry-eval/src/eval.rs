@@ -218,6 +218,11 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+/// Set for a run with `--compat cromwell`: evaluation follows Cromwell where the spec differs
+/// and the checker let the document through on that account.
+pub static CROMWELL_COMPAT: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
 pub fn render_placeholder(p: &Placeholder, v: &Value) -> Result<String, String> {
     if v.is_none() {
         return Ok(p.default.clone().unwrap_or_default());
@@ -231,6 +236,8 @@ pub fn render_placeholder(p: &Placeholder, v: &Value) -> Result<String, String> 
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(items.join(sep))
             }
+            // `--compat cromwell`: as Cromwell does, a single value is rendered as it is.
+            other if CROMWELL_COMPAT.load(std::sync::atomic::Ordering::Relaxed) => other.render(),
             other => Err(format!("`sep` needs an Array, not a {}", other.type_name())),
         };
     }

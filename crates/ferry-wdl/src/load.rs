@@ -65,6 +65,11 @@ pub struct CheckOptions {
     /// expected (`Int x = maybe_int`, `flag && other` with `Boolean? flag`) is accepted, and is
     /// an error only if it is actually `None` at run time (`miniwdl check --no-quant-check`).
     pub lenient_optionals: bool,
+    /// `--compat cromwell`: what Cromwell accepts where the spec differs (a task called from a
+    /// workflow of the same name, a call input given twice, an output named like an input, a
+    /// struct defined again as imported, `sep=` on a single value), each with a warning;
+    /// implies `lenient_optionals`.
+    pub cromwell: bool,
 }
 
 /// How deep a document's syntax tree may nest (an expression `1 + 1 + ...` of N terms is N
@@ -149,6 +154,11 @@ pub async fn check(path: &Path, options: CheckOptions) -> Result<Checked> {
             } else {
                 None
             };
+            let cromwell = if d.severity().is_error() && options.cromwell {
+                cromwell_accepts(d.message())
+            } else {
+                None
+            };
             if let Some(note) = lenient {
                 // Accepted; shown as a warning where lints are wanted.
                 if !options.lints {
@@ -157,6 +167,12 @@ pub async fn check(path: &Path, options: CheckOptions) -> Result<Checked> {
                 message.push_str("; ");
                 message.push_str(note);
             }
+            // Accepted as Cromwell accepts it, always with a warning: the user is to fix it.
+            if let Some(note) = cromwell {
+                message.push_str("; ");
+                message.push_str(note);
+            }
+            let lenient = lenient.or(cromwell);
             problems.push(Problem {
                 severity: if lenient.is_some() || d.severity().is_warning() {
                     Severity::Warning
@@ -333,8 +349,40 @@ fn lenient_coercion(
         }
     }
     let strip = |t: &str| t.replace(['?', '+'], "");
-    if options.lenient_optionals && expected != found && strip(expected) == strip(found) {
+    if (options.lenient_optionals || options.cromwell)
+        && expected != found
+        && strip(expected) == strip(found)
+    {
         return Some("accepted by --lenient-optionals: an error at run time if the value is None");
+    }
+    None
+}
+
+/// The type checker's errors that Cromwell does not make, for `--compat cromwell`, each with
+/// what Ferry then does.
+fn cromwell_accepts(message: &str) -> Option<&'static str> {
+    if message.starts_with("cannot recursively call workflow")
+        || message.starts_with("conflicting task name")
+    {
+        return Some(
+            "accepted by --compat cromwell: a task may share its workflow's name; a call of that name is to the task",
+        );
+    }
+    if message.starts_with("duplicate call input") {
+        return Some("accepted by --compat cromwell: the last value given is used");
+    }
+    if message.starts_with("conflicting output name") {
+        return Some(
+            "accepted by --compat cromwell: after the command, the output's value replaces the input's",
+        );
+    }
+    if message.starts_with("conflicting struct name") {
+        return Some(
+            "accepted by --compat cromwell: the local definition is used (it must have the imported one's members)",
+        );
+    }
+    if message.starts_with("type mismatch for placeholder option `sep`") {
+        return Some("accepted by --compat cromwell: `sep` on a single value renders that value");
     }
     None
 }
