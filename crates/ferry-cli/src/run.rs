@@ -108,10 +108,12 @@ pub(crate) async fn run(args: RunArgs) -> i32 {
 }
 
 pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
-    let (document, raw, name) = load_document(args).await?;
-    let capacity = capacity_from(args)?;
     let (profile, _) = load_profile(Some(&args.file), args.config.as_deref(), &args.profile)
         .map_err(|e| Stop::usage(format!("ferry: {e}")))?;
+    let cromwell = args.compat == Some(Compat::Cromwell)
+        || profile.compat == Some(ferry_config::Compat::Cromwell);
+    let (document, raw, name) = load_document(args, cromwell).await?;
+    let capacity = capacity_from(args)?;
     if args.dry_run {
         return dry_run(args, &document, &raw, &profile).await;
     }
@@ -313,6 +315,7 @@ pub(crate) fn finish(
 /// what runs: the task chosen with `--task`, else the workflow.
 pub(crate) async fn load_document(
     args: &RunArgs,
+    cromwell: bool,
 ) -> Result<
     (
         Arc<ferry_wdl::ir::Document>,
@@ -324,7 +327,7 @@ pub(crate) async fn load_document(
     let options = ferry_wdl::CheckOptions {
         lints: false,
         lenient_optionals: args.lenient_optionals,
-        cromwell: args.compat == Some(Compat::Cromwell),
+        cromwell,
     };
     if options.cromwell {
         ferry_engine::CROMWELL_COMPAT.store(true, std::sync::atomic::Ordering::Relaxed);

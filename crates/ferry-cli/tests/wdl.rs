@@ -766,4 +766,13 @@ task metrics {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.outputs()["metrics.library_metrics"], "out");
+    // The same from the profile, without the flag.
+    std::fs::write(
+        dir.path().join("ferry.toml"),
+        "[defaults]\ncompat = \"cromwell\"\n",
+    )
+    .unwrap();
+    let r = run(dir.path(), "same.wdl", &["Same.x=3"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["Same.y"], 8);
 }

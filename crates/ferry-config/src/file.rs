@@ -56,6 +56,9 @@ pub struct ProfileSpec {
     /// After a failed call: "stop" (the default: nothing new starts) or "continue" (like
     /// `--keep-going`: everything that does not depend on it still runs).
     pub failure_mode: Option<FailureMode>,
+    /// Read WDL as another engine does where the spec differs (`"cromwell"`, like
+    /// `--compat cromwell`).
+    pub compat: Option<Compat>,
     /// Remote executors (Batch, clusters): the cpus all jobs in flight may ask for together,
     /// to cap spend; unset, `max_jobs` alone bounds what is in flight (`max_cpu` and
     /// `max_memory` clamp each task, they do not bound the pool).
@@ -251,6 +254,13 @@ pub struct TaskOverride {
     pub stream_inputs: Option<Vec<String>>,
     /// AWS Batch options of this task's jobs.
     pub batch: Option<BatchJobOptions>,
+}
+
+/// Another engine whose reading of WDL a profile follows.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Compat {
+    Cromwell,
 }
 
 /// What a run does after a call fails.

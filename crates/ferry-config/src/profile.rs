@@ -35,6 +35,8 @@ pub struct Profile {
     pub spot_retries: u32,
     /// What a run does after a call fails (`failure_mode`).
     pub failure_mode: FailureMode,
+    /// `compat = "cromwell"`.
+    pub compat: Option<Compat>,
     /// The cpus all remote jobs in flight may ask for together.
     pub max_cpus_in_flight: Option<f64>,
     pub cpu: Option<f64>,
@@ -151,6 +153,7 @@ impl Default for Profile {
             oom_memory_factor: 2.0,
             spot_retries: 3,
             failure_mode: FailureMode::Stop,
+            compat: None,
             max_cpus_in_flight: None,
             cpu: None,
             memory: None,
@@ -328,6 +331,7 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
         retries: spec.retries,
         spot_retries: spec.spot_retries.unwrap_or(d.spot_retries),
         failure_mode: spec.failure_mode.unwrap_or(d.failure_mode),
+        compat: spec.compat,
         max_cpus_in_flight: match spec.max_cpus_in_flight {
             Some(c) if c.is_finite() && c > 0.0 => Some(c),
             Some(c) => {
