@@ -625,6 +625,35 @@ workflow w {
     assert_eq!(gets(false), 20, "without it");
 }
 
+/// A request the queue's compute environments can never place (8 vCPU on a queue whose one
+/// managed environment grows to 4) fails at once, naming the queue and its limit, and nothing is
+/// submitted: it would otherwise sit RUNNABLE until the start timeout.
+#[test]
+fn a_request_the_queue_cannot_place_fails_before_it_is_submitted() {
+    let t = BatchTest::new(&[]);
+    let small = unique("ferry-small");
+    fixture_at(MOTO_BATCH, "batch.py", &["managed-queue", &small, "4"]);
+    t.write(
+        "big.wdl",
+        &format!(
+            "version 1.1\ntask big {{ command <<< echo hi >>> runtime {{ container: \"local/busybox:1\"  cpu: 8 }} }}\n"
+        ),
+    );
+    let toml = std::fs::read_to_string(t.path().join("ferry.toml")).unwrap()
+        + &format!("[profiles.aws.tasks.\"big\"]\nqueue = \"{small}\"\n");
+    std::fs::write(t.path().join("ferry.toml"), toml).unwrap();
+    let r = t.run("big.wdl", &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("queue {small} cannot place a job of 8 vCPU"))
+            && r.stderr.contains("at most 4 vCPU"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(t.calls("submitjob"), 0, "{}", r.stderr);
+}
+
 /// Holds every new Batch job of moto (the one on 127.0.0.1:5002) in SUBMITTED, through moto's
 /// own state manager (its jobs advance one state per tick; a tick count this high is never
 /// reached), as Batch holds a job no compute environment can place; restored when dropped.

@@ -148,6 +148,64 @@ impl Inner {
     }
 }
 
+impl Inner {
+    /// Fails an attempt at once when its queue cannot place it: every compute environment of
+    /// the queue is managed and none may grow to `vcpus` (`maxvCpus`). Such a job would stay
+    /// RUNNABLE until `start_timeout`. Queues that do not say (unmanaged environments), or
+    /// that cannot be described, are not checked.
+    pub(crate) async fn check_queue_fits(&self, queue: &str, vcpus: u64) -> Result<()> {
+        let limit = memo(&self.queue_limits, queue, async {
+            Ok(self.queue_vcpu_limit(queue).await.unwrap_or_else(|e| {
+                tracing::debug!("cannot describe queue {queue}: {e:#}");
+                None
+            }))
+        })
+        .await?;
+        match limit {
+            Some(max) if vcpus > max.max(0) as u64 => bail!(
+                "queue {queue} cannot place a job of {vcpus} vCPU: its compute environments grow to at most {max} vCPU (maxvCpus); lower the task's cpu (or max_cpu in the profile) or send it to another queue"
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    async fn queue_vcpu_limit(&self, queue: &str) -> Result<Option<i32>> {
+        let q = self
+            .call("DescribeJobQueues", || {
+                self.client.describe_job_queues().job_queues(queue).send()
+            })
+            .await?;
+        let Some(q) = q.job_queues().first() else {
+            return Ok(None);
+        };
+        let environments: Vec<String> = q
+            .compute_environment_order()
+            .iter()
+            .filter_map(|o| o.compute_environment().map(str::to_string))
+            .collect();
+        if environments.is_empty() {
+            return Ok(None);
+        }
+        let described = self
+            .call("DescribeComputeEnvironments", || {
+                self.client
+                    .describe_compute_environments()
+                    .set_compute_environments(Some(environments.clone()))
+                    .send()
+            })
+            .await?;
+        let mut max = 0;
+        for ce in described.compute_environments() {
+            // An unmanaged environment's instances are whatever its owner registers.
+            let Some(resources) = ce.compute_resources() else {
+                return Ok(None);
+            };
+            max = max.max(resources.maxv_cpus().unwrap_or(i32::MAX));
+        }
+        Ok((max > 0).then_some(max))
+    }
+}
+
 /// A task's `ulimits` (`nofile = "65536:65536"`, or one number for both limits).
 fn ulimits(
     task: &ferry_config::BatchJobOptions,

@@ -202,6 +202,9 @@ struct Inner {
     submit: mpsc::UnboundedSender<Pending>,
     /// Job definitions by image, and local files uploaded for jobs, by path.
     definitions: Memo<String>,
+    /// The most vCPUs a job of each queue can have (its managed compute environments'
+    /// `maxvCpus`); `None` when the queue does not say (unmanaged environments).
+    queue_limits: Memo<Option<i32>>,
     uploads: Memo<String>,
     /// Image references pinned to their digest, once per run.
     digests: Memo<String>,
@@ -298,6 +301,7 @@ impl BatchExecutor {
             jobs: Mutex::new(HashMap::new()),
             submit,
             definitions: Memo::default(),
+            queue_limits: Memo::default(),
             uploads: Memo::default(),
             digests: Memo::default(),
             cancelled: watch::channel(false).0,
@@ -415,6 +419,12 @@ impl Inner {
                 spec.label
             )
         })?;
+        let queue = spec
+            .queue
+            .clone()
+            .unwrap_or_else(|| self.settings.queue.clone());
+        let vcpus = spec.cpu.ceil().max(1.0) as u64;
+        self.check_queue_fits(&queue, vcpus).await?;
         let job_definition = self.job_definition(&image, &spec.batch).await?;
         let inputs = self.stage_inputs(spec, &run_prefix).await?;
         let manifest = Manifest {
@@ -442,11 +452,8 @@ impl Inner {
         job_name.truncate(128);
         let group = Group {
             job_definition,
-            queue: spec
-                .queue
-                .clone()
-                .unwrap_or_else(|| self.settings.queue.clone()),
-            vcpus: spec.cpu.ceil().max(1.0) as u64,
+            queue,
+            vcpus,
             memory_mib: spec.memory.div_ceil(1 << 20).max(4),
             gpu: spec.gpu,
             job_name,
