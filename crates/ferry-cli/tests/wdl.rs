@@ -766,6 +766,16 @@ task metrics {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.outputs()["metrics.library_metrics"], "out");
+    // Strings where numbers are expected: converted (Cromwell's toInt).
+    std::fs::write(
+        dir.path().join("nums.wdl"),
+        "version 1.0\nworkflow nums {\n  Array[String] given = [\"1\", \"2\"]\n  Array[Int] ns = given\n  output { Array[Int] o = ns }\n}\n",
+    )
+    .unwrap();
+    assert_ne!(check(dir.path(), "nums.wdl").code, 0);
+    let r = run(dir.path(), "nums.wdl", &["--compat", "cromwell"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["nums.o"], json!([1, 2]));
     // The same from the profile, without the flag.
     std::fs::write(
         dir.path().join("ferry.toml"),

@@ -348,6 +348,16 @@ fn lenient_coercion(
             _ => {}
         }
     }
+    // Cromwell converts a String to the number expected (`toInt`), failing at run time if it
+    // is not one.
+    if options.cromwell
+        && depth(expected) == depth(found)
+        && matches!((core(expected), core(found)), ("Int" | "Float", "String"))
+    {
+        return Some(
+            "accepted by --compat cromwell: the String is converted to the number at run time",
+        );
+    }
     let strip = |t: &str| t.replace(['?', '+'], "");
     if (options.lenient_optionals || options.cromwell)
         && expected != found
