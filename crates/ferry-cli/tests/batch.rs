@@ -635,9 +635,7 @@ fn a_request_the_queue_cannot_place_fails_before_it_is_submitted() {
     fixture_at(MOTO_BATCH, "batch.py", &["managed-queue", &small, "4"]);
     t.write(
         "big.wdl",
-        &format!(
-            "version 1.1\ntask big {{ command <<< echo hi >>> runtime {{ container: \"local/busybox:1\"  cpu: 8 }} }}\n"
-        ),
+        "version 1.1\ntask big { command <<< echo hi >>> runtime { container: \"local/busybox:1\"  cpu: 8 } }\n",
     );
     let toml = std::fs::read_to_string(t.path().join("ferry.toml")).unwrap()
         + &format!("[profiles.aws.tasks.\"big\"]\nqueue = \"{small}\"\n");
