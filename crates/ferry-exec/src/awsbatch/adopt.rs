@@ -215,15 +215,10 @@ impl Inner {
     /// Every child of the array `parent`, by index, with how it ended if it did.
     async fn children_now(&self, parent: &str) -> Result<Vec<(usize, Option<JobEnd>)>> {
         let mut out = Vec::new();
-        for status in [
-            JobStatus::Submitted,
-            JobStatus::Pending,
-            JobStatus::Runnable,
-            JobStatus::Starting,
-            JobStatus::Running,
-            JobStatus::Succeeded,
-            JobStatus::Failed,
-        ] {
+        for status in LIVE_STATES
+            .into_iter()
+            .chain([JobStatus::Succeeded, JobStatus::Failed])
+        {
             let terminal = is_terminal(Some(&status));
             for child in self.children(parent, status.clone()).await? {
                 let id = child.job_id().unwrap_or_default().to_string();

@@ -63,13 +63,7 @@ impl Inner {
         let mut done: HashSet<String> = HashSet::new();
         for _round in 0..5 {
             let mut left = Vec::new();
-            for status in [
-                JobStatus::Submitted,
-                JobStatus::Pending,
-                JobStatus::Runnable,
-                JobStatus::Starting,
-                JobStatus::Running,
-            ] {
+            for status in LIVE_STATES {
                 if let Ok(jobs) = self.children(parent, status).await {
                     left.extend(
                         jobs.iter()

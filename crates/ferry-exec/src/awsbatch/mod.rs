@@ -327,6 +327,15 @@ impl BatchExecutor {
     }
 }
 
+/// The states of a job that has not ended.
+const LIVE_STATES: [JobStatus; 5] = [
+    JobStatus::Submitted,
+    JobStatus::Pending,
+    JobStatus::Runnable,
+    JobStatus::Starting,
+    JobStatus::Running,
+];
+
 fn is_terminal(s: Option<&JobStatus>) -> bool {
     matches!(s, Some(JobStatus::Succeeded) | Some(JobStatus::Failed))
 }

@@ -145,26 +145,32 @@ impl Inner {
             waiting.remove(id);
         }
         drop(waiting);
-        let mut settled = Vec::new();
-        for (id, reason) in stuck {
-            tracing::warn!("{reason}");
-            let Some(tracked) = self.jobs.lock().ok().and_then(|mut j| j.remove(&id)) else {
-                continue;
-            };
-            let senders = match tracked {
-                Tracked::Single(done) => vec![done],
-                Tracked::Array { children, .. } => children.into_iter().flatten().collect(),
-            };
-            for done in senders {
-                let _ = done.send(JobEnd {
-                    job_id: id.clone(),
-                    failed: true,
-                    reason: Some(reason.clone()),
-                });
-            }
-            settled.push(id);
+        stuck
+            .into_iter()
+            .filter(|(id, reason)| self.fail_tracked(id, reason))
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// Stops tracking job `id` and fails every attempt still waiting on it with `reason`.
+    /// False when it was no longer tracked.
+    fn fail_tracked(&self, id: &str, reason: &str) -> bool {
+        let Some(tracked) = self.jobs.lock().ok().and_then(|mut j| j.remove(id)) else {
+            return false;
+        };
+        tracing::warn!("{reason}");
+        let senders = match tracked {
+            Tracked::Single(done) => vec![done],
+            Tracked::Array { children, .. } => children.into_iter().flatten().collect(),
+        };
+        for done in senders {
+            let _ = done.send(JobEnd {
+                job_id: id.to_string(),
+                failed: true,
+                reason: Some(reason.to_string()),
+            });
         }
-        settled
+        true
     }
 
     /// A tracked job that DescribeJobs stops returning (Batch forgets finished jobs after a
@@ -192,25 +198,12 @@ impl Inner {
             }
         }
         lost.retain(|id| {
-            let Some(tracked) = self.jobs.lock().ok().and_then(|mut j| j.remove(id)) else {
-                return false;
-            };
-            let reason = format!(
-                "AWS Batch no longer knows job {id}: DescribeJobs did not return it {LOST_AFTER_POLLS} polls in a row"
-            );
-            tracing::warn!("{reason}");
-            let senders = match tracked {
-                Tracked::Single(done) => vec![done],
-                Tracked::Array { children, .. } => children.into_iter().flatten().collect(),
-            };
-            for done in senders {
-                let _ = done.send(JobEnd {
-                    job_id: id.clone(),
-                    failed: true,
-                    reason: Some(reason.clone()),
-                });
-            }
-            true
+            self.fail_tracked(
+                id,
+                &format!(
+                    "AWS Batch no longer knows job {id}: DescribeJobs did not return it {LOST_AFTER_POLLS} polls in a row"
+                ),
+            )
         });
         lost
     }
