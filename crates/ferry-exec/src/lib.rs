@@ -180,6 +180,9 @@ pub fn is_preemption(reason: &str) -> bool {
     let r = reason.to_ascii_lowercase();
     (r.contains("host ec2") && r.contains("terminated"))
         || r.contains("spot")
+            && ["interrupt", "reclaim", "terminat"]
+                .iter()
+                .any(|w| r.contains(w))
         || r.contains("container instance") && r.contains("terminated")
         || r.contains("preempted")
         || r.contains("node_fail")
@@ -318,6 +321,7 @@ mod tests {
         }
         for r in [
             "Essential container in task exited",
+            "spot check of the input failed",
             "CannotPullContainerError: pull image manifest has been retried",
             "slurm ended the job as FAILED",
         ] {
