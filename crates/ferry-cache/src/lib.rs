@@ -476,6 +476,20 @@ impl Cache {
         Ok(())
     }
 
+    /// The run is over: writes what is buffered and lets go of the in-memory index (100,000
+    /// entries are tens of MiB that the end-of-run report would otherwise sit on top of).
+    /// Lookups find nothing afterwards; the log on disk keeps every entry.
+    pub fn close(&self) -> std::io::Result<()> {
+        self.sync()?;
+        if let Ok(mut e) = self.entries.lock() {
+            *e = HashMap::new();
+        }
+        if let Ok(mut d) = self.digests.lock() {
+            *d = HashMap::new();
+        }
+        Ok(())
+    }
+
     /// Removes every entry (and the log file).
     pub fn clear(&self) -> std::io::Result<usize> {
         let n = self.len();

@@ -65,8 +65,10 @@ type NameKinds = Vec<(Arc<str>, Option<Vec<Arc<str>>>)>;
 
 struct Collector {
     names: NameKinds,
-    /// `values[name][shard]`
-    values: Vec<Vec<Value>>,
+    /// `columns[c][shard]`, a column per plain name and per output of each call (see
+    /// `column_count`): a shard's call outputs are split into their columns as it finishes, so a
+    /// 100,000-shard scatter holds 100,000 values per output, not 100,000 output maps.
+    columns: Vec<Vec<Value>>,
     items: Arc<Vec<Value>>,
     variable: Arc<str>,
     scope: Arc<FrameScope>,
@@ -531,12 +533,12 @@ impl<'a> Driver<'a> {
         }
         let names = name_kinds(&sc.body);
         if items.is_empty() {
-            let bindings = gather(&names, &vec![Vec::new(); names.len()]);
+            let bindings = gather(&names, vec![Vec::new(); column_count(&names)]);
             self.complete(fid, sid, bindings);
             return Ok(());
         }
         let collector = Collector {
-            values: vec![Vec::with_capacity(items.len()); names.len()],
+            columns: vec![Vec::with_capacity(items.len()); column_count(&names)],
             names,
             items,
             variable: sc.variable.clone(),
@@ -742,20 +744,37 @@ impl<'a> Driver<'a> {
                     let Some(col) = parent.scatters.get_mut(&stmt) else {
                         return;
                     };
-                    for (i, (n, _)) in col.names.iter().enumerate() {
-                        let v = frame.scope.vars.get(n).cloned().unwrap_or(Value::None);
-                        let slot = &mut col.values[i];
-                        if slot.len() <= index {
-                            slot.resize(index + 1, Value::None);
+                    let mut c = 0;
+                    for (n, kind) in &col.names {
+                        let v = frame.scope.vars.get(n);
+                        match kind {
+                            Some(outputs) => {
+                                let members = match v {
+                                    Some(Value::Call(m)) => Some(m),
+                                    _ => None,
+                                };
+                                for o in outputs {
+                                    let v = members.and_then(|m| m.get(o)).cloned();
+                                    put(&mut col.columns[c], index, v.unwrap_or(Value::None));
+                                    c += 1;
+                                }
+                            }
+                            None => {
+                                put(
+                                    &mut col.columns[c],
+                                    index,
+                                    v.cloned().unwrap_or(Value::None),
+                                );
+                                c += 1;
+                            }
                         }
-                        slot[index] = v;
                     }
                     col.done += 1;
                     col.done == col.items.len()
                 };
                 if finished {
                     if let Some(col) = self.frame_mut(pf).and_then(|p| p.scatters.remove(&stmt)) {
-                        let bindings = gather(&col.names, &col.values);
+                        let bindings = gather(&col.names, col.columns);
                         self.complete(pf, stmt, bindings);
                     }
                 } else {
@@ -790,28 +809,38 @@ fn absent(kind: &Option<Vec<Arc<str>>>) -> Value {
     }
 }
 
-/// Turns per-shard values into the arrays the scatter's enclosing scope sees.
-fn gather(names: &NameKinds, values: &[Vec<Value>]) -> Vec<(Arc<str>, Value)> {
+/// Columns in `Collector::columns`: one per plain name, one per output of each call.
+fn column_count(names: &NameKinds) -> usize {
     names
         .iter()
-        .zip(values)
-        .map(|((name, kind), vals)| {
+        .map(|(_, kind)| kind.as_ref().map_or(1, Vec::len))
+        .sum()
+}
+
+/// Puts a shard's value in its place in a column (shards finish in any order).
+fn put(column: &mut Vec<Value>, index: usize, v: Value) {
+    if column.len() <= index {
+        column.resize(index + 1, Value::None);
+    }
+    column[index] = v;
+}
+
+/// Turns the columns of per-shard values into the arrays the scatter's enclosing scope sees: a
+/// call becomes an object of arrays, one per output.
+fn gather(names: &NameKinds, columns: Vec<Vec<Value>>) -> Vec<(Arc<str>, Value)> {
+    let mut columns = columns.into_iter();
+    names
+        .iter()
+        .map(|(name, kind)| {
             let v = match kind {
                 Some(outputs) => {
-                    let mut m = Members::new();
-                    for o in outputs {
-                        let column = vals
-                            .iter()
-                            .map(|v| match v {
-                                Value::Call(c) => c.get(o).cloned().unwrap_or(Value::None),
-                                _ => Value::None,
-                            })
-                            .collect();
-                        m.insert(o.clone(), Value::array(column));
-                    }
+                    let m: Members = outputs
+                        .iter()
+                        .map(|o| (o.clone(), Value::array(columns.next().unwrap_or_default())))
+                        .collect();
                     Value::Call(Arc::new(m))
                 }
-                None => Value::array(vals.clone()),
+                None => Value::array(columns.next().unwrap_or_default()),
             };
             (name.clone(), v)
         })

@@ -213,6 +213,9 @@ impl Executor for LocalExecutor {
         }
         env.push(("BASH_ENV".into(), self.prelude.display().to_string()));
         env.push(("FERRY_RC_FILE".into(), rc_file.display().to_string()));
+        // The task's own directory, not the engine's: right for scripts that read $PWD, and
+        // bash trusts it at start-up instead of stat'ing its way to the real one.
+        env.push(("PWD".into(), spec.work_dir.display().to_string()));
         let mut dirs: Vec<&Path> = spec
             .work_dir
             .ancestors()
@@ -229,7 +232,12 @@ impl Executor for LocalExecutor {
             work_dir: &spec.work_dir,
             rc_file: &rc_file,
             program: &self.bash,
-            args: vec![b"bash", spec.script.as_os_str().as_bytes()],
+            // bash given by its path: with a bare `bash` as argv[0], every task's shell would
+            // search PATH for itself to set $BASH.
+            args: vec![
+                self.bash.as_os_str().as_bytes(),
+                spec.script.as_os_str().as_bytes(),
+            ],
             env,
         });
         let exit = match launched {

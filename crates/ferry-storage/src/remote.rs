@@ -400,10 +400,11 @@ fn index_of(path: &Path) -> Option<(PathBuf, Arc<Index>)> {
 /// (stubs of earlier versions), or whose fetch by an earlier version did not finish (its part
 /// file is still there). A fill killed halfway leaves the mode at 000.
 pub fn is_stub(path: &Path) -> bool {
-    let Ok(meta) = std::fs::symlink_metadata(path) else {
-        return false;
-    };
-    meta.is_file() && meta.len() > 0 && lookup_file(path).is_some() && unfetched(path, &meta)
+    std::fs::symlink_metadata(path).is_ok_and(|meta| is_stub_with(path, &meta))
+}
+
+fn is_stub_with(path: &Path, meta: &std::fs::Metadata) -> bool {
+    meta.is_file() && meta.len() > 0 && lookup_file(path).is_some() && unfetched(path, meta)
 }
 
 fn unfetched(path: &Path, meta: &std::fs::Metadata) -> bool {
@@ -465,13 +466,16 @@ fn remove_dead_parts(stub: &Path) {
 /// Whether `path` is, or is a directory holding, a stub still to be fetched.
 /// (A sparse file under an index that is not used counts: [`fill_stubs`] refuses it.)
 pub fn has_stubs(path: &Path) -> bool {
-    let stubs = match std::fs::symlink_metadata(path) {
-        Ok(m) if m.is_dir() => files_under(path)
-            .iter()
-            .any(|(rel, _)| is_stub(&path.join(rel))),
-        Ok(_) => is_stub(path),
-        Err(_) => false,
-    };
+    // No index covers the path (a local task's stdout, 100,000 times in a scatter): nothing
+    // to stat. Only remote jobs' working directories have stubs.
+    let stubs = index_of(path).is_some()
+        && match std::fs::symlink_metadata(path) {
+            Ok(m) if m.is_dir() => files_under(path)
+                .iter()
+                .any(|(rel, _)| is_stub(&path.join(rel))),
+            Ok(m) => is_stub_with(path, &m),
+            Err(_) => false,
+        };
     stubs || refuse_untrusted(path).is_err()
 }
 

@@ -39,6 +39,8 @@ struct Service {
     outbox: VecDeque<Vec<u8>>,
     /// The run is being cancelled: launches are answered `Cancelled`.
     cancelled: bool,
+    /// Our children, listed after each attempt ends (see `kill_orphans`).
+    children: ChildList,
 }
 
 /// The launcher's life: serve the engine on `socket` until it closes its end (it exited or was
@@ -75,6 +77,7 @@ pub fn serve(socket: OwnedFd, lock: Option<OwnedFd>, usage_file: &Path) {
         deferred: VecDeque::new(),
         outbox: VecDeque::new(),
         cancelled: false,
+        children: ChildList::open(),
     };
     launcher.report(&Report::Hello {
         protocol: wire::PROTOCOL,
@@ -309,7 +312,7 @@ impl Service {
     /// those of `ended_group`, which `kill_group` counted.
     fn kill_orphans(&self, ended: Option<u64>, ended_group: i32) -> usize {
         let mut killed = 0;
-        for pid in children() {
+        for pid in self.children.list() {
             if self.by_pid.contains_key(&pid) {
                 continue;
             }
@@ -341,11 +344,11 @@ impl Service {
         }
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            for pid in children() {
+            for pid in self.children.list() {
                 sys::kill(pid, libc::SIGKILL);
             }
             while sys::reap(-1, false).is_some() {}
-            if children().is_empty() || Instant::now() > deadline {
+            if self.children.list().is_empty() || Instant::now() > deadline {
                 break;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -389,14 +392,46 @@ fn state_and_group(pid: i32) -> Option<(char, i32)> {
     Some((state, group))
 }
 
-/// Our current children (this process is single-threaded: its one task lists them all).
-fn children() -> Vec<i32> {
-    let me = std::process::id();
-    std::fs::read_to_string(format!("/proc/{me}/task/{me}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
+/// Our current children, from `/proc/self/task/self/children` (this process is
+/// single-threaded: its one task lists them all). The file is opened once and read again from
+/// offset 0 each time, which regenerates it: listing costs one `pread` per attempt that ends,
+/// not an open, stat and close.
+struct ChildList {
+    file: Option<std::fs::File>,
+}
+
+impl ChildList {
+    fn open() -> ChildList {
+        let me = std::process::id();
+        ChildList {
+            file: std::fs::File::open(format!("/proc/{me}/task/{me}/children")).ok(),
+        }
+    }
+
+    fn list(&self) -> Vec<i32> {
+        use std::os::unix::fs::FileExt;
+        let Some(file) = &self.file else {
+            return Vec::new();
+        };
+        let mut text = Vec::with_capacity(256);
+        let mut chunk = [0u8; 4096];
+        loop {
+            match file.read_at(&mut chunk, text.len() as u64) {
+                Ok(n) => {
+                    text.extend_from_slice(&chunk[..n]);
+                    // A seq_file read fills the buffer unless the list has ended.
+                    if n < chunk.len() {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        text.split(|b| b.is_ascii_whitespace())
+            .filter_map(|p| std::str::from_utf8(p).ok()?.parse().ok())
+            .collect()
+    }
 }
 
 /// The attempt a task process belongs to, from the marker the engine put in every task's
