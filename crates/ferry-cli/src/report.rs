@@ -12,6 +12,7 @@ pub fn write_run_json(
     inputs: Option<&Path>,
     profiles: &[String],
     executor: &str,
+    tags: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
 ) {
     let started_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -30,6 +31,7 @@ pub fn write_run_json(
         "profiles": profiles,
         "executor": executor,
         "started_ms": started_ms,
+        "tags": tags,
     });
     if let Err(e) = ferry_engine::write_json(&run_dir.join("run.json"), &json) {
         tracing::warn!("cannot write run.json: {e}");

@@ -159,6 +159,7 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
         args.inputs.as_deref(),
         &profile.names,
         executor.name(),
+        &ferry_engine::cost_tags(&document, &profile),
     );
     let cache = open_cache(args, &profile);
     // What the executor offers: this machine (within --max-cpus/--max-memory) for local and
@@ -260,7 +261,7 @@ pub(crate) fn finish(
         errln!("ferry: cannot write {}/state: {e}", run_dir.display());
     }
     if let Some(c) = cache
-        && let Err(e) = c.sync()
+        && let Err(e) = c.close()
     {
         tracing::warn!("call cache: {e}");
     }

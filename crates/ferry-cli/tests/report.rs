@@ -270,3 +270,57 @@ fn a_profile_name_toml_would_misread_is_refused() {
         assert!(!dir.path().join("p.toml").exists(), "{name}: written");
     }
 }
+
+/// The cost table groups by the tags Batch puts on jobs, from the profile (`batch.tags`) and
+/// the task's own (`[tasks."glob".batch] tags`), whatever the executor; run.json keeps them.
+#[test]
+fn the_report_groups_cost_by_the_profile_and_task_tags() {
+    let wdl = r#"version 1.1
+workflow atlas {
+  scatter (i in range(3)) { call align { input: i = i } }
+  call summarize { input: n = length(align.out) }
+}
+task align {
+  input { Int i }
+  command <<< echo ~{i} >>>
+  output { Int out = read_int(stdout()) }
+  runtime { cpu: 1 memory: "64 MiB" }
+}
+task summarize {
+  input { Int n }
+  command <<< echo ~{n} >>>
+  runtime { cpu: 1 memory: "32 MiB" }
+}
+"#;
+    let toml = r#"[defaults.batch]
+tags = { project = "atlas" }
+[defaults.tasks."al*".batch]
+tags = { team = "dna" }
+"#;
+    let dir = project(&[("w.wdl", wdl), ("ferry.toml", toml)]);
+    let r = common::run(dir.path(), "w.wdl", &["--report", "--no-cache"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let run: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(r.run_dir.join("run.json")).expect("run.json"),
+    )
+    .expect("json");
+    assert_eq!(run["tags"]["align"]["team"], "dna", "{run:#}");
+    assert_eq!(run["tags"]["align"]["project"], "atlas", "{run:#}");
+    assert_eq!(run["tags"]["summarize"]["project"], "atlas", "{run:#}");
+    assert!(run["tags"]["summarize"].get("team").is_none(), "{run:#}");
+    let html = std::fs::read_to_string(r.run_dir.join("report.html")).expect("report.html");
+    let table = html
+        .split("<h2>Cost by tag</h2>")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .unwrap_or_else(|| panic!("no cost table: {html}"));
+    for row in [
+        "<td>ferry:workflow</td><td>atlas</td><td>4</td>",
+        "<td>ferry:call</td><td>align</td><td>3</td>",
+        "<td>project</td><td>atlas</td><td>4</td>",
+        "<td>team</td><td>dna</td><td>3</td>",
+        "<td>team</td><td>(untagged)</td><td>1</td>",
+    ] {
+        assert!(table.contains(row), "no {row} in {table}");
+    }
+}

@@ -85,9 +85,8 @@ pub async fn pin_literal_images(
     errors
 }
 
-/// One warning per task (of the document, and every task the workflow can call) whose runtime
-/// section has Cromwell backend keys Ferry ignores; for `check`, `--dry-run` and `run`.
-pub fn runtime_warnings(doc: &ferry_wdl::ir::Document) -> Vec<String> {
+/// The document's tasks and every task its workflow can call (imported ones too), by name.
+pub fn all_tasks(doc: &ferry_wdl::ir::Document) -> BTreeMap<Arc<str>, Arc<Task>> {
     let mut tasks: BTreeMap<Arc<str>, Arc<Task>> = doc
         .tasks
         .values()
@@ -97,6 +96,37 @@ pub fn runtime_warnings(doc: &ferry_wdl::ir::Document) -> Vec<String> {
         reachable_tasks(&w.body, &mut tasks);
     }
     tasks
+}
+
+/// The cost-attribution tags of each task the run can call: the profile's (`batch.tags`) with
+/// the task's own (`[tasks."glob".batch] tags`) over them. Batch puts them on the jobs beside
+/// `ferry:run`, `ferry:workflow` and `ferry:call`; the report groups its cost table by them
+/// whatever the executor.
+pub fn cost_tags(
+    doc: &ferry_wdl::ir::Document,
+    profile: &ferry_config::Profile,
+) -> BTreeMap<String, BTreeMap<String, String>> {
+    all_tasks(doc)
+        .keys()
+        .map(|name| {
+            let mut tags: BTreeMap<String, String> = profile.batch_tags.iter().cloned().collect();
+            tags.extend(
+                profile
+                    .batch_job_options(name)
+                    .tags
+                    .clone()
+                    .unwrap_or_default(),
+            );
+            (name.to_string(), tags)
+        })
+        .filter(|(_, tags)| !tags.is_empty())
+        .collect()
+}
+
+/// One warning per task (of the document, and every task the workflow can call) whose runtime
+/// section has Cromwell backend keys Ferry ignores; for `check`, `--dry-run` and `run`.
+pub fn runtime_warnings(doc: &ferry_wdl::ir::Document) -> Vec<String> {
+    all_tasks(doc)
         .values()
         .filter_map(|t| crate::task::ignored_runtime_keys(t))
         .collect()

@@ -25,7 +25,7 @@ mod workflow;
 
 pub use ferry_eval::eval::CROMWELL_COMPAT;
 use ferry_storage::remote::{self, Remote};
-pub use images::runtime_warnings;
+pub use images::{all_tasks, cost_tags, runtime_warnings};
 pub use inputs::{Inputs, RawInputs, Target, read_inputs, resolve};
 
 /// The file in a run directory holding the run's id (written by the command line when the run

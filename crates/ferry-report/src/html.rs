@@ -59,6 +59,7 @@ pub fn html(r: &Report) -> String {
         return h;
     }
     calls_table(&mut h, r);
+    cost_table(&mut h, r);
     advice_table(&mut h, r);
     failures(&mut h, r);
     h.push_str("<h2>Timeline</h2>");
@@ -157,6 +158,24 @@ fn calls_table(h: &mut String, r: &Report) {
             } else {
                 hours(c.peak_gib_h)
             },
+            hours(c.reserved_gib_h),
+        );
+    }
+    h.push_str("</table>");
+}
+
+fn cost_table(h: &mut String, r: &Report) {
+    h.push_str("<h2>Cost by tag</h2><p class=\"note\">What the attempts that ran reserved and used, grouped by the tags AWS Batch jobs carry (<code>ferry:workflow</code>, <code>ferry:call</code>, the profile's <code>batch.tags</code> and each task's own): the same groups as a bill split by those cost-allocation tags. Cache hits cost nothing and are not counted.</p><table class=\"cost\"><tr><th>tag</th><th>value</th><th>attempts</th><th>wall</th><th>core-h reserved</th><th>core-h used</th><th>GiB-h reserved</th></tr>");
+    for c in crate::cost_by_tag(r) {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&c.key),
+            esc(&c.value),
+            c.attempts,
+            seconds(c.wall_h * 3600.0),
+            hours(c.reserved_core_h),
+            hours(c.used_core_h),
             hours(c.reserved_gib_h),
         );
     }

@@ -38,6 +38,8 @@ pub struct RunInfo {
     pub engine_cpu_s: Option<f64>,
     pub engine_rss_bytes: Option<u64>,
     pub started_ms: Option<u64>,
+    /// Each task's cost-attribution tags (the profile's and the task's own), from `run.json`.
+    pub tags: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// Distribution of a measure: min, median, 95th percentile, max.
@@ -199,7 +201,72 @@ fn run_info(run_dir: &Path) -> RunInfo {
         },
         engine_rss_bytes: stats.get("engine_max_rss_bytes").and_then(|x| x.as_u64()),
         started_ms: run.get("started_ms").and_then(|x| x.as_u64()),
+        tags: run
+            .get("tags")
+            .and_then(|t| serde_json::from_value(t.clone()).ok())
+            .unwrap_or_default(),
     }
+}
+
+/// The attempts' resources summed per value of one tag: the rows of the report's cost table.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TagCost {
+    pub key: String,
+    pub value: String,
+    pub attempts: usize,
+    pub wall_h: f64,
+    pub reserved_core_h: f64,
+    pub used_core_h: f64,
+    pub reserved_gib_h: f64,
+}
+
+/// The cost table: what the attempts that ran reserved and used, grouped by the names Batch
+/// tags its jobs with (`ferry:workflow`, `ferry:call`, then the profile's and the tasks' own
+/// tags in key order), so the report's figures line up with a cloud bill grouped by the same
+/// tags. Within a key, the largest reservation first; attempts of a task without a key's tag
+/// are counted under the value `(untagged)`.
+pub fn cost_by_tag(r: &Report) -> Vec<TagCost> {
+    let user_keys: std::collections::BTreeSet<&str> = r
+        .info
+        .tags
+        .values()
+        .flat_map(|t| t.keys().map(String::as_str))
+        .filter(|k| !k.starts_with("ferry:"))
+        .collect();
+    let workflow = r.info.workflow.as_deref().unwrap_or("-");
+    let mut keys: Vec<&str> = vec!["ferry:workflow", "ferry:call"];
+    keys.extend(user_keys);
+    let hours = |ms: u64| ms as f64 / 3_600_000.0;
+    let mut out = Vec::new();
+    for key in keys {
+        let mut rows: BTreeMap<&str, TagCost> = BTreeMap::new();
+        for a in r.attempts.iter().filter(|a| a.event != Event::Cached) {
+            let value = match key {
+                "ferry:workflow" => workflow,
+                "ferry:call" => a.call.as_str(),
+                _ => a
+                    .task
+                    .as_ref()
+                    .and_then(|t| r.info.tags.get(t))
+                    .and_then(|t| t.get(key))
+                    .map_or("(untagged)", String::as_str),
+            };
+            let row = rows.entry(value).or_insert_with(|| TagCost {
+                key: key.to_string(),
+                value: value.to_string(),
+                ..TagCost::default()
+            });
+            row.attempts += 1;
+            row.wall_h += hours(a.wall_ms);
+            row.reserved_core_h += a.cpu * hours(a.wall_ms);
+            row.used_core_h += hours(a.user_ms + a.sys_ms);
+            row.reserved_gib_h += a.memory_mib as f64 / 1024.0 * hours(a.wall_ms);
+        }
+        let mut rows: Vec<TagCost> = rows.into_values().collect();
+        rows.sort_by(|a, b| b.reserved_core_h.total_cmp(&a.reserved_core_h));
+        out.extend(rows);
+    }
+    out
 }
 
 /// Per-call statistics and advice from a journal's attempts.
@@ -448,6 +515,105 @@ mod tests {
         format!(
             "{dir}\t{exit}\t{start}\t{wall}\t{cpu_ms}\t0\t{rss}\t{cpu}\t{mem}\t{event}\t{task}\n"
         )
+    }
+
+    #[test]
+    fn the_cost_table_groups_attempts_by_workflow_call_and_each_tag_of_their_task() {
+        let mut j = String::new();
+        // align (project=atlas, team=dna): 3 shards of an hour at 4 cpu / 8 GiB, one cached.
+        for i in 0..3 {
+            j += &line(
+                &format!("calls/align/shard-{i}.attempt-1"),
+                0,
+                0,
+                3_600_000,
+                3_600_000,
+                "-",
+                4,
+                8192,
+                "done",
+                "align",
+            );
+        }
+        j += &line(
+            "calls/align/shard-3.attempt-1",
+            0,
+            0,
+            0,
+            0,
+            "-",
+            4,
+            8192,
+            "cached",
+            "align",
+        );
+        // report (project=atlas only): half an hour at 1 cpu / 1 GiB; sort has no tags.
+        j += &line(
+            "calls/report/attempt-1",
+            0,
+            0,
+            1_800_000,
+            0,
+            "-",
+            1,
+            1024,
+            "done",
+            "report",
+        );
+        j += &line(
+            "calls/sort/attempt-1",
+            0,
+            0,
+            3_600_000,
+            0,
+            "-",
+            2,
+            2048,
+            "done",
+            "sort",
+        );
+        let mut r = from_attempts(journal::parse(&j));
+        r.info.workflow = Some("wgs".into());
+        let tags = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        r.info.tags = BTreeMap::from([
+            (
+                "align".into(),
+                tags(&[("project", "atlas"), ("team", "dna")]),
+            ),
+            ("report".into(), tags(&[("project", "atlas")])),
+        ]);
+        let rows = cost_by_tag(&r);
+        let row = |k: &str, v: &str| {
+            rows.iter()
+                .find(|c| c.key == k && c.value == v)
+                .unwrap_or_else(|| panic!("no row {k}={v}: {rows:#?}"))
+        };
+        let wf = row("ferry:workflow", "wgs");
+        assert_eq!(wf.attempts, 5, "the cache hit costs nothing");
+        assert!((wf.reserved_core_h - (12.0 + 0.5 + 2.0)).abs() < 1e-9);
+        assert!((row("ferry:call", "align").reserved_gib_h - 24.0).abs() < 1e-9);
+        assert!((row("ferry:call", "align").used_core_h - 3.0).abs() < 1e-9);
+        let atlas = row("project", "atlas");
+        assert_eq!(atlas.attempts, 4);
+        assert!((atlas.reserved_core_h - 12.5).abs() < 1e-9);
+        assert_eq!(row("project", "(untagged)").attempts, 1);
+        assert_eq!(row("team", "dna").attempts, 3);
+        assert_eq!(row("team", "(untagged)").attempts, 2);
+        // Keys in order, the largest reservation first within one.
+        let keys: Vec<&str> = rows.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(keys.first(), Some(&"ferry:workflow"));
+        let calls: Vec<&str> = rows
+            .iter()
+            .filter(|c| c.key == "ferry:call")
+            .map(|c| c.value.as_str())
+            .collect();
+        assert_eq!(calls, ["align", "sort", "report"]);
+        assert!(html::html(&r).contains("Cost by tag"));
     }
 
     #[test]
