@@ -552,3 +552,35 @@ task hold {
     assert!(kib < 512 * 1024, "peak {kib} KiB");
     assert!(cpu_ms > 0, "{tsv}");
 }
+
+/// WDL `disks` in a container: a mount point is an empty, writable directory of the attempt's
+/// at that path; more than the attempt directory's filesystem has fails before the container
+/// starts.
+#[test]
+fn disks_mount_points_are_writable_directories_and_too_much_fails_first() {
+    need_docker(&["local/busybox:1"]);
+    let wdl = r#"version 1.1
+task t {
+  input { String disks }
+  command <<< ls -A /scratch | wc -l > /scratch/n && cat /scratch/n && echo ok > /scratch/x && cat /scratch/x >>>
+  output { Array[String] lines = read_lines(stdout()) }
+  runtime { container: "local/busybox:1" disks: ["local-disk 1 HDD", disks] }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    let r = docker_run(
+        dir.path(),
+        "t.wdl",
+        &["--no-cache", "t.disks=/scratch 1 GiB"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out: serde_json::Value = serde_json::from_str(&r.stdout).expect("outputs");
+    assert_eq!(out["t.lines"], serde_json::json!(["0", "ok"]), "{out:#}");
+    let r = docker_run(
+        dir.path(),
+        "t.wdl",
+        &["--no-cache", "t.disks=/scratch 900000 TiB"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("`disks` asks for"), "{}", r.stderr);
+}

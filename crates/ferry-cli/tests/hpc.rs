@@ -229,6 +229,7 @@ on_each_scheduler!(
     a_job_the_scheduler_refuses_fails_at_once_with_its_message,
     a_resumed_run_waits_for_the_killed_engines_jobs_and_runs_no_shard_twice,
     a_busybox_task_runs_through_podman,
+    disks_are_checked_on_the_node_before_the_command,
 );
 
 fn examples() -> PathBuf {
@@ -446,6 +447,45 @@ task t {
     assert_eq!(
         std::fs::read_to_string(run_dir.join("state")).expect("state"),
         "cancelled\n"
+    );
+}
+
+/// WDL `disks` on a cluster: without a `disk_resource` nothing is asked of the scheduler and
+/// the job checks its node's free space before the command (which then never runs); a small
+/// request runs.
+fn disks_are_checked_on_the_node_before_the_command(c: Cluster) {
+    let wdl = r#"version 1.1
+task t {
+  input { String disks }
+  command <<< touch ran; echo ok >>>
+  output { String o = read_string(stdout()) }
+  runtime { disks: disks }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl)]);
+    c.config(dir.path(), "");
+    let r = c.run(
+        dir.path(),
+        "t.wdl",
+        &["--no-cache", "t.disks=local-disk 1 HDD"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = c.run(dir.path(), "t.wdl", &["--no-cache", "t.disks=900000 TiB"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("`disks` asks for") && r.stderr.contains("KiB free"),
+        "{}",
+        r.stderr
+    );
+    let script =
+        std::fs::read_to_string(r.run_dir.join("calls/t/attempt-1/job.sh")).expect("job.sh");
+    assert!(
+        !script.contains("--tmp") && !script.contains("tmp_free"),
+        "{script}"
+    );
+    assert!(
+        !r.run_dir.join("calls/t/attempt-1/work/ran").exists(),
+        "the command ran"
     );
 }
 

@@ -695,7 +695,7 @@ fn cromwell_runtime_keys_are_read_or_named_as_ignored() {
     let wdl = r#"version 1.0
 task crashes {
   command <<< exit 134 >>>
-  runtime { continueOnReturnCode: [0, 134]  disks: "local-disk 100 HDD"  bootDiskSizeGb: 12  zones: "us-central1-a" }
+  runtime { continueOnReturnCode: [0, 134]  disks: "local-disk 1 HDD"  bootDiskSizeGb: 12  zones: "us-central1-a" }
 }
 task anything {
   command <<< exit 7 >>>
@@ -723,7 +723,7 @@ workflow w {
     let r = common::run_with(dir.path(), "w.wdl", &[&marker], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.outputs()["w.o"], "ok");
-    let warning = "task `crashes`: runtime `disks`, `bootDiskSizeGb`, `zones` are ignored here";
+    let warning = "task `crashes`: runtime `bootDiskSizeGb`, `zones` are ignored here";
     assert_eq!(r.stderr.matches(warning).count(), 1, "{}", r.stderr);
     let c = check(dir.path(), "w.wdl");
     assert!(c.stderr.contains(warning), "{}", c.stderr);
@@ -733,5 +733,83 @@ workflow w {
         "{}{}",
         plan.stdout,
         plan.stderr
+    );
+}
+
+/// WDL `disks`: the space is checked before the command starts, in every form the spec and
+/// Cromwell write it; a request the machine cannot meet fails at once, naming it, and the
+/// command never runs.
+#[test]
+fn disks_are_checked_before_the_command_starts() {
+    let wdl = r#"version 1.1
+workflow w {
+  input { String disks }
+  call t { input: disks = disks }
+  output { String s = t.s }
+}
+task t {
+  input { String disks }
+  command <<< if [ -n "${MARK_FILE:-}" ]; then touch "$MARK_FILE"; fi; echo ran >>>
+  output { String s = read_string(stdout()) }
+  runtime { disks: disks }
+}
+"#;
+    let dir = project(&[("w.wdl", wdl)]);
+    for ok in [
+        "1",
+        "1 GiB",
+        "local-disk 1 HDD",
+        "/tmp 10 MiB",
+        "/tmp/not/yet 1 MB SSD",
+    ] {
+        let r = common::run(
+            dir.path(),
+            "w.wdl",
+            &["--no-cache", &format!("w.disks={ok}")],
+        );
+        assert_eq!(r.code, 0, "disks {ok:?}: {}", r.stderr);
+        assert!(r.stdout.contains("\"ran\""), "{}", r.stdout);
+    }
+    let mark = dir.path().join("ran");
+    for (too_much, named) in [
+        ("1000000000 GiB", "working directory"),
+        ("local-disk 900000000 SSD", "working directory"),
+        ("/tmp 900 PB", "unknown unit"),
+        ("/tmp 900000 TiB", "disk /tmp"),
+    ] {
+        let r = common::run_with(
+            dir.path(),
+            "w.wdl",
+            &["--no-cache", &format!("w.disks={too_much}")],
+            &[("MARK_FILE", mark.to_str().expect("utf-8"))],
+        );
+        assert_eq!(r.code, 1, "disks {too_much:?}: {}", r.stderr);
+        assert!(r.stderr.contains(named), "{too_much:?}: {}", r.stderr);
+        assert!(!mark.exists(), "the command ran despite disks {too_much:?}");
+    }
+    let r = common::run(
+        dir.path(),
+        "w.wdl",
+        &["--no-cache", "w.disks=scratch 1 GiB"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("not an absolute path"), "{}", r.stderr);
+    // Cromwell's local backend ignores `disks`; so does `--compat cromwell`, saying so.
+    let r = common::run(
+        dir.path(),
+        "w.wdl",
+        &[
+            "--no-cache",
+            "--compat",
+            "cromwell",
+            "w.disks=local-disk 900000 TiB HDD",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("task `t`: runtime `disks` is ignored here"),
+        "{}",
+        r.stderr
     );
 }

@@ -29,6 +29,7 @@ pub(crate) fn check_profile(p: &ProfileSpec) -> Result<(), String> {
     for (k, v) in [
         ("memory_resource", &p.memory_resource),
         ("gpu_resource", &p.gpu_resource),
+        ("disk_resource", &p.disk_resource),
         ("parallel_environment", &p.parallel_environment),
     ] {
         if let Some(v) = v

@@ -39,6 +39,11 @@ pub struct ProfileSpec {
     pub memory_resource: Option<String>,
     /// Grid Engine: the resource that counts GPUs (default `gpu`).
     pub gpu_resource: Option<String>,
+    /// The scheduler resource that carries a task's WDL `disks` (scratch space on the node):
+    /// Slurm `tmp` (`--tmp`, which needs the nodes' `TmpDisk` configured), a Grid Engine
+    /// site's consumable (`tmp_free`, `scratch`). Unset: not asked of the scheduler; the job
+    /// checks the free space on its node before the command starts either way.
+    pub disk_resource: Option<String>,
     /// Grid Engine: the parallel environment for multi-core jobs (default `smp`).
     pub parallel_environment: Option<String>,
     /// Wall-time limit of every job (`"12h"`, `"2d 4h"`); per task under `[tasks]`.

@@ -259,6 +259,19 @@ impl DockerExecutor {
             }
         };
         let mut mounts = vec![bind(&spec.attempt_dir, false)];
+        // A `disks` mount point is a directory of the attempt's, empty and writable, removed
+        // with the attempt's files; its space is the attempt directory's (checked in `run`).
+        for (i, m) in spec.disks.iter().enumerate() {
+            if let Some(target) = &m.mount {
+                mounts.push(Mount {
+                    target: Some(target.clone()),
+                    source: Some(bind_path(&disk_dir(spec, i)).display().to_string()),
+                    typ: Some(MountType::BIND),
+                    read_only: Some(false),
+                    ..Default::default()
+                });
+            }
+        }
         let mut seen: HashSet<&Path> = HashSet::new();
         for input in &spec.inputs {
             if input.starts_with(&spec.attempt_dir) || !seen.insert(input) || !input.exists() {
@@ -516,8 +529,17 @@ impl Executor for DockerExecutor {
             return Err(ExecError::Cancelled);
         }
         let start = Instant::now();
+        crate::disks::check_free_space(&spec.disks, &spec.create_from, true)
+            .map_err(|m| ExecError::Permanent(anyhow::anyhow!(m)))?;
         std::fs::create_dir_all(&spec.work_dir)
             .with_context(|| format!("cannot create {}", spec.work_dir.display()))?;
+        for (i, m) in spec.disks.iter().enumerate() {
+            if m.mount.is_some() {
+                let dir = disk_dir(spec, i);
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+        }
         std::fs::write(&spec.script, &spec.command)
             .with_context(|| format!("cannot write {}", spec.script.display()))?;
         let (exit_code, oom) = self.run_container(spec, image).await?;
@@ -584,4 +606,9 @@ impl Executor for DockerExecutor {
         self.remove_leftovers().await;
         self.host.abort().await;
     }
+}
+
+/// The attempt's directory that serves its `i`-th `disks` mount point.
+fn disk_dir(spec: &AttemptSpec, i: usize) -> std::path::PathBuf {
+    spec.attempt_dir.join(format!("disk-{i}"))
 }

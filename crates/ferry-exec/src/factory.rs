@@ -111,6 +111,7 @@ fn hpc_settings(profile: &Profile, run: &RunContext<'_>, scheduler: SchedulerKin
             .clone()
             .unwrap_or_else(|| "h_vmem".into()),
         gpu_resource: profile.gpu_resource.clone().unwrap_or_else(|| "gpu".into()),
+        disk_resource: profile.disk_resource.clone(),
         parallel_environment: profile
             .parallel_environment
             .clone()

@@ -15,6 +15,7 @@ use async_trait::async_trait;
 
 mod awsbatch;
 mod container;
+pub mod disks;
 mod docker;
 pub mod factory;
 mod gather;
@@ -27,11 +28,12 @@ pub mod registry;
 mod sys;
 
 pub use awsbatch::{BatchExecutor, BatchSettings};
+pub use disks::DiskRequest;
 pub use docker::{DockerExecutor, DockerSettings, Pull};
-pub use local::{LauncherProgram, LocalExecutor};
 /// Bytes still free on the filesystem holding a path (a failed task's message says when its
 /// disk was full).
-pub use sys::free_bytes;
+pub use ferry_stage::free_bytes;
+pub use local::{LauncherProgram, LocalExecutor};
 
 /// A new identifier, unique across processes and machines for practical purposes: 12 hex
 /// digits of a hash of the time, this process and a counter.
@@ -143,6 +145,8 @@ pub struct AttemptSpec {
     pub streaming: Option<Arc<Streaming>>,
     /// The task's AWS Batch job options (the profile's, then its per-task ones).
     pub batch: Arc<ferry_config::BatchJobOptions>,
+    /// Disk space the task asks for (WDL `disks`), checked before the command starts.
+    pub disks: Vec<DiskRequest>,
 }
 
 /// What a task that reads inputs straight from an object store (htslib's ranged reads of a

@@ -206,6 +206,9 @@ impl Executor for LocalExecutor {
         let Some(launcher) = self.launcher() else {
             return Err(ExecError::Cancelled);
         };
+        // Mount points are host paths here: each is checked on its own filesystem.
+        crate::disks::check_free_space(&spec.disks, &spec.create_from, false)
+            .map_err(|m| ExecError::Permanent(anyhow::anyhow!(m)))?;
         let rc_file = spec.attempt_dir.join("rc");
         let mut env: Vec<(String, String)> = spec.env.clone();
         if let Some(s) = &spec.streaming {

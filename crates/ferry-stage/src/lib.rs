@@ -33,6 +33,36 @@ pub struct Manifest {
     /// URL prefix (ending in `/`) that receives `stdout`, `stderr`, `work/…`, `usage.json` and,
     /// last, `rc`.
     pub results: String,
+    /// WDL `disks`, all together: the free space the working directory's filesystem must have
+    /// before the command starts.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub disk_bytes: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Bytes an unprivileged user may still write on the filesystem holding `path`.
+pub fn free_bytes(path: &Path) -> Option<u64> {
+    let st = rustix::fs::statvfs(path).ok()?;
+    Some(st.f_bavail.saturating_mul(st.f_frsize))
+}
+
+/// Why the job's working directory lacks the space its task asked for (`disks`), if it does.
+pub fn disk_shortfall(m: &Manifest) -> Option<String> {
+    if m.disk_bytes == 0 {
+        return None;
+    }
+    let free = free_bytes(Path::new(&m.work_dir))?;
+    (free < m.disk_bytes).then(|| {
+        format!(
+            "`disks` asks for {} MiB but {} has {} MiB free on this instance",
+            m.disk_bytes.div_ceil(1 << 20),
+            m.work_dir,
+            free >> 20
+        )
+    })
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -161,6 +191,7 @@ mod tests {
             inputs: vec![],
             env: vec![],
             results: "s3://b/p/".into(),
+            disk_bytes: 0,
         }
     }
 

@@ -269,35 +269,18 @@ async fn stage(stores: &Stores, m: &Manifest) -> Result<i32> {
         .await
         .with_context(|| format!("cannot create {}", m.work_dir))?;
     tokio::fs::write(&m.script, &m.command).await?;
-    futures_util::stream::iter(&m.inputs)
-        .map(|input| fetch_input(stores, input))
-        .buffer_unordered(CONCURRENCY)
-        .try_collect::<Vec<()>>()
-        .await?;
-
     let attempt = Path::new(&m.attempt_dir);
     let stdout = attempt.join(results::STDOUT);
     let stderr = attempt.join(results::STDERR);
-    let shell = if Path::new("/bin/bash").exists() {
-        "/bin/bash"
-    } else {
-        "/bin/sh"
+    let (code, usage) = match ferry_stage::disk_shortfall(m) {
+        // WDL `disks`: the command does not start; the attempt fails saying why.
+        Some(why) => {
+            std::fs::File::create(&stdout)?;
+            std::fs::write(&stderr, format!("ferry-stage: {why}\n"))?;
+            (1, Usage::default())
+        }
+        None => run_command(stores, m, &stdout, &stderr).await?,
     };
-    let oom_before = oom_kills();
-    let started = Instant::now();
-    let status = tokio::process::Command::new(shell)
-        .arg(&m.script)
-        .current_dir(&m.work_dir)
-        .envs(m.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&stdout)?)
-        .stderr(std::fs::File::create(&stderr)?)
-        .status()
-        .await
-        .with_context(|| format!("cannot start {shell}"))?;
-    let wall = started.elapsed();
-    let code = exit_code(&status);
-    let usage = usage(wall, oom_kills() > oom_before);
 
     let work = PathBuf::from(&m.work_dir);
     let files = ferry_stage::files_under(&work)?;
@@ -322,6 +305,39 @@ async fn stage(stores: &Stores, m: &Manifest) -> Result<i32> {
     let rc_url = format!("{}{}", m.results, results::RC);
     put(stores, &rc_url, format!("{code}\n").into_bytes()).await?;
     Ok(code)
+}
+
+/// Fetches the inputs and runs the command: its exit code and resource use.
+async fn run_command(
+    stores: &Stores,
+    m: &Manifest,
+    stdout: &Path,
+    stderr: &Path,
+) -> Result<(i32, Usage)> {
+    futures_util::stream::iter(&m.inputs)
+        .map(|input| fetch_input(stores, input))
+        .buffer_unordered(CONCURRENCY)
+        .try_collect::<Vec<()>>()
+        .await?;
+    let shell = if Path::new("/bin/bash").exists() {
+        "/bin/bash"
+    } else {
+        "/bin/sh"
+    };
+    let oom_before = oom_kills();
+    let started = Instant::now();
+    let status = tokio::process::Command::new(shell)
+        .arg(&m.script)
+        .current_dir(&m.work_dir)
+        .envs(m.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(stdout)?)
+        .stderr(std::fs::File::create(stderr)?)
+        .status()
+        .await
+        .with_context(|| format!("cannot start {shell}"))?;
+    let wall = started.elapsed();
+    Ok((exit_code(&status), usage(wall, oom_kills() > oom_before)))
 }
 
 /// The job's own directory on the instance's scratch volume: the attempt directory (and the

@@ -161,6 +161,7 @@ pub(crate) fn attempt_spec(
         cluster_options: prepared.cluster_options.clone(),
         streaming: streaming.clone(),
         batch: shared.batch_options(&job.task.name),
+        disks: prepared.disks.clone(),
     }
 }
 

@@ -196,6 +196,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn disks_in_the_spec_forms_and_cromwell_form() {
+        let d = |v: Value| resources::parse_disks(&v);
+        let gib = 1u64 << 30;
+        let one = |mount: Option<&str>, bytes: u64| ferry_exec::DiskRequest {
+            mount: mount.map(String::from),
+            bytes,
+        };
+        assert_eq!(d(Value::Int(10)).unwrap(), [one(None, 10 * gib)]);
+        assert_eq!(d(Value::string("10")).unwrap(), [one(None, 10 * gib)]);
+        assert_eq!(d(Value::string("500 MiB")).unwrap(), [one(None, 500 << 20)]);
+        assert_eq!(
+            d(Value::string("/mnt/out 2")).unwrap(),
+            [one(Some("/mnt/out"), 2 * gib)]
+        );
+        assert_eq!(
+            d(Value::string("/mnt/out 3 GB")).unwrap(),
+            [one(Some("/mnt/out"), 3_000_000_000)]
+        );
+        assert_eq!(
+            d(Value::string("local-disk 100 HDD")).unwrap(),
+            [one(None, 100 * gib)]
+        );
+        assert_eq!(
+            d(Value::array(vec![
+                Value::string("local-disk 5 SSD"),
+                Value::string("/scratch 1 TiB"),
+            ]))
+            .unwrap(),
+            [one(None, 5 * gib), one(Some("/scratch"), 1 << 40)]
+        );
+        for bad in ["", "big", "/a /b", "/a 1 GiB extra", "scratch 5"] {
+            assert!(d(Value::string(bad)).is_err(), "{bad:?} accepted");
+        }
+        assert!(d(Value::Int(-1)).is_err());
+        assert!(d(Value::Bool(true)).is_err());
+    }
+
+    #[test]
     fn sizes() {
         assert_eq!(parse_memory(&Value::string("4 GiB")).unwrap(), 4 << 30);
         assert_eq!(parse_memory(&Value::string("512M")).unwrap(), 512_000_000);

@@ -20,6 +20,7 @@ pub(crate) struct Prepared {
     pub(crate) queue: Option<String>,
     pub(crate) time: Option<std::time::Duration>,
     pub(crate) cluster_options: Option<String>,
+    pub(crate) disks: Vec<ferry_exec::DiskRequest>,
     pub(crate) env: Vec<(String, String)>,
     pub(crate) inputs: Vec<PathBuf>,
     /// `task.previous` (WDL 1.3): the previous attempt's resources, None on the first.
@@ -244,6 +245,8 @@ pub struct Resources {
     pub time: Option<std::time::Duration>,
     /// Per-task scheduler options (after the profile's own).
     pub cluster_options: Option<String>,
+    /// WDL `disks` (Cromwell's `local-disk N HDD` too).
+    pub disks: Vec<ferry_exec::DiskRequest>,
 }
 
 /// Reads runtime/requirements values. A per-task override in the profile wins over the WDL,
@@ -365,7 +368,76 @@ pub fn resolve_resources(
             .and_then(|t| ferry_config::parse_time(t).ok())
             .or(profile.time),
         cluster_options: o.cluster_options,
+        // Cromwell's local backends ignore `disks` (WARP asks `local-disk 100 HDD` of a laptop's
+        // test run): under `--compat cromwell` so does Ferry, with the ignored-keys warning.
+        disks: match requirement(reqs, &["disks"]) {
+            Some(v) if !cromwell_compat() => parse_disks(v)?,
+            _ => Vec::new(),
+        },
     })
+}
+
+/// WDL `disks`: an Int (GiB), a String `"[mount-point] size [units]"` (size alone in GiB), or
+/// an Array of such Strings. Cromwell's `"local-disk 100 HDD"` is accepted as written: `local-disk`
+/// is the working directory and the disk type (`HDD`, `SSD`, `LOCAL`) is the platform's business.
+pub fn parse_disks(v: &Value) -> Result<Vec<ferry_exec::DiskRequest>, String> {
+    const GIB: f64 = (1u64 << 30) as f64;
+    let one = |spec: &str| -> Result<ferry_exec::DiskRequest, String> {
+        let bad = || {
+            format!(
+                "disks {spec:?} is not \"SIZE\", \"SIZE UNIT\", \"MOUNT SIZE\" or \"MOUNT SIZE UNIT\" (e.g. \"/scratch 100 GiB\", or Cromwell's \"local-disk 100 HDD\")"
+            )
+        };
+        let mut words: Vec<&str> = spec.split_whitespace().collect();
+        if words
+            .last()
+            .is_some_and(|w| ["HDD", "SSD", "LOCAL"].contains(&w.to_ascii_uppercase().as_str()))
+        {
+            words.pop();
+        }
+        let numeric = |w: &str| w.parse::<f64>().ok().filter(|n| *n >= 0.0 && n.is_finite());
+        let (mount, size, unit) = match words.as_slice() {
+            [size] if numeric(size).is_some() => (None, *size, None),
+            [size, unit] if numeric(size).is_some() => (None, *size, Some(*unit)),
+            [mount, size] => (Some(*mount), *size, None),
+            [mount, size, unit] => (Some(*mount), *size, Some(*unit)),
+            _ => return Err(bad()),
+        };
+        let n = numeric(size).ok_or_else(bad)?;
+        let bytes = match unit {
+            None => (n * GIB) as u64,
+            Some(u) => ferry_config::parse_size(&format!("{size} {u}"))?,
+        };
+        let mount = match mount {
+            None | Some("local-disk") => None,
+            Some(m) if m.starts_with('/') => Some(m.to_string()),
+            Some(m) => {
+                return Err(format!(
+                    "disks {spec:?}: the mount point {m:?} is not an absolute path"
+                ));
+            }
+        };
+        Ok(ferry_exec::DiskRequest { mount, bytes })
+    };
+    match v {
+        Value::Int(n) if *n >= 0 => Ok(vec![ferry_exec::DiskRequest {
+            mount: None,
+            bytes: (*n as u64).saturating_mul(1 << 30),
+        }]),
+        Value::String(s) => Ok(vec![one(s)?]),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => one(s),
+                other => Err(format!(
+                    "disks: {other:?} is not a disk specification String"
+                )),
+            })
+            .collect(),
+        other => Err(format!(
+            "disks must be an Int (GiB), a String or an Array of Strings, not {other:?}"
+        )),
+    }
 }
 
 pub(crate) fn prepare(
@@ -424,6 +496,7 @@ pub(crate) fn prepare(
         queue: r.queue,
         time: r.time,
         cluster_options: r.cluster_options,
+        disks: r.disks,
         env: Vec::new(),
         inputs: Vec::new(),
         previous: previous.clone(),
@@ -475,11 +548,14 @@ pub(crate) fn prepare(
     Ok(prepared)
 }
 
+fn cromwell_compat() -> bool {
+    ferry_eval::eval::CROMWELL_COMPAT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Runtime keys of Cromwell's backends that mean nothing to Ferry: evaluated, then ignored (with
 /// a warning naming them, once per task). `preemptible`, `continueOnReturnCode`, `gpuCount`,
 /// `queueArn` and `awsBatchRetryAttempts` are read (see `resolve_resources`).
 pub const IGNORED_RUNTIME_KEYS: &[&str] = &[
-    "disks",
     "bootDiskSizeGb",
     "gpuType",
     "noAddress",
@@ -494,7 +570,7 @@ pub fn ignored_runtime_keys(task: &Task) -> Option<String> {
         .requirements
         .iter()
         .map(|(n, _)| &**n)
-        .filter(|n| IGNORED_RUNTIME_KEYS.contains(n))
+        .filter(|n| IGNORED_RUNTIME_KEYS.contains(n) || (*n == "disks" && cromwell_compat()))
         .collect();
     (!found.is_empty()).then(|| {
         format!(

@@ -451,6 +451,7 @@ impl Inner {
                 .cloned()
                 .collect(),
             results: results_url,
+            disk_bytes: crate::disks::total_bytes(&spec.disks),
         };
         let call = spec.label.split('[').next().unwrap_or(&spec.label);
         let mut job_name = format!(

@@ -65,6 +65,8 @@ pub struct HpcSettings {
     pub max_array_size: Option<usize>,
     pub memory_resource: String,
     pub gpu_resource: String,
+    /// What carries WDL `disks` in a job's request (`disk_resource`); `None`: nothing.
+    pub disk_resource: Option<String>,
     pub parallel_environment: String,
     /// Wall-time limit of jobs whose task has none of its own.
     pub time: Option<Duration>,
@@ -93,6 +95,8 @@ pub(crate) struct Shape {
     pub queue: Option<String>,
     pub account: Option<String>,
     pub qos: Option<String>,
+    /// WDL `disks`, all together, when the profile names a `disk_resource` (else 0).
+    pub disk_mib: u64,
     pub cluster_options: Vec<String>,
 }
 
@@ -321,6 +325,7 @@ impl HpcExecutor {
             SchedulerKind::Sge => Box::new(sge::Sge {
                 memory_resource: settings.memory_resource.clone(),
                 gpu_resource: settings.gpu_resource.clone(),
+                disk_resource: settings.disk_resource.clone(),
                 parallel_environment: settings.parallel_environment.clone(),
             }),
         };

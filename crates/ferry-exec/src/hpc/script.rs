@@ -84,6 +84,19 @@ impl AttemptScript<'_> {
             "mkdir -p {w} && cd {w} || exit 1\nrm -f \"$attempt/rc\" \"$attempt/usage\"",
             w = quote_path(&spec.work_dir)
         );
+        let disk = crate::disks::total_bytes(&spec.disks);
+        if disk > 0 {
+            // WDL `disks`: checked on the node, before the command (a scheduler that cannot
+            // place the request, like Grid Engine without a site's disk resource, still runs
+            // the job: it fails here, naming the node).
+            let _ = writeln!(
+                s,
+                "free_kib=$(df -Pk . 2>/dev/null | awk 'NR == 2 {{ print $4 }}')\nif [ -n \"$free_kib\" ] && [ \"$free_kib\" -lt {kib} ]; then\n  echo \"ferry: \\`disks\\` asks for {human} but $(pwd) on $(hostname) has $free_kib KiB free\" > \"$attempt/stderr\"\n  echo 1 > \"$attempt/rc\"\n  : > {done}\n  exit 1\nfi",
+                kib = disk.div_ceil(1024),
+                human = ferry_config::human_bytes(disk),
+                done = quote_path(self.done),
+            );
+        }
         match (self.containers, &spec.container) {
             (Some(c), Some(image)) => {
                 let run = container_command(c, spec, image).join(" ");
@@ -252,6 +265,7 @@ mod tests {
             cluster_options: None,
             streaming: None,
             batch: Default::default(),
+            disks: Vec::new(),
         }
     }
 

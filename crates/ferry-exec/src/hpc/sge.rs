@@ -8,6 +8,7 @@ pub(crate) struct Sge {
     /// The resource that carries memory, per slot (`h_vmem`, `mem_free`, `virtual_free`).
     pub memory_resource: String,
     pub gpu_resource: String,
+    pub disk_resource: Option<String>,
     /// The parallel environment that gives a job several slots on one host.
     pub parallel_environment: String,
 }
@@ -62,6 +63,9 @@ impl Scheduler for Sge {
         }
         if shape.gpu > 0 {
             limits.push(format!("{}={}", self.gpu_resource, shape.gpu));
+        }
+        if let Some(r) = self.disk_resource.as_ref().filter(|_| shape.disk_mib > 0) {
+            limits.push(format!("{r}={}M", shape.disk_mib));
         }
         d.push(format!("-l {}", limits.join(",")));
         if let Some(q) = &shape.queue {
@@ -289,6 +293,7 @@ mod tests {
         Sge {
             memory_resource: "h_vmem".into(),
             gpu_resource: "gpu".into(),
+            disk_resource: None,
             parallel_environment: "smp".into(),
         }
     }
@@ -338,6 +343,7 @@ mod tests {
             queue: Some("long".into()),
             account: None,
             qos: None,
+            disk_mib: 0,
             cluster_options: vec!["-l virtual_free=64G".into()],
         };
         let d = sge()
@@ -347,5 +353,26 @@ mod tests {
         assert!(d.contains("#$ -l h_vmem=250M,h_rt=1:30:00"), "{d}");
         assert!(d.contains("#$ -t 1-3"), "{d}");
         assert!(d.ends_with("#$ -l virtual_free=64G"), "{d}");
+    }
+
+    #[test]
+    fn disks_go_to_the_sites_disk_resource() {
+        let mut s = sge();
+        s.disk_resource = Some("tmp_free".into());
+        let shape = Shape {
+            cpu: 2,
+            memory_mib: 1000,
+            gpu: 0,
+            time_seconds: None,
+            queue: None,
+            account: None,
+            qos: None,
+            disk_mib: 4096,
+            cluster_options: vec![],
+        };
+        let d = s
+            .directives(&shape, "j", Path::new("/r/l.log"), None)
+            .join("\n");
+        assert!(d.contains("tmp_free=4096M"), "{d}");
     }
 }

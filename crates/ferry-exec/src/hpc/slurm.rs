@@ -34,6 +34,9 @@ impl Scheduler for Slurm {
         if shape.gpu > 0 {
             d.push(format!("--gres=gpu:{}", shape.gpu));
         }
+        if shape.disk_mib > 0 {
+            d.push(format!("--tmp={}M", shape.disk_mib));
+        }
         if let Some(seconds) = shape.time_seconds {
             d.push(format!("--time={}", seconds.div_ceil(60)));
         }
@@ -261,5 +264,28 @@ mod tests {
         let f = Slurm.parse_accounting(out, "7", Some(3)).unwrap();
         assert!(f.oom);
         assert!(Slurm.parse_accounting(out, "7", Some(4)).is_none());
+    }
+
+    #[test]
+    fn disks_become_tmp_only_when_asked() {
+        let mut shape = Shape {
+            cpu: 1,
+            memory_mib: 100,
+            gpu: 0,
+            time_seconds: None,
+            queue: None,
+            account: None,
+            qos: None,
+            disk_mib: 0,
+            cluster_options: vec![],
+        };
+        let d = |shape: &Shape| {
+            Slurm
+                .directives(shape, "j", Path::new("/r/l.log"), None)
+                .join("\n")
+        };
+        assert!(!d(&shape).contains("--tmp"), "{}", d(&shape));
+        shape.disk_mib = 2048;
+        assert!(d(&shape).contains("#SBATCH --tmp=2048M"), "{}", d(&shape));
     }
 }

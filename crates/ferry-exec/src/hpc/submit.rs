@@ -85,6 +85,11 @@ impl Inner {
             queue: spec.queue.clone().or_else(|| s.queue.clone()),
             account: s.account.clone(),
             qos: s.qos.clone(),
+            disk_mib: if s.disk_resource.is_some() {
+                crate::disks::total_bytes(&spec.disks).div_ceil(1 << 20)
+            } else {
+                0
+            },
             cluster_options,
         }
     }
