@@ -1029,6 +1029,37 @@ task v {
     );
 }
 
+/// WDL `disks` on Batch: `ferry-stage` checks the instance's free space before the command;
+/// too little fails the attempt with the reason in its stderr, and the command never runs.
+#[test]
+fn disks_are_checked_on_the_instance_before_the_command() {
+    let t = BatchTest::with_profile(&[], "");
+    t.write(
+        "d.wdl",
+        r#"
+version 1.1
+task d {
+  input { String disks }
+  command <<< echo ran >>>
+  output { String s = read_string(stdout()) }
+  runtime { container: "local/busybox:1" disks: disks }
+}
+"#,
+    );
+    let r = t.run("d.wdl", &["d.disks=local-disk 1 HDD"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["d.s"], "ran");
+    let r = t.run("d.wdl", &["d.disks=900000 TiB"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("ferry-stage: `disks` asks for")
+            && r.stderr.contains("free on this instance"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("\nran"), "{}", r.stderr);
+}
+
 /// `[s3] sse = "aws:kms"`, a KMS key, a storage class and requester pays reach S3 on every
 /// write: the engine's uploads (manifests), the jobs' uploads (ferry-stage) and the server-side
 /// copies to the output directory, single and in parts (a regulated bucket refuses uploads
