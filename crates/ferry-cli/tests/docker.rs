@@ -562,7 +562,7 @@ fn disks_mount_points_are_writable_directories_and_too_much_fails_first() {
     let wdl = r#"version 1.1
 task t {
   input { String disks }
-  command <<< ls -A /scratch | wc -l > /scratch/n && cat /scratch/n && echo ok > /scratch/x && cat /scratch/x >>>
+  command <<< ls -A /scratch | wc -l && echo ok > /scratch/x && cat /scratch/x >>>
   output { Array[String] lines = read_lines(stdout()) }
   runtime { container: "local/busybox:1" disks: ["local-disk 1 HDD", disks] }
 }
