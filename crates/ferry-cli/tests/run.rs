@@ -813,3 +813,128 @@ task t {
         r.stderr
     );
 }
+
+/// Inputs written as Cromwell takes them (WARP's own test inputs): `"true"`/`"False"` for a
+/// Boolean, `2.0` for an Int, paths with surrounding whitespace, struct members the struct does
+/// not declare. Accepted, with a warning naming the input and what was done; read strictly by
+/// `read_json`, which is the spec's.
+#[test]
+fn inputs_as_cromwell_takes_them_are_accepted_with_a_warning() {
+    let wdl = r#"version 1.1
+struct Sample { String name  Int reads }
+workflow w {
+  input {
+    Boolean a
+    Boolean? b
+    Int n
+    File f
+    Array[Sample] samples
+    Map[String, Boolean] flags
+  }
+  output {
+    String s = "~{a} ~{select_first([b, true])} ~{n} ~{basename(f)} ~{samples[0].name}:~{samples[0].reads} ~{flags['x']}"
+  }
+}
+"#;
+    let inputs = r#"{
+  "w.a": "TRUE",
+  "w.b": "false",
+  "w.n": 2.0,
+  "w.f": "  data.txt \n",
+  "w.samples": [{"name": "NA12878", "reads": 3.0, "library": "lib1", "lane": 2}],
+  "w.flags": {"x": "True"}
+}"#;
+    let dir = project(&[("w.wdl", wdl), ("inputs.json", inputs), ("data.txt", "x\n")]);
+    let r = common::run(dir.path(), "w.wdl", &["-i", "inputs.json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["w.s"], "true false 2 data.txt NA12878:3 true");
+    for warning in [
+        "input `w.a`: the String \"TRUE\" read as a Boolean",
+        "input `w.b`: the String \"false\" read as a Boolean",
+        "input `w.n`: 2.0 read as an Int",
+        "input `w.f`: the path \"  data.txt \\n\" read without its surrounding whitespace",
+        "input `w.samples`: [0].reads: 3.0 read as an Int",
+        "input `w.samples`: [0]: struct Sample has no member `library`, `lane`: ignored",
+        "input `w.flags`: [\"x\"]: the String \"True\" read as a Boolean",
+    ] {
+        assert!(r.stderr.contains(warning), "no {warning:?} in {}", r.stderr);
+    }
+    // What the spec refuses outright is still refused.
+    let dir = project(&[
+        ("w.wdl", wdl),
+        ("inputs.json", &inputs.replace("\"TRUE\"", "\"yes\"")),
+    ]);
+    let r = common::run(dir.path(), "w.wdl", &["-i", "inputs.json"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("input `w.a`"), "{}", r.stderr);
+}
+
+/// An inputs file in YAML (`.yml`, `.yaml`), as Cromwell and Sprocket read it.
+#[test]
+fn inputs_in_yaml() {
+    let wdl = r#"version 1.1
+workflow w {
+  input { Int n  Array[String] names  Map[String, Float] m }
+  output { String s = "~{n} ~{sep(',', names)} ~{m['x']}" }
+}
+"#;
+    let yaml = "# a comment\nw.n: 3\nw.names:\n  - a\n  - b\nw.m: {x: 1.5}\n";
+    let dir = project(&[
+        ("w.wdl", wdl),
+        ("inputs.yaml", yaml),
+        ("bad.yml", "w.n: [1\n"),
+    ]);
+    let r = common::run(dir.path(), "w.wdl", &["-i", "inputs.yaml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["w.s"], "3 a,b 1.500000");
+    let r = common::run(dir.path(), "w.wdl", &["-i", "bad.yml"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("bad.yml: invalid YAML"), "{}", r.stderr);
+}
+
+/// Requirement overrides in the inputs are checked before anything runs: a misspelled key or a
+/// value of the wrong type is refused (exit 2, every one named); hints accept any key.
+#[test]
+fn requirement_overrides_in_the_inputs_are_checked_before_anything_runs() {
+    let wdl = r#"version 1.2
+workflow w {
+  call t
+  output { String s = t.s }
+}
+task t {
+  command <<< echo ~{task.cpu} >>>
+  output { String s = read_string(stdout()) }
+  requirements { cpu: 1 }
+}
+"#;
+    let dir = project(&[("w.wdl", wdl)]);
+    let r = common::run(
+        dir.path(),
+        "w.wdl",
+        &[
+            "w.t.requirements.memroy=\"1 GiB\"",
+            "w.t.requirements.container=1",
+            "w.t.requirements.cpu=\"lots\"",
+            "w.t.requirements.max_retries=-1",
+            "w.t.requirements.disks=\"scratch 1\"",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    for said in [
+        "unknown input `w.t.requirements.memroy`: `memroy` is not a requirements key",
+        "input `w.t.requirements.container`: 1 is not a valid `container`",
+        "input `w.t.requirements.cpu`: \"lots\" is not a valid `cpu`",
+        "input `w.t.requirements.max_retries`: -1 is not a valid `max_retries`",
+        "input `w.t.requirements.disks`: disks \"scratch 1\"",
+    ] {
+        assert!(r.stderr.contains(said), "no {said:?} in {}", r.stderr);
+    }
+    assert!(!r.run_dir.join("calls").exists(), "something ran");
+    let r = common::run(
+        dir.path(),
+        "w.wdl",
+        &["w.t.requirements.cpu=2", "w.t.hints.anything_at_all=\"x\""],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["w.s"], "2.000000");
+}

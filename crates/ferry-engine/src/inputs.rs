@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ferry_eval::{Value, from_json};
+use ferry_eval::Value;
 use ferry_storage::{Kind, StorageRouter};
 use ferry_wdl::ir::{Body, Callee, Decl, Stmt, Task, Workflow};
 use indexmap::IndexMap;
@@ -31,11 +31,26 @@ pub fn read_inputs(file: Option<&Path>, pairs: &[String]) -> Result<RawInputs, S
     if let Some(f) = file {
         let text = std::fs::read_to_string(f)
             .map_err(|e| format!("cannot read inputs file {}: {e}", f.display()))?;
-        let json: Json = serde_json::from_str(&text)
-            .map_err(|e| format!("{}: invalid JSON: {e}", f.display()))?;
+        // YAML too, as Cromwell and Sprocket read it, by the file's extension.
+        let yaml = f
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"));
+        let json: Json = if yaml {
+            yaml_serde::from_str(&text)
+                .map_err(|e| format!("{}: invalid YAML: {e}", f.display()))?
+        } else {
+            serde_json::from_str(&text)
+                .map_err(|e| format!("{}: invalid JSON: {e}", f.display()))?
+        };
         match json {
             Json::Object(o) => raw.entries.extend(o),
-            _ => return Err(format!("{}: inputs must be a JSON object", f.display())),
+            _ => {
+                return Err(format!(
+                    "{}: inputs must be a {} mapping of names to values",
+                    f.display(),
+                    if yaml { "YAML" } else { "JSON" }
+                ));
+            }
         }
         let abs = std::path::absolute(f).map_err(|e| e.to_string())?;
         if let Some(dir) = abs.parent() {
@@ -105,8 +120,16 @@ fn find_call<'a>(body: &'a Body, name: &str) -> Option<&'a ferry_wdl::ir::Call> 
     None
 }
 
+/// An input's value as the inputs file gives it, read as Cromwell would where the spec refuses
+/// (`ferry_eval::value::from_input_json`), with a warning for each such reading.
 fn convert(key: &str, decl: &Decl, json: &Json) -> Result<Value, String> {
-    from_json(json, &decl.ty).map_err(|m| format!("input `{key}` ({}): {m}", decl.ty))
+    let mut notes = Vec::new();
+    let v = ferry_eval::value::from_input_json(json, &decl.ty, &mut notes)
+        .map_err(|m| format!("input `{key}` ({}): {m}", decl.ty))?;
+    for n in notes {
+        tracing::warn!("input `{key}`: {n}");
+    }
+    Ok(v)
 }
 
 /// Checks raw inputs against `target`: every key must name an input (or a requirement of a
@@ -219,8 +242,101 @@ pub async fn resolve(
     Ok(inputs)
 }
 
-/// The sections of a call whose values an input may override.
-const OVERRIDABLE_SECTIONS: [&str; 2] = ["requirements", "runtime"];
+/// The sections of a call whose values an input may override. `hints` are advisory: any key is
+/// accepted, and none changes what Ferry does.
+const OVERRIDABLE_SECTIONS: [&str; 3] = ["requirements", "runtime", "hints"];
+
+/// Keys an input may override in `requirements` (`runtime` in WDL 1.0/1.1), with Cromwell's
+/// runtime keys: anything else is a misspelling (`memroy`) that would be ignored.
+const OVERRIDABLE_KEYS: &[&str] = &[
+    "container",
+    "docker",
+    "cpu",
+    "memory",
+    "gpu",
+    "fpga",
+    "disks",
+    "maxRetries",
+    "max_retries",
+    "returnCodes",
+    "return_codes",
+    "preemptible",
+    "continueOnReturnCode",
+    "gpuCount",
+    "gpuType",
+    "queueArn",
+    "awsBatchRetryAttempts",
+    "bootDiskSizeGb",
+    "noAddress",
+    "zones",
+    "cpuPlatform",
+    "nvidiaDriverVersion",
+];
+
+/// Checks an override of a call's requirement (`wf.call.requirements.cpu`) before anything
+/// runs: the key must be one a task can have, the value of the type that key takes.
+fn check_override(key: &str, section: &str, name: &str, json: &Json) -> Result<Value, String> {
+    let v = ferry_eval::value::json_to_value(json);
+    if section == "hints" {
+        return Ok(v);
+    }
+    if !OVERRIDABLE_KEYS.contains(&name) {
+        return Err(format!(
+            "unknown input `{key}`: `{name}` is not a {section} key (known: {})",
+            OVERRIDABLE_KEYS.join(", ")
+        ));
+    }
+    let count = |v: &Value| matches!(v, Value::Int(n) if *n >= 0);
+    let ok = match name {
+        "cpu" => match &v {
+            Value::Int(n) => *n > 0,
+            Value::Float(f) => *f > 0.0 && f.is_finite(),
+            Value::String(s) => s
+                .trim()
+                .parse::<f64>()
+                .is_ok_and(|f| f > 0.0 && f.is_finite()),
+            _ => false,
+        },
+        "memory" => crate::task::parse_memory(&v).is_ok(),
+        "disks" => {
+            return crate::task::parse_disks(&v)
+                .map(|_| v)
+                .map_err(|m| format!("input `{key}`: {m}"));
+        }
+        "container" | "docker" => match &v {
+            Value::String(_) => true,
+            Value::Array(a) => a.iter().all(|i| matches!(i, Value::String(_))),
+            _ => false,
+        },
+        "gpu" | "fpga" => matches!(v, Value::Bool(_)) || count(&v),
+        "maxRetries" | "max_retries" | "preemptible" | "gpuCount" | "awsBatchRetryAttempts" => {
+            count(&v)
+        }
+        "returnCodes" | "return_codes" | "continueOnReturnCode" => match &v {
+            Value::Int(_) | Value::Bool(_) => true,
+            Value::String(s) => &**s == "*",
+            Value::Array(a) => a.iter().all(|i| matches!(i, Value::Int(_))),
+            _ => false,
+        },
+        _ => true,
+    };
+    if ok {
+        Ok(v)
+    } else {
+        Err(format!(
+            "input `{key}`: {json} is not a valid `{name}` (a {})",
+            match name {
+                "cpu" => "positive number",
+                "memory" => "size: bytes as an Int or a String like \"4 GiB\"",
+                "container" | "docker" => "String or an Array of Strings",
+                "gpu" | "fpga" => "Boolean or a count",
+                "returnCodes" | "return_codes" | "continueOnReturnCode" =>
+                    "code, an Array of codes, or \"*\"",
+                _ => "count",
+            }
+        ))
+    }
+}
 
 /// Checks one input and adds it to `inputs`.
 fn add_input(
@@ -244,10 +360,10 @@ fn add_input(
     match target {
         Target::Task(t) => {
             if let (Some(section), 3) = (section, parts.len()) {
-                inputs.root.insert(
-                    format!("{section}.{}", parts[2]).into(),
-                    ferry_eval::value::json_to_value(json),
-                );
+                let value = check_override(key, section, parts[2], json)?;
+                inputs
+                    .root
+                    .insert(format!("{section}.{}", parts[2]).into(), value);
                 return Ok(());
             }
             let decl = (parts.len() == 2)
@@ -264,10 +380,13 @@ fn add_input(
             if let Some(section) = section {
                 let call_parts = &parts[1..parts.len() - 2];
                 let path = call_path(w, call_parts, key, root_name)?;
-                inputs.nested.entry(path).or_default().insert(
-                    format!("{section}.{}", parts[parts.len() - 1]).into(),
-                    ferry_eval::value::json_to_value(json),
-                );
+                let name = parts[parts.len() - 1];
+                let value = check_override(key, section, name, json)?;
+                inputs
+                    .nested
+                    .entry(path)
+                    .or_default()
+                    .insert(format!("{section}.{name}").into(), value);
             } else if parts.len() == 2 {
                 let decl = w
                     .inputs

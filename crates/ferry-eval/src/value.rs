@@ -355,9 +355,95 @@ fn to_struct<'a>(
 
 /// Reads a JSON value (from inputs.json or `read_json`) as a value of type `ty`.
 pub fn from_json(j: &Json, ty: &Type) -> Result<Value, String> {
+    convert_json(j, ty, &mut None)
+}
+
+/// Reads an inputs file's value as Cromwell does where the spec would refuse it (WARP's test
+/// inputs rely on it): `"true"`/`"false"` in any case for a Boolean, an integral number such as
+/// `2.0` for an Int, File and Directory paths with surrounding whitespace (trimmed), struct
+/// members the struct does not declare (ignored). Each such reading is added to `notes` ("`.x`:
+/// what was done"), for a warning.
+pub fn from_input_json(j: &Json, ty: &Type, notes: &mut Vec<String>) -> Result<Value, String> {
+    let mut lenient = Some(Lenient {
+        notes,
+        at: String::new(),
+    });
+    convert_json(j, ty, &mut lenient)
+}
+
+/// Where a lenient reading is and what it has noted so far.
+struct Lenient<'n> {
+    notes: &'n mut Vec<String>,
+    /// The path inside the value (`.member[2]`).
+    at: String,
+}
+
+impl Lenient<'_> {
+    fn note(&mut self, what: String) {
+        let at = if self.at.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", self.at)
+        };
+        self.notes.push(format!("{at}{what}"));
+    }
+}
+
+/// `from_json` one level down (`.member`, `[i]`), the path kept for notes.
+fn convert_inner(
+    j: &Json,
+    ty: &Type,
+    lenient: &mut Option<Lenient<'_>>,
+    step: impl Fn() -> String,
+) -> Result<Value, String> {
+    let Some(l) = lenient else {
+        return convert_json(j, ty, lenient);
+    };
+    let len = l.at.len();
+    l.at.push_str(&step());
+    let r = convert_json(j, ty, lenient);
+    if let Some(l) = lenient {
+        l.at.truncate(len);
+    }
+    r
+}
+
+fn convert_json(j: &Json, ty: &Type, lenient: &mut Option<Lenient<'_>>) -> Result<Value, String> {
+    if let Some(l) = lenient {
+        match (ty.required(), j) {
+            (Type::Boolean, Json::String(s))
+                if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") =>
+            {
+                l.note(format!(
+                    "the String {s:?} read as a Boolean (as Cromwell does)"
+                ));
+                return Ok(Value::Bool(s.eq_ignore_ascii_case("true")));
+            }
+            (Type::Int, Json::Number(n))
+                if n.as_i64().is_none()
+                    && n.as_f64()
+                        .is_some_and(|f| f.fract() == 0.0 && f.abs() < 9.2e18) =>
+            {
+                l.note(format!("{n} read as an Int (as Cromwell does)"));
+                return Ok(Value::Int(n.as_f64().unwrap_or_default() as i64));
+            }
+            (Type::File | Type::Directory, Json::String(s)) if s.trim() != s => {
+                l.note(format!(
+                    "the path {s:?} read without its surrounding whitespace (as Cromwell does)"
+                ));
+                let t = s.trim();
+                return Ok(if matches!(ty.required(), Type::File) {
+                    Value::File(t.into())
+                } else {
+                    Value::Directory(t.into())
+                });
+            }
+            _ => {}
+        }
+    }
     match (ty, j) {
         (Type::Optional(_) | Type::Any, Json::Null) => Ok(Value::None),
-        (Type::Optional(inner), _) => from_json(j, inner),
+        (Type::Optional(inner), _) => convert_json(j, inner, lenient),
         (_, Json::Null) => Err(format!("null where a value of type {ty} is required")),
         (Type::Any, _) => Ok(json_to_value(j)),
         (Type::Boolean, Json::Bool(b)) => Ok(Value::Bool(*b)),
@@ -377,25 +463,29 @@ pub fn from_json(j: &Json, ty: &Type) -> Result<Value, String> {
             if *ne && a.is_empty() {
                 return Err(format!("an empty array where {ty} (non-empty) is required"));
             }
-            Ok(Value::array(
-                a.iter()
-                    .enumerate()
-                    .map(|(i, e)| from_json(e, t).map_err(|m| format!("[{i}]: {m}")))
-                    .collect::<Result<_, _>>()?,
-            ))
+            let mut out = Vec::with_capacity(a.len());
+            for (i, e) in a.iter().enumerate() {
+                out.push(
+                    convert_inner(e, t, lenient, || format!("[{i}]"))
+                        .map_err(|m| format!("[{i}]: {m}"))?,
+                );
+            }
+            Ok(Value::array(out))
         }
-        (Type::Map(kt, vt), Json::Object(o)) => Ok(Value::Map(Arc::new(
-            o.iter()
-                .map(|(k, v)| {
-                    let key = coerce_str_key(k, kt)?;
-                    Ok((key, from_json(v, vt).map_err(|m| format!("[{k:?}]: {m}"))?))
-                })
-                .collect::<Result<_, String>>()?,
-        ))),
+        (Type::Map(kt, vt), Json::Object(o)) => {
+            let mut out = Vec::with_capacity(o.len());
+            for (k, v) in o {
+                let key = coerce_str_key(k, kt)?;
+                let v = convert_inner(v, vt, lenient, || format!("[{k:?}]"))
+                    .map_err(|m| format!("[{k:?}]: {m}"))?;
+                out.push((key, v));
+            }
+            Ok(Value::Map(Arc::new(out.into_iter().collect())))
+        }
         (Type::Pair(lt, rt), Json::Object(o)) => match (o.get("left"), o.get("right")) {
             (Some(l), Some(r)) if o.len() == 2 => Ok(Value::Pair(Arc::new((
-                from_json(l, lt)?,
-                from_json(r, rt)?,
+                convert_inner(l, lt, lenient, || ".left".into())?,
+                convert_inner(r, rt, lenient, || ".right".into())?,
             )))),
             _ => Err("a Pair is written as {\"left\": ..., \"right\": ...}".into()),
         },
@@ -408,14 +498,28 @@ pub fn from_json(j: &Json, ty: &Type) -> Result<Value, String> {
             let mut members = Members::new();
             for (name, mt) in &st.members {
                 let v = match o.get(name) {
-                    Some(v) => from_json(v, mt).map_err(|m| format!(".{name}: {m}"))?,
+                    Some(v) => convert_inner(v, mt, lenient, || format!(".{name}"))
+                        .map_err(|m| format!(".{name}: {m}"))?,
                     None if mt.is_optional() => Value::None,
                     None => return Err(format!("struct {} needs member `{name}`", st.name)),
                 };
                 members.insert(name.as_str().into(), v);
             }
-            if let Some(extra) = o.keys().find(|k| !st.members.contains_key(*k)) {
-                return Err(format!("struct {} has no member `{extra}`", st.name));
+            let extra: Vec<&String> = o.keys().filter(|k| !st.members.contains_key(*k)).collect();
+            match (extra.first(), lenient) {
+                (None, _) => {}
+                (Some(_), Some(l)) => l.note(format!(
+                    "struct {} has no member {}: ignored (as Cromwell does)",
+                    st.name,
+                    extra
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                (Some(k), None) => {
+                    return Err(format!("struct {} has no member `{k}`", st.name));
+                }
             }
             Ok(Value::Struct(st.clone(), Arc::new(members)))
         }

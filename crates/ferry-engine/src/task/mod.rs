@@ -23,7 +23,7 @@ use outputs::*;
 pub(crate) use resources::given_value;
 use resources::*;
 pub use resources::{
-    IGNORED_RUNTIME_KEYS, Resources, eval_decls, ignored_runtime_keys, parse_memory,
+    IGNORED_RUNTIME_KEYS, Resources, eval_decls, ignored_runtime_keys, parse_disks, parse_memory,
     resolve_resources,
 };
 use reuse::*;
@@ -109,7 +109,8 @@ pub(crate) struct Attempt {
     work_dir: PathBuf,
     /// How the journal names the attempt.
     journal_name: String,
-    /// `label-N`, for `task.id`.
+    /// `task.id`: the call's name (its alias, if it has one) and its scatter indices, as the
+    /// spec suggests: `align`, `align-3`, `sub.align-3-1`. The same for every attempt of a shard.
     id: String,
     label: String,
 }
@@ -123,7 +124,7 @@ impl Attempt {
             number,
             work_dir: dir.join("work"),
             journal_name: relative(&dir, &shared.run_dir),
-            id: format!("{}-{number}", job.label),
+            id: task_id(&job.label),
             label: job.label.clone(),
             dir,
         }
@@ -138,6 +139,11 @@ impl Attempt {
             self.dir.display()
         ))
     }
+}
+
+/// `task.id` of a call labelled `align[3][1]`: `align-3-1`.
+fn task_id(label: &str) -> String {
+    label.replace("][", "-").replace('[', "-").replace(']', "")
 }
 
 /// What the attempt loop does after an attempt.
@@ -231,6 +237,13 @@ mod tests {
         }
         assert!(d(Value::Int(-1)).is_err());
         assert!(d(Value::Bool(true)).is_err());
+    }
+
+    #[test]
+    fn task_ids_name_the_call_and_its_shard() {
+        assert_eq!(task_id("test"), "test");
+        assert_eq!(task_id("align[3]"), "align-3");
+        assert_eq!(task_id("sub.align[3][1]"), "sub.align-3-1");
     }
 
     #[test]
