@@ -36,6 +36,46 @@ for mode in strict lenient cromwell; do
     status=1
   fi
 done
+# Stub runs of the WARP pipelines that ship Cromwell "Plumbing" test inputs, as a Cromwell user
+# would try Ferry: the inputs as written with every gs:// object replaced by an empty local
+# file, `--profile stub --compat cromwell`. Each must finish and reach at least the recorded
+# number of task calls (the rest are branches those inputs do not take).
+for inputs in $(find "$corpora/warp/pipelines" -path '*test_inputs/Plumbing/*.json' | sort); do
+  dir="${inputs%/test_inputs/*}"
+  name="$(basename "$dir")"
+  wdl="$(find "$dir" -maxdepth 1 -name '*.wdl' | head -n 1)"
+  local_inputs="$work/stub-$name.json"
+  python3 - "$inputs" "$local_inputs" "$work/objects" <<'PY'
+import json, os, sys
+src, out, objects = sys.argv[1:4]
+os.makedirs(objects, exist_ok=True)
+def local(v):
+    if isinstance(v, str) and v.startswith("gs://"):
+        path = os.path.join(objects, v[5:].replace("/", "_"))
+        open(path, "a").close()
+        return path
+    if isinstance(v, list):
+        return [local(x) for x in v]
+    if isinstance(v, dict):
+        return {k: local(x) for k, x in v.items()}
+    return v
+json.dump(local(json.load(open(src))), open(out, "w"))
+PY
+  log="$work/stub-$name.log"
+  code=0
+  timeout 600 "$ferry" run "$wdl" -i "$local_inputs" --profile stub --compat cromwell \
+    --run-dir "$work/stub-run-$name" > /dev/null 2> "$log" || code=$?
+  reached=$(sed -n 's/.*stub run: reached \(all \)\{0,1\}\([0-9]*\).*/\2/p' "$log" | tail -n 1)
+  reached="${reached:-0}"
+  echo "corpus-check: WARP stub run of $name (Plumbing inputs): exit $code, $(grep -o 'stub run: .*' "$log" | cut -c1-120)"
+  results+="warp-stub-$name $reached"$'\n'
+  expected=$(awk -v k="warp-stub-$name" '$1 == k {print $2}' "$record")
+  if [[ $code != 0 || ( $update == 0 && -n "$expected" && "$reached" -lt "$expected" ) ]]; then
+    echo "corpus-check: REGRESSION: the stub run of $name exits $code and reaches $reached calls (recorded ${expected:-none}):"
+    grep -E 'ERROR|error' "$log" | head -n 20 || true
+    status=1
+  fi
+done
 if [[ $update == 1 ]]; then
   printf '%s' "$results" > "$record"
   echo "corpus-check: wrote $record"

@@ -210,6 +210,9 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
     if std::io::stderr().is_terminal() {
         err!("\r\x1b[K");
     }
+    if shared.profile.stub {
+        stub_summary(&document, &shared);
+    }
     let code = finish(args, &shared, cache.as_deref(), result, &name, started);
     if let Some(log) = RUN_LOG.get() {
         log.flush();
@@ -238,6 +241,39 @@ pub(crate) fn open_cache(
             );
             None
         }
+    }
+}
+
+/// A stub run says how much of the workflow it reached: the task calls that ran (as
+/// placeholders) out of every call the workflow can make, and the ones it did not reach (an
+/// untaken branch, a scatter over an empty array).
+fn stub_summary(document: &ferry_wdl::ir::Document, shared: &Shared) {
+    let Some(w) = &document.workflow else {
+        return;
+    };
+    let mut all = std::collections::BTreeSet::new();
+    ferry_engine::task_calls(&w.body, "", &mut all);
+    let reached: std::collections::BTreeSet<String> = shared
+        .progress
+        .rows()
+        .into_iter()
+        .filter(|r| r.done > 0)
+        .map(|r| r.name)
+        .collect();
+    let missed: Vec<&String> = all.difference(&reached).collect();
+    let n = all.len() - missed.len();
+    if missed.is_empty() {
+        tracing::info!("stub run: reached all {n} calls of the workflow");
+    } else {
+        tracing::warn!(
+            "stub run: reached {n} of {} calls; not reached: {}",
+            all.len(),
+            missed
+                .iter()
+                .map(|m| m.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
 }
 

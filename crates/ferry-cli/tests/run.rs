@@ -938,3 +938,61 @@ task t {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.outputs()["w.s"], "2.000000");
 }
+
+/// A stub run reaches what comes after a scatter over a stubbed array and a read of a stubbed
+/// file: arrays are one element long (`stub_array_length`), optionals have a value, `read_*`
+/// of an empty stub is a placeholder of its type; the run says how many calls it reached.
+#[test]
+fn a_stub_run_reaches_calls_behind_stubbed_arrays_and_reads() {
+    let wdl = r#"version 1.0
+workflow w {
+  call split
+  scatter (part in split.parts) {
+    call work { input: part = part }
+  }
+  Array[String] names = read_lines(split.list)
+  scatter (name in names) {
+    call per_name { input: name = name, n = read_int(split.count) }
+  }
+  if (defined(split.maybe)) {
+    call optional_branch
+  }
+  if (false) {
+    call never
+  }
+}
+task split {
+  command <<< exit 1 >>>
+  output {
+    Array[File] parts = glob("*.part")
+    File list = "list.txt"
+    File count = "count.txt"
+    File? maybe = "maybe.txt"
+  }
+}
+task work { input { File part } command <<< exit 1 >>> output { File o = "o" } }
+task per_name { input { String name  Int n } command <<< exit 1 >>> }
+task optional_branch { command <<< exit 1 >>> }
+task never { command <<< exit 1 >>> }
+"#;
+    let dir = project(&[("w.wdl", wdl)]);
+    let r = common::run(dir.path(), "w.wdl", &["--profile", "stub"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("stub run: reached 4 of 5 calls; not reached: never"),
+        "{}",
+        r.stderr
+    );
+    std::fs::write(
+        dir.path().join("ferry.toml"),
+        "[profiles.wide]\nstub = true\nstub_array_length = 3\n",
+    )
+    .expect("write");
+    let r = common::run(dir.path(), "w.wdl", &["--profile", "wide"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let shards = std::fs::read_dir(r.run_dir.join("calls/work"))
+        .expect("calls/work")
+        .count();
+    assert_eq!(shards, 3, "{}", r.stderr);
+}

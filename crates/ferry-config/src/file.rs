@@ -20,6 +20,8 @@ pub struct ProfileSpec {
     pub executor: Option<ExecutorKind>,
     /// Run the DAG without running commands; outputs are empty files and zero values.
     pub stub: Option<bool>,
+    /// Stub runs: elements of every Array output (default 1).
+    pub stub_array_length: Option<usize>,
     /// Queue or partition.
     pub queue: Option<String>,
     pub account: Option<String>,

@@ -9,6 +9,9 @@ pub struct Profile {
     pub names: Vec<String>,
     pub executor: ExecutorKind,
     pub stub: bool,
+    /// Elements of every Array output of a stubbed call (`stub_array_length`, default 1), so a
+    /// scatter over it runs and the calls downstream are reached.
+    pub stub_array_length: usize,
     pub queue: Option<String>,
     pub account: Option<String>,
     pub cluster_options: Option<String>,
@@ -133,6 +136,7 @@ impl Default for Profile {
             names: vec!["local".into()],
             executor: ExecutorKind::Local,
             stub: false,
+            stub_array_length: 1,
             queue: None,
             account: None,
             cluster_options: None,
@@ -311,6 +315,7 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
         names,
         executor: spec.executor.unwrap_or(d.executor),
         stub: spec.stub.unwrap_or(false),
+        stub_array_length: spec.stub_array_length.unwrap_or(d.stub_array_length),
         queue: spec.queue,
         account: spec.account,
         cluster_options: spec.cluster_options,

@@ -52,6 +52,28 @@ pub fn reachable_tasks(body: &Body, out: &mut BTreeMap<Arc<str>, Arc<Task>>) {
     }
 }
 
+/// Every task call a workflow can make, named as the progress line names them (`align`,
+/// `sub.align` inside a subworkflow call): what a stub run says it reached out of.
+pub fn task_calls(body: &Body, prefix: &str, out: &mut std::collections::BTreeSet<String>) {
+    for stmt in &body.stmts {
+        match stmt {
+            Stmt::Call(call) => match &call.callee {
+                Callee::Task(_) => {
+                    out.insert(format!("{prefix}{}", call.name));
+                }
+                Callee::Workflow(w) => task_calls(&w.body, &format!("{prefix}{}.", call.name), out),
+            },
+            Stmt::Scatter(s) => task_calls(&s.body, prefix, out),
+            Stmt::Conditional(c) => {
+                for (_, body) in &c.clauses {
+                    task_calls(body, prefix, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The images as pulled: each through the profile's registry mirror, if one covers its
 /// registry (`container.mirrors`). Every path to an image goes through here: the check before
 /// the run and each attempt.

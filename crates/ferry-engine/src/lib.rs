@@ -25,7 +25,7 @@ mod workflow;
 
 pub use ferry_eval::eval::CROMWELL_COMPAT;
 use ferry_storage::remote::{self, Remote};
-pub use images::{all_tasks, cost_tags, runtime_warnings};
+pub use images::{all_tasks, cost_tags, runtime_warnings, task_calls};
 pub use inputs::{Inputs, RawInputs, Target, read_inputs, resolve};
 
 /// The file in a run directory holding the run's id (written by the command line when the run
@@ -438,6 +438,7 @@ async fn run_inner(req: RunRequest<'_>) -> Result<serde_json::Value, RunError> {
             };
             let mut io = Io::new(run_dir.join("tmp"), w.version);
             io.make_readable = req.shared.make_readable();
+            io.stub = req.shared.profile.stub;
             let driver = workflow::Driver::new(req.shared.clone(), &inputs.nested, io);
             match driver.run(w, inputs.root.clone(), calls_dir).await {
                 Ok(o) => o,

@@ -40,6 +40,10 @@ pub struct Io {
     /// Called before a file's bytes are read: a remote job's output may be a stub here until
     /// it is fetched (`ferry_storage::remote`).
     pub make_readable: Option<MakeReadable>,
+    /// A stub run (`--profile stub`): the `read_*` functions read an empty file (every stubbed
+    /// call's File outputs are empty) as a placeholder of their type, one line or row for the
+    /// functions that return arrays, so what the workflow computes from them keeps going.
+    pub stub: bool,
 }
 
 /// Makes a file's bytes readable, or says why it cannot.
@@ -64,6 +68,7 @@ impl Io {
             stderr: None,
             version,
             make_readable: None,
+            stub: false,
         }
     }
 

@@ -16,6 +16,7 @@ pub(crate) async fn run_attempt(
     let mut io = Io::new(at.dir.join("tmp"), job.task.version);
     io.base_dir = Some(at.work_dir.clone());
     io.make_readable = shared.make_readable();
+    io.stub = shared.profile.stub;
     // Whether an earlier run left this attempt behind (checked before `prepare`, whose
     // `write_*` calls create files in the attempt's tmp/). A fresh run cannot have any, and
     // the lookup costs a path walk per shard.
@@ -34,9 +35,15 @@ pub(crate) async fn run_attempt(
         prepared.queue = Some(queue.clone());
     }
     if shared.profile.stub {
-        return stub_outputs(job, &prepared, &at.dir, &io)
-            .map(Next::Done)
-            .map_err(|m| at.fail(m));
+        return stub_outputs(
+            job,
+            &prepared,
+            &at.dir,
+            &io,
+            shared.profile.stub_array_length,
+        )
+        .map(Next::Done)
+        .map_err(|m| at.fail(m));
     }
     let image = pin_image_within_capacity(job, &prepared, shared, at).await?;
     if at.number == 1 {

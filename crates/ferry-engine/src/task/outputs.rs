@@ -202,12 +202,14 @@ pub(crate) fn resolve_output_path(
 }
 
 /// Stub mode: no command runs; each output gets a placeholder of its type (empty files for
-/// File outputs), so a large workflow's wiring can be checked in seconds.
+/// File outputs, `array_len` elements for arrays, a value for optionals), so a large workflow's
+/// wiring can be checked in seconds and a scatter over a stubbed output still runs.
 pub(crate) fn stub_outputs(
     job: &CallJob,
     p: &Prepared,
     attempt_dir: &Path,
     io: &Io,
+    array_len: usize,
 ) -> Result<Members, String> {
     let work = attempt_dir.join("work");
     std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
@@ -222,60 +224,68 @@ pub(crate) fn stub_outputs(
             }
             _ => None,
         };
-        let v = stub_value(
-            &d.ty,
-            &work,
-            &d.name,
-            literal.as_ref().and_then(|v| v.as_str()),
-        )?;
+        let stub = Stub {
+            work: &work,
+            array_len,
+        };
+        let v = stub.value(&d.ty, &d.name, literal.as_ref().and_then(|v| v.as_str()))?;
         out.insert(d.name.clone(), v);
     }
     Ok(out)
 }
 
-pub(crate) fn stub_value(
-    ty: &Type,
-    work: &Path,
-    name: &str,
-    literal: Option<&str>,
-) -> Result<Value, String> {
-    Ok(match ty {
-        Type::Optional(_) => Value::None,
-        Type::Boolean => Value::Bool(false),
-        Type::Int => Value::Int(0),
-        Type::Float => Value::Float(0.0),
-        Type::String => Value::string(""),
-        Type::File => {
-            let path = work.join(literal.filter(|l| !l.contains('/')).unwrap_or(name));
-            std::fs::write(&path, "")
-                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-            Value::File(path.display().to_string().into())
-        }
-        Type::Directory => {
-            let path = work.join(name);
-            std::fs::create_dir_all(&path)
-                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-            Value::Directory(path.display().to_string().into())
-        }
-        Type::Array(_, _) => Value::array(Vec::new()),
-        Type::Map(_, _) => Value::Map(Default::default()),
-        Type::Pair(l, r) => Value::Pair(Arc::new((
-            stub_value(l, work, &format!("{name}_left"), None)?,
-            stub_value(r, work, &format!("{name}_right"), None)?,
-        ))),
-        Type::Object | Type::Any => Value::Object(Default::default()),
-        Type::Enum(e) => Value::Enum(e.clone(), 0),
-        Type::Struct(st) => {
-            let mut m = Members::new();
-            for (k, t) in &st.members {
-                m.insert(
-                    k.as_str().into(),
-                    stub_value(t, work, &format!("{name}_{k}"), None)?,
-                );
+/// Where a stubbed call's placeholder files go, and how long its arrays are.
+struct Stub<'a> {
+    work: &'a Path,
+    array_len: usize,
+}
+
+impl Stub<'_> {
+    fn value(&self, ty: &Type, name: &str, literal: Option<&str>) -> Result<Value, String> {
+        let work = self.work;
+        Ok(match ty {
+            // A value, not None: `if defined(x)` downstream takes the branch that does work.
+            Type::Optional(inner) => self.value(inner, name, literal)?,
+            Type::Boolean => Value::Bool(false),
+            Type::Int => Value::Int(0),
+            Type::Float => Value::Float(0.0),
+            Type::String => Value::string(""),
+            Type::File => {
+                let path = work.join(literal.filter(|l| !l.contains('/')).unwrap_or(name));
+                std::fs::write(&path, "")
+                    .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+                Value::File(path.display().to_string().into())
             }
-            Value::Struct(st.clone(), Arc::new(m))
-        }
-    })
+            Type::Directory => {
+                let path = work.join(name);
+                std::fs::create_dir_all(&path)
+                    .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+                Value::Directory(path.display().to_string().into())
+            }
+            Type::Array(t, _) => Value::array(
+                (0..self.array_len)
+                    .map(|i| self.value(t, &format!("{name}_{i}"), None))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Type::Map(_, _) => Value::Map(Default::default()),
+            Type::Pair(l, r) => Value::Pair(Arc::new((
+                self.value(l, &format!("{name}_left"), None)?,
+                self.value(r, &format!("{name}_right"), None)?,
+            ))),
+            Type::Object | Type::Any => Value::Object(Default::default()),
+            Type::Enum(e) => Value::Enum(e.clone(), 0),
+            Type::Struct(st) => {
+                let mut m = Members::new();
+                for (k, t) in &st.members {
+                    m.insert(
+                        k.as_str().into(),
+                        self.value(t, &format!("{name}_{k}"), None)?,
+                    );
+                }
+                Value::Struct(st.clone(), Arc::new(m))
+            }
+        })
+    }
 }
 
 /// `path` below the run directory, as the journal names it.

@@ -17,6 +17,9 @@ pub(super) fn call(name: &str, a: &Args, io: &Io) -> EvalResult {
         "read_tsv" => {
             arity(a, 1, 3)?;
             let text = read(io, &a[0])?;
+            if super::files::stubbed(io, &text) && a.len() == 1 {
+                return Ok(V::array(vec![V::array(vec![V::string("")])]));
+            }
             let rows: Vec<Vec<&str>> = lines_of(&text)
                 .into_iter()
                 .map(|l| l.split('\t').collect())
@@ -68,6 +71,9 @@ pub(super) fn call(name: &str, a: &Args, io: &Io) -> EvalResult {
         "read_json" => {
             arity(a, 1, 1)?;
             let text = read(io, &a[0])?;
+            if super::files::stubbed(io, &text) {
+                return Ok(V::Object(Default::default()));
+            }
             let j: serde_json::Value =
                 serde_json::from_str(&text).map_err(|e| format!("invalid JSON: {e}"))?;
             json_to_value(&j)
