@@ -932,3 +932,34 @@ fn sigterm_while_a_fork_waits_ends_the_run() {
     let out = run.child.wait_with_output().expect("output");
     assert_eq!(code, Some(143), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A task whose outputs are links it made to its own inputs (a file and a directory) gets them
+/// published with the inputs' content: nothing replaced them after the task finished, which
+/// is what the check above refuses.
+#[test]
+fn outputs_that_link_to_the_tasks_own_inputs_are_published() {
+    let wdl = r#"version 1.2
+task t {
+  input { File f  Directory d }
+  command <<< ln -s '~{f}' link.txt; ln -s '~{d}' linkdir >>>
+  output { File o = "link.txt"  Directory od = "linkdir" }
+}
+"#;
+    let dir = project(&[("t.wdl", wdl), ("in.txt", "data\n"), ("indir/a", "x\n")]);
+    let r = run(dir.path(), "t.wdl", &["t.f=in.txt", "t.d=indir"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = r.outputs();
+    let o = out["t.o"].as_str().expect("t.o");
+    assert_eq!(std::fs::read_to_string(o).expect("o"), "data\n");
+    assert!(
+        !std::fs::symlink_metadata(o)
+            .expect("o")
+            .file_type()
+            .is_symlink()
+    );
+    let od = out["t.od"].as_str().expect("t.od");
+    assert_eq!(
+        std::fs::read_to_string(std::path::Path::new(od).join("a")).expect("od/a"),
+        "x\n"
+    );
+}

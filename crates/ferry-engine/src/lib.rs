@@ -150,7 +150,11 @@ impl Shared {
         let mut files = Vec::new();
         for v in outputs.values() {
             v.visit_paths(&mut |p, is_dir| {
-                if !is_dir && ferry_storage::scheme_of(p) == "file" {
+                // Directories only when the output is a link (to one of the task's inputs,
+                // say): a real directory's mtime moves whenever anything is added under it.
+                let link =
+                    || std::fs::symlink_metadata(&**p).is_ok_and(|m| m.file_type().is_symlink());
+                if ferry_storage::scheme_of(p) == "file" && (!is_dir || link()) {
                     files.push(p.clone());
                 }
             });
@@ -180,6 +184,16 @@ impl Shared {
         if let Ok(mut stamps) = self.output_stamps.lock() {
             stamps.extend(stamped);
         }
+    }
+
+    /// Whether `path` was recorded when its call finished and is still that same file or link.
+    fn output_stamped_unchanged(&self, path: &str) -> bool {
+        let recorded = self
+            .output_stamps
+            .lock()
+            .ok()
+            .and_then(|s| s.get(path).copied());
+        recorded.is_some_and(|r| file_stamp(Path::new(path)) == Some(r))
     }
 
     /// Whether the File output `path` is still what its call produced.
@@ -499,9 +513,10 @@ pub fn write_json(path: &Path, value: &serde_json::Value) -> std::io::Result<()>
 /// A task's output must still be what it produced when it is published: an output file inside
 /// the run directory that has since become a link out of it (another task replaced it: inputs
 /// are passed in place to host-process tasks) is refused, never published as what it points
-/// to.
-fn check_still_inside(src: &Path, run_dir: &Path) -> Result<(), String> {
-    if !src.starts_with(run_dir) {
+/// to. A link the task made itself (to one of its inputs, say), recorded when it finished and
+/// unchanged since (`made_by_its_task`), is published as what it points to.
+fn check_still_inside(src: &Path, run_dir: &Path, made_by_its_task: bool) -> Result<(), String> {
+    if !src.starts_with(run_dir) || made_by_its_task {
         return Ok(());
     }
     let is_link = std::fs::symlink_metadata(src)
@@ -600,8 +615,12 @@ async fn publish(
             } else {
                 format!("{out_dir}/{name}/{i}/{base}")
             };
-            check_still_inside(Path::new(src), run_dir)
-                .map_err(|e| format!("cannot publish output `{name}`: {e}"))?;
+            check_still_inside(
+                Path::new(src),
+                run_dir,
+                shared.output_stamped_unchanged(src),
+            )
+            .map_err(|e| format!("cannot publish output `{name}`: {e}"))?;
             if !shared.output_unchanged(src) {
                 return Err(format!(
                     "cannot publish output `{name}`: {src} was changed after its task finished \

@@ -119,8 +119,14 @@ fn publish_blocking(src: &Path, dest: &Path) -> Result<()> {
 fn copy_tree(src: &Path, dest: &Path) -> std::io::Result<()> {
     let file_type = std::fs::symlink_metadata(src)?.file_type();
     if file_type.is_symlink() {
-        // A link is never hard-linked itself (that would publish the link): what it points to is.
-        return link_or_copy(&src.canonicalize()?, dest);
+        // A link is never hard-linked itself (that would publish the link): what it points to is
+        // (a Directory output that links to the task's input directory: its tree).
+        let target = src.canonicalize()?;
+        return if target.is_dir() {
+            copy_tree(&target, dest)
+        } else {
+            link_or_copy(&target, dest)
+        };
     }
     if !file_type.is_dir() {
         return link_or_copy(src, dest);
