@@ -543,6 +543,7 @@ impl Executor for DockerExecutor {
         std::fs::write(&spec.script, &spec.command)
             .with_context(|| format!("cannot write {}", spec.script.display()))?;
         let (exit_code, oom) = self.run_container(spec, image).await?;
+        let oom = oom || crate::container::oom_killed(&spec.attempt_dir);
         // The wrapper writes rc; it cannot when the container was killed.
         let rc = spec.attempt_dir.join("rc");
         let written = std::fs::read_to_string(&rc)

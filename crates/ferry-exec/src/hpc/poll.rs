@@ -297,12 +297,14 @@ impl Inner {
                         max_rss,
                     }
                 });
-                // A process the kernel or the scheduler killed for memory, in a job that went on.
+                // A process the kernel or the scheduler killed for memory, in a job that went on
+                // (the scheduler's log says so, or a container's own cgroup counted the kill).
                 let oom = (rc == 137 || rc == 9)
-                    && std::fs::read_to_string(log)
-                        .ok()
-                        .and_then(|t| self.scheduler.log_fate(&t))
-                        .is_some_and(|f| f.oom);
+                    && (crate::container::oom_killed(&spec.attempt_dir)
+                        || std::fs::read_to_string(log)
+                            .ok()
+                            .and_then(|t| self.scheduler.log_fate(&t))
+                            .is_some_and(|f| f.oom));
                 Ok(AttemptOutcome {
                     exit_code: rc,
                     oom,
