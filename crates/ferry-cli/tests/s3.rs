@@ -596,6 +596,38 @@ workflow w {
     assert_eq!(r.outputs()["w.s"], "literal\nliteral");
 }
 
+/// `read_*` of a File value that is a URL, in the workflow itself (no task localized it):
+/// the object is downloaded once and read, as the spec's File values allow; a missing object
+/// is an error naming it.
+#[test]
+fn the_workflow_reads_an_s3_file_value_with_read_functions() {
+    let t = S3Test::new(0, "");
+    t.put("read/n.txt", b"42\n");
+    t.put("read/names.txt", b"a\nb\n");
+    t.write(
+        "w.wdl",
+        r#"
+version 1.1
+workflow w {
+  input { File n  File names }
+  output {
+    Int i = read_int(n)
+    Array[String] lines = read_lines(names)
+    String again = read_string("s3://BUCKET/read/n.txt")
+  }
+}
+"#,
+    );
+    let n = t.url("read/n.txt");
+    let names = t.url("read/names.txt");
+    let r = t.run("w.wdl", &[&format!("w.n={n}"), &format!("w.names={names}")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["w.i"], 42);
+    assert_eq!(r.outputs()["w.lines"], serde_json::json!(["a", "b"]));
+    assert_eq!(r.outputs()["w.again"], "42");
+    assert_eq!(t.count("GET", "read/n.txt"), 1, "{:#?}", t.requests());
+}
+
 /// Ten thousand distinct objects in one run of an engine allowed 256 open descriptors (soft
 /// and hard: `ulimit -n 256`): what the object cache keeps per object is a line in this
 /// process's user record, not an open file, and downloads hold descriptors only while they run.

@@ -229,6 +229,23 @@ impl Shared {
         })))
     }
 
+    /// The stdlib's hook for `read_*` of a URL: the object is downloaded into the node's object
+    /// cache (once, as task inputs are) and read from there.
+    pub fn fetch_url(&self) -> Option<ferry_eval::FetchUrl> {
+        let handle = tokio::runtime::Handle::try_current().ok()?;
+        if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+            return None;
+        }
+        let storage = self.storage.clone();
+        let cache = self.object_cache.clone();
+        Some(ferry_eval::FetchUrl(Arc::new(move |url: &str| {
+            task::blocking(|| {
+                handle.block_on(storage.localize(url, ferry_storage::Kind::File, &cache))
+            })
+            .map_err(|e| format!("{e:#}"))
+        })))
+    }
+
     /// Writes the buffered journal lines and call-cache entries (once a second while running,
     /// and at the end).
     pub fn flush_records(&self) {
@@ -452,6 +469,7 @@ async fn run_inner(req: RunRequest<'_>) -> Result<serde_json::Value, RunError> {
             };
             let mut io = Io::new(run_dir.join("tmp"), w.version);
             io.make_readable = req.shared.make_readable();
+            io.fetch_url = req.shared.fetch_url();
             io.stub = req.shared.profile.stub;
             let driver = workflow::Driver::new(req.shared.clone(), &inputs.nested, io);
             match driver.run(w, inputs.root.clone(), calls_dir).await {

@@ -40,6 +40,9 @@ pub struct Io {
     /// Called before a file's bytes are read: a remote job's output may be a stub here until
     /// it is fetched (`ferry_storage::remote`).
     pub make_readable: Option<MakeReadable>,
+    /// Fetches a File value that is a URL (`s3://`, `https://`, `gs://`, `az://`) to a local
+    /// file for `read_*` (the workflow's own `read_string(url)`); `None`: URLs are refused.
+    pub fetch_url: Option<FetchUrl>,
     /// A stub run (`--profile stub`): the `read_*` functions read an empty file (every stubbed
     /// call's File outputs are empty) as a placeholder of their type, one line or row for the
     /// functions that return arrays, so what the workflow computes from them keeps going.
@@ -48,6 +51,19 @@ pub struct Io {
 
 /// Makes a file's bytes readable, or says why it cannot.
 pub type MakeReadableFn = dyn Fn(&Path) -> Result<(), String> + Send + Sync;
+
+/// Fetches a URL to a local file, or says why it cannot.
+pub type FetchUrlFn = dyn Fn(&str) -> Result<PathBuf, String> + Send + Sync;
+
+/// See [`Io::fetch_url`].
+#[derive(Clone)]
+pub struct FetchUrl(pub Arc<FetchUrlFn>);
+
+impl std::fmt::Debug for FetchUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FetchUrl")
+    }
+}
 
 /// See [`Io::make_readable`].
 #[derive(Clone)]
@@ -68,6 +84,7 @@ impl Io {
             stderr: None,
             version,
             make_readable: None,
+            fetch_url: None,
             stub: false,
         }
     }

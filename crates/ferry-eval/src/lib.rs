@@ -7,5 +7,5 @@ pub mod eval;
 pub mod stdlib;
 pub mod value;
 
-pub use eval::{Evaluator, Io, MakeReadable, Scope};
+pub use eval::{Evaluator, FetchUrl, Io, MakeReadable, Scope};
 pub use value::{Members, Value, coerce, from_json};

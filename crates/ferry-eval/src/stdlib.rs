@@ -136,7 +136,15 @@ fn to_int(f: f64) -> Result<Value, String> {
 }
 
 fn read(io: &Io, v: &Value) -> Result<String, String> {
-    let path = io.resolve(&string(v)?);
+    let name = string(v)?;
+    if name.contains("://") && !name.starts_with("file://") {
+        let Some(fetch) = &io.fetch_url else {
+            return Err(format!("cannot read {name}: URLs are not read here"));
+        };
+        let path = (fetch.0)(&name).map_err(|e| format!("cannot read {name}: {e}"))?;
+        return read_text(&path).map_err(|e| format!("cannot read {name}: {e}"));
+    }
+    let path = io.resolve(&name);
     if let Some(fetch) = &io.make_readable {
         (fetch.0)(&path)?;
     }

@@ -16,6 +16,7 @@ pub(crate) async fn run_attempt(
     let mut io = Io::new(at.dir.join("tmp"), job.task.version);
     io.base_dir = Some(at.work_dir.clone());
     io.make_readable = shared.make_readable();
+    io.fetch_url = shared.fetch_url();
     io.stub = shared.profile.stub;
     // Whether an earlier run left this attempt behind (checked before `prepare`, whose
     // `write_*` calls create files in the attempt's tmp/). A fresh run cannot have any, and
