@@ -103,8 +103,12 @@ SchedulerType=sched/backfill
 SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
 MpiDefault=none
 SwitchType=switch/none
+# A job of partition urgent preempts (cancels) jobs of debug: the preemption test's scheduler.
+PreemptType=preempt/partition_prio
+PreemptMode=CANCEL
 NodeName=${NODE} NodeAddr=127.0.0.1 CPUs=${CPUS} RealMemory=${SLURM_MEM_MB} State=UNKNOWN
-PartitionName=debug Nodes=${NODE} Default=YES MaxTime=INFINITE State=UP
+PartitionName=debug Nodes=${NODE} Default=YES MaxTime=INFINITE State=UP PriorityTier=1
+PartitionName=urgent Nodes=${NODE} MaxTime=INFINITE State=UP PriorityTier=10 PreemptMode=OFF
 EOF
 CHANGED=0
 if ! cmp -s "$NEW" "$CONF_DIR/slurm.conf"; then
@@ -113,8 +117,18 @@ fi
 rm -f "$NEW"
 
 # 5. daemons ----------------------------------------------------------------
+if alive "$PIDDIR/slurmctld.pid" && [ $CHANGED = 1 ]; then
+  # Some settings (PreemptType, partitions) take effect only when the daemons restart.
+  echo "[start-slurm] config changed -> restarting slurmctld and slurmd (by pid)"
+  for d in slurmctld slurmd; do
+    if alive "$PIDDIR/$d.pid"; then
+      p=$(cat "$PIDDIR/$d.pid"); kill "$p" 2>/dev/null || true
+      for i in $(seq 50); do [ -d /proc/$p ] || break; sleep 0.1; done
+    fi
+  done
+fi
 if alive "$PIDDIR/slurmctld.pid"; then
-  if [ $CHANGED = 1 ]; then echo "[start-slurm] config changed -> scontrol reconfigure"; scontrol reconfigure || true; fi
+  :
 else
   echo "[start-slurm] starting slurmctld"
   /usr/sbin/slurmctld    # daemonizes, writes SlurmctldPidFile

@@ -605,6 +605,64 @@ task t {
     );
 }
 
+/// A Slurm job preempted by a job of a higher-priority partition (scripts/services/slurm-up.sh
+/// configures `urgent` over `debug`, PreemptMode=CANCEL) is retried on the task's preemption
+/// budget, not its `maxRetries` (0 here), and the run says it was preempted.
+#[test]
+fn a_preempted_slurm_job_is_retried_apart_from_max_retries() {
+    let c = Cluster::new("slurm", "preempted");
+    let dir = project(&[]);
+    let mark = dir.path().join("first-attempt-started");
+    let wdl = format!(
+        r#"version 1.1
+task t {{
+  command <<<
+    if [ -e '{m}' ]; then echo second; else touch '{m}'; sleep 120; fi
+  >>>
+  output {{ String o = read_string(stdout()) }}
+  runtime {{ cpu: 2  memory: "64 MiB" }}
+}}
+"#,
+        m = mark.display()
+    );
+    std::fs::write(dir.path().join("t.wdl"), wdl).expect("wdl");
+    c.config(dir.path(), "");
+    let child = c
+        .command(dir.path())
+        .args(["run", "t.wdl", "--profile", "test", "--run-dir"])
+        .arg(dir.path().join("run"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("ferry");
+    let t = Instant::now();
+    while !mark.exists() {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the first attempt never started"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let urgent = Command::new("sbatch")
+        .args(["--partition=urgent", "--cpus-per-task=2", "--mem=64M"])
+        .arg(format!("--job-name={}urgent", c.prefix))
+        .args(["--output=/dev/null", "--wrap", "sleep 2"])
+        .output()
+        .expect("sbatch");
+    assert!(
+        urgent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&urgent.stderr)
+    );
+    let out = child.wait_with_output().expect("ferry");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let outputs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("outputs");
+    assert_eq!(outputs["t.o"], "second", "{stderr}");
+    assert!(stderr.contains("preempted"), "{stderr}");
+    assert!(t.elapsed() < Duration::from_secs(100), "{:?}", t.elapsed());
+}
+
 #[test]
 fn a_run_directory_the_compute_nodes_cannot_see_is_refused() {
     let c = Cluster::new("slurm", "tmprefused");
