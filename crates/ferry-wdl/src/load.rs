@@ -388,7 +388,7 @@ fn cromwell_accepts(message: &str) -> Option<&'static str> {
     }
     if message.starts_with("conflicting struct name") {
         return Some(
-            "accepted by --compat cromwell: the local definition is used (it must have the imported one's members)",
+            "accepted by --compat cromwell: this document uses its own definition; the imported tasks keep theirs",
         );
     }
     if message.starts_with("type mismatch for placeholder option `sep`") {

@@ -147,6 +147,25 @@ fn from_analysis_type(
     if optional { ty.optional() } else { ty }
 }
 
+/// The struct types of a document by the names it uses for them (import aliases included).
+/// Local definitions come first and win over an imported struct of the same name, which
+/// analysis allows only under `--compat cromwell`.
+fn struct_types(
+    doc: &wdl_analysis::Document,
+    enums: &HashMap<String, Arc<EnumType>>,
+) -> HashMap<String, Arc<StructType>> {
+    let mut converted = HashMap::new();
+    let mut by_name = HashMap::new();
+    for s in doc.structs() {
+        if let Some(t) = s.ty()
+            && let Type::Struct(st) = from_analysis_type(t, &mut converted, enums)
+        {
+            by_name.entry(s.name().to_string()).or_insert(st);
+        }
+    }
+    by_name
+}
+
 /// What tells two enumerations apart: their (original) name and their choices.
 fn enum_key<'a>(name: &str, choices: impl Iterator<Item = &'a str>) -> String {
     let mut key = name.to_string();
@@ -189,7 +208,11 @@ impl Lowerer {
             structs: HashMap::new(),
             enums: HashMap::new(),
         };
-        // Enumerations first: struct members may have their types.
+        // Enumerations first: struct members may have their types. A choice's value may be a
+        // struct literal (WDL 1.3 `enum Color[Rgb] { Red = Rgb {…} }`), so the structs are
+        // converted once before, with the enumerations known so far (an enum-typed member of a
+        // struct used in an enum value is typed loosely there), and again after.
+        ctx.structs = struct_types(doc, &self.enums);
         for e in doc.enums() {
             let def = e.definition();
             let original = match e.ty().and_then(|t| t.as_enum()) {
@@ -220,16 +243,8 @@ impl Lowerer {
             };
             ctx.enums.insert(e.name().to_string(), lowered);
         }
-        // Struct types by the names this document uses for them (import aliases included).
-        let mut converted = HashMap::new();
-        for s in doc.structs() {
-            if let Some(t) = s.ty() {
-                let lowered = from_analysis_type(t, &mut converted, &self.enums);
-                if let Type::Struct(st) = lowered {
-                    ctx.structs.insert(s.name().to_string(), st);
-                }
-            }
-        }
+        // Struct types by the names this document uses for them, now with every enumeration.
+        ctx.structs = struct_types(doc, &self.enums);
         let ast = match root.ast_with_version_fallback(doc.config().fallback_version()) {
             wdl_ast::Ast::V1(ast) => ast,
             _ => bail!("{path}: unsupported WDL version"),

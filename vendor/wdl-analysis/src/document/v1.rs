@@ -1214,7 +1214,9 @@ fn add_struct(
                     name.span(),
                     prev.span,
                 ));
-            return;
+            // Ferry: the local definition is still added (a local struct is found before an
+            // imported one), so a caller that accepts this error, as Cromwell does, types the
+            // document's own uses of the name against its own members.
         }
     } else if let Some(ctx) = document.context(cache, name.text()) {
         document.analysis_diagnostics.add(name_conflict(
