@@ -372,11 +372,11 @@ pub(crate) async fn load_document(
     let checked = ferry_wdl::check(&args.file, options)
         .await
         .map_err(|e| Stop::failed(format!("{}: error: {e:#}", args.file.display())))?;
-    for p in checked
-        .problems
-        .iter()
-        .filter(|p| p.severity == ferry_wdl::Severity::Error)
-    {
+    // Errors, and the warnings of `--compat cromwell` / `--lenient-optionals` for what they let
+    // through (one per construct and location), so a run says what it accepted as `check` does.
+    for p in checked.problems.iter().filter(|p| {
+        p.severity == ferry_wdl::Severity::Error || p.to_string().contains("accepted by --")
+    }) {
         errln!("{p}");
     }
     let document = checked.document.ok_or_else(|| Stop::failed(""))?;

@@ -269,7 +269,8 @@ fn placeholder_options_on_the_wrong_type_are_errors() {
 }
 
 /// `join_paths` is typed String, so it becomes the File or Directory it is declared as; a
-/// relative result is made absolute against the task's working directory.
+/// relative result is made absolute against the task's working directory; `.` and `..` are
+/// resolved lexically, as the spec's examples expect.
 #[test]
 fn join_paths_becomes_the_declared_file_or_directory() {
     let wdl = r#"version 1.2
@@ -281,6 +282,9 @@ task t {
     Directory sub = join_paths("d", "sub")
     File x = join_paths("d", ["sub", "x.txt"])
     String abs = join_paths("d", "sub")
+    String up = join_paths("/usr/", "./bin/../bin")
+    String root = join_paths("/usr", ["..", "..", "."])
+    String rel = join_paths("d/sub", "../x")
   }
 }
 "#;
@@ -292,6 +296,10 @@ task t {
     assert_eq!(std::fs::read_to_string(x).expect("x"), "hi\n");
     let abs = o["t.abs"].as_str().expect("abs");
     assert!(abs.starts_with('/') && abs.ends_with("work/d/sub"), "{abs}");
+    assert_eq!(o["t.up"], json!("/usr/bin"));
+    assert_eq!(o["t.root"], json!("/"));
+    let rel = o["t.rel"].as_str().expect("rel");
+    assert!(rel.starts_with('/') && rel.ends_with("work/d/x"), "{rel}");
     assert!(
         std::path::Path::new(o["t.sub"].as_str().expect("sub"))
             .join("x.txt")
@@ -557,6 +565,46 @@ workflow w {
     );
 }
 
+/// WDL 1.3 enumerations whose values are structs, a type name in parentheses, and a
+/// declaration that shadows an enumeration's name (then `Foo.x` is the declaration's member).
+#[test]
+fn wdl_1_3_enumerations_of_structs_in_parentheses_and_shadowed() {
+    let wdl = r#"version 1.3
+struct Rgb { Int r  Int g  Int b }
+enum Color[Rgb] { Red = Rgb { r: 255, g: 0, b: 0 }, Blue = Rgb { r: 0, g: 0, b: 255 } }
+enum Status { Active, Inactive }
+enum Foo { x, y }
+struct Bar { Int x }
+workflow w {
+  input { Color c = Color.Blue }
+  Status s = (Status).Inactive
+  Rgb v = value(c)
+  Bar Foo = Bar { x: 3 }
+  output {
+    Int blue = v.b
+    Array[Int] reds = [value(Color.Red).r, value((Color).Red).g]
+    String st = "~{s}"
+    Boolean inactive = s == Status.Inactive
+    Int shadowed = Foo.x
+  }
+}
+"#;
+    let dir = project(&[("e.wdl", wdl)]);
+    let c = check(dir.path(), "e.wdl");
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    let r = run(dir.path(), "e.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let o = r.outputs();
+    assert_eq!(o["w.blue"], json!(255));
+    assert_eq!(o["w.reds"], json!([255, 0]));
+    assert_eq!(o["w.st"], json!("Inactive"));
+    assert_eq!(o["w.inactive"], json!(true));
+    assert_eq!(o["w.shadowed"], json!(3));
+    let red = run(dir.path(), "e.wdl", &["w.c=Red"]);
+    assert_eq!(red.code, 0, "{}", red.stderr);
+    assert_eq!(red.outputs()["w.blue"], json!(0));
+}
+
 /// WDL 1.3 `else if` / `else`: exactly one clause runs; names of the others are None.
 #[test]
 fn wdl_1_3_else_if_and_else() {
@@ -776,6 +824,64 @@ task metrics {
     let r = run(dir.path(), "nums.wdl", &["--compat", "cromwell"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.outputs()["nums.o"], json!([1, 2]));
+    // A struct named like an imported one but with other members (WARP's `RuntimeAttr`): the
+    // document's own definition types its own uses; the imported task keeps its struct.
+    std::fs::write(
+        dir.path().join("lib.wdl"),
+        "version 1.0\nstruct RuntimeAttr { Int? cpu }\ntask t {\n  input { RuntimeAttr? a }\n  command <<< echo ~{select_first([select_first([a]).cpu, 1])} >>>\n  output { Int n = read_int(stdout()) }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("attr.wdl"),
+        "version 1.0\nimport \"lib.wdl\"\nstruct RuntimeAttr { Int? cpu  Boolean? use_ssd }\nworkflow attr {\n  RuntimeAttr d = object { cpu: 2, use_ssd: true }\n  call lib.t { input: a = object { cpu: 3 } }\n  output { Boolean ssd = select_first([d.use_ssd]) && true  Int n = t.n }\n}\n",
+    )
+    .unwrap();
+    let strict = check(dir.path(), "attr.wdl");
+    assert_ne!(strict.code, 0, "{}", strict.stderr);
+    assert!(
+        strict.stderr.contains("conflicting struct name"),
+        "{}",
+        strict.stderr
+    );
+    let r = run(dir.path(), "attr.wdl", &["--compat", "cromwell"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("this document uses its own definition"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.outputs()["attr.ssd"], json!(true));
+    assert_eq!(r.outputs()["attr.n"], json!(3));
+    // `&&`, `||` and `!` on `Boolean?` operands, as Cromwell evaluates them: a defined value is
+    // used; None is an error naming the operator.
+    std::fs::write(
+        dir.path().join("logic.wdl"),
+        "version 1.0\nworkflow logic {\n  input { Boolean? b  Boolean? c = true }\n  output { Boolean both = c && true  Boolean either = b || c  Boolean not_c = !c }\n}\n",
+    )
+    .unwrap();
+    assert_ne!(check(dir.path(), "logic.wdl").code, 0);
+    let r = run(
+        dir.path(),
+        "logic.wdl",
+        &["--compat", "cromwell", "logic.b=false"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        (
+            r.outputs()["logic.both"].clone(),
+            r.outputs()["logic.either"].clone(),
+            r.outputs()["logic.not_c"].clone()
+        ),
+        (json!(true), json!(true), json!(false))
+    );
+    let r = run(dir.path(), "logic.wdl", &["--compat", "cromwell"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("`||` needs Booleans; an operand is an optional with no value"),
+        "{}",
+        r.stderr
+    );
     // The same from the profile, without the flag.
     std::fs::write(
         dir.path().join("ferry.toml"),

@@ -190,18 +190,20 @@ impl<'a> Evaluator<'a> {
 
     fn binary(&self, op: BinaryOp, a: &Expr, b: &Expr) -> EvalResult {
         use Value::*;
+        // `Boolean?` operands type-check only under --lenient-optionals / --compat cromwell;
+        // like Cromwell, a defined one is used and None is an error.
         match op {
             BinaryOp::And | BinaryOp::Or => {
                 let l = match self.eval(a)? {
                     Bool(l) => l,
-                    v => return Err(format!("`{op:?}` needs Booleans, not a {}", v.type_name())),
+                    v => return Err(not_boolean(op, &v)),
                 };
                 if (op == BinaryOp::And && !l) || (op == BinaryOp::Or && l) {
                     return Ok(Bool(l));
                 }
                 return match self.eval(b)? {
                     Bool(r) => Ok(Bool(r)),
-                    v => Err(format!("`{op:?}` needs Booleans, not a {}", v.type_name())),
+                    v => Err(not_boolean(op, &v)),
                 };
             }
             _ => {}
@@ -376,9 +378,21 @@ pub fn binary_values(op: BinaryOp, l: &Value, r: &Value) -> EvalResult {
             } else {
                 *a || *b
             }),
-            _ => return Err(format!("`{op:?}` needs Booleans")),
+            (Bool(_), v) | (v, _) => return Err(not_boolean(op, v)),
         },
     })
+}
+
+/// The error for an operand of `&&` or `||` that is not a Boolean (an optional without a value,
+/// under the lenient modes).
+fn not_boolean(op: BinaryOp, v: &Value) -> String {
+    let symbol = if op == BinaryOp::And { "&&" } else { "||" };
+    match v {
+        Value::None => {
+            format!("`{symbol}` needs Booleans; an operand is an optional with no value (None)")
+        }
+        v => format!("`{symbol}` needs Booleans, not a {}", v.type_name()),
+    }
 }
 
 fn arith(l: &Value, r: &Value, op: BinaryOp) -> Result<(f64, f64), String> {

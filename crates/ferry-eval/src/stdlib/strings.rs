@@ -81,12 +81,10 @@ pub(super) fn call(name: &str, a: &Args, io: &Io) -> EvalResult {
             }
             // Typed String (as wdl-analysis types it) so that it coerces to the File or Directory it
             // is declared as; a relative result is made absolute against the working directory.
-            V::String(
-                io.resolve(&p.display().to_string())
-                    .display()
-                    .to_string()
-                    .into(),
-            )
+            // `.` and `..` are resolved lexically, as the spec's examples expect
+            // (`join_paths("/usr/", "./bin/../bin")` is "/usr/bin"): the path need not exist.
+            let joined = io.resolve(&p.display().to_string());
+            V::String(lexically_normal(&joined).display().to_string().into())
         }
         "sep" => {
             arity(a, 2, 2)?;
@@ -129,4 +127,48 @@ pub(super) fn call(name: &str, a: &Args, io: &Io) -> EvalResult {
         }
         _ => return Err(format!("unknown function `{name}`")),
     })
+}
+
+/// `path` with `.` components dropped and each `..` removing the component before it (`..` at
+/// the root stays at the root), without looking at the file system.
+fn lexically_normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lexically_normal;
+    use std::path::Path;
+
+    #[test]
+    fn dot_and_dot_dot_are_resolved_without_the_file_system() {
+        for (given, normal) in [
+            ("/usr/./bin/../bin", "/usr/bin"),
+            ("/usr/bin/../../..", "/"),
+            ("/a/b/../../c/./d", "/c/d"),
+            ("a/../../b", "../b"),
+            ("/work/x/", "/work/x"),
+        ] {
+            assert_eq!(
+                lexically_normal(Path::new(given)),
+                Path::new(normal),
+                "{given}"
+            );
+        }
+    }
 }

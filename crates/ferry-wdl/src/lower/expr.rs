@@ -278,10 +278,19 @@ pub(crate) fn lower_expr(ctx: &DocCtx<'_>, e: &v1::Expr) -> Result<Expr> {
         }
         E::Access(a) => {
             let (target, name) = a.operands();
-            // `Color.Red`: a choice of an enumeration in scope (names of values and of types
-            // cannot clash: analysis rejects that).
-            if let E::NameRef(n) = &target
-                && let Some(e) = ctx.enums.get(n.name().text())
+            // `Color.Red`: a choice of an enumeration in scope, unless a declaration of the
+            // enclosing task or workflow has that name (`Bar Foo` beside `enum Foo`: `Foo.x` is
+            // the member). `(Status).Inactive` names the type whatever is declared.
+            let type_ref = match &target {
+                E::NameRef(n) if !declared_in_scope(n.inner(), n.name().text()) => Some(n.name()),
+                E::Parenthesized(p) => match p.expr() {
+                    E::NameRef(n) => Some(n.name()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(n) = type_ref
+                && let Some(e) = ctx.enums.get(n.text())
             {
                 let index = e.choice(name.text()).ok_or_else(|| {
                     anyhow!(
@@ -295,5 +304,30 @@ pub(crate) fn lower_expr(ctx: &DocCtx<'_>, e: &v1::Expr) -> Result<Expr> {
             }
             Expr::Access(Box::new(lower_expr(ctx, &target)?), name.text().into())
         }
+    })
+}
+
+/// Whether the task or workflow around `node` declares `name` (an input, a private or output
+/// declaration, a scatter variable or a call), which then shadows a type of that name.
+fn declared_in_scope(node: &wdl_ast::SyntaxNode, name: &str) -> bool {
+    use wdl_ast::SyntaxKind as K;
+    let Some(scope) = node
+        .ancestors()
+        .find(|a| matches!(a.kind(), K::TaskDefinitionNode | K::WorkflowDefinitionNode))
+    else {
+        return false;
+    };
+    scope.descendants().any(|d| match d.kind() {
+        K::BoundDeclNode | K::UnboundDeclNode => {
+            v1::Decl::cast(d).is_some_and(|decl| decl.name().text() == name)
+        }
+        K::ScatterStatementNode => {
+            v1::ScatterStatement::cast(d).is_some_and(|s| s.variable().text() == name)
+        }
+        K::CallStatementNode => v1::CallStatement::cast(d).is_some_and(|c| match c.alias() {
+            Some(a) => a.name().text() == name,
+            None => c.target().names().last().is_some_and(|n| n.text() == name),
+        }),
+        _ => false,
     })
 }
