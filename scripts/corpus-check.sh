@@ -38,8 +38,8 @@ for mode in strict lenient cromwell; do
 done
 # Stub runs of the WARP pipelines that ship Cromwell "Plumbing" test inputs, as a Cromwell user
 # would try Ferry: the inputs as written with every gs:// object replaced by an empty local
-# file, `--profile stub --compat cromwell`. Each must finish and reach at least the recorded
-# number of task calls (the rest are branches those inputs do not take).
+# file, `--profile stub --compat cromwell`. Each must finish, reach every call that its inputs
+# select (the others are in branches those inputs do not take) and at least the recorded number.
 for inputs in $(find "$corpora/warp/pipelines" -path '*test_inputs/Plumbing/*.json' | sort); do
   dir="${inputs%/test_inputs/*}"
   name="$(basename "$dir")"
@@ -70,7 +70,11 @@ PY
   echo "corpus-check: WARP stub run of $name (Plumbing inputs): exit $code, $(grep -o 'stub run: .*' "$log" | cut -c1-120)"
   results+="warp-stub-$name $reached"$'\n'
   expected=$(awk -v k="warp-stub-$name" '$1 == k {print $2}' "$record")
-  if [[ $code != 0 || ( $update == 0 && -n "$expected" && "$reached" -lt "$expected" ) ]]; then
+  # Every call the inputs select must be reached: a call left out other than in a branch the
+  # inputs do not take is a gap in the stub run.
+  all_selected=1
+  grep -q 'stub run: reached all' "$log" || all_selected=0
+  if [[ $code != 0 || $all_selected == 0 || ( $update == 0 && -n "$expected" && "$reached" -lt "$expected" ) ]]; then
     echo "corpus-check: REGRESSION: the stub run of $name exits $code and reaches $reached calls (recorded ${expected:-none}):"
     grep -E 'ERROR|error' "$log" | head -n 20 || true
     status=1

@@ -260,19 +260,40 @@ fn stub_summary(document: &ferry_wdl::ir::Document, shared: &Shared) {
         .filter(|r| r.done > 0)
         .map(|r| r.name)
         .collect();
+    let not_taken = shared
+        .branches_not_taken
+        .lock()
+        .map(|s| s.clone())
+        .unwrap_or_default();
     let missed: Vec<&String> = all.difference(&reached).collect();
+    // A call in a clause that was not taken anywhere (not in any shard) is where the inputs
+    // chose not to go; any other call not reached is a gap in the stub run.
+    let (branch, gap): (Vec<&String>, Vec<&String>) =
+        missed.iter().partition(|m| not_taken.contains(m.as_str()));
     let n = all.len() - missed.len();
+    let list = |v: &[&String]| v.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
     if missed.is_empty() {
         tracing::info!("stub run: reached all {n} calls of the workflow");
+    } else if gap.is_empty() {
+        tracing::info!(
+            "stub run: reached all {n} calls these inputs select ({} in branches not taken: {})",
+            branch.len(),
+            list(&branch)
+        );
     } else {
         tracing::warn!(
-            "stub run: reached {n} of {} calls; not reached: {}",
-            all.len(),
-            missed
-                .iter()
-                .map(|m| m.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            "stub run: reached {n} of {} calls; not reached: {}{}",
+            all.len() - branch.len(),
+            list(&gap),
+            if branch.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; {} more in branches not taken: {}",
+                    branch.len(),
+                    list(&branch)
+                )
+            }
         );
     }
 }

@@ -941,7 +941,8 @@ task t {
 
 /// A stub run reaches what comes after a scatter over a stubbed array and a read of a stubbed
 /// file: arrays are one element long (`stub_array_length`), optionals have a value, `read_*`
-/// of an empty stub is a placeholder of its type; the run says how many calls it reached.
+/// of an empty stub is a placeholder of its type, an Int is 1 (a count, so `range(n)` scatters
+/// once); the run says how many calls it reached, telling untaken branches from gaps.
 #[test]
 fn a_stub_run_reaches_calls_behind_stubbed_arrays_and_reads() {
     let wdl = r#"version 1.0
@@ -960,10 +961,18 @@ workflow w {
   if (false) {
     call never
   }
+  scatter (i in range(split.n)) {
+    call counted
+  }
+  Array[Int] none = []
+  scatter (i in none) {
+    call empty_scatter
+  }
 }
 task split {
   command <<< exit 1 >>>
   output {
+    Int n = 0
     Array[File] parts = glob("*.part")
     File list = "list.txt"
     File count = "count.txt"
@@ -974,13 +983,15 @@ task work { input { File part } command <<< exit 1 >>> output { File o = "o" } }
 task per_name { input { String name  Int n } command <<< exit 1 >>> }
 task optional_branch { command <<< exit 1 >>> }
 task never { command <<< exit 1 >>> }
+task counted { command <<< exit 1 >>> }
+task empty_scatter { command <<< exit 1 >>> }
 "#;
     let dir = project(&[("w.wdl", wdl)]);
     let r = common::run(dir.path(), "w.wdl", &["--profile", "stub"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stderr
-            .contains("stub run: reached 4 of 5 calls; not reached: never"),
+            .contains("stub run: reached 5 of 6 calls; not reached: empty_scatter; 1 more in branches not taken: never"),
         "{}",
         r.stderr
     );

@@ -76,6 +76,9 @@ pub struct Shared {
     /// Every local File output as it was when its call finished (inode, size, mtime): what is
     /// published must be what the task produced, not what a later task made of it.
     output_stamps: std::sync::Mutex<std::collections::HashMap<Arc<str>, FileStamp>>,
+    /// Stub runs only: the task calls inside conditional clauses that were not taken, named as
+    /// progress names them, so the summary tells them apart from calls the run failed to reach.
+    pub branches_not_taken: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 /// What identifies a file's content cheaply: inode, size and modification time.
@@ -140,6 +143,7 @@ impl Shared {
             server_side_copies: Default::default(),
             progress: Default::default(),
             output_stamps: Default::default(),
+            branches_not_taken: Default::default(),
         }
     }
 

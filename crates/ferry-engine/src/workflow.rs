@@ -586,6 +586,17 @@ impl<'a> Driver<'a> {
                 break;
             }
         }
+        if self.shared.profile.stub {
+            let mut not_taken = std::collections::BTreeSet::new();
+            for (i, (_, body)) in cd.clauses.iter().enumerate() {
+                if Some(i) != taken {
+                    crate::images::task_calls(body, &frame.label_prefix, &mut not_taken);
+                }
+            }
+            if let Ok(mut all) = self.shared.branches_not_taken.lock() {
+                all.extend(not_taken);
+            }
+        }
         match taken {
             None => {
                 let bindings = conditional_name_kinds(cd)

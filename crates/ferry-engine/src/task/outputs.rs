@@ -247,7 +247,8 @@ impl Stub<'_> {
             // A value, not None: `if defined(x)` downstream takes the branch that does work.
             Type::Optional(inner) => self.value(inner, name, literal)?,
             Type::Boolean => Value::Bool(false),
-            Type::Int => Value::Int(0),
+            // 1, as `read_int` of a stubbed file: a count of 0 would empty the scatters over it.
+            Type::Int => Value::Int(1),
             Type::Float => Value::Float(0.0),
             Type::String => Value::string(""),
             Type::File => {

@@ -63,8 +63,10 @@ pub(super) fn call(name: &str, a: &Args, io: &Io) -> EvalResult {
         "read_int" => {
             arity(a, 1, 1)?;
             let text = read(io, &a[0])?;
+            // 1, not 0: an Int read from a stubbed file is most often a count (`range(n)` of
+            // intervals), and a count of 0 would leave the scatter behind it unreached.
             if stubbed(io, &text) {
-                return Ok(V::Int(0));
+                return Ok(V::Int(1));
             }
             V::Int(
                 text.trim()
