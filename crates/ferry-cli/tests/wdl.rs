@@ -431,6 +431,12 @@ workflow w {
     let alpha = r.stderr.find("`w.alpha`").expect("alpha reported");
     assert!(zeta < n && n < alpha, "{}", r.stderr);
     assert!(r.stderr.contains("`w.label`"), "{}", r.stderr);
+    assert_eq!(
+        r.stderr.matches("`w.n`").count(),
+        1,
+        "a bad value is reported once, not again as missing: {}",
+        r.stderr
+    );
     let ok = run(dir.path(), "w.wdl", &["n=3", "label=x", "w.f=w.wdl"]);
     assert_eq!(ok.code, 0, "{}", ok.stderr);
     assert_eq!(ok.outputs()["w.out"], json!(3));
@@ -441,6 +447,39 @@ workflow w {
         "{}",
         scheme.stderr
     );
+}
+
+/// An error in a runtime value points at the line of its key, not at the task.
+#[test]
+fn a_bad_runtime_value_points_at_its_key() {
+    let wdl = r#"version 1.0
+task t {
+  input { Int n }
+  command <<< echo hi >>>
+  runtime {
+    cpu: 1
+    memory: n + " GX"
+  }
+}
+task u {
+  command <<< echo hi >>>
+  runtime {
+    docker: "local/busybox:1"
+    cpu: 1 / 0
+  }
+}
+"#;
+    let dir = project(&[("r.wdl", wdl)]);
+    let r = run(dir.path(), "r.wdl", &["--task", "t", "n=1"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("r.wdl:7:5: runtime memory: \"1 GX\": unknown unit"),
+        "{}",
+        r.stderr
+    );
+    let r = run(dir.path(), "r.wdl", &["--task", "u"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("r.wdl:14:5: runtime `cpu`"), "{}", r.stderr);
 }
 
 /// Huge or deep programs end with a clear error naming the limit, exit 1 and `state` written;

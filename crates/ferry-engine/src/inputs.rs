@@ -143,6 +143,7 @@ pub async fn resolve(
 ) -> Result<Inputs, String> {
     let mut inputs = Inputs::default();
     let mut errors = Vec::new();
+    let mut rejected = std::collections::HashSet::new();
     let root_name = match &target {
         Target::Workflow(w) => w.name.to_string(),
         Target::Task(t) => t.name.to_string(),
@@ -158,30 +159,33 @@ pub async fn resolve(
             };
         if let Err(e) = add_input(&target, &root_name, key, json, &mut inputs) {
             errors.push(e);
+            rejected.insert(key.to_string());
         }
     }
+    // A required input given with a bad value is reported for that value, not again as missing.
+    let missing = |key: String, ty: &ferry_wdl::ir::Type, errors: &mut Vec<String>| {
+        if !rejected.contains(&key) {
+            errors.push(format!("missing required input `{key}` ({ty})"));
+        }
+    };
     // Required inputs.
     match &target {
         Target::Task(t) => {
             for d in &t.inputs {
                 if d.expr.is_none() && !d.ty.is_optional() && !inputs.root.contains_key(&d.name) {
-                    errors.push(format!(
-                        "missing required input `{}.{}` ({})",
-                        t.name, d.name, d.ty
-                    ));
+                    missing(format!("{}.{}", t.name, d.name), &d.ty, &mut errors);
                 }
             }
         }
         Target::Workflow(w) => {
             for d in &w.inputs {
                 if d.expr.is_none() && !d.ty.is_optional() && !inputs.root.contains_key(&d.name) {
-                    errors.push(format!(
-                        "missing required input `{}.{}` ({})",
-                        w.name, d.name, d.ty
-                    ));
+                    missing(format!("{}.{}", w.name, d.name), &d.ty, &mut errors);
                 }
             }
-            check_calls(&w.body, &root_name, &inputs.nested, &mut errors);
+            check_calls(&w.body, &root_name, &inputs.nested, &mut |key, ty| {
+                missing(key, ty, &mut errors)
+            });
         }
     }
     if !errors.is_empty() {
@@ -486,11 +490,13 @@ fn nested_decl<'a>(
     }
 }
 
+/// Reports (through `missing`) each required input of a call that neither the call nor the
+/// inputs give, by its full name.
 fn check_calls(
     body: &Body,
     prefix: &str,
     nested: &HashMap<String, HashMap<Arc<str>, Value>>,
-    errors: &mut Vec<String>,
+    missing: &mut dyn FnMut(String, &ferry_wdl::ir::Type),
 ) {
     for s in &body.stmts {
         match s {
@@ -501,20 +507,17 @@ fn check_calls(
                     let bound = c.inputs.iter().any(|(n, _)| *n == d.name)
                         || given.is_some_and(|g| g.contains_key(&d.name));
                     if !bound && d.expr.is_none() && !d.ty.is_optional() {
-                        errors.push(format!(
-                            "missing required input `{path}.{}` ({})",
-                            d.name, d.ty
-                        ));
+                        missing(format!("{path}.{}", d.name), &d.ty);
                     }
                 }
                 if let Callee::Workflow(sub) = &c.callee {
-                    check_calls(&sub.body, &path, nested, errors);
+                    check_calls(&sub.body, &path, nested, missing);
                 }
             }
-            Stmt::Scatter(sc) => check_calls(&sc.body, prefix, nested, errors),
+            Stmt::Scatter(sc) => check_calls(&sc.body, prefix, nested, missing),
             Stmt::Conditional(cd) => {
                 for (_, b) in &cd.clauses {
-                    check_calls(b, prefix, nested, errors);
+                    check_calls(b, prefix, nested, missing);
                 }
             }
             _ => {}

@@ -261,6 +261,8 @@ pub struct Task {
     pub command: Vec<CommandPart>,
     /// `runtime` (1.0/1.1) or `requirements` (1.2) items.
     pub requirements: Vec<(Arc<str>, Expr)>,
+    /// Where each of `requirements` is written, index for index.
+    pub requirement_locations: Vec<Location>,
     pub hints: Vec<(Arc<str>, Expr)>,
     pub outputs: Vec<Decl>,
     pub meta: serde_json::Value,
@@ -273,6 +275,16 @@ pub struct Task {
 }
 
 impl Task {
+    /// Where the first requirement of these names (one key and its aliases) is written, or the
+    /// task's own position if none is: what an error about that requirement points at.
+    pub fn requirement_location(&self, names: &[&str]) -> &Location {
+        self.requirements
+            .iter()
+            .position(|(k, _)| names.contains(&&**k))
+            .and_then(|i| self.requirement_locations.get(i))
+            .unwrap_or(&self.location)
+    }
+
     /// `volatile: true` in the hints or runtime section: never cached.
     pub fn volatile(&self) -> bool {
         self.hints

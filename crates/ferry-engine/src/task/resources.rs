@@ -257,13 +257,17 @@ pub fn resolve_resources(
     profile: &Profile,
 ) -> Result<Resources, String> {
     let o = profile.task_override(&task.name);
+    // A bad value is reported where its key is written (an override from the inputs of a key
+    // the task does not write points at the task).
+    let at =
+        |names: &[&str], m: String| format!("{}: runtime {m}", task.requirement_location(names));
     let wdl_cpu = match requirement(reqs, &["cpu"]) {
         Some(Value::Int(i)) => Some(*i as f64),
         Some(Value::Float(f)) => Some(*f),
         Some(Value::String(s)) => Some(
             s.trim()
                 .parse()
-                .map_err(|_| format!("runtime cpu {s:?} is not a number"))?,
+                .map_err(|_| at(&["cpu"], format!("cpu {s:?} is not a number")))?,
         ),
         _ => None,
     };
@@ -275,7 +279,7 @@ pub fn resolve_resources(
         cpu = cpu.min(max);
     }
     let wdl_memory = match requirement(reqs, &["memory"]) {
-        Some(v) => Some(parse_memory(v).map_err(|m| format!("runtime memory: {m}"))?),
+        Some(v) => Some(parse_memory(v).map_err(|m| at(&["memory"], format!("memory: {m}")))?),
         None => None,
     };
     let mut memory = o
@@ -289,22 +293,25 @@ pub fn resolve_resources(
     }
     // Cromwell's `gpuCount: N` (with or without `gpu: true`) is a count of GPUs too.
     let gpu_count = match requirement(reqs, &["gpuCount"]) {
-        Some(Value::Int(n)) => {
-            Some(u32::try_from(*n).map_err(|_| format!("gpuCount {n} is not a count of GPUs"))?)
-        }
-        Some(Value::String(s)) => Some(
-            s.trim()
-                .parse::<u32>()
-                .map_err(|_| format!("gpuCount {s:?} is not a count of GPUs"))?,
-        ),
+        Some(Value::Int(n)) => Some(u32::try_from(*n).map_err(|_| {
+            at(
+                &["gpuCount"],
+                format!("gpuCount {n} is not a count of GPUs"),
+            )
+        })?),
+        Some(Value::String(s)) => Some(s.trim().parse::<u32>().map_err(|_| {
+            at(
+                &["gpuCount"],
+                format!("gpuCount {s:?} is not a count of GPUs"),
+            )
+        })?),
         _ => None,
     };
     let gpu = match requirement(reqs, &["gpu"]) {
         Some(Value::Bool(true)) => gpu_count.unwrap_or(1),
         Some(Value::Bool(false)) => 0,
-        Some(Value::Int(n)) => {
-            u32::try_from(*n).map_err(|_| format!("gpu {n} is not a count of GPUs"))?
-        }
+        Some(Value::Int(n)) => u32::try_from(*n)
+            .map_err(|_| at(&["gpu"], format!("gpu {n} is not a count of GPUs")))?,
         _ => gpu_count.unwrap_or(0),
     };
     let containers = match requirement(reqs, &["container", "docker"]) {
@@ -371,7 +378,7 @@ pub fn resolve_resources(
         // Cromwell's local backends ignore `disks` (WARP asks `local-disk 100 HDD` of a laptop's
         // test run): under `--compat cromwell` so does Ferry, with the ignored-keys warning.
         disks: match requirement(reqs, &["disks"]) {
-            Some(v) if !cromwell_compat() => parse_disks(v)?,
+            Some(v) if !cromwell_compat() => parse_disks(v).map_err(|m| at(&["disks"], m))?,
             _ => Vec::new(),
         },
     })
@@ -464,10 +471,10 @@ pub(crate) fn prepare(
         );
     }
     let mut reqs: HashMap<&str, Value> = HashMap::new();
-    for (name, e) in &task.requirements {
+    for ((name, e), at) in task.requirements.iter().zip(&task.requirement_locations) {
         let v = Evaluator::new(&scope, io)
             .eval(e)
-            .map_err(|m| format!("{}: runtime `{name}`: {m}", task.location))?;
+            .map_err(|m| format!("{at}: runtime `{name}`: {m}"))?;
         reqs.insert(name, v);
     }
     // Overrides from the inputs (`wf.call.requirements.cpu`, `wf.call.runtime.cpu`).

@@ -445,14 +445,17 @@ fn lower_task(ctx: &DocCtx<'_>, t: &v1::TaskDefinition) -> Result<Task> {
         }
     }
     let mut requirements = Vec::new();
+    let mut requirement_locations = Vec::new();
     if let Some(rt) = t.runtime() {
         for item in rt.items() {
             requirements.push((item.name().text().into(), lower_expr(ctx, &item.expr())?));
+            requirement_locations.push(ctx.loc(item.span().start()));
         }
     }
     if let Some(req) = t.requirements() {
         for item in req.items() {
             requirements.push((item.name().text().into(), lower_expr(ctx, &item.expr())?));
+            requirement_locations.push(ctx.loc(item.span().start()));
         }
     }
     let mut hints = Vec::new();
@@ -492,6 +495,7 @@ fn lower_task(ctx: &DocCtx<'_>, t: &v1::TaskDefinition) -> Result<Task> {
         decls,
         command,
         requirements,
+        requirement_locations,
         hints,
         outputs,
         meta,
