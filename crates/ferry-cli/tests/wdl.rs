@@ -473,13 +473,18 @@ task u {
     let r = run(dir.path(), "r.wdl", &["--task", "t", "n=1"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
-        r.stderr.contains("r.wdl:7:5: runtime memory: \"1 GX\": unknown unit"),
+        r.stderr
+            .contains("r.wdl:7:5: runtime memory: \"1 GX\": unknown unit"),
         "{}",
         r.stderr
     );
     let r = run(dir.path(), "r.wdl", &["--task", "u"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("r.wdl:14:5: runtime `cpu`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("r.wdl:14:5: runtime `cpu`"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// Huge or deep programs end with a clear error naming the limit, exit 1 and `state` written;
@@ -921,6 +926,27 @@ task metrics {
         "{}",
         r.stderr
     );
+    // `" -L " + optional_file` outside a placeholder: a defined value is concatenated.
+    std::fs::write(
+        dir.path().join("concat.wdl"),
+        "version 1.0\nworkflow concat {\n  input { File? f }\n  String args = if defined(f) then \" -L \" + f + \" \" else \"\"\n  output { String o = args }\n}\n",
+    )
+    .unwrap();
+    assert_ne!(check(dir.path(), "concat.wdl").code, 0);
+    let r = run(
+        dir.path(),
+        "concat.wdl",
+        &["--compat", "cromwell", "concat.f=in.txt"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let o = r.outputs()["concat.o"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(o.starts_with(" -L /") && o.ends_with("in.txt "), "{o}");
+    let r = run(dir.path(), "concat.wdl", &["--compat", "cromwell"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["concat.o"], json!(""));
     // The same from the profile, without the flag.
     std::fs::write(
         dir.path().join("ferry.toml"),

@@ -326,6 +326,21 @@ fn lenient_coercion(
     expr_text: &str,
     options: &CheckOptions,
 ) -> Option<&'static str> {
+    // `" -L " + optional_file` outside a placeholder (GATK's JointVcfFiltering callers): Cromwell
+    // concatenates a defined value and fails on None; so does Ferry under the lenient modes.
+    if (options.lenient_optionals || options.cromwell)
+        && let Some(rest) =
+            message.strip_prefix("type mismatch: string concatenation is not supported for type `")
+        && rest.split_once('`').is_some_and(|(t, _)| {
+            t.ends_with('?')
+                && matches!(
+                    t.trim_end_matches('?'),
+                    "String" | "File" | "Directory" | "Int" | "Float"
+                )
+        })
+    {
+        return Some("accepted by --lenient-optionals: an error at run time if the value is None");
+    }
     let (expected, found) = mismatch_types(message)?;
     fn core(t: &str) -> &str {
         let t = t.trim_end_matches(['?', '+']);
