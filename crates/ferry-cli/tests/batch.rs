@@ -442,6 +442,49 @@ task lost {
     assert!(r.stderr.contains("retrying"), "{}", r.stderr);
 }
 
+/// A job's results come back in one `result.json`: small logs inline, a large stdout and a
+/// stderr that is not UTF-8 as objects beside it, each byte for byte.
+#[test]
+fn large_and_binary_logs_come_back_byte_for_byte() {
+    let t = BatchTest::new(&[]);
+    t.write(
+        "logs.wdl",
+        r#"
+version 1.1
+task logs {
+  command <<<
+    head -c 300000 /dev/zero | tr '\0' 'x'
+    printf 'caf\351\n' >&2
+    echo small > small.txt
+  >>>
+  output { String out = read_string(stdout())  File small = "small.txt" }
+  runtime { container: "local/busybox:1" }
+}
+"#,
+    );
+    let r = t.run("logs.wdl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.outputs()["logs.out"].as_str().map(str::len),
+        Some(300_000),
+        "{}",
+        r.stderr
+    );
+    let attempt = r.run_dir.join("calls/logs/attempt-1");
+    assert_eq!(
+        std::fs::read(attempt.join("stderr")).expect("stderr"),
+        b"caf\xe9\n"
+    );
+    let small = r.outputs()["logs.small"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        std::fs::read_to_string(&small).expect("small.txt"),
+        "small\n"
+    );
+}
+
 /// A scatter of three two-minute jobs (and, with `alone`, one more call beside it), returned
 /// once three of its jobs run.
 fn spawn_slow_jobs(t: &BatchTest, alone: bool) -> std::process::Child {

@@ -91,12 +91,50 @@ pub fn cpu_time(tv: libc::timeval) -> std::time::Duration {
         + std::time::Duration::from_micros(tv.tv_usec.max(0) as u64)
 }
 
+/// Everything the engine needs from a finished job, in one object written after every file it
+/// names ([`results::RESULT`]): one GET per job, where helpers before it left `rc`, `usage.json`,
+/// `stdout` and `stderr` to be read with a LIST and four GETs.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct JobResult {
+    pub rc: i32,
+    pub usage: Usage,
+    pub stdout: Log,
+    pub stderr: Log,
+    /// The working directory's files as uploaded under [`results::WORK`].
+    pub work: Vec<Uploaded>,
+}
+
+/// stdout or stderr: its text when small and UTF-8, else uploaded beside the result
+/// ([`results::STDOUT`], [`results::STDERR`]) and described here.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Log {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<Uploaded>,
+}
+
+/// A file the helper uploaded: its path relative to its directory, size and ETag.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Uploaded {
+    pub rel: String,
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+}
+
+/// The largest stdout or stderr carried inside [`JobResult`].
+pub const INLINE_LOG_BYTES: u64 = 64 << 10;
+
 /// The helper's result objects, relative to [`Manifest::results`].
 pub mod results {
     pub const STDOUT: &str = "stdout";
     pub const STDERR: &str = "stderr";
+    /// Written last by this helper: its presence means every object it names is complete.
+    pub const RESULT: &str = "result.json";
+    /// Earlier helpers' usage report, read only for jobs they ran.
     pub const USAGE: &str = "usage.json";
-    /// Written last: its presence means every other result object is complete.
+    /// Written last by earlier helpers (a job adopted across an upgrade may have only these).
     pub const RC: &str = "rc";
     /// Written instead of `rc` when the helper could not run the command (staging failed).
     pub const ERROR: &str = "error";

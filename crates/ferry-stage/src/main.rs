@@ -4,7 +4,8 @@
 //! built static (musl), no shell utilities, no AWS CLI, CA roots compiled in. Steps: read the
 //! manifest (for an array child, only its own record), fetch the inputs in parallel to the
 //! paths the engine chose, run the script with bash if the image has it else sh, upload the
-//! working directory, stdout, stderr and usage, and write `rc` last.
+//! working directory (and stdout/stderr when large), then `result.json` last: exit code, usage,
+//! small logs inline and what was uploaded.
 //!
 //! Usage: `ferry-stage [--endpoint URL] [--region R] [--path-style] [--array]
 //! [--instance-cache DIR --instance-cache-size BYTES] [--sse aws:kms|AES256] [--kms-key-id K]
@@ -284,27 +285,61 @@ async fn stage(stores: &Stores, m: &Manifest) -> Result<i32> {
 
     let work = PathBuf::from(&m.work_dir);
     let files = ferry_stage::files_under(&work)?;
-    let uploads = files
-        .into_iter()
-        .map(|f| {
-            let rel = f.strip_prefix(&work).unwrap_or(&f).to_string_lossy();
-            let url = format!("{}{}{rel}", m.results, results::WORK);
-            (f, url)
-        })
-        .chain([
-            (stdout, format!("{}{}", m.results, results::STDOUT)),
-            (stderr, format!("{}{}", m.results, results::STDERR)),
-        ]);
-    futures_util::stream::iter(uploads)
-        .map(|(f, url)| async move { upload(stores, &f, &url).await })
+    let uploads = files.into_iter().map(|f| {
+        let rel = f
+            .strip_prefix(&work)
+            .unwrap_or(&f)
+            .to_string_lossy()
+            .into_owned();
+        let url = format!("{}{}{rel}", m.results, results::WORK);
+        (f, rel, url)
+    });
+    let uploaded: Vec<ferry_stage::Uploaded> = futures_util::stream::iter(uploads)
+        .map(|(f, rel, url)| async move { upload(stores, &f, &url, rel).await })
         .buffer_unordered(CONCURRENCY)
-        .try_collect::<Vec<()>>()
+        .try_collect()
         .await?;
-    let usage_url = format!("{}{}", m.results, results::USAGE);
-    put(stores, &usage_url, serde_json::to_vec(&usage)?).await?;
-    let rc_url = format!("{}{}", m.results, results::RC);
-    put(stores, &rc_url, format!("{code}\n").into_bytes()).await?;
+    let stdout = log_result(
+        stores,
+        &stdout,
+        &format!("{}{}", m.results, results::STDOUT),
+    )
+    .await?;
+    let stderr = log_result(
+        stores,
+        &stderr,
+        &format!("{}{}", m.results, results::STDERR),
+    )
+    .await?;
+    let result = ferry_stage::JobResult {
+        rc: code,
+        usage,
+        stdout,
+        stderr,
+        work: uploaded,
+    };
+    // Last: the engine takes the result's presence to mean every object it names is there.
+    let result_url = format!("{}{}", m.results, results::RESULT);
+    put(stores, &result_url, serde_json::to_vec(&result)?).await?;
     Ok(code)
+}
+
+/// stdout or stderr for the result: its text when small and UTF-8, else uploaded to `url`.
+async fn log_result(stores: &Stores, file: &Path, url: &str) -> Result<ferry_stage::Log> {
+    let size = tokio::fs::metadata(file).await?.len();
+    if size <= ferry_stage::INLINE_LOG_BYTES
+        && let Ok(text) = String::from_utf8(tokio::fs::read(file).await?)
+    {
+        return Ok(ferry_stage::Log {
+            text: Some(text),
+            object: None,
+        });
+    }
+    let name = url.rsplit('/').next().unwrap_or_default().to_string();
+    Ok(ferry_stage::Log {
+        text: None,
+        object: Some(upload(stores, file, url, name).await?),
+    })
 }
 
 /// Fetches the inputs and runs the command: its exit code and resource use.
@@ -472,12 +507,19 @@ async fn download(stores: &Stores, url: &str, path: &Path) -> Result<()> {
     Ok(())
 }
 
-async fn upload(stores: &Stores, file: &Path, url: &str) -> Result<()> {
+/// Uploads a file (in parts when large): what the engine needs to know of it as `rel`.
+async fn upload(
+    stores: &Stores,
+    file: &Path,
+    url: &str,
+    rel: String,
+) -> Result<ferry_stage::Uploaded> {
     use tokio::io::AsyncReadExt;
-    let size = tokio::fs::metadata(file).await?.len() as usize;
-    if size <= PART {
+    let size = tokio::fs::metadata(file).await?.len();
+    let uploaded = |etag| ferry_stage::Uploaded { rel, size, etag };
+    if size <= PART as u64 {
         let bytes = tokio::fs::read(file).await?;
-        return put(stores, url, bytes).await;
+        return Ok(uploaded(put(stores, url, bytes).await?));
     }
     let (store, key) = stores.get(url)?;
     let options = object_store::PutMultipartOptions {
@@ -498,22 +540,23 @@ async fn upload(stores: &Stores, file: &Path, url: &str) -> Result<()> {
         writer.wait_for_capacity(4).await?;
         writer.write(&buf[..n]);
     }
-    writer
+    let done = writer
         .finish()
         .await
         .with_context(|| format!("cannot upload {url}"))?;
-    Ok(())
+    Ok(uploaded(done.e_tag))
 }
 
-async fn put(stores: &Stores, url: &str, bytes: Vec<u8>) -> Result<()> {
+/// One PUT: the object's ETag, when the store gives one.
+async fn put(stores: &Stores, url: &str, bytes: Vec<u8>) -> Result<Option<String>> {
     let (store, key) = stores.get(url)?;
     let options = object_store::PutOptions {
         attributes: stores.attributes(),
         ..Default::default()
     };
-    store
+    let done = store
         .put_opts(&key, PutPayload::from(bytes), options)
         .await
         .with_context(|| format!("cannot upload {url}"))?;
-    Ok(())
+    Ok(done.e_tag)
 }

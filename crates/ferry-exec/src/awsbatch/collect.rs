@@ -13,6 +13,16 @@ impl Inner {
     ) -> Result<AttemptOutcome> {
         std::fs::create_dir_all(&spec.work_dir)
             .with_context(|| format!("cannot create {}", spec.work_dir.display()))?;
+        if let Some(bytes) = self
+            .storage
+            .read(&format!("{results_url}{}", results::RESULT))
+            .await?
+        {
+            let result: ferry_stage::JobResult = serde_json::from_slice(&bytes)
+                .with_context(|| format!("{results_url}{}: not a job result", results::RESULT))?;
+            return self.collect_result(spec, results_url, result, &end).await;
+        }
+        // A job run by an earlier helper (adopted across an upgrade): `rc` and a LIST.
         let rc = self
             .storage
             .read(&format!("{results_url}{}", results::RC))
@@ -124,27 +134,57 @@ impl Inner {
             .await?
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
-        let rc_file = spec.attempt_dir.join("rc");
-        std::fs::write(&rc_file, format!("{exit_code}\n"))
-            .with_context(|| format!("cannot write {}", rc_file.display()))?;
-        let oom = usage.oom_killed
-            || (exit_code == 137
-                && end
-                    .reason
-                    .as_deref()
-                    .is_some_and(|r| r.contains("OutOfMemory")));
-        Ok(AttemptOutcome {
-            exit_code,
-            oom,
-            usage: ResourceUse {
-                wall: Duration::from_millis(usage.wall_ms),
-                user_cpu: Duration::from_millis(usage.user_ms),
-                system_cpu: Duration::from_millis(usage.system_ms),
-                max_rss: (usage.max_rss > 0).then_some(usage.max_rss),
-            },
-            lost: None,
-            preempted: false,
-        })
+        outcome(spec, exit_code, usage, &end)
+    }
+
+    /// A job's `result.json`: logs written from it (or downloaded when large), the working
+    /// directory's files as stubs of the objects it names. No LIST, one GET in the usual case.
+    async fn collect_result(
+        &self,
+        spec: &AttemptSpec,
+        results_url: &str,
+        result: ferry_stage::JobResult,
+        end: &JobEnd,
+    ) -> Result<AttemptOutcome> {
+        let mut downloads: Vec<(Listed, PathBuf)> = Vec::new();
+        for (log, name, dest) in [
+            (&result.stdout, results::STDOUT, &spec.stdout),
+            (&result.stderr, results::STDERR, &spec.stderr),
+        ] {
+            match (&log.text, &log.object) {
+                (Some(text), _) => std::fs::write(dest, text)
+                    .with_context(|| format!("cannot write {}", dest.display()))?,
+                (None, Some(o)) => downloads.push((
+                    Listed::known(&format!("{results_url}{name}"), o.size, o.etag.clone())?,
+                    dest.clone(),
+                )),
+                (None, None) => bail!("{results_url}{}: no {name}", results::RESULT),
+            }
+        }
+        let left: Vec<LeftFile> = result
+            .work
+            .iter()
+            .map(|u| LeftFile {
+                rel: u.rel.clone(),
+                size: u.size,
+                etag: u.etag.clone(),
+            })
+            .collect();
+        let work_url = format!("{results_url}{}", results::WORK);
+        if !remote::leave_in_store(&spec.attempt_dir, &work_url, &left)? {
+            for u in &result.work {
+                downloads.push((
+                    Listed::known(&format!("{work_url}{}", u.rel), u.size, u.etag.clone())?,
+                    spec.work_dir.join(&u.rel),
+                ));
+            }
+        }
+        futures_util::stream::iter(downloads)
+            .map(|(object, dest)| async move { self.storage.download_listed(&object, &dest).await })
+            .buffer_unordered(16)
+            .try_collect::<Vec<()>>()
+            .await?;
+        outcome(spec, result.rc, result.usage, end)
     }
 
     /// The last lines a job wrote to its CloudWatch log stream, and the stream's name; None when
@@ -216,4 +256,35 @@ impl Inner {
         }
         None
     }
+}
+
+/// The attempt's outcome from its exit code and usage: `rc` written beside it, an OOM kill told
+/// apart from other failures.
+fn outcome(
+    spec: &AttemptSpec,
+    exit_code: i32,
+    usage: Usage,
+    end: &JobEnd,
+) -> Result<AttemptOutcome> {
+    let rc_file = spec.attempt_dir.join("rc");
+    std::fs::write(&rc_file, format!("{exit_code}\n"))
+        .with_context(|| format!("cannot write {}", rc_file.display()))?;
+    let oom = usage.oom_killed
+        || (exit_code == 137
+            && end
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.contains("OutOfMemory")));
+    Ok(AttemptOutcome {
+        exit_code,
+        oom,
+        usage: ResourceUse {
+            wall: Duration::from_millis(usage.wall_ms),
+            user_cpu: Duration::from_millis(usage.user_ms),
+            system_cpu: Duration::from_millis(usage.system_ms),
+            max_rss: (usage.max_rss > 0).then_some(usage.max_rss),
+        },
+        lost: None,
+        preempted: false,
+    })
 }

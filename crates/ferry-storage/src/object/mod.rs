@@ -383,6 +383,22 @@ pub struct Listed {
 }
 
 impl Listed {
+    /// An object known without listing it: its size and ETag as whoever wrote it reported them
+    /// (a Batch job's `result.json`).
+    pub fn known(url: &str, size: u64, etag: Option<String>) -> Result<Listed> {
+        let loc = parse(url)?;
+        Ok(Listed {
+            url: url.to_string(),
+            meta: ObjectMeta {
+                location: loc.path,
+                last_modified: Default::default(),
+                size,
+                e_tag: etag,
+                version: None,
+            },
+        })
+    }
+
     pub fn size(&self) -> u64 {
         self.meta.size
     }
