@@ -51,6 +51,32 @@ impl Attempt {
         (self.wall_ms > 0 && self.event != Event::Cached)
             .then(|| (self.user_ms + self.sys_ms) as f64 / self.wall_ms as f64)
     }
+
+    /// What the attempt cost, in the hours every table of the report sums.
+    pub fn hours(&self) -> Hours {
+        let hours = |ms: u64| ms as f64 / 3_600_000.0;
+        let wall_h = hours(self.wall_ms);
+        Hours {
+            wall_h,
+            reserved_core_h: self.cpu * wall_h,
+            used_core_h: hours(self.user_ms + self.sys_ms),
+            reserved_gib_h: self.memory_mib as f64 / 1024.0 * wall_h,
+            peak_gib_h: self
+                .max_rss_kib
+                .map_or(0.0, |k| k as f64 / (1024.0 * 1024.0) * wall_h),
+        }
+    }
+}
+
+/// An attempt's wall time, the cores and memory it reserved over it, the CPU it used and its
+/// peak memory over it (0 when unmeasured), in hours.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Hours {
+    pub wall_h: f64,
+    pub reserved_core_h: f64,
+    pub used_core_h: f64,
+    pub reserved_gib_h: f64,
+    pub peak_gib_h: f64,
 }
 
 /// The attempts of a journal's text, in order. A later `rerun` line of an attempt directory

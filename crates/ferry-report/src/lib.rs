@@ -21,8 +21,6 @@ pub const RULE: &str = "memory: the largest peak × 1.25, rounded up to 64 MiB; 
 percentile of cores used (CPU time over wall time), rounded up; never lower for a task that \
 was killed for memory or peaked above 90% of its request (raise it instead)";
 
-const MIB: f64 = 1024.0 * 1024.0;
-
 /// What the run directory says about the run itself.
 #[derive(Clone, Debug, Default)]
 pub struct RunInfo {
@@ -236,7 +234,6 @@ pub fn cost_by_tag(r: &Report) -> Vec<TagCost> {
     let workflow = r.info.workflow.as_deref().unwrap_or("-");
     let mut keys: Vec<&str> = vec!["ferry:workflow", "ferry:call"];
     keys.extend(user_keys);
-    let hours = |ms: u64| ms as f64 / 3_600_000.0;
     let mut out = Vec::new();
     for key in keys {
         let mut rows: BTreeMap<&str, TagCost> = BTreeMap::new();
@@ -256,11 +253,12 @@ pub fn cost_by_tag(r: &Report) -> Vec<TagCost> {
                 value: value.to_string(),
                 ..TagCost::default()
             });
+            let h = a.hours();
             row.attempts += 1;
-            row.wall_h += hours(a.wall_ms);
-            row.reserved_core_h += a.cpu * hours(a.wall_ms);
-            row.used_core_h += hours(a.user_ms + a.sys_ms);
-            row.reserved_gib_h += a.memory_mib as f64 / 1024.0 * hours(a.wall_ms);
+            row.wall_h += h.wall_h;
+            row.reserved_core_h += h.reserved_core_h;
+            row.used_core_h += h.used_core_h;
+            row.reserved_gib_h += h.reserved_gib_h;
         }
         let mut rows: Vec<TagCost> = rows.into_values().collect();
         rows.sort_by(|a, b| b.reserved_core_h.total_cmp(&a.reserved_core_h));
@@ -301,7 +299,6 @@ fn call_stats(call: &str, list: &[&Attempt]) -> CallStats {
         .copied()
         .filter(|a| a.event != Event::Cached)
         .collect();
-    let hours = |ms: u64| ms as f64 / 3_600_000.0;
     let mut s = CallStats {
         call: call.to_string(),
         task: list.iter().find_map(|a| a.task.clone()),
@@ -324,12 +321,11 @@ fn call_stats(call: &str, list: &[&Attempt]) -> CallStats {
         ..CallStats::default()
     };
     for a in &ran {
-        s.reserved_core_h += a.cpu * hours(a.wall_ms);
-        s.used_core_h += hours(a.user_ms + a.sys_ms);
-        s.reserved_gib_h += a.memory_mib as f64 / 1024.0 * hours(a.wall_ms);
-        if let Some(k) = a.max_rss_kib {
-            s.peak_gib_h += k as f64 / MIB * hours(a.wall_ms);
-        }
+        let h = a.hours();
+        s.reserved_core_h += h.reserved_core_h;
+        s.used_core_h += h.used_core_h;
+        s.reserved_gib_h += h.reserved_gib_h;
+        s.peak_gib_h += h.peak_gib_h;
     }
     // The last attempt of each shard, when it failed.
     let mut last: HashMap<&str, &Attempt> = HashMap::new();
