@@ -50,6 +50,7 @@ mod logging;
 mod report;
 mod run;
 mod rundir;
+mod serve;
 mod signals;
 #[allow(unsafe_code)]
 mod sys;
@@ -94,6 +95,8 @@ enum Command {
     },
     /// Run a workflow (or one task) and print its outputs as JSON on stdout.
     Run(RunArgs),
+    /// Serve the GA4GH Workflow Execution Service API (WES 1.1): clients submit runs over HTTP.
+    Serve(serve::ServeArgs),
     /// Inspect or clear the call cache.
     Cache {
         #[command(subcommand)]
@@ -221,6 +224,7 @@ fn main() -> ExitCode {
                 signals::let_abort_finish().await;
                 code
             }
+            Command::Serve(args) => serve::serve(args).await,
             Command::Cache {
                 command,
                 profile,

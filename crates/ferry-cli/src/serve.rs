@@ -1,0 +1,94 @@
+//! `ferry serve`: the WES server (`ferry_serve`), with its options read from the command line.
+
+use super::*;
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct ServeArgs {
+    /// Address and port to listen on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8000")]
+    listen: std::net::SocketAddr,
+    /// Where each run gets a directory (and the database, runs.sqlite, unless --db says).
+    #[arg(long, default_value = "ferry-server")]
+    runs_dir: PathBuf,
+    /// The run database (SQLite).
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// The execution profile of runs whose request names none
+    /// (workflow_engine_parameters: {"profile": ...}).
+    #[arg(long)]
+    profile: Option<String>,
+    /// A ferry.toml for every run.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The cpus all runs together may use on this machine (default: all of them).
+    #[arg(long)]
+    max_cpus: Option<f64>,
+    /// Runs executed at once (each gets max-cpus / max-runs); the others wait their turn.
+    #[arg(long)]
+    max_runs: Option<usize>,
+    /// A file holding the bearer token every request must carry (required off loopback).
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+    /// A directory whose workflows a file:// workflow_url may name (repeatable).
+    #[arg(long = "workflow-root")]
+    roots: Vec<PathBuf>,
+    /// Largest request, attachments included, in MiB.
+    #[arg(long, default_value_t = 64)]
+    max_body_mib: usize,
+}
+
+pub(crate) async fn serve(args: ServeArgs) -> i32 {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let token = match &args.token_file {
+        None => None,
+        Some(f) => match std::fs::read_to_string(f) {
+            Ok(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+            Ok(_) => {
+                errln!("ferry serve: {} is empty", f.display());
+                return 2;
+            }
+            Err(e) => {
+                errln!("ferry serve: cannot read {}: {e}", f.display());
+                return 2;
+            }
+        },
+    };
+    let ferry = match std::env::current_exe() {
+        Ok(f) => f,
+        Err(e) => {
+            errln!("ferry serve: cannot find its own binary: {e}");
+            return 1;
+        }
+    };
+    let max_cpus = args.max_cpus.unwrap_or_else(|| machine_capacity().cpu);
+    if !max_cpus.is_finite() || max_cpus <= 0.0 {
+        errln!("ferry serve: --max-cpus must be a positive number");
+        return 2;
+    }
+    let options = ferry_serve::Options {
+        listen: args.listen,
+        runs_dir: args.runs_dir,
+        db: args.db,
+        profile: args.profile,
+        config: args.config,
+        max_cpus,
+        max_runs: args.max_runs.unwrap_or(max_cpus.floor().max(1.0) as usize),
+        token,
+        roots: args.roots,
+        max_body: args.max_body_mib << 20,
+        ferry,
+    };
+    match ferry_serve::serve(options).await {
+        Ok(()) => 0,
+        Err(e) => {
+            errln!("{e:#}");
+            1
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! `ferry serve`: Ferry as a GA4GH Workflow Execution Service (WES 1.1).
+//!
+//! Any WES client submits WDL workflows over HTTP; each run is a `ferry run` of its own
+//! (`runner.rs`), recorded in a SQLite database beside the runs' directories (`db.rs`); the
+//! endpoints are in `wes.rs`. The run directories stay the truth for resume: the database is
+//! rebuilt from their records if lost, and a restarted server resumes what was running.
+#![deny(unsafe_code)]
+
+mod db;
+mod runner;
+#[allow(unsafe_code)]
+mod sys;
+mod wes;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+pub use db::Run;
+
+/// How the server runs.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub listen: SocketAddr,
+    /// Where each run gets its directory, and the database file unless `db` says otherwise.
+    pub runs_dir: PathBuf,
+    pub db: Option<PathBuf>,
+    /// The profile of runs whose request names none.
+    pub profile: Option<String>,
+    pub config: Option<PathBuf>,
+    /// The cpus all runs together may use (local executor), shared out among `max_runs`.
+    pub max_cpus: f64,
+    pub max_runs: usize,
+    /// Required of every request (`Authorization: Bearer ...`) when set.
+    pub token: Option<String>,
+    /// Directories whose workflows a `file://` workflow_url may name.
+    pub roots: Vec<PathBuf>,
+    /// Largest request body (attachments included).
+    pub max_body: usize,
+    /// The `ferry` binary each run executes.
+    pub ferry: PathBuf,
+}
+
+impl Options {
+    fn cpus_per_run(&self) -> f64 {
+        (self.max_cpus / self.max_runs.max(1) as f64).max(0.1)
+    }
+}
+
+/// Serves until the process is stopped.
+pub async fn serve(mut options: Options) -> Result<()> {
+    if !options.listen.ip().is_loopback() && options.token.is_none() {
+        bail!(
+            "ferry serve: {} is reachable from other machines: give a token (--token-file) or listen on loopback",
+            options.listen
+        );
+    }
+    if options.max_runs == 0 {
+        bail!("ferry serve: --max-runs must be at least 1");
+    }
+    std::fs::create_dir_all(&options.runs_dir)
+        .with_context(|| format!("cannot create {}", options.runs_dir.display()))?;
+    options.runs_dir = options.runs_dir.canonicalize()?;
+    options.roots = options
+        .roots
+        .iter()
+        .filter_map(|r| r.canonicalize().ok())
+        .collect();
+    let db_path = options
+        .db
+        .clone()
+        .unwrap_or_else(|| options.runs_dir.join("runs.sqlite"));
+    let db = db::Db::open(&db_path)?;
+    let rebuilt = db.rebuild_from(&options.runs_dir)?;
+    if rebuilt > 0 {
+        tracing::warn!(
+            "{}: {rebuilt} runs were missing and are restored from their directories",
+            db_path.display()
+        );
+    }
+    let options = Arc::new(options);
+    let runner = runner::Runner::new(db, options.clone());
+    runner.recover()?;
+    tokio::spawn(runner.clone().dispatch());
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", options.listen))?;
+    let local = listener.local_addr()?;
+    // The first line on stderr, for scripts and tests that asked for port 0.
+    eprintln!("ferry serve: listening on http://{local}");
+    axum::serve(listener, router(runner))
+        .await
+        .context("the server stopped")?;
+    Ok(())
+}
+
+fn router(runner: Arc<runner::Runner>) -> Router {
+    let max_body = runner.options.max_body;
+    let wes = Router::new()
+        .route("/service-info", get(wes::service_info))
+        .route("/runs", get(wes::list_runs).post(wes::submit))
+        .route("/runs/{id}", get(wes::run_log))
+        .route("/runs/{id}/status", get(wes::run_status))
+        .route("/runs/{id}/cancel", post(wes::cancel_run))
+        .route("/runs/{id}/tasks", get(wes::list_tasks))
+        .route("/runs/{id}/tasks/{task}", get(wes::get_task));
+    Router::new()
+        .nest("/ga4gh/wes/v1", wes)
+        .route("/ferry/runs/{id}/tasks/{*rest}", get(wes::task_file))
+        .route("/ferry/runs/{id}/{which}", get(wes::run_file))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            runner.clone(),
+            authorize,
+        ))
+        .with_state(runner)
+}
+
+/// With a token, every request must carry it.
+async fn authorize(
+    State(runner): State<Arc<runner::Runner>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(token) = &runner.options.token {
+        let given = request
+            .headers()
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if given != Some(token.as_str()) {
+            return wes::WesError(
+                StatusCode::UNAUTHORIZED,
+                "this server needs a bearer token (Authorization: Bearer ...)".into(),
+            )
+            .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// A run id: unique across restarts (time, process, counter), 16 hex digits.
+pub(crate) fn new_run_id() -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let seed = format!("{}-{}-{n}", now_ms(), std::process::id());
+    blake3::hash(seed.as_bytes()).to_hex()[..16].to_string()
+}
+
+/// Milliseconds since the epoch as RFC 3339 UTC (`2026-12-05T06:40:00.123Z`), as WES times are.
+pub(crate) fn iso_time(ms: u64) -> String {
+    let secs = (ms / 1000) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        ms % 1000
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn iso_times() {
+        assert_eq!(super::iso_time(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(super::iso_time(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(
+            super::iso_time(1_796_452_800_123),
+            "2026-12-05T06:40:00.123Z"
+        );
+    }
+}

@@ -1,0 +1,244 @@
+//! Runs submitted workflows: a FIFO queue, at most `max_runs` at once, each a `ferry run` child
+//! process with its own run directory and its share of the server's cpus (`--max-cpus`), so
+//! the runs together never hold more than the server's limit and one run failing never
+//! touches another. Cancelling sends the child SIGTERM: it stops its tasks in order, as Ctrl-C
+//! does. A child dies with the server (SIGTERM on the parent's death, `sys::die_with_parent`);
+//! a restarted server takes its unfinished runs up again with `ferry run --resume`, which
+//! keeps every call that had finished.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result};
+
+use crate::db::{self, Db, Run};
+use crate::{Options, now_ms};
+
+pub struct Runner {
+    pub db: Db,
+    pub options: Arc<Options>,
+    queue: Mutex<VecDeque<String>>,
+    /// Runs whose child is alive, by id: its pid.
+    running: Mutex<HashMap<String, u32>>,
+    /// Runs asked to stop.
+    cancelled: Mutex<HashSet<String>>,
+    wake: tokio::sync::Notify,
+}
+
+impl Runner {
+    pub fn new(db: Db, options: Arc<Options>) -> Arc<Runner> {
+        Arc::new(Runner {
+            db,
+            options,
+            queue: Default::default(),
+            running: Default::default(),
+            cancelled: Default::default(),
+            wake: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// A run's directory: its request, attachments, inputs, record and `ferry run`'s own
+    /// run directory (`run/`), stdout (the outputs) and stderr (the log).
+    pub fn dir(&self, id: &str) -> PathBuf {
+        self.options.runs_dir.join(id)
+    }
+
+    /// Saves the run in the database and, as the database's backup, in its directory.
+    pub fn save(&self, run: &Run) -> Result<()> {
+        let dir = self.dir(&run.id);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let tmp = dir.join(".record.json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(run)?)
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, dir.join("record.json"))
+            .with_context(|| format!("cannot write {}/record.json", dir.display()))?;
+        self.db.put(run)
+    }
+
+    pub fn enqueue(&self, id: String) {
+        if let Ok(mut q) = self.queue.lock() {
+            q.push_back(id);
+        }
+        self.wake.notify_one();
+    }
+
+    /// Takes up the runs a previous server left unfinished: queued ones queue again, running
+    /// ones resume, one being cancelled is cancelled.
+    pub fn recover(&self) -> Result<()> {
+        for mut run in self.db.unfinished()? {
+            if run.state == db::CANCELING {
+                run.state = db::CANCELED.into();
+                run.ended_ms = Some(now_ms());
+                self.save(&run)?;
+                continue;
+            }
+            tracing::info!("run {}: taken up again ({})", run.id, run.state);
+            self.enqueue(run.id);
+        }
+        Ok(())
+    }
+
+    /// Asks a run to stop. False if it is already over.
+    pub fn cancel(&self, id: &str) -> Result<bool> {
+        let Some(mut run) = self.db.get(id)? else {
+            return Ok(false);
+        };
+        if db::is_final(&run.state) {
+            return Ok(false);
+        }
+        if let Ok(mut c) = self.cancelled.lock() {
+            c.insert(id.to_string());
+        }
+        let pid = self.running.lock().ok().and_then(|r| r.get(id).copied());
+        match pid {
+            Some(pid) => {
+                run.state = db::CANCELING.into();
+                self.save(&run)?;
+                crate::sys::terminate(pid);
+            }
+            None => {
+                // Still queued: it never starts.
+                if let Ok(mut q) = self.queue.lock() {
+                    q.retain(|q| q != id);
+                }
+                run.state = db::CANCELED.into();
+                run.ended_ms = Some(now_ms());
+                self.save(&run)?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Starts queued runs while fewer than `max_runs` are running; forever.
+    pub async fn dispatch(self: Arc<Self>) {
+        loop {
+            loop {
+                let busy = self.running.lock().map(|r| r.len()).unwrap_or(usize::MAX);
+                if busy >= self.options.max_runs {
+                    break;
+                }
+                let Some(id) = self.queue.lock().ok().and_then(|mut q| q.pop_front()) else {
+                    break;
+                };
+                if let Err(e) = self.clone().start(&id) {
+                    tracing::error!("run {id}: cannot start: {e:#}");
+                    if let Ok(Some(mut run)) = self.db.get(&id) {
+                        run.state = db::SYSTEM_ERROR.into();
+                        run.ended_ms = Some(now_ms());
+                        let _ = std::fs::write(self.dir(&id).join("stderr"), format!("{e:#}\n"));
+                        let _ = self.save(&run);
+                    }
+                }
+            }
+            self.wake.notified().await;
+        }
+    }
+
+    fn start(self: Arc<Self>, id: &str) -> Result<()> {
+        let mut run = self.db.get(id)?.context("no such run")?;
+        let dir = self.dir(id);
+        let resume = dir.join("run").join("calls").exists();
+        let workflow = dir.join("workflow").join(
+            run.request["workflow_file"]
+                .as_str()
+                .context("the request names no workflow file")?,
+        );
+        let mut cmd = tokio::process::Command::new(&self.options.ferry);
+        cmd.arg("run")
+            .arg(&workflow)
+            .arg("-i")
+            .arg(dir.join("workflow").join(".wes-inputs.json"))
+            .arg("--run-dir")
+            .arg(dir.join("run"))
+            .arg("--max-cpus")
+            .arg(format!("{}", self.options.cpus_per_run()));
+        if resume {
+            cmd.arg("--resume");
+        }
+        if let Some(p) = run.request["profile"].as_str() {
+            cmd.arg("--profile").arg(p);
+        }
+        if let Some(c) = &self.options.config {
+            cmd.arg("--config").arg(c);
+        }
+        let stdout = std::fs::File::create(dir.join("stdout"))?;
+        let stderr = std::fs::File::create(dir.join("stderr"))?;
+        cmd.stdin(std::process::Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .current_dir(&dir)
+            .env("FERRY_LOG", "info")
+            .env_remove("FERRY_PROGRESS");
+        crate::sys::die_with_parent(&mut cmd);
+        let mut child = cmd
+            .spawn()
+            .with_context(|| format!("cannot start {}", self.options.ferry.display()))?;
+        let pid = child.id().unwrap_or(0);
+        if let Ok(mut r) = self.running.lock() {
+            r.insert(id.to_string(), pid);
+        }
+        if run.state != db::CANCELING {
+            run.state = db::RUNNING.into();
+        }
+        run.started_ms.get_or_insert(now_ms());
+        self.save(&run)?;
+        tracing::info!(
+            "run {id}: started (pid {pid}{})",
+            if resume { ", resumed" } else { "" }
+        );
+        let id = id.to_string();
+        tokio::spawn(async move {
+            let status = child.wait().await;
+            self.finished(&id, status.ok().and_then(|s| exit_code(&s)));
+        });
+        Ok(())
+    }
+
+    fn finished(&self, id: &str, code: Option<i32>) {
+        if let Ok(mut r) = self.running.lock() {
+            r.remove(id);
+        }
+        let cancelled = self
+            .cancelled
+            .lock()
+            .map(|c| c.contains(id))
+            .unwrap_or(false);
+        if let Ok(Some(mut run)) = self.db.get(id) {
+            run.exit_code = code;
+            run.ended_ms = Some(now_ms());
+            run.state = match code {
+                _ if cancelled => db::CANCELED,
+                Some(0) => db::COMPLETE,
+                // A task failed (1) or the run was stopped by a signal it got (130, 143).
+                Some(1) => db::EXECUTOR_ERROR,
+                _ => db::SYSTEM_ERROR,
+            }
+            .into();
+            run.outputs = std::fs::read(self.dir(id).join("stdout"))
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok());
+            if let Err(e) = self.save(&run) {
+                tracing::error!("run {id}: cannot record its end: {e:#}");
+            }
+            tracing::info!("run {id}: {}", run.state);
+        }
+        self.wake.notify_one();
+    }
+}
+
+fn exit_code(status: &std::process::ExitStatus) -> Option<i32> {
+    use std::os::unix::process::ExitStatusExt;
+    status.code().or_else(|| status.signal().map(|s| 128 + s))
+}
+
+/// Where a request's attachments go: the file name a client gave, kept inside `dir`.
+pub fn attachment_path(dir: &Path, name: &str) -> Option<PathBuf> {
+    let rel = Path::new(name);
+    let safe = !name.is_empty()
+        && rel
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+    safe.then(|| dir.join(rel))
+}

@@ -1,0 +1,488 @@
+//! The GA4GH WES 1.1 endpoints under `/ga4gh/wes/v1`, in the shapes its OpenAPI document
+//! defines (`ServiceInfo`, `RunId`, `RunListResponse`, `RunLog`, `RunStatus`,
+//! `TaskListResponse`, `TaskLog`, `ErrorResponse`), and the run's own log files under
+//! `/ferry/runs/{id}/`, the only files the server gives out.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Multipart, Path as UrlPath, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::db::{self, Run};
+use crate::runner::{Runner, attachment_path};
+use crate::{iso_time, now_ms};
+
+pub const VERSIONS: [&str; 4] = ["1.0", "1.1", "1.2", "1.3"];
+
+/// An error as WES answers it: `{"msg": ..., "status_code": ...}`.
+pub struct WesError(pub StatusCode, pub String);
+
+impl IntoResponse for WesError {
+    fn into_response(self) -> Response {
+        let body = json!({"msg": self.1, "status_code": self.0.as_u16()});
+        (self.0, Json(body)).into_response()
+    }
+}
+
+impl From<anyhow::Error> for WesError {
+    fn from(e: anyhow::Error) -> WesError {
+        tracing::error!("{e:#}");
+        WesError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}"))
+    }
+}
+
+fn bad(msg: impl Into<String>) -> WesError {
+    WesError(StatusCode::BAD_REQUEST, msg.into())
+}
+
+fn not_found(id: &str) -> WesError {
+    WesError(StatusCode::NOT_FOUND, format!("no run {id}"))
+}
+
+pub async fn service_info(State(runner): State<Arc<Runner>>) -> Result<Json<Value>, WesError> {
+    let mut counts = serde_json::Map::new();
+    for state in [
+        db::QUEUED,
+        db::RUNNING,
+        db::COMPLETE,
+        db::EXECUTOR_ERROR,
+        db::SYSTEM_ERROR,
+        db::CANCELING,
+        db::CANCELED,
+    ] {
+        counts.insert(state.into(), json!(0));
+    }
+    let mut after = 0;
+    loop {
+        let page = runner.db.page(after, 1000)?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for r in &page {
+            if let Some(n) = counts.get_mut(&r.state) {
+                *n = json!(n.as_u64().unwrap_or(0) + 1);
+            }
+        }
+    }
+    let version = env!("CARGO_PKG_VERSION");
+    Ok(Json(json!({
+        "id": "org.ferry.wes",
+        "name": "Ferry",
+        "type": {"group": "org.ga4gh", "artifact": "wes", "version": "1.1.0"},
+        "description": "Ferry runs WDL workflows on this machine, a cluster or AWS Batch.",
+        "organization": {"name": "Ferry", "url": "https://github.com/"},
+        "version": version,
+        "workflow_type_versions": {"WDL": {"workflow_type_version": VERSIONS}},
+        "supported_wes_versions": ["1.1.0"],
+        "supported_filesystem_protocols": ["file", "s3", "gs", "az", "http", "https"],
+        "workflow_engine_versions": {"ferry": version},
+        "default_workflow_engine_parameters": [
+            {"name": "profile", "type": "string", "default_value": runner.options.profile.clone().unwrap_or_default()}
+        ],
+        "system_state_counts": counts,
+        "auth_instructions_url": "",
+        "tags": {}
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct Paging {
+    page_size: Option<usize>,
+    page_token: Option<String>,
+}
+
+impl Paging {
+    fn parse(&self) -> Result<(i64, usize), WesError> {
+        let after = match self.page_token.as_deref() {
+            None | Some("") => 0,
+            Some(t) => t
+                .parse::<i64>()
+                .map_err(|_| bad(format!("page_token {t:?} is not one this server gave")))?,
+        };
+        Ok((after, self.page_size.unwrap_or(100).clamp(1, 1000)))
+    }
+}
+
+pub async fn list_runs(
+    State(runner): State<Arc<Runner>>,
+    Query(paging): Query<Paging>,
+) -> Result<Json<Value>, WesError> {
+    let (after, size) = paging.parse()?;
+    // One more than asked: whether there is a next page.
+    let mut page = runner.db.page(after, size + 1)?;
+    let more = page.len() > size;
+    page.truncate(size);
+    let next = if more {
+        page.last().map(|r| r.seq.to_string()).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let runs: Vec<Value> = page
+        .iter()
+        .map(|r| {
+            json!({
+                "run_id": r.id,
+                "state": r.state,
+                "start_time": r.started_ms.map(iso_time),
+                "end_time": r.ended_ms.map(iso_time),
+                "tags": r.request.get("tags").cloned().unwrap_or(json!({})),
+            })
+        })
+        .collect();
+    Ok(Json(json!({"runs": runs, "next_page_token": next})))
+}
+
+fn run_of(runner: &Runner, id: &str) -> Result<Run, WesError> {
+    runner.db.get(id)?.ok_or_else(|| not_found(id))
+}
+
+pub async fn run_status(
+    State(runner): State<Arc<Runner>>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<Value>, WesError> {
+    let run = run_of(&runner, &id)?;
+    Ok(Json(json!({"run_id": run.id, "state": run.state})))
+}
+
+pub async fn run_log(
+    State(runner): State<Arc<Runner>>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<Value>, WesError> {
+    let run = run_of(&runner, &id)?;
+    let request = &run.request;
+    Ok(Json(json!({
+        "run_id": run.id,
+        "request": {
+            "workflow_params": request.get("workflow_params").cloned().unwrap_or(json!({})),
+            "workflow_type": request.get("workflow_type").cloned().unwrap_or(json!("WDL")),
+            "workflow_type_version": request.get("workflow_type_version").cloned().unwrap_or(json!("1.0")),
+            "tags": request.get("tags").cloned().unwrap_or(json!({})),
+            "workflow_engine_parameters": request.get("workflow_engine_parameters").cloned().unwrap_or(json!({})),
+            "workflow_engine": "ferry",
+            "workflow_url": request.get("workflow_url").cloned().unwrap_or(json!("")),
+        },
+        "state": run.state,
+        "run_log": {
+            "name": request.get("workflow_file").cloned().unwrap_or(json!("")),
+            "cmd": ["ferry", "run"],
+            "start_time": run.started_ms.map(iso_time),
+            "end_time": run.ended_ms.map(iso_time),
+            "stdout": format!("/ferry/runs/{}/stdout", run.id),
+            "stderr": format!("/ferry/runs/{}/stderr", run.id),
+            "exit_code": run.exit_code,
+            "system_logs": runner.db.history(&run.id)?.iter()
+                .map(|(s, at)| format!("{} {s}", iso_time(*at))).collect::<Vec<_>>(),
+        },
+        "task_logs_url": format!("/ga4gh/wes/v1/runs/{}/tasks", run.id),
+        "outputs": run.outputs.clone().unwrap_or(json!({})),
+    })))
+}
+
+pub async fn cancel_run(
+    State(runner): State<Arc<Runner>>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<Value>, WesError> {
+    run_of(&runner, &id)?;
+    runner.cancel(&id)?;
+    Ok(Json(json!({"run_id": id})))
+}
+
+/// The run's finished attempts, from its journal (`attempts.tsv`), in the order they ended.
+fn task_logs(runner: &Runner, run: &Run) -> Vec<Value> {
+    let journal = runner.dir(&run.id).join("run").join("attempts.tsv");
+    let text = std::fs::read_to_string(journal).unwrap_or_default();
+    ferry_report::journal::parse(&text)
+        .iter()
+        .map(|a| {
+            let id = a.dir.trim_start_matches("calls/").to_string();
+            json!({
+                "id": id,
+                "name": a.call,
+                "start_time": iso_time(a.start_ms),
+                "end_time": iso_time(a.end_ms()),
+                "exit_code": a.exit,
+                "stdout": format!("/ferry/runs/{}/tasks/{id}/stdout", run.id),
+                "stderr": format!("/ferry/runs/{}/tasks/{id}/stderr", run.id),
+                "system_logs": [format!("{:?}", a.event)],
+                "tags": {},
+            })
+        })
+        .collect()
+}
+
+pub async fn list_tasks(
+    State(runner): State<Arc<Runner>>,
+    UrlPath(id): UrlPath<String>,
+    Query(paging): Query<Paging>,
+) -> Result<Json<Value>, WesError> {
+    let run = run_of(&runner, &id)?;
+    let (after, size) = paging.parse()?;
+    let all = task_logs(&runner, &run);
+    let start = (after.max(0) as usize).min(all.len());
+    let end = (start + size).min(all.len());
+    let next = if end < all.len() {
+        end.to_string()
+    } else {
+        String::new()
+    };
+    Ok(Json(
+        json!({"task_logs": &all[start..end], "next_page_token": next}),
+    ))
+}
+
+pub async fn get_task(
+    State(runner): State<Arc<Runner>>,
+    UrlPath((id, task)): UrlPath<(String, String)>,
+) -> Result<Json<Value>, WesError> {
+    let run = run_of(&runner, &id)?;
+    task_logs(&runner, &run)
+        .into_iter()
+        .rev()
+        .find(|t| t["id"] == task.as_str())
+        .map(Json)
+        .ok_or_else(|| {
+            WesError(
+                StatusCode::NOT_FOUND,
+                format!("run {id} has no task {task}"),
+            )
+        })
+}
+
+/// A run's `ferry run` stdout (its outputs) or stderr (its log).
+pub async fn run_file(
+    State(runner): State<Arc<Runner>>,
+    UrlPath((id, which)): UrlPath<(String, String)>,
+) -> Result<Response, WesError> {
+    run_of(&runner, &id)?;
+    if which != "stdout" && which != "stderr" {
+        return Err(WesError(StatusCode::NOT_FOUND, format!("no {which}")));
+    }
+    text_file(&runner.dir(&id).join(which))
+}
+
+/// An attempt's stdout or stderr: only files of the run's own `calls/` directory.
+pub async fn task_file(
+    State(runner): State<Arc<Runner>>,
+    UrlPath((id, rest)): UrlPath<(String, String)>,
+) -> Result<Response, WesError> {
+    run_of(&runner, &id)?;
+    let (task, which) = rest
+        .rsplit_once('/')
+        .ok_or_else(|| WesError(StatusCode::NOT_FOUND, "no such file".into()))?;
+    if which != "stdout" && which != "stderr" {
+        return Err(WesError(StatusCode::NOT_FOUND, format!("no {which}")));
+    }
+    let calls = runner.dir(&id).join("run").join("calls");
+    let file = attachment_path(&calls, task)
+        .map(|p| p.join(which))
+        .ok_or_else(|| bad(format!("{task:?} is not a task of this run")))?;
+    text_file(&file)
+}
+
+fn text_file(path: &Path) -> Result<Response, WesError> {
+    let bytes = std::fs::read(path)
+        .map_err(|_| WesError(StatusCode::NOT_FOUND, "no such file (yet)".into()))?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], bytes).into_response())
+}
+
+/// `POST /runs`: a multipart form as WES defines it (`workflow_params`, `workflow_type`,
+/// `workflow_type_version`, `tags`, `workflow_engine_parameters`, `workflow_url`, any number of
+/// `workflow_attachment` files).
+pub async fn submit(
+    State(runner): State<Arc<Runner>>,
+    headers: HeaderMap,
+    mut form: Multipart,
+) -> Result<Json<Value>, WesError> {
+    let _ = headers;
+    let id = crate::new_run_id();
+    let dir = runner.dir(&id);
+    let files = dir.join("workflow");
+    std::fs::create_dir_all(&files)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", files.display()))?;
+    let mut fields: serde_json::Map<String, Value> = Default::default();
+    let mut attached: Vec<String> = Vec::new();
+    let result = async {
+        while let Some(field) = form
+            .next_field()
+            .await
+            .map_err(|e| bad(format!("not a WES multipart request: {e}")))?
+        {
+            let name = field.name().unwrap_or_default().to_string();
+            if name == "workflow_attachment" {
+                let file_name = field.file_name().unwrap_or_default().to_string();
+                let dest = attachment_path(&files, &file_name).ok_or_else(|| {
+                    bad(format!(
+                        "attachment name {file_name:?} is not a relative path"
+                    ))
+                })?;
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| bad(format!("attachment {file_name}: {e}")))?;
+                if let Some(parent) = dest.parent() {
+                    std::fs::create_dir_all(parent).map_err(anyhow::Error::from)?;
+                }
+                std::fs::write(&dest, &bytes).map_err(anyhow::Error::from)?;
+                attached.push(file_name);
+            } else {
+                let text = field
+                    .text()
+                    .await
+                    .map_err(|e| bad(format!("field {name}: {e}")))?;
+                fields.insert(name, Value::String(text));
+            }
+        }
+        request_from(&runner, &id, fields, &attached)
+    }
+    .await;
+    let request = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e);
+        }
+    };
+    let inputs = files.join(".wes-inputs.json");
+    std::fs::write(
+        &inputs,
+        serde_json::to_vec(&request["workflow_params"]).unwrap_or_default(),
+    )
+    .map_err(anyhow::Error::from)?;
+    let run = Run {
+        id: id.clone(),
+        seq: runner.db.next_seq()?,
+        state: db::QUEUED.into(),
+        request,
+        submitted_ms: now_ms(),
+        ..Run::default()
+    };
+    runner.save(&run)?;
+    runner.enqueue(id.clone());
+    Ok(Json(json!({"run_id": id})))
+}
+
+/// The request's fields checked and parsed: the JSON ones as JSON, the workflow found among
+/// the attachments or at a `file://` URL under an allowed root.
+fn request_from(
+    runner: &Runner,
+    id: &str,
+    fields: serde_json::Map<String, Value>,
+    attached: &[String],
+) -> Result<Value, WesError> {
+    let text = |k: &str| fields.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+    let json_field = |k: &str| -> Result<Value, WesError> {
+        match text(k).trim() {
+            "" => Ok(json!({})),
+            t => {
+                let v: Value =
+                    serde_json::from_str(t).map_err(|e| bad(format!("{k} is not JSON: {e}")))?;
+                if !v.is_object() {
+                    return Err(bad(format!("{k} must be a JSON object")));
+                }
+                Ok(v)
+            }
+        }
+    };
+    let workflow_type = text("workflow_type");
+    if !workflow_type.eq_ignore_ascii_case("WDL") {
+        return Err(bad(format!(
+            "workflow_type {workflow_type:?} is not supported: this server runs WDL"
+        )));
+    }
+    let asked = text("workflow_type_version");
+    let params = json_field("workflow_params")?;
+    let tags = json_field("tags")?;
+    let engine = json_field("workflow_engine_parameters")?;
+    let profile = match engine.get("profile") {
+        None => runner.options.profile.clone(),
+        Some(Value::String(p)) if valid_profile(p) => Some(p.clone()),
+        Some(p) => {
+            return Err(bad(format!(
+                "workflow_engine_parameters.profile {p} is not a profile name"
+            )));
+        }
+    };
+    let url = text("workflow_url");
+    let workflow_file = if attached.iter().any(|a| a == url) {
+        PathBuf::from(url)
+    } else if let Some(path) = url.strip_prefix("file://") {
+        let path = Path::new(path)
+            .canonicalize()
+            .map_err(|_| bad(format!("workflow_url {url}: no such file")))?;
+        if !runner.options.roots.iter().any(|r| path.starts_with(r)) {
+            return Err(WesError(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "workflow_url {url} is outside the directories this server may read (--workflow-root)"
+                ),
+            ));
+        }
+        path
+    } else if url.is_empty() {
+        return Err(bad("workflow_url is missing"));
+    } else {
+        return Err(bad(format!(
+            "workflow_url {url:?}: neither an attached file nor a file:// URL (this server does not fetch workflows over the network)"
+        )));
+    };
+    // The document's `version` line decides; a request that says otherwise (wes-client says
+    // "draft-2" of every WDL file) is taken at the document's word, and a document without
+    // one (WDL draft-2) is refused.
+    let on_disk = if workflow_file.is_absolute() {
+        workflow_file.clone()
+    } else {
+        runner.dir(id).join("workflow").join(&workflow_file)
+    };
+    let version = document_version(&on_disk).ok_or_else(|| {
+        bad(format!(
+            "{url}: no `version 1.x` line: WDL draft-2 is not supported (supported: {})",
+            VERSIONS.join(", ")
+        ))
+    })?;
+    if !VERSIONS.contains(&version.as_str()) {
+        return Err(bad(format!(
+            "{url}: WDL version {version} is not supported (supported: {})",
+            VERSIONS.join(", ")
+        )));
+    }
+    if asked != version {
+        tracing::info!(
+            "run {id}: the request says workflow_type_version {asked:?}; the document is version {version}"
+        );
+    }
+    tracing::info!("run {id}: submitted {}", workflow_file.display());
+    Ok(json!({
+        "workflow_params": params,
+        "workflow_type": "WDL",
+        "workflow_type_version": version,
+        "tags": tags,
+        "workflow_engine_parameters": engine,
+        "workflow_url": url,
+        "workflow_file": workflow_file,
+        "profile": profile,
+    }))
+}
+
+fn valid_profile(p: &str) -> bool {
+    !p.is_empty()
+        && p.split(',').all(|n| {
+            !n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+}
+
+/// The `version` a WDL document declares (its first line that is not blank or a comment).
+fn document_version(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))?;
+    let v = line.strip_prefix("version")?.trim();
+    (!v.is_empty()).then(|| v.to_string())
+}
