@@ -199,14 +199,22 @@ fn task_logs(runner: &Runner, run: &Run) -> Vec<Value> {
         .iter()
         .map(|a| {
             let id = a.dir.trim_start_matches("calls/").to_string();
+            // A call-cache hit ran elsewhere: its logs are not this run's to give.
+            let attempt = runner.dir(&run.id).join("run").join(&a.dir);
+            let log = |which: &str| {
+                attempt
+                    .join(which)
+                    .exists()
+                    .then(|| format!("/ferry/runs/{}/tasks/{id}/{which}", run.id))
+            };
             json!({
                 "id": id,
                 "name": a.call,
                 "start_time": iso_time(a.start_ms),
                 "end_time": iso_time(a.end_ms()),
                 "exit_code": a.exit,
-                "stdout": format!("/ferry/runs/{}/tasks/{id}/stdout", run.id),
-                "stderr": format!("/ferry/runs/{}/tasks/{id}/stderr", run.id),
+                "stdout": log("stdout"),
+                "stderr": log("stderr"),
                 "system_logs": [format!("{:?}", a.event)],
                 "tags": {},
             })

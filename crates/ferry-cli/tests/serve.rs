@@ -1,0 +1,458 @@
+//! `ferry serve` through a real WES client (the `wes-service` package's, driven by
+//! tests/fixtures/wes.py): submit, poll, outputs, task logs, paging, cancel, a server killed
+//! mid-run and restarted, a cpu limit shared by many runs, the token.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A `ferry serve` on a free loopback port, stopped (by its pid) when dropped.
+struct Server {
+    child: Child,
+    host: String,
+    log: PathBuf,
+}
+
+impl Server {
+    // The child is waited for by `Drop` (or `kill9`).
+    #[allow(clippy::zombie_processes)]
+    fn start(runs: &Path, extra: &[&str]) -> Server {
+        std::fs::create_dir_all(runs).expect("runs dir");
+        // A log per server started (a test may restart one on the same runs directory).
+        let log = runs.with_file_name(format!("serve-{}.log", nanos()));
+        let mut child = common::ferry()
+            .args(["serve", "--listen", "127.0.0.1:0", "--runs-dir"])
+            .arg(runs)
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log"))
+            .spawn()
+            .expect("ferry serve");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if let Some(at) = text.find("listening on http://") {
+                let host = text[at + "listening on http://".len()..]
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                return Server { child, host, log };
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the server did not start: {text}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wes(&self, args: &[&str]) -> String {
+        let out = Command::new("python3")
+            .arg(fixture("wes.py"))
+            .arg(&self.host)
+            .args(args)
+            .output()
+            .expect("python3 wes.py");
+        assert!(
+            out.status.success(),
+            "wes.py {args:?}: {}\nserver log:\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn submit(&self, wdl: &Path, inputs: &Path, attachments: &[&Path]) -> String {
+        let mut args = vec![
+            "submit".to_string(),
+            wdl.display().to_string(),
+            inputs.display().to_string(),
+        ];
+        args.extend(attachments.iter().map(|a| a.display().to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.wes(&args)
+    }
+
+    fn wait(&self, id: &str) -> Value {
+        serde_json::from_str(&self.wes(&["wait", id, "120"])).expect("run log JSON")
+    }
+
+    /// `(status, body)` of a GET.
+    fn get(&self, path: &str, token: Option<&str>) -> (u16, String) {
+        let mut args = vec!["get", path];
+        args.extend(token);
+        let out = self.wes(&args);
+        let (status, body) = out.split_once(' ').unwrap_or((&out, ""));
+        (status.parse().unwrap_or(0), body.to_string())
+    }
+
+    fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // SIGTERM first: the runs' `ferry run` children get SIGTERM when it is gone.
+        terminate(self.child.id());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn terminate(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+}
+
+fn nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    p
+}
+
+const SCATTER: &str = r#"version 1.1
+task greet {
+  input { String name  File f }
+  command <<< echo "hello ~{name} $(cat ~{f})" >>>
+  output { String greeting = read_string(stdout()) }
+}
+workflow wf {
+  input { Array[String] names  File f }
+  scatter (n in names) { call greet { input: name = n, f = f } }
+  output { Array[String] greetings = greet.greeting }
+}
+"#;
+
+#[test]
+fn a_wes_client_submits_polls_and_reads_outputs_task_logs_and_pages() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let wdl = write(dir.path(), "wf.wdl", SCATTER);
+    // Words of this test run's own, so that no call is a call-cache hit of an earlier run.
+    let data = write(dir.path(), "data.txt", &format!("world {}\n", nanos()));
+    let inputs = write(
+        dir.path(),
+        "inputs.json",
+        r#"{"wf.names": ["a", "b", "c"], "wf.f": "data.txt"}"#,
+    );
+    let server = Server::start(&dir.path().join("runs"), &[]);
+    let info: Value =
+        serde_json::from_str(&server.get("/ga4gh/wes/v1/service-info", None).1).expect("json");
+    assert_eq!(
+        info["workflow_type_versions"]["WDL"]["workflow_type_version"],
+        serde_json::json!(["1.0", "1.1", "1.2", "1.3"])
+    );
+    let id = server.submit(&wdl, &inputs, &[&data]);
+    let log = server.wait(&id);
+    assert_eq!(log["state"], "COMPLETE", "{log}");
+    assert_eq!(
+        log["outputs"]["wf.greetings"],
+        serde_json::json!(["a", "b", "c"].map(|n| format!(
+            "hello {n} {}",
+            std::fs::read_to_string(&data).unwrap_or_default().trim()
+        )))
+    );
+    assert_eq!(log["run_log"]["exit_code"], 0);
+    let (status, tasks) = server.get(&format!("/ga4gh/wes/v1/runs/{id}/tasks"), None);
+    assert_eq!(status, 200, "{tasks}");
+    let tasks: Value = serde_json::from_str(&tasks).expect("json");
+    let list = tasks["task_logs"].as_array().expect("task_logs");
+    assert_eq!(list.len(), 3, "{tasks}");
+    assert!(
+        list.iter()
+            .all(|t| t["name"] == "greet" && t["exit_code"] == 0)
+    );
+    let stdout = list[0]["stdout"].as_str().expect("stdout url");
+    let (status, text) = server.get(stdout, None);
+    assert_eq!(status, 200);
+    assert!(text.starts_with("hello "), "{text}");
+    // Outside the run's own files: refused.
+    let (status, _) = server.get(&format!("/ferry/runs/{id}/tasks/../../../etc/stdout"), None);
+    assert_ne!(status, 200);
+    // Paging: 3 runs, pages of 2.
+    for _ in 0..2 {
+        let id = server.submit(&wdl, &inputs, &[&data]);
+        server.wait(&id);
+    }
+    let pages: Vec<Vec<String>> = server
+        .wes(&["pages", "2"])
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("page"))
+        .collect();
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [2, 1]);
+    assert_eq!(pages[0][0], id);
+    // Requests the server cannot run are refused with the reason.
+    let out = server.wes(&[
+        "post-form",
+        "/ga4gh/wes/v1/runs",
+        "workflow_type=CWL",
+        "workflow_type_version=v1.0",
+        "workflow_url=x.cwl",
+    ]);
+    assert!(out.starts_with("400 ") && out.contains("WDL"), "{out}");
+    let out = server.wes(&[
+        "post-form",
+        "/ga4gh/wes/v1/runs",
+        "workflow_type=WDL",
+        "workflow_type_version=1.1",
+        &format!("workflow_url=file://{}", wdl.display()),
+    ]);
+    assert!(
+        out.starts_with("403 "),
+        "no --workflow-root covers it: {out}"
+    );
+}
+
+#[test]
+fn a_file_url_under_a_workflow_root_runs_in_place() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let wdl = write(
+        dir.path(),
+        "one.wdl",
+        "version 1.0\nworkflow one {\n  input { Int n }\n  output { Int twice = n * 2 }\n}\n",
+    );
+    let root = dir.path().display().to_string();
+    let server = Server::start(&dir.path().join("runs"), &["--workflow-root", &root]);
+    let out = server.wes(&[
+        "post-form",
+        "/ga4gh/wes/v1/runs",
+        "workflow_type=WDL",
+        "workflow_type_version=1.0",
+        r#"workflow_params={"one.n": 21}"#,
+        &format!("workflow_url=file://{}", wdl.display()),
+    ]);
+    assert!(out.starts_with("200 "), "{out}");
+    let id: Value = serde_json::from_str(&out[4..]).expect("json");
+    let log = server.wait(id["run_id"].as_str().expect("run_id"));
+    assert_eq!(log["state"], "COMPLETE", "{log}");
+    assert_eq!(log["outputs"]["one.twice"], 42);
+}
+
+const SLOW: &str = r#"version 1.1
+task first {
+  input { String nonce }
+  command <<< echo first # ~{nonce} >>>
+  output { String out = read_string(stdout()) }
+}
+task second {
+  input { String prev  String pid_file  Int seconds }
+  command <<<
+    echo $$ > ~{pid_file}
+    sleep ~{seconds}
+    echo "second after ~{prev}"
+  >>>
+  output { String out = read_string(stdout()) }
+}
+workflow slow {
+  input { String pid_file  Int seconds  String nonce }
+  call first { input: nonce = nonce }
+  call second { input: prev = first.out, pid_file = pid_file, seconds = seconds }
+  output { String out = second.out }
+}
+"#;
+
+fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ok() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn alive(pid: i32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .unwrap_or_default()
+            .contains(") Z ")
+}
+
+fn pid_in(file: &Path) -> Option<i32> {
+    std::fs::read_to_string(file).ok()?.trim().parse().ok()
+}
+
+#[test]
+fn cancelling_a_run_stops_its_tasks() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let wdl = write(dir.path(), "slow.wdl", SLOW);
+    let pid_file = dir.path().join("second.pid");
+    let inputs = write(
+        dir.path(),
+        "inputs.json",
+        &format!(
+            r#"{{"slow.pid_file": "{}", "slow.seconds": 300, "slow.nonce": "{}"}}"#,
+            pid_file.display(),
+            nanos()
+        ),
+    );
+    let server = Server::start(&dir.path().join("runs"), &[]);
+    let id = server.submit(&wdl, &inputs, &[]);
+    wait_for("the long task to start", || pid_in(&pid_file).is_some());
+    let task = pid_in(&pid_file).unwrap_or(0);
+    assert!(alive(task));
+    server.wes(&["cancel", &id]);
+    let log = server.wait(&id);
+    assert_eq!(log["state"], "CANCELED", "{log}");
+    wait_for("the task to be gone", || !alive(task));
+    // Cancelling a run that is over changes nothing.
+    server.wes(&["cancel", &id]);
+    assert_eq!(server.wes(&["state", &id]), "CANCELED");
+}
+
+#[test]
+fn a_server_killed_mid_run_resumes_it_without_rerunning_finished_calls() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let wdl = write(dir.path(), "slow.wdl", SLOW);
+    let pid_file = dir.path().join("second.pid");
+    let inputs = write(
+        dir.path(),
+        "inputs.json",
+        &format!(
+            r#"{{"slow.pid_file": "{}", "slow.seconds": 3, "slow.nonce": "{}"}}"#,
+            pid_file.display(),
+            nanos()
+        ),
+    );
+    let runs = dir.path().join("runs");
+    let mut server = Server::start(&runs, &[]);
+    let id = server.submit(&wdl, &inputs, &[]);
+    wait_for("the second call to start", || pid_in(&pid_file).is_some());
+    let task = pid_in(&pid_file).unwrap_or(0);
+    server.kill9();
+    // The run's `ferry run` hears of its server's death and stops its task.
+    wait_for("the orphaned task to stop", || !alive(task));
+    std::fs::remove_file(&pid_file).expect("rm pid file");
+    let server = Server::start(&runs, &[]);
+    let log = server.wait(&id);
+    assert_eq!(log["state"], "COMPLETE", "{log}");
+    assert_eq!(log["outputs"]["slow.out"], "second after first");
+    let calls = runs.join(&id).join("run/calls");
+    let first: Vec<_> = std::fs::read_dir(calls.join("first"))
+        .expect("calls/first")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("attempt-"))
+        .collect();
+    assert_eq!(first, ["attempt-1"], "the finished call ran again");
+}
+
+#[test]
+fn many_runs_share_the_servers_cpu_limit() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let spans = dir.path().join("spans");
+    std::fs::create_dir_all(&spans).expect("spans");
+    let wdl = write(
+        dir.path(),
+        "busy.wdl",
+        r#"version 1.1
+task busy {
+  input { String spans  Int i }
+  command <<<
+    start=$(date +%s%N)
+    sleep 0.3
+    echo "$start $(date +%s%N)" > ~{spans}/~{i}
+  >>>
+  runtime { cpu: 1 }
+}
+workflow many {
+  input { String spans  Int i }
+  call busy { input: spans = spans, i = i }
+}
+"#,
+    );
+    let server = Server::start(
+        &dir.path().join("runs"),
+        &["--max-cpus", "2", "--max-runs", "2"],
+    );
+    let ids: Vec<String> = (0..50)
+        .map(|i| {
+            let inputs = write(
+                dir.path(),
+                &format!("in-{i}.json"),
+                &format!(r#"{{"many.spans": "{}", "many.i": {i}}}"#, spans.display()),
+            );
+            server.submit(&wdl, &inputs, &[])
+        })
+        .collect();
+    for id in &ids {
+        assert_eq!(server.wait(id)["state"], "COMPLETE");
+    }
+    let mut events: Vec<(u128, i32)> = Vec::new();
+    for entry in std::fs::read_dir(&spans).expect("spans").flatten() {
+        let text = std::fs::read_to_string(entry.path()).expect("span");
+        let mut it = text
+            .split_whitespace()
+            .map(|t| t.parse::<u128>().expect("ns"));
+        let (a, b) = (it.next().expect("start"), it.next().expect("end"));
+        events.push((a, 1));
+        events.push((b, -1));
+    }
+    assert_eq!(events.len(), 100);
+    events.sort();
+    let (mut now, mut most) = (0, 0);
+    for (_, d) in events {
+        now += d;
+        most = most.max(now);
+    }
+    assert!(
+        most <= 2,
+        "{most} tasks ran at once with 2 cpus for all runs"
+    );
+    assert_eq!(most, 2, "the two run slots were never used together");
+}
+
+#[test]
+fn a_token_is_required_when_given_and_off_loopback() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let token = write(dir.path(), "token", "s3cret-token\n");
+    let server = Server::start(
+        &dir.path().join("runs"),
+        &["--token-file", &token.display().to_string()],
+    );
+    let (status, body) = server.get("/ga4gh/wes/v1/runs", None);
+    assert_eq!(status, 401, "{body}");
+    let (status, _) = server.get("/ga4gh/wes/v1/runs", Some("wrong"));
+    assert_eq!(status, 401);
+    let (status, body) = server.get("/ga4gh/wes/v1/runs", Some("s3cret-token"));
+    assert_eq!(status, 200, "{body}");
+    // Listening where other machines could reach it, without a token: refused before binding.
+    let out = common::ferry()
+        .args(["serve", "--listen", "0.0.0.0:0", "--runs-dir"])
+        .arg(dir.path().join("open"))
+        .output()
+        .expect("ferry serve");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--token-file"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
