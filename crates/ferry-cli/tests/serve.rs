@@ -377,7 +377,7 @@ task busy {
   input { String spans  Int i }
   command <<<
     start=$(date +%s%N)
-    sleep 0.3
+    sleep 1
     echo "$start $(date +%s%N)" > ~{spans}/~{i}
   >>>
   runtime { cpu: 1 }
@@ -455,4 +455,67 @@ fn a_token_is_required_when_given_and_off_loopback() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The live page loads in headless Chromium without a console error while a run is going, its
+/// data show the run's progress changing, and a finished run links its report.
+#[test]
+fn the_live_page_shows_runs_as_they_go_and_links_reports() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let wdl = write(dir.path(), "slow.wdl", SLOW);
+    let pid_file = dir.path().join("second.pid");
+    let inputs = write(
+        dir.path(),
+        "inputs.json",
+        &format!(
+            r#"{{"slow.pid_file": "{}", "slow.seconds": 3, "slow.nonce": "{}"}}"#,
+            pid_file.display(),
+            nanos()
+        ),
+    );
+    let server = Server::start(&dir.path().join("runs"), &[]);
+    let id = server.submit(&wdl, &inputs, &[]);
+    wait_for("the second call to start", || pid_in(&pid_file).is_some());
+    let view = |server: &Server| -> Value {
+        let (status, body) = server.get("/ferry/api/runs", None);
+        assert_eq!(status, 200, "{body}");
+        let all: Value = serde_json::from_str(&body).expect("json");
+        all["runs"][0].clone()
+    };
+    let before = view(&server);
+    assert_eq!(before["run_id"], id.as_str());
+    assert_eq!(before["state"], "RUNNING");
+    // ../shared beside the checkout (CI has it too): Chromium driven by Playwright.
+    let page_check =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/scripts/page-check.py");
+    let check = Command::new("python3")
+        .arg(page_check)
+        .arg(format!("http://{}/", server.host))
+        .args(["--wait-ms", "1500"])
+        .output()
+        .expect("page-check.py");
+    assert!(
+        check.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let during = view(&server);
+    assert!(
+        during["elapsed_s"].as_f64() > before["elapsed_s"].as_f64(),
+        "{before} then {during}"
+    );
+    assert_eq!(server.wait(&id)["state"], "COMPLETE");
+    let after = view(&server);
+    let calls = after["calls"].as_array().expect("calls");
+    assert!(
+        calls
+            .iter()
+            .any(|c| c["call"] == "second" && c["done"] == 1),
+        "{after}"
+    );
+    let report = after["report"].as_str().expect("a report link");
+    let (status, html) = server.get(report, None);
+    assert_eq!(status, 200);
+    assert!(html.contains("<html") && html.contains("second"), "{html}");
 }

@@ -480,7 +480,8 @@ fn memory_over_time(h: &mut String, r: &Report) {
     });
 }
 
-const CSS: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}.status{font-size:60%;padding:2px 8px;border-radius:4px;background:#eee}.succeeded{background:#cfc}.failed{background:#fcc}.cancelled{background:#ffc}.bad{color:#b00}.note,.legend{color:#555;font-size:90%}pre{background:#f8f8f8;padding:6px;overflow:auto;max-height:15em}.failure{margin:1em 0}svg{border:1px solid #eee;background:#fff}";
+/// The report's style sheet, shared by `ferry serve`'s live page so that both look alike.
+pub const CSS: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}.status{font-size:60%;padding:2px 8px;border-radius:4px;background:#eee}.succeeded{background:#cfc}.failed{background:#fcc}.cancelled{background:#ffc}.bad{color:#b00}.note,.legend{color:#555;font-size:90%}pre{background:#f8f8f8;padding:6px;overflow:auto;max-height:15em}.failure{margin:1em 0}svg{border:1px solid #eee;background:#fff}";
 
 #[cfg(test)]
 mod tests {

@@ -13,7 +13,7 @@ pub mod journal;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-pub use html::{file_tail, html};
+pub use html::{CSS, file_tail, html};
 use journal::{Attempt, Event};
 
 /// The advice rule, stated in the report and the summary.

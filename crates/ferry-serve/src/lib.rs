@@ -3,10 +3,12 @@
 //! Any WES client submits WDL workflows over HTTP; each run is a `ferry run` of its own
 //! (`runner.rs`), recorded in a SQLite database beside the runs' directories (`db.rs`); the
 //! endpoints are in `wes.rs`. The run directories stay the truth for resume: the database is
-//! rebuilt from their records if lost, and a restarted server resumes what was running.
+//! rebuilt from their records if lost, and a restarted server resumes what was running. The
+//! live page at `/` is `page.rs`.
 #![deny(unsafe_code)]
 
 mod db;
+mod page;
 mod runner;
 #[allow(unsafe_code)]
 mod sys;
@@ -114,6 +116,9 @@ fn router(runner: Arc<runner::Runner>) -> Router {
         .route("/runs/{id}/tasks/{task}", get(wes::get_task));
     Router::new()
         .nest("/ga4gh/wes/v1", wes)
+        .route("/", get(page::index))
+        .route("/ferry/api/runs", get(page::api_runs))
+        .route("/ferry/runs/{id}/report", get(page::report))
         .route("/ferry/runs/{id}/tasks/{*rest}", get(wes::task_file))
         .route("/ferry/runs/{id}/{which}", get(wes::run_file))
         .layer(DefaultBodyLimit::max(max_body))
