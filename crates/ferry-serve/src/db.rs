@@ -142,6 +142,23 @@ impl Db {
         })
     }
 
+    /// How many runs are in each state.
+    pub fn counts(&self) -> Result<Vec<(String, u64)>> {
+        self.with(|c| {
+            let mut st = c.prepare("SELECT state, COUNT(*) FROM runs GROUP BY state")?;
+            st.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
+                .collect()
+        })
+    }
+
+    /// The `n` runs submitted last, newest first.
+    pub fn latest(&self, n: usize) -> Result<Vec<Run>> {
+        self.with(|c| {
+            let mut st = c.prepare(&format!("{SELECT} ORDER BY seq DESC LIMIT ?1"))?;
+            st.query_map([n as i64], row_to_run)?.collect()
+        })
+    }
+
     /// Runs not over yet, in submission order: what a restarted server takes up again.
     pub fn unfinished(&self) -> Result<Vec<Run>> {
         self.with(|c| {

@@ -79,26 +79,13 @@ setInterval(refresh, 1000);
 /// What the page shows: the newest runs, with calls and failures read from each unfinished
 /// run's journal (a finished run's come from the same journal, read once per view).
 pub async fn api_runs(State(runner): State<Arc<Runner>>) -> Result<Json<Value>, WesError> {
-    let mut states: BTreeMap<String, u64> = BTreeMap::new();
-    let mut all: Vec<Run> = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = runner.db.page(after, 1000)?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        for r in &page {
-            *states.entry(r.state.clone()).or_default() += 1;
-        }
-        all.extend(page);
-        if all.len() > SHOWN {
-            all.drain(..all.len() - SHOWN);
-        }
-    }
+    let states: BTreeMap<String, u64> = runner.db.counts()?.into_iter().collect();
     let total: u64 = states.values().sum();
     let now = crate::now_ms();
-    let runs: Vec<Value> = all
+    let runs: Vec<Value> = runner
+        .db
+        .latest(SHOWN)?
         .iter()
-        .rev()
         .map(|r| run_view(&runner, r, now))
         .collect();
     Ok(Json(

@@ -57,16 +57,8 @@ pub async fn service_info(State(runner): State<Arc<Runner>>) -> Result<Json<Valu
     ] {
         counts.insert(state.into(), json!(0));
     }
-    let mut after = 0;
-    loop {
-        let page = runner.db.page(after, 1000)?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        for r in &page {
-            if let Some(n) = counts.get_mut(&r.state) {
-                *n = json!(n.as_u64().unwrap_or(0) + 1);
-            }
-        }
+    for (state, n) in runner.db.counts()? {
+        counts.insert(state, json!(n));
     }
     let version = env!("CARGO_PKG_VERSION");
     Ok(Json(json!({
