@@ -183,16 +183,30 @@ fn cost_table(h: &mut String, r: &Report) {
 }
 
 fn advice_table(h: &mut String, r: &Report) {
+    // The note column only when a call has a note (no empty trailing column).
+    let noted = r
+        .calls
+        .iter()
+        .any(|c| c.advice.as_ref().is_some_and(|a| a.raise));
     let _ = write!(
         h,
-        "<h2>Right-sizing advice</h2><p class=\"note\">Rule: {}. <code>ferry report RUN --profile-out rightsized.toml</code> writes it as a profile: <code>--profile yours,rightsized</code>.</p><table class=\"advice\"><tr><th>call</th><th>task</th><th>cpu now → advised</th><th>memory now → advised</th><th>core-h saved</th><th>GiB-h saved</th><th></th></tr>",
-        esc(RULE)
+        "<h2>Right-sizing advice</h2><p class=\"note\">Rule: {}. <code>ferry report RUN --profile-out rightsized.toml</code> writes it as a profile: <code>--profile yours,rightsized</code>.</p><table class=\"advice\"><tr><th>call</th><th>task</th><th>cpu now → advised</th><th>memory now → advised</th><th>core-h saved</th><th>GiB-h saved</th>{}</tr>",
+        esc(RULE),
+        if noted { "<th>note</th>" } else { "" }
     );
     for c in &r.calls {
         let Some(a) = &c.advice else { continue };
+        let note = match (noted, a.raise) {
+            (false, _) => String::new(),
+            (true, false) => "<td></td>".to_string(),
+            (true, true) => {
+                "<td class=\"bad\">killed for memory or near its limit: raise, do not lower</td>"
+                    .to_string()
+            }
+        };
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{} → {}</td><td>{} → {} MiB</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{} → {}</td><td>{} → {} MiB</td><td>{}</td><td>{}</td>{note}</tr>",
             esc(&c.call),
             esc(c.task.as_deref().unwrap_or("-")),
             c.cpu_requested,
@@ -201,12 +215,6 @@ fn advice_table(h: &mut String, r: &Report) {
             a.memory_mib,
             hours(a.saved_core_h),
             hours(a.saved_gib_h),
-            if a.raise { "bad" } else { "" },
-            if a.raise {
-                "killed for memory or near its limit: raise, do not lower"
-            } else {
-                ""
-            }
         );
     }
     h.push_str("</table>");
@@ -320,8 +328,10 @@ fn bars(h: &mut String, r: &Report) {
 }
 
 fn axis(h: &mut String, y: f64, len_ms: f64) {
-    for i in 0..=4 {
-        let x = WIDTH * i as f64 / 4.0;
+    let (ticks, _) = time_ticks(len_ms);
+    let last = ticks.len().saturating_sub(1);
+    for (i, (at, label)) in ticks.iter().enumerate() {
+        let x = WIDTH * at / len_ms.max(1.0);
         let _ = write!(
             h,
             "<text x=\"{:.0}\" y=\"{:.0}\" font-size=\"10\" text-anchor=\"{}\">{}</text>",
@@ -329,14 +339,54 @@ fn axis(h: &mut String, y: f64, len_ms: f64) {
             y + 12.0,
             if i == 0 {
                 "start"
-            } else if i == 4 {
+            } else if i == last && x > WIDTH - 30.0 {
                 "end"
             } else {
                 "middle"
             },
-            seconds(len_ms / 1000.0 * i as f64 / 4.0)
+            label
         );
     }
+}
+
+/// Ticks for a time axis of `len_ms`: a round step (1, 2 or 5 of a unit, or 15 and 30 of
+/// seconds and minutes) giving at most 6 intervals, each tick labelled in the unit the span
+/// suggests (ms, s, min, h) with the decimals the step needs, so that no two labels read the
+/// same. Returns the ticks (position
+/// in ms, label) and the step.
+pub(crate) fn time_ticks(len_ms: f64) -> (Vec<(f64, String)>, f64) {
+    const STEPS_MS: [f64; 27] = [
+        1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1e3, 2e3, 5e3, 10e3, 15e3, 30e3,
+        60e3, 120e3, 300e3, 600e3, 900e3, 1800e3, 3600e3, 7200e3, 10800e3, 21600e3, 43200e3,
+        86400e3,
+    ];
+    let len = len_ms.max(1.0);
+    let step = STEPS_MS
+        .iter()
+        .copied()
+        .find(|s| len / s <= 6.0)
+        .unwrap_or_else(|| (len / 6.0 / 86400e3).ceil() * 86400e3);
+    // The unit from the span, the decimals from the step: "0.5 s" rather than "500 ms" in a
+    // run of seconds.
+    let (unit, per) = if len < 1e3 {
+        ("ms", 1.0)
+    } else if len < 120e3 {
+        ("s", 1e3)
+    } else if len < 7200e3 {
+        ("min", 60e3)
+    } else {
+        ("h", 3600e3)
+    };
+    let decimals = (0..3)
+        .find(|d| ((step / per) * 10f64.powi(*d)).fract().abs() < 1e-9)
+        .unwrap_or(3) as usize;
+    let mut ticks = Vec::new();
+    let mut at = 0.0;
+    while at <= len + step * 1e-9 {
+        ticks.push((at, format!("{:.*} {unit}", decimals, at / per)));
+        at += step;
+    }
+    (ticks, step)
 }
 
 /// Attempts running at each time, per call: a polyline each.
@@ -560,5 +610,31 @@ mod tail_tests {
         assert!(tail.len() < 8 << 10, "{} bytes", tail.len());
         assert!(tail.contains("bad \u{fffd} byte"), "{tail}");
         assert!(tail.ends_with("last line"), "{tail}");
+    }
+}
+
+#[cfg(test)]
+mod axis_tests {
+    use super::time_ticks;
+
+    #[test]
+    fn tick_labels_are_distinct_and_in_a_unit_the_span_suggests() {
+        for (len_ms, first_labels) in [
+            (200.0, vec!["0 ms", "50 ms", "100 ms"]),
+            (1_500.0, vec!["0.0 s", "0.5 s", "1.0 s"]),
+            (90_000.0, vec!["0 s", "15 s", "30 s"]),
+            (600_000.0, vec!["0 min", "2 min", "4 min"]),
+            (7_200_000.0, vec!["0.0 h", "0.5 h", "1.0 h"]),
+            (36_000_000.0, vec!["0 h", "2 h", "4 h"]),
+        ] {
+            let (ticks, _) = time_ticks(len_ms);
+            let labels: Vec<&str> = ticks.iter().map(|(_, l)| l.as_str()).collect();
+            assert_eq!(&labels[..3], &first_labels[..], "{len_ms} ms: {labels:?}");
+            let mut unique = labels.clone();
+            unique.dedup();
+            assert_eq!(unique.len(), labels.len(), "{labels:?}");
+            assert!((2..=7).contains(&labels.len()), "{labels:?}");
+            assert!(ticks.last().is_some_and(|(at, _)| *at <= len_ms + 1e-6));
+        }
     }
 }
