@@ -139,7 +139,9 @@ impl Runner {
     fn start(self: Arc<Self>, id: &str) -> Result<()> {
         let mut run = self.db.get(id)?.context("no such run")?;
         let dir = self.dir(id);
-        let resume = dir.join("run").join("calls").exists();
+        // Anything in the run directory is an earlier start of this run (a server that died):
+        // `ferry run` continues it only with --resume.
+        let resume = std::fs::read_dir(dir.join("run")).is_ok_and(|mut d| d.next().is_some());
         let workflow = dir.join("workflow").join(
             run.request["workflow_file"]
                 .as_str()
