@@ -347,10 +347,10 @@ fn a_server_killed_mid_run_resumes_it_without_rerunning_finished_calls() {
     wait_for("the second call to start", || pid_in(&pid_file).is_some());
     let task = pid_in(&pid_file).unwrap_or(0);
     server.kill9();
-    // The run's `ferry run` hears of its server's death and stops its task.
-    wait_for("the orphaned task to stop", || !alive(task));
-    std::fs::remove_file(&pid_file).expect("rm pid file");
+    // Restarted at once: the run's previous `ferry run`, which heard of its server's death,
+    // may still be stopping its task and hold the run directory; the new server waits for it.
     let server = Server::start(&runs, &[]);
+    wait_for("the orphaned task to stop", || !alive(task));
     let log = server.wait(&id);
     assert_eq!(log["state"], "COMPLETE", "{log}");
     assert_eq!(log["outputs"]["slow.out"], "second after first");

@@ -57,6 +57,14 @@ impl Runner {
         self.db.put(run)
     }
 
+    /// Back at the head of the queue (a run whose start had to wait).
+    fn enqueue_front(&self, id: String) {
+        if let Ok(mut q) = self.queue.lock() {
+            q.push_front(id);
+        }
+        self.wake.notify_one();
+    }
+
     pub fn enqueue(&self, id: String) {
         if let Ok(mut q) = self.queue.lock() {
             q.push_back(id);
@@ -142,6 +150,18 @@ impl Runner {
         // Anything in the run directory is an earlier start of this run (a server that died):
         // `ferry run` continues it only with --resume.
         let resume = std::fs::read_dir(dir.join("run")).is_ok_and(|mut d| d.next().is_some());
+        // The `ferry run` of a server that died may still be stopping its tasks and hold the run
+        // directory's lock: try again shortly rather than fail the run.
+        if resume && run_dir_locked(&dir.join("run")) {
+            tracing::info!("run {id}: its previous ferry run is still stopping; waiting");
+            let runner = self.clone();
+            let id = id.to_string();
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                runner.enqueue_front(id);
+            });
+            return Ok(());
+        }
         let workflow = dir.join("workflow").join(
             run.request["workflow_file"]
                 .as_str()
@@ -228,6 +248,18 @@ impl Runner {
         }
         self.wake.notify_one();
     }
+}
+
+/// Whether a `ferry run` (or its task launcher) holds the run directory's lock (`.ferry-lock`,
+/// flocked for an engine's lifetime).
+fn run_dir_locked(run_dir: &Path) -> bool {
+    let Ok(file) = std::fs::File::open(run_dir.join(".ferry-lock")) else {
+        return false;
+    };
+    matches!(
+        file.try_lock_shared(),
+        Err(std::fs::TryLockError::WouldBlock)
+    )
 }
 
 fn exit_code(status: &std::process::ExitStatus) -> Option<i32> {
