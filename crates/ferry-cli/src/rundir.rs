@@ -10,7 +10,7 @@ use crate::sys;
 
 /// The lock file: `flock`ed for the engine's lifetime (and its launcher's, which inherits it),
 /// with the holder's pid, its start time and host written in it for messages.
-pub const LOCK_FILE: &str = ".ferry-lock";
+pub use ferry_report::{LOCK_FILE, is_locked};
 
 /// The run's id: random, written when the run directory is created, the same for every
 /// engine that resumes it. Task processes, cluster jobs and containers are marked with it.
@@ -209,18 +209,6 @@ pub fn holder_of(run_dir: &Path) -> Option<Holder> {
         .read_to_string(&mut text)
         .ok()?;
     Holder::parse(&text)
-}
-
-/// Whether some process holds the run directory's lock now (an engine or its launcher).
-pub fn is_locked(run_dir: &Path) -> bool {
-    let Ok(file) = std::fs::File::open(run_dir.join(LOCK_FILE)) else {
-        return false;
-    };
-    match file.try_lock_shared() {
-        Ok(()) => false,
-        Err(std::fs::TryLockError::WouldBlock) => true,
-        Err(std::fs::TryLockError::Error(_)) => false,
-    }
 }
 
 /// The run's id: read from the run directory, else made and written there. A run directory

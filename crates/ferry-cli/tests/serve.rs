@@ -280,6 +280,53 @@ workflow slow {
 }
 "#;
 
+/// A run of SLOW in its own directory: `first`, then `second`, which writes its pid and sleeps.
+struct SlowRun {
+    dir: tempfile::TempDir,
+    wdl: PathBuf,
+    inputs: PathBuf,
+    pid_file: PathBuf,
+}
+
+impl SlowRun {
+    fn new(seconds: u32) -> SlowRun {
+        let dir = tempfile::tempdir().expect("tmp");
+        let wdl = write(dir.path(), "slow.wdl", SLOW);
+        let pid_file = dir.path().join("second.pid");
+        let inputs = write(
+            dir.path(),
+            "inputs.json",
+            &format!(
+                r#"{{"slow.pid_file": "{}", "slow.seconds": {seconds}, "slow.nonce": "{}"}}"#,
+                pid_file.display(),
+                nanos()
+            ),
+        );
+        SlowRun {
+            dir,
+            wdl,
+            inputs,
+            pid_file,
+        }
+    }
+
+    fn runs(&self) -> PathBuf {
+        self.dir.path().join("runs")
+    }
+
+    fn submit(&self, server: &Server) -> String {
+        server.submit(&self.wdl, &self.inputs, &[])
+    }
+
+    /// The pid of `second`'s command, once it has started.
+    fn second_started(&self) -> i32 {
+        wait_for("the second call to start", || {
+            pid_in(&self.pid_file).is_some()
+        });
+        pid_in(&self.pid_file).unwrap_or(0)
+    }
+}
+
 fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !ok() {
@@ -301,22 +348,10 @@ fn pid_in(file: &Path) -> Option<i32> {
 
 #[test]
 fn cancelling_a_run_stops_its_tasks() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let wdl = write(dir.path(), "slow.wdl", SLOW);
-    let pid_file = dir.path().join("second.pid");
-    let inputs = write(
-        dir.path(),
-        "inputs.json",
-        &format!(
-            r#"{{"slow.pid_file": "{}", "slow.seconds": 300, "slow.nonce": "{}"}}"#,
-            pid_file.display(),
-            nanos()
-        ),
-    );
-    let server = Server::start(&dir.path().join("runs"), &[]);
-    let id = server.submit(&wdl, &inputs, &[]);
-    wait_for("the long task to start", || pid_in(&pid_file).is_some());
-    let task = pid_in(&pid_file).unwrap_or(0);
+    let slow = SlowRun::new(300);
+    let server = Server::start(&slow.runs(), &[]);
+    let id = slow.submit(&server);
+    let task = slow.second_started();
     assert!(alive(task));
     server.wes(&["cancel", &id]);
     let log = server.wait(&id);
@@ -329,23 +364,11 @@ fn cancelling_a_run_stops_its_tasks() {
 
 #[test]
 fn a_server_killed_mid_run_resumes_it_without_rerunning_finished_calls() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let wdl = write(dir.path(), "slow.wdl", SLOW);
-    let pid_file = dir.path().join("second.pid");
-    let inputs = write(
-        dir.path(),
-        "inputs.json",
-        &format!(
-            r#"{{"slow.pid_file": "{}", "slow.seconds": 3, "slow.nonce": "{}"}}"#,
-            pid_file.display(),
-            nanos()
-        ),
-    );
-    let runs = dir.path().join("runs");
+    let slow = SlowRun::new(3);
+    let runs = slow.runs();
     let mut server = Server::start(&runs, &[]);
-    let id = server.submit(&wdl, &inputs, &[]);
-    wait_for("the second call to start", || pid_in(&pid_file).is_some());
-    let task = pid_in(&pid_file).unwrap_or(0);
+    let id = slow.submit(&server);
+    let task = slow.second_started();
     server.kill9();
     // Restarted at once: the run's previous `ferry run`, which heard of its server's death,
     // may still be stopping its task and hold the run directory; the new server waits for it.
@@ -461,21 +484,10 @@ fn a_token_is_required_when_given_and_off_loopback() {
 /// data show the run's progress changing, and a finished run links its report.
 #[test]
 fn the_live_page_shows_runs_as_they_go_and_links_reports() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let wdl = write(dir.path(), "slow.wdl", SLOW);
-    let pid_file = dir.path().join("second.pid");
-    let inputs = write(
-        dir.path(),
-        "inputs.json",
-        &format!(
-            r#"{{"slow.pid_file": "{}", "slow.seconds": 3, "slow.nonce": "{}"}}"#,
-            pid_file.display(),
-            nanos()
-        ),
-    );
-    let server = Server::start(&dir.path().join("runs"), &[]);
-    let id = server.submit(&wdl, &inputs, &[]);
-    wait_for("the second call to start", || pid_in(&pid_file).is_some());
+    let slow = SlowRun::new(3);
+    let server = Server::start(&slow.runs(), &[]);
+    let id = slow.submit(&server);
+    slow.second_started();
     let view = |server: &Server| -> Value {
         let (status, body) = server.get("/ferry/api/runs", None);
         assert_eq!(status, 200, "{body}");

@@ -16,6 +16,22 @@ use std::path::Path;
 pub use html::{CSS, file_tail, html};
 use journal::{Attempt, Event};
 
+/// The file a live run holds a lock on, in its run directory: an engine holds it exclusively
+/// for the whole run, a launcher shared while it waits for the engine it started.
+pub const LOCK_FILE: &str = ".ferry-lock";
+
+/// Whether some process holds the run directory's lock now (an engine or its launcher): a
+/// run whose record says "running" is only running if so.
+pub fn is_locked(run_dir: &Path) -> bool {
+    let Ok(file) = std::fs::File::open(run_dir.join(LOCK_FILE)) else {
+        return false;
+    };
+    matches!(
+        file.try_lock_shared(),
+        Err(std::fs::TryLockError::WouldBlock)
+    )
+}
+
 /// The advice rule, stated in the report and the summary.
 pub const RULE: &str = "memory: the largest peak × 1.25, rounded up to 64 MiB; cpu: the 95th \
 percentile of cores used (CPU time over wall time), rounded up; never lower for a task that \

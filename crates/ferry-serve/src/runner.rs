@@ -152,7 +152,7 @@ impl Runner {
         let resume = std::fs::read_dir(dir.join("run")).is_ok_and(|mut d| d.next().is_some());
         // The `ferry run` of a server that died may still be stopping its tasks and hold the run
         // directory's lock: try again shortly rather than fail the run.
-        if resume && run_dir_locked(&dir.join("run")) {
+        if resume && ferry_report::is_locked(&dir.join("run")) {
             tracing::info!("run {id}: its previous ferry run is still stopping; waiting");
             let runner = self.clone();
             let id = id.to_string();
@@ -252,16 +252,6 @@ impl Runner {
 
 /// Whether a `ferry run` (or its task launcher) holds the run directory's lock (`.ferry-lock`,
 /// flocked for an engine's lifetime).
-fn run_dir_locked(run_dir: &Path) -> bool {
-    let Ok(file) = std::fs::File::open(run_dir.join(".ferry-lock")) else {
-        return false;
-    };
-    matches!(
-        file.try_lock_shared(),
-        Err(std::fs::TryLockError::WouldBlock)
-    )
-}
-
 fn exit_code(status: &std::process::ExitStatus) -> Option<i32> {
     use std::os::unix::process::ExitStatusExt;
     status.code().or_else(|| status.signal().map(|s| 128 + s))

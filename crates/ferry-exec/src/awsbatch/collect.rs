@@ -123,11 +123,7 @@ impl Inner {
                     .map(|(object, rel)| (object, spec.work_dir.join(rel))),
             );
         }
-        futures_util::stream::iter(logs)
-            .map(|(object, dest)| async move { self.storage.download_listed(&object, &dest).await })
-            .buffer_unordered(16)
-            .try_collect::<Vec<()>>()
-            .await?;
+        self.download_all(logs).await?;
         let usage: Usage = self
             .storage
             .read(&format!("{results_url}{}", results::USAGE))
@@ -179,12 +175,18 @@ impl Inner {
                 ));
             }
         }
+        self.download_all(downloads).await?;
+        outcome(spec, result.rc, result.usage, end)
+    }
+
+    /// Objects of a job's results to local files, 16 at a time.
+    async fn download_all(&self, downloads: Vec<(Listed, PathBuf)>) -> Result<()> {
         futures_util::stream::iter(downloads)
             .map(|(object, dest)| async move { self.storage.download_listed(&object, &dest).await })
             .buffer_unordered(16)
             .try_collect::<Vec<()>>()
             .await?;
-        outcome(spec, result.rc, result.usage, end)
+        Ok(())
     }
 
     /// The last lines a job wrote to its CloudWatch log stream, and the stream's name; None when

@@ -368,13 +368,6 @@ impl ObjectStorage {
     }
 }
 
-/// The object cache's housekeeping (see objcache).
-impl ObjectStorage {}
-
-/// Direct object access for executors that keep a job's files in object storage (AWS Batch):
-/// nothing here is remembered between calls, since those objects change during the run.
-impl ObjectStorage {}
-
 /// One object of a [`ObjectStorage::list_now`] listing.
 #[derive(Clone, Debug)]
 pub struct Listed {
@@ -407,8 +400,6 @@ impl Listed {
         self.meta.e_tag.as_deref()
     }
 }
-
-impl ObjectStorage {}
 
 #[async_trait]
 impl Storage for ObjectStorage {
