@@ -25,7 +25,7 @@ if ((${#need[@]})); then
   apt-get -o DPkg::Lock::Timeout=600 update -qq
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${pkgs[@]}" > /dev/null
 fi
-for module in playwright:playwright azure.storage.blob:azure-storage-blob wes_client:wes-service; do
+for module in playwright:playwright azure.storage.blob:azure-storage-blob wes_client:wes-service schemathesis:schemathesis; do
   if ! python3 -c "import ${module%%:*}" 2> /dev/null; then
     echo "setup: installing ${module#*:} from PyPI" >&2
     python3 -m pip install -q "${module#*:}" 2> /dev/null ||

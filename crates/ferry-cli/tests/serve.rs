@@ -531,3 +531,73 @@ fn the_live_page_shows_runs_as_they_go_and_links_reports() {
     assert_eq!(status, 200);
     assert!(html.contains("<html") && html.contains("second"), "{html}");
 }
+
+/// The OpenAPI document the server gives holds for what it answers: schemathesis (PyPI)
+/// generates some hundreds of requests from it, valid and invalid, against a server with one
+/// finished run and one queued behind a cancelled one, and fails on a server error, a response
+/// the document does not describe (status, content type, schema), a valid request refused
+/// (but `POST /runs`, whose workflow a schema cannot make valid), an invalid one accepted, or
+/// a request left unanswered for 10 s.
+#[test]
+fn generated_requests_find_the_server_true_to_its_openapi_document() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let wdl = write(dir.path(), "wf.wdl", SCATTER);
+    let nonce = nanos();
+    let f = write(dir.path(), "f.txt", &format!("{nonce}\n"));
+    let inputs = write(
+        dir.path(),
+        "in.json",
+        &format!(r#"{{"wf.names": ["a{nonce}"], "wf.f": "{}"}}"#, f.display()),
+    );
+    let server = Server::start(&dir.path().join("runs"), &["--max-runs", "1"]);
+    let done = server.submit(&wdl, &inputs, &[]);
+    let log = server.wait(&done);
+    assert_eq!(log["state"], "COMPLETE", "{log}");
+    let (_, tasks) = server.get(&format!("/ga4gh/wes/v1/runs/{done}/tasks"), None);
+    let tasks: Value = serde_json::from_str(&tasks).expect("tasks JSON");
+    let task = tasks["task_logs"][0]["id"].as_str().expect("a task id");
+    let config = write(
+        dir.path(),
+        "schemathesis.toml",
+        &format!(
+            r#"[parameters]
+"path.run_id" = "{done}"
+"path.task_id" = "{task}"
+
+[[operations]]
+include-operation-id = "RunWorkflow"
+checks.positive_data_acceptance.enabled = false
+"#
+        ),
+    );
+    let base = format!("http://{}/ga4gh/wes/v1", server.host);
+    let out = Command::new("timeout")
+        .arg("600")
+        .args(["st", "--no-color", "--config-file"])
+        .arg(&config)
+        .args(["run", &format!("{base}/openapi.json"), "--url", &base])
+        .args(["--max-examples", "40", "--seed", "1"])
+        .args(["--request-timeout", "10", "--max-response-time", "10"])
+        .current_dir(dir.path())
+        .output()
+        .expect("st (schemathesis)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}\nserver log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(&server.log).unwrap_or_default()
+    );
+    // Enough requests to mean something, and every operation of the document tried.
+    let generated: usize = text
+        .lines()
+        .find(|l| l.contains(" generated, "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(generated >= 300, "only {generated} requests:\n{text}");
+    assert!(text.contains("Tested: 8"), "{text}");
+    // The run the generated requests pointed at is as it was (a cancel of a finished run
+    // changes nothing).
+    assert_eq!(server.wes(&["state", &done]), "COMPLETE");
+}

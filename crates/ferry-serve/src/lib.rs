@@ -10,6 +10,7 @@
 mod db;
 mod page;
 mod runner;
+mod schema;
 #[allow(unsafe_code)]
 mod sys;
 mod wes;
@@ -113,7 +114,9 @@ fn router(runner: Arc<runner::Runner>) -> Router {
         .route("/runs/{id}/status", get(wes::run_status))
         .route("/runs/{id}/cancel", post(wes::cancel_run))
         .route("/runs/{id}/tasks", get(wes::list_tasks))
-        .route("/runs/{id}/tasks/{task}", get(wes::get_task));
+        // A task id is its attempt's path under `calls/` (slashes and all).
+        .route("/runs/{id}/tasks/{*task}", get(wes::get_task))
+        .route("/openapi.json", get(openapi));
     Router::new()
         .nest("/ga4gh/wes/v1", wes)
         .route("/", get(page::index))
@@ -121,12 +124,39 @@ fn router(runner: Arc<runner::Runner>) -> Router {
         .route("/ferry/runs/{id}/report", get(page::report))
         .route("/ferry/runs/{id}/tasks/{*rest}", get(wes::task_file))
         .route("/ferry/runs/{id}/{which}", get(wes::run_file))
+        .fallback(no_such_path)
+        .method_not_allowed_fallback(no_such_method)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn_with_state(
             runner.clone(),
             authorize,
         ))
         .with_state(runner)
+}
+
+/// The OpenAPI document of the WES endpoints, made from the code that serves them.
+async fn openapi() -> Response {
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let body = DOCUMENT.get_or_init(schema::document).clone();
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+async fn no_such_path(uri: axum::http::Uri) -> wes::WesError {
+    wes::WesError(
+        StatusCode::NOT_FOUND,
+        format!("no such path: {}", uri.path()),
+    )
+}
+
+async fn no_such_method(method: axum::http::Method, uri: axum::http::Uri) -> wes::WesError {
+    wes::WesError(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{} does not take {method}", uri.path()),
+    )
 }
 
 /// With a token, every request must carry it.
@@ -169,25 +199,8 @@ pub(crate) fn new_run_id() -> String {
 
 /// Milliseconds since the epoch as RFC 3339 UTC (`2026-12-05T06:40:00.123Z`), as WES times are.
 pub(crate) fn iso_time(ms: u64) -> String {
-    let secs = (ms / 1000) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        ms % 1000
-    )
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    humantime::format_rfc3339_millis(at).to_string()
 }
 
 #[cfg(test)]

@@ -6,15 +6,19 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use std::collections::BTreeMap;
+
 use axum::Json;
-use axum::extract::{Multipart, Path as UrlPath, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{FromRequestParts, Multipart, Path as UrlPath, Query, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::db::{self, Run};
 use crate::runner::{Runner, attachment_path};
+use crate::schema::*;
 use crate::{iso_time, now_ms};
 
 pub const VERSIONS: [&str; 4] = ["1.0", "1.1", "1.2", "1.3"];
@@ -24,7 +28,10 @@ pub struct WesError(pub StatusCode, pub String);
 
 impl IntoResponse for WesError {
     fn into_response(self) -> Response {
-        let body = json!({"msg": self.1, "status_code": self.0.as_u16()});
+        let body = ErrorResponse {
+            msg: self.1,
+            status_code: i32::from(self.0.as_u16()),
+        };
         (self.0, Json(body)).into_response()
     }
 }
@@ -44,9 +51,48 @@ fn not_found(id: &str) -> WesError {
     WesError(StatusCode::NOT_FOUND, format!("no run {id}"))
 }
 
-pub async fn service_info(State(runner): State<Arc<Runner>>) -> Result<Json<Value>, WesError> {
-    let mut counts = serde_json::Map::new();
-    for state in [
+/// The error answers every endpoint may give, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum Errors {
+    /// The request is malformed.
+    #[response(status = 400)]
+    BadRequest(#[to_schema] ErrorResponse),
+    /// No token, or not the server's (a server given `--token-file`).
+    #[response(status = 401)]
+    Unauthorized(#[to_schema] ErrorResponse),
+    /// The request names something this server may not read.
+    #[response(status = 403)]
+    Forbidden(#[to_schema] ErrorResponse),
+    /// No such run or task.
+    #[response(status = 404)]
+    NotFound(#[to_schema] ErrorResponse),
+    /// The server failed (its database or disk).
+    #[response(status = 500)]
+    ServerError(#[to_schema] ErrorResponse),
+}
+
+/// Query parameters, refused as WES refuses (`ErrorResponse`), not as plain text.
+pub struct WesQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for WesQuery<T> {
+    type Rejection = WesError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, WesError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| WesQuery(q))
+            .map_err(|e| bad(e.body_text()))
+    }
+}
+
+/// The service's description: what it runs, how many runs are in each state.
+#[utoipa::path(get, path = "/service-info", tag = "Service Info", operation_id = "GetServiceInfo",
+    responses((status = 200, body = ServiceInfo), Errors))]
+pub async fn service_info(
+    State(runner): State<Arc<Runner>>,
+) -> Result<Json<ServiceInfo>, WesError> {
+    let mut counts: BTreeMap<String, u64> = [
         db::QUEUED,
         db::RUNNING,
         db::COMPLETE,
@@ -54,37 +100,54 @@ pub async fn service_info(State(runner): State<Arc<Runner>>) -> Result<Json<Valu
         db::SYSTEM_ERROR,
         db::CANCELING,
         db::CANCELED,
-    ] {
-        counts.insert(state.into(), json!(0));
-    }
+    ]
+    .into_iter()
+    .map(|s| (s.to_string(), 0))
+    .collect();
     for (state, n) in runner.db.counts()? {
-        counts.insert(state, json!(n));
+        counts.insert(state, n);
     }
-    let version = env!("CARGO_PKG_VERSION");
-    Ok(Json(json!({
-        "id": "org.ferry.wes",
-        "name": "Ferry",
-        "type": {"group": "org.ga4gh", "artifact": "wes", "version": "1.1.0"},
-        "description": "Ferry runs WDL workflows on this machine, a cluster or AWS Batch.",
-        "organization": {"name": "Ferry", "url": "https://github.com/"},
-        "version": version,
-        "workflow_type_versions": {"WDL": {"workflow_type_version": VERSIONS}},
-        "supported_wes_versions": ["1.1.0"],
-        "supported_filesystem_protocols": ["file", "s3", "gs", "az", "http", "https"],
-        "workflow_engine_versions": {"ferry": version},
-        "default_workflow_engine_parameters": [
-            {"name": "profile", "type": "string", "default_value": runner.options.profile.clone().unwrap_or_default()}
-        ],
-        "system_state_counts": counts,
-        "auth_instructions_url": "",
-        "tags": {}
-    })))
-}
-
-#[derive(Deserialize)]
-pub struct Paging {
-    page_size: Option<usize>,
-    page_token: Option<String>,
+    let version = env!("CARGO_PKG_VERSION").to_string();
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    Ok(Json(ServiceInfo {
+        id: "org.ferry.wes".into(),
+        name: "Ferry".into(),
+        kind: ServiceType {
+            group: "org.ga4gh".into(),
+            artifact: "wes".into(),
+            version: "1.1.0".into(),
+        },
+        description: "Ferry runs WDL workflows on this machine, a cluster or AWS Batch.".into(),
+        organization: Organization {
+            name: "Ferry".into(),
+            url: "https://github.com/".into(),
+        },
+        version: version.clone(),
+        workflow_type_versions: [(
+            "WDL".to_string(),
+            WorkflowTypeVersion {
+                workflow_type_version: strings(&VERSIONS),
+            },
+        )]
+        .into(),
+        supported_wes_versions: strings(&["1.1.0"]),
+        supported_filesystem_protocols: strings(&["file", "s3", "gs", "az", "http", "https"]),
+        workflow_engine_versions: [(
+            "ferry".to_string(),
+            WorkflowEngineVersion {
+                workflow_engine_version: vec![version],
+            },
+        )]
+        .into(),
+        default_workflow_engine_parameters: vec![DefaultWorkflowEngineParameter {
+            name: "profile".into(),
+            kind: "string".into(),
+            default_value: runner.options.profile.clone().unwrap_or_default(),
+        }],
+        system_state_counts: counts,
+        auth_instructions_url: String::new(),
+        tags: BTreeMap::new(),
+    }))
 }
 
 impl Paging {
@@ -93,16 +156,47 @@ impl Paging {
             None | Some("") => 0,
             Some(t) => t
                 .parse::<i64>()
-                .map_err(|_| bad(format!("page_token {t:?} is not one this server gave")))?,
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| bad(format!("page_token {t:?} is not one this server gave")))?,
         };
-        Ok((after, self.page_size.unwrap_or(100).clamp(1, 1000)))
+        Ok((after, self.page_size.unwrap_or(100).clamp(1, 1000) as usize))
     }
 }
 
+/// A JSON object of the request as a map of strings (values a client sent as other JSON are
+/// kept as their JSON text).
+fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
+    v.and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    let text = v
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string());
+                    (k.clone(), text)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn string_of(request: &Value, key: &str, default: &str) -> String {
+    request
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or(default)
+        .to_string()
+}
+
+/// The runs, newest first, a page at a time.
+#[utoipa::path(get, path = "/runs", tag = "Workflow Runs", operation_id = "ListRuns", params(Paging),
+    responses((status = 200, body = RunListResponse), Errors))]
 pub async fn list_runs(
     State(runner): State<Arc<Runner>>,
-    Query(paging): Query<Paging>,
-) -> Result<Json<Value>, WesError> {
+    WesQuery(paging): WesQuery<Paging>,
+) -> Result<Json<RunListResponse>, WesError> {
     let (after, size) = paging.parse()?;
     // One more than asked: whether there is a next page.
     let mut page = runner.db.page(after, size + 1)?;
@@ -113,78 +207,110 @@ pub async fn list_runs(
     } else {
         String::new()
     };
-    let runs: Vec<Value> = page
+    let runs = page
         .iter()
-        .map(|r| {
-            json!({
-                "run_id": r.id,
-                "state": r.state,
-                "start_time": r.started_ms.map(iso_time),
-                "end_time": r.ended_ms.map(iso_time),
-                "tags": r.request.get("tags").cloned().unwrap_or(json!({})),
-            })
+        .map(|r| RunSummary {
+            run_id: r.id.clone(),
+            state: r.state.clone(),
+            start_time: r.started_ms.map(iso_time),
+            end_time: r.ended_ms.map(iso_time),
+            tags: string_map(r.request.get("tags")),
         })
         .collect();
-    Ok(Json(json!({"runs": runs, "next_page_token": next})))
+    let total_runs = runner.db.counts()?.iter().map(|(_, n)| n).sum();
+    Ok(Json(RunListResponse {
+        runs,
+        next_page_token: next,
+        total_runs,
+    }))
 }
 
 fn run_of(runner: &Runner, id: &str) -> Result<Run, WesError> {
     runner.db.get(id)?.ok_or_else(|| not_found(id))
 }
 
+/// A run's state alone.
+#[utoipa::path(get, path = "/runs/{run_id}/status", tag = "Workflow Runs", operation_id = "GetRunStatus",
+    params(("run_id" = String, Path)), responses((status = 200, body = RunStatus), Errors))]
 pub async fn run_status(
     State(runner): State<Arc<Runner>>,
     UrlPath(id): UrlPath<String>,
-) -> Result<Json<Value>, WesError> {
+) -> Result<Json<RunStatus>, WesError> {
     let run = run_of(&runner, &id)?;
-    Ok(Json(json!({"run_id": run.id, "state": run.state})))
+    Ok(Json(RunStatus {
+        run_id: run.id,
+        state: run.state,
+    }))
 }
 
+/// A run: its request, state, log and outputs.
+#[utoipa::path(get, path = "/runs/{run_id}", tag = "Workflow Runs", operation_id = "GetRunLog",
+    params(("run_id" = String, Path)), responses((status = 200, body = RunLog), Errors))]
 pub async fn run_log(
     State(runner): State<Arc<Runner>>,
     UrlPath(id): UrlPath<String>,
-) -> Result<Json<Value>, WesError> {
+) -> Result<Json<RunLog>, WesError> {
     let run = run_of(&runner, &id)?;
     let request = &run.request;
-    Ok(Json(json!({
-        "run_id": run.id,
-        "request": {
-            "workflow_params": request.get("workflow_params").cloned().unwrap_or(json!({})),
-            "workflow_type": request.get("workflow_type").cloned().unwrap_or(json!("WDL")),
-            "workflow_type_version": request.get("workflow_type_version").cloned().unwrap_or(json!("1.0")),
-            "tags": request.get("tags").cloned().unwrap_or(json!({})),
-            "workflow_engine_parameters": request.get("workflow_engine_parameters").cloned().unwrap_or(json!({})),
-            "workflow_engine": "ferry",
-            "workflow_url": request.get("workflow_url").cloned().unwrap_or(json!("")),
+    let system_logs = runner
+        .db
+        .history(&run.id)?
+        .iter()
+        .map(|(s, at)| format!("{} {s}", iso_time(*at)))
+        .collect();
+    Ok(Json(RunLog {
+        run_id: run.id.clone(),
+        request: RunRequest {
+            workflow_params: request
+                .get("workflow_params")
+                .filter(|p| p.is_object())
+                .cloned()
+                .unwrap_or(json!({})),
+            workflow_type: string_of(request, "workflow_type", "WDL"),
+            workflow_type_version: string_of(request, "workflow_type_version", "1.0"),
+            tags: string_map(request.get("tags")),
+            workflow_engine_parameters: string_map(request.get("workflow_engine_parameters")),
+            workflow_engine: "ferry".into(),
+            workflow_url: string_of(request, "workflow_url", ""),
         },
-        "state": run.state,
-        "run_log": {
-            "name": request.get("workflow_file").cloned().unwrap_or(json!("")),
-            "cmd": ["ferry", "run"],
-            "start_time": run.started_ms.map(iso_time),
-            "end_time": run.ended_ms.map(iso_time),
-            "stdout": format!("/ferry/runs/{}/stdout", run.id),
-            "stderr": format!("/ferry/runs/{}/stderr", run.id),
-            "exit_code": run.exit_code,
-            "system_logs": runner.db.history(&run.id)?.iter()
-                .map(|(s, at)| format!("{} {s}", iso_time(*at))).collect::<Vec<_>>(),
+        state: run.state.clone(),
+        run_log: Log {
+            name: request
+                .get("workflow_file")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            cmd: vec!["ferry".into(), "run".into()],
+            start_time: run.started_ms.map(iso_time),
+            end_time: run.ended_ms.map(iso_time),
+            stdout: Some(format!("/ferry/runs/{}/stdout", run.id)),
+            stderr: Some(format!("/ferry/runs/{}/stderr", run.id)),
+            exit_code: run.exit_code,
+            system_logs,
         },
-        "task_logs_url": format!("/ga4gh/wes/v1/runs/{}/tasks", run.id),
-        "outputs": run.outputs.clone().unwrap_or(json!({})),
-    })))
+        task_logs_url: format!("/ga4gh/wes/v1/runs/{}/tasks", run.id),
+        outputs: run
+            .outputs
+            .clone()
+            .filter(|o| o.is_object())
+            .unwrap_or(json!({})),
+    }))
 }
 
+/// Cancels a run: queued, it never starts; running, its tasks are stopped. A run that is over
+/// stays as it ended.
+#[utoipa::path(post, path = "/runs/{run_id}/cancel", tag = "Workflow Runs", operation_id = "CancelRun",
+    params(("run_id" = String, Path)), responses((status = 200, body = RunId), Errors))]
 pub async fn cancel_run(
     State(runner): State<Arc<Runner>>,
     UrlPath(id): UrlPath<String>,
-) -> Result<Json<Value>, WesError> {
+) -> Result<Json<RunId>, WesError> {
     run_of(&runner, &id)?;
     runner.cancel(&id)?;
-    Ok(Json(json!({"run_id": id})))
+    Ok(Json(RunId { run_id: id }))
 }
 
 /// The run's finished attempts, from its journal (`attempts.tsv`), in the order they ended.
-fn task_logs(runner: &Runner, run: &Run) -> Vec<Value> {
+fn task_logs(runner: &Runner, run: &Run) -> Vec<TaskLog> {
     let journal = runner.dir(&run.id).join("run").join("attempts.tsv");
     let text = std::fs::read_to_string(journal).unwrap_or_default();
     ferry_report::journal::parse(&text)
@@ -199,50 +325,60 @@ fn task_logs(runner: &Runner, run: &Run) -> Vec<Value> {
                     .exists()
                     .then(|| format!("/ferry/runs/{}/tasks/{id}/{which}", run.id))
             };
-            json!({
-                "id": id,
-                "name": a.call,
-                "start_time": iso_time(a.start_ms),
-                "end_time": iso_time(a.end_ms()),
-                "exit_code": a.exit,
-                "stdout": log("stdout"),
-                "stderr": log("stderr"),
-                "system_logs": [format!("{:?}", a.event)],
-                "tags": {},
-            })
+            TaskLog {
+                name: a.call.clone(),
+                cmd: Vec::new(),
+                start_time: Some(iso_time(a.start_ms)),
+                end_time: Some(iso_time(a.end_ms())),
+                exit_code: Some(a.exit),
+                stdout: log("stdout"),
+                stderr: log("stderr"),
+                system_logs: vec![format!("{:?}", a.event)],
+                id,
+            }
         })
         .collect()
 }
 
+/// The run's task attempts, a page at a time.
+#[utoipa::path(get, path = "/runs/{run_id}/tasks", tag = "Workflow Runs", operation_id = "ListTasks",
+    params(("run_id" = String, Path), Paging),
+    responses((status = 200, body = TaskListResponse), Errors))]
 pub async fn list_tasks(
     State(runner): State<Arc<Runner>>,
     UrlPath(id): UrlPath<String>,
-    Query(paging): Query<Paging>,
-) -> Result<Json<Value>, WesError> {
+    WesQuery(paging): WesQuery<Paging>,
+) -> Result<Json<TaskListResponse>, WesError> {
     let run = run_of(&runner, &id)?;
     let (after, size) = paging.parse()?;
-    let all = task_logs(&runner, &run);
-    let start = (after.max(0) as usize).min(all.len());
+    let mut all = task_logs(&runner, &run);
+    let start = (after as usize).min(all.len());
     let end = (start + size).min(all.len());
     let next = if end < all.len() {
         end.to_string()
     } else {
         String::new()
     };
-    Ok(Json(
-        json!({"task_logs": &all[start..end], "next_page_token": next}),
-    ))
+    all.truncate(end);
+    Ok(Json(TaskListResponse {
+        task_logs: all.split_off(start),
+        next_page_token: next,
+    }))
 }
 
+/// One task attempt (its id as `ListTasks` gives it).
+#[utoipa::path(get, path = "/runs/{run_id}/tasks/{task_id}", tag = "Workflow Runs", operation_id = "GetTask",
+    params(("run_id" = String, Path), ("task_id" = String, Path)),
+    responses((status = 200, body = TaskLog), Errors))]
 pub async fn get_task(
     State(runner): State<Arc<Runner>>,
     UrlPath((id, task)): UrlPath<(String, String)>,
-) -> Result<Json<Value>, WesError> {
+) -> Result<Json<TaskLog>, WesError> {
     let run = run_of(&runner, &id)?;
     task_logs(&runner, &run)
         .into_iter()
         .rev()
-        .find(|t| t["id"] == task.as_str())
+        .find(|t| t.id == task)
         .map(Json)
         .ok_or_else(|| {
             WesError(
@@ -289,15 +425,17 @@ fn text_file(path: &Path) -> Result<Response, WesError> {
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], bytes).into_response())
 }
 
-/// `POST /runs`: a multipart form as WES defines it (`workflow_params`, `workflow_type`,
+/// Submits a run: a multipart form as WES defines it (`workflow_params`, `workflow_type`,
 /// `workflow_type_version`, `tags`, `workflow_engine_parameters`, `workflow_url`, any number of
 /// `workflow_attachment` files).
+#[utoipa::path(post, path = "/runs", tag = "Workflow Runs", operation_id = "RunWorkflow",
+    request_body(content = RunForm, content_type = "multipart/form-data"),
+    responses((status = 200, body = RunId), Errors))]
 pub async fn submit(
     State(runner): State<Arc<Runner>>,
-    headers: HeaderMap,
-    mut form: Multipart,
-) -> Result<Json<Value>, WesError> {
-    let _ = headers;
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<Json<RunId>, WesError> {
+    let mut form = form.map_err(|e| bad(e.body_text()))?;
     let id = crate::new_run_id();
     let dir = runner.dir(&id);
     let files = dir.join("workflow");
@@ -362,7 +500,7 @@ pub async fn submit(
     };
     runner.save(&run)?;
     runner.enqueue(id.clone());
-    Ok(Json(json!({"run_id": id})))
+    Ok(Json(RunId { run_id: id }))
 }
 
 /// The request's fields checked and parsed: the JSON ones as JSON, the workflow found among
@@ -395,8 +533,21 @@ fn request_from(
     }
     let asked = text("workflow_type_version");
     let params = json_field("workflow_params")?;
-    let tags = json_field("tags")?;
-    let engine = json_field("workflow_engine_parameters")?;
+    // WES says these two are objects of strings.
+    let strings_only = |k: &str| -> Result<Value, WesError> {
+        let v = json_field(k)?;
+        match v
+            .as_object()
+            .and_then(|m| m.iter().find(|(_, v)| !v.is_string()))
+        {
+            Some((name, value)) => Err(bad(format!(
+                "{k}.{name} is {value}: the values of {k} are strings"
+            ))),
+            None => Ok(v),
+        }
+    };
+    let tags = strings_only("tags")?;
+    let engine = strings_only("workflow_engine_parameters")?;
     let profile = match engine.get("profile") {
         None => runner.options.profile.clone(),
         Some(Value::String(p)) if valid_profile(p) => Some(p.clone()),
