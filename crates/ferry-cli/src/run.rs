@@ -61,6 +61,12 @@ pub(crate) struct RunArgs {
     /// (`cromwell`; see `ferry check --help`).
     #[arg(long, value_enum)]
     pub(crate) compat: Option<Compat>,
+    /// Set by `ferry serve`: the socket of the server whose limits this run shares.
+    #[arg(long, hide = true, requires = "lease_as")]
+    pub(crate) lease_socket: Option<PathBuf>,
+    /// Set by `ferry serve`: the server's name for this run.
+    #[arg(long, hide = true, requires = "lease_socket")]
+    pub(crate) lease_as: Option<String>,
 }
 
 /// Another engine whose reading of WDL `--compat` follows.
@@ -191,6 +197,13 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
         Arc::new(profile),
     );
     shared.cache = cache.clone();
+    if let (Some(socket), Some(run)) = (&args.lease_socket, &args.lease_as) {
+        shared.leases = Some(ferry_engine::lease::Leases {
+            socket: socket.clone(),
+            run: run.clone(),
+            here: shared.executor.runs_here(),
+        });
+    }
     shared.keep_going =
         args.keep_going || shared.profile.failure_mode == ferry_config::FailureMode::Continue;
     shared.storage = storage;

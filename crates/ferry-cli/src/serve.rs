@@ -23,7 +23,15 @@ pub(crate) struct ServeArgs {
     /// The cpus all runs together may use on this machine (default: all of them).
     #[arg(long)]
     max_cpus: Option<f64>,
-    /// Runs executed at once (each gets max-cpus / max-runs); the others wait their turn.
+    /// The memory all runs together may use on this machine, e.g. "16 GiB" (default: all).
+    #[arg(long)]
+    max_memory: Option<String>,
+    /// Cluster or Batch jobs all runs together may have in flight (default: only each
+    /// run's profile limits its own).
+    #[arg(long)]
+    max_jobs: Option<u64>,
+    /// `ferry run` processes at once (default: twice the cpus, at least 2); the others wait
+    /// their turn. The cpu, memory and job limits hold across them however many there are.
     #[arg(long)]
     max_runs: Option<usize>,
     /// A file holding the bearer token every request must carry (required off loopback).
@@ -71,6 +79,24 @@ pub(crate) async fn serve(args: ServeArgs) -> i32 {
         errln!("ferry serve: --max-cpus must be a positive number");
         return 2;
     }
+    let max_memory = match &args.max_memory {
+        None => machine_capacity().memory,
+        Some(text) => match ferry_config::parse_size(text) {
+            Ok(m) if m > 0 => m,
+            Ok(_) => {
+                errln!("ferry serve: --max-memory must be positive");
+                return 2;
+            }
+            Err(e) => {
+                errln!("ferry serve: --max-memory: {e}");
+                return 2;
+            }
+        },
+    };
+    if args.max_jobs == Some(0) {
+        errln!("ferry serve: --max-jobs must be at least 1");
+        return 2;
+    }
     let options = ferry_serve::Options {
         listen: args.listen,
         runs_dir: args.runs_dir,
@@ -78,7 +104,11 @@ pub(crate) async fn serve(args: ServeArgs) -> i32 {
         profile: args.profile,
         config: args.config,
         max_cpus,
-        max_runs: args.max_runs.unwrap_or(max_cpus.floor().max(1.0) as usize),
+        max_memory_mib: (max_memory >> 20).max(1),
+        max_jobs: args.max_jobs,
+        max_runs: args
+            .max_runs
+            .unwrap_or((max_cpus.ceil() as usize * 2).max(2)),
         token,
         roots: args.roots,
         max_body: args.max_body_mib << 20,

@@ -387,69 +387,141 @@ fn a_server_killed_mid_run_resumes_it_without_rerunning_finished_calls() {
     assert_eq!(first, ["attempt-1"], "the finished call ran again");
 }
 
-#[test]
-fn many_runs_share_the_servers_cpu_limit() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let spans = dir.path().join("spans");
-    std::fs::create_dir_all(&spans).expect("spans");
-    let wdl = write(
-        dir.path(),
-        "busy.wdl",
-        r#"version 1.1
+/// Sleeps a second as `busy` with 1 cpu, `n` shards at once, each writing its start and end
+/// (ns) to `spans/<label>-<i>`.
+const BUSY: &str = r#"version 1.1
 task busy {
-  input { String spans  Int i }
+  input { String spans  String label  Int i }
   command <<<
     start=$(date +%s%N)
     sleep 1
-    echo "$start $(date +%s%N)" > ~{spans}/~{i}
+    echo "$start $(date +%s%N)" > ~{spans}/~{label}-~{i}
   >>>
   runtime { cpu: 1 }
 }
 workflow many {
-  input { String spans  Int i }
-  call busy { input: spans = spans, i = i }
+  input { String spans  String label  Int n }
+  scatter (i in range(n)) { call busy { input: spans = spans, label = label, i = i } }
 }
-"#,
-    );
-    let server = Server::start(
-        &dir.path().join("runs"),
-        &["--max-cpus", "2", "--max-runs", "2"],
-    );
-    let ids: Vec<String> = (0..50)
-        .map(|i| {
-            let inputs = write(
-                dir.path(),
-                &format!("in-{i}.json"),
-                &format!(r#"{{"many.spans": "{}", "many.i": {i}}}"#, spans.display()),
-            );
-            server.submit(&wdl, &inputs, &[])
+"#;
+
+/// The (start, end) of every span in `dir` whose name starts with `label`, sorted by start.
+fn spans(dir: &Path, label: &str) -> Vec<(u128, u128)> {
+    let mut spans: Vec<(u128, u128)> = std::fs::read_dir(dir)
+        .expect("spans")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(label))
+        .map(|e| {
+            let text = std::fs::read_to_string(e.path()).expect("span");
+            let mut it = text
+                .split_whitespace()
+                .map(|t| t.parse::<u128>().expect("ns"));
+            (it.next().expect("start"), it.next().expect("end"))
         })
         .collect();
-    for id in &ids {
-        assert_eq!(server.wait(id)["state"], "COMPLETE");
-    }
-    let mut events: Vec<(u128, i32)> = Vec::new();
-    for entry in std::fs::read_dir(&spans).expect("spans").flatten() {
-        let text = std::fs::read_to_string(entry.path()).expect("span");
-        let mut it = text
-            .split_whitespace()
-            .map(|t| t.parse::<u128>().expect("ns"));
-        let (a, b) = (it.next().expect("start"), it.next().expect("end"));
-        events.push((a, 1));
-        events.push((b, -1));
-    }
-    assert_eq!(events.len(), 100);
+    spans.sort();
+    spans
+}
+
+/// The most spans that overlapped.
+fn most_at_once(spans: &[(u128, u128)]) -> i32 {
+    let mut events: Vec<(u128, i32)> = spans
+        .iter()
+        .flat_map(|(a, b)| [(*a, 1), (*b, -1)])
+        .collect();
     events.sort();
     let (mut now, mut most) = (0, 0);
     for (_, d) in events {
         now += d;
         most = most.max(now);
     }
+    most
+}
+
+fn busy_inputs(dir: &Path, spans: &Path, label: &str, n: usize) -> PathBuf {
+    write(
+        dir,
+        &format!("in-{label}.json"),
+        &format!(
+            r#"{{"many.spans": "{}", "many.label": "{label}", "many.n": {n}}}"#,
+            spans.display()
+        ),
+    )
+}
+
+/// 50 runs, 8 engines at once, on a server with 2 cpus: never more than 2 tasks at once, and 2
+/// do run together. (Without the server's leases each engine would run its own task.)
+#[test]
+fn many_runs_share_the_servers_cpu_limit() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let spans_dir = dir.path().join("spans");
+    std::fs::create_dir_all(&spans_dir).expect("spans");
+    let wdl = write(dir.path(), "busy.wdl", BUSY);
+    let server = Server::start(
+        &dir.path().join("runs"),
+        &["--max-cpus", "2", "--max-runs", "8"],
+    );
+    let ids: Vec<String> = (0..50)
+        .map(|i| {
+            let inputs = busy_inputs(dir.path(), &spans_dir, &format!("r{i}-"), 1);
+            server.submit(&wdl, &inputs, &[])
+        })
+        .collect();
+    for id in &ids {
+        assert_eq!(server.wait(id)["state"], "COMPLETE");
+    }
+    let all = spans(&spans_dir, "r");
+    assert_eq!(all.len(), 50);
+    let most = most_at_once(&all);
     assert!(
         most <= 2,
         "{most} tasks ran at once with 2 cpus for all runs"
     );
-    assert_eq!(most, 2, "the two run slots were never used together");
+    assert_eq!(most, 2, "two tasks never ran together");
+    let (_, body) = server.get("/ferry/api/runs", None);
+    assert!(
+        !body.contains("\"holds\""),
+        "a finished run still holds a lease: {body}"
+    );
+}
+
+/// A run alone uses all the server's cpus; a run submitted while it has more shards waiting
+/// is served in turn, not after all of them.
+#[test]
+fn a_lone_run_uses_the_whole_server_and_a_later_run_gets_its_turn() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let spans_dir = dir.path().join("spans");
+    std::fs::create_dir_all(&spans_dir).expect("spans");
+    let wdl = write(dir.path(), "busy.wdl", BUSY);
+    let server = Server::start(
+        &dir.path().join("runs"),
+        &["--max-cpus", "2", "--max-runs", "4"],
+    );
+    let first = server.submit(&wdl, &busy_inputs(dir.path(), &spans_dir, "a", 6), &[]);
+    wait_for("the first run's shards to start", || {
+        std::fs::read_dir(&spans_dir)
+            .map(|d| d.count())
+            .unwrap_or(0)
+            > 0
+            || server.wes(&["state", &first]) == "RUNNING"
+    });
+    let second = server.submit(&wdl, &busy_inputs(dir.path(), &spans_dir, "b", 2), &[]);
+    assert_eq!(server.wait(&first)["state"], "COMPLETE");
+    assert_eq!(server.wait(&second)["state"], "COMPLETE");
+    let (a, b) = (spans(&spans_dir, "a"), spans(&spans_dir, "b"));
+    assert_eq!((a.len(), b.len()), (6, 2));
+    let mut all = a.clone();
+    all.extend(&b);
+    assert!(most_at_once(&all) <= 2, "more than 2 cpus in use: {all:?}");
+    assert_eq!(
+        most_at_once(&a[..2]),
+        2,
+        "the first run alone ran one shard at a time"
+    );
+    assert!(
+        b[0].0 < a[5].0,
+        "the second run waited for all of the first run's shards: a {a:?}, b {b:?}"
+    );
 }
 
 #[test]

@@ -17,6 +17,7 @@ pub mod grant;
 mod images;
 pub mod inputs;
 pub mod journal;
+pub mod lease;
 pub mod plan;
 pub mod progress;
 mod scope;
@@ -41,6 +42,9 @@ pub struct Shared {
         std::sync::Mutex<std::collections::HashMap<Arc<str>, Arc<ferry_config::BatchJobOptions>>>,
     /// The capacity's cpu and memory, granted to calls together (`grant.rs`).
     resources: grant::Resources,
+    /// A `ferry serve` that shares its limits among its runs: every attempt also takes a lease
+    /// from it (`lease.rs`).
+    pub leases: Option<lease::Leases>,
     /// Ctrl-C or SIGTERM: stop everything.
     pub cancelled: AtomicBool,
     /// A call failed: start nothing new, let running calls finish.
@@ -126,6 +130,7 @@ impl Shared {
             capacity,
             batch_options: Default::default(),
             resources: grant::Resources::new(total),
+            leases: None,
             cancelled: AtomicBool::new(false),
             failing: AtomicBool::new(false),
             fail_fast,
@@ -287,8 +292,6 @@ impl Shared {
         self.resources.close();
     }
 
-    /// Waits until `cpu` and `memory` both fit, FIFO; they are held until the grant is
-    /// dropped. `None` once the run is stopping.
     /// The AWS Batch job options of `task` (the profile's, then its per-task ones), worked out
     /// once per task name.
     pub fn batch_options(&self, task: &str) -> Arc<ferry_config::BatchJobOptions> {
@@ -301,14 +304,33 @@ impl Shared {
             .clone()
     }
 
-    pub async fn acquire(&self, cpu: f64, memory: u64) -> Option<grant::Grant> {
+    /// Waits until `cpu` and `memory` both fit, FIFO (and the server, if any, grants them);
+    /// they are held until the permit is dropped. `None` once the run is stopping.
+    pub async fn acquire(&self, cpu: f64, memory: u64) -> Option<Permit> {
         // Requests were validated (finite, not negative) when they were resolved.
         let want = grant::Amount {
             cpu: (cpu.max(0.0) * 1000.0).round() as u64,
             memory: memory.div_ceil(MIB),
         };
-        self.resources.acquire(want).await
+        let grant = self.resources.acquire(want).await?;
+        // The run's own share first, then the server's: a run never holds a server lease
+        // while it waits for itself.
+        let lease = match &self.leases {
+            Some(leases) => Some(leases.take(want, || self.stopping()).await?),
+            None => None,
+        };
+        Some(Permit {
+            _grant: grant,
+            _lease: lease,
+        })
     }
+}
+
+/// What an attempt holds while it runs: its share of the run's resources and, under a server,
+/// the server's lease. Both are given back when it is dropped.
+pub struct Permit {
+    _grant: grant::Grant,
+    _lease: Option<lease::Lease>,
 }
 
 /// How a run ended, when not with outputs. Each maps to an exit code.

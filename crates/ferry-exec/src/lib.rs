@@ -224,6 +224,12 @@ pub trait Executor: Send + Sync {
         Ok(None)
     }
 
+    /// Whether attempts run on this machine and use its cpu and memory (local, Docker), or are
+    /// jobs elsewhere (a cluster, a cloud queue).
+    fn runs_here(&self) -> bool {
+        true
+    }
+
     /// The cpu and memory that all attempts in flight may hold together: this machine for the
     /// local executors (the default: [`Executor::capacity`]); for a queue or a cluster, `None`
     /// unless the profile caps spend (`max_cpus_in_flight`): what runs at once is then bounded

@@ -8,6 +8,7 @@
 #![deny(unsafe_code)]
 
 mod db;
+mod leases;
 mod page;
 mod runner;
 mod schema;
@@ -29,6 +30,9 @@ use axum::routing::{get, post};
 
 pub use db::Run;
 
+/// The server's lease socket, in its runs directory.
+const LEASE_SOCKET: &str = "leases.sock";
+
 /// How the server runs.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -39,8 +43,14 @@ pub struct Options {
     /// The profile of runs whose request names none.
     pub profile: Option<String>,
     pub config: Option<PathBuf>,
-    /// The cpus all runs together may use (local executor), shared out among `max_runs`.
+    /// The cpus and memory (MiB) of this machine all runs' attempts together may use (local
+    /// and Docker executors); one run alone may use all of it.
     pub max_cpus: f64,
+    pub max_memory_mib: u64,
+    /// The cluster or Batch jobs all runs together may have in flight (each run's profile's
+    /// `max_jobs` applies too).
+    pub max_jobs: Option<u64>,
+    /// `ferry run` processes at once; later runs wait in the queue.
     pub max_runs: usize,
     /// Required of every request (`Authorization: Bearer ...`) when set.
     pub token: Option<String>,
@@ -50,12 +60,6 @@ pub struct Options {
     pub max_body: usize,
     /// The `ferry` binary each run executes.
     pub ferry: PathBuf,
-}
-
-impl Options {
-    fn cpus_per_run(&self) -> f64 {
-        (self.max_cpus / self.max_runs.max(1) as f64).max(0.1)
-    }
 }
 
 /// Serves until the process is stopped.
@@ -89,8 +93,12 @@ pub async fn serve(mut options: Options) -> Result<()> {
             db_path.display()
         );
     }
+    // Every run's attempts take a lease here first (`leases.rs`).
+    let leases = leases::Leases::new(options.max_cpus, options.max_memory_mib, options.max_jobs);
+    let socket = options.runs_dir.join(LEASE_SOCKET);
+    leases.clone().listen(&socket)?;
     let options = Arc::new(options);
-    let runner = runner::Runner::new(db, options.clone());
+    let runner = runner::Runner::new(db, options.clone(), leases, socket);
     runner.recover()?;
     tokio::spawn(runner.clone().dispatch());
     let listener = tokio::net::TcpListener::bind(options.listen)

@@ -49,7 +49,8 @@ async function refresh() {
     const h = el("h2", null, r.name + " ");
     h.appendChild(el("span", "status " + stateClass(r.state), r.state));
     d.appendChild(h);
-    d.appendChild(el("div", "note", "run " + r.run_id + (r.elapsed_s !== null ? " · " + secs(r.elapsed_s) : "")));
+    const holds = r.holds ? [r.holds.cpus ? r.holds.cpus + " cpu" : "", r.holds.memory_mib ? r.holds.memory_mib + " MiB" : "", r.holds.jobs ? r.holds.jobs + " jobs" : ""].filter(x => x).join(", ") : "";
+    d.appendChild(el("div", "note", "run " + r.run_id + (r.elapsed_s !== null ? " · " + secs(r.elapsed_s) : "") + (holds ? " · running on " + holds : "")));
     if (r.calls.length) {
       const t = el("table");
       const head = el("tr"); ["call", "finished", "failed", ""].forEach(x => head.appendChild(el("th", null, x))); t.appendChild(head);
@@ -82,11 +83,19 @@ pub async fn api_runs(State(runner): State<Arc<Runner>>) -> Result<Json<Value>, 
     let states: BTreeMap<String, u64> = runner.db.counts()?.into_iter().collect();
     let total: u64 = states.values().sum();
     let now = crate::now_ms();
+    let usage = runner.leases.usage();
     let runs: Vec<Value> = runner
         .db
         .latest(SHOWN)?
         .iter()
-        .map(|r| run_view(&runner, r, now))
+        .map(|r| {
+            let mut view = run_view(&runner, r, now);
+            // What its running attempts hold of the server's limits.
+            if let Some((cpus, memory_mib, jobs)) = usage.get(&r.id) {
+                view["holds"] = json!({"cpus": cpus, "memory_mib": memory_mib, "jobs": jobs});
+            }
+            view
+        })
         .collect();
     Ok(Json(
         json!({"total": total, "states": states, "runs": runs}),

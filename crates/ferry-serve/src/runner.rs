@@ -1,7 +1,7 @@
 //! Runs submitted workflows: a FIFO queue, at most `max_runs` at once, each a `ferry run` child
-//! process with its own run directory and its share of the server's cpus (`--max-cpus`), so
-//! the runs together never hold more than the server's limit and one run failing never
-//! touches another. Cancelling sends the child SIGTERM: it stops its tasks in order, as Ctrl-C
+//! process with its own run directory, given the server's whole limits and its lease socket:
+//! every attempt takes a lease from the server (`leases.rs`), so the runs together never hold
+//! more than the server's limits, and one run failing never touches another. Cancelling sends the child SIGTERM: it stops its tasks in order, as Ctrl-C
 //! does. A child dies with the server (SIGTERM on the parent's death, `sys::die_with_parent`);
 //! a restarted server takes its unfinished runs up again with `ferry run --resume`, which
 //! keeps every call that had finished.
@@ -13,11 +13,15 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result};
 
 use crate::db::{self, Db, Run};
+use crate::leases::Leases;
 use crate::{Options, now_ms};
 
 pub struct Runner {
     pub db: Db,
     pub options: Arc<Options>,
+    /// The server's limits, taken by every attempt of every run.
+    pub leases: Arc<Leases>,
+    lease_socket: PathBuf,
     queue: Mutex<VecDeque<String>>,
     /// Runs whose child is alive, by id: its pid.
     running: Mutex<HashMap<String, u32>>,
@@ -27,10 +31,17 @@ pub struct Runner {
 }
 
 impl Runner {
-    pub fn new(db: Db, options: Arc<Options>) -> Arc<Runner> {
+    pub fn new(
+        db: Db,
+        options: Arc<Options>,
+        leases: Arc<Leases>,
+        lease_socket: PathBuf,
+    ) -> Arc<Runner> {
         Arc::new(Runner {
             db,
             options,
+            leases,
+            lease_socket,
             queue: Default::default(),
             running: Default::default(),
             cancelled: Default::default(),
@@ -174,8 +185,15 @@ impl Runner {
             .arg(dir.join("workflow").join(".wes-inputs.json"))
             .arg("--run-dir")
             .arg(dir.join("run"))
+            // The whole server's limits, and its leases to share them with the other runs.
             .arg("--max-cpus")
-            .arg(format!("{}", self.options.cpus_per_run()));
+            .arg(format!("{}", self.options.max_cpus))
+            .arg("--max-memory")
+            .arg(format!("{} MiB", self.options.max_memory_mib))
+            .arg("--lease-socket")
+            .arg(&self.lease_socket)
+            .arg("--lease-as")
+            .arg(id);
         if resume {
             cmd.arg("--resume");
         }

@@ -509,6 +509,10 @@ impl Executor for HpcExecutor {
         self.inner.settings.capacity
     }
 
+    fn runs_here(&self) -> bool {
+        false
+    }
+
     fn pool(&self) -> Option<Capacity> {
         self.inner.settings.max_cpus_in_flight.map(|cpu| Capacity {
             cpu,
