@@ -62,6 +62,10 @@ step "fault injection (slurm)" python3 scripts/fault-injection.py --ferry "$rele
   --executor slurm --rounds 5 --shards 20 --stop-seconds 12
 step "fault injection (sge)" python3 scripts/fault-injection.py --ferry "$release/ferry" \
   --executor sge --rounds 5 --shards 20 --stop-seconds 12
+# The WES server: killed, terminated or stopped at random moments, or one of its runs' engines
+# killed, while three runs share its 2 cpus.
+step "fault injection (serve)" python3 scripts/serve-fault-injection.py --ferry "$release/ferry" \
+  --rounds 8
 step "WDL spec examples" scripts/spec-conformance.sh "$release/ferry"
 # Real-world WDL (Broad's WARP pipelines) when ../shared/corpora is present: fails if fewer
 # documents pass `ferry check` than tests/corpus-expected.txt records.
