@@ -32,6 +32,9 @@ REGISTRY_PORT=5051 scripts/services/registry-up.sh > /dev/null
 # installed from the distribution's packages when missing.
 scripts/services/slurm-up.sh > /dev/null
 scripts/services/sge-up.sh > /dev/null
+# The WES server's PostgreSQL run database (tests/serve.rs, ferry-serve's db tests): a server
+# of the tests' own on 127.0.0.1:5433.
+scripts/services/postgres-up.sh > /dev/null
 # The declared rust-version covers every locked dependency.
 scripts/check-msrv.sh
 # Release builds serve both the tests and the spec runner, so everything is compiled once.

@@ -10,9 +10,10 @@ pub(crate) struct ServeArgs {
     /// Where each run gets a directory (and the database, runs.sqlite, unless --db says).
     #[arg(long, default_value = "ferry-server")]
     runs_dir: PathBuf,
-    /// The run database (SQLite).
+    /// The run database: a SQLite file, or a PostgreSQL URL
+    /// (postgres://user:password@host/database; several servers may share one).
     #[arg(long)]
-    db: Option<PathBuf>,
+    db: Option<String>,
     /// The execution profile of runs whose request names none
     /// (workflow_engine_parameters: {"profile": ...}).
     #[arg(long)]

@@ -461,12 +461,40 @@ fn many_runs_share_the_servers_cpu_limit() {
         &dir.path().join("runs"),
         &["--max-cpus", "2", "--max-runs", "8"],
     );
-    let ids: Vec<String> = (0..50)
-        .map(|i| {
-            let inputs = busy_inputs(dir.path(), &spans_dir, &format!("r{i}-"), 1);
-            server.submit(&wdl, &inputs, &[])
+    // Submitted from 10 clients at once: every run gets its own place in the list.
+    let ids: Vec<String> = std::thread::scope(|scope| {
+        let clients: Vec<_> = (0..10)
+            .map(|c| {
+                let (server, wdl, spans_dir, dir) = (&server, &wdl, &spans_dir, &dir);
+                scope.spawn(move || {
+                    (0..5)
+                        .map(|k| {
+                            let label = format!("r{}-", c * 5 + k);
+                            let inputs = busy_inputs(dir.path(), spans_dir, &label, 1);
+                            server.submit(wdl, &inputs, &[])
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        clients
+            .into_iter()
+            .flat_map(|c| c.join().expect("client"))
+            .collect()
+    });
+    let listed: usize = server
+        .wes(&["pages", "7"])
+        .lines()
+        .map(|page| {
+            serde_json::from_str::<Vec<String>>(page)
+                .expect("page")
+                .len()
         })
-        .collect();
+        .sum();
+    assert_eq!(
+        listed, 50,
+        "runs submitted at once are missing from the list"
+    );
     for id in &ids {
         assert_eq!(server.wait(id)["state"], "COMPLETE");
     }
@@ -672,4 +700,79 @@ checks.positive_data_acceptance.enabled = false
     // The run the generated requests pointed at is as it was (a cancel of a finished run
     // changes nothing).
     assert_eq!(server.wes(&["state", &done]), "COMPLETE");
+}
+
+/// Runs on a cluster share the server's `--max-jobs`: two runs of two shards each on the
+/// Slurm of scripts/services/slurm-up.sh, with one job allowed, never have two jobs running.
+#[test]
+fn a_servers_job_limit_holds_across_runs_on_slurm() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let spans_dir = dir.path().join("spans");
+    std::fs::create_dir_all(&spans_dir).expect("spans");
+    let wdl = write(dir.path(), "busy.wdl", BUSY);
+    let config = write(
+        dir.path(),
+        "ferry.toml",
+        &format!(
+            "[profiles.slurm]\nexecutor = \"slurm\"\ncache = false\nsingle_node_cluster = true\n\
+             poll_interval = \"1s\"\njob_name_prefix = \"serve{}-\"\n",
+            std::process::id()
+        ),
+    );
+    let server = Server::start(
+        &dir.path().join("runs"),
+        &[
+            "--max-jobs",
+            "1",
+            "--profile",
+            "slurm",
+            "--config",
+            &config.display().to_string(),
+        ],
+    );
+    let ids: Vec<String> = ["a", "b"]
+        .iter()
+        .map(|label| server.submit(&wdl, &busy_inputs(dir.path(), &spans_dir, label, 2), &[]))
+        .collect();
+    for id in &ids {
+        let log = server.wait(id);
+        assert_eq!(log["state"], "COMPLETE", "{log}");
+    }
+    let all = spans(&spans_dir, "");
+    assert_eq!(all.len(), 4, "{all:?}");
+    assert_eq!(most_at_once(&all), 1, "two jobs ran at once: {all:?}");
+}
+
+/// A server whose run database is PostgreSQL (the tests' own, scripts/services/postgres-up.sh):
+/// a run's record, outputs and state history survive the server's kill -9, and a run killed
+/// mid-way is taken up again from the database's word that it was running.
+#[test]
+fn a_server_keeps_its_runs_in_postgresql() {
+    let url = std::env::var("FERRY_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://ferry:ferry@127.0.0.1:5433/ferry".into());
+    let slow = SlowRun::new(3);
+    let runs = slow.runs();
+    let mut server = Server::start(&runs, &["--db", &url]);
+    let id = slow.submit(&server);
+    slow.second_started();
+    server.kill9();
+    // No SQLite file: the database is elsewhere.
+    assert!(!runs.join("runs.sqlite").exists());
+    let server = Server::start(&runs, &["--db", &url]);
+    let log = server.wait(&id);
+    assert_eq!(log["state"], "COMPLETE", "{log}");
+    assert_eq!(log["outputs"]["slow.out"], "second after first");
+    let history: Vec<String> = log["run_log"]["system_logs"]
+        .as_array()
+        .expect("system_logs")
+        .iter()
+        .filter_map(|l| l.as_str()?.split_whitespace().nth(1).map(str::to_string))
+        .collect();
+    assert_eq!(history, ["QUEUED", "RUNNING", "COMPLETE"], "{log}");
+    let pages = server.wes(&["pages", "10"]);
+    assert_eq!(
+        pages.trim(),
+        format!("[\"{id}\"]"),
+        "only this server's runs are listed"
+    );
 }

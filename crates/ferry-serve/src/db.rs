@@ -1,13 +1,17 @@
-//! The run database: one SQLite file beside the runs' directories, holding each run's request,
-//! state and its history, times, exit code and outputs. It is an index, not the truth: every
-//! run directory keeps its own `request.json` and `record.json`, and a lost database is rebuilt
-//! from them at start-up (`Db::rebuild_from`).
+//! The run database, holding each run's request, state and its history, times, exit code and
+//! outputs: a SQLite file beside the runs' directories, or a PostgreSQL database named by URL
+//! (a server whose database is kept elsewhere, or several servers sharing one: each sees only
+//! the runs of its own runs directory, its `home`). It is an index, not the truth: every run
+//! directory keeps its own `record.json`, and a lost database is rebuilt from them at start-up
+//! (`Db::rebuild_from`).
+//!
+//! One set of SQL statements serves both (`$1`-style parameters, `ON CONFLICT` upserts);
+//! only the tables' definitions and the history's order differ.
 
 use std::path::Path;
 use std::sync::Mutex;
 
-use anyhow::{Context, Result};
-use rusqlite::{Connection, OptionalExtension, params};
+use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 /// A WES run state (`State` in the WES 1.1 schema).
@@ -41,142 +45,351 @@ pub struct Run {
 }
 
 pub struct Db {
-    conn: Mutex<Connection>,
+    backend: Backend,
+    /// The runs directory this server owns rows for.
+    home: String,
 }
 
+enum Backend {
+    Sqlite(Mutex<rusqlite::Connection>),
+    Postgres(Mutex<postgres::Client>),
+}
+
+/// A statement parameter, whichever the database.
+#[derive(Clone, Debug)]
+enum Param {
+    Text(String),
+    OptText(Option<String>),
+    Big(i64),
+    OptBig(Option<i64>),
+    OptInt(Option<i32>),
+}
+
+impl rusqlite::ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            Param::Text(s) => s.to_sql(),
+            Param::OptText(s) => s.to_sql(),
+            Param::Big(n) => n.to_sql(),
+            Param::OptBig(n) => n.to_sql(),
+            Param::OptInt(n) => n.to_sql(),
+        }
+    }
+}
+
+impl Param {
+    fn pg(&self) -> &(dyn postgres::types::ToSql + Sync) {
+        match self {
+            Param::Text(s) => s,
+            Param::OptText(s) => s,
+            Param::Big(n) => n,
+            Param::OptBig(n) => n,
+            Param::OptInt(n) => n,
+        }
+    }
+}
+
+fn text(s: &str) -> Param {
+    Param::Text(s.to_string())
+}
+
+const SQLITE_TABLES: &str = "
+    PRAGMA journal_mode = WAL;
+    PRAGMA synchronous = NORMAL;
+    CREATE TABLE IF NOT EXISTS runs (
+        id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        request TEXT NOT NULL,
+        submitted_ms INTEGER NOT NULL,
+        started_ms INTEGER,
+        ended_ms INTEGER,
+        exit_code INTEGER,
+        outputs TEXT
+    );
+    CREATE TABLE IF NOT EXISTS states (
+        run_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        at_ms INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS states_by_run ON states (run_id);";
+
+const POSTGRES_TABLES: &str = "
+    CREATE TABLE IF NOT EXISTS runs (
+        id TEXT PRIMARY KEY,
+        home TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        state TEXT NOT NULL,
+        request TEXT NOT NULL,
+        submitted_ms BIGINT NOT NULL,
+        started_ms BIGINT,
+        ended_ms BIGINT,
+        exit_code INTEGER,
+        outputs TEXT,
+        UNIQUE (home, seq)
+    );
+    CREATE TABLE IF NOT EXISTS states (
+        n BIGSERIAL PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        at_ms BIGINT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS states_by_run ON states (run_id);";
+
+const COLUMNS: &str =
+    "id, seq, state, request, submitted_ms, started_ms, ended_ms, exit_code, outputs";
+
 impl Db {
-    pub fn open(path: &Path) -> Result<Db> {
-        let conn = Connection::open(path)
-            .with_context(|| format!("cannot open the run database {}", path.display()))?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
-             CREATE TABLE IF NOT EXISTS runs (
-                 id TEXT PRIMARY KEY,
-                 seq INTEGER NOT NULL UNIQUE,
-                 state TEXT NOT NULL,
-                 request TEXT NOT NULL,
-                 submitted_ms INTEGER NOT NULL,
-                 started_ms INTEGER,
-                 ended_ms INTEGER,
-                 exit_code INTEGER,
-                 outputs TEXT
-             );
-             CREATE TABLE IF NOT EXISTS states (
-                 run_id TEXT NOT NULL,
-                 state TEXT NOT NULL,
-                 at_ms INTEGER NOT NULL
-             );
-             CREATE INDEX IF NOT EXISTS states_by_run ON states (run_id);",
-        )
-        .with_context(|| format!("cannot set up the run database {}", path.display()))?;
+    /// `location`: a `postgres://` (or `postgresql://`) URL, else a SQLite file's path.
+    /// `home`: the runs directory whose runs this server owns.
+    pub fn open(location: &str, home: &Path) -> Result<Db> {
+        let home = home.display().to_string();
+        if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+            return Db::postgres(location, home);
+        }
+        let conn = rusqlite::Connection::open(location)
+            .with_context(|| format!("cannot open the run database {location}"))?;
+        conn.execute_batch(SQLITE_TABLES)
+            .with_context(|| format!("cannot set up the run database {location}"))?;
+        // A database an earlier Ferry made has no `home`: its runs are this directory's.
+        let has_home = conn
+            .prepare("SELECT 1 FROM pragma_table_info('runs') WHERE name = 'home'")?
+            .exists([])?;
+        if !has_home {
+            conn.execute_batch("ALTER TABLE runs ADD COLUMN home TEXT")?;
+            conn.execute("UPDATE runs SET home = ?1", [&home])?;
+        }
+        conn.execute_batch("CREATE UNIQUE INDEX IF NOT EXISTS runs_by_seq ON runs (home, seq)")?;
         Ok(Db {
-            conn: Mutex::new(conn),
+            backend: Backend::Sqlite(Mutex::new(conn)),
+            home,
         })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
-        let conn = self
-            .conn
-            .lock()
-            .map_err(|_| anyhow::anyhow!("the run database is unusable (a writer panicked)"))?;
-        Ok(f(&conn)?)
-    }
-
-    /// The next submission number.
-    pub fn next_seq(&self) -> Result<i64> {
-        self.with(|c| {
-            c.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs", [], |r| {
-                r.get(0)
+    fn postgres(url: &str, home: String) -> Result<Db> {
+        // Said without the password.
+        let shown = url::Url::parse(url)
+            .map(|mut u| {
+                let _ = u.set_password(None);
+                u.to_string()
             })
+            .unwrap_or_else(|_| "the PostgreSQL URL".into());
+        let url = url.to_string();
+        let client = blocking(move || {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls)?;
+            client.batch_execute(POSTGRES_TABLES)?;
+            Ok::<_, postgres::Error>(client)
         })
+        .with_context(|| format!("cannot use the run database {shown}"))?;
+        Ok(Db {
+            backend: Backend::Postgres(Mutex::new(client)),
+            home,
+        })
+    }
+
+    /// Runs `sql` (no rows back).
+    fn execute(&self, sql: &str, params: &[Param]) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                lock(conn)?.execute(sql, rusqlite::params_from_iter(params))?;
+            }
+            Backend::Postgres(client) => {
+                let pg: Vec<_> = params.iter().map(Param::pg).collect();
+                let mut client = lock(client)?;
+                blocking(|| client.execute(sql, &pg))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a query of `COLUMNS`.
+    fn runs(&self, sql: &str, params: &[Param]) -> Result<Vec<Run>> {
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let conn = lock(conn)?;
+                let mut st = conn.prepare(sql)?;
+                let rows = st.query_map(rusqlite::params_from_iter(params), |r| {
+                    Ok(Run {
+                        id: r.get(0)?,
+                        seq: r.get(1)?,
+                        state: r.get(2)?,
+                        request: json(Some(r.get(3)?)).unwrap_or_default(),
+                        submitted_ms: r.get::<_, i64>(4)? as u64,
+                        started_ms: r.get::<_, Option<i64>>(5)?.map(|t| t as u64),
+                        ended_ms: r.get::<_, Option<i64>>(6)?.map(|t| t as u64),
+                        exit_code: r.get(7)?,
+                        outputs: json(r.get(8)?),
+                    })
+                })?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            }
+            Backend::Postgres(client) => {
+                let pg: Vec<_> = params.iter().map(Param::pg).collect();
+                let mut client = lock(client)?;
+                let rows = blocking(|| client.query(sql, &pg))?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(Run {
+                            id: r.try_get(0)?,
+                            seq: r.try_get(1)?,
+                            state: r.try_get(2)?,
+                            request: json(Some(r.try_get(3)?)).unwrap_or_default(),
+                            submitted_ms: r.try_get::<_, i64>(4)? as u64,
+                            started_ms: r.try_get::<_, Option<i64>>(5)?.map(|t| t as u64),
+                            ended_ms: r.try_get::<_, Option<i64>>(6)?.map(|t| t as u64),
+                            exit_code: r.try_get(7)?,
+                            outputs: json(r.try_get(8)?),
+                        })
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Runs a query of (text, number) pairs.
+    fn pairs(&self, sql: &str, params: &[Param]) -> Result<Vec<(String, i64)>> {
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let conn = lock(conn)?;
+                let mut st = conn.prepare(sql)?;
+                let rows = st.query_map(rusqlite::params_from_iter(params), |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            }
+            Backend::Postgres(client) => {
+                let pg: Vec<_> = params.iter().map(Param::pg).collect();
+                let mut client = lock(client)?;
+                let rows = blocking(|| client.query(sql, &pg))?;
+                rows.iter()
+                    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                    .collect()
+            }
+        }
+    }
+
+    /// Adds a new run with the next submission number (`run.seq`). Two submissions at once
+    /// never get the same: SQLite's writer is one connection; on PostgreSQL, where another
+    /// server may add at the same moment, the loser of the unique (home, seq) tries again.
+    pub fn add(&self, run: &mut Run) -> Result<()> {
+        for _ in 0..20 {
+            let next = self.pairs(
+                "SELECT 'next', COALESCE(MAX(seq), 0) + 1 FROM runs WHERE home = $1",
+                &[text(&self.home)],
+            )?;
+            run.seq = next.first().map(|(_, n)| *n).unwrap_or(1);
+            match self.insert(run) {
+                Ok(()) => return self.record_state(run),
+                Err(e) if is_unique_violation(&e) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        bail!("could not give run {} a submission number", run.id)
+    }
+
+    fn insert(&self, run: &Run) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO runs (home, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        );
+        let mut params = vec![text(&self.home)];
+        params.extend(row_params(run));
+        self.execute(&sql, &params)
     }
 
     /// Inserts or replaces a run, and records its state in the history when it changed.
     pub fn put(&self, run: &Run) -> Result<()> {
-        self.with(|c| {
-            let before: Option<String> = c
-                .query_row("SELECT state FROM runs WHERE id = ?1", [&run.id], |r| {
-                    r.get(0)
-                })
-                .optional()?;
-            c.execute(
-                "INSERT OR REPLACE INTO runs
-                 (id, seq, state, request, submitted_ms, started_ms, ended_ms, exit_code, outputs)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    run.id,
-                    run.seq,
-                    run.state,
-                    run.request.to_string(),
-                    run.submitted_ms as i64,
-                    run.started_ms.map(|t| t as i64),
-                    run.ended_ms.map(|t| t as i64),
-                    run.exit_code,
-                    run.outputs.as_ref().map(|o| o.to_string()),
-                ],
-            )?;
-            if before.as_deref() != Some(run.state.as_str()) {
-                c.execute(
-                    "INSERT INTO states (run_id, state, at_ms) VALUES (?1, ?2, ?3)",
-                    params![run.id, run.state, crate::now_ms() as i64],
-                )?;
-            }
-            Ok(())
-        })
+        let sql = format!(
+            "INSERT INTO runs (home, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, state = excluded.state,
+               request = excluded.request, submitted_ms = excluded.submitted_ms,
+               started_ms = excluded.started_ms, ended_ms = excluded.ended_ms,
+               exit_code = excluded.exit_code, outputs = excluded.outputs"
+        );
+        let before = self.get(&run.id)?.map(|r| r.state);
+        let mut params = vec![text(&self.home)];
+        params.extend(row_params(run));
+        self.execute(&sql, &params)?;
+        if before.as_deref() != Some(run.state.as_str()) {
+            self.record_state(run)?;
+        }
+        Ok(())
+    }
+
+    fn record_state(&self, run: &Run) -> Result<()> {
+        self.execute(
+            "INSERT INTO states (run_id, state, at_ms) VALUES ($1, $2, $3)",
+            &[
+                text(&run.id),
+                text(&run.state),
+                Param::Big(crate::now_ms() as i64),
+            ],
+        )
     }
 
     pub fn get(&self, id: &str) -> Result<Option<Run>> {
-        self.with(|c| {
-            c.query_row(&format!("{SELECT} WHERE id = ?1"), [id], row_to_run)
-                .optional()
-        })
+        let sql = format!("SELECT {COLUMNS} FROM runs WHERE home = $1 AND id = $2");
+        Ok(self
+            .runs(&sql, &[text(&self.home), text(id)])?
+            .into_iter()
+            .next())
     }
 
     /// Runs in submission order after `after` (a `seq`), at most `limit`.
     pub fn page(&self, after: i64, limit: usize) -> Result<Vec<Run>> {
-        self.with(|c| {
-            let mut st = c.prepare(&format!("{SELECT} WHERE seq > ?1 ORDER BY seq LIMIT ?2"))?;
-            st.query_map(params![after, limit as i64], row_to_run)?
-                .collect()
-        })
+        let sql = format!(
+            "SELECT {COLUMNS} FROM runs WHERE home = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        );
+        self.runs(
+            &sql,
+            &[
+                text(&self.home),
+                Param::Big(after),
+                Param::Big(limit as i64),
+            ],
+        )
     }
 
     /// How many runs are in each state.
     pub fn counts(&self) -> Result<Vec<(String, u64)>> {
-        self.with(|c| {
-            let mut st = c.prepare("SELECT state, COUNT(*) FROM runs GROUP BY state")?;
-            st.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
-                .collect()
-        })
+        Ok(self
+            .pairs(
+                "SELECT state, COUNT(*) FROM runs WHERE home = $1 GROUP BY state",
+                &[text(&self.home)],
+            )?
+            .into_iter()
+            .map(|(s, n)| (s, n.max(0) as u64))
+            .collect())
     }
 
     /// The `n` runs submitted last, newest first.
     pub fn latest(&self, n: usize) -> Result<Vec<Run>> {
-        self.with(|c| {
-            let mut st = c.prepare(&format!("{SELECT} ORDER BY seq DESC LIMIT ?1"))?;
-            st.query_map([n as i64], row_to_run)?.collect()
-        })
+        let sql = format!("SELECT {COLUMNS} FROM runs WHERE home = $1 ORDER BY seq DESC LIMIT $2");
+        self.runs(&sql, &[text(&self.home), Param::Big(n as i64)])
     }
 
     /// Runs not over yet, in submission order: what a restarted server takes up again.
     pub fn unfinished(&self) -> Result<Vec<Run>> {
-        self.with(|c| {
-            let mut st = c.prepare(&format!(
-                "{SELECT} WHERE state NOT IN ('{COMPLETE}', '{EXECUTOR_ERROR}', '{SYSTEM_ERROR}', '{CANCELED}') ORDER BY seq"
-            ))?;
-            st.query_map([], row_to_run)?.collect()
-        })
+        let sql = format!(
+            "SELECT {COLUMNS} FROM runs WHERE home = $1 AND state NOT IN \
+             ('{COMPLETE}', '{EXECUTOR_ERROR}', '{SYSTEM_ERROR}', '{CANCELED}') ORDER BY seq"
+        );
+        self.runs(&sql, &[text(&self.home)])
     }
 
     /// The states a run went through, with when (ms since the epoch).
     pub fn history(&self, id: &str) -> Result<Vec<(String, u64)>> {
-        self.with(|c| {
-            let mut st =
-                c.prepare("SELECT state, at_ms FROM states WHERE run_id = ?1 ORDER BY rowid")?;
-            st.query_map([id], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
-                .collect()
-        })
+        let order = match self.backend {
+            Backend::Sqlite(_) => "rowid",
+            Backend::Postgres(_) => "n",
+        };
+        Ok(self
+            .pairs(
+                &format!("SELECT state, at_ms FROM states WHERE run_id = $1 ORDER BY {order}"),
+                &[text(id)],
+            )?
+            .into_iter()
+            .map(|(s, at)| (s, at.max(0) as u64))
+            .collect())
     }
 
     /// Puts back the runs whose directories have a record the database lacks (a database
@@ -203,19 +416,155 @@ impl Db {
     }
 }
 
-const SELECT: &str = "SELECT id, seq, state, request, submitted_ms, started_ms, ended_ms, exit_code, outputs FROM runs";
+/// The run's columns after `home`, in `COLUMNS` order.
+fn row_params(run: &Run) -> Vec<Param> {
+    vec![
+        text(&run.id),
+        Param::Big(run.seq),
+        text(&run.state),
+        Param::Text(run.request.to_string()),
+        Param::Big(run.submitted_ms as i64),
+        Param::OptBig(run.started_ms.map(|t| t as i64)),
+        Param::OptBig(run.ended_ms.map(|t| t as i64)),
+        Param::OptInt(run.exit_code),
+        Param::OptText(run.outputs.as_ref().map(|o| o.to_string())),
+    ]
+}
 
-fn row_to_run(r: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
-    let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
-    Ok(Run {
-        id: r.get(0)?,
-        seq: r.get(1)?,
-        state: r.get(2)?,
-        request: json(Some(r.get(3)?)).unwrap_or_default(),
-        submitted_ms: r.get::<_, i64>(4)? as u64,
-        started_ms: r.get::<_, Option<i64>>(5)?.map(|t| t as u64),
-        ended_ms: r.get::<_, Option<i64>>(6)?.map(|t| t as u64),
-        exit_code: r.get(7)?,
-        outputs: json(r.get(8)?),
-    })
+fn json(s: Option<String>) -> Option<serde_json::Value> {
+    s.and_then(|s| serde_json::from_str(&s).ok())
+}
+
+fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>> {
+    m.lock()
+        .map_err(|_| anyhow::anyhow!("the run database is unusable (a writer panicked)"))
+}
+
+/// The PostgreSQL client blocks (it drives its own runtime): off the server's async workers.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+fn is_unique_violation(e: &anyhow::Error) -> bool {
+    if let Some(pg) = e.downcast_ref::<postgres::Error>() {
+        return pg.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION);
+    }
+    if let Some(rusqlite::Error::SqliteFailure(f, _)) = e.downcast_ref::<rusqlite::Error>() {
+        return f.code == rusqlite::ErrorCode::ConstraintViolation;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tests' PostgreSQL (scripts/services/postgres-up.sh).
+    fn postgres_url() -> String {
+        std::env::var("FERRY_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://ferry:ferry@127.0.0.1:5433/ferry".into())
+    }
+
+    fn run(id: &str, state: &str) -> Run {
+        Run {
+            id: id.into(),
+            state: state.into(),
+            request: serde_json::json!({"workflow_url": "w.wdl", "tags": {"a": "b"}}),
+            submitted_ms: 1,
+            ..Run::default()
+        }
+    }
+
+    /// Everything the server asks of its database, the same on both.
+    fn exercise(db: &Db, prefix: &str) {
+        let mut first = run(&format!("{prefix}-1"), QUEUED);
+        db.add(&mut first).expect("add");
+        let mut second = run(&format!("{prefix}-2"), QUEUED);
+        db.add(&mut second).expect("add");
+        assert_eq!(second.seq, first.seq + 1);
+        first.state = RUNNING.into();
+        first.started_ms = Some(5);
+        db.put(&first).expect("put");
+        first.state = COMPLETE.into();
+        first.ended_ms = Some(9);
+        first.exit_code = Some(0);
+        first.outputs = Some(serde_json::json!({"w.x": [1, 2]}));
+        db.put(&first).expect("put");
+        db.put(&first).expect("the same state again");
+        assert_eq!(db.get(&first.id).expect("get"), Some(first.clone()));
+        assert_eq!(db.get("nope").expect("get"), None);
+        let states: Vec<String> = db
+            .history(&first.id)
+            .expect("history")
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        assert_eq!(states, [QUEUED, RUNNING, COMPLETE]);
+        let page = db.page(0, 1).expect("page");
+        assert_eq!(page.len(), 1);
+        assert_eq!(page[0].id, first.id);
+        assert_eq!(db.page(page[0].seq, 10).expect("page")[0].id, second.id);
+        assert_eq!(db.latest(1).expect("latest")[0].id, second.id);
+        let unfinished: Vec<String> = db
+            .unfinished()
+            .expect("unfinished")
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(unfinished, [second.id.clone()]);
+        let mut counts = db.counts().expect("counts");
+        counts.sort();
+        assert_eq!(counts, [(COMPLETE.to_string(), 1), (QUEUED.to_string(), 1)]);
+        // Submissions at once, from many threads: each its own number.
+        std::thread::scope(|s| {
+            for t in 0..8 {
+                s.spawn(move || {
+                    for k in 0..5 {
+                        let mut r = run(&format!("{prefix}-t{t}-{k}"), QUEUED);
+                        db.add(&mut r).expect("add at once");
+                    }
+                });
+            }
+        });
+        let all = db.page(0, 1000).expect("page");
+        assert_eq!(all.len(), 42);
+        let mut seqs: Vec<i64> = all.iter().map(|r| r.seq).collect();
+        seqs.dedup();
+        assert_eq!(seqs.len(), 42, "two runs share a submission number");
+    }
+
+    #[test]
+    fn sqlite_holds_what_the_server_asks() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("runs.sqlite");
+        let db = Db::open(&file.display().to_string(), dir.path()).expect("open");
+        exercise(&db, "s");
+        // Reopened: the same runs.
+        drop(db);
+        let db = Db::open(&file.display().to_string(), dir.path()).expect("reopen");
+        assert_eq!(db.page(0, 1000).expect("page").len(), 42);
+    }
+
+    /// On the tests' PostgreSQL: the same, and two servers sharing it see only their own runs.
+    #[test]
+    fn postgres_holds_what_the_server_asks_and_servers_sharing_it_stay_apart() {
+        let home = tempfile::tempdir().expect("tmp");
+        let other = tempfile::tempdir().expect("tmp");
+        let db = Db::open(&postgres_url(), home.path())
+            .expect("PostgreSQL (start it with scripts/services/postgres-up.sh)");
+        let prefix = format!("p{}", std::process::id());
+        exercise(&db, &prefix);
+        let neighbour = Db::open(&postgres_url(), other.path()).expect("open");
+        assert!(neighbour.page(0, 10).expect("page").is_empty());
+        assert!(neighbour.unfinished().expect("unfinished").is_empty());
+        let mut theirs = run(&format!("{prefix}-n"), QUEUED);
+        neighbour.add(&mut theirs).expect("add");
+        assert_eq!(theirs.seq, 1);
+        assert_eq!(db.page(0, 1000).expect("page").len(), 42);
+    }
 }

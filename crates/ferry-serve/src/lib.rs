@@ -39,7 +39,8 @@ pub struct Options {
     pub listen: SocketAddr,
     /// Where each run gets its directory, and the database file unless `db` says otherwise.
     pub runs_dir: PathBuf,
-    pub db: Option<PathBuf>,
+    /// A SQLite file, or a `postgres://` URL.
+    pub db: Option<String>,
     /// The profile of runs whose request names none.
     pub profile: Option<String>,
     pub config: Option<PathBuf>,
@@ -81,16 +82,15 @@ pub async fn serve(mut options: Options) -> Result<()> {
         .iter()
         .filter_map(|r| r.canonicalize().ok())
         .collect();
-    let db_path = options
+    let db_location = options
         .db
         .clone()
-        .unwrap_or_else(|| options.runs_dir.join("runs.sqlite"));
-    let db = db::Db::open(&db_path)?;
+        .unwrap_or_else(|| options.runs_dir.join("runs.sqlite").display().to_string());
+    let db = db::Db::open(&db_location, &options.runs_dir)?;
     let rebuilt = db.rebuild_from(&options.runs_dir)?;
     if rebuilt > 0 {
         tracing::warn!(
-            "{}: {rebuilt} runs were missing and are restored from their directories",
-            db_path.display()
+            "{rebuilt} runs were missing from the run database and are restored from their directories"
         );
     }
     // Every run's attempts take a lease here first (`leases.rs`).

@@ -57,6 +57,17 @@ impl Runner {
 
     /// Saves the run in the database and, as the database's backup, in its directory.
     pub fn save(&self, run: &Run) -> Result<()> {
+        self.write_record(run)?;
+        self.db.put(run)
+    }
+
+    /// A new run: in the database with its submission number, then its record.
+    pub fn add(&self, run: &mut Run) -> Result<()> {
+        self.db.add(run)?;
+        self.write_record(run)
+    }
+
+    fn write_record(&self, run: &Run) -> Result<()> {
         let dir = self.dir(&run.id);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -64,8 +75,7 @@ impl Runner {
         std::fs::write(&tmp, serde_json::to_vec_pretty(run)?)
             .with_context(|| format!("cannot write {}", tmp.display()))?;
         std::fs::rename(&tmp, dir.join("record.json"))
-            .with_context(|| format!("cannot write {}/record.json", dir.display()))?;
-        self.db.put(run)
+            .with_context(|| format!("cannot write {}/record.json", dir.display()))
     }
 
     /// Back at the head of the queue (a run whose start had to wait).

@@ -64,7 +64,7 @@ pub struct RunSummary {
 
 #[derive(Serialize, ToSchema)]
 pub struct RunListResponse {
-    /// Newest first.
+    /// In submission order.
     pub runs: Vec<RunSummary>,
     /// Give as `page_token` for the next page; empty on the last.
     pub next_page_token: String,

@@ -490,15 +490,14 @@ pub async fn submit(
         serde_json::to_vec(&request["workflow_params"]).unwrap_or_default(),
     )
     .map_err(anyhow::Error::from)?;
-    let run = Run {
+    let mut run = Run {
         id: id.clone(),
-        seq: runner.db.next_seq()?,
         state: db::QUEUED.into(),
         request,
         submitted_ms: now_ms(),
         ..Run::default()
     };
-    runner.save(&run)?;
+    runner.add(&mut run)?;
     runner.enqueue(id.clone());
     Ok(Json(RunId { run_id: id }))
 }
