@@ -775,4 +775,22 @@ fn a_server_keeps_its_runs_in_postgresql() {
         format!("[\"{id}\"]"),
         "only this server's runs are listed"
     );
+    // A finished run's tasks are the database's: listed with their resources even with the
+    // journal gone.
+    std::fs::remove_file(runs.join(&id).join("run/attempts.tsv")).expect("journal");
+    let (status, body) = server.get(&format!("/ga4gh/wes/v1/runs/{id}/tasks"), None);
+    assert_eq!(status, 200, "{body}");
+    let page: Value = serde_json::from_str(&body).expect("json");
+    let tasks = page["task_logs"].as_array().expect("tasks");
+    let names: Vec<&str> = tasks.iter().filter_map(|t| t["name"].as_str()).collect();
+    assert!(
+        names.contains(&"first") && names.contains(&"second"),
+        "{page}"
+    );
+    assert!(
+        tasks.iter().all(|t| t["system_logs"][0]
+            .as_str()
+            .is_some_and(|l| l.contains("MiB requested"))),
+        "{page}"
+    );
 }

@@ -44,6 +44,60 @@ pub struct Run {
     pub outputs: Option<serde_json::Value>,
 }
 
+/// One finished attempt (or call-cache hit) of a run, as its journal has it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Task {
+    /// Its place in the journal: the order attempts ended.
+    pub pos: i64,
+    /// The attempt's directory under the run's `calls/`.
+    pub id: String,
+    pub call: String,
+    pub attempt: i32,
+    /// `Done`, `Oom`, `Lost`, `Preempted` or `Cached`.
+    pub event: String,
+    pub exit_code: i32,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    /// Requested.
+    pub cpu: f64,
+    pub memory_mib: i64,
+    /// Used: CPU time and peak memory.
+    pub cpu_ms: i64,
+    pub max_rss_kib: Option<i64>,
+}
+
+impl Task {
+    pub fn from_journal(pos: usize, a: &ferry_report::journal::Attempt) -> Task {
+        Task {
+            pos: pos as i64,
+            id: a.dir.trim_start_matches("calls/").to_string(),
+            call: a.call.clone(),
+            attempt: a.number as i32,
+            event: format!("{:?}", a.event),
+            exit_code: a.exit,
+            start_ms: a.start_ms as i64,
+            end_ms: a.end_ms() as i64,
+            cpu: a.cpu,
+            memory_mib: a.memory_mib as i64,
+            cpu_ms: (a.user_ms + a.sys_ms) as i64,
+            max_rss_kib: a.max_rss_kib.map(|k| k as i64),
+        }
+    }
+
+    /// A run's journal, read from its run directory.
+    pub fn journal(run_dir: &Path) -> Vec<Task> {
+        let text = std::fs::read_to_string(run_dir.join("attempts.tsv")).unwrap_or_default();
+        ferry_report::journal::parse(&text)
+            .iter()
+            .enumerate()
+            .map(|(i, a)| Task::from_journal(i, a))
+            .collect()
+    }
+}
+
+const TASK_COLUMNS: &str = "pos, id, call_name, attempt, event, exit_code, start_ms, end_ms, cpu, \
+                            memory_mib, cpu_ms, max_rss_kib";
+
 pub struct Db {
     backend: Backend,
     /// The runs directory this server owns rows for.
@@ -63,6 +117,8 @@ enum Param {
     Big(i64),
     OptBig(Option<i64>),
     OptInt(Option<i32>),
+    Int(i32),
+    Float(f64),
 }
 
 impl rusqlite::ToSql for Param {
@@ -73,6 +129,8 @@ impl rusqlite::ToSql for Param {
             Param::Big(n) => n.to_sql(),
             Param::OptBig(n) => n.to_sql(),
             Param::OptInt(n) => n.to_sql(),
+            Param::Int(n) => n.to_sql(),
+            Param::Float(x) => x.to_sql(),
         }
     }
 }
@@ -85,6 +143,8 @@ impl Param {
             Param::Big(n) => n,
             Param::OptBig(n) => n,
             Param::OptInt(n) => n,
+            Param::Int(n) => n,
+            Param::Float(x) => x,
         }
     }
 }
@@ -112,7 +172,23 @@ const SQLITE_TABLES: &str = "
         state TEXT NOT NULL,
         at_ms INTEGER NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS states_by_run ON states (run_id);";
+    CREATE INDEX IF NOT EXISTS states_by_run ON states (run_id);
+    CREATE TABLE IF NOT EXISTS tasks (
+        run_id TEXT NOT NULL,
+        pos INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        call_name TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        exit_code INTEGER NOT NULL,
+        start_ms INTEGER NOT NULL,
+        end_ms INTEGER NOT NULL,
+        cpu REAL NOT NULL,
+        memory_mib INTEGER NOT NULL,
+        cpu_ms INTEGER NOT NULL,
+        max_rss_kib INTEGER,
+        PRIMARY KEY (run_id, pos)
+    );";
 
 const POSTGRES_TABLES: &str = "
     CREATE TABLE IF NOT EXISTS runs (
@@ -134,7 +210,23 @@ const POSTGRES_TABLES: &str = "
         state TEXT NOT NULL,
         at_ms BIGINT NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS states_by_run ON states (run_id);";
+    CREATE INDEX IF NOT EXISTS states_by_run ON states (run_id);
+    CREATE TABLE IF NOT EXISTS tasks (
+        run_id TEXT NOT NULL,
+        pos BIGINT NOT NULL,
+        id TEXT NOT NULL,
+        call_name TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        exit_code INTEGER NOT NULL,
+        start_ms BIGINT NOT NULL,
+        end_ms BIGINT NOT NULL,
+        cpu DOUBLE PRECISION NOT NULL,
+        memory_mib BIGINT NOT NULL,
+        cpu_ms BIGINT NOT NULL,
+        max_rss_kib BIGINT,
+        PRIMARY KEY (run_id, pos)
+    );";
 
 const COLUMNS: &str =
     "id, seq, state, request, submitted_ms, started_ms, ended_ms, exit_code, outputs";
@@ -392,6 +484,121 @@ impl Db {
             .collect())
     }
 
+    /// Replaces a run's tasks (when it ends), all in one transaction.
+    pub fn put_tasks(&self, run_id: &str, tasks: &[Task]) -> Result<()> {
+        let delete = "DELETE FROM tasks WHERE run_id = $1";
+        let insert = format!(
+            "INSERT INTO tasks (run_id, {TASK_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        );
+        let rows: Vec<Vec<Param>> = tasks
+            .iter()
+            .map(|t| {
+                vec![
+                    text(run_id),
+                    Param::Big(t.pos),
+                    text(&t.id),
+                    text(&t.call),
+                    Param::Int(t.attempt),
+                    text(&t.event),
+                    Param::Int(t.exit_code),
+                    Param::Big(t.start_ms),
+                    Param::Big(t.end_ms),
+                    Param::Float(t.cpu),
+                    Param::Big(t.memory_mib),
+                    Param::Big(t.cpu_ms),
+                    Param::OptBig(t.max_rss_kib),
+                ]
+            })
+            .collect();
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let mut conn = lock(conn)?;
+                let tx = conn.transaction()?;
+                tx.execute(delete, [run_id])?;
+                {
+                    let mut st = tx.prepare(&insert)?;
+                    for row in &rows {
+                        st.execute(rusqlite::params_from_iter(row))?;
+                    }
+                }
+                tx.commit()?;
+            }
+            Backend::Postgres(client) => {
+                let mut client = lock(client)?;
+                blocking(|| -> Result<(), postgres::Error> {
+                    let mut tx = client.transaction()?;
+                    tx.execute(delete, &[&run_id])?;
+                    let st = tx.prepare(&insert)?;
+                    for row in &rows {
+                        let pg: Vec<_> = row.iter().map(Param::pg).collect();
+                        tx.execute(&st, &pg)?;
+                    }
+                    tx.commit()
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A run's tasks in the order they ended, `limit` from `offset`.
+    pub fn tasks(&self, run_id: &str, offset: usize, limit: usize) -> Result<Vec<Task>> {
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE run_id = $1 ORDER BY pos LIMIT $2 OFFSET $3"
+        );
+        let params = [
+            text(run_id),
+            Param::Big(i64::try_from(limit).unwrap_or(i64::MAX)),
+            Param::Big(i64::try_from(offset).unwrap_or(i64::MAX)),
+        ];
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let conn = lock(conn)?;
+                let mut st = conn.prepare(&sql)?;
+                let rows = st.query_map(rusqlite::params_from_iter(&params), |r| {
+                    Ok(Task {
+                        pos: r.get(0)?,
+                        id: r.get(1)?,
+                        call: r.get(2)?,
+                        attempt: r.get(3)?,
+                        event: r.get(4)?,
+                        exit_code: r.get(5)?,
+                        start_ms: r.get(6)?,
+                        end_ms: r.get(7)?,
+                        cpu: r.get(8)?,
+                        memory_mib: r.get(9)?,
+                        cpu_ms: r.get(10)?,
+                        max_rss_kib: r.get(11)?,
+                    })
+                })?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            }
+            Backend::Postgres(client) => {
+                let pg: Vec<_> = params.iter().map(Param::pg).collect();
+                let mut client = lock(client)?;
+                let rows = blocking(|| client.query(&sql, &pg))?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(Task {
+                            pos: r.try_get(0)?,
+                            id: r.try_get(1)?,
+                            call: r.try_get(2)?,
+                            attempt: r.try_get(3)?,
+                            event: r.try_get(4)?,
+                            exit_code: r.try_get(5)?,
+                            start_ms: r.try_get(6)?,
+                            end_ms: r.try_get(7)?,
+                            cpu: r.try_get(8)?,
+                            memory_mib: r.try_get(9)?,
+                            cpu_ms: r.try_get(10)?,
+                            max_rss_kib: r.try_get(11)?,
+                        })
+                    })
+                    .collect()
+            }
+        }
+    }
+
     /// Puts back the runs whose directories have a record the database lacks (a database
     /// deleted or lost while the run directories stayed).
     pub fn rebuild_from(&self, runs_dir: &Path) -> Result<usize> {
@@ -409,6 +616,9 @@ impl Db {
             };
             if self.get(&run.id)?.is_none() {
                 self.put(&run)?;
+                if is_final(&run.state) {
+                    self.put_tasks(&run.id, &Task::journal(&entry.path().join("run")))?;
+                }
                 added += 1;
             }
         }
@@ -520,6 +730,27 @@ mod tests {
         let mut counts = db.counts().expect("counts");
         counts.sort();
         assert_eq!(counts, [(COMPLETE.to_string(), 1), (QUEUED.to_string(), 1)]);
+        // Tasks: recorded at the run's end, replaced if recorded again, read a page at a time.
+        let task = |pos: i64| Task {
+            pos,
+            id: format!("greet/shard-{pos}/attempt-1"),
+            call: "greet".into(),
+            attempt: 1,
+            event: "Done".into(),
+            exit_code: 0,
+            start_ms: 10 + pos,
+            end_ms: 20 + pos,
+            cpu: 1.5,
+            memory_mib: 512,
+            cpu_ms: 1200,
+            max_rss_kib: (pos > 0).then_some(4096),
+        };
+        db.put_tasks(&first.id, &[task(0), task(1)]).expect("tasks");
+        let all: Vec<Task> = (0..3).map(task).collect();
+        db.put_tasks(&first.id, &all).expect("tasks again");
+        assert_eq!(db.tasks(&first.id, 0, usize::MAX).expect("tasks"), all);
+        assert_eq!(db.tasks(&first.id, 1, 1).expect("tasks"), [task(1)]);
+        assert!(db.tasks(&second.id, 0, 10).expect("tasks").is_empty());
         // Submissions at once, from many threads: each its own number.
         std::thread::scope(|s| {
             for t in 0..8 {

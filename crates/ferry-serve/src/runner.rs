@@ -272,14 +272,16 @@ impl Runner {
             if let Err(e) = self.save(&run) {
                 tracing::error!("run {id}: cannot record its end: {e:#}");
             }
+            let tasks = db::Task::journal(&self.dir(id).join("run"));
+            if let Err(e) = self.db.put_tasks(id, &tasks) {
+                tracing::error!("run {id}: cannot record its tasks: {e:#}");
+            }
             tracing::info!("run {id}: {}", run.state);
         }
         self.wake.notify_one();
     }
 }
 
-/// Whether a `ferry run` (or its task launcher) holds the run directory's lock (`.ferry-lock`,
-/// flocked for an engine's lifetime).
 fn exit_code(status: &std::process::ExitStatus) -> Option<i32> {
     use std::os::unix::process::ExitStatusExt;
     status.code().or_else(|| status.signal().map(|s| 128 + s))

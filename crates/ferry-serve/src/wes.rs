@@ -309,35 +309,58 @@ pub async fn cancel_run(
     Ok(Json(RunId { run_id: id }))
 }
 
-/// The run's finished attempts, from its journal (`attempts.tsv`), in the order they ended.
-fn task_logs(runner: &Runner, run: &Run) -> Vec<TaskLog> {
-    let journal = runner.dir(&run.id).join("run").join("attempts.tsv");
-    let text = std::fs::read_to_string(journal).unwrap_or_default();
-    ferry_report::journal::parse(&text)
-        .iter()
-        .map(|a| {
-            let id = a.dir.trim_start_matches("calls/").to_string();
-            // A call-cache hit ran elsewhere: its logs are not this run's to give.
-            let attempt = runner.dir(&run.id).join("run").join(&a.dir);
-            let log = |which: &str| {
-                attempt
-                    .join(which)
-                    .exists()
-                    .then(|| format!("/ferry/runs/{}/tasks/{id}/{which}", run.id))
-            };
-            TaskLog {
-                name: a.call.clone(),
-                cmd: Vec::new(),
-                start_time: Some(iso_time(a.start_ms)),
-                end_time: Some(iso_time(a.end_ms())),
-                exit_code: Some(a.exit),
-                stdout: log("stdout"),
-                stderr: log("stderr"),
-                system_logs: vec![format!("{:?}", a.event)],
-                id,
-            }
-        })
-        .collect()
+/// A task as WES shows it: its logs are URLs on this server, given only when the files are
+/// there (a call-cache hit ran elsewhere: its logs are not this run's to give).
+fn task_log(runner: &Runner, run_id: &str, t: &db::Task) -> TaskLog {
+    let attempt = runner.dir(run_id).join("run").join("calls").join(&t.id);
+    let log = |which: &str| {
+        attempt
+            .join(which)
+            .exists()
+            .then(|| format!("/ferry/runs/{run_id}/tasks/{}/{which}", t.id))
+    };
+    TaskLog {
+        id: t.id.clone(),
+        name: t.call.clone(),
+        cmd: Vec::new(),
+        start_time: Some(iso_time(t.start_ms.max(0) as u64)),
+        end_time: Some(iso_time(t.end_ms.max(0) as u64)),
+        exit_code: Some(t.exit_code),
+        stdout: log("stdout"),
+        stderr: log("stderr"),
+        system_logs: vec![format!(
+            "{} attempt {}: {} cpu and {} MiB requested; used {:.1} cpu-s{}",
+            t.event,
+            t.attempt,
+            t.cpu,
+            t.memory_mib,
+            t.cpu_ms as f64 / 1000.0,
+            t.max_rss_kib
+                .map(|k| format!(", peak {} MiB", (k + 1023) / 1024))
+                .unwrap_or_default()
+        )],
+    }
+}
+
+/// `limit` of the run's finished attempts from `offset`, in the order they ended: from the
+/// database once the run is over (recorded at its end), else from its journal as it grows.
+fn tasks_of(
+    runner: &Runner,
+    run: &Run,
+    offset: usize,
+    limit: usize,
+) -> Result<Vec<db::Task>, WesError> {
+    if db::is_final(&run.state) {
+        let recorded = runner.db.tasks(&run.id, offset, limit)?;
+        if !recorded.is_empty() || offset > 0 {
+            return Ok(recorded);
+        }
+    }
+    Ok(db::Task::journal(&runner.dir(&run.id).join("run"))
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .collect())
 }
 
 /// The run's task attempts, a page at a time.
@@ -351,17 +374,17 @@ pub async fn list_tasks(
 ) -> Result<Json<TaskListResponse>, WesError> {
     let run = run_of(&runner, &id)?;
     let (after, size) = paging.parse()?;
-    let mut all = task_logs(&runner, &run);
-    let start = (after as usize).min(all.len());
-    let end = (start + size).min(all.len());
-    let next = if end < all.len() {
-        end.to_string()
+    let start = usize::try_from(after).unwrap_or(usize::MAX);
+    // One more than asked: whether there is a next page.
+    let mut page = tasks_of(&runner, &run, start, size + 1)?;
+    let next = if page.len() > size {
+        (start + size).to_string()
     } else {
         String::new()
     };
-    all.truncate(end);
+    page.truncate(size);
     Ok(Json(TaskListResponse {
-        task_logs: all.split_off(start),
+        task_logs: page.iter().map(|t| task_log(&runner, &id, t)).collect(),
         next_page_token: next,
     }))
 }
@@ -375,11 +398,11 @@ pub async fn get_task(
     UrlPath((id, task)): UrlPath<(String, String)>,
 ) -> Result<Json<TaskLog>, WesError> {
     let run = run_of(&runner, &id)?;
-    task_logs(&runner, &run)
-        .into_iter()
+    tasks_of(&runner, &run, 0, usize::MAX)?
+        .iter()
         .rev()
         .find(|t| t.id == task)
-        .map(Json)
+        .map(|t| Json(task_log(&runner, &id, t)))
         .ok_or_else(|| {
             WesError(
                 StatusCode::NOT_FOUND,
