@@ -95,7 +95,7 @@ pub async fn serve(mut options: Options) -> Result<()> {
     }
     // Every run's attempts take a lease here first (`leases.rs`).
     let leases = leases::Leases::new(options.max_cpus, options.max_memory_mib, options.max_jobs);
-    let socket = options.runs_dir.join(LEASE_SOCKET);
+    let socket = lease_socket(&options.runs_dir);
     leases.clone().listen(&socket)?;
     let options = Arc::new(options);
     let runner = runner::Runner::new(db, options.clone(), leases, socket);
@@ -140,6 +140,17 @@ fn router(runner: Arc<runner::Runner>) -> Router {
             authorize,
         ))
         .with_state(runner)
+}
+
+/// Where the lease socket is: in the runs directory, unless that path is too long for a Unix
+/// socket (108 bytes): then in the temporary directory, named after the runs directory.
+fn lease_socket(runs_dir: &std::path::Path) -> PathBuf {
+    let socket = runs_dir.join(LEASE_SOCKET);
+    if socket.as_os_str().len() < 100 {
+        return socket;
+    }
+    let tag = blake3::hash(runs_dir.as_os_str().as_encoded_bytes()).to_hex();
+    std::env::temp_dir().join(format!("ferry-leases-{}.sock", &tag[..16]))
 }
 
 /// The OpenAPI document of the WES endpoints, made from the code that serves them.
