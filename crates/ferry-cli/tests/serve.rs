@@ -405,6 +405,23 @@ workflow many {
 }
 "#;
 
+/// A directory with BUSY and the directory its shards write their spans to.
+struct Busy {
+    dir: tempfile::TempDir,
+    spans: PathBuf,
+    wdl: PathBuf,
+}
+
+impl Busy {
+    fn new() -> Busy {
+        let dir = tempfile::tempdir().expect("tmp");
+        let spans = dir.path().join("spans");
+        std::fs::create_dir_all(&spans).expect("spans");
+        let wdl = write(dir.path(), "busy.wdl", BUSY);
+        Busy { dir, spans, wdl }
+    }
+}
+
 /// The (start, end) of every span in `dir` whose name starts with `label`, sorted by start.
 fn spans(dir: &Path, label: &str) -> Vec<(u128, u128)> {
     let mut spans: Vec<(u128, u128)> = std::fs::read_dir(dir)
@@ -453,10 +470,8 @@ fn busy_inputs(dir: &Path, spans: &Path, label: &str, n: usize) -> PathBuf {
 /// do run together. (Without the server's leases each engine would run its own task.)
 #[test]
 fn many_runs_share_the_servers_cpu_limit() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let spans_dir = dir.path().join("spans");
-    std::fs::create_dir_all(&spans_dir).expect("spans");
-    let wdl = write(dir.path(), "busy.wdl", BUSY);
+    let busy = Busy::new();
+    let (dir, spans_dir, wdl) = (&busy.dir, &busy.spans, &busy.wdl);
     let server = Server::start(
         &dir.path().join("runs"),
         &["--max-cpus", "2", "--max-runs", "8"],
@@ -498,7 +513,7 @@ fn many_runs_share_the_servers_cpu_limit() {
     for id in &ids {
         assert_eq!(server.wait(id)["state"], "COMPLETE");
     }
-    let all = spans(&spans_dir, "r");
+    let all = spans(spans_dir, "r");
     assert_eq!(all.len(), 50);
     let most = most_at_once(&all);
     assert!(
@@ -517,26 +532,21 @@ fn many_runs_share_the_servers_cpu_limit() {
 /// is served in turn, not after all of them.
 #[test]
 fn a_lone_run_uses_the_whole_server_and_a_later_run_gets_its_turn() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let spans_dir = dir.path().join("spans");
-    std::fs::create_dir_all(&spans_dir).expect("spans");
-    let wdl = write(dir.path(), "busy.wdl", BUSY);
+    let busy = Busy::new();
+    let (dir, spans_dir, wdl) = (&busy.dir, &busy.spans, &busy.wdl);
     let server = Server::start(
         &dir.path().join("runs"),
         &["--max-cpus", "2", "--max-runs", "4"],
     );
-    let first = server.submit(&wdl, &busy_inputs(dir.path(), &spans_dir, "a", 6), &[]);
+    let first = server.submit(wdl, &busy_inputs(dir.path(), spans_dir, "a", 6), &[]);
     wait_for("the first run's shards to start", || {
-        std::fs::read_dir(&spans_dir)
-            .map(|d| d.count())
-            .unwrap_or(0)
-            > 0
+        std::fs::read_dir(spans_dir).map(|d| d.count()).unwrap_or(0) > 0
             || server.wes(&["state", &first]) == "RUNNING"
     });
-    let second = server.submit(&wdl, &busy_inputs(dir.path(), &spans_dir, "b", 2), &[]);
+    let second = server.submit(wdl, &busy_inputs(dir.path(), spans_dir, "b", 2), &[]);
     assert_eq!(server.wait(&first)["state"], "COMPLETE");
     assert_eq!(server.wait(&second)["state"], "COMPLETE");
-    let (a, b) = (spans(&spans_dir, "a"), spans(&spans_dir, "b"));
+    let (a, b) = (spans(spans_dir, "a"), spans(spans_dir, "b"));
     assert_eq!((a.len(), b.len()), (6, 2));
     let mut all = a.clone();
     all.extend(&b);
@@ -706,10 +716,8 @@ checks.positive_data_acceptance.enabled = false
 /// Slurm of scripts/services/slurm-up.sh, with one job allowed, never have two jobs running.
 #[test]
 fn a_servers_job_limit_holds_across_runs_on_slurm() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let spans_dir = dir.path().join("spans");
-    std::fs::create_dir_all(&spans_dir).expect("spans");
-    let wdl = write(dir.path(), "busy.wdl", BUSY);
+    let busy = Busy::new();
+    let (dir, spans_dir, wdl) = (&busy.dir, &busy.spans, &busy.wdl);
     let config = write(
         dir.path(),
         "ferry.toml",
@@ -732,13 +740,13 @@ fn a_servers_job_limit_holds_across_runs_on_slurm() {
     );
     let ids: Vec<String> = ["a", "b"]
         .iter()
-        .map(|label| server.submit(&wdl, &busy_inputs(dir.path(), &spans_dir, label, 2), &[]))
+        .map(|label| server.submit(wdl, &busy_inputs(dir.path(), spans_dir, label, 2), &[]))
         .collect();
     for id in &ids {
         let log = server.wait(id);
         assert_eq!(log["state"], "COMPLETE", "{log}");
     }
-    let all = spans(&spans_dir, "");
+    let all = spans(spans_dir, "");
     assert_eq!(all.len(), 4, "{all:?}");
     assert_eq!(most_at_once(&all), 1, "two jobs ran at once: {all:?}");
 }

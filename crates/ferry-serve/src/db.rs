@@ -294,70 +294,54 @@ impl Db {
         Ok(())
     }
 
-    /// Runs a query of `COLUMNS`.
-    fn runs(&self, sql: &str, params: &[Param]) -> Result<Vec<Run>> {
+    /// Runs a query, each row made a `T` by `row`.
+    fn select<T>(
+        &self,
+        sql: &str,
+        params: &[Param],
+        row: fn(&dyn Columns) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut out = Vec::new();
         match &self.backend {
             Backend::Sqlite(conn) => {
                 let conn = lock(conn)?;
                 let mut st = conn.prepare(sql)?;
-                let rows = st.query_map(rusqlite::params_from_iter(params), |r| {
-                    Ok(Run {
-                        id: r.get(0)?,
-                        seq: r.get(1)?,
-                        state: r.get(2)?,
-                        request: json(Some(r.get(3)?)).unwrap_or_default(),
-                        submitted_ms: r.get::<_, i64>(4)? as u64,
-                        started_ms: r.get::<_, Option<i64>>(5)?.map(|t| t as u64),
-                        ended_ms: r.get::<_, Option<i64>>(6)?.map(|t| t as u64),
-                        exit_code: r.get(7)?,
-                        outputs: json(r.get(8)?),
-                    })
-                })?;
-                Ok(rows.collect::<rusqlite::Result<_>>()?)
+                let mut rows = st.query(rusqlite::params_from_iter(params))?;
+                while let Some(r) = rows.next()? {
+                    out.push(row(r)?);
+                }
             }
             Backend::Postgres(client) => {
                 let pg: Vec<_> = params.iter().map(Param::pg).collect();
                 let mut client = lock(client)?;
-                let rows = blocking(|| client.query(sql, &pg))?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(Run {
-                            id: r.try_get(0)?,
-                            seq: r.try_get(1)?,
-                            state: r.try_get(2)?,
-                            request: json(Some(r.try_get(3)?)).unwrap_or_default(),
-                            submitted_ms: r.try_get::<_, i64>(4)? as u64,
-                            started_ms: r.try_get::<_, Option<i64>>(5)?.map(|t| t as u64),
-                            ended_ms: r.try_get::<_, Option<i64>>(6)?.map(|t| t as u64),
-                            exit_code: r.try_get(7)?,
-                            outputs: json(r.try_get(8)?),
-                        })
-                    })
-                    .collect()
+                for r in blocking(|| client.query(sql, &pg))? {
+                    out.push(row(&r)?);
+                }
             }
         }
+        Ok(out)
+    }
+
+    /// Runs a query of `COLUMNS`.
+    fn runs(&self, sql: &str, params: &[Param]) -> Result<Vec<Run>> {
+        self.select(sql, params, |r| {
+            Ok(Run {
+                id: r.text(0)?,
+                seq: r.big(1)?,
+                state: r.text(2)?,
+                request: json(Some(r.text(3)?)).unwrap_or_default(),
+                submitted_ms: r.big(4)? as u64,
+                started_ms: r.opt_big(5)?.map(|t| t as u64),
+                ended_ms: r.opt_big(6)?.map(|t| t as u64),
+                exit_code: r.opt_int(7)?,
+                outputs: json(r.opt_text(8)?),
+            })
+        })
     }
 
     /// Runs a query of (text, number) pairs.
     fn pairs(&self, sql: &str, params: &[Param]) -> Result<Vec<(String, i64)>> {
-        match &self.backend {
-            Backend::Sqlite(conn) => {
-                let conn = lock(conn)?;
-                let mut st = conn.prepare(sql)?;
-                let rows = st.query_map(rusqlite::params_from_iter(params), |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
-                Ok(rows.collect::<rusqlite::Result<_>>()?)
-            }
-            Backend::Postgres(client) => {
-                let pg: Vec<_> = params.iter().map(Param::pg).collect();
-                let mut client = lock(client)?;
-                let rows = blocking(|| client.query(sql, &pg))?;
-                rows.iter()
-                    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                    .collect()
-            }
-        }
+        self.select(sql, params, |r| Ok((r.text(0)?, r.big(1)?)))
     }
 
     /// Adds a new run with the next submission number (`run.seq`). Two submissions at once
@@ -551,52 +535,22 @@ impl Db {
             Param::Big(i64::try_from(limit).unwrap_or(i64::MAX)),
             Param::Big(i64::try_from(offset).unwrap_or(i64::MAX)),
         ];
-        match &self.backend {
-            Backend::Sqlite(conn) => {
-                let conn = lock(conn)?;
-                let mut st = conn.prepare(&sql)?;
-                let rows = st.query_map(rusqlite::params_from_iter(&params), |r| {
-                    Ok(Task {
-                        pos: r.get(0)?,
-                        id: r.get(1)?,
-                        call: r.get(2)?,
-                        attempt: r.get(3)?,
-                        event: r.get(4)?,
-                        exit_code: r.get(5)?,
-                        start_ms: r.get(6)?,
-                        end_ms: r.get(7)?,
-                        cpu: r.get(8)?,
-                        memory_mib: r.get(9)?,
-                        cpu_ms: r.get(10)?,
-                        max_rss_kib: r.get(11)?,
-                    })
-                })?;
-                Ok(rows.collect::<rusqlite::Result<_>>()?)
-            }
-            Backend::Postgres(client) => {
-                let pg: Vec<_> = params.iter().map(Param::pg).collect();
-                let mut client = lock(client)?;
-                let rows = blocking(|| client.query(&sql, &pg))?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(Task {
-                            pos: r.try_get(0)?,
-                            id: r.try_get(1)?,
-                            call: r.try_get(2)?,
-                            attempt: r.try_get(3)?,
-                            event: r.try_get(4)?,
-                            exit_code: r.try_get(5)?,
-                            start_ms: r.try_get(6)?,
-                            end_ms: r.try_get(7)?,
-                            cpu: r.try_get(8)?,
-                            memory_mib: r.try_get(9)?,
-                            cpu_ms: r.try_get(10)?,
-                            max_rss_kib: r.try_get(11)?,
-                        })
-                    })
-                    .collect()
-            }
-        }
+        self.select(&sql, &params, |r| {
+            Ok(Task {
+                pos: r.big(0)?,
+                id: r.text(1)?,
+                call: r.text(2)?,
+                attempt: r.int(3)?,
+                event: r.text(4)?,
+                exit_code: r.int(5)?,
+                start_ms: r.big(6)?,
+                end_ms: r.big(7)?,
+                cpu: r.float(8)?,
+                memory_mib: r.big(9)?,
+                cpu_ms: r.big(10)?,
+                max_rss_kib: r.opt_big(11)?,
+            })
+        })
     }
 
     /// Puts back the runs whose directories have a record the database lacks (a database
@@ -640,6 +594,48 @@ fn row_params(run: &Run) -> Vec<Param> {
         Param::OptText(run.outputs.as_ref().map(|o| o.to_string())),
     ]
 }
+
+/// A row's columns by index, whichever the database.
+trait Columns {
+    fn text(&self, i: usize) -> Result<String>;
+    fn opt_text(&self, i: usize) -> Result<Option<String>>;
+    fn big(&self, i: usize) -> Result<i64>;
+    fn opt_big(&self, i: usize) -> Result<Option<i64>>;
+    fn int(&self, i: usize) -> Result<i32>;
+    fn opt_int(&self, i: usize) -> Result<Option<i32>>;
+    fn float(&self, i: usize) -> Result<f64>;
+}
+
+macro_rules! columns {
+    ($row:ty, $get:ident) => {
+        impl Columns for $row {
+            fn text(&self, i: usize) -> Result<String> {
+                Ok(self.$get(i)?)
+            }
+            fn opt_text(&self, i: usize) -> Result<Option<String>> {
+                Ok(self.$get(i)?)
+            }
+            fn big(&self, i: usize) -> Result<i64> {
+                Ok(self.$get(i)?)
+            }
+            fn opt_big(&self, i: usize) -> Result<Option<i64>> {
+                Ok(self.$get(i)?)
+            }
+            fn int(&self, i: usize) -> Result<i32> {
+                Ok(self.$get(i)?)
+            }
+            fn opt_int(&self, i: usize) -> Result<Option<i32>> {
+                Ok(self.$get(i)?)
+            }
+            fn float(&self, i: usize) -> Result<f64> {
+                Ok(self.$get(i)?)
+            }
+        }
+    };
+}
+
+columns!(rusqlite::Row<'_>, get);
+columns!(postgres::Row, try_get);
 
 fn json(s: Option<String>) -> Option<serde_json::Value> {
     s.and_then(|s| serde_json::from_str(&s).ok())
