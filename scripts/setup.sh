@@ -3,11 +3,12 @@
 # tests' samtools/bcftools/tabix, curl for the service scripts, musl for the static staging
 # helper, podman for the cluster executors' container tests, Chromium and Playwright (from
 # PyPI, never a browser download of its own) for the report tests, the Azure SDK for the az://
-# tests. Idempotent: installs only what is missing. scripts/test.sh runs it first; the service
+# tests, openssl for the WES server's HTTPS fetch test, schemathesis and wes-service (PyPI) for
+# its API tests. Idempotent: installs only what is missing. scripts/test.sh runs it first; the service
 # scripts (scripts/services/) install Docker, moto, Slurm and Grid Engine themselves.
 set -euo pipefail
 need=()
-for tool in samtools bcftools tabix python3 awk curl musl-gcc podman chromium; do
+for tool in samtools bcftools tabix python3 awk curl musl-gcc podman chromium openssl; do
   command -v "$tool" > /dev/null 2>&1 || need+=("$tool")
 done
 if ((${#need[@]})); then

@@ -41,6 +41,13 @@ pub(crate) struct ServeArgs {
     /// A directory whose workflows a file:// workflow_url may name (repeatable).
     #[arg(long = "workflow-root")]
     roots: Vec<PathBuf>,
+    /// An https:// URL prefix whose workflows (and their relative imports) a workflow_url may
+    /// name; the server fetches them (repeatable; none by default: nothing is fetched).
+    #[arg(long = "allow-workflow-url")]
+    allowed_urls: Vec<String>,
+    /// A PEM file of extra certificate authorities to trust for those fetches.
+    #[arg(long)]
+    workflow_ca: Option<PathBuf>,
     /// Largest request, attachments included, in MiB.
     #[arg(long, default_value_t = 64)]
     max_body_mib: usize,
@@ -112,6 +119,8 @@ pub(crate) async fn serve(args: ServeArgs) -> i32 {
             .unwrap_or((max_cpus.ceil() as usize * 2).max(2)),
         token,
         roots: args.roots,
+        allowed_urls: args.allowed_urls,
+        workflow_ca: args.workflow_ca,
         max_body: args.max_body_mib << 20,
         ferry,
     };

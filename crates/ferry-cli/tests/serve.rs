@@ -802,3 +802,141 @@ fn a_server_keeps_its_runs_in_postgresql() {
         "{page}"
     );
 }
+
+/// A workflow named by an `https://` URL under a prefix the server may fetch from (an
+/// in-house HTTPS server on loopback, its own certificate authority given): fetched with the
+/// document it imports by a relative `../` path, and run. Elsewhere, or with no prefix given,
+/// refused.
+#[test]
+fn an_https_workflow_under_an_allowed_prefix_is_fetched_with_its_imports() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let web = dir.path().join("web");
+    std::fs::create_dir_all(web.join("w/pipelines")).expect("web");
+    std::fs::create_dir_all(web.join("w/tasks")).expect("web");
+    std::fs::create_dir_all(web.join("other")).expect("web");
+    write(
+        &web.join("w/tasks"),
+        "greet.wdl",
+        "version 1.1\ntask greet {\n  input { String who }\n  command <<< echo \"hi ~{who}\" >>>\n  output { String out = read_string(stdout()) }\n}\n",
+    );
+    let main = "version 1.1\nimport \"../tasks/greet.wdl\" as g\nworkflow hello {\n  input { String who }\n  call g.greet { input: who = who }\n  output { String out = greet.out }\n}\n";
+    write(&web.join("w/pipelines"), "hello.wdl", main);
+    write(&web.join("other"), "hello.wdl", main);
+    // A certificate authority of the test's own, and the web server's certificate from it.
+    let (ca, cert, key) = (
+        dir.path().join("ca.pem"),
+        dir.path().join("cert.pem"),
+        dir.path().join("key.pem"),
+    );
+    write(
+        dir.path(),
+        "leaf.ext",
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    );
+    let openssl = |args: &[&str]| {
+        let ok = Command::new("openssl")
+            .args(args)
+            .current_dir(dir.path())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl");
+        assert!(ok.success(), "openssl {args:?}");
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=ferry-test-ca",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "leaf.csr",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-out",
+        "cert.pem",
+        "-extfile",
+        "leaf.ext",
+    ]);
+    let mut web_server = Command::new("python3")
+        .arg(fixture("https_server.py"))
+        .args([&web, &cert, &key])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("https_server.py");
+    let mut port = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(web_server.stdout.as_mut().expect("stdout")),
+        &mut port,
+    )
+    .expect("port");
+    let origin = format!("https://127.0.0.1:{}", port.trim());
+    let allowed = format!("{origin}/w/");
+    let server = Server::start(
+        &dir.path().join("runs"),
+        &[
+            "--allow-workflow-url",
+            &allowed,
+            "--workflow-ca",
+            &ca.display().to_string(),
+        ],
+    );
+    let submit = |server: &Server, url: &str| {
+        server.wes(&[
+            "post-form",
+            "/ga4gh/wes/v1/runs",
+            "workflow_type=WDL",
+            "workflow_type_version=1.1",
+            &format!("workflow_url={url}"),
+            r#"workflow_params={"hello.who": "web"}"#,
+        ])
+    };
+    let out = submit(&server, &format!("{origin}/w/pipelines/hello.wdl"));
+    assert!(out.starts_with("200 "), "{out}");
+    let answer: Value = serde_json::from_str(&out[4..]).expect("json");
+    let id = answer["run_id"].as_str().expect("run id");
+    let log = server.wait(id);
+    assert_eq!(log["state"], "COMPLETE", "{log}");
+    assert_eq!(log["outputs"]["hello.out"], "hi web");
+    // Not under the prefix (the same document elsewhere on that server): refused.
+    let out = submit(&server, &format!("{origin}/other/hello.wdl"));
+    assert!(out.starts_with("403 "), "{out}");
+    // A server given no prefix fetches nothing.
+    let closed = Server::start(&dir.path().join("closed"), &[]);
+    let out = submit(&closed, &format!("{origin}/w/pipelines/hello.wdl"));
+    assert!(
+        out.starts_with("403 ") && out.contains("--allow-workflow-url"),
+        "{out}"
+    );
+    let _ = web_server.kill();
+    let _ = web_server.wait();
+}

@@ -8,6 +8,7 @@
 #![deny(unsafe_code)]
 
 mod db;
+mod fetch;
 mod leases;
 mod page;
 mod runner;
@@ -57,6 +58,10 @@ pub struct Options {
     pub token: Option<String>,
     /// Directories whose workflows a `file://` workflow_url may name.
     pub roots: Vec<PathBuf>,
+    /// `https://` URL prefixes a workflow_url may name (none: nothing is fetched).
+    pub allowed_urls: Vec<String>,
+    /// Extra certificate authorities (PEM) for those fetches.
+    pub workflow_ca: Option<PathBuf>,
     /// Largest request body (attachments included).
     pub max_body: usize,
     /// The `ferry` binary each run executes.
@@ -97,8 +102,17 @@ pub async fn serve(mut options: Options) -> Result<()> {
     let leases = leases::Leases::new(options.max_cpus, options.max_memory_mib, options.max_jobs);
     let socket = lease_socket(&options.runs_dir);
     leases.clone().listen(&socket)?;
+    let fetcher = if options.allowed_urls.is_empty() {
+        None
+    } else {
+        Some(fetch::Fetcher::new(
+            options.allowed_urls.clone(),
+            options.workflow_ca.as_deref(),
+            options.max_body,
+        )?)
+    };
     let options = Arc::new(options);
-    let runner = runner::Runner::new(db, options.clone(), leases, socket);
+    let runner = runner::Runner::new(db, options.clone(), leases, socket, fetcher);
     runner.recover()?;
     tokio::spawn(runner.clone().dispatch());
     let listener = tokio::net::TcpListener::bind(options.listen)

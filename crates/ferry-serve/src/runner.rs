@@ -22,6 +22,8 @@ pub struct Runner {
     /// The server's limits, taken by every attempt of every run.
     pub leases: Arc<Leases>,
     lease_socket: PathBuf,
+    /// Fetches `https://` workflows, when the server may.
+    pub fetcher: Option<crate::fetch::Fetcher>,
     queue: Mutex<VecDeque<String>>,
     /// Runs whose child is alive, by id: its pid.
     running: Mutex<HashMap<String, u32>>,
@@ -36,12 +38,14 @@ impl Runner {
         options: Arc<Options>,
         leases: Arc<Leases>,
         lease_socket: PathBuf,
+        fetcher: Option<crate::fetch::Fetcher>,
     ) -> Arc<Runner> {
         Arc::new(Runner {
             db,
             options,
             leases,
             lease_socket,
+            fetcher,
             queue: Default::default(),
             running: Default::default(),
             cancelled: Default::default(),

@@ -497,7 +497,29 @@ pub async fn submit(
                 fields.insert(name, Value::String(text));
             }
         }
-        request_from(&runner, &id, fields, &attached)
+        // A workflow on the web: fetched now, if the server may, with what it imports.
+        let url = fields
+            .get("workflow_url")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let fetched = if url.starts_with("https://") && !attached.contains(&url) {
+            let fetcher = runner.fetcher.as_ref().ok_or_else(|| {
+                WesError(
+                    StatusCode::FORBIDDEN,
+                    format!("workflow_url {url}: this server fetches no workflows over the network (see --allow-workflow-url)"),
+                )
+            })?;
+            Some(
+                fetcher
+                    .fetch(&url, &files)
+                    .await
+                    .map_err(|e| WesError(StatusCode::FORBIDDEN, format!("{e:#}")))?,
+            )
+        } else {
+            None
+        };
+        request_from(&runner, &id, fields, &attached, fetched)
     }
     .await;
     let request = match result {
@@ -532,6 +554,7 @@ fn request_from(
     id: &str,
     fields: serde_json::Map<String, Value>,
     attached: &[String],
+    fetched: Option<PathBuf>,
 ) -> Result<Value, WesError> {
     let text = |k: &str| fields.get(k).and_then(|v| v.as_str()).unwrap_or_default();
     let json_field = |k: &str| -> Result<Value, WesError> {
@@ -580,7 +603,9 @@ fn request_from(
         }
     };
     let url = text("workflow_url");
-    let workflow_file = if attached.iter().any(|a| a == url) {
+    let workflow_file = if let Some(path) = fetched {
+        path
+    } else if attached.iter().any(|a| a == url) {
         PathBuf::from(url)
     } else if let Some(path) = url.strip_prefix("file://") {
         let path = Path::new(path)
