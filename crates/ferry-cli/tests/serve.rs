@@ -387,21 +387,21 @@ fn a_server_killed_mid_run_resumes_it_without_rerunning_finished_calls() {
     assert_eq!(first, ["attempt-1"], "the finished call ran again");
 }
 
-/// Sleeps a second as `busy` with 1 cpu, `n` shards at once, each writing its start and end
+/// Sleeps `secs` (a second unless given) as `busy` with 1 cpu, `n` shards at once, each writing its start and end
 /// (ns) to `spans/<label>-<i>`.
 const BUSY: &str = r#"version 1.1
 task busy {
-  input { String spans  String label  Int i }
+  input { String spans  String label  Int i  Int secs }
   command <<<
     start=$(date +%s%N)
-    sleep 1
+    sleep ~{secs}
     echo "$start $(date +%s%N)" > ~{spans}/~{label}-~{i}
   >>>
   runtime { cpu: 1 }
 }
 workflow many {
-  input { String spans  String label  Int n }
-  scatter (i in range(n)) { call busy { input: spans = spans, label = label, i = i } }
+  input { String spans  String label  Int n  Int secs = 1 }
+  scatter (i in range(n)) { call busy { input: spans = spans, label = label, i = i, secs = secs } }
 }
 "#;
 
@@ -538,16 +538,28 @@ fn a_lone_run_uses_the_whole_server_and_a_later_run_gets_its_turn() {
         &dir.path().join("runs"),
         &["--max-cpus", "2", "--max-runs", "4"],
     );
-    let first = server.submit(wdl, &busy_inputs(dir.path(), spans_dir, "a", 6), &[]);
+    // Ten shards of 2 s, five rounds: the second run's engine has seconds to start (it may be
+    // slow on a busy machine) before the first run's last round.
+    let inputs = |label: &str, n: usize| {
+        write(
+            dir.path(),
+            &format!("in-{label}.json"),
+            &format!(
+                r#"{{"many.spans": "{}", "many.label": "{label}", "many.n": {n}, "many.secs": 2}}"#,
+                spans_dir.display()
+            ),
+        )
+    };
+    let first = server.submit(wdl, &inputs("a", 10), &[]);
     wait_for("the first run's shards to start", || {
         std::fs::read_dir(spans_dir).map(|d| d.count()).unwrap_or(0) > 0
             || server.wes(&["state", &first]) == "RUNNING"
     });
-    let second = server.submit(wdl, &busy_inputs(dir.path(), spans_dir, "b", 2), &[]);
+    let second = server.submit(wdl, &inputs("b", 2), &[]);
     assert_eq!(server.wait(&first)["state"], "COMPLETE");
     assert_eq!(server.wait(&second)["state"], "COMPLETE");
     let (a, b) = (spans(spans_dir, "a"), spans(spans_dir, "b"));
-    assert_eq!((a.len(), b.len()), (6, 2));
+    assert_eq!((a.len(), b.len()), (10, 2));
     let mut all = a.clone();
     all.extend(&b);
     assert!(most_at_once(&all) <= 2, "more than 2 cpus in use: {all:?}");
@@ -557,7 +569,7 @@ fn a_lone_run_uses_the_whole_server_and_a_later_run_gets_its_turn() {
         "the first run alone ran one shard at a time"
     );
     assert!(
-        b[0].0 < a[5].0,
+        b[0].0 < a[9].0,
         "the second run waited for all of the first run's shards: a {a:?}, b {b:?}"
     );
 }

@@ -199,11 +199,8 @@ impl Runner {
             .arg(dir.join("workflow").join(".wes-inputs.json"))
             .arg("--run-dir")
             .arg(dir.join("run"))
-            // The whole server's limits, and its leases to share them with the other runs.
-            .arg("--max-cpus")
-            .arg(format!("{}", self.options.max_cpus))
-            .arg("--max-memory")
-            .arg(format!("{} MiB", self.options.max_memory_mib))
+            // The server's limits hold through its leases, not through --max-cpus, which
+            // would also cap how big one cluster or Batch job may be.
             .arg("--lease-socket")
             .arg(&self.lease_socket)
             .arg("--lease-as")
