@@ -588,6 +588,18 @@ fn a_token_is_required_when_given_and_off_loopback() {
     assert_eq!(status, 401);
     let (status, body) = server.get("/ga4gh/wes/v1/runs", Some("s3cret-token"));
     assert_eq!(status, 200, "{body}");
+    // A second server on the same runs directory: refused, naming the first's lock.
+    let out = common::ferry()
+        .args(["serve", "--listen", "127.0.0.1:0", "--runs-dir"])
+        .arg(dir.path().join("runs"))
+        .output()
+        .expect("ferry serve");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("another server is serving"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Listening where other machines could reach it, without a token: refused before binding.
     let out = common::ferry()
         .args(["serve", "--listen", "0.0.0.0:0", "--runs-dir"])

@@ -82,6 +82,18 @@ pub async fn serve(mut options: Options) -> Result<()> {
     std::fs::create_dir_all(&options.runs_dir)
         .with_context(|| format!("cannot create {}", options.runs_dir.display()))?;
     options.runs_dir = options.runs_dir.canonicalize()?;
+    // One server per runs directory: a second would resume the first's runs and take its
+    // lease socket. Held (flock) while this process lives, however it ends.
+    let lock_path = options.runs_dir.join(".ferry-serve-lock");
+    let server_lock = std::fs::File::create(&lock_path)
+        .with_context(|| format!("cannot create {}", lock_path.display()))?;
+    if server_lock.try_lock().is_err() {
+        bail!(
+            "ferry serve: another server is serving {} (it holds {})",
+            options.runs_dir.display(),
+            lock_path.display()
+        );
+    }
     options.roots = options
         .roots
         .iter()
@@ -124,6 +136,7 @@ pub async fn serve(mut options: Options) -> Result<()> {
     axum::serve(listener, router(runner))
         .await
         .context("the server stopped")?;
+    drop(server_lock);
     Ok(())
 }
 
