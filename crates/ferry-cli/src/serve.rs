@@ -11,8 +11,9 @@ pub(crate) struct ServeArgs {
     #[arg(long, default_value = "ferry-server")]
     runs_dir: PathBuf,
     /// The run database: a SQLite file, or a PostgreSQL URL
-    /// (postgres://user:password@host/database; several servers may share one).
-    #[arg(long)]
+    /// (postgres://user:password@host/database; several servers may share one). From the
+    /// environment, a password stays out of the process list.
+    #[arg(long, env = "FERRY_SERVE_DB", hide_env_values = true)]
     db: Option<String>,
     /// The execution profile of runs whose request names none
     /// (workflow_engine_parameters: {"profile": ...}).

@@ -21,6 +21,10 @@ impl Server {
     // The child is waited for by `Drop` (or `kill9`).
     #[allow(clippy::zombie_processes)]
     fn start(runs: &Path, extra: &[&str]) -> Server {
+        Server::start_with(runs, extra, &[])
+    }
+
+    fn start_with(runs: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         std::fs::create_dir_all(runs).expect("runs dir");
         // A log per server started (a test may restart one on the same runs directory).
         let log = runs.with_file_name(format!("serve-{}.log", nanos()));
@@ -28,6 +32,7 @@ impl Server {
             .args(["serve", "--listen", "127.0.0.1:0", "--runs-dir"])
             .arg(runs)
             .args(extra)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log"))
             .spawn()
@@ -790,7 +795,8 @@ fn a_server_keeps_its_runs_in_postgresql() {
     server.kill9();
     // No SQLite file: the database is elsewhere.
     assert!(!runs.join("runs.sqlite").exists());
-    let server = Server::start(&runs, &["--db", &url]);
+    // Restarted with the URL from the environment (its password out of the process list).
+    let server = Server::start_with(&runs, &[], &[("FERRY_SERVE_DB", &url)]);
     let log = server.wait(&id);
     assert_eq!(log["state"], "COMPLETE", "{log}");
     assert_eq!(log["outputs"]["slow.out"], "second after first");

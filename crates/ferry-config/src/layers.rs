@@ -4,6 +4,25 @@
 
 use super::*;
 
+/// Ferry's own environment variables that are not profile keys (logging, the server's
+/// database, what tasks and test scripts are given): `FERRY_<anything else>` is a profile key,
+/// and an unknown one an error, so that a misspelt override is not silently ignored.
+const NOT_PROFILE_KEYS: &[&str] = &[
+    "LOG",
+    "PROGRESS",
+    "SERVE_DB",
+    "RUN",
+    "ATTEMPT",
+    "RC_FILE",
+    "BINARY",
+    "LAUNCHER",
+    "PANIC_AFTER_CALL",
+    "SPEC_TESTS",
+    "SERVICES_DIR",
+    "TARGET_DIR",
+    "CORPORA",
+];
+
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
@@ -188,7 +207,7 @@ impl Config {
             let Some(rest) = k.strip_prefix("FERRY_") else {
                 continue;
             };
-            if matches!(rest, "LOG" | "SPEC_TESTS") || rest.is_empty() {
+            if NOT_PROFILE_KEYS.contains(&rest) || rest.starts_with("TEST_") || rest.is_empty() {
                 continue;
             }
             let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();

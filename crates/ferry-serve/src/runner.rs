@@ -221,7 +221,9 @@ impl Runner {
             .stderr(stderr)
             .current_dir(&dir)
             .env("FERRY_LOG", "info")
-            .env_remove("FERRY_PROGRESS");
+            .env_remove("FERRY_PROGRESS")
+            // The database URL (and its password) is the server's, not the run's.
+            .env_remove("FERRY_SERVE_DB");
         crate::sys::die_with_parent(&mut cmd);
         let mut child = cmd
             .spawn()
