@@ -18,12 +18,12 @@ struct Server {
 }
 
 impl Server {
-    // The child is waited for by `Drop` (or `kill9`).
-    #[allow(clippy::zombie_processes)]
     fn start(runs: &Path, extra: &[&str]) -> Server {
         Server::start_with(runs, extra, &[])
     }
 
+    // The child is waited for by `Drop` (or `kill9`).
+    #[allow(clippy::zombie_processes)]
     fn start_with(runs: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         std::fs::create_dir_all(runs).expect("runs dir");
         // A log per server started (a test may restart one on the same runs directory).

@@ -154,13 +154,19 @@ fn environment_variables_override_single_keys() {
     let bad = vec![("FERRY_RETRIES".to_string(), "lots".to_string())];
     assert!(cfg.resolve(&[], &bad).is_err());
     let typo = vec![("FERRY_RETIRES".to_string(), "2".to_string())];
-    assert!(cfg.resolve(&[], &typo).is_err(), "a misspelt key is an error");
+    assert!(
+        cfg.resolve(&[], &typo).is_err(),
+        "a misspelt key is an error"
+    );
     // Ferry's own variables that are not profile keys (the server's database, the test
     // scripts' service directory...) are no error in a `ferry run`'s environment.
     let own = vec![
         ("FERRY_SERVE_DB".to_string(), "postgres://x".to_string()),
         ("FERRY_SERVICES_DIR".to_string(), "/tmp/s".to_string()),
-        ("FERRY_TEST_POSTGRES".to_string(), "postgres://y".to_string()),
+        (
+            "FERRY_TEST_POSTGRES".to_string(),
+            "postgres://y".to_string(),
+        ),
         ("FERRY_PROGRESS".to_string(), "0".to_string()),
     ];
     assert!(cfg.resolve(&[], &own).is_ok());
