@@ -831,6 +831,16 @@ fn a_server_keeps_its_runs_in_postgresql() {
             .is_some_and(|l| l.contains("MiB requested"))),
         "{page}"
     );
+    // One task by its id (slashes and all), from the database too.
+    let second = tasks
+        .iter()
+        .find(|t| t["name"] == "second")
+        .expect("second");
+    let task_id = second["id"].as_str().expect("id");
+    let (status, body) = server.get(&format!("/ga4gh/wes/v1/runs/{id}/tasks/{task_id}"), None);
+    assert_eq!(status, 200, "{body}");
+    let one: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(&one, second);
 }
 
 /// A workflow named by an `https://` URL under a prefix the server may fetch from (an

@@ -535,22 +535,19 @@ impl Db {
             Param::Big(i64::try_from(limit).unwrap_or(i64::MAX)),
             Param::Big(i64::try_from(offset).unwrap_or(i64::MAX)),
         ];
-        self.select(&sql, &params, |r| {
-            Ok(Task {
-                pos: r.big(0)?,
-                id: r.text(1)?,
-                call: r.text(2)?,
-                attempt: r.int(3)?,
-                event: r.text(4)?,
-                exit_code: r.int(5)?,
-                start_ms: r.big(6)?,
-                end_ms: r.big(7)?,
-                cpu: r.float(8)?,
-                memory_mib: r.big(9)?,
-                cpu_ms: r.big(10)?,
-                max_rss_kib: r.opt_big(11)?,
-            })
-        })
+        self.select(&sql, &params, task_row)
+    }
+
+    /// A run's task by id (its last record, should an id repeat).
+    pub fn task(&self, run_id: &str, id: &str) -> Result<Option<Task>> {
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE run_id = $1 AND id = $2 \
+             ORDER BY pos DESC LIMIT 1"
+        );
+        Ok(self
+            .select(&sql, &[text(run_id), text(id)], task_row)?
+            .into_iter()
+            .next())
     }
 
     /// Puts back the runs whose directories have a record the database lacks (a database
@@ -593,6 +590,24 @@ fn row_params(run: &Run) -> Vec<Param> {
         Param::OptInt(run.exit_code),
         Param::OptText(run.outputs.as_ref().map(|o| o.to_string())),
     ]
+}
+
+/// A row of `TASK_COLUMNS`.
+fn task_row(r: &dyn Columns) -> Result<Task> {
+    Ok(Task {
+        pos: r.big(0)?,
+        id: r.text(1)?,
+        call: r.text(2)?,
+        attempt: r.int(3)?,
+        event: r.text(4)?,
+        exit_code: r.int(5)?,
+        start_ms: r.big(6)?,
+        end_ms: r.big(7)?,
+        cpu: r.float(8)?,
+        memory_mib: r.big(9)?,
+        cpu_ms: r.big(10)?,
+        max_rss_kib: r.opt_big(11)?,
+    })
 }
 
 /// A row's columns by index, whichever the database.
@@ -746,6 +761,11 @@ mod tests {
         db.put_tasks(&first.id, &all).expect("tasks again");
         assert_eq!(db.tasks(&first.id, 0, usize::MAX).expect("tasks"), all);
         assert_eq!(db.tasks(&first.id, 1, 1).expect("tasks"), [task(1)]);
+        assert_eq!(
+            db.task(&first.id, &task(2).id).expect("task"),
+            Some(task(2))
+        );
+        assert_eq!(db.task(&first.id, "nope").expect("task"), None);
         assert!(db.tasks(&second.id, 0, 10).expect("tasks").is_empty());
         // Submissions at once, from many threads: each its own number.
         std::thread::scope(|s| {

@@ -398,11 +398,21 @@ pub async fn get_task(
     UrlPath((id, task)): UrlPath<(String, String)>,
 ) -> Result<Json<TaskLog>, WesError> {
     let run = run_of(&runner, &id)?;
-    tasks_of(&runner, &run, 0, usize::MAX)?
-        .iter()
-        .rev()
-        .find(|t| t.id == task)
-        .map(|t| Json(task_log(&runner, &id, t)))
+    // A finished run's task is one row of the database; a run going (or one recorded before
+    // tasks were) has only its journal.
+    let recorded = if db::is_final(&run.state) {
+        runner.db.task(&id, &task)?
+    } else {
+        None
+    };
+    recorded
+        .or_else(|| {
+            db::Task::journal(&runner.dir(&id).join("run"))
+                .into_iter()
+                .rev()
+                .find(|t| t.id == task)
+        })
+        .map(|t| Json(task_log(&runner, &id, &t)))
         .ok_or_else(|| {
             WesError(
                 StatusCode::NOT_FOUND,
