@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -62,6 +63,7 @@ workflow w {
 """
 
 MODES = ["kill9", "term", "stop", "engine"]
+SHARD = re.compile(r"shard-(\d+)")
 FINAL = {"COMPLETE", "EXECUTOR_ERROR", "SYSTEM_ERROR", "CANCELED"}
 RUN_LIMIT = 300
 SHARDS = 8
@@ -73,7 +75,9 @@ class Server:
         self.log = open(log, "ab")
         self.proc = subprocess.Popen(
             [ferry, "serve", "--listen", "127.0.0.1:0", "--runs-dir", runs_dir,
-             "--max-cpus", "2", "--max-runs", "4"],
+             "--max-cpus", "2", "--max-runs", "4",
+             # The tasks log their starts and spans beside the runs directory.
+             "--input-root", os.path.dirname(runs_dir)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         # Runs taken up again are logged before the address.
         seen = []
@@ -88,6 +92,9 @@ class Server:
         self.log.flush()
         self.host = line.split("http://", 1)[1].strip()
         self.base = f"http://{self.host}/ga4gh/wes/v1"
+        # The token the server made at its first start (it prints where).
+        with open(os.path.join(runs_dir, "token")) as f:
+            self.headers = {"Authorization": "Bearer " + f.read().strip()}
         # The rest of its log goes to the file, read by nobody while the round runs.
         self.pump = subprocess.Popen(["cat"], stdin=self.proc.stderr, stdout=self.log)
 
@@ -115,14 +122,14 @@ def submit(server, wdl, inputs):
             "workflow_type_version": (None, "1.1"),
             "workflow_params": (None, json.dumps(inputs)),
             "workflow_attachment": ("w.wdl", f.read()),
-        }, timeout=30)
+        }, headers=server.headers, timeout=30)
     r.raise_for_status()
     return r.json()["run_id"]
 
 
 def state(server, run_id):
     try:
-        return requests.get(f"{server.base}/runs/{run_id}/status", timeout=5).json()["state"]
+        return requests.get(f"{server.base}/runs/{run_id}/status", headers=server.headers, timeout=5).json()["state"]
     except (requests.RequestException, ValueError, KeyError):
         return None
 
@@ -148,20 +155,21 @@ def engines(server_pid):
 
 
 def finished_shards(runs_dir, run_id):
-    """Shards whose attempt has rc 0 now."""
+    """Shards with an attempt whose rc is 0 now (attempts are calls/sq/shard-N.attempt-M/)."""
     done = set()
     calls = os.path.join(runs_dir, run_id, "run", "calls", "sq")
-    if not os.path.isdir(calls):
-        return done
-    for shard in os.listdir(calls):
-        d = os.path.join(calls, shard)
-        for attempt in os.listdir(d) if os.path.isdir(d) else []:
-            try:
-                with open(os.path.join(d, attempt, "rc")) as f:
-                    if f.read().strip() == "0":
-                        done.add(int(shard.split("-")[-1]))
-            except (OSError, ValueError):
-                pass
+    for top, _, files in os.walk(calls):
+        if "rc" not in files:
+            continue
+        m = SHARD.search(os.path.relpath(top, calls))
+        if not m:
+            continue
+        try:
+            with open(os.path.join(top, "rc")) as f:
+                if f.read().strip() == "0":
+                    done.add(int(m.group(1)))
+        except (OSError, ValueError):
+            pass
     return done
 
 
@@ -193,6 +201,21 @@ def task_processes(marker):
 
 
 def one_round(ferry, seed, keep):
+    """One round; whatever it raises, the server it started last is stopped."""
+    servers = []
+    try:
+        return round_body(ferry, seed, keep, servers)
+    except Exception as e:  # noqa: BLE001 - a round that raised is a round that went wrong
+        print(f"seed {seed}: the round itself failed: {e!r}", flush=True)
+        return False
+    finally:
+        for server in servers:
+            if server.proc.poll() is None:
+                server.stop(signal.SIGTERM)
+                server.wait()
+
+
+def round_body(ferry, seed, keep, servers):
     rng = random.Random(seed)
     mode = rng.choice(MODES)
     delay = rng.uniform(0.3, 4.0)
@@ -206,6 +229,7 @@ def one_round(ferry, seed, keep):
         f.write(WDL)
     problems = []
     server = Server(ferry, runs_dir, os.path.join(tmp, "serve.log"))
+    servers.append(server)
     ids = []
     for r in range(RUNS):
         ids.append(submit(server, wdl, {
@@ -217,6 +241,7 @@ def one_round(ferry, seed, keep):
         server.stop(signal.SIGKILL if mode == "kill9" else signal.SIGTERM)
         server.wait()
         server = Server(ferry, runs_dir, os.path.join(tmp, "serve.log"))
+        servers.append(server)
     elif mode == "stop":
         server.stop(signal.SIGSTOP)
         time.sleep(rng.uniform(0.5, 3.0))
@@ -248,7 +273,7 @@ def one_round(ferry, seed, keep):
         if s != "COMPLETE":
             problems.append(f"run {r} ended {s}")
             continue
-        log = requests.get(f"{server.base}/runs/{run_id}", timeout=10).json()
+        log = requests.get(f"{server.base}/runs/{run_id}", headers=server.headers, timeout=10).json()
         if log["outputs"].get("w.squares") != [i * i for i in range(SHARDS)]:
             problems.append(f"run {r}: outputs {log['outputs']}")
     # No shard that had finished before the fault started again.
@@ -267,7 +292,7 @@ def one_round(ferry, seed, keep):
     if most > 2:
         problems.append(f"{most} tasks ran at once on a server with 2 cpus")
     try:
-        data = requests.get(f"http://{server.host}/ferry/api/runs", timeout=10).json()
+        data = requests.get(f"http://{server.host}/ferry/api/runs", headers=server.headers, timeout=10).json()
         holding = [r["run_id"] for r in data["runs"] if r.get("holds")]
         if holding:
             problems.append(f"runs still hold leases: {holding}")

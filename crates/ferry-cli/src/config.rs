@@ -7,8 +7,15 @@ pub(crate) fn load_profile(
     config: Option<&Path>,
     profiles: &[String],
 ) -> Result<(ferry_config::Profile, Vec<ferry_config::Shown>), String> {
-    let paths = ferry_config::default_paths(workflow, config);
-    let cfg = ferry_config::Config::load(&paths).map_err(|e| e.to_string())?;
+    load_profile_from(&ferry_config::default_paths(workflow, config), profiles)
+}
+
+/// The profile from these files (and `FERRY_*` variables).
+pub(crate) fn load_profile_from(
+    paths: &[(PathBuf, bool)],
+    profiles: &[String],
+) -> Result<(ferry_config::Profile, Vec<ferry_config::Shown>), String> {
+    let cfg = ferry_config::Config::load(paths).map_err(|e| e.to_string())?;
     let env: Vec<(String, String)> = std::env::vars()
         .filter(|(k, _)| k.starts_with("FERRY_"))
         .collect();

@@ -67,6 +67,21 @@ pub(crate) struct RunArgs {
     /// Set by `ferry serve`: the server's name for this run.
     #[arg(long, hide = true, requires = "lease_socket")]
     pub(crate) lease_as: Option<String>,
+    /// Set by `ferry serve`: a client's run. Configuration only from the server user's file and
+    /// --config, never from beside the workflow or the current directory.
+    #[arg(long, hide = true)]
+    pub(crate) served: bool,
+    /// Host File and Directory inputs must be under one of these directories (repeatable; URLs
+    /// are not confined); `read_*`, `size` and task mounts too.
+    #[arg(long = "input-root", value_name = "DIR")]
+    pub(crate) input_roots: Vec<PathBuf>,
+    /// Set by `ferry serve`: its runs directory, whose runs' outputs (call-cache hits) this
+    /// run may read and mount.
+    #[arg(long, hide = true, value_name = "DIR")]
+    pub(crate) readable_runs: Vec<PathBuf>,
+    /// Set by `ferry serve`: the call cache of this name only (each token its own).
+    #[arg(long, hide = true)]
+    pub(crate) cache_namespace: Option<String>,
 }
 
 /// Another engine whose reading of WDL `--compat` follows.
@@ -114,8 +129,15 @@ pub(crate) async fn run(args: RunArgs) -> i32 {
 }
 
 pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
-    let (profile, _) = load_profile(Some(&args.file), args.config.as_deref(), &args.profile)
-        .map_err(|e| Stop::usage(format!("ferry: {e}")))?;
+    let (profile, _) = if args.served {
+        load_profile_from(
+            &ferry_config::operator_paths(args.config.as_deref()),
+            &args.profile,
+        )
+    } else {
+        load_profile(Some(&args.file), args.config.as_deref(), &args.profile)
+    }
+    .map_err(|e| Stop::usage(format!("ferry: {e}")))?;
     let cromwell = args.compat == Some(Compat::Cromwell)
         || profile.compat == Some(ferry_config::Compat::Cromwell);
     let (document, raw, name) = load_document(args, cromwell).await?;
@@ -204,6 +226,18 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
             here: shared.executor.runs_here(),
         });
     }
+    if args.served || !args.input_roots.is_empty() {
+        let inputs = ferry_engine::HostRoots::new(args.input_roots.iter().cloned());
+        let readable = ferry_engine::HostRoots::new(
+            args.input_roots
+                .iter()
+                .cloned()
+                .chain([shared.object_cache.clone(), run_dir.clone()]),
+        )
+        .with_runs_dirs(args.readable_runs.iter().cloned());
+        shared.input_roots = Some(Arc::new(inputs));
+        shared.host_roots = Some(Arc::new(readable));
+    }
     shared.keep_going =
         args.keep_going || shared.profile.failure_mode == ferry_config::FailureMode::Continue;
     shared.storage = storage;
@@ -244,7 +278,11 @@ pub(crate) fn open_cache(
     if args.no_cache || !profile.cache || profile.stub {
         return None;
     }
-    let dir = profile.cache_directory();
+    let mut dir = profile.cache_directory();
+    // A server's runs share a cache only with runs of the same token.
+    if let Some(ns) = &args.cache_namespace {
+        dir = dir.join("by-submitter").join(ns);
+    }
     match ferry_cache::Cache::open(&dir) {
         Ok(c) => Some(Arc::new(c)),
         Err(e) => {
@@ -464,7 +502,9 @@ pub(crate) async fn dry_run(
         (None, Some(w)) => ferry_engine::Target::Workflow(w),
         (None, None) => return Err(Stop::usage("ferry: nothing to run")),
     };
-    ferry_engine::resolve(target, raw, &storage)
+    let roots = (args.served || !args.input_roots.is_empty())
+        .then(|| ferry_engine::HostRoots::new(args.input_roots.iter().cloned()));
+    ferry_engine::resolve(target, raw, &storage, roots.as_ref())
         .await
         .map_err(|e| Stop::usage(format!("ferry: bad inputs: {e}")))?;
     print!(

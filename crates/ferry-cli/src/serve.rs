@@ -36,9 +36,22 @@ pub(crate) struct ServeArgs {
     /// their turn. The cpu, memory and job limits hold across them however many there are.
     #[arg(long)]
     max_runs: Option<usize>,
-    /// A file holding the bearer token every request must carry (required off loopback).
+    /// A file of the tokens requests carry (`name:token` lines; a line without `:` is the
+    /// token named `default`; mode 0600). Without it the server makes one in RUNS_DIR/token.
     #[arg(long)]
     token_file: Option<PathBuf>,
+    /// The host[:port] browsers reach the server by, behind a proxy (repeatable): the live
+    /// page's session is accepted only from the server's own address and these.
+    #[arg(long = "public-host")]
+    public_hosts: Vec<String>,
+    /// A profile a request may name (repeatable; the --profile runs default to is always
+    /// allowed; no other by default).
+    #[arg(long = "allow-profile")]
+    allowed_profiles: Vec<String>,
+    /// A directory File and Directory inputs may be under (repeatable; besides the run's own
+    /// attachments, and URLs); other host paths are refused.
+    #[arg(long = "input-root")]
+    input_roots: Vec<PathBuf>,
     /// A directory whose workflows a file:// workflow_url may name (repeatable).
     #[arg(long = "workflow-root")]
     roots: Vec<PathBuf>,
@@ -62,20 +75,6 @@ pub(crate) async fn serve(args: ServeArgs) -> i32 {
         )
         .with_writer(std::io::stderr)
         .try_init();
-    let token = match &args.token_file {
-        None => None,
-        Some(f) => match std::fs::read_to_string(f) {
-            Ok(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
-            Ok(_) => {
-                errln!("ferry serve: {} is empty", f.display());
-                return 2;
-            }
-            Err(e) => {
-                errln!("ferry serve: cannot read {}: {e}", f.display());
-                return 2;
-            }
-        },
-    };
     let ferry = match std::env::current_exe() {
         Ok(f) => f,
         Err(e) => {
@@ -118,7 +117,10 @@ pub(crate) async fn serve(args: ServeArgs) -> i32 {
         max_runs: args
             .max_runs
             .unwrap_or((max_cpus.ceil() as usize * 2).max(2)),
-        token,
+        token_file: args.token_file,
+        public_hosts: args.public_hosts,
+        allowed_profiles: args.allowed_profiles,
+        input_roots: args.input_roots,
         roots: args.roots,
         allowed_urls: args.allowed_urls,
         workflow_ca: args.workflow_ca,

@@ -584,3 +584,68 @@ task t {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("`disks` asks for"), "{}", r.stderr);
 }
+
+/// A container task is never given a host socket or device directory (`/var/run` holds the
+/// Docker daemon's socket: root on the host), and a task that links its files to host files
+/// gets those files neither through `read_string` or `size` nor in the failure's stderr tail.
+#[test]
+fn no_host_socket_is_mounted_and_no_link_a_task_makes_is_followed() {
+    need_docker(&["local/busybox:1"]);
+    let wdl = r#"
+version 1.1
+task peek {
+  input { Directory d }
+  command <<< ls ~{d} >>>
+  runtime { container: "local/busybox:1" }
+}
+workflow w {
+  input { Directory d }
+  call peek { input: d = d }
+}
+"#;
+    let dir = project(&[("w.wdl", wdl)]);
+    let socket_dir = dir.path().join("sockdir");
+    std::fs::create_dir_all(&socket_dir).expect("dir");
+    let _socket =
+        std::os::unix::net::UnixListener::bind(socket_dir.join("daemon.sock")).expect("socket");
+    for d in ["/var/run".to_string(), socket_dir.display().to_string()] {
+        let r = docker_run(dir.path(), "w.wdl", &[&format!("w.d={d}")]);
+        assert_ne!(r.code, 0, "{d}: {}", r.stdout);
+        assert!(r.stderr.contains("may not be given to a task container"), "{}", r.stderr);
+    }
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, format!("secret-{}\n", std::process::id())).expect("secret");
+    let linker = format!(
+        r#"
+version 1.1
+task linker {{
+  command <<<
+    ln -s '{0}' o.txt
+    rm -f ../stderr && ln -s '{0}' ../stderr
+    exit 3
+  >>>
+  output {{ String o = read_string("o.txt") }}
+  runtime {{ container: "local/busybox:1" }}
+}}
+task reader {{
+  command <<< ln -s '{0}' o.txt >>>
+  output {{
+    String o = read_string("o.txt")
+    Float n = size("o.txt")
+  }}
+  runtime {{ container: "local/busybox:1" }}
+}}
+workflow w {{
+  call linker
+  call reader
+}}
+"#,
+        secret.display()
+    );
+    std::fs::write(dir.path().join("links.wdl"), linker).expect("wdl");
+    let r = docker_run(dir.path(), "links.wdl", &["--keep-going"]);
+    assert_ne!(r.code, 0);
+    assert!(!r.stderr.contains("secret-"), "{}", r.stderr);
+    assert!(!r.stdout.contains("secret-"), "{}", r.stdout);
+    assert!(r.stderr.contains("leads out of the task's directory"), "{}", r.stderr);
+}

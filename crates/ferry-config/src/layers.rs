@@ -116,6 +116,20 @@ pub fn default_paths(workflow: Option<&Path>, explicit: Option<&Path>) -> Vec<(P
     out
 }
 
+/// The files a run of `ferry serve` reads: the server user's and the operator's `--config`,
+/// never one beside the workflow or in the run's directory (a client's attachments go there).
+pub fn operator_paths(explicit: Option<&Path>) -> Vec<(PathBuf, bool)> {
+    default_paths(None, explicit)
+        .into_iter()
+        .filter(|(p, required)| {
+            *required
+                || std::env::current_dir()
+                    .map(|cwd| p != &cwd.join("ferry.toml"))
+                    .unwrap_or(true)
+        })
+        .collect()
+}
+
 impl Config {
     /// Built-in defaults, then each existing file of `paths` (required ones must exist).
     pub fn load(paths: &[(PathBuf, bool)]) -> Result<Config, ConfigError> {

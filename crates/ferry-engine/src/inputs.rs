@@ -140,6 +140,7 @@ pub async fn resolve(
     target: Target<'_>,
     raw: &RawInputs,
     storage: &StorageRouter,
+    host_roots: Option<&ferry_eval::HostRoots>,
 ) -> Result<Inputs, String> {
     let mut inputs = Inputs::default();
     let mut errors = Vec::new();
@@ -217,6 +218,23 @@ pub async fn resolve(
     for (path, m) in inputs.nested.iter_mut() {
         for (k, v) in m.iter_mut() {
             fix(format!("{path}.{k}"), v)?;
+        }
+    }
+    // A server's run reads host files only under the directories it was given.
+    if let Some(roots) = host_roots {
+        let outside: Vec<String> = to_check
+            .iter()
+            .filter(|(_, path, _)| ferry_storage::scheme_of(path) == "file")
+            .filter_map(|(key, path, _)| {
+                let local = path.strip_prefix("file://").unwrap_or(path);
+                roots
+                    .check(Path::new(local))
+                    .err()
+                    .map(|e| format!("input `{key}`: {e}"))
+            })
+            .collect();
+        if !outside.is_empty() {
+            return Err(outside.join("\n"));
         }
     }
     // Checked concurrently (object stores answer one HEAD per URL); the first problem in input

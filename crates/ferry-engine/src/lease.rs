@@ -35,22 +35,56 @@ pub struct Lease {
 /// How often a waiting attempt looks whether the run is stopping.
 const STOP_CHECK: Duration = Duration::from_millis(200);
 
+/// How long an attempt waits for a server it cannot reach, and how often it tries again.
+const SERVER_WAIT: Duration = Duration::from_secs(600);
+const RETRY: Duration = Duration::from_secs(1);
+
 impl Leases {
-    /// Waits for the server to grant `want`. `None` if the run started stopping meanwhile. A
-    /// server that cannot be reached is no reason to stop the run (it is being stopped with its
-    /// server anyway): the attempt then runs without a lease, with a warning.
-    pub async fn take(&self, want: Amount, stopping: impl Fn() -> bool) -> Option<Lease> {
-        match self.ask(want, &stopping).await {
-            Ok(Some(connection)) => Some(Lease {
-                _connection: Some(connection),
-            }),
-            Ok(None) => None,
-            Err(e) => {
-                tracing::warn!(
-                    "no lease from the server at {}: {e}; running without one",
-                    self.socket.display()
-                );
-                (!stopping()).then_some(Lease { _connection: None })
+    /// Waits for the server to grant `want`: `Ok(None)` if the run started stopping meanwhile.
+    /// An attempt never runs without a lease: a server that cannot be reached (restarting, its
+    /// socket gone) is waited for, with a warning, up to `SERVER_WAIT`; then the attempt fails.
+    pub async fn take(
+        &self,
+        want: Amount,
+        stopping: impl Fn() -> bool,
+    ) -> Result<Option<Lease>, String> {
+        let started = std::time::Instant::now();
+        let mut warned = false;
+        loop {
+            match self.ask(want, &stopping).await {
+                Ok(Some(connection)) => {
+                    if warned {
+                        tracing::info!("the server at {} answers again", self.socket.display());
+                    }
+                    return Ok(Some(Lease {
+                        _connection: Some(connection),
+                    }));
+                }
+                Ok(None) => return Ok(None),
+                Err(e) => {
+                    if started.elapsed() >= SERVER_WAIT {
+                        return Err(format!(
+                            "no lease from the server at {} after {} s: {e}; the attempt did not run",
+                            self.socket.display(),
+                            SERVER_WAIT.as_secs()
+                        ));
+                    }
+                    if !warned {
+                        tracing::warn!(
+                            "no lease from the server at {}: {e}; waiting for it (up to {} s)",
+                            self.socket.display(),
+                            SERVER_WAIT.as_secs()
+                        );
+                        warned = true;
+                    }
+                    let until = std::time::Instant::now() + RETRY;
+                    while std::time::Instant::now() < until {
+                        if stopping() {
+                            return Ok(None);
+                        }
+                        tokio::time::sleep(STOP_CHECK).await;
+                    }
+                }
             }
         }
     }

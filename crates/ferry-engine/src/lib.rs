@@ -25,6 +25,7 @@ pub mod task;
 mod workflow;
 
 pub use ferry_eval::eval::CROMWELL_COMPAT;
+pub use ferry_eval::HostRoots;
 use ferry_storage::remote::{self, Remote};
 pub use images::{all_tasks, cost_tags, runtime_warnings, task_calls};
 pub use inputs::{Inputs, RawInputs, Target, read_inputs, resolve};
@@ -45,6 +46,13 @@ pub struct Shared {
     /// A `ferry serve` that shares its limits among its runs: every attempt also takes a lease
     /// from it (`lease.rs`).
     pub leases: Option<lease::Leases>,
+    /// A server's run: the only host directories its `read_*`, `size` and task mounts may
+    /// reach (its inputs' roots, the server's runs with their call-cache outputs, the object
+    /// cache)...
+    pub host_roots: Option<Arc<ferry_eval::HostRoots>>,
+    /// ...and the narrower roots the inputs a client gave must be under (the operator's
+    /// `--input-root`s and the run's own directory).
+    pub input_roots: Option<Arc<ferry_eval::HostRoots>>,
     /// Ctrl-C or SIGTERM: stop everything.
     pub cancelled: AtomicBool,
     /// A call failed: start nothing new, let running calls finish.
@@ -131,6 +139,8 @@ impl Shared {
             batch_options: Default::default(),
             resources: grant::Resources::new(total),
             leases: None,
+            host_roots: None,
+            input_roots: None,
             cancelled: AtomicBool::new(false),
             failing: AtomicBool::new(false),
             fail_fast,
@@ -305,24 +315,30 @@ impl Shared {
     }
 
     /// Waits until `cpu` and `memory` both fit, FIFO (and the server, if any, grants them);
-    /// they are held until the permit is dropped. `None` once the run is stopping.
-    pub async fn acquire(&self, cpu: f64, memory: u64) -> Option<Permit> {
+    /// they are held until the permit is dropped. `Ok(None)` once the run is stopping; an error
+    /// when the server's lease cannot be had (the attempt must not run).
+    pub async fn acquire(&self, cpu: f64, memory: u64) -> Result<Option<Permit>, String> {
         // Requests were validated (finite, not negative) when they were resolved.
         let want = grant::Amount {
             cpu: (cpu.max(0.0) * 1000.0).round() as u64,
             memory: memory.div_ceil(MIB),
         };
-        let grant = self.resources.acquire(want).await?;
+        let Some(grant) = self.resources.acquire(want).await else {
+            return Ok(None);
+        };
         // The run's own share first, then the server's: a run never holds a server lease
         // while it waits for itself.
         let lease = match &self.leases {
-            Some(leases) => Some(leases.take(want, || self.stopping()).await?),
+            Some(leases) => match leases.take(want, || self.stopping()).await? {
+                Some(lease) => Some(lease),
+                None => return Ok(None),
+            },
             None => None,
         };
-        Some(Permit {
+        Ok(Some(Permit {
             _grant: grant,
             _lease: lease,
-        })
+        }))
     }
 }
 
@@ -447,8 +463,13 @@ async fn run_inner(req: RunRequest<'_>) -> Result<serde_json::Value, RunError> {
         (None, Some(w)) => (Target::Workflow(w), w.name.clone()),
         (None, None) => return Err(RunError::Other("nothing to run".into())),
     };
-    let inputs = resolve(target, &req.inputs, &req.storage)
-        .await
+    let inputs = resolve(
+        target,
+        &req.inputs,
+        &req.storage,
+        req.shared.input_roots.as_deref(),
+    )
+    .await
         .map_err(RunError::Inputs)?;
     let run_dir = &req.run_dir;
     write_json(&run_dir.join("inputs.json"), &inputs.to_json(&name))
@@ -497,6 +518,7 @@ async fn run_inner(req: RunRequest<'_>) -> Result<serde_json::Value, RunError> {
             io.make_readable = req.shared.make_readable();
             io.fetch_url = req.shared.fetch_url();
             io.stub = req.shared.profile.stub;
+            io.access.roots = req.shared.host_roots.clone();
             let driver = workflow::Driver::new(req.shared.clone(), &inputs.nested, io);
             match driver.run(w, inputs.root.clone(), calls_dir).await {
                 Ok(o) => o,

@@ -47,6 +47,8 @@ pub struct Io {
     /// call's File outputs are empty) as a placeholder of their type, one line or row for the
     /// functions that return arrays, so what the workflow computes from them keeps going.
     pub stub: bool,
+    /// What host files the `read_*` functions and `size` may read (`access.rs`).
+    pub access: crate::access::ReadPolicy,
 }
 
 /// Makes a file's bytes readable, or says why it cannot.
@@ -86,6 +88,7 @@ impl Io {
             make_readable: None,
             fetch_url: None,
             stub: false,
+            access: Default::default(),
         }
     }
 

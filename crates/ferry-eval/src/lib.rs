@@ -3,9 +3,11 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod eval;
 pub mod stdlib;
 pub mod value;
 
+pub use access::{HostRoots, ReadPolicy};
 pub use eval::{Evaluator, FetchUrl, Io, MakeReadable, Scope};
 pub use value::{Members, Value, coerce, from_json};

@@ -142,20 +142,24 @@ fn read(io: &Io, v: &Value) -> Result<String, String> {
             return Err(format!("cannot read {name}: URLs are not read here"));
         };
         let path = (fetch.0)(&name).map_err(|e| format!("cannot read {name}: {e}"))?;
-        return read_text(&path).map_err(|e| format!("cannot read {name}: {e}"));
+        let file = std::fs::File::open(&path).map_err(|e| format!("cannot read {name}: {e}"))?;
+        return read_text(file).map_err(|e| format!("cannot read {name}: {e}"));
     }
     let path = io.resolve(&name);
     if let Some(fetch) = &io.make_readable {
         (fetch.0)(&path)?;
     }
-    read_text(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    let file = io.access.open(&path)?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(format!("cannot read {}: not a regular file", path.display()));
+    }
+    read_text(file).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
 /// A file's text. Unlike `std::fs::read_to_string` it does not `fstat` the file for a size hint
 /// first: most files read here are a shard's few bytes of stdout, 100,000 times in a scatter.
-fn read_text(path: &std::path::Path) -> std::io::Result<String> {
+fn read_text(mut f: std::fs::File) -> std::io::Result<String> {
     use std::io::Read;
-    let mut f = std::fs::File::open(path)?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
@@ -220,11 +224,19 @@ fn size_walk(io: &Io, v: &Value, strings_are_paths: bool) -> Result<f64, String>
         Value::String(_) if !strings_are_paths => 0.0,
         Value::File(p) | Value::String(p) => {
             let path = io.resolve(p);
-            std::fs::metadata(&path)
+            io.access
+                .open(&path)?
+                .metadata()
                 .map_err(|e| format!("cannot stat {}: {e}", path.display()))?
                 .len() as f64
         }
-        Value::Directory(p) => dir_size(&io.resolve(p))? as f64,
+        Value::Directory(p) => {
+            let path = io.resolve(p);
+            // Opened (and checked) as a directory; its entries are counted without following
+            // their links.
+            io.access.open(&path)?;
+            dir_size(&path)? as f64
+        }
         Value::Array(a) => a
             .iter()
             .map(|e| size_walk(io, e, strings_are_paths))

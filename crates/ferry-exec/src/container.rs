@@ -51,3 +51,72 @@ pub(crate) fn container_usage(attempt_dir: &Path) -> (Option<u64>, Option<std::t
         });
     (memory, cpu)
 }
+
+/// Host paths no task container may have mounted, whatever asks for them: the system's
+/// device, process, kernel and runtime-socket trees (`/var/run` is `/run`, where the Docker
+/// daemon's socket is: root on the host), the root directory (it holds them all), and any
+/// socket or device file, given itself or found in a given directory.
+pub fn refuse_host_specials(inputs: &[std::path::PathBuf]) -> Result<(), String> {
+    const SYSTEM: [&str; 4] = ["/dev", "/proc", "/sys", "/run"];
+    for input in inputs {
+        let Ok(real) = input.canonicalize() else {
+            continue;
+        };
+        let refused = real == Path::new("/")
+            || SYSTEM.iter().any(|s| real.starts_with(s))
+            || special_within(&real, 100_000).is_some();
+        if refused {
+            let what = special_within(&real, 100_000)
+                .map(|p| format!(" ({} is a socket or device)", p.display()))
+                .unwrap_or_default();
+            return Err(format!(
+                "{} may not be given to a task container: it is a system directory, a socket or a device{what}",
+                input.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A socket, FIFO or device file at `path` or under it (links not followed), looking at no
+/// more than `budget` entries.
+fn special_within(path: &Path, mut budget: usize) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::FileTypeExt;
+    let mut todo = vec![path.to_path_buf()];
+    while let Some(p) = todo.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        let t = meta.file_type();
+        if t.is_socket() || t.is_char_device() || t.is_block_device() || t.is_fifo() {
+            return Some(p);
+        }
+        if t.is_dir() {
+            for entry in std::fs::read_dir(&p).into_iter().flatten().flatten() {
+                if budget == 0 {
+                    return None;
+                }
+                budget -= 1;
+                todo.push(entry.path());
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod special_tests {
+    #[test]
+    fn sockets_devices_and_system_trees_are_refused() {
+        let d = tempfile::tempdir().expect("tmp");
+        let plain = d.path().join("plain");
+        std::fs::create_dir_all(plain.join("sub")).expect("dir");
+        std::fs::write(plain.join("sub/a.txt"), "a").expect("file");
+        assert!(super::refuse_host_specials(&[plain.clone()]).is_ok());
+        let _socket = std::os::unix::net::UnixListener::bind(plain.join("sub/s.sock")).expect("socket");
+        assert!(super::refuse_host_specials(&[plain.clone()]).is_err());
+        for p in ["/", "/var/run", "/dev", "/proc/self", "/dev/null"] {
+            assert!(super::refuse_host_specials(&[p.into()]).is_err(), "{p}");
+        }
+    }
+}

@@ -15,6 +15,7 @@ use async_trait::async_trait;
 
 mod awsbatch;
 mod container;
+pub use container::refuse_host_specials;
 pub mod disks;
 mod docker;
 pub mod factory;

@@ -561,12 +561,25 @@ mod tests {
 /// The last bytes of a file (at most [`TAIL_BYTES`]), read from its end, shown lossily (an
 /// invalid byte does not empty it), its last `lines` lines, each cut at [`TAIL_LINE`] chars:
 /// a task that wrote 200 MB on one line gives a report of a few KiB.
+/// Only a regular file that is not a link is read: a task that made its stderr a link to a host
+/// file gets nothing shown.
 pub fn file_tail(path: &std::path::Path, lines: usize) -> String {
     use std::io::{Read, Seek, SeekFrom};
-    let Ok(mut f) = std::fs::File::open(path) else {
+    use std::os::unix::fs::OpenOptionsExt;
+    let Ok(mut f) = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+    else {
         return String::new();
     };
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let Ok(meta) = f.metadata() else {
+        return String::new();
+    };
+    if !meta.is_file() {
+        return String::new();
+    }
+    let len = meta.len();
     let start = len.saturating_sub(TAIL_BYTES);
     if f.seek(SeekFrom::Start(start)).is_err() {
         return String::new();

@@ -42,6 +42,14 @@ pub struct Run {
     pub ended_ms: Option<u64>,
     pub exit_code: Option<i32>,
     pub outputs: Option<serde_json::Value>,
+    /// The name of the token that submitted it: only that token sees, reads and cancels it.
+    #[serde(default = "default_submitter")]
+    pub submitter: String,
+}
+
+/// Runs recorded before runs had submitters were the one token's of their server.
+pub fn default_submitter() -> String {
+    "default".into()
 }
 
 /// One finished attempt (or call-cache hit) of a run, as its journal has it.
@@ -165,7 +173,8 @@ const SQLITE_TABLES: &str = "
         started_ms INTEGER,
         ended_ms INTEGER,
         exit_code INTEGER,
-        outputs TEXT
+        outputs TEXT,
+        submitter TEXT
     );
     CREATE TABLE IF NOT EXISTS states (
         run_id TEXT NOT NULL,
@@ -202,8 +211,10 @@ const POSTGRES_TABLES: &str = "
         ended_ms BIGINT,
         exit_code INTEGER,
         outputs TEXT,
+        submitter TEXT,
         UNIQUE (home, seq)
     );
+    ALTER TABLE runs ADD COLUMN IF NOT EXISTS submitter TEXT;
     CREATE TABLE IF NOT EXISTS states (
         n BIGSERIAL PRIMARY KEY,
         run_id TEXT NOT NULL,
@@ -229,7 +240,10 @@ const POSTGRES_TABLES: &str = "
     );";
 
 const COLUMNS: &str =
-    "id, seq, state, request, submitted_ms, started_ms, ended_ms, exit_code, outputs";
+    "id, seq, state, request, submitted_ms, started_ms, ended_ms, exit_code, outputs, submitter";
+
+/// Rows of one submitter (runs recorded before submitters were are the `default` token's).
+const OWNED: &str = "COALESCE(submitter, 'default') = $2";
 
 impl Db {
     /// `location`: a `postgres://` (or `postgresql://`) URL, else a SQLite file's path.
@@ -250,6 +264,12 @@ impl Db {
         if !has_home {
             conn.execute_batch("ALTER TABLE runs ADD COLUMN home TEXT")?;
             conn.execute("UPDATE runs SET home = ?1", [&home])?;
+        }
+        let has_submitter = conn
+            .prepare("SELECT 1 FROM pragma_table_info('runs') WHERE name = 'submitter'")?
+            .exists([])?;
+        if !has_submitter {
+            conn.execute_batch("ALTER TABLE runs ADD COLUMN submitter TEXT")?;
         }
         conn.execute_batch("CREATE UNIQUE INDEX IF NOT EXISTS runs_by_seq ON runs (home, seq)")?;
         Ok(Db {
@@ -335,6 +355,7 @@ impl Db {
                 ended_ms: r.opt_big(6)?.map(|t| t as u64),
                 exit_code: r.opt_int(7)?,
                 outputs: json(r.opt_text(8)?),
+                submitter: r.opt_text(9)?.unwrap_or_else(default_submitter),
             })
         })
     }
@@ -365,7 +386,7 @@ impl Db {
 
     fn insert(&self, run: &Run) -> Result<()> {
         let sql = format!(
-            "INSERT INTO runs (home, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            "INSERT INTO runs (home, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         );
         let mut params = vec![text(&self.home)];
         params.extend(row_params(run));
@@ -375,11 +396,12 @@ impl Db {
     /// Inserts or replaces a run, and records its state in the history when it changed.
     pub fn put(&self, run: &Run) -> Result<()> {
         let sql = format!(
-            "INSERT INTO runs (home, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            "INSERT INTO runs (home, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, state = excluded.state,
                request = excluded.request, submitted_ms = excluded.submitted_ms,
                started_ms = excluded.started_ms, ended_ms = excluded.ended_ms,
-               exit_code = excluded.exit_code, outputs = excluded.outputs"
+               exit_code = excluded.exit_code, outputs = excluded.outputs,
+               submitter = excluded.submitter"
         );
         let before = self.get(&run.id)?.map(|r| r.state);
         let mut params = vec![text(&self.home)];
@@ -410,37 +432,44 @@ impl Db {
             .next())
     }
 
-    /// Runs in submission order after `after` (a `seq`), at most `limit`.
-    pub fn page(&self, after: i64, limit: usize) -> Result<Vec<Run>> {
+    /// `submitter`'s runs in submission order after `after` (a `seq`), at most `limit`.
+    pub fn page(&self, submitter: &str, after: i64, limit: usize) -> Result<Vec<Run>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM runs WHERE home = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+            "SELECT {COLUMNS} FROM runs WHERE home = $1 AND {OWNED} AND seq > $3 \
+             ORDER BY seq LIMIT $4"
         );
         self.runs(
             &sql,
             &[
                 text(&self.home),
+                text(submitter),
                 Param::Big(after),
                 Param::Big(limit as i64),
             ],
         )
     }
 
-    /// How many runs are in each state.
-    pub fn counts(&self) -> Result<Vec<(String, u64)>> {
+    /// How many of `submitter`'s runs are in each state.
+    pub fn counts(&self, submitter: &str) -> Result<Vec<(String, u64)>> {
         Ok(self
             .pairs(
-                "SELECT state, COUNT(*) FROM runs WHERE home = $1 GROUP BY state",
-                &[text(&self.home)],
+                &format!("SELECT state, COUNT(*) FROM runs WHERE home = $1 AND {OWNED} GROUP BY state"),
+                &[text(&self.home), text(submitter)],
             )?
             .into_iter()
             .map(|(s, n)| (s, n.max(0) as u64))
             .collect())
     }
 
-    /// The `n` runs submitted last, newest first.
-    pub fn latest(&self, n: usize) -> Result<Vec<Run>> {
-        let sql = format!("SELECT {COLUMNS} FROM runs WHERE home = $1 ORDER BY seq DESC LIMIT $2");
-        self.runs(&sql, &[text(&self.home), Param::Big(n as i64)])
+    /// The `n` runs `submitter` submitted last, newest first.
+    pub fn latest(&self, submitter: &str, n: usize) -> Result<Vec<Run>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM runs WHERE home = $1 AND {OWNED} ORDER BY seq DESC LIMIT $3"
+        );
+        self.runs(
+            &sql,
+            &[text(&self.home), text(submitter), Param::Big(n as i64)],
+        )
     }
 
     /// Runs not over yet, in submission order: what a restarted server takes up again.
@@ -589,6 +618,12 @@ fn row_params(run: &Run) -> Vec<Param> {
         Param::OptBig(run.ended_ms.map(|t| t as i64)),
         Param::OptInt(run.exit_code),
         Param::OptText(run.outputs.as_ref().map(|o| o.to_string())),
+        // A run made without a submitter (before runs had them) is the default token's.
+        text(if run.submitter.is_empty() {
+            "default"
+        } else {
+            &run.submitter
+        }),
     ]
 }
 
@@ -697,6 +732,7 @@ mod tests {
             state: state.into(),
             request: serde_json::json!({"workflow_url": "w.wdl", "tags": {"a": "b"}}),
             submitted_ms: 1,
+            submitter: "default".into(),
             ..Run::default()
         }
     }
@@ -726,11 +762,11 @@ mod tests {
             .map(|(s, _)| s)
             .collect();
         assert_eq!(states, [QUEUED, RUNNING, COMPLETE]);
-        let page = db.page(0, 1).expect("page");
+        let page = db.page("default", 0, 1).expect("page");
         assert_eq!(page.len(), 1);
         assert_eq!(page[0].id, first.id);
-        assert_eq!(db.page(page[0].seq, 10).expect("page")[0].id, second.id);
-        assert_eq!(db.latest(1).expect("latest")[0].id, second.id);
+        assert_eq!(db.page("default", page[0].seq, 10).expect("page")[0].id, second.id);
+        assert_eq!(db.latest("default", 1).expect("latest")[0].id, second.id);
         let unfinished: Vec<String> = db
             .unfinished()
             .expect("unfinished")
@@ -738,7 +774,7 @@ mod tests {
             .map(|r| r.id)
             .collect();
         assert_eq!(unfinished, [second.id.clone()]);
-        let mut counts = db.counts().expect("counts");
+        let mut counts = db.counts("default").expect("counts");
         counts.sort();
         assert_eq!(counts, [(COMPLETE.to_string(), 1), (QUEUED.to_string(), 1)]);
         // Tasks: recorded at the run's end, replaced if recorded again, read a page at a time.
@@ -778,7 +814,7 @@ mod tests {
                 });
             }
         });
-        let all = db.page(0, 1000).expect("page");
+        let all = db.page("default", 0, 1000).expect("page");
         assert_eq!(all.len(), 42);
         let mut seqs: Vec<i64> = all.iter().map(|r| r.seq).collect();
         seqs.dedup();
@@ -794,7 +830,7 @@ mod tests {
         // Reopened: the same runs.
         drop(db);
         let db = Db::open(&file.display().to_string(), dir.path()).expect("reopen");
-        assert_eq!(db.page(0, 1000).expect("page").len(), 42);
+        assert_eq!(db.page("default", 0, 1000).expect("page").len(), 42);
     }
 
     /// On the tests' PostgreSQL: the same, and two servers sharing it see only their own runs.
@@ -807,11 +843,11 @@ mod tests {
         let prefix = format!("p{}", std::process::id());
         exercise(&db, &prefix);
         let neighbour = Db::open(&postgres_url(), other.path()).expect("open");
-        assert!(neighbour.page(0, 10).expect("page").is_empty());
+        assert!(neighbour.page("default", 0, 10).expect("page").is_empty());
         assert!(neighbour.unfinished().expect("unfinished").is_empty());
         let mut theirs = run(&format!("{prefix}-n"), QUEUED);
         neighbour.add(&mut theirs).expect("add");
         assert_eq!(theirs.seq, 1);
-        assert_eq!(db.page(0, 1000).expect("page").len(), 42);
+        assert_eq!(db.page("default", 0, 1000).expect("page").len(), 42);
     }
 }

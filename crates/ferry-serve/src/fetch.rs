@@ -14,21 +14,65 @@ const MAX_DOCUMENTS: usize = 200;
 
 pub struct Fetcher {
     client: reqwest::Client,
-    allowed: Vec<String>,
+    allowed: Vec<UrlPrefix>,
     max_bytes: usize,
+}
+
+/// An allowed URL prefix, compared by its parts: scheme, host, port and whole path segments
+/// (`https://h/allowed` covers `https://h/allowed/x.wdl`, not `https://h/allowed-evil/x.wdl`).
+#[derive(Clone, Debug)]
+pub struct UrlPrefix {
+    host: String,
+    port: Option<u16>,
+    segments: Vec<String>,
+}
+
+impl UrlPrefix {
+    pub fn parse(prefix: &str) -> Result<UrlPrefix> {
+        let url = url::Url::parse(prefix).with_context(|| format!("{prefix}: not a URL"))?;
+        if url.scheme() != "https" {
+            bail!("{prefix}: only https:// URLs may be allowed");
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            bail!("{prefix}: a URL with a user name or password");
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            bail!("{prefix}: a URL prefix has no query or fragment");
+        }
+        Ok(UrlPrefix {
+            host: url.host_str().context("a URL without a host")?.to_string(),
+            port: url.port_or_known_default(),
+            segments: segments(&url),
+        })
+    }
+
+    pub fn covers(&self, url: &url::Url) -> bool {
+        url.scheme() == "https"
+            && url.username().is_empty()
+            && url.password().is_none()
+            && url.query().is_none()
+            && url.fragment().is_none()
+            && url.host_str() == Some(self.host.as_str())
+            && url.port_or_known_default() == self.port
+            && segments(url).starts_with(&self.segments)
+    }
+}
+
+/// A URL's path segments without empty ones (`/a//b/` is `a`, `b`).
+fn segments(url: &url::Url) -> Vec<String> {
+    url.path_segments()
+        .map(|s| s.filter(|p| !p.is_empty()).map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 impl Fetcher {
     /// `allowed`: URL prefixes (`https://host/path/`); `ca`: a PEM file of extra certificate
     /// authorities to trust (an in-house server's).
     pub fn new(allowed: Vec<String>, ca: Option<&Path>, max_bytes: usize) -> Result<Fetcher> {
-        for prefix in &allowed {
-            let url = url::Url::parse(prefix)
-                .with_context(|| format!("--allow-workflow-url {prefix}: not a URL"))?;
-            if url.scheme() != "https" {
-                bail!("--allow-workflow-url {prefix}: only https:// URLs may be allowed");
-            }
-        }
+        let allowed = allowed
+            .iter()
+            .map(|p| UrlPrefix::parse(p).context("--allow-workflow-url"))
+            .collect::<Result<Vec<_>>>()?;
         let mut builder = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .redirect(reqwest::redirect::Policy::none());
@@ -50,12 +94,7 @@ impl Fetcher {
 
     /// Whether the server may fetch `url`.
     pub fn allows(&self, url: &url::Url) -> bool {
-        url.scheme() == "https"
-            && url.query().is_none()
-            && self
-                .allowed
-                .iter()
-                .any(|p| url.as_str().starts_with(p.as_str()))
+        self.allowed.iter().any(|p| p.covers(url))
     }
 
     /// Fetches the workflow at `url` and what it imports into `dir`; the main document's path
@@ -76,9 +115,6 @@ impl Fetcher {
             }
             let text = self.get(&next).await?;
             for import in imports(&text) {
-                if import.contains("://") {
-                    continue;
-                }
                 let target = next
                     .join(&import)
                     .with_context(|| format!("{next}: import {import:?} is not a path"))?;
@@ -124,6 +160,55 @@ impl Fetcher {
         }
         String::from_utf8(body).with_context(|| format!("{url} is not UTF-8 text"))
     }
+}
+
+/// Checks what a submitted workflow imports, transitively, before it may run: a local import
+/// must stay under `roots` (the run's own workflow directory, the `--workflow-root`s), and an
+/// import by URL must be under a prefix the server may fetch from (then the run's WDL loader
+/// fetches it). Documents the server fetched (`fetched/`) were checked when fetched.
+pub fn check_imports(main: &Path, fetcher: Option<&Fetcher>, roots: &[PathBuf]) -> Result<()> {
+    let mut todo = vec![main.to_path_buf()];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(doc) = todo.pop() {
+        let real = doc
+            .canonicalize()
+            .with_context(|| format!("{}: no such document", doc.display()))?;
+        if !roots.iter().any(|r| real.starts_with(r)) {
+            bail!(
+                "{} is outside the directories this server reads workflows from",
+                doc.display()
+            );
+        }
+        if !seen.insert(real.clone()) {
+            continue;
+        }
+        if seen.len() > MAX_DOCUMENTS {
+            bail!("{} imports more than {MAX_DOCUMENTS} documents", main.display());
+        }
+        let text = std::fs::read_to_string(&real)
+            .with_context(|| format!("cannot read {}", doc.display()))?;
+        for import in imports(&text) {
+            if import.contains("://") {
+                let url = url::Url::parse(&import)
+                    .with_context(|| format!("{}: import {import:?} is not a URL", doc.display()))?;
+                if url.scheme() == "file" {
+                    let path = url.to_file_path().map_err(|_| {
+                        anyhow::anyhow!("{}: import {import:?} is not a path", doc.display())
+                    })?;
+                    todo.push(path);
+                } else if !fetcher.is_some_and(|f| f.allows(&url)) {
+                    bail!(
+                        "{} imports {import}, which this server may not fetch (see --allow-workflow-url)",
+                        doc.display()
+                    );
+                }
+                continue;
+            }
+            let base = real.parent().unwrap_or(Path::new("/"));
+            todo.push(base.join(&import));
+        }
+    }
+    Ok(())
 }
 
 /// Where a fetched document is kept: `fetched/<host>[_<port>]/<path>`, only plain path parts.
@@ -193,5 +278,24 @@ mod tests {
         );
         let bad = url::Url::parse("https://h/w/a%2Fb.wdl").expect("url");
         assert!(local_path(&bad).is_err());
+    }
+
+    #[test]
+    fn prefixes_match_whole_segments_host_and_port() {
+        let p = UrlPrefix::parse("https://h/allowed").expect("prefix");
+        let covers = |u: &str| p.covers(&url::Url::parse(u).expect("url"));
+        assert!(covers("https://h/allowed/x.wdl"));
+        assert!(covers("https://h:443/allowed/a/b.wdl"));
+        assert!(covers("https://H/allowed/x.wdl"));
+        assert!(!covers("https://h/allowed-evil/x.wdl"));
+        assert!(!covers("https://h@127.0.0.1:8443/allowed/x.wdl"));
+        assert!(!covers("https://h/allowed@127.0.0.1/x.wdl") || p.host == "h");
+        assert!(!covers("https://user:pw@h/allowed/x.wdl"));
+        assert!(!covers("https://h:8443/allowed/x.wdl"));
+        assert!(!covers("http://h/allowed/x.wdl"));
+        assert!(!covers("https://h/allowed/../other/x.wdl"));
+        assert!(!covers("https://h/allowed/x.wdl?y=1"));
+        assert!(UrlPrefix::parse("https://u@h/").is_err());
+        assert!(UrlPrefix::parse("http://h/").is_err());
     }
 }

@@ -7,9 +7,11 @@
 //! live page at `/` is `page.rs`.
 #![deny(unsafe_code)]
 
+mod auth;
 mod db;
 mod fetch;
 mod leases;
+mod logs;
 mod page;
 mod runner;
 mod schema;
@@ -23,9 +25,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
@@ -54,8 +55,17 @@ pub struct Options {
     pub max_jobs: Option<u64>,
     /// `ferry run` processes at once; later runs wait in the queue.
     pub max_runs: usize,
-    /// Required of every request (`Authorization: Bearer ...`) when set.
-    pub token: Option<String>,
+    /// The tokens' file (`name:token` lines); without one the server makes its own token in
+    /// `RUNS_DIR/token`. Every request needs a token.
+    pub token_file: Option<PathBuf>,
+    /// `host[:port]` names by which browsers reach the server behind a proxy (its own
+    /// listening address always counts): a session cookie is accepted only from them.
+    pub public_hosts: Vec<String>,
+    /// The profiles a request may name (the default `profile` always).
+    pub allowed_profiles: Vec<String>,
+    /// Directories File and Directory inputs (and files a workflow reads) may be under, beside
+    /// the run's own directory; URLs are not confined.
+    pub input_roots: Vec<PathBuf>,
     /// Directories whose workflows a `file://` workflow_url may name.
     pub roots: Vec<PathBuf>,
     /// `https://` URL prefixes a workflow_url may name (none: nothing is fetched).
@@ -70,35 +80,53 @@ pub struct Options {
 
 /// Serves until the process is stopped.
 pub async fn serve(mut options: Options) -> Result<()> {
-    if !options.listen.ip().is_loopback() && options.token.is_none() {
-        bail!(
-            "ferry serve: {} is reachable from other machines: give a token (--token-file) or listen on loopback",
-            options.listen
-        );
-    }
     if options.max_runs == 0 {
         bail!("ferry serve: --max-runs must be at least 1");
     }
+    // What the server writes (run directories, database, requests, logs) is its own: runs'
+    // data and tokens are no business of other users of the machine.
+    sys::private_umask();
     std::fs::create_dir_all(&options.runs_dir)
         .with_context(|| format!("cannot create {}", options.runs_dir.display()))?;
     options.runs_dir = options.runs_dir.canonicalize()?;
+    std::fs::set_permissions(
+        &options.runs_dir,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .with_context(|| format!("cannot make {} private", options.runs_dir.display()))?;
     // One server per runs directory: a second would resume the first's runs and take its
-    // lease socket. Held (flock) while this process lives, however it ends.
-    let lock_path = options.runs_dir.join(".ferry-serve-lock");
-    let server_lock = std::fs::File::create(&lock_path)
-        .with_context(|| format!("cannot create {}", lock_path.display()))?;
+    // lease socket. The lock is on the directory itself (a file in it could be deleted), held
+    // while this process lives, however it ends.
+    let server_lock = std::fs::File::open(&options.runs_dir)
+        .with_context(|| format!("cannot open {}", options.runs_dir.display()))?;
     if server_lock.try_lock().is_err() {
         bail!(
-            "ferry serve: another server is serving {} (it holds {})",
-            options.runs_dir.display(),
-            lock_path.display()
+            "ferry serve: another server is serving {} (it holds a lock on the directory)",
+            options.runs_dir.display()
         );
     }
+    let (tokens, token_path) = match &options.token_file {
+        Some(f) => (auth::Tokens::load(f)?, f.clone()),
+        None => auth::Tokens::generated(&options.runs_dir)?,
+    };
     options.roots = options
         .roots
         .iter()
         .filter_map(|r| r.canonicalize().ok())
         .collect();
+    options.input_roots = options
+        .input_roots
+        .iter()
+        .map(|r| {
+            r.canonicalize()
+                .with_context(|| format!("--input-root {}", r.display()))
+        })
+        .collect::<Result<_>>()?;
+    if let Some(p) = &options.profile
+        && !options.allowed_profiles.contains(p)
+    {
+        options.allowed_profiles.push(p.clone());
+    }
     let db_location = options
         .db
         .clone()
@@ -123,24 +151,61 @@ pub async fn serve(mut options: Options) -> Result<()> {
             options.max_body,
         )?)
     };
-    let options = Arc::new(options);
-    let runner = runner::Runner::new(db, options.clone(), leases, socket, fetcher);
-    runner.recover()?;
-    tokio::spawn(runner.clone().dispatch());
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("cannot listen on {}", options.listen))?;
     let local = listener.local_addr()?;
-    // The first line on stderr, for scripts and tests that asked for port 0.
+    let gate = Arc::new(auth::Gate::new(tokens, local, &options.public_hosts));
+    let options = Arc::new(options);
+    let runner = runner::Runner::new(db, options.clone(), leases, socket, fetcher)?;
+    runner.recover()?;
+    tokio::spawn(runner.clone().dispatch());
+    // The first lines on stderr, for scripts and tests that asked for port 0.
     eprintln!("ferry serve: listening on http://{local}");
-    axum::serve(listener, router(runner))
-        .await
-        .context("the server stopped")?;
+    eprintln!(
+        "ferry serve: every request needs the token in {} (Authorization: Bearer <token>, or log in at http://{local}/)",
+        token_path.display()
+    );
+    connections(listener, router(runner, gate)).await;
     drop(server_lock);
     Ok(())
 }
 
-fn router(runner: Arc<runner::Runner>) -> Router {
+/// How long a client may take to send a request's headers (an idle kept-alive connection
+/// included), and how many connections are served at once: a client that opens many and sends
+/// nothing holds them only that long, and never all of the server's memory.
+const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+const MAX_CONNECTIONS: usize = 512;
+
+/// Serves HTTP/1 connections, at most `MAX_CONNECTIONS` at once; forever.
+async fn connections(listener: tokio::net::TcpListener, app: Router) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors, say: wait rather than spin.
+                tracing::warn!("cannot accept a connection: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let _slot = slot;
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let _ = connection.await;
+        });
+    }
+}
+
+fn router(runner: Arc<runner::Runner>, gate: Arc<auth::Gate>) -> Router {
     let max_body = runner.options.max_body;
     let wes = Router::new()
         .route("/service-info", get(wes::service_info))
@@ -155,17 +220,15 @@ fn router(runner: Arc<runner::Runner>) -> Router {
     Router::new()
         .nest("/ga4gh/wes/v1", wes)
         .route("/", get(page::index))
+        .route("/ferry/login", get(auth::login).post(auth::login).with_state(gate.clone()))
         .route("/ferry/api/runs", get(page::api_runs))
         .route("/ferry/runs/{id}/report", get(page::report))
-        .route("/ferry/runs/{id}/tasks/{*rest}", get(wes::task_file))
-        .route("/ferry/runs/{id}/{which}", get(wes::run_file))
+        .route("/ferry/runs/{id}/tasks/{*rest}", get(logs::task_file))
+        .route("/ferry/runs/{id}/{which}", get(logs::run_file))
         .fallback(no_such_path)
         .method_not_allowed_fallback(no_such_method)
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(axum::middleware::from_fn_with_state(
-            runner.clone(),
-            authorize,
-        ))
+        .layer(axum::middleware::from_fn_with_state(gate, auth::authorize))
         .with_state(runner)
 }
 
@@ -203,29 +266,6 @@ async fn no_such_method(method: axum::http::Method, uri: axum::http::Uri) -> wes
         StatusCode::METHOD_NOT_ALLOWED,
         format!("{} does not take {method}", uri.path()),
     )
-}
-
-/// With a token, every request must carry it.
-async fn authorize(
-    State(runner): State<Arc<runner::Runner>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if let Some(token) = &runner.options.token {
-        let given = request
-            .headers()
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if given != Some(token.as_str()) {
-            return wes::WesError(
-                StatusCode::UNAUTHORIZED,
-                "this server needs a bearer token (Authorization: Bearer ...)".into(),
-            )
-            .into_response();
-        }
-    }
-    next.run(request).await
 }
 
 pub(crate) fn now_ms() -> u64 {

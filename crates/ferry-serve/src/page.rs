@@ -6,12 +6,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{StatusCode, header};
+use axum::{Extension, Json};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Value, json};
 
+use crate::auth::Caller;
 use crate::db::{self, Run};
 use crate::runner::Runner;
 use crate::wes::WesError;
@@ -79,14 +80,17 @@ setInterval(refresh, 1000);
 
 /// What the page shows: the newest runs, with calls and failures read from each unfinished
 /// run's journal (a finished run's come from the same journal, read once per view).
-pub async fn api_runs(State(runner): State<Arc<Runner>>) -> Result<Json<Value>, WesError> {
-    let states: BTreeMap<String, u64> = runner.db.counts()?.into_iter().collect();
+pub async fn api_runs(
+    State(runner): State<Arc<Runner>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Value>, WesError> {
+    let states: BTreeMap<String, u64> = runner.db.counts(&caller.0)?.into_iter().collect();
     let total: u64 = states.values().sum();
     let now = crate::now_ms();
     let usage = runner.leases.usage();
     let runs: Vec<Value> = runner
         .db
-        .latest(SHOWN)?
+        .latest(&caller.0, SHOWN)?
         .iter()
         .map(|r| {
             let mut view = run_view(&runner, r, now);
@@ -152,11 +156,10 @@ fn run_view(runner: &Runner, r: &Run, now: u64) -> Value {
 /// A run's report, as `ferry report` writes it.
 pub async fn report(
     State(runner): State<Arc<Runner>>,
+    Extension(caller): Extension<Caller>,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, WesError> {
-    if runner.db.get(&id)?.is_none() {
-        return Err(WesError(StatusCode::NOT_FOUND, format!("no run {id}")));
-    }
+    crate::wes::run_of(&runner, &id, &caller)?;
     let report = ferry_report::load(&runner.dir(&id).join("run")).map_err(|e| {
         WesError(
             StatusCode::NOT_FOUND,

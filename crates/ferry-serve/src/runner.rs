@@ -25,8 +25,10 @@ pub struct Runner {
     /// Fetches `https://` workflows, when the server may.
     pub fetcher: Option<crate::fetch::Fetcher>,
     queue: Mutex<VecDeque<String>>,
-    /// Runs whose child is alive, by id: its pid.
+    /// Runs whose child has not exited, by id: its pid. A pid leaves this map before its
+    /// process is reaped, so one taken from here (under the lock) is never another process's.
     running: Mutex<HashMap<String, u32>>,
+    spawner: Spawner,
     /// Runs asked to stop.
     cancelled: Mutex<HashSet<String>>,
     wake: tokio::sync::Notify,
@@ -39,8 +41,8 @@ impl Runner {
         leases: Arc<Leases>,
         lease_socket: PathBuf,
         fetcher: Option<crate::fetch::Fetcher>,
-    ) -> Arc<Runner> {
-        Arc::new(Runner {
+    ) -> Result<Arc<Runner>> {
+        Ok(Arc::new(Runner {
             db,
             options,
             leases,
@@ -48,9 +50,10 @@ impl Runner {
             fetcher,
             queue: Default::default(),
             running: Default::default(),
+            spawner: Spawner::new()?,
             cancelled: Default::default(),
             wake: tokio::sync::Notify::new(),
-        })
+        }))
     }
 
     /// A run's directory: its request, attachments, inputs, record and `ferry run`'s own
@@ -124,14 +127,16 @@ impl Runner {
         if let Ok(mut c) = self.cancelled.lock() {
             c.insert(id.to_string());
         }
-        let pid = self.running.lock().ok().and_then(|r| r.get(id).copied());
-        match pid {
-            Some(pid) => {
+        let signalled = match self.running.lock() {
+            Ok(r) => r.get(id).map(|pid| crate::sys::terminate(*pid)).is_some(),
+            Err(_) => false,
+        };
+        match signalled {
+            true => {
                 run.state = db::CANCELING.into();
                 self.save(&run)?;
-                crate::sys::terminate(pid);
             }
-            None => {
+            false => {
                 // Still queued: it never starts.
                 if let Ok(mut q) = self.queue.lock() {
                     q.retain(|q| q != id);
@@ -192,7 +197,7 @@ impl Runner {
                 .as_str()
                 .context("the request names no workflow file")?,
         );
-        let mut cmd = tokio::process::Command::new(&self.options.ferry);
+        let mut cmd = std::process::Command::new(&self.options.ferry);
         cmd.arg("run")
             .arg(&workflow)
             .arg("-i")
@@ -211,6 +216,19 @@ impl Runner {
         if let Some(p) = run.request["profile"].as_str() {
             cmd.arg("--profile").arg(p);
         }
+        // What the run may reach on this machine: its inputs under the operator's roots and its
+        // own directory; reads and mounts also under the server's runs (its submitter's earlier
+        // runs' outputs, which its call cache names); no configuration of a client's.
+        cmd.arg("--served")
+            .arg("--input-root")
+            .arg(&dir)
+            .arg("--readable-runs")
+            .arg(&self.options.runs_dir)
+            .arg("--cache-namespace")
+            .arg(&run.submitter);
+        for root in &self.options.input_roots {
+            cmd.arg("--input-root").arg(root);
+        }
         if let Some(c) = &self.options.config {
             cmd.arg("--config").arg(c);
         }
@@ -225,10 +243,11 @@ impl Runner {
             // The database URL (and its password) is the server's, not the run's.
             .env_remove("FERRY_SERVE_DB");
         crate::sys::die_with_parent(&mut cmd);
-        let mut child = cmd
-            .spawn()
+        let mut child = self
+            .spawner
+            .spawn(cmd)
             .with_context(|| format!("cannot start {}", self.options.ferry.display()))?;
-        let pid = child.id().unwrap_or(0);
+        let pid = child.id();
         if let Ok(mut r) = self.running.lock() {
             r.insert(id.to_string(), pid);
         }
@@ -242,10 +261,18 @@ impl Runner {
             if resume { ", resumed" } else { "" }
         );
         let id = id.to_string();
-        tokio::spawn(async move {
-            let status = child.wait().await;
-            self.finished(&id, status.ok().and_then(|s| exit_code(&s)));
-        });
+        std::thread::Builder::new()
+            .name(format!("run-{id}"))
+            .spawn(move || {
+                crate::sys::wait_exited(pid);
+                // Out of the map before it is reaped: cancel never signals a recycled pid.
+                if let Ok(mut r) = self.running.lock() {
+                    r.remove(&id);
+                }
+                let status = child.wait();
+                self.finished(&id, status.ok().and_then(|s| exit_code(&s)));
+            })
+            .context("cannot start a thread to wait for the run")?;
         Ok(())
     }
 
@@ -282,6 +309,47 @@ impl Runner {
             tracing::info!("run {id}: {}", run.state);
         }
         self.wake.notify_one();
+    }
+}
+
+/// Forks every run's `ferry run` from one thread that lives as long as the server: the
+/// children's parent-death signal follows the forking thread, and a runtime thread that forked
+/// and then retired (tokio's blocking threads do after 10 s idle) would kill its runs with it.
+struct Spawner {
+    requests: Mutex<std::sync::mpsc::Sender<SpawnRequest>>,
+}
+
+type SpawnRequest = (
+    std::process::Command,
+    std::sync::mpsc::Sender<std::io::Result<std::process::Child>>,
+);
+
+impl Spawner {
+    fn new() -> Result<Spawner> {
+        let (tx, rx) = std::sync::mpsc::channel::<SpawnRequest>();
+        std::thread::Builder::new()
+            .name("spawner".into())
+            .spawn(move || {
+                for (mut cmd, reply) in rx {
+                    let _ = reply.send(cmd.spawn());
+                }
+            })
+            .context("cannot start the spawner thread")?;
+        Ok(Spawner {
+            requests: Mutex::new(tx),
+        })
+    }
+
+    fn spawn(&self, cmd: std::process::Command) -> std::io::Result<std::process::Child> {
+        let (reply, answer) = std::sync::mpsc::channel();
+        self.requests
+            .lock()
+            .map_err(|_| std::io::Error::other("the spawner is gone"))?
+            .send((cmd, reply))
+            .map_err(|_| std::io::Error::other("the spawner is gone"))?;
+        answer
+            .recv()
+            .map_err(|_| std::io::Error::other("the spawner is gone"))?
     }
 }
 

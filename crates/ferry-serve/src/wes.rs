@@ -8,14 +8,15 @@ use std::sync::Arc;
 
 use std::collections::BTreeMap;
 
-use axum::Json;
+use axum::{Extension, Json};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{FromRequestParts, Multipart, Path as UrlPath, Query, State};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use crate::auth::Caller;
 use crate::db::{self, Run};
 use crate::runner::{Runner, attachment_path};
 use crate::schema::*;
@@ -91,6 +92,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Wes
     responses((status = 200, body = ServiceInfo), Errors))]
 pub async fn service_info(
     State(runner): State<Arc<Runner>>,
+    Extension(caller): Extension<Caller>,
 ) -> Result<Json<ServiceInfo>, WesError> {
     let mut counts: BTreeMap<String, u64> = [
         db::QUEUED,
@@ -104,7 +106,7 @@ pub async fn service_info(
     .into_iter()
     .map(|s| (s.to_string(), 0))
     .collect();
-    for (state, n) in runner.db.counts()? {
+    for (state, n) in runner.db.counts(&caller.0)? {
         counts.insert(state, n);
     }
     let version = env!("CARGO_PKG_VERSION").to_string();
@@ -195,11 +197,12 @@ fn string_of(request: &Value, key: &str, default: &str) -> String {
     responses((status = 200, body = RunListResponse), Errors))]
 pub async fn list_runs(
     State(runner): State<Arc<Runner>>,
+    Extension(caller): Extension<Caller>,
     WesQuery(paging): WesQuery<Paging>,
 ) -> Result<Json<RunListResponse>, WesError> {
     let (after, size) = paging.parse()?;
     // One more than asked: whether there is a next page.
-    let mut page = runner.db.page(after, size + 1)?;
+    let mut page = runner.db.page(&caller.0, after, size + 1)?;
     let more = page.len() > size;
     page.truncate(size);
     let next = if more {
@@ -217,7 +220,7 @@ pub async fn list_runs(
             tags: string_map(r.request.get("tags")),
         })
         .collect();
-    let total_runs = runner.db.counts()?.iter().map(|(_, n)| n).sum();
+    let total_runs = runner.db.counts(&caller.0)?.iter().map(|(_, n)| n).sum();
     Ok(Json(RunListResponse {
         runs,
         next_page_token: next,
@@ -225,8 +228,14 @@ pub async fn list_runs(
     }))
 }
 
-fn run_of(runner: &Runner, id: &str) -> Result<Run, WesError> {
-    runner.db.get(id)?.ok_or_else(|| not_found(id))
+/// The run, if `caller` submitted it: another caller's run is not found, as if it were not
+/// there.
+pub fn run_of(runner: &Runner, id: &str, caller: &Caller) -> Result<Run, WesError> {
+    runner
+        .db
+        .get(id)?
+        .filter(|r| r.submitter == caller.0)
+        .ok_or_else(|| not_found(id))
 }
 
 /// A run's state alone.
@@ -234,9 +243,10 @@ fn run_of(runner: &Runner, id: &str) -> Result<Run, WesError> {
     params(("run_id" = String, Path)), responses((status = 200, body = RunStatus), Errors))]
 pub async fn run_status(
     State(runner): State<Arc<Runner>>,
+    Extension(caller): Extension<Caller>,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Json<RunStatus>, WesError> {
-    let run = run_of(&runner, &id)?;
+    let run = run_of(&runner, &id, &caller)?;
     Ok(Json(RunStatus {
         run_id: run.id,
         state: run.state,
@@ -248,9 +258,10 @@ pub async fn run_status(
     params(("run_id" = String, Path)), responses((status = 200, body = RunLog), Errors))]
 pub async fn run_log(
     State(runner): State<Arc<Runner>>,
+    Extension(caller): Extension<Caller>,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Json<RunLog>, WesError> {
-    let run = run_of(&runner, &id)?;
+    let run = run_of(&runner, &id, &caller)?;
     let request = &run.request;
     let system_logs = runner
         .db
@@ -302,9 +313,10 @@ pub async fn run_log(
     params(("run_id" = String, Path)), responses((status = 200, body = RunId), Errors))]
 pub async fn cancel_run(
     State(runner): State<Arc<Runner>>,
+    Extension(caller): Extension<Caller>,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Json<RunId>, WesError> {
-    run_of(&runner, &id)?;
+    run_of(&runner, &id, &caller)?;
     runner.cancel(&id)?;
     Ok(Json(RunId { run_id: id }))
 }
@@ -369,10 +381,11 @@ fn tasks_of(
     responses((status = 200, body = TaskListResponse), Errors))]
 pub async fn list_tasks(
     State(runner): State<Arc<Runner>>,
+    Extension(caller): Extension<Caller>,
     UrlPath(id): UrlPath<String>,
     WesQuery(paging): WesQuery<Paging>,
 ) -> Result<Json<TaskListResponse>, WesError> {
-    let run = run_of(&runner, &id)?;
+    let run = run_of(&runner, &id, &caller)?;
     let (after, size) = paging.parse()?;
     let start = usize::try_from(after).unwrap_or(usize::MAX);
     // One more than asked: whether there is a next page.
@@ -395,9 +408,10 @@ pub async fn list_tasks(
     responses((status = 200, body = TaskLog), Errors))]
 pub async fn get_task(
     State(runner): State<Arc<Runner>>,
+    Extension(caller): Extension<Caller>,
     UrlPath((id, task)): UrlPath<(String, String)>,
 ) -> Result<Json<TaskLog>, WesError> {
-    let run = run_of(&runner, &id)?;
+    let run = run_of(&runner, &id, &caller)?;
     // A finished run's task is one row of the database; a run going (or one recorded before
     // tasks were) has only its journal.
     let recorded = if db::is_final(&run.state) {
@@ -421,43 +435,6 @@ pub async fn get_task(
         })
 }
 
-/// A run's `ferry run` stdout (its outputs) or stderr (its log).
-pub async fn run_file(
-    State(runner): State<Arc<Runner>>,
-    UrlPath((id, which)): UrlPath<(String, String)>,
-) -> Result<Response, WesError> {
-    run_of(&runner, &id)?;
-    if which != "stdout" && which != "stderr" {
-        return Err(WesError(StatusCode::NOT_FOUND, format!("no {which}")));
-    }
-    text_file(&runner.dir(&id).join(which))
-}
-
-/// An attempt's stdout or stderr: only files of the run's own `calls/` directory.
-pub async fn task_file(
-    State(runner): State<Arc<Runner>>,
-    UrlPath((id, rest)): UrlPath<(String, String)>,
-) -> Result<Response, WesError> {
-    run_of(&runner, &id)?;
-    let (task, which) = rest
-        .rsplit_once('/')
-        .ok_or_else(|| WesError(StatusCode::NOT_FOUND, "no such file".into()))?;
-    if which != "stdout" && which != "stderr" {
-        return Err(WesError(StatusCode::NOT_FOUND, format!("no {which}")));
-    }
-    let calls = runner.dir(&id).join("run").join("calls");
-    let file = attachment_path(&calls, task)
-        .map(|p| p.join(which))
-        .ok_or_else(|| bad(format!("{task:?} is not a task of this run")))?;
-    text_file(&file)
-}
-
-fn text_file(path: &Path) -> Result<Response, WesError> {
-    let bytes = std::fs::read(path)
-        .map_err(|_| WesError(StatusCode::NOT_FOUND, "no such file (yet)".into()))?;
-    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], bytes).into_response())
-}
-
 /// Submits a run: a multipart form as WES defines it (`workflow_params`, `workflow_type`,
 /// `workflow_type_version`, `tags`, `workflow_engine_parameters`, `workflow_url`, any number of
 /// `workflow_attachment` files).
@@ -466,6 +443,7 @@ fn text_file(path: &Path) -> Result<Response, WesError> {
     responses((status = 200, body = RunId), Errors))]
 pub async fn submit(
     State(runner): State<Arc<Runner>>,
+    Extension(caller): Extension<Caller>,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<RunId>, WesError> {
     let mut form = form.map_err(|e| bad(e.body_text()))?;
@@ -529,7 +507,9 @@ pub async fn submit(
         } else {
             None
         };
-        request_from(&runner, &id, fields, &attached, fetched)
+        let request = request_from(&runner, &id, fields, &attached, fetched)?;
+        check_request(&runner, &id, &request)?;
+        Ok(request)
     }
     .await;
     let request = match result {
@@ -550,6 +530,7 @@ pub async fn submit(
         state: db::QUEUED.into(),
         request,
         submitted_ms: now_ms(),
+        submitter: caller.0.clone(),
         ..Run::default()
     };
     runner.add(&mut run)?;
@@ -612,6 +593,23 @@ fn request_from(
             )));
         }
     };
+    // The operator's choice of where runs run binds: a client names only allowed profiles.
+    if let Some(p) = &profile {
+        let allowed = &runner.options.allowed_profiles;
+        if let Some(refused) = p.split(',').find(|n| !allowed.iter().any(|a| a == n)) {
+            return Err(WesError(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "profile {refused} is not one this server runs (allowed: {})",
+                    if allowed.is_empty() {
+                        "none: the server's default only".to_string()
+                    } else {
+                        allowed.join(", ")
+                    }
+                ),
+            ));
+        }
+    }
     let url = text("workflow_url");
     let workflow_file = if let Some(path) = fetched {
         path
@@ -673,6 +671,74 @@ fn request_from(
         "workflow_file": workflow_file,
         "profile": profile,
     }))
+}
+
+/// What a run may read, checked before it is accepted: its documents import only what the
+/// server may read or fetch, and its inputs' host paths are under the `--input-root`s or its
+/// own directory (the engine checks again, by type, as it runs).
+fn check_request(runner: &Runner, id: &str, request: &Value) -> Result<(), WesError> {
+    let forbidden = |e: anyhow::Error| WesError(StatusCode::FORBIDDEN, format!("{e:#}"));
+    let dir = runner.dir(id);
+    let files = dir.join("workflow");
+    let workflow = files.join(request["workflow_file"].as_str().unwrap_or_default());
+    let mut roots = vec![files.canonicalize().map_err(anyhow::Error::from)?];
+    roots.extend(runner.options.roots.iter().cloned());
+    crate::fetch::check_imports(&workflow, runner.fetcher.as_ref(), &roots).map_err(forbidden)?;
+    let mut allowed = vec![dir.canonicalize().map_err(anyhow::Error::from)?];
+    allowed.extend(runner.options.input_roots.iter().cloned());
+    if let Some(params) = request["workflow_params"].as_object() {
+        for (key, value) in params {
+            if let Some(path) = host_path_outside(value, &files, &allowed) {
+                return Err(bad(format!(
+                    "input {key}: {path} is outside the directories this server lets runs read (--input-root)"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A string in `value` that names a host path (absolute, or climbing with `..`) outside
+/// `allowed`, relative ones taken from `base` as the engine takes them. URLs are not paths.
+fn host_path_outside(value: &Value, base: &Path, allowed: &[PathBuf]) -> Option<String> {
+    match value {
+        Value::String(s) => {
+            if s.contains("://") && !s.starts_with("file://") {
+                return None;
+            }
+            let p = Path::new(s.strip_prefix("file://").unwrap_or(s));
+            let climbs = p.components().any(|c| c == std::path::Component::ParentDir);
+            if !p.is_absolute() && !climbs {
+                return None;
+            }
+            let full = base.join(p);
+            let real = full
+                .canonicalize()
+                .unwrap_or_else(|_| lexically_normal(&full));
+            (!allowed.iter().any(|a| real.starts_with(a))).then(|| s.clone())
+        }
+        Value::Array(items) => items
+            .iter()
+            .find_map(|v| host_path_outside(v, base, allowed)),
+        Value::Object(m) => m
+            .values()
+            .find_map(|v| host_path_outside(v, base, allowed)),
+        _ => None,
+    }
+}
+
+fn lexically_normal(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn valid_profile(p: &str) -> bool {

@@ -18,6 +18,10 @@ pub(crate) async fn run_attempt(
     io.make_readable = shared.make_readable();
     io.fetch_url = shared.fetch_url();
     io.stub = shared.profile.stub;
+    io.access = ferry_eval::ReadPolicy {
+        own_dir: Some(at.dir.clone()),
+        roots: shared.host_roots.clone(),
+    };
     // Whether an earlier run left this attempt behind (checked before `prepare`, whose
     // `write_*` calls create files in the attempt's tmp/). A fresh run cannot have any, and
     // the lookup costs a path walk per shard.
@@ -125,6 +129,16 @@ pub(crate) async fn pin_image_within_capacity(
         }
         Err(e) => return Err(at.fail(format!("{e:#}"))),
     };
+    if image.is_some() {
+        ferry_exec::refuse_host_specials(&prepared.inputs).map_err(|e| at.fail(e))?;
+    }
+    // A server's run mounts and reads only host paths under its roots (a File made from a
+    // String in the workflow reaches here without having been an input).
+    if let Some(roots) = &shared.host_roots {
+        for path in &prepared.inputs {
+            roots.check(path).map_err(|e| at.fail(e))?;
+        }
+    }
     let cap = shared.capacity;
     if prepared.cpu > cap.cpu || prepared.memory > cap.memory {
         return Err(at.fail(format!(
@@ -186,6 +200,7 @@ pub(crate) async fn execute(
     job.progress.queued.fetch_add(1, Ordering::Relaxed);
     let permits = shared.acquire(spec.cpu, spec.memory).await;
     job.progress.queued.fetch_sub(1, Ordering::Relaxed);
+    let permits = permits.map_err(|e| CallError::Failed(format!("{}: {e}", job.label)))?;
     if permits.is_none() || shared.stopping() {
         return Err(CallError::Cancelled);
     }

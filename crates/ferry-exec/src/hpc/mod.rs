@@ -192,14 +192,35 @@ pub(crate) trait Scheduler: Send + Sync {
 }
 
 /// How an attempt's job ended, as the poller found out.
+/// Whether the attempt's `rc` is a signal's exit (SIGTERM's 143, SIGKILL's 137).
+fn signalled(attempt_dir: &Path) -> bool {
+    std::fs::read_to_string(attempt_dir.join("rc"))
+        .ok()
+        .and_then(|t| t.trim().parse::<i32>().ok())
+        .is_some_and(|rc| rc == 143 || rc == 137)
+}
+
 enum JobEnd {
-    /// `rc` is there.
-    Wrote,
+    /// `rc` is there (the job and element it came from, filled in by `Inner::settle`).
+    Wrote { job: String, index: Option<usize> },
     /// Gone without `rc`.
     Fate(Fate),
     /// Never submitted.
     Rejected { message: String, transient: bool },
 }
+
+impl JobEnd {
+    /// `rc` is there: `Inner::settle` says of which job and element.
+    fn wrote() -> JobEnd {
+        JobEnd::Wrote {
+            job: String::new(),
+            index: None,
+        }
+    }
+}
+
+/// How long an element that ended on a signal waits for the scheduler's word on why.
+const VERDICT_PATIENCE: Duration = Duration::from_secs(30);
 
 struct Pending {
     shape: Shape,
@@ -676,6 +697,19 @@ impl Executor for HpcExecutor {
             element_log
         } else {
             log
+        };
+        // A job the scheduler took back (preemption: SIGTERM, then gone) may have written its
+        // rc (143) before the scheduler says why: a signal's exit waits for its verdict.
+        let end = match end {
+            JobEnd::Wrote { job, index } if signalled(&spec.attempt_dir) => {
+                match inner.verdict(&job, index).await {
+                    Some(fate) if fate.oom || fate.time || crate::is_preemption(&fate.message) => {
+                        JobEnd::Fate(fate)
+                    }
+                    _ => JobEnd::Wrote { job, index },
+                }
+            }
+            other => other,
         };
         inner.outcome(spec, end, &log, started)
     }

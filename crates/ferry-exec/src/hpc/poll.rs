@@ -35,6 +35,13 @@ impl Inner {
         let Some(e) = elements.get_mut(pos) else {
             return;
         };
+        let end = match end {
+            JobEnd::Wrote { .. } => JobEnd::Wrote {
+                job: job.to_string(),
+                index: e.index,
+            },
+            other => other,
+        };
         if let Some(done) = e.done.take() {
             let _ = done.send((end, e.log.clone()));
         }
@@ -86,7 +93,7 @@ impl Inner {
         for name in names {
             if let Some((job, pos)) = t.by_marker.get(&name).cloned() {
                 let _ = std::fs::remove_file(done.join(&name));
-                Inner::settle(&mut t, &job, pos, JobEnd::Wrote);
+                Inner::settle(&mut t, &job, pos, JobEnd::wrote());
             }
         }
     }
@@ -148,7 +155,7 @@ impl Inner {
                 }
             }
             for (job, pos) in wrote {
-                Inner::settle(&mut t, &job, pos, JobEnd::Wrote);
+                Inner::settle(&mut t, &job, pos, JobEnd::wrote());
             }
         }
         for (job, index) in stuck {
@@ -203,6 +210,21 @@ impl Inner {
             }
         }
         Ok(())
+    }
+
+    /// How an element that wrote a signal's exit ended, as the scheduler's accounting says once
+    /// it knows: asked again for up to `VERDICT_PATIENCE` (records lag the job's end).
+    pub(crate) async fn verdict(&self, job: &str, index: Option<usize>) -> Option<Fate> {
+        let deadline = Instant::now() + VERDICT_PATIENCE;
+        loop {
+            if let Some(f) = self.accounted(job, index).await {
+                return Some(f);
+            }
+            if Instant::now() >= deadline || *self.cancelled.borrow() {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
     }
 
     /// What accounting says of an element; each job is asked about once, and again for an
@@ -270,7 +292,7 @@ impl Inner {
             } else {
                 ExecError::Permanent(anyhow!(message))
             }),
-            JobEnd::Wrote => {
+            JobEnd::Wrote { .. } => {
                 let rc: Option<i32> = std::fs::read_to_string(spec.attempt_dir.join("rc"))
                     .ok()
                     .and_then(|t| t.trim().parse().ok());

@@ -135,7 +135,11 @@ pub(crate) fn container_command(
     let host_network = c.host_network || spec.streaming.is_some();
     match c.runtime {
         Podman => {
-            argv.extend(["podman", "run", "--rm", "--pull=never"].map(String::from));
+            // The job's own limits: podman's default open-files limit may exceed a site's
+            // hard limit, which the container runtime cannot then set (`crun: setrlimit`).
+            argv.extend(
+                ["podman", "run", "--rm", "--pull=never", "--ulimit=host"].map(String::from),
+            );
             // Passed by name: the values are the job script's exports.
             for (k, _) in spec
                 .env

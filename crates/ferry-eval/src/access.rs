@@ -1,0 +1,186 @@
+//! Which host files evaluation may read. A task's own files (its attempt directory) must stay
+//! its own: a task that makes `o.txt` or `../stdout` a link to a host file gets an error, not
+//! that file. A run a server started (`ferry serve`) may read host files only under the
+//! directories the operator allowed and its own run directory (`HostRoots`). Each check is made
+//! on the file as opened (its `/proc/self/fd` path), so a link swapped in after a check does not
+//! get past it.
+
+use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Component, Path, PathBuf};
+
+/// Directories whose files may be read; every other host path is refused.
+#[derive(Clone, Debug, Default)]
+pub struct HostRoots {
+    roots: Vec<PathBuf>,
+    /// A server's runs directories: `DIR/<run>/run/...` (what runs made) is readable, not the
+    /// server's own files beside the runs (its token, its database).
+    runs_dirs: Vec<PathBuf>,
+}
+
+impl HostRoots {
+    /// The roots as given, links resolved (a root that does not exist allows nothing).
+    pub fn new(roots: impl IntoIterator<Item = PathBuf>) -> HostRoots {
+        HostRoots {
+            roots: roots
+                .into_iter()
+                .filter_map(|r| r.canonicalize().ok())
+                .collect(),
+            runs_dirs: Vec::new(),
+        }
+    }
+
+    /// Also what the runs under a server's runs directory made (`DIR/<run>/run/...`).
+    pub fn with_runs_dirs(mut self, dirs: impl IntoIterator<Item = PathBuf>) -> HostRoots {
+        self.runs_dirs
+            .extend(dirs.into_iter().filter_map(|r| r.canonicalize().ok()));
+        self
+    }
+
+    /// Whether `real` (a path with its links resolved) is under a root.
+    pub fn allows(&self, real: &Path) -> bool {
+        self.roots.iter().any(|r| real.starts_with(r))
+            || self.runs_dirs.iter().any(|d| {
+                real.strip_prefix(d).is_ok_and(|rest| {
+                    let mut parts = rest.components();
+                    matches!(
+                        (parts.next(), parts.next()),
+                        (Some(Component::Normal(_)), Some(Component::Normal(run))) if run == "run"
+                    )
+                })
+            })
+    }
+
+    /// Checks a path before it is used (an input, a path to mount): its links resolved, or,
+    /// for a path that does not exist yet, as written.
+    pub fn check(&self, path: &Path) -> Result<(), String> {
+        let real = path
+            .canonicalize()
+            .unwrap_or_else(|_| lexically_normal(path));
+        if self.allows(&real) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} is outside the directories this run may read",
+                path.display()
+            ))
+        }
+    }
+
+    pub fn roots(&self) -> &[PathBuf] {
+        &self.roots
+    }
+}
+
+/// `path` made absolute with `.` and `..` taken away, without touching the filesystem.
+pub fn lexically_normal(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Who may be read: the attempt's own directory (paths in it may not lead out of it), and the
+/// run's host roots when it has them.
+#[derive(Clone, Debug, Default)]
+pub struct ReadPolicy {
+    /// A task's attempt directory: a path inside it must stay inside once links are followed.
+    pub own_dir: Option<PathBuf>,
+    /// Set for runs of a server: the only host directories readable.
+    pub roots: Option<std::sync::Arc<HostRoots>>,
+}
+
+impl ReadPolicy {
+    /// Opens `path` for reading (never blocking on a FIFO), then checks what was opened.
+    pub fn open(&self, path: &Path) -> Result<File, String> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        self.check_opened(path, &file)?;
+        Ok(file)
+    }
+
+    /// Checks a file as opened against the policy.
+    pub fn check_opened(&self, path: &Path, file: &File) -> Result<(), String> {
+        if self.own_dir.is_none() && self.roots.is_none() {
+            return Ok(());
+        }
+        let real = opened_path(file).map_err(|e| format!("cannot check {}: {e}", path.display()))?;
+        if let Some(own) = &self.own_dir
+            && lexically_normal(path).starts_with(lexically_normal(own))
+        {
+            let own_real = own.canonicalize().unwrap_or_else(|_| own.clone());
+            if !real.starts_with(&own_real) {
+                return Err(format!(
+                    "{} leads out of the task's directory (to {}): not read",
+                    path.display(),
+                    real.display()
+                ));
+            }
+            return Ok(());
+        }
+        match &self.roots {
+            Some(roots) if !roots.allows(&real) => Err(format!(
+                "{} is outside the directories this run may read",
+                path.display()
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Where an open file really is.
+fn opened_path(file: &File) -> std::io::Result<PathBuf> {
+    use std::os::fd::AsRawFd;
+    std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_out_of_the_attempt_are_refused() {
+        let d = tempfile::tempdir().expect("tmp");
+        let own = d.path().join("attempt");
+        std::fs::create_dir_all(own.join("work")).expect("dir");
+        std::fs::write(d.path().join("secret"), "s").expect("secret");
+        std::fs::write(own.join("work/ok.txt"), "ok").expect("ok");
+        std::os::unix::fs::symlink(d.path().join("secret"), own.join("work/o.txt")).expect("link");
+        std::os::unix::fs::symlink(d.path().join("secret"), own.join("stdout")).expect("link");
+        std::os::unix::fs::symlink(own.join("work/ok.txt"), own.join("inside")).expect("link");
+        let policy = ReadPolicy {
+            own_dir: Some(own.clone()),
+            roots: None,
+        };
+        assert!(policy.open(&own.join("work/ok.txt")).is_ok());
+        assert!(policy.open(&own.join("inside")).is_ok());
+        let e = policy.open(&own.join("work/o.txt")).expect_err("link out");
+        assert!(e.contains("leads out of the task's directory"), "{e}");
+        assert!(policy.open(&own.join("work/../stdout")).is_err());
+        // A host path the task was given (not in its directory) is not its to confine.
+        assert!(policy.open(&d.path().join("secret")).is_ok());
+        let confined = ReadPolicy {
+            own_dir: Some(own.clone()),
+            roots: Some(std::sync::Arc::new(HostRoots::new([own.clone()]))),
+        };
+        assert!(confined.open(&d.path().join("secret")).is_err());
+        assert!(HostRoots::new([own.clone()]).check(&own.join("work/../../secret")).is_err());
+        // A server's runs: what runs made, not the server's files beside them.
+        let runs = HostRoots::new([]).with_runs_dirs([d.path().to_path_buf()]);
+        std::fs::create_dir_all(d.path().join("r1/run/calls")).expect("dir");
+        assert!(runs.check(&d.path().join("r1/run/calls")).is_ok());
+        assert!(runs.check(&d.path().join("secret")).is_err());
+        assert!(runs.check(&d.path().join("r1/workflow")).is_err());
+    }
+}
