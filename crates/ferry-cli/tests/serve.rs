@@ -576,11 +576,18 @@ checks.positive_data_acceptance.enabled = false
         ),
     );
     let base = format!("http://{}/ga4gh/wes/v1", server.host);
+    // The document, read with the token as every request is.
+    let (status, document) = server.get("/ga4gh/wes/v1/openapi.json", None);
+    assert_eq!(status, 200, "{document}");
+    let document = write(dir.path(), "openapi.json", &document);
     let out = Command::new("timeout")
         .arg("600")
         .args(["st", "--no-color", "--config-file"])
         .arg(&config)
-        .args(["run", &format!("{base}/openapi.json"), "--url", &base])
+        .arg("run")
+        .arg(&document)
+        .args(["--url", &base])
+        .args(["--header", &format!("Authorization: Bearer {}", server.token)])
         .args(["--max-examples", "40", "--seed", "1"])
         .args(["--request-timeout", "10", "--max-response-time", "10"])
         .current_dir(dir.path())

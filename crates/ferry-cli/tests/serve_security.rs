@@ -114,7 +114,7 @@ fn every_request_needs_a_token_and_a_session_works_only_from_the_servers_own_pag
         &[format!("D:token={token}"), own.clone()],
     );
     assert_eq!(status, 303);
-    let set = headers["Set-Cookie"].as_str().expect("a cookie").to_string();
+    let set = headers["set-cookie"].as_str().expect("a cookie").to_string();
     assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
     let cookie = format!("H:Cookie={}", set.split(';').next().expect("cookie"));
     let (status, _, body) = raw(&server, "GET", "/ferry/api/runs", &[cookie.clone()]);
@@ -205,7 +205,7 @@ fn a_token_file_others_may_read_is_refused_and_each_token_sees_only_its_own_runs
     assert_eq!(status, 206);
     assert_eq!(part.len(), 10);
     assert_eq!(part, body[..10]);
-    assert!(headers["Content-Range"].as_str().is_some_and(|r| r.starts_with("bytes 0-9/")));
+    assert!(headers["content-range"].as_str().is_some_and(|r| r.starts_with("bytes 0-9/")));
     // The run records who submitted it.
     let record: Value = serde_json::from_slice(
         &std::fs::read(dir.path().join("runs").join(&id).join("record.json")).expect("record"),

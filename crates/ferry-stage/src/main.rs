@@ -282,6 +282,16 @@ async fn stage(stores: &Stores, m: &Manifest) -> Result<i32> {
         }
         None => run_command(stores, m, &stdout, &stderr).await?,
     };
+    // A task that wrote to a shared input: that entry is no later job's.
+    if let Some(cache) = &stores.instance_cache {
+        for changed in cache.check_used() {
+            eprintln!(
+                "ferry-stage: {}: the task changed its input {} in the instance cache; removed",
+                m.label,
+                changed.display()
+            );
+        }
+    }
 
     let work = PathBuf::from(&m.work_dir);
     let files = ferry_stage::files_under(&work)?;
