@@ -628,6 +628,35 @@ workflow w {
     assert_eq!(t.count("GET", "read/n.txt"), 1, "{:#?}", t.requests());
 }
 
+/// In a bucket with default SSE-KMS encryption an object's ETag is not the MD5 of its bytes;
+/// a small input (one GET, whose bytes are checked against an MD5 ETag) still arrives, and its
+/// ETag is still what the download is conditioned on (If-Match, mapped back by the proxy).
+#[test]
+fn a_kms_encrypted_input_whose_etag_is_no_md5_is_read() {
+    let t = S3Test::with_proxy(&["--kms-etags"], "");
+    t.put("kms/n.txt", b"42\n");
+    t.write(
+        "w.wdl",
+        r#"
+version 1.1
+task twice {
+  input { File n }
+  command <<< echo $(( $(cat ~{n}) * 2 )) >>>
+  output { Int x = read_int(stdout()) }
+}
+workflow w {
+  input { File n }
+  call twice { input: n = n }
+  output { Int x = twice.x  Int again = read_int(n) }
+}
+"#,
+    );
+    let r = t.run("w.wdl", &[&format!("w.n={}", t.url("kms/n.txt"))]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs()["w.x"], 84);
+    assert_eq!(r.outputs()["w.again"], 42);
+}
+
 /// Ten thousand distinct objects in one run of an engine allowed 256 open descriptors (soft
 /// and hard: `ulimit -n 256`): what the object cache keeps per object is a line in this
 /// process's user record, not an open file, and downloads hold descriptors only while they run.

@@ -1,6 +1,7 @@
 //! `ferry serve` through a real WES client (the `wes-service` package's, driven by
 //! tests/fixtures/wes.py): submit, poll, outputs, task logs, paging, cancel, a server killed
-//! mid-run and restarted, a cpu limit shared by many runs, the token.
+//! mid-run and restarted, a cpu limit shared by many runs (tokens and what clients may not do:
+//! tests/serve_security.rs).
 
 mod common;
 
@@ -445,46 +446,6 @@ fn a_lone_run_uses_the_whole_server_and_a_later_run_gets_its_turn() {
     );
 }
 
-#[test]
-fn a_token_is_required_when_given_and_off_loopback() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let token = write(dir.path(), "token", "s3cret-token\n");
-    let server = Server::start(
-        &dir.path().join("runs"),
-        &["--token-file", &token.display().to_string()],
-    );
-    let (status, body) = server.get("/ga4gh/wes/v1/runs", None);
-    assert_eq!(status, 401, "{body}");
-    let (status, _) = server.get("/ga4gh/wes/v1/runs", Some("wrong"));
-    assert_eq!(status, 401);
-    let (status, body) = server.get("/ga4gh/wes/v1/runs", Some("s3cret-token"));
-    assert_eq!(status, 200, "{body}");
-    // A second server on the same runs directory: refused, naming the first's lock.
-    let out = common::ferry()
-        .args(["serve", "--listen", "127.0.0.1:0", "--runs-dir"])
-        .arg(dir.path().join("runs"))
-        .output()
-        .expect("ferry serve");
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("another server is serving"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // Listening where other machines could reach it, without a token: refused before binding.
-    let out = common::ferry()
-        .args(["serve", "--listen", "0.0.0.0:0", "--runs-dir"])
-        .arg(dir.path().join("open"))
-        .output()
-        .expect("ferry serve");
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("--token-file"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// The live page loads in headless Chromium without a console error while a run is going, its
 /// data show the run's progress changing, and a finished run links its report.
 #[test]
@@ -714,6 +675,32 @@ fn a_server_keeps_its_runs_in_postgresql() {
     assert_eq!(status, 200, "{body}");
     let one: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(&one, second);
+}
+
+/// On PostgreSQL the server's runtime threads block in the database client and may retire when
+/// idle; a run's engine must not die with the thread that started it. A run whose task lasts
+/// longer than a retiring thread's 10 s completes, on a quiet server nobody polls.
+#[test]
+fn a_run_on_a_quiet_postgresql_server_outlives_its_starting_thread() {
+    let url = std::env::var("FERRY_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://ferry:ferry@127.0.0.1:5433/ferry".into());
+    let slow = SlowRun::new(16);
+    let server = Server::start(&slow.runs(), &["--db", &url]);
+    let id = slow.submit(&server);
+    // Not a request meanwhile: the server is idle while the run's second call sleeps.
+    std::thread::sleep(Duration::from_secs(24));
+    let record: Value = serde_json::from_slice(
+        &std::fs::read(slow.runs().join(&id).join("record.json")).expect("record"),
+    )
+    .expect("json");
+    let state = record["state"].as_str().unwrap_or_default().to_string();
+    assert!(
+        state == "RUNNING" || state == "COMPLETE",
+        "{state}: {record}\n{}",
+        std::fs::read_to_string(slow.runs().join(&id).join("stderr")).unwrap_or_default()
+    );
+    let log = server.wait(&id);
+    assert_eq!(log["state"], "COMPLETE", "{log}");
 }
 
 /// A workflow named by an `https://` URL under a prefix the server may fetch from (an

@@ -397,3 +397,48 @@ fn a_half_sent_request_is_dropped_after_the_header_timeout() {
     let (status, _, _) = raw(&server, "GET", "/ga4gh/wes/v1/runs", &[bearer(&server.token)]);
     assert_eq!(status, 200);
 }
+
+/// With the server's lease socket gone (deleted, say), no attempt runs without a lease: each
+/// waits, saying so in its run's log, instead of running past the server's limits.
+#[test]
+fn no_attempt_runs_without_the_servers_lease() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let runs = dir.path().join("runs");
+    let server = Server::start(&runs, &["--max-cpus", "2"]);
+    std::fs::remove_file(runs.join("leases.sock")).expect("the lease socket");
+    let marker = dir.path().join("ran");
+    let wdl = write(
+        dir.path(),
+        "touch.wdl",
+        &format!(
+            "version 1.1\ntask t {{\n  command <<< touch '{}' >>>\n  runtime {{ cpu: 1 }}\n}}\nworkflow touch {{ call t }}\n",
+            marker.display()
+        ),
+    );
+    let inputs = write(dir.path(), "in.json", "{}");
+    let id = server.submit(&wdl, &inputs, &[]);
+    let log = runs.join(&id).join("stderr");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("no lease from the server")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(!marker.exists(), "a task ran without a lease");
+    let (status, _, _) = raw(
+        &server,
+        "POST",
+        &format!("/ga4gh/wes/v1/runs/{id}/cancel"),
+        &[bearer(&server.token)],
+    );
+    assert_eq!(status, 200);
+    assert_eq!(server.wait(&id)["state"], "CANCELED");
+    assert!(!marker.exists());
+}
