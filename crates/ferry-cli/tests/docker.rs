@@ -592,7 +592,7 @@ task t {
 fn no_host_socket_is_mounted_and_no_link_a_task_makes_is_followed() {
     need_docker(&["local/busybox:1"]);
     let wdl = r#"
-version 1.1
+version 1.2
 task peek {
   input { Directory d }
   command <<< ls ~{d} >>>

@@ -73,6 +73,7 @@ impl ObjectStorage {
         url.starts_with("s3://")
             && self
                 .settings
+                .s3_writes
                 .sse
                 .as_deref()
                 .is_some_and(|s| s.starts_with("aws:kms"))
