@@ -589,10 +589,12 @@ task t {
 }
 "#;
     let dir = project(&[("t.wdl", wdl), ("in.txt", "hello\n")]);
-    // Root's podman here needs its ulimits stated (root lacks CAP_SYS_RESOURCE).
+    // Podman as Debian installs it. Root lacks CAP_SYS_RESOURCE here, so podman's default
+    // ulimits cannot be set: Ferry passes the job's own. This machine's cgroups are hybrid (v1
+    // controllers beside a v2 hierarchy), which crun refuses: the site says runc, in the profile.
     c.config(
         dir.path(),
-        "[profiles.test.container]\nruntime = \"podman\"\nruntime_options = [\"--ulimit=nofile=20000:20000\", \"--ulimit=nproc=4096:4096\"]",
+        "[profiles.test.container]\nruntime = \"podman\"\nruntime_global_options = [\"--runtime=runc\"]",
     );
     let r = c.run(dir.path(), "t.wdl", &["t.f=in.txt"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -600,7 +602,7 @@ task t {
     assert_eq!(r.outputs()["t.input_was"], "read-only");
     let job = std::fs::read_to_string(r.run_dir.join("calls/t/attempt-1/job.sh")).expect("job.sh");
     assert!(
-        job.contains("'podman' 'run'") && job.contains("'--network=none'"),
+        job.contains("'podman' '--runtime=runc' 'run'") && job.contains("'--network=none'"),
         "{job}"
     );
 }

@@ -124,6 +124,9 @@ pub struct ContainerSpec {
     pub runtime: Option<ContainerRuntime>,
     /// More words for the runtime's run command, e.g. `["--ulimit=nofile=65536:65536"]`.
     pub runtime_options: Option<Vec<String>>,
+    /// The runtime's own options, before its subcommand, e.g. `["--runtime=runc"]` for a
+    /// podman whose default OCI runtime cannot run on the nodes' cgroups.
+    pub runtime_global_options: Option<Vec<String>>,
     /// Registry mirrors: images of a registry are pulled from the mirror's prefix instead,
     /// e.g. `{ "docker.io" = "123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub" }` (an
     /// ECR pull-through cache), applied before images are pinned to their digest.

@@ -29,6 +29,8 @@ pub struct Profile {
     pub single_node_cluster: bool,
     pub container_runtime: Option<ContainerRuntime>,
     pub container_runtime_options: Vec<String>,
+    /// `container.runtime_global_options`: before the runtime's subcommand.
+    pub container_runtime_global_options: Vec<String>,
     /// Registry → mirror prefix (`container.mirrors`).
     pub container_mirrors: Vec<(String, String)>,
     /// Where SIF files are pulled (`container.cache_dir`).
@@ -153,6 +155,7 @@ impl Default for Profile {
             single_node_cluster: false,
             container_runtime: None,
             container_runtime_options: Vec::new(),
+            container_runtime_global_options: Vec::new(),
             container_mirrors: Vec::new(),
             container_cache_dir: None,
             retries: None,
@@ -334,6 +337,7 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
         single_node_cluster: spec.single_node_cluster.unwrap_or(false),
         container_runtime: container.runtime,
         container_runtime_options: container.runtime_options.unwrap_or_default(),
+        container_runtime_global_options: container.runtime_global_options.unwrap_or_default(),
         container_mirrors: container.mirrors.unwrap_or_default().into_iter().collect(),
         container_cache_dir: container.cache_dir.map(|d| absolute(PathBuf::from(d))),
         retries: spec.retries,

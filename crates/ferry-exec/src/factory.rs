@@ -122,6 +122,7 @@ fn hpc_settings(profile: &Profile, run: &RunContext<'_>, scheduler: SchedulerKin
             runtime,
             host_network: profile.network == ferry_config::Network::Host,
             options: profile.container_runtime_options.clone(),
+            global_options: profile.container_runtime_global_options.clone(),
             image_cache: profile
                 .container_cache_dir
                 .clone()

@@ -567,15 +567,11 @@ impl Executor for HpcExecutor {
             bail!("task `{task}`: {}", errors.join("; "));
         }
         for image in candidates {
-            let q = [
-                "podman",
-                "image",
-                "inspect",
-                "--format",
-                "{{.Id}}",
-                image.as_str(),
-            ]
-            .map(String::from);
+            let mut q = vec!["podman".to_string()];
+            q.extend(c.global_options.iter().cloned());
+            q.extend(
+                ["image", "inspect", "--format", "{{.Id}}", image.as_str()].map(String::from),
+            );
             if let Ok(id) = inner.command(&q).await
                 && !id.trim().is_empty()
             {

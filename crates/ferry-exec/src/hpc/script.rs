@@ -14,6 +14,8 @@ pub struct ClusterContainers {
     pub host_network: bool,
     /// Extra words for the runtime's run command (a site's `--ulimit`s, `--nv`...).
     pub options: Vec<String>,
+    /// The runtime's own options, before its subcommand (`--runtime=runc`, `--root=...`).
+    pub global_options: Vec<String>,
     /// Where Apptainer/Singularity images are pulled as SIF files, once per digest (a
     /// filesystem the compute nodes share).
     pub image_cache: std::path::PathBuf,
@@ -135,11 +137,9 @@ pub(crate) fn container_command(
     let host_network = c.host_network || spec.streaming.is_some();
     match c.runtime {
         Podman => {
-            // The job's own limits: podman's default open-files limit may exceed a site's
-            // hard limit, which the container runtime cannot then set (`crun: setrlimit`).
-            argv.extend(
-                ["podman", "run", "--rm", "--pull=never", "--ulimit=host"].map(String::from),
-            );
+            argv.push("podman".into());
+            argv.extend(c.global_options.iter().cloned());
+            argv.extend(["run", "--rm", "--pull=never"].map(String::from));
             // Passed by name: the values are the job script's exports.
             for (k, _) in spec
                 .env
@@ -167,6 +167,7 @@ pub(crate) fn container_command(
         }
         Apptainer | Singularity => {
             argv.push(c.runtime.to_string());
+            argv.extend(c.global_options.iter().cloned());
             argv.extend(["exec", "--containall", "--no-home"].map(String::from));
             // `--containall` starts from a clean environment: the task's variables go in by
             // value (never credentials: the script has none).
@@ -209,8 +210,27 @@ pub(crate) fn container_command(
     ] {
         argv.push(p.to_string_lossy().into_owned());
     }
-    argv.into_iter().map(|w| quote(&w)).collect()
+    let mut words: Vec<String> = argv.into_iter().map(|w| quote(&w)).collect();
+    if matches!(c.runtime, Podman) {
+        // The job's own limits, read where it runs: podman's defaults (open files, processes)
+        // may exceed a node's hard limits, which the runtime cannot raise without
+        // CAP_SYS_RESOURCE (`crun: setrlimit RLIMIT_NOFILE: Operation not permitted`). A site's
+        // `runtime_options` come later and win.
+        let after_run = 4 + c.global_options.len();
+        words.splice(
+            after_run..after_run,
+            [PODMAN_NOFILE.to_string(), PODMAN_NPROC.to_string()],
+        );
+    }
+    words
 }
+
+/// Shell words (not quoted: expanded in the job) giving podman limits it can set: the job's
+/// own open-files limit, and its process limit capped at 32,768, where podman caps its own
+/// (and its monitor's) when it starts: the container cannot be given more than they have.
+const PODMAN_NOFILE: &str =
+    r#""--ulimit=nofile=$(n=$(ulimit -Hn); [ "$n" = unlimited ] && n=1048576; echo "$n:$n")""#;
+const PODMAN_NPROC: &str = r#""--ulimit=nproc=$(n=$(ulimit -Hu); { [ "$n" = unlimited ] || [ "$n" -gt 32768 ]; } && n=32768; echo "$n:$n")""#;
 
 /// The script of one submission: the scheduler's directives, then the element's attempt.
 pub(crate) fn submission_script(
@@ -279,6 +299,7 @@ mod tests {
             runtime: ferry_config::ContainerRuntime::Apptainer,
             host_network: false,
             options: vec![],
+            global_options: vec![],
             image_cache: "/cache/images".into(),
         };
         let cmd = container_command(&c, &spec(), "ubuntu@sha256:abc").join(" ");
@@ -313,6 +334,7 @@ mod tests {
             runtime: ferry_config::ContainerRuntime::Podman,
             host_network: false,
             options: vec![],
+            global_options: vec![],
             image_cache: "/cache/images".into(),
         };
         let script = AttemptScript {
@@ -338,6 +360,7 @@ mod tests {
             runtime: ferry_config::ContainerRuntime::Apptainer,
             host_network: false,
             options: vec![],
+            global_options: vec![],
             image_cache: "/cache/images".into(),
         };
         let cmd = container_command(&apptainer, &spec, "x").join(" ");
@@ -355,10 +378,16 @@ mod tests {
             runtime: ferry_config::ContainerRuntime::Podman,
             host_network: false,
             options: vec!["--ulimit=nofile=4096:4096".into()],
+            global_options: vec!["--runtime=runc".into()],
             image_cache: "/cache/images".into(),
         };
         let cmd = container_command(&c, &spec(), "local/busybox:1").join(" ");
         assert!(cmd.contains("'--network=none'"), "{cmd}");
+        // The runtime's own options before `run`; the job's limits, then the site's options.
+        assert!(
+            cmd.starts_with("'podman' '--runtime=runc' 'run' '--rm' '--pull=never' \"--ulimit=nofile=$("),
+            "{cmd}"
+        );
         assert!(
             cmd.contains(
                 "'--ulimit=nofile=4096:4096' '--entrypoint' '/bin/sh' 'local/busybox:1' '-c'"
