@@ -24,8 +24,8 @@ mod scope;
 pub mod task;
 mod workflow;
 
-pub use ferry_eval::eval::CROMWELL_COMPAT;
 pub use ferry_eval::HostRoots;
+pub use ferry_eval::eval::CROMWELL_COMPAT;
 use ferry_storage::remote::{self, Remote};
 pub use images::{all_tasks, cost_tags, runtime_warnings, task_calls};
 pub use inputs::{Inputs, RawInputs, Target, read_inputs, resolve};
@@ -470,7 +470,7 @@ async fn run_inner(req: RunRequest<'_>) -> Result<serde_json::Value, RunError> {
         req.shared.input_roots.as_deref(),
     )
     .await
-        .map_err(RunError::Inputs)?;
+    .map_err(RunError::Inputs)?;
     let run_dir = &req.run_dir;
     write_json(&run_dir.join("inputs.json"), &inputs.to_json(&name))
         .map_err(|e| RunError::Other(format!("cannot write inputs.json: {e}")))?;

@@ -96,6 +96,9 @@ pub struct ReadPolicy {
     pub own_dir: Option<PathBuf>,
     /// Set for runs of a server: the only host directories readable.
     pub roots: Option<std::sync::Arc<HostRoots>>,
+    /// The task's own inputs: a link the task made to one of them (or into an input directory)
+    /// may be followed, as publishing follows it. Resolved only when a link leads out.
+    pub inputs: Vec<PathBuf>,
 }
 
 impl ReadPolicy {
@@ -115,12 +118,18 @@ impl ReadPolicy {
         if self.own_dir.is_none() && self.roots.is_none() {
             return Ok(());
         }
-        let real = opened_path(file).map_err(|e| format!("cannot check {}: {e}", path.display()))?;
+        let real =
+            opened_path(file).map_err(|e| format!("cannot check {}: {e}", path.display()))?;
         if let Some(own) = &self.own_dir
             && lexically_normal(path).starts_with(lexically_normal(own))
         {
             let own_real = own.canonicalize().unwrap_or_else(|_| own.clone());
-            if !real.starts_with(&own_real) {
+            if !real.starts_with(&own_real)
+                && !self
+                    .inputs
+                    .iter()
+                    .any(|i| i.canonicalize().is_ok_and(|i| real.starts_with(i)))
+            {
                 return Err(format!(
                     "{} leads out of the task's directory (to {}): not read",
                     path.display(),
@@ -159,10 +168,16 @@ mod tests {
         std::os::unix::fs::symlink(d.path().join("secret"), own.join("work/o.txt")).expect("link");
         std::os::unix::fs::symlink(d.path().join("secret"), own.join("stdout")).expect("link");
         std::os::unix::fs::symlink(own.join("work/ok.txt"), own.join("inside")).expect("link");
+        let given = d.path().join("given.txt");
+        std::fs::write(&given, "g").expect("input");
+        std::os::unix::fs::symlink(&given, own.join("work/in.txt")).expect("link");
         let policy = ReadPolicy {
             own_dir: Some(own.clone()),
             roots: None,
+            inputs: vec![given.clone()],
         };
+        // A link to one of its own inputs is the task's to follow.
+        assert!(policy.open(&own.join("work/in.txt")).is_ok());
         assert!(policy.open(&own.join("work/ok.txt")).is_ok());
         assert!(policy.open(&own.join("inside")).is_ok());
         let e = policy.open(&own.join("work/o.txt")).expect_err("link out");
@@ -173,9 +188,14 @@ mod tests {
         let confined = ReadPolicy {
             own_dir: Some(own.clone()),
             roots: Some(std::sync::Arc::new(HostRoots::new([own.clone()]))),
+            inputs: Vec::new(),
         };
         assert!(confined.open(&d.path().join("secret")).is_err());
-        assert!(HostRoots::new([own.clone()]).check(&own.join("work/../../secret")).is_err());
+        assert!(
+            HostRoots::new([own.clone()])
+                .check(&own.join("work/../../secret"))
+                .is_err()
+        );
         // A server's runs: what runs made, not the server's files beside them.
         let runs = HostRoots::new([]).with_runs_dirs([d.path().to_path_buf()]);
         std::fs::create_dir_all(d.path().join("r1/run/calls")).expect("dir");

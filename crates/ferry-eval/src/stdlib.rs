@@ -151,7 +151,10 @@ fn read(io: &Io, v: &Value) -> Result<String, String> {
     }
     let file = io.access.open(&path)?;
     if !file.metadata().is_ok_and(|m| m.is_file()) {
-        return Err(format!("cannot read {}: not a regular file", path.display()));
+        return Err(format!(
+            "cannot read {}: not a regular file",
+            path.display()
+        ));
     }
     read_text(file).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }

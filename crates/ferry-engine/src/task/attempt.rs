@@ -21,6 +21,7 @@ pub(crate) async fn run_attempt(
     io.access = ferry_eval::ReadPolicy {
         own_dir: Some(at.dir.clone()),
         roots: shared.host_roots.clone(),
+        inputs: Vec::new(),
     };
     // Whether an earlier run left this attempt behind (checked before `prepare`, whose
     // `write_*` calls create files in the attempt's tmp/). A fresh run cannot have any, and
@@ -36,6 +37,7 @@ pub(crate) async fn run_attempt(
         &retries.previous,
     )
     .map_err(|m| at.fail(m))?;
+    io.access.inputs = prepared.inputs.clone();
     if let Some(queue) = &retries.fallback_queue {
         prepared.queue = Some(queue.clone());
     }

@@ -192,12 +192,14 @@ pub(crate) trait Scheduler: Send + Sync {
 }
 
 /// How an attempt's job ended, as the poller found out.
-/// Whether the attempt's `rc` is a signal's exit (SIGTERM's 143, SIGKILL's 137).
+/// Whether the attempt's end needs the scheduler's word: its `rc` is a signal's exit (128+N:
+/// SIGTERM's 143, SIGKILL's 137) or missing (the job was stopped between its command and its
+/// marker).
 fn signalled(attempt_dir: &Path) -> bool {
     std::fs::read_to_string(attempt_dir.join("rc"))
         .ok()
         .and_then(|t| t.trim().parse::<i32>().ok())
-        .is_some_and(|rc| rc == 143 || rc == 137)
+        .is_none_or(|rc| rc > 128)
 }
 
 enum JobEnd {
@@ -569,9 +571,7 @@ impl Executor for HpcExecutor {
         for image in candidates {
             let mut q = vec!["podman".to_string()];
             q.extend(c.global_options.iter().cloned());
-            q.extend(
-                ["image", "inspect", "--format", "{{.Id}}", image.as_str()].map(String::from),
-            );
+            q.extend(["image", "inspect", "--format", "{{.Id}}", image.as_str()].map(String::from));
             if let Ok(id) = inner.command(&q).await
                 && !id.trim().is_empty()
             {
