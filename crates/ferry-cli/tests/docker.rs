@@ -611,7 +611,11 @@ workflow w {
     for d in ["/var/run".to_string(), socket_dir.display().to_string()] {
         let r = docker_run(dir.path(), "w.wdl", &[&format!("w.d={d}")]);
         assert_ne!(r.code, 0, "{d}: {}", r.stdout);
-        assert!(r.stderr.contains("may not be given to a task container"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("may not be given to a task container"),
+            "{}",
+            r.stderr
+        );
     }
     let secret = dir.path().join("secret.txt");
     std::fs::write(&secret, format!("secret-{}\n", std::process::id())).expect("secret");
@@ -647,5 +651,9 @@ workflow w {{
     assert_ne!(r.code, 0);
     assert!(!r.stderr.contains("secret-"), "{}", r.stderr);
     assert!(!r.stdout.contains("secret-"), "{}", r.stdout);
-    assert!(r.stderr.contains("leads out of the task's directory"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("leads out of the task's directory"),
+        "{}",
+        r.stderr
+    );
 }

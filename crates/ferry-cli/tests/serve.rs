@@ -548,7 +548,10 @@ checks.positive_data_acceptance.enabled = false
         .arg("run")
         .arg(&document)
         .args(["--url", &base])
-        .args(["--header", &format!("Authorization: Bearer {}", server.token)])
+        .args([
+            "--header",
+            &format!("Authorization: Bearer {}", server.token),
+        ])
         .args(["--max-examples", "40", "--seed", "1"])
         .args(["--request-timeout", "10", "--max-response-time", "10"])
         .current_dir(dir.path())

@@ -45,7 +45,10 @@ fn every_request_needs_a_token_and_a_session_works_only_from_the_servers_own_pag
     let server = Server::start(&runs, &[]);
     // The server made its token, private to its user, and said where it is.
     let token_file = runs.join("token");
-    let mode = std::fs::metadata(&token_file).expect("token").permissions().mode();
+    let mode = std::fs::metadata(&token_file)
+        .expect("token")
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     assert_eq!(
         std::fs::metadata(&runs).expect("runs").permissions().mode() & 0o777,
@@ -114,8 +117,14 @@ fn every_request_needs_a_token_and_a_session_works_only_from_the_servers_own_pag
         &[format!("D:token={token}"), own.clone()],
     );
     assert_eq!(status, 303);
-    let set = headers["set-cookie"].as_str().expect("a cookie").to_string();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    let set = headers["set-cookie"]
+        .as_str()
+        .expect("a cookie")
+        .to_string();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
     let cookie = format!("H:Cookie={}", set.split(';').next().expect("cookie"));
     let (status, _, body) = raw(&server, "GET", "/ferry/api/runs", &[cookie.clone()]);
     assert_eq!(status, 200, "{body}");
@@ -193,7 +202,12 @@ fn a_token_file_others_may_read_is_refused_and_each_token_sees_only_its_own_runs
         assert_eq!(status, 404, "bob {method} {path}");
     }
     let alice = bearer("alice-token-0123456789");
-    let (status, _, body) = raw(&server, "GET", &format!("/ferry/runs/{id}/stderr"), &[alice.clone()]);
+    let (status, _, body) = raw(
+        &server,
+        "GET",
+        &format!("/ferry/runs/{id}/stderr"),
+        &[alice.clone()],
+    );
     assert_eq!(status, 200, "{body}");
     // A range of the log, as asked.
     let (status, headers, part) = raw(
@@ -205,7 +219,11 @@ fn a_token_file_others_may_read_is_refused_and_each_token_sees_only_its_own_runs
     assert_eq!(status, 206);
     assert_eq!(part.len(), 10);
     assert_eq!(part, body[..10]);
-    assert!(headers["content-range"].as_str().is_some_and(|r| r.starts_with("bytes 0-9/")));
+    assert!(
+        headers["content-range"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("bytes 0-9/"))
+    );
     // The run records who submitted it.
     let record: Value = serde_json::from_slice(
         &std::fs::read(dir.path().join("runs").join(&id).join("record.json")).expect("record"),
@@ -241,7 +259,11 @@ fn clients_cannot_step_around_the_operators_settings() {
     assert_eq!(server.wait(&id)["state"], "COMPLETE");
     // A host file outside the input roots, as an input: refused at submission, naming it.
     let elsewhere = tempfile::tempdir().expect("tmp");
-    let secret = write(elsewhere.path(), "secret.txt", &format!("secret {}\n", nanos()));
+    let secret = write(
+        elsewhere.path(),
+        "secret.txt",
+        &format!("secret {}\n", nanos()),
+    );
     std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     let reader = write(
         dir.path(),
@@ -259,7 +281,10 @@ workflow reader {
         &format!(r#"{{"reader.f": "{}"}}"#, secret.display()),
     );
     let refused = server_submit_error(&server, &reader, &outside, &[]);
-    assert!(refused.contains("reader.f") && refused.contains("--input-root"), "{refused}");
+    assert!(
+        refused.contains("reader.f") && refused.contains("--input-root"),
+        "{refused}"
+    );
     // The same file named by the workflow itself, in a workflow-level read_string.
     let sneaky = write(
         dir.path(),
@@ -273,8 +298,16 @@ workflow reader {
     let log = server.wait(&id);
     assert_ne!(log["state"], "COMPLETE", "{log}");
     assert!(!log.to_string().contains("secret "), "{log}");
-    let (_, _, stderr) = raw(&server, "GET", &format!("/ferry/runs/{id}/stderr"), &[bearer(&server.token)]);
-    assert!(stderr.contains("outside the directories this run may read"), "{stderr}");
+    let (_, _, stderr) = raw(
+        &server,
+        "GET",
+        &format!("/ferry/runs/{id}/stderr"),
+        &[bearer(&server.token)],
+    );
+    assert!(
+        stderr.contains("outside the directories this run may read"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("secret "), "{stderr}");
     // An import by URL the server does not allow: refused, nothing fetched.
     let importer = write(
@@ -295,7 +328,12 @@ workflow reader {
 }
 
 /// The error a submission got (it must have been refused).
-fn server_submit_error(server: &Server, wdl: &Path, inputs: &Path, attachments: &[&Path]) -> String {
+fn server_submit_error(
+    server: &Server,
+    wdl: &Path,
+    inputs: &Path,
+    attachments: &[&Path],
+) -> String {
     let mut args = vec![
         "submit".to_string(),
         wdl.display().to_string(),
@@ -309,7 +347,11 @@ fn server_submit_error(server: &Server, wdl: &Path, inputs: &Path, attachments: 
         .env("WES_TOKEN", &server.token)
         .output()
         .expect("wes.py");
-    assert!(!out.status.success(), "accepted: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !out.status.success(),
+        "accepted: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     String::from_utf8_lossy(&out.stderr).to_string()
 }
 
@@ -348,7 +390,10 @@ workflow w {{ call linker }}
         &[bearer(&server.token)],
     );
     let tasks: Value = serde_json::from_str(&tasks).expect("json");
-    let task = tasks["task_logs"][0]["id"].as_str().expect("a task").to_string();
+    let task = tasks["task_logs"][0]["id"]
+        .as_str()
+        .expect("a task")
+        .to_string();
     for which in ["stdout", "stderr"] {
         let (status, _, body) = raw(
             &server,
@@ -379,22 +424,33 @@ fn a_half_sent_request_is_dropped_after_the_header_timeout() {
     let mut open: Vec<std::net::TcpStream> = (0..20)
         .map(|_| {
             let mut s = std::net::TcpStream::connect(&server.host).expect("connect");
-            s.write_all(b"GET /ga4gh/wes/v1/runs HTTP/1.1\r\nHost: x\r\n").expect("write");
+            s.write_all(b"GET /ga4gh/wes/v1/runs HTTP/1.1\r\nHost: x\r\n")
+                .expect("write");
             s
         })
         .collect();
     let started = Instant::now();
     for s in &mut open {
-        s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+        s.set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
         let mut buf = [0u8; 512];
         // Closed (0 bytes) or answered 408, within the header timeout and a margin.
         let n = s.read(&mut buf).unwrap_or(0);
         let text = String::from_utf8_lossy(&buf[..n]);
         assert!(n == 0 || text.contains("408"), "{text}");
     }
-    assert!(started.elapsed() < Duration::from_secs(25), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "{:?}",
+        started.elapsed()
+    );
     // The server still answers.
-    let (status, _, _) = raw(&server, "GET", "/ga4gh/wes/v1/runs", &[bearer(&server.token)]);
+    let (status, _, _) = raw(
+        &server,
+        "GET",
+        "/ga4gh/wes/v1/runs",
+        &[bearer(&server.token)],
+    );
     assert_eq!(status, 200);
 }
 

@@ -233,7 +233,11 @@ fn unauthorized(why: &str) -> Response {
 }
 
 /// Every request but the login's must say who sends it.
-pub async fn authorize(State(gate): State<Arc<Gate>>, mut request: Request, next: Next) -> Response {
+pub async fn authorize(
+    State(gate): State<Arc<Gate>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path();
     if path == "/ferry/login" {
         return next.run(request).await;
@@ -244,7 +248,9 @@ pub async fn authorize(State(gate): State<Arc<Gate>>, mut request: Request, next
             next.run(request).await
         }
         // The page, asked for by a browser that has not logged in: the login form.
-        Ok(None) if path == "/" && request.method() == Method::GET => login_page("").into_response(),
+        Ok(None) if path == "/" && request.method() == Method::GET => {
+            login_page("").into_response()
+        }
         Ok(None) => unauthorized(
             "this server needs a token: Authorization: Bearer <token> (the server printed where its token is)",
         ),
@@ -285,7 +291,11 @@ pub async fn login(State(gate): State<Arc<Gate>>, request: Request) -> Response 
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default();
     let Some(name) = gate.tokens.by_secret(token.trim()) else {
-        return (StatusCode::UNAUTHORIZED, login_page("That is not a token of this server.")).into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            login_page("That is not a token of this server."),
+        )
+            .into_response();
     };
     let Some(cookie) = gate.tokens.cookie_for(name) else {
         return unauthorized("no such token");
@@ -317,7 +327,8 @@ mod tests {
 
     #[test]
     fn tokens_are_named_and_checked() {
-        let t = Tokens::parse("alice:aaaaaaaaaaaaaaaaaaaa\n\nbob:bbbbbbbbbbbbbbbbbbbb\n").expect("parse");
+        let t = Tokens::parse("alice:aaaaaaaaaaaaaaaaaaaa\n\nbob:bbbbbbbbbbbbbbbbbbbb\n")
+            .expect("parse");
         assert_eq!(t.by_secret("aaaaaaaaaaaaaaaaaaaa"), Some("alice"));
         assert_eq!(t.by_secret("bbbbbbbbbbbbbbbbbbbb"), Some("bob"));
         assert_eq!(t.by_secret("aaaaaaaaaaaaaaaaaaab"), None);
@@ -335,11 +346,22 @@ mod tests {
         let gate = Gate::new(tokens, "127.0.0.1:8000".parse().expect("addr"), &[]);
         let c = format!("{COOKIE}={cookie}");
         let ok = headers(&[("host", "127.0.0.1:8000"), ("cookie", &c)]);
-        assert_eq!(gate.caller(&Method::GET, &ok), Ok(Some(Caller("alice".into()))));
+        assert_eq!(
+            gate.caller(&Method::GET, &ok),
+            Ok(Some(Caller("alice".into())))
+        );
         // A POST from the page itself; one from another site; one without an Origin.
-        let own = headers(&[("host", "localhost:8000"), ("origin", "http://localhost:8000"), ("cookie", &c)]);
+        let own = headers(&[
+            ("host", "localhost:8000"),
+            ("origin", "http://localhost:8000"),
+            ("cookie", &c),
+        ]);
         assert!(gate.caller(&Method::POST, &own).is_ok());
-        let evil = headers(&[("host", "127.0.0.1:8000"), ("origin", "http://evil.example"), ("cookie", &c)]);
+        let evil = headers(&[
+            ("host", "127.0.0.1:8000"),
+            ("origin", "http://evil.example"),
+            ("cookie", &c),
+        ]);
         assert!(gate.caller(&Method::POST, &evil).is_err());
         let bare = headers(&[("host", "127.0.0.1:8000"), ("cookie", &c)]);
         assert!(gate.caller(&Method::POST, &bare).is_err());
@@ -347,11 +369,20 @@ mod tests {
         let rebound = headers(&[("host", "evil.example:8000"), ("cookie", &c)]);
         assert!(gate.caller(&Method::GET, &rebound).is_err());
         // A forged cookie.
-        let forged = headers(&[("host", "127.0.0.1:8000"), ("cookie", "ferry_session=alice.00")]);
+        let forged = headers(&[
+            ("host", "127.0.0.1:8000"),
+            ("cookie", "ferry_session=alice.00"),
+        ]);
         assert!(gate.caller(&Method::GET, &forged).is_err());
         // A bearer token from anywhere, the scheme in any case.
-        let bearer = headers(&[("origin", "http://evil.example"), ("authorization", "bEaReR aaaaaaaaaaaaaaaaaaaa")]);
-        assert_eq!(gate.caller(&Method::POST, &bearer), Ok(Some(Caller("alice".into()))));
+        let bearer = headers(&[
+            ("origin", "http://evil.example"),
+            ("authorization", "bEaReR aaaaaaaaaaaaaaaaaaaa"),
+        ]);
+        assert_eq!(
+            gate.caller(&Method::POST, &bearer),
+            Ok(Some(Caller("alice".into())))
+        );
         assert_eq!(gate.caller(&Method::GET, &headers(&[])), Ok(None));
     }
 }

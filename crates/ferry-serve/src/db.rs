@@ -453,7 +453,9 @@ impl Db {
     pub fn counts(&self, submitter: &str) -> Result<Vec<(String, u64)>> {
         Ok(self
             .pairs(
-                &format!("SELECT state, COUNT(*) FROM runs WHERE home = $1 AND {OWNED} GROUP BY state"),
+                &format!(
+                    "SELECT state, COUNT(*) FROM runs WHERE home = $1 AND {OWNED} GROUP BY state"
+                ),
                 &[text(&self.home), text(submitter)],
             )?
             .into_iter()
@@ -765,7 +767,10 @@ mod tests {
         let page = db.page("default", 0, 1).expect("page");
         assert_eq!(page.len(), 1);
         assert_eq!(page[0].id, first.id);
-        assert_eq!(db.page("default", page[0].seq, 10).expect("page")[0].id, second.id);
+        assert_eq!(
+            db.page("default", page[0].seq, 10).expect("page")[0].id,
+            second.id
+        );
         assert_eq!(db.latest("default", 1).expect("latest")[0].id, second.id);
         let unfinished: Vec<String> = db
             .unfinished()

@@ -183,14 +183,18 @@ pub fn check_imports(main: &Path, fetcher: Option<&Fetcher>, roots: &[PathBuf]) 
             continue;
         }
         if seen.len() > MAX_DOCUMENTS {
-            bail!("{} imports more than {MAX_DOCUMENTS} documents", main.display());
+            bail!(
+                "{} imports more than {MAX_DOCUMENTS} documents",
+                main.display()
+            );
         }
         let text = std::fs::read_to_string(&real)
             .with_context(|| format!("cannot read {}", doc.display()))?;
         for import in imports(&text) {
             if import.contains("://") {
-                let url = url::Url::parse(&import)
-                    .with_context(|| format!("{}: import {import:?} is not a URL", doc.display()))?;
+                let url = url::Url::parse(&import).with_context(|| {
+                    format!("{}: import {import:?} is not a URL", doc.display())
+                })?;
                 if url.scheme() == "file" {
                     let path = url.to_file_path().map_err(|_| {
                         anyhow::anyhow!("{}: import {import:?} is not a path", doc.display())

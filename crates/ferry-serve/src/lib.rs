@@ -220,7 +220,10 @@ fn router(runner: Arc<runner::Runner>, gate: Arc<auth::Gate>) -> Router {
     Router::new()
         .nest("/ga4gh/wes/v1", wes)
         .route("/", get(page::index))
-        .route("/ferry/login", get(auth::login).post(auth::login).with_state(gate.clone()))
+        .route(
+            "/ferry/login",
+            get(auth::login).post(auth::login).with_state(gate.clone()),
+        )
         .route("/ferry/api/runs", get(page::api_runs))
         .route("/ferry/runs/{id}/report", get(page::report))
         .route("/ferry/runs/{id}/tasks/{*rest}", get(logs::task_file))

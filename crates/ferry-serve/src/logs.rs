@@ -142,7 +142,10 @@ async fn serve(within: &Path, path: &Path, headers: &HeaderMap) -> Result<Respon
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    h.insert(header::ACCEPT_RANGES, header::HeaderValue::from_static("bytes"));
+    h.insert(
+        header::ACCEPT_RANGES,
+        header::HeaderValue::from_static("bytes"),
+    );
     h.insert(header::CONTENT_LENGTH, (end - start).into());
     if status == StatusCode::PARTIAL_CONTENT
         && let Ok(v) = format!("bytes {start}-{}/{len}", end.saturating_sub(1)).parse()
@@ -165,7 +168,10 @@ fn parse_range(value: &str, len: u64) -> Option<(u64, u64)> {
             (len.saturating_sub(n), len)
         }
         (a, "") => (a.parse().ok()?, len),
-        (a, b) => (a.parse().ok()?, b.parse::<u64>().ok()?.saturating_add(1).min(len)),
+        (a, b) => (
+            a.parse().ok()?,
+            b.parse::<u64>().ok()?.saturating_add(1).min(len),
+        ),
     };
     (start < end && start < len).then_some((start, end))
 }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{StatusCode, header};
-use axum::{Extension, Json};
 use axum::response::{Html, IntoResponse, Response};
+use axum::{Extension, Json};
 use serde_json::{Value, json};
 
 use crate::auth::Caller;

@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use std::collections::BTreeMap;
 
-use axum::{Extension, Json};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{FromRequestParts, Multipart, Path as UrlPath, Query, State};
-use axum::http::request::Parts;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
@@ -720,9 +720,7 @@ fn host_path_outside(value: &Value, base: &Path, allowed: &[PathBuf]) -> Option<
         Value::Array(items) => items
             .iter()
             .find_map(|v| host_path_outside(v, base, allowed)),
-        Value::Object(m) => m
-            .values()
-            .find_map(|v| host_path_outside(v, base, allowed)),
+        Value::Object(m) => m.values().find_map(|v| host_path_outside(v, base, allowed)),
         _ => None,
     }
 }

@@ -75,7 +75,10 @@ impl Fill {
     fn write(&self, data: &Path) -> std::io::Result<()> {
         let record = Fill::record_path(data);
         let tmp = record.with_extension(format!("fill.{}", std::process::id()));
-        std::fs::write(&tmp, format!("{} {} {}\n", self.size, self.inode, self.ctime_ns))?;
+        std::fs::write(
+            &tmp,
+            format!("{} {} {}\n", self.size, self.inode, self.ctime_ns),
+        )?;
         std::fs::rename(&tmp, &record)
     }
 }
@@ -201,7 +204,8 @@ impl InstanceCache {
         };
         let mut changed = Vec::new();
         for (_, data) in held.iter() {
-            let as_filled = matches!((Fill::of(data), Fill::read(data)), (Some(a), Some(b)) if a == b);
+            let as_filled =
+                matches!((Fill::of(data), Fill::read(data)), (Some(a), Some(b)) if a == b);
             if !as_filled {
                 let _ = std::fs::remove_file(Fill::record_path(data));
                 let _ = std::fs::remove_file(data);
@@ -308,7 +312,10 @@ mod tests {
         let (store, key) = store_with(b"ACGT\n").await;
         let first = InstanceCache::open(&dir.path().join("cache"), 1 << 30).unwrap();
         let a = dir.path().join("a/genome.fa");
-        first.fetch(&store, &key, "s3://b/ref/genome.fa", &a).await.unwrap();
+        first
+            .fetch(&store, &key, "s3://b/ref/genome.fa", &a)
+            .await
+            .unwrap();
         // `first` still runs (holds its entry); a second job on the instance:
         let second = InstanceCache::open(&dir.path().join("cache"), 1 << 30).unwrap();
         let b = dir.path().join("b/genome.fa");
@@ -332,25 +339,35 @@ mod tests {
         let cache_dir = dir.path().join("cache");
         let job = InstanceCache::open(&cache_dir, 1 << 30).unwrap();
         let input = dir.path().join("a/genome.fa");
-        job.fetch(&store, &key, "s3://b/ref/genome.fa", &input).await.unwrap();
+        job.fetch(&store, &key, "s3://b/ref/genome.fa", &input)
+            .await
+            .unwrap();
         let data = std::fs::canonicalize(&input).unwrap();
         // What a root task can do despite the mode: same size, other bytes.
-        std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+        std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .unwrap();
         std::fs::write(&data, b"TTTT\n").unwrap();
         // A job starting meanwhile gets the object's bytes, not the task's.
         let other = InstanceCache::open(&cache_dir, 1 << 30).unwrap();
         let b = dir.path().join("b/genome.fa");
-        other.fetch(&store, &key, "s3://b/ref/genome.fa", &b).await.unwrap();
+        other
+            .fetch(&store, &key, "s3://b/ref/genome.fa", &b)
+            .await
+            .unwrap();
         assert_eq!(std::fs::read(&b).unwrap(), b"ACGT\n");
         drop(other);
         // Written again through the first job's link, then that job ends: removed.
-        std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+        std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .unwrap();
         std::fs::write(&input, b"GGGG\n").unwrap();
         assert_eq!(job.check_used().len(), 1);
         drop(job);
         let later = InstanceCache::open(&cache_dir, 1 << 30).unwrap();
         let c = dir.path().join("c/genome.fa");
-        later.fetch(&store, &key, "s3://b/ref/genome.fa", &c).await.unwrap();
+        later
+            .fetch(&store, &key, "s3://b/ref/genome.fa", &c)
+            .await
+            .unwrap();
         assert_eq!(std::fs::read(&c).unwrap(), b"ACGT\n");
     }
 

@@ -385,7 +385,9 @@ mod tests {
         assert!(cmd.contains("'--network=none'"), "{cmd}");
         // The runtime's own options before `run`; the job's limits, then the site's options.
         assert!(
-            cmd.starts_with("'podman' '--runtime=runc' 'run' '--rm' '--pull=never' \"--ulimit=nofile=$("),
+            cmd.starts_with(
+                "'podman' '--runtime=runc' 'run' '--rm' '--pull=never' \"--ulimit=nofile=$("
+            ),
             "{cmd}"
         );
         assert!(
