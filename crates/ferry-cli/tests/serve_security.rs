@@ -126,7 +126,12 @@ fn every_request_needs_a_token_and_a_session_works_only_from_the_servers_own_pag
         "{set}"
     );
     let cookie = format!("H:Cookie={}", set.split(';').next().expect("cookie"));
-    let (status, _, body) = raw(&server, "GET", "/ferry/api/runs", &[cookie.clone()]);
+    let (status, _, body) = raw(
+        &server,
+        "GET",
+        "/ferry/api/runs",
+        std::slice::from_ref(&cookie),
+    );
     assert_eq!(status, 200, "{body}");
     // The same cookie, sent by another site's page or to another host name: refused.
     let mut from_evil = evil_form.to_vec();
@@ -187,7 +192,12 @@ fn a_token_file_others_may_read_is_refused_and_each_token_sees_only_its_own_runs
     let id = server.submit(&wdl, &inputs, &[]);
     assert_eq!(server.wait(&id)["state"], "COMPLETE");
     let bob = bearer("bob-token-0123456789ab");
-    let (_, _, body) = raw(&server, "GET", "/ga4gh/wes/v1/runs", &[bob.clone()]);
+    let (_, _, body) = raw(
+        &server,
+        "GET",
+        "/ga4gh/wes/v1/runs",
+        std::slice::from_ref(&bob),
+    );
     let listed: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(listed["runs"].as_array().map(Vec::len), Some(0), "{body}");
     for (method, path) in [
@@ -198,7 +208,7 @@ fn a_token_file_others_may_read_is_refused_and_each_token_sees_only_its_own_runs
         ("GET", format!("/ferry/runs/{id}/stderr")),
         ("GET", format!("/ferry/runs/{id}/report")),
     ] {
-        let (status, _, _) = raw(&server, method, &path, &[bob.clone()]);
+        let (status, _, _) = raw(&server, method, &path, std::slice::from_ref(&bob));
         assert_eq!(status, 404, "bob {method} {path}");
     }
     let alice = bearer("alice-token-0123456789");
@@ -206,7 +216,7 @@ fn a_token_file_others_may_read_is_refused_and_each_token_sees_only_its_own_runs
         &server,
         "GET",
         &format!("/ferry/runs/{id}/stderr"),
-        &[alice.clone()],
+        std::slice::from_ref(&alice),
     );
     assert_eq!(status, 200, "{body}");
     // A range of the log, as asked.

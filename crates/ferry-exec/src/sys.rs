@@ -227,27 +227,27 @@ pub fn reap(pid: i32, block: bool) -> Option<Reaped> {
 }
 
 /// Everything a task process needs between `clone` and `execve`, prepared before, so that the
-/// child only makes async-signal-safe system calls on memory it does not change.
+/// child only makes async-signal-safe system calls on memory it does not change. Its files
+/// are already open (`launcher::setup`): the child touches no path but the program's.
 pub struct TaskPlan {
     pub id: u64,
-    pub dirs: Vec<CString>,
-    pub script_path: CString,
-    pub script: Option<Vec<u8>>,
-    pub stdout: CString,
-    pub stderr: CString,
-    pub work_dir: CString,
+    pub stdin: std::os::fd::RawFd,
+    pub stdout: std::os::fd::RawFd,
+    pub stderr: std::os::fd::RawFd,
+    pub work_dir: std::os::fd::RawFd,
     pub program: CString,
     pub argv: Vec<CString>,
     /// `KEY=VALUE`: the launch's own variables; the rest of the environment is the launcher's.
     pub env: Vec<CString>,
 }
 
-/// What every task process inherits from the launcher, prepared once: its environment and the
-/// signals it ignores (an `execve` keeps those ignored, so the child resets them), and the
-/// stack a new task process runs on until its `execve`.
+/// What every task process inherits from the launcher, prepared once: its environment, the
+/// signals whose disposition is not the default (ignored, or handled, like the standard
+/// library's SIGSEGV handler: the child resets them), and the stack a new task process runs on
+/// until its `execve`.
 pub struct SpawnBase {
     env: Vec<CString>,
-    ignored_signals: Vec<libc::c_int>,
+    reset_signals: Vec<libc::c_int>,
     stack: *mut libc::c_void,
     stack_len: usize,
 }
@@ -267,14 +267,17 @@ impl SpawnBase {
                 CString::new(kv).ok()
             })
             .collect();
-        let mut ignored_signals = Vec::new();
+        let mut reset_signals = Vec::new();
         for sig in 1..libc::SIGRTMAX() {
+            if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+                continue;
+            }
             // SAFETY: sigaction with a null new action only reads the current one into `old`.
             let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
             if unsafe { libc::sigaction(sig, std::ptr::null(), &mut old) } == 0
-                && old.sa_sigaction == libc::SIG_IGN
+                && old.sa_sigaction != libc::SIG_DFL
             {
-                ignored_signals.push(sig);
+                reset_signals.push(sig);
             }
         }
         // SAFETY: sysconf with a plain name.
@@ -299,7 +302,7 @@ impl SpawnBase {
         };
         Ok(SpawnBase {
             env,
-            ignored_signals,
+            reset_signals,
             stack,
             stack_len,
         })
@@ -314,34 +317,32 @@ impl Drop for SpawnBase {
     }
 }
 
-/// What the child of [`spawn_task`] reads: pointers into memory the suspended parent keeps.
+/// What the child of [`spawn_task`] reads: pointers into memory the suspended parent keeps,
+/// and where it says why it failed (`failure`: step and errno), which the parent reads once
+/// `clone` returns. The child never writes to a socket or waits on anything.
 struct ChildArgs<'a> {
     plan: &'a TaskPlan,
     argv: &'a [*const libc::c_char],
     envp: &'a [*const libc::c_char],
-    ignored_signals: &'a [libc::c_int],
-    report: libc::c_int,
+    reset_signals: &'a [libc::c_int],
     parent: libc::c_int,
+    failure: *mut [libc::c_int; 2],
 }
 
-/// Starts a task process that creates its directories and script, opens its stdio, enters
-/// its working directory in a session (and process group) of its own, and execs the program.
-/// Returns its pid once it has exec'd (or failed: it then sends a [`wire::Report::Failed`] on
-/// `report` and exits 127).
+/// Starts a task process that enters its session (and process group), takes its prepared
+/// descriptors as stdin, stdout and stderr, enters its working directory (a descriptor) and
+/// execs the program. Returns its pid once it has exec'd, or the step that failed and errno.
 ///
 /// `clone(CLONE_VM | CLONE_VFORK)`, as `posix_spawn` does, not `fork`: the child borrows the
 /// launcher's memory until its `execve`, so no page table is copied and no page is faulted in
-/// twice (a `fork` per task was half of the launcher's CPU). Sound because the launcher is
-/// single-threaded and suspended until the child execs or exits, and the child runs on its
-/// own stack making only system calls on buffers prepared here, changing no memory but that
-/// stack (and `errno`, which the suspended parent does not read).
-///
-/// [`wire::Report::Failed`]: super::launcher::wire::Report::Failed
-pub fn spawn_task(
-    base: &SpawnBase,
-    plan: &TaskPlan,
-    report: BorrowedFd<'_>,
-) -> std::io::Result<i32> {
+/// twice (a `fork` per task was half of the launcher's CPU). Sound because the calling thread
+/// is suspended until the child execs or exits, the other threads (setups) never touch what
+/// the child reads, and the child runs on its own stack making only system calls on buffers
+/// prepared here, changing no memory but that stack, `failure` and `errno`. Every signal is
+/// blocked around the `clone` (no handler of the launcher's runs on the child's stack); the
+/// child resets the dispositions that are not the default, then unblocks everything.
+pub fn spawn_task(base: &SpawnBase, plan: &TaskPlan) -> Result<i32, (u8, i32)> {
+    use super::launcher::wire;
     let argv: Vec<*const libc::c_char> = plan
         .argv
         .iter()
@@ -364,17 +365,26 @@ pub fn spawn_task(
         .map(|c| c.as_ptr())
         .chain(std::iter::once(std::ptr::null()))
         .collect();
+    let mut failure: [libc::c_int; 2] = [0, 0];
+    // SAFETY: sigfillset and pthread_sigmask on local sets; the old mask is restored below.
+    let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
+    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+    }
     let args = ChildArgs {
         plan,
         argv: &argv,
         envp: &envp,
-        ignored_signals: &base.ignored_signals,
-        report: report.as_raw_fd(),
+        reset_signals: &base.reset_signals,
         // SAFETY: getpid cannot fail.
         parent: unsafe { libc::getpid() },
+        failure: &mut failure,
     };
     // SAFETY: see the function's comment. The stack's top is 16-byte aligned (a mapping's
-    // end); `args` outlives the child's use of it (clone returns after the child's execve).
+    // end); `args` and `failure` outlive the child's use of them (clone returns after the
+    // child's execve or exit).
     let pid = unsafe {
         let top = base.stack.cast::<u8>().add(base.stack_len).cast();
         libc::clone(
@@ -384,7 +394,24 @@ pub fn spawn_task(
             (&args as *const ChildArgs).cast_mut().cast(),
         )
     };
-    check(pid)
+    let clone_errno = std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO);
+    // SAFETY: restores the mask saved above.
+    unsafe {
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+    }
+    if pid < 0 {
+        return Err((wire::STEP_SPAWN, clone_errno));
+    }
+    // SAFETY: the child wrote `failure` (or not) before its exec or exit, which `clone`
+    // waited for; read as the child left it, not as the compiler last saw it.
+    let [step, errno] = unsafe { std::ptr::read_volatile(&failure) };
+    if step != 0 {
+        // The child exited (127): reaped with the others, its attempt is reported failed.
+        return Err((step as u8, errno));
+    }
+    Ok(pid)
 }
 
 /// The task process from `clone` to `execve`: straight-line system calls, nothing allocated,
@@ -398,8 +425,7 @@ extern "C" fn task_child(arg: *mut libc::c_void) -> libc::c_int {
         let plan = a.plan;
         let fail = |step: u8| -> ! {
             let errno = *libc::__errno_location();
-            let msg = wire::encode_failed(plan.id, step, errno);
-            libc::send(a.report, msg.as_ptr().cast(), msg.len(), libc::MSG_NOSIGNAL);
+            *a.failure = [libc::c_int::from(step), errno];
             libc::_exit(127)
         };
         // A session of its own, without a controlling terminal: a task that opens /dev/tty
@@ -412,62 +438,19 @@ extern "C" fn task_child(arg: *mut libc::c_void) -> libc::c_int {
         if libc::getppid() != a.parent {
             libc::_exit(127);
         }
-        for d in &plan.dirs {
-            if libc::mkdir(d.as_ptr(), 0o755) != 0 && *libc::__errno_location() != libc::EEXIST {
-                fail(wire::STEP_MKDIR);
-            }
-        }
-        if let Some(script) = &plan.script {
-            let fd = libc::open(
-                plan.script_path.as_ptr(),
-                libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC,
-                0o644,
-            );
-            if fd < 0 {
-                fail(wire::STEP_SCRIPT);
-            }
-            let mut written = 0;
-            while written < script.len() {
-                let n = libc::write(
-                    fd,
-                    script[written..].as_ptr().cast(),
-                    script.len() - written,
-                );
-                if n <= 0 {
-                    if n == 0 {
-                        *libc::__errno_location() = libc::EIO;
-                    }
-                    fail(wire::STEP_SCRIPT);
-                }
-                written += n as usize;
-            }
-            libc::close(fd);
-        }
-        let out = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
-        let stdio = [
-            (c"/dev/null".as_ptr(), libc::O_RDONLY, 0),
-            (plan.stdout.as_ptr(), out, 1),
-            (plan.stderr.as_ptr(), out, 2),
-        ];
-        for (path, flags, target) in stdio {
-            let fd = libc::open(path, flags, 0o644);
-            if fd < 0 {
+        for (fd, target) in [(plan.stdin, 0), (plan.stdout, 1), (plan.stderr, 2)] {
+            if libc::dup2(fd, target) < 0 {
                 fail(wire::STEP_STDIO);
             }
-            if fd != target {
-                if libc::dup2(fd, target) < 0 {
-                    fail(wire::STEP_STDIO);
-                }
-                libc::close(fd);
-            }
         }
-        if libc::chdir(plan.work_dir.as_ptr()) != 0 {
+        if libc::fchdir(plan.work_dir) != 0 {
             fail(wire::STEP_CHDIR);
         }
         // Nothing of the launcher's signal handling survives into the task: what it ignores
-        // (SIGPIPE) is default again (the launcher handles none: a handled signal would be
-        // reset by execve anyway), and nothing is blocked.
-        for sig in a.ignored_signals {
+        // (SIGPIPE) or handles (the standard library's SIGSEGV handler) is default again, and
+        // nothing is blocked (the launcher blocks what its signalfd reads, and everything
+        // around the clone).
+        for sig in a.reset_signals {
             libc::signal(*sig, libc::SIG_DFL);
         }
         let mut empty: libc::sigset_t = std::mem::zeroed();
@@ -476,6 +459,31 @@ extern "C" fn task_child(arg: *mut libc::c_void) -> libc::c_int {
         libc::execve(plan.program.as_ptr(), a.argv.as_ptr(), a.envp.as_ptr());
         fail(wire::STEP_EXEC)
     }
+}
+
+/// A pipe whose ends never block and are closed on exec: a thread wakes the launcher's poll by
+/// writing a byte.
+pub fn nonblocking_pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills the two descriptors, owned from here.
+    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) })?;
+    // SAFETY: descriptors just made, owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// One byte into the pipe (a full pipe already wakes its reader).
+pub fn wake(fd: &OwnedFd) {
+    // SAFETY: write of one byte from a local buffer.
+    unsafe {
+        libc::write(fd.as_raw_fd(), [1u8].as_ptr().cast(), 1);
+    }
+}
+
+/// Empties the pipe's read end.
+pub fn drain(fd: &OwnedFd) {
+    let mut buf = [0u8; 64];
+    // SAFETY: reads into a local buffer until the (non-blocking) pipe is empty.
+    while unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
 }
 
 /// Makes `fds[i]` the child's descriptor 3+i (not close-on-exec there), and closes every

@@ -2,7 +2,9 @@
 //! engine (`ferry __launch RUN_DIR`).
 //!
 //! The engine never forks. It sends each attempt to the launcher as one message; the launcher
-//! forks a task process that creates the attempt's directories and script, opens its stdio and
+//! creates the attempt's directories and script and opens its stdio in a thread of the attempt's
+//! own (`setup`: a hung filesystem stalls that attempt, never the launcher, and a setup past its
+//! deadline fails the attempt), then forks a task process that takes those descriptors and
 //! execs bash, so that inode work is off the engine's CPU. Forking a small single-threaded
 //! process is cheap and sound (no locks another thread could hold, no shared memory with the
 //! engine), and a shell forked from it starts with the launcher's small peak RSS, not the
@@ -19,6 +21,7 @@
 //! so it never signals a pid that may have been reused.
 
 pub mod serve;
+mod setup;
 pub mod wire;
 
 use std::collections::{HashMap, VecDeque};

@@ -1,5 +1,6 @@
 //! The launcher process: starts the engine's task processes, reaps them, and kills what they
-//! leave behind. Single-threaded and small, so forking it is cheap and sound.
+//! leave behind. Its loop never waits on a filesystem: each attempt's files are set up in a
+//! thread of their own (`setup`), so one hung directory stalls one attempt, not the launcher.
 
 use std::collections::{HashMap, VecDeque};
 use std::ffi::CString;
@@ -8,6 +9,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use super::setup::{self, Opened, Setups};
 use super::wire::{self, Launch, Report, Request};
 use crate::sys;
 
@@ -20,11 +22,33 @@ struct TaskProcess {
     rc_file: Vec<u8>,
 }
 
-struct Deferred {
+/// A task ready to start: what it runs, and its files, opened.
+struct Ready {
     plan: sys::TaskPlan,
+    opened: Opened,
     rc_file: Vec<u8>,
+}
+
+/// A launch waiting for the system to allow another process (or thread): its setup, or its
+/// fork, tried again shortly.
+enum Waiting {
+    Setup(sys::TaskPlan, setup::Job, Vec<u8>),
+    Fork(Ready),
+}
+
+struct Deferred {
+    waiting: Waiting,
     since: Instant,
     next_try: Instant,
+}
+
+impl Deferred {
+    fn id(&self) -> u64 {
+        match &self.waiting {
+            Waiting::Setup(plan, _, _) => plan.id,
+            Waiting::Fork(ready) => ready.plan.id,
+        }
+    }
 }
 
 struct Service {
@@ -34,6 +58,9 @@ struct Service {
     running: HashMap<u64, TaskProcess>,
     by_pid: HashMap<i32, u64>,
     deferred: VecDeque<Deferred>,
+    /// Setups under way, by attempt: what starts once its files are open.
+    setups: Setups,
+    awaiting: HashMap<u64, (sys::TaskPlan, Vec<u8>)>,
     /// Reports the engine has not taken yet (it may be stopped, swapping, in a debugger): kept
     /// in order and sent as the socket has room, never dropped.
     outbox: VecDeque<Vec<u8>>,
@@ -69,12 +96,21 @@ pub fn serve(socket: OwnedFd, lock: Option<OwnedFd>, usage_file: &Path) {
             return;
         }
     };
+    let setups = match Setups::new() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("ferry launcher: cannot prepare task setups: {e}");
+            return;
+        }
+    };
     let mut launcher = Service {
         socket,
         spawn,
         running: HashMap::new(),
         by_pid: HashMap::new(),
         deferred: VecDeque::new(),
+        setups,
+        awaiting: HashMap::new(),
         outbox: VecDeque::new(),
         cancelled: false,
         children: ChildList::open(),
@@ -84,16 +120,25 @@ pub fn serve(socket: OwnedFd, lock: Option<OwnedFd>, usage_file: &Path) {
     });
     let mut buf = vec![0u8; super::MAX_MESSAGE];
     loop {
-        let timeout = launcher
+        let deferred = launcher
             .deferred
             .iter()
-            .map(|d| d.next_try.saturating_duration_since(Instant::now()))
-            .min()
-            .map_or(-1, |d| d.as_millis().min(1000) as i32);
+            .map(|d| {
+                d.next_try
+                    .saturating_duration_since(Instant::now())
+                    .as_millis()
+                    .min(1000) as i32
+            })
+            .min();
+        let timeout = match (deferred, launcher.setups.next_deadline_ms()) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b).unwrap_or(-1),
+        };
         let ready = sys::poll(
             &[
                 (launcher.socket.as_fd(), !launcher.outbox.is_empty()),
                 (signals.as_fd(), false),
+                (launcher.setups.wake_fd(), false),
             ],
             timeout,
         );
@@ -107,6 +152,7 @@ pub fn serve(socket: OwnedFd, lock: Option<OwnedFd>, usage_file: &Path) {
         if ready[0].0 && !launcher.read_requests(&mut buf) {
             break;
         }
+        launcher.setups_done();
         launcher.retry_deferred();
         if !launcher.flush() {
             break;
@@ -151,7 +197,8 @@ impl Service {
                             signal_task(r.pid, signal);
                         } else if signal == libc::SIGKILL || signal == libc::SIGTERM {
                             // Not started yet: it never will be.
-                            self.drop_deferred(|d| d.plan.id == id);
+                            self.drop_deferred(|d| d.id() == id);
+                            self.drop_awaiting(Some(id));
                         }
                     }
                     Some(Request::Cancel { signal }) => {
@@ -160,6 +207,7 @@ impl Service {
                             signal_task(r.pid, signal);
                         }
                         self.drop_deferred(|_| true);
+                        self.drop_awaiting(None);
                     }
                     None => eprintln!("ferry launcher: ignored a malformed request"),
                 },
@@ -177,30 +225,109 @@ impl Service {
             .partition::<VecDeque<_>, _>(|d| which(d));
         self.deferred = kept;
         for d in dropped {
-            self.report(&Report::Cancelled { id: d.plan.id });
+            self.report(&Report::Cancelled { id: d.id() });
         }
     }
 
+    /// Drops launches still being set up (`id`'s, or all), each answered `Cancelled`; a setup
+    /// that finishes later is closed unused.
+    fn drop_awaiting(&mut self, id: Option<u64>) {
+        let ids: Vec<u64> = match id {
+            Some(id) => vec![id],
+            None => self.awaiting.keys().copied().collect(),
+        };
+        for id in ids {
+            if self.awaiting.remove(&id).is_some() {
+                self.setups.forget(id);
+                self.report(&Report::Cancelled { id });
+            }
+        }
+    }
+
+    /// Starts the attempts whose setup finished; fails those whose setup failed or passed its
+    /// deadline.
+    fn setups_done(&mut self) {
+        for (id, outcome) in self.setups.collect() {
+            let Some((plan, rc_file)) = self.awaiting.remove(&id) else {
+                continue;
+            };
+            match outcome {
+                Ok(opened) => self.start(
+                    Ready {
+                        plan,
+                        opened,
+                        rc_file,
+                    },
+                    Instant::now(),
+                ),
+                Err((step, errno)) => {
+                    if step == wire::STEP_SETUP_TIMEOUT {
+                        eprintln!(
+                            "ferry launcher: attempt {id}: its setup did not finish in {} s",
+                            setup::deadline().as_secs()
+                        );
+                    }
+                    self.report(&Report::Failed { id, step, errno })
+                }
+            }
+        }
+    }
+
+    /// A launch: its setup starts in a thread; the task starts when that is done.
     fn launch(&mut self, l: Launch) {
         let id = l.id;
         let rc_file = l.rc_file.clone();
-        match self.plan(l) {
-            Ok(plan) => self.start(plan, rc_file, Instant::now()),
-            Err(_) => self.report(&Report::Failed {
-                id,
-                step: wire::STEP_SPAWN,
-                errno: libc::EINVAL,
-            }),
+        let (plan, job) = match self.plan(l) {
+            Ok(p) => p,
+            Err(_) => {
+                return self.report(&Report::Failed {
+                    id,
+                    step: wire::STEP_SPAWN,
+                    errno: libc::EINVAL,
+                });
+            }
+        };
+        self.set_up(plan, job, rc_file, Instant::now());
+    }
+
+    fn set_up(&mut self, plan: sys::TaskPlan, job: setup::Job, rc_file: Vec<u8>, since: Instant) {
+        let id = plan.id;
+        match self.setups.start(job) {
+            Ok(()) => {
+                self.awaiting.insert(id, (plan, rc_file));
+            }
+            Err((Some(job), _, errno))
+                if matches!(errno, libc::EAGAIN | libc::ENOMEM)
+                    && since.elapsed() < SPAWN_PATIENCE =>
+            {
+                self.deferred.push_back(Deferred {
+                    waiting: Waiting::Setup(plan, *job, rc_file),
+                    since,
+                    next_try: Instant::now() + Duration::from_millis(50),
+                });
+            }
+            Err((_, step, errno)) => self.report(&Report::Failed { id, step, errno }),
         }
     }
 
     /// The task's environment is this process's, with the launch's variables added or
     /// replacing.
-    fn plan(&self, l: Launch) -> Result<sys::TaskPlan, std::ffi::NulError> {
+    fn plan(&self, l: Launch) -> Result<(sys::TaskPlan, setup::Job), std::ffi::NulError> {
         let cstrings = |v: Vec<Vec<u8>>| -> Result<Vec<CString>, _> {
             v.into_iter().map(CString::new).collect()
         };
-        Ok(sys::TaskPlan {
+        let plan = sys::TaskPlan {
+            id: l.id,
+            // Set when its files are open (`start`).
+            stdin: -1,
+            stdout: -1,
+            stderr: -1,
+            work_dir: -1,
+            program: CString::new(l.program)?,
+            argv: cstrings(l.args)?,
+            env: cstrings(l.env)?,
+        };
+        let job = setup::Job {
             id: l.id,
             dirs: cstrings(l.dirs)?,
             script_path: CString::new(l.script_path)?,
@@ -208,34 +335,41 @@ impl Service {
             stdout: CString::new(l.stdout)?,
             stderr: CString::new(l.stderr)?,
             work_dir: CString::new(l.work_dir)?,
-            program: CString::new(l.program)?,
-            argv: cstrings(l.args)?,
-            env: cstrings(l.env)?,
-        })
+        };
+        Ok((plan, job))
     }
 
-    fn start(&mut self, plan: sys::TaskPlan, rc_file: Vec<u8>, since: Instant) {
-        match sys::spawn_task(&self.spawn, &plan, self.socket.as_fd()) {
+    fn start(&mut self, mut ready: Ready, since: Instant) {
+        use std::os::fd::AsRawFd;
+        ready.plan.stdin = ready.opened.stdin.as_raw_fd();
+        ready.plan.stdout = ready.opened.stdout.as_raw_fd();
+        ready.plan.stderr = ready.opened.stderr.as_raw_fd();
+        ready.plan.work_dir = ready.opened.work_dir.as_raw_fd();
+        let id = ready.plan.id;
+        match sys::spawn_task(&self.spawn, &ready.plan) {
+            // The task has its copies; the launcher's close with `ready`.
             Ok(pid) => {
-                self.running.insert(plan.id, TaskProcess { pid, rc_file });
-                self.by_pid.insert(pid, plan.id);
+                self.running.insert(
+                    id,
+                    TaskProcess {
+                        pid,
+                        rc_file: ready.rc_file,
+                    },
+                );
+                self.by_pid.insert(pid, id);
             }
-            Err(e)
-                if matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::ENOMEM))
+            Err((step, errno))
+                if step == wire::STEP_SPAWN
+                    && matches!(errno, libc::EAGAIN | libc::ENOMEM)
                     && since.elapsed() < SPAWN_PATIENCE =>
             {
                 self.deferred.push_back(Deferred {
-                    plan,
-                    rc_file,
+                    waiting: Waiting::Fork(ready),
                     since,
                     next_try: Instant::now() + Duration::from_millis(50),
                 });
             }
-            Err(e) => self.report(&Report::Failed {
-                id: plan.id,
-                step: wire::STEP_SPAWN,
-                errno: e.raw_os_error().unwrap_or(libc::EIO),
-            }),
+            Err((step, errno)) => self.report(&Report::Failed { id, step, errno }),
         }
     }
 
@@ -249,7 +383,10 @@ impl Service {
                 self.deferred.push_back(d);
                 continue;
             }
-            self.start(d.plan, d.rc_file, d.since);
+            match d.waiting {
+                Waiting::Setup(plan, job, rc_file) => self.set_up(plan, job, rc_file, d.since),
+                Waiting::Fork(ready) => self.start(ready, d.since),
+            }
         }
     }
 
@@ -392,8 +529,8 @@ fn state_and_group(pid: i32) -> Option<(char, i32)> {
     Some((state, group))
 }
 
-/// Our current children, from `/proc/self/task/self/children` (this process is
-/// single-threaded: its one task lists them all). The file is opened once and read again from
+/// Our current children, from the main thread's `/proc/PID/task/PID/children` (only the main
+/// thread forks: setup threads open files and nothing else, so its list is all of them). The file is opened once and read again from
 /// offset 0 each time, which regenerates it: listing costs one `pread` per attempt that ends,
 /// not an open, stat and close.
 struct ChildList {

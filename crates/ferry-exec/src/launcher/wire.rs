@@ -75,6 +75,7 @@ pub const STEP_SCRIPT: u8 = 3;
 pub const STEP_STDIO: u8 = 4;
 pub const STEP_CHDIR: u8 = 5;
 pub const STEP_EXEC: u8 = 6;
+pub const STEP_SETUP_TIMEOUT: u8 = 7;
 
 /// What failed at `step`, for messages.
 pub fn step_name(step: u8) -> &'static str {
@@ -84,11 +85,14 @@ pub fn step_name(step: u8) -> &'static str {
         STEP_SCRIPT => "write the command script",
         STEP_STDIO => "open stdout/stderr",
         STEP_CHDIR => "enter the working directory",
+        STEP_SETUP_TIMEOUT => {
+            "set the attempt up in time (creating its files did not finish: its directory may be on a filesystem that does not answer)"
+        }
         _ => "start bash",
     }
 }
 
-/// Bytes of a [`Report::Failed`]: a task process encodes it after `fork`, on its stack.
+/// Bytes of a [`Report::Failed`].
 pub const FAILED_LEN: usize = 14;
 
 /// A [`Report::Failed`] without allocating (see [`FAILED_LEN`]).
