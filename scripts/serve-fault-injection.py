@@ -284,10 +284,8 @@ def round_body(ferry, seed, keep, servers):
                 _, label, i = line.split()
                 starts[(label, int(i))] = starts.get((label, int(i)), 0) + 1
     for r, run_id in enumerate(ids):
-        for i in before[run_id]:
-            n = starts.get((f"{tmp}-r{r}", i), 0)
-            if n != 1:
-                problems.append(f"run {r} shard {i} had finished before the fault and started {n} times")
+        for i, n in rerun(before[run_id], starts, f"{tmp}-r{r}"):
+            problems.append(f"run {r} shard {i} had finished before the fault and started {n} times")
     most = most_at_once(spans)
     if most > 2:
         problems.append(f"{most} tasks ran at once on a server with 2 cpus")
@@ -318,7 +316,30 @@ def round_body(ferry, seed, keep, servers):
     return not problems
 
 
+def self_check():
+    """The "no finished shard ran twice" check must be able to fail: a made-up run with shard 3
+    finished (where attempts really are, `calls/sq/shard-N.attempt-M/`) and started twice is
+    caught. Run before every suite, so a change of layout cannot make the check vacuous again."""
+    tmp = tempfile.mkdtemp(prefix="ferry-serve-fi-check-")
+    attempt = os.path.join(tmp, "R", "run", "calls", "sq", "shard-3.attempt-1")
+    os.makedirs(attempt)
+    with open(os.path.join(attempt, "rc"), "w") as f:
+        f.write("0\n")
+    found = finished_shards(tmp, "R")
+    subprocess.run(["rm", "-rf", tmp])
+    if found != {3}:
+        sys.exit(f"self-check: finished_shards found {found} in a run whose shard 3 finished")
+    if rerun(found, {("L", 3): 2}, "L") != [(3, 2)]:
+        sys.exit("self-check: a finished shard started twice was not caught")
+
+
+def rerun(finished, starts, label):
+    """(shard, starts) of the shards in `finished` that did not start exactly once."""
+    return [(i, starts.get((label, i), 0)) for i in sorted(finished) if starts.get((label, i), 0) != 1]
+
+
 def main():
+    self_check()
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--ferry", required=True)
     p.add_argument("--rounds", type=int, default=10)
