@@ -446,8 +446,9 @@ fn a_lone_run_uses_the_whole_server_and_a_later_run_gets_its_turn() {
     );
 }
 
-/// The live page loads in headless Chromium without a console error while a run is going, its
-/// data show the run's progress changing, and a finished run links its report.
+/// The live page: a person logs in (headless Chromium: the form, the token, a HttpOnly and
+/// SameSite=Strict session) and sees the running run without a console error; its data show
+/// the run's progress changing, and a finished run links its report.
 #[test]
 fn the_live_page_shows_runs_as_they_go_and_links_reports() {
     let slow = SlowRun::new(3);
@@ -463,15 +464,15 @@ fn the_live_page_shows_runs_as_they_go_and_links_reports() {
     let before = view(&server);
     assert_eq!(before["run_id"], id.as_str());
     assert_eq!(before["state"], "RUNNING");
-    // ../shared beside the checkout (CI has it too): Chromium driven by Playwright.
-    let page_check =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/scripts/page-check.py");
+    // Chromium driven by Playwright: the login form, the token, then the runs page.
     let check = Command::new("python3")
-        .arg(page_check)
+        .arg(fixture("page_login.py"))
         .arg(format!("http://{}/", server.host))
+        .arg(&server.token)
+        .arg(&id)
         .args(["--wait-ms", "1500"])
         .output()
-        .expect("page-check.py");
+        .expect("page_login.py");
     assert!(
         check.status.success(),
         "{}{}",

@@ -1,6 +1,7 @@
 //! Google Cloud Storage and Azure Blob Storage through the same path as S3, against their
 //! emulators on loopback: fake-gcs-server on 127.0.0.1:4443 (`scripts/services/fake-gcs-up.sh`)
-//! and Azurite on 127.0.0.1:10000 (`scripts/services/azurite-up.sh`).
+//! and Azurite on 127.0.0.1:10000 (`scripts/services/azurite-up.sh`); and a plain web server
+//! that knows no ranges.
 
 mod common;
 
@@ -229,4 +230,59 @@ fn the_object_cache_evicts_the_least_recently_used_object_past_its_cap() {
         .filter(|e| e.path().join("genome.fa").exists())
         .collect();
     assert_eq!(entries.len(), 1);
+}
+
+/// An `http://` input larger than one ranged part (16 MiB) from a web server that ignores
+/// `Range` (Python's http.server answers 200 with the whole file): fetched whole, once, and
+/// intact, instead of failing.
+#[test]
+fn a_large_input_from_a_server_without_ranges_is_fetched_whole() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("tmp");
+    let www = dir.path().join("www");
+    std::fs::create_dir_all(&www).expect("www");
+    let bytes: Vec<u8> = (0..(20u32 << 20)).map(|i| (i % 251) as u8).collect();
+    std::fs::write(www.join("big.bin"), &bytes).expect("big");
+    let mut http = Command::new("python3")
+        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"])
+        .current_dir(&www)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("http.server");
+    let mut line = String::new();
+    BufReader::new(http.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("port line");
+    let port = line
+        .split_whitespace()
+        .skip_while(|w| *w != "port")
+        .nth(1)
+        .expect("http.server port")
+        .to_string();
+    let wdl = "version 1.1\ntask t {\n  input { File f }\n  command <<< wc -c < ~{f}; md5sum < ~{f} | cut -c1-32 >>>\n  output { Array[String] o = read_lines(stdout()) }\n}\n";
+    std::fs::write(dir.path().join("t.wdl"), wdl).expect("wdl");
+    let r = common::run_with(
+        dir.path(),
+        "t.wdl",
+        &[&format!("t.f=http://127.0.0.1:{port}/big.bin")],
+        &[(
+            "XDG_CACHE_HOME",
+            &dir.path().join("cache").display().to_string(),
+        )],
+    );
+    let _ = http.kill();
+    let _ = http.wait();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // It was the web server's refusal of ranges that made Ferry fetch it whole.
+    assert!(r.stderr.contains("fetching it whole"), "{}", r.stderr);
+    let sum = Command::new("md5sum")
+        .arg(www.join("big.bin"))
+        .output()
+        .expect("md5sum");
+    let want = String::from_utf8_lossy(&sum.stdout)[..32].to_string();
+    assert_eq!(
+        r.outputs()["t.o"],
+        serde_json::json!([(20u32 << 20).to_string(), want])
+    );
 }

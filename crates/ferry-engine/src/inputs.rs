@@ -36,6 +36,14 @@ pub fn read_inputs(file: Option<&Path>, pairs: &[String]) -> Result<RawInputs, S
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"));
         let json: Json = if yaml {
+            // The YAML parser's own limit on nesting is reached only after work quadratic in
+            // the depth (100,000 brackets took a minute): counted first, in one pass.
+            if flow_depth(&text) > MAX_YAML_DEPTH {
+                return Err(format!(
+                    "{}: invalid YAML: nested more than {MAX_YAML_DEPTH} levels deep",
+                    f.display()
+                ));
+            }
             yaml_serde::from_str(&text)
                 .map_err(|e| format!("{}: invalid YAML: {e}", f.display()))?
         } else {
@@ -66,6 +74,45 @@ pub fn read_inputs(file: Option<&Path>, pairs: &[String]) -> Result<RawInputs, S
         raw.from_command_line.push(k.to_string());
     }
     Ok(raw)
+}
+
+/// Deeper than this, inputs are refused (serde_json's own limit too).
+const MAX_YAML_DEPTH: usize = 128;
+
+/// The deepest nesting of YAML flow collections (`[`, `{`) outside quotes and comments.
+fn flow_depth(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut comment = false;
+    let mut previous = '\n';
+    for c in text.chars() {
+        if comment {
+            comment = c != '\n';
+        } else if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if q == '"' && c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+        } else {
+            match c {
+                // A quote opens a quoted scalar only where a scalar starts (`it's` is plain).
+                '"' | '\'' if " \t\n[{,:-".contains(previous) => quote = Some(c),
+                '#' if previous.is_whitespace() => comment = true,
+                '[' | '{' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        previous = c;
+    }
+    deepest
 }
 
 /// Inputs checked against the workflow or task they are for.
@@ -540,5 +587,26 @@ fn check_calls(
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn flow_depth_counts_brackets_outside_quotes_and_comments() {
+        use super::flow_depth;
+        assert_eq!(flow_depth("a: [1, [2, {b: [3]}]]\n"), 4);
+        assert_eq!(
+            flow_depth("a: \"[[[[\"\nb: '{{{'\n# [[[[[\nc: it's [x]\n"),
+            1
+        );
+        assert_eq!(
+            flow_depth(&format!(
+                "a: {}{}",
+                "[".repeat(100_000),
+                "]".repeat(100_000)
+            )),
+            100_000
+        );
     }
 }

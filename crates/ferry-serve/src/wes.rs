@@ -698,8 +698,9 @@ fn check_request(runner: &Runner, id: &str, request: &Value) -> Result<(), WesEr
     Ok(())
 }
 
-/// A string in `value` that names a host path (absolute, or climbing with `..`) outside
-/// `allowed`, relative ones taken from `base` as the engine takes them. URLs are not paths.
+/// A string in `value` that names an existing host path (absolute, or climbing with `..`)
+/// outside `allowed`, relative ones taken from `base` as the engine takes them. URLs are not
+/// paths.
 fn host_path_outside(value: &Value, base: &Path, allowed: &[PathBuf]) -> Option<String> {
     match value {
         Value::String(s) => {
@@ -711,10 +712,10 @@ fn host_path_outside(value: &Value, base: &Path, allowed: &[PathBuf]) -> Option<
             if !p.is_absolute() && !climbs {
                 return None;
             }
-            let full = base.join(p);
-            let real = full
-                .canonicalize()
-                .unwrap_or_else(|_| lexically_normal(&full));
+            // Only a path that exists here: a String that merely looks like one (a label, a
+            // sample name with slashes) is data. A File input that does not exist fails the
+            // run anyway, and the engine checks every File and Directory by type.
+            let real = base.join(p).canonicalize().ok()?;
             (!allowed.iter().any(|a| real.starts_with(a))).then(|| s.clone())
         }
         Value::Array(items) => items
@@ -723,20 +724,6 @@ fn host_path_outside(value: &Value, base: &Path, allowed: &[PathBuf]) -> Option<
         Value::Object(m) => m.values().find_map(|v| host_path_outside(v, base, allowed)),
         _ => None,
     }
-}
-
-fn lexically_normal(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 fn valid_profile(p: &str) -> bool {

@@ -99,8 +99,16 @@ pub(super) fn call(name: &str, a: &Args, _io: &Io) -> EvalResult {
         }
         "flatten" => {
             arity(a, 1, 1)?;
-            let mut out = Vec::new();
-            for inner in array(&a[0])?.iter() {
+            let outer = array(&a[0])?;
+            // Counted before anything is built: ten arrays of ten million each are within the
+            // limit alone and a hundred million elements together.
+            let mut len = 0u128;
+            for inner in outer.iter() {
+                len += array(inner)?.len() as u128;
+            }
+            check_array_len(len)?;
+            let mut out = Vec::with_capacity(len as usize);
+            for inner in outer.iter() {
                 out.extend(array(inner)?.iter().cloned());
             }
             V::array(out)

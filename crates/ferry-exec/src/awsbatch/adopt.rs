@@ -99,13 +99,16 @@ impl Inner {
             text.push('\n');
         }
         let path = self.state_dir.join(format!("{n}.list"));
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
+        // On disk (file and name) before SubmitJob is sent: a machine that loses power right
+        // after must still know the job exists.
+        write_synced(&self.state_dir, &path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))
     }
 
     /// Records the id Batch gave submission `n`.
     pub(crate) fn record_job_id(&self, n: u64, id: &str) {
         let path = self.state_dir.join(format!("{n}.id"));
-        if let Err(e) = std::fs::write(&path, id) {
+        if let Err(e) = write_synced(&self.state_dir, &path, id.as_bytes()) {
             // The record's name still finds the job.
             tracing::warn!("cannot write {}: {e}", path.display());
         }
@@ -127,7 +130,9 @@ impl Inner {
             let id = match &r.id {
                 Some(id) => Some(id.clone()),
                 // Killed before Batch answered: the job may exist all the same.
-                None => self.find_job(&r.queue, &r.name, 1).await?,
+                // A job submitted just before the engine died may take a moment to be listed,
+                // as after a timed-out SubmitJob: asked as often.
+                None => self.find_job(&r.queue, &r.name, 3).await?,
             };
             if let Some(id) = id {
                 jobs.push((id, r));
@@ -323,4 +328,17 @@ pub(crate) fn child_index(child: &JobSummary) -> Option<usize> {
                 .rsplit_once(':')
                 .and_then(|(_, i)| i.parse().ok())
         })
+}
+
+/// Writes `bytes` to `path` and syncs it and its directory.
+fn write_synced(
+    dir: &std::path::Path,
+    path: &std::path::Path,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::File::open(dir)?.sync_all()
 }

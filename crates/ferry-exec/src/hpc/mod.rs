@@ -696,8 +696,15 @@ impl Executor for HpcExecutor {
         };
         // A job the scheduler took back (preemption: SIGTERM, then gone) may have written its
         // rc (143) before the scheduler says why: a signal's exit waits for its verdict.
+        // (A log that already names a memory or time kill says why without waiting.)
+        let named_in_log = || {
+            std::fs::read_to_string(&log)
+                .ok()
+                .and_then(|t| inner.scheduler.log_fate(&t))
+                .is_some_and(|f| f.oom || f.time)
+        };
         let end = match end {
-            JobEnd::Wrote { job, index } if signalled(&spec.attempt_dir) => {
+            JobEnd::Wrote { job, index } if signalled(&spec.attempt_dir) && !named_in_log() => {
                 match inner.verdict(&job, index).await {
                     Some(fate) if fate.oom || fate.time || crate::is_preemption(&fate.message) => {
                         JobEnd::Fate(fate)

@@ -19,9 +19,11 @@ pub(crate) async fn sif_for(runtime: ContainerRuntime, dir: &Path, image: &str) 
     let pinned = crate::registry::pin_digest(image)
         .await
         .with_context(|| format!("cannot pin `{image}` to a digest"))?;
+    // The digest names files: 64 hex digits, nothing else (`x@sha256:../../a` is no digest).
     let digest = pinned
         .rsplit_once("@sha256:")
         .map(|(_, d)| d.to_string())
+        .filter(|d| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
         .ok_or_else(|| anyhow!("`{pinned}` is not pinned to a sha256 digest"))?;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the image cache {}", dir.display()))?;
@@ -66,4 +68,26 @@ async fn pull(runtime: ContainerRuntime, pinned: &str, sif: &PathBuf) -> Result<
     std::fs::rename(&part, sif)
         .with_context(|| format!("cannot move {} into place", part.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// A digest names files in the image cache: anything but 64 hex digits is refused before
+    /// a file is made (`x@sha256:../../a` would name one outside it).
+    #[tokio::test]
+    async fn only_a_real_digest_names_a_file() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let cache = dir.path().join("images");
+        for image in ["x@sha256:../../escaped", "x@sha256:abc", "x@sha256:"] {
+            let e = super::sif_for(ferry_config::ContainerRuntime::Apptainer, &cache, image)
+                .await
+                .expect_err(image);
+            assert!(
+                format!("{e:#}").contains("not pinned to a sha256 digest"),
+                "{e:#}"
+            );
+        }
+        assert!(!dir.path().join("escaped.sif.lock").exists());
+        assert!(!cache.exists());
+    }
 }

@@ -169,7 +169,7 @@ impl ObjectStorage {
                 .step_by(part_size as usize)
                 .map(|start| start..(start + part_size).min(meta.size))
                 .collect();
-            futures_util::stream::iter(ranges)
+            let ranged = futures_util::stream::iter(ranges)
                 .map(|range| {
                     let file = file.clone();
                     let store = store.clone();
@@ -203,11 +203,58 @@ impl ObjectStorage {
                 })
                 .buffer_unordered(self.settings.concurrency.max(1))
                 .try_collect::<Vec<()>>()
-                .await?;
+                .await;
+            if let Err(e) = ranged {
+                // A web server that does not answer ranges (it sends the whole object, 200,
+                // to a ranged GET) still serves the object: once, whole.
+                if !url.starts_with("http://") && !url.starts_with("https://") {
+                    return Err(e);
+                }
+                tracing::warn!("{url}: ranged reads failed ({e:#}); fetching it whole");
+                self.get_whole(store, meta, &file, url).await?;
+            }
         }
         let len = file.metadata()?.len();
         if len != meta.size {
             bail!("{url}: downloaded {len} bytes, expected {}", meta.size);
+        }
+        Ok(())
+    }
+
+    /// The whole object in one GET, streamed into `file` from its start.
+    async fn get_whole(
+        &self,
+        store: &Arc<dyn ObjectStore>,
+        meta: &ObjectMeta,
+        file: &Arc<std::fs::File>,
+        url: &str,
+    ) -> Result<()> {
+        let _permit = self.requests.acquire().await;
+        let options = object_store::GetOptions {
+            if_match: meta.e_tag.clone(),
+            ..Default::default()
+        };
+        let mut body = store
+            .get_opts(&meta.location, options)
+            .await
+            .map_err(|e| explain(url, e))?
+            .into_stream();
+        let mut at = 0u64;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| explain(url, e))?;
+            if at + chunk.len() as u64 > meta.size {
+                bail!("{url}: more bytes than its {} announced", meta.size);
+            }
+            let f = file.clone();
+            let offset = at;
+            at += chunk.len() as u64;
+            tokio::task::spawn_blocking(move || f.write_all_at(&chunk, offset))
+                .await
+                .context("writer thread")?
+                .context("cannot write the download")?;
+        }
+        if at != meta.size {
+            bail!("{url}: short read ({at} of {} bytes)", meta.size);
         }
         Ok(())
     }
