@@ -814,6 +814,76 @@ task t {
     );
 }
 
+/// `disks` of tasks running together are added up per filesystem, as cpus are: three tasks each
+/// asking 60% of the free space of the run's filesystem run one after another, not together
+/// (each alone fits, so none fails), and a run asking more than the filesystem has still fails
+/// at once.
+#[test]
+fn disks_of_concurrent_tasks_on_one_filesystem_are_added_up() {
+    let wdl = r#"version 1.1
+workflow w {
+  input { Int gib  String log }
+  scatter (i in [1, 2, 3]) {
+    call t { input: gib = gib, i = i, log = log }
+  }
+}
+task t {
+  input { Int gib  Int i  String log }
+  command <<<
+    echo "start ~{i} $(date +%s.%N)" >> '~{log}'
+    sleep 1
+    echo "end ~{i} $(date +%s.%N)" >> '~{log}'
+  >>>
+  runtime { disks: "~{gib} GiB"  cpu: 1 }
+}
+"#;
+    let dir = project(&[("w.wdl", wdl)]);
+    let df = std::process::Command::new("df")
+        .args(["-Pk", dir.path().to_str().expect("utf-8")])
+        .output()
+        .expect("df");
+    let free_kib: u64 = String::from_utf8_lossy(&df.stdout)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|f| f.parse().ok())
+        .expect("df's free KiB");
+    let gib = free_kib * 6 / 10 >> 20;
+    assert!(gib >= 1, "the test needs 2 GiB free where it runs");
+    let log = dir.path().join("log");
+    let r = run(
+        dir.path(),
+        "w.wdl",
+        &[
+            "--no-cache",
+            &format!("w.gib={gib}"),
+            &format!("w.log={}", log.display()),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&log).expect("log");
+    let mut running = 0;
+    for line in text.lines() {
+        running += if line.starts_with("start") { 1 } else { -1 };
+        assert!(
+            running <= 1,
+            "two tasks held {gib} GiB each at once:\n{text}"
+        );
+    }
+    assert_eq!(text.lines().count(), 6, "{text}");
+    let r = run(
+        dir.path(),
+        "w.wdl",
+        &[
+            "--no-cache",
+            &format!("w.gib={}", free_kib * 2 >> 20),
+            &format!("w.log={}", log.display()),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("working directory"), "{}", r.stderr);
+}
+
 /// Inputs written as Cromwell takes them (WARP's own test inputs): `"true"`/`"False"` for a
 /// Boolean, `2.0` for an Int, paths with surrounding whitespace, struct members the struct does
 /// not declare. Accepted, with a warning naming the input and what was done; read strictly by

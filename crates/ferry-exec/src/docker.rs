@@ -529,8 +529,14 @@ impl Executor for DockerExecutor {
             return Err(ExecError::Cancelled);
         }
         let start = Instant::now();
-        crate::disks::check_free_space(&spec.disks, &spec.create_from, true)
-            .map_err(|m| ExecError::Permanent(anyhow::anyhow!(m)))?;
+        let _disks = crate::disks::hold_free_space(
+            &spec.disks,
+            &spec.create_from,
+            true,
+            &spec.label,
+            &self.cancelled,
+        )
+        .await?;
         std::fs::create_dir_all(&spec.work_dir)
             .with_context(|| format!("cannot create {}", spec.work_dir.display()))?;
         for (i, m) in spec.disks.iter().enumerate() {

@@ -207,8 +207,14 @@ impl Executor for LocalExecutor {
             return Err(ExecError::Cancelled);
         };
         // Mount points are host paths here: each is checked on its own filesystem.
-        crate::disks::check_free_space(&spec.disks, &spec.create_from, false)
-            .map_err(|m| ExecError::Permanent(anyhow::anyhow!(m)))?;
+        let _disks = crate::disks::hold_free_space(
+            &spec.disks,
+            &spec.create_from,
+            false,
+            &spec.label,
+            &self.cancelled,
+        )
+        .await?;
         let rc_file = spec.attempt_dir.join("rc");
         let mut env: Vec<(String, String)> = spec.env.clone();
         if let Some(s) = &spec.streaming {
