@@ -38,4 +38,33 @@ fi
 if [[ -z "$(psql_pg -tAc "SELECT 1 FROM pg_database WHERE datname = 'ferry'")" ]]; then
   psql_pg -c "CREATE DATABASE ferry OWNER ferry"
 fi
+# TLS offered (not required) with a certificate for 127.0.0.1 and localhost signed by a CA of the
+# tests' own: the server's TLS test trusts $state/postgres/tls/ca.crt. Changed by a reload, so a
+# server started by an earlier version of this script gets it too.
+tls="$state/postgres/tls"
+if [[ ! -s "$tls/ca.crt" || ! -s "$tls/server.crt" || ! -s "$tls/server.key" ]]; then
+  mkdir -p "$tls"
+  fresh=1
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=ferry tests CA" \
+    -keyout "$tls/ca.key" -out "$tls/ca.crt" 2> /dev/null
+  openssl req -newkey rsa:2048 -nodes -subj /CN=localhost \
+    -keyout "$tls/server.key" -out "$tls/server.csr" 2> /dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' > "$tls/ext"
+  openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" \
+    -CAcreateserial -days 3650 -extfile "$tls/ext" -out "$tls/server.crt" 2> /dev/null
+fi
+chown postgres "$tls/server.key" "$tls/server.crt"
+chmod 600 "$tls/server.key"
+chmod 755 "$tls"
+if [[ -n "${fresh:-}" || "$(psql_pg -tAc "SHOW ssl")" != on ]]; then
+  psql_pg -c "ALTER SYSTEM SET ssl_cert_file = '$tls/server.crt'" \
+    -c "ALTER SYSTEM SET ssl_key_file = '$tls/server.key'" -c "ALTER SYSTEM SET ssl = on" \
+    -c "SELECT pg_reload_conf()" > /dev/null
+  for _ in $(seq 50); do
+    [[ "$(psql_pg -tAc "SHOW ssl")" == on ]] && break
+    sleep 0.1
+  done
+  [[ "$(psql_pg -tAc "SHOW ssl")" == on ]] \
+    || { echo "postgres-up: TLS did not come on; see $state/postgres/server.log" >&2; exit 1; }
+fi
 echo "postgres://ferry:ferry@127.0.0.1:$port/ferry"

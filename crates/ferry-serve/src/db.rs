@@ -247,9 +247,24 @@ const OWNED: &str = "COALESCE(submitter, 'default') = $2";
 
 impl Db {
     /// `location`: a `postgres://` (or `postgresql://`) URL, else a SQLite file's path.
-    /// `home`: the runs directory whose runs this server owns.
+    /// `home`: the runs directory whose runs this server owns. Its rows are kept under the
+    /// directory's server id (`home/server-id`, made on first use), not its path: two machines
+    /// with the same path sharing one PostgreSQL database stay apart.
     pub fn open(location: &str, home: &Path) -> Result<Db> {
-        let home = home.display().to_string();
+        let (id, made) = server_id(home)?;
+        let path = home.display().to_string();
+        let db = Db::open_as(location, id)?;
+        if made {
+            // Rows of an earlier Ferry were kept under the directory's path: this id's now.
+            db.execute(
+                "UPDATE runs SET home = $1 WHERE home = $2",
+                &[text(&db.home), text(&path)],
+            )?;
+        }
+        Ok(db)
+    }
+
+    fn open_as(location: &str, home: String) -> Result<Db> {
         if location.starts_with("postgres://") || location.starts_with("postgresql://") {
             return Db::postgres(location, home);
         }
@@ -286,9 +301,9 @@ impl Db {
                 u.to_string()
             })
             .unwrap_or_else(|_| "the PostgreSQL URL".into());
-        let url = url.to_string();
+        let (url, tls) = postgres_tls(url).with_context(|| format!("cannot use {shown}"))?;
         let client = blocking(move || {
-            let mut client = postgres::Client::connect(&url, postgres::NoTls)?;
+            let mut client = postgres::Client::connect(&url, tls)?;
             client.batch_execute(POSTGRES_TABLES)?;
             Ok::<_, postgres::Error>(client)
         })
@@ -718,6 +733,108 @@ fn is_unique_violation(e: &anyhow::Error) -> bool {
     false
 }
 
+/// The runs directory's server id, and whether it was made now.
+fn server_id(home: &Path) -> Result<(String, bool)> {
+    use std::io::{Read, Write};
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = home.join("server-id");
+    match std::fs::read_to_string(&file) {
+        Ok(id) if !id.trim().is_empty() => return Ok((id.trim().to_string(), false)),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", file.display())),
+    }
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut r| r.read_exact(&mut bytes))
+        .context("cannot read /dev/urandom")?;
+    let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let tmp = home.join(".server-id.tmp");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    f.write_all(format!("{id}\n").as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, &file).with_context(|| format!("cannot write {}", file.display()))?;
+    Ok((id, true))
+}
+
+/// The URL the client understands and the TLS it uses. `sslmode` as libpq names it, but a TLS
+/// connection here always verifies the server's certificate and name — against the system's
+/// roots and the file `sslrootcert` names (PEM), as libpq's `verify-full` does: `require`,
+/// `verify-ca` and `verify-full` all mean TLS or nothing, verified; `prefer` TLS when the server
+/// offers it, verified; `disable`, and a URL that names no `sslmode`, no TLS (as before; said
+/// at start when the server is not on this machine). A certificate nobody vouches for fails
+/// instead of connecting to whoever answers.
+fn postgres_tls(url: &str) -> Result<(String, tokio_postgres_rustls::MakeRustlsConnect)> {
+    let mut parsed = url::Url::parse(url).context("not a URL")?;
+    let mut root_file = None;
+    let kept: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter_map(|(k, v)| match k.as_ref() {
+            "sslrootcert" => {
+                root_file = Some(v.into_owned());
+                None
+            }
+            "sslmode" if v == "verify-ca" || v == "verify-full" => {
+                Some((k.into_owned(), "require".to_string()))
+            }
+            _ => Some((k.into_owned(), v.into_owned())),
+        })
+        .collect();
+    let mut kept = kept;
+    if !kept.iter().any(|(k, _)| k == "sslmode") {
+        let local = match parsed.host() {
+            Some(url::Host::Ipv4(a)) => a.is_loopback(),
+            Some(url::Host::Ipv6(a)) => a.is_loopback(),
+            Some(url::Host::Domain(d)) => d == "localhost",
+            None => true,
+        };
+        if !local {
+            tracing::warn!(
+                "the run database's connection is not encrypted: add sslmode=verify-full (and sslrootcert=FILE) to its URL"
+            );
+        }
+        kept.push(("sslmode".into(), "disable".into()));
+    }
+    parsed.query_pairs_mut().clear().extend_pairs(kept);
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    if let Some(file) = root_file {
+        let pem =
+            std::fs::read(&file).with_context(|| format!("cannot read sslrootcert {file}"))?;
+        let mut added = 0;
+        for cert in rustls::pki_types::pem::PemObject::pem_slice_iter(&pem) {
+            let cert: rustls::pki_types::CertificateDer<'static> =
+                cert.with_context(|| format!("sslrootcert {file}: not PEM certificates"))?;
+            roots
+                .add(cert)
+                .with_context(|| format!("sslrootcert {file}: a certificate rustls refuses"))?;
+            added += 1;
+        }
+        if added == 0 {
+            bail!("sslrootcert {file} holds no certificate");
+        }
+    }
+    // The AWS SDK's provider, named: with two in the build, rustls would not pick one itself.
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS set-up")?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok((
+        parsed.to_string(),
+        tokio_postgres_rustls::MakeRustlsConnect::new(config),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -854,5 +971,77 @@ mod tests {
         neighbour.add(&mut theirs).expect("add");
         assert_eq!(theirs.seq, 1);
         assert_eq!(db.page("default", 0, 1000).expect("page").len(), 42);
+    }
+
+    /// Rows belong to the runs directory's id, not its path: another machine's directory at
+    /// the same path sharing the database sees none of them; rows an earlier Ferry kept under
+    /// the path are adopted by the directory that first gets an id there.
+    #[test]
+    fn postgres_rows_belong_to_the_directorys_id_not_its_path() {
+        let home = tempfile::tempdir().expect("tmp");
+        let path = home.path().display().to_string();
+        let prefix = format!("id{}", std::process::id());
+        let legacy = Db::open_as(&postgres_url(), path.clone()).expect("PostgreSQL");
+        legacy
+            .add(&mut run(&format!("{prefix}-old"), QUEUED))
+            .expect("add");
+        let db = Db::open(&postgres_url(), home.path()).expect("open");
+        assert_ne!(db.home, path);
+        assert_eq!(db.page("default", 0, 10).expect("page").len(), 1);
+        db.add(&mut run(&format!("{prefix}-new"), QUEUED))
+            .expect("add");
+        // The same path on another machine: a directory without this one's id.
+        std::fs::remove_file(home.path().join("server-id")).expect("rm");
+        let elsewhere = Db::open(&postgres_url(), home.path()).expect("open");
+        assert!(elsewhere.page("default", 0, 10).expect("page").is_empty());
+        let mode = std::fs::metadata(home.path().join("server-id"))
+            .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
+            .expect("server-id");
+        assert_eq!(mode, 0o600);
+    }
+
+    /// `sslmode=require` talks TLS and verifies the server against `sslrootcert` (the tests'
+    /// server's certificate for 127.0.0.1 is signed by a CA of its own); without that root nobody vouches for
+    /// it and the connection is refused, never made in the clear.
+    #[test]
+    fn postgres_over_tls_verifies_the_server() {
+        let services = std::env::var("FERRY_SERVICES_DIR").unwrap_or("/tmp/ferry-services".into());
+        let root = format!("{services}/postgres/tls/ca.crt");
+        assert!(
+            Path::new(&root).exists(),
+            "{root}: start PostgreSQL with scripts/services/postgres-up.sh"
+        );
+        let home = tempfile::tempdir().expect("tmp");
+        let url = format!("{}?sslmode=require&sslrootcert={root}", postgres_url());
+        let db = Db::open(&url, home.path()).expect("TLS with the test root");
+        let Backend::Postgres(client) = &db.backend else {
+            panic!("not PostgreSQL")
+        };
+        let mut client = lock(client).expect("lock");
+        let ssl: bool = blocking(|| {
+            client
+                .query_one(
+                    "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                    &[],
+                )
+                .map(|r| r.get(0))
+        })
+        .expect("pg_stat_ssl");
+        assert!(ssl, "the connection is not TLS");
+        let url = format!("{}?sslmode=verify-full", postgres_url());
+        let e = Db::open(&url, home.path())
+            .err()
+            .expect("a server nobody vouches for");
+        assert!(
+            format!("{e:#}").to_lowercase().contains("certificate"),
+            "{e:#}"
+        );
+        let e = Db::open(
+            &format!("{}?sslrootcert=/no/such", postgres_url()),
+            home.path(),
+        )
+        .err()
+        .expect("a missing root");
+        assert!(format!("{e:#}").contains("/no/such"), "{e:#}");
     }
 }
