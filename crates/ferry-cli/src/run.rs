@@ -234,7 +234,10 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
                 .cloned()
                 .chain([shared.object_cache.clone(), run_dir.clone()]),
         )
-        .with_runs_dirs(args.readable_runs.iter().cloned());
+        .with_runs_dirs(
+            args.readable_runs.iter().cloned(),
+            args.cache_namespace.as_deref().unwrap_or("default"),
+        );
         shared.input_roots = Some(Arc::new(inputs));
         shared.host_roots = Some(Arc::new(readable));
     }

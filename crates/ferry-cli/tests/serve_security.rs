@@ -240,6 +240,61 @@ fn a_token_file_others_may_read_is_refused_and_each_token_sees_only_its_own_runs
     )
     .expect("json");
     assert_eq!(record["submitter"], "alice");
+    // What alice's run made is hers: bob cannot name it as an input (the input root holds the
+    // runs directory), nor the server's database; alice can.
+    let made = walk_files(&dir.path().join("runs").join(&id).join("run"))
+        .into_iter()
+        .next()
+        .expect("a file alice's run made");
+    let reader = write(
+        dir.path(),
+        "reader.wdl",
+        "version 1.1\nworkflow reader {\n  input { File f }\n  output { String text = read_string(f) }\n}\n",
+    );
+    server.token = "bob-token-0123456789ab".into();
+    for theirs in [made.clone(), dir.path().join("runs").join("runs.sqlite")] {
+        let inputs = write(
+            dir.path(),
+            "theirs.json",
+            &format!(r#"{{"reader.f": "{}"}}"#, theirs.display()),
+        );
+        let refused = server_submit_error(&server, &reader, &inputs, &[]);
+        assert!(refused.contains("reader.f"), "{refused}");
+    }
+    // Named by the workflow itself, it fails bob's run as it reads.
+    let sneaky = write(
+        dir.path(),
+        "sneaky.wdl",
+        &format!(
+            "version 1.1\nworkflow sneaky {{\n  output {{ String text = read_string(\"{}\") }}\n}}\n",
+            made.display()
+        ),
+    );
+    let empty = write(dir.path(), "empty.json", "{}");
+    let id_bob = server.submit(&sneaky, &empty, &[]);
+    assert_ne!(server.wait(&id_bob)["state"], "COMPLETE");
+    server.token = "alice-token-0123456789".into();
+    let mine = write(
+        dir.path(),
+        "mine.json",
+        &format!(r#"{{"reader.f": "{}"}}"#, made.display()),
+    );
+    let id = server.submit(&reader, &mine, &[]);
+    assert_eq!(server.wait(&id)["state"], "COMPLETE");
+}
+
+/// The regular files under `dir`, depth first.
+fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        match e.file_type() {
+            Ok(t) if t.is_dir() => out.extend(walk_files(&p)),
+            Ok(t) if t.is_file() => out.push(p),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// What a client sends cannot change where or how the operator's server runs things.

@@ -9,13 +9,19 @@ use std::fs::File;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
+/// The file in a served run's directory that names who submitted it.
+pub const SUBMITTER_FILE: &str = "submitter";
+
 /// Directories whose files may be read; every other host path is refused.
 #[derive(Clone, Debug, Default)]
 pub struct HostRoots {
     roots: Vec<PathBuf>,
     /// A server's runs directories: `DIR/<run>/run/...` (what runs made) is readable, not the
-    /// server's own files beside the runs (its token, its database).
+    /// server's own files beside the runs (its token, its database)...
     runs_dirs: Vec<PathBuf>,
+    /// ...and only of the runs this submitter made (`DIR/<run>/submitter`; a run without one is
+    /// `default`'s, as the server's database has it): no token reads another's outputs.
+    runs_owner: String,
 }
 
 impl HostRoots {
@@ -27,28 +33,51 @@ impl HostRoots {
                 .filter_map(|r| r.canonicalize().ok())
                 .collect(),
             runs_dirs: Vec::new(),
+            runs_owner: String::new(),
         }
     }
 
-    /// Also what the runs under a server's runs directory made (`DIR/<run>/run/...`).
-    pub fn with_runs_dirs(mut self, dirs: impl IntoIterator<Item = PathBuf>) -> HostRoots {
+    /// Also what the runs of `owner` under a server's runs directory made
+    /// (`DIR/<run>/run/...`).
+    pub fn with_runs_dirs(
+        mut self,
+        dirs: impl IntoIterator<Item = PathBuf>,
+        owner: &str,
+    ) -> HostRoots {
         self.runs_dirs
             .extend(dirs.into_iter().filter_map(|r| r.canonicalize().ok()));
+        self.runs_owner = owner.to_string();
         self
     }
 
-    /// Whether `real` (a path with its links resolved) is under a root.
+    /// Whether `real` (a path with its links resolved) is under a root. Under a server's runs
+    /// directory only the runs rule decides (what this owner's runs made), or a root inside it
+    /// (a run's own directory): an input root that holds the runs directory does not open the
+    /// server's token, database or other submitters' runs.
     pub fn allows(&self, real: &Path) -> bool {
-        self.roots.iter().any(|r| real.starts_with(r))
-            || self.runs_dirs.iter().any(|d| {
-                real.strip_prefix(d).is_ok_and(|rest| {
-                    let mut parts = rest.components();
-                    matches!(
-                        (parts.next(), parts.next()),
-                        (Some(Component::Normal(_)), Some(Component::Normal(run))) if run == "run"
-                    )
-                })
-            })
+        let Some(d) = self.runs_dirs.iter().find(|d| real.starts_with(d)) else {
+            return self.roots.iter().any(|r| real.starts_with(r));
+        };
+        if self
+            .roots
+            .iter()
+            .any(|r| r != d && r.starts_with(d) && real.starts_with(r))
+        {
+            return true;
+        }
+        let rest = real.strip_prefix(d).unwrap_or(real);
+        let mut parts = rest.components();
+        let (Some(Component::Normal(run)), Some(Component::Normal(made))) =
+            (parts.next(), parts.next())
+        else {
+            return false;
+        };
+        made == "run" && {
+            let owner = std::fs::read_to_string(d.join(run).join(SUBMITTER_FILE))
+                .map(|s| s.trim().to_string())
+                .unwrap_or_else(|_| "default".into());
+            owner == self.runs_owner
+        }
     }
 
     /// Checks a path before it is used (an input, a path to mount): its links resolved, or,
@@ -196,11 +225,22 @@ mod tests {
                 .check(&own.join("work/../../secret"))
                 .is_err()
         );
-        // A server's runs: what runs made, not the server's files beside them.
-        let runs = HostRoots::new([]).with_runs_dirs([d.path().to_path_buf()]);
+        // A server's runs: what its submitter's runs made, not the server's files beside them,
+        // not another submitter's runs.
+        let runs = HostRoots::new([]).with_runs_dirs([d.path().to_path_buf()], "ann");
         std::fs::create_dir_all(d.path().join("r1/run/calls")).expect("dir");
+        std::fs::create_dir_all(d.path().join("r2/run/calls")).expect("dir");
+        std::fs::write(d.path().join("r1").join(SUBMITTER_FILE), "ann\n").expect("write");
+        std::fs::write(d.path().join("r2").join(SUBMITTER_FILE), "bob\n").expect("write");
         assert!(runs.check(&d.path().join("r1/run/calls")).is_ok());
+        assert!(runs.check(&d.path().join("r2/run/calls")).is_err());
         assert!(runs.check(&d.path().join("secret")).is_err());
         assert!(runs.check(&d.path().join("r1/workflow")).is_err());
+        // A root that holds the runs directory opens none of it; one inside it, itself.
+        let wide = HostRoots::new([d.path().to_path_buf(), d.path().join("r2")])
+            .with_runs_dirs([d.path().to_path_buf()], "ann");
+        assert!(wide.check(&d.path().join("secret")).is_err());
+        assert!(wide.check(&d.path().join("r1/run/calls")).is_ok());
+        assert!(wide.check(&d.path().join("r2/run/calls")).is_ok());
     }
 }

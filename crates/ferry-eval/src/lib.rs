@@ -8,6 +8,6 @@ pub mod eval;
 pub mod stdlib;
 pub mod value;
 
-pub use access::{HostRoots, ReadPolicy};
+pub use access::{HostRoots, ReadPolicy, SUBMITTER_FILE};
 pub use eval::{Evaluator, FetchUrl, Io, MakeReadable, Scope};
 pub use value::{Members, Value, coerce, from_json};

@@ -452,6 +452,10 @@ pub async fn submit(
     let files = dir.join("workflow");
     std::fs::create_dir_all(&files)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", files.display()))?;
+    // Whose run this is, where a later run's engine checks it before reading these outputs.
+    let owner = dir.join(ferry_eval::SUBMITTER_FILE);
+    std::fs::write(&owner, format!("{}\n", caller.0))
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", owner.display()))?;
     let mut fields: serde_json::Map<String, Value> = Default::default();
     let mut attached: Vec<String> = Vec::new();
     let result = async {
@@ -508,7 +512,7 @@ pub async fn submit(
             None
         };
         let request = request_from(&runner, &id, fields, &attached, fetched)?;
-        check_request(&runner, &id, &request)?;
+        check_request(&runner, &id, &request, &caller)?;
         Ok(request)
     }
     .await;
@@ -676,7 +680,12 @@ fn request_from(
 /// What a run may read, checked before it is accepted: its documents import only what the
 /// server may read or fetch, and its inputs' host paths are under the `--input-root`s or its
 /// own directory (the engine checks again, by type, as it runs).
-fn check_request(runner: &Runner, id: &str, request: &Value) -> Result<(), WesError> {
+fn check_request(
+    runner: &Runner,
+    id: &str,
+    request: &Value,
+    caller: &Caller,
+) -> Result<(), WesError> {
     let forbidden = |e: anyhow::Error| WesError(StatusCode::FORBIDDEN, format!("{e:#}"));
     let dir = runner.dir(id);
     let files = dir.join("workflow");
@@ -684,8 +693,12 @@ fn check_request(runner: &Runner, id: &str, request: &Value) -> Result<(), WesEr
     let mut roots = vec![files.canonicalize().map_err(anyhow::Error::from)?];
     roots.extend(runner.options.roots.iter().cloned());
     crate::fetch::check_imports(&workflow, runner.fetcher.as_ref(), &roots).map_err(forbidden)?;
-    let mut allowed = vec![dir.canonicalize().map_err(anyhow::Error::from)?];
-    allowed.extend(runner.options.input_roots.iter().cloned());
+    // As the run's engine will read them (`ferry run --served`): under the input roots or its
+    // own directory, or what its submitter's earlier runs made.
+    let allowed = ferry_eval::HostRoots::new(
+        std::iter::once(dir.clone()).chain(runner.options.input_roots.iter().cloned()),
+    )
+    .with_runs_dirs([runner.options.runs_dir.clone()], &caller.0);
     if let Some(params) = request["workflow_params"].as_object() {
         for (key, value) in params {
             if let Some(path) = host_path_outside(value, &files, &allowed) {
@@ -701,7 +714,11 @@ fn check_request(runner: &Runner, id: &str, request: &Value) -> Result<(), WesEr
 /// A string in `value` that names an existing host path (absolute, or climbing with `..`)
 /// outside `allowed`, relative ones taken from `base` as the engine takes them. URLs are not
 /// paths.
-fn host_path_outside(value: &Value, base: &Path, allowed: &[PathBuf]) -> Option<String> {
+fn host_path_outside(
+    value: &Value,
+    base: &Path,
+    allowed: &ferry_eval::HostRoots,
+) -> Option<String> {
     match value {
         Value::String(s) => {
             if s.contains("://") && !s.starts_with("file://") {
@@ -716,7 +733,7 @@ fn host_path_outside(value: &Value, base: &Path, allowed: &[PathBuf]) -> Option<
             // sample name with slashes) is data. A File input that does not exist fails the
             // run anyway, and the engine checks every File and Directory by type.
             let real = base.join(p).canonicalize().ok()?;
-            (!allowed.iter().any(|a| real.starts_with(a))).then(|| s.clone())
+            (!allowed.allows(&real)).then(|| s.clone())
         }
         Value::Array(items) => items
             .iter()
