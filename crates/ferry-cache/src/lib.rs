@@ -14,9 +14,11 @@
 //! the format version (`calls-v2.log`); an older file is simply not read (v1 lines carried a
 //! plain hash, which anyone could compute).
 //!
-//! File identity: an output is recorded with its size, mtime, inode and blake3. A later lookup
-//! trusts a file whose (size, mtime, inode) are unchanged and re-hashes it otherwise, so a
-//! modified or deleted output is detected and its call rerun.
+//! File identity: an output is recorded with its size, mtime, ctime, inode and blake3. A later
+//! lookup trusts a file whose (size, mtime, ctime, inode) are unchanged and re-hashes it
+//! otherwise, so a modified or deleted output is detected and its call rerun. The ctime is what
+//! makes that hold: a task may set an mtime back (`touch -d`), nothing but the clock sets a
+//! ctime, which any write or `utimensat` moves.
 
 #![forbid(unsafe_code)]
 
@@ -40,6 +42,9 @@ pub struct FileRecord {
     pub path: String,
     pub size: u64,
     pub mtime_ns: i128,
+    /// `None` in entries of an earlier Ferry: such a file is always re-hashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ctime_ns: Option<i128>,
     pub ino: u64,
     /// The content's digest; for a file left in an object store, the object's identity
     /// (`etag:…`) instead, never a hash of the local stub.
@@ -69,14 +74,36 @@ fn record(path: &Path, blake3: String, remote: Option<String>) -> std::io::Resul
         path: path.display().to_string(),
         size: meta.len(),
         mtime_ns: mtime_ns(&meta),
+        ctime_ns: Some(ctime_ns(&meta)),
         ino: meta.ino(),
         blake3,
         remote,
     })
 }
 
-/// A file's identity for the digest memo: path, size, mtime (ns) and inode.
-type FileId = (String, u64, i128, u64);
+/// A file's identity for the digest memo: path, size, mtime (ns), inode and ctime (ns).
+type FileId = (String, u64, i128, u64, i128);
+
+impl FileRecord {
+    fn id(&self) -> FileId {
+        (
+            self.path.clone(),
+            self.size,
+            self.mtime_ns,
+            self.ino,
+            // Never matches a real file's: an entry without a ctime is re-hashed.
+            self.ctime_ns.unwrap_or(i128::MIN),
+        )
+    }
+
+    /// Whether `meta` is the file as recorded (else its content must be hashed again).
+    fn same_identity(&self, meta: &std::fs::Metadata) -> bool {
+        meta.len() == self.size
+            && mtime_ns(meta) == self.mtime_ns
+            && meta.ino() == self.ino
+            && self.ctime_ns == Some(ctime_ns(meta))
+    }
+}
 
 pub struct Cache {
     path: PathBuf,
@@ -85,7 +112,7 @@ pub struct Cache {
     /// Entries by key, kept as their JSON text and parsed only on a hit: a 100,000-shard
     /// scatter must not hold 100,000 parsed JSON trees.
     entries: Mutex<HashMap<[u8; 32], Box<str>>>,
-    /// Digests of files by (path, size, mtime, inode): the fast path for inputs that are
+    /// Digests of files by (path, size, mtime, inode, ctime): the fast path for inputs that are
     /// outputs of earlier calls.
     digests: Mutex<HashMap<FileId, String>>,
     /// Files being hashed now, by the same identity: a second caller waits for the first
@@ -160,6 +187,10 @@ fn read_or_create_key(path: &Path) -> std::io::Result<[u8; 32]> {
 
 fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
     meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128
+}
+
+fn ctime_ns(meta: &std::fs::Metadata) -> i128 {
+    meta.ctime() as i128 * 1_000_000_000 + meta.ctime_nsec() as i128
 }
 
 /// Opens an append-only line log (created if missing) behind a 64 KiB buffer, and returns it
@@ -279,10 +310,7 @@ impl Cache {
                     continue;
                 }
                 for f in &entry.files {
-                    digests.insert(
-                        (f.path.clone(), f.size, f.mtime_ns, f.ino),
-                        f.blake3.clone(),
-                    );
+                    digests.insert(f.id(), f.blake3.clone());
                 }
                 entries.insert(key_bytes(&entry.key), Box::<str>::from(json));
             }
@@ -339,7 +367,7 @@ impl Cache {
         v
     }
 
-    /// The digest of a file, from memory when its (size, mtime, inode) are known. One caller
+    /// The digest of a file, from memory when its (size, mtime, inode, ctime) are known. One caller
     /// hashes a given file at a time; the others wait and take its result. Blocking: callers
     /// on an async runtime use `block_in_place` or the blocking pool.
     pub fn digest(&self, path: &Path) -> std::io::Result<String> {
@@ -349,6 +377,7 @@ impl Cache {
             meta.len(),
             mtime_ns(&meta),
             meta.ino(),
+            ctime_ns(&meta),
         );
         let known = |id| self.digests.lock().ok().and_then(|d| d.get(id).cloned());
         if let Some(d) = known(&id) {
@@ -397,19 +426,33 @@ impl Cache {
     /// The entry for `key` if every file it names is still there, unchanged.
     pub fn lookup(&self, key: &str) -> Option<Entry> {
         let json = self.entries.lock().ok()?.get(&key_bytes(key)).cloned()?;
-        let entry: Entry = serde_json::from_str(&json).ok()?;
+        let mut entry: Entry = serde_json::from_str(&json).ok()?;
+        let mut rehashed = false;
         for f in &entry.files {
             let meta = std::fs::metadata(&f.path).ok()?;
-            let same_identity =
-                meta.len() == f.size && mtime_ns(&meta) == f.mtime_ns && meta.ino() == f.ino;
+            let same_identity = f.same_identity(&meta);
             // A stub has no content to hash: it must be the one recorded.
             if f.remote.is_some() && !same_identity {
                 return None;
             }
-            if !same_identity
-                && (meta.len() != f.size || self.digest(Path::new(&f.path)).ok()? != f.blake3)
-            {
-                return None;
+            if !same_identity {
+                if meta.len() != f.size || self.digest(Path::new(&f.path)).ok()? != f.blake3 {
+                    return None;
+                }
+                rehashed = true;
+            }
+        }
+        if rehashed {
+            // The same content under a new identity (a hard link publishing it moved its
+            // ctime, say): recorded again as it is now, so that the next run need not hash it.
+            let now: std::io::Result<Vec<FileRecord>> = entry
+                .files
+                .iter()
+                .map(|f| record(Path::new(&f.path), f.blake3.clone(), f.remote.clone()))
+                .collect();
+            if let Ok(now) = now {
+                entry.files = now;
+                let _ = self.insert(entry.clone());
             }
         }
         Some(entry)
@@ -442,10 +485,7 @@ impl Cache {
         }
         if let Ok(mut digests) = self.digests.lock() {
             for f in &entry.files {
-                digests.insert(
-                    (f.path.clone(), f.size, f.mtime_ns, f.ino),
-                    f.blake3.clone(),
-                );
+                digests.insert(f.id(), f.blake3.clone());
             }
         }
         if let Ok(mut entries) = self.entries.lock() {
@@ -571,6 +611,24 @@ mod tests {
         std::fs::write(&out, "data").unwrap();
         // Rewritten with the same content: its identity changed but its digest did not.
         assert!(cache.lookup("k2").is_some());
+        // Changed in place with its mtime set back: the ctime tells.
+        let cache = Cache::open(&dir.path().join("c")).unwrap();
+        let (e, _) = entry(dir.path(), "k2");
+        cache.insert(e).unwrap();
+        let mtime = std::fs::metadata(&out).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::fs::write(&out, "DATA").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&out)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        assert_eq!(std::fs::metadata(&out).unwrap().modified().unwrap(), mtime);
+        assert!(
+            cache.lookup("k2").is_none(),
+            "a file changed under a restored mtime"
+        );
         std::fs::remove_file(&out).unwrap();
         assert!(cache.lookup("k2").is_none());
         assert_eq!(cache.clear().unwrap(), 1);

@@ -280,6 +280,7 @@ fn resume_adopts_attempts_whose_script_replaced_the_exit_trap() {
 /// A cached output replaced by a file of the same size with the old mtime restored (as an
 /// editor's save-by-rename, or `cp -p`, can leave it) is a new inode: it is hashed again, the
 /// cache entry no longer matches, and the call reruns instead of being served on size and mtime.
+/// The same holds for a file changed in place with its mtime restored.
 #[test]
 fn a_same_size_output_with_its_mtime_restored_is_rehashed() {
     let wdl = r#"version 1.1
@@ -324,6 +325,32 @@ workflow w {
     assert_eq!(second.code, 0, "{}", second.stderr);
     assert_eq!(executions(&log).get("make"), Some(&2), "{}", second.stderr);
     assert!(second.stdout.contains("aaaa"), "{}", second.stdout);
+    // Written in place (same inode; as root, or by a task given it as a writable input), its
+    // mtime restored: the ctime, which nothing sets back, tells.
+    let output = dir.path().join("r2/calls/make/attempt-1/work/o.txt");
+    let mtime = std::fs::metadata(&output).unwrap().modified().unwrap();
+    let ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&output).unwrap());
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let mut f = std::fs::File::options().write(true).open(&output).unwrap();
+    std::io::Write::write_all(&mut f, b"cccc\n").unwrap();
+    f.set_modified(mtime).unwrap();
+    drop(f);
+    let meta = std::fs::metadata(&output).unwrap();
+    assert_eq!(
+        (
+            meta.modified().unwrap(),
+            std::os::unix::fs::MetadataExt::ino(&meta)
+        ),
+        (mtime, ino)
+    );
+    let third = run_in(dir.path(), "r3", &[&arg]);
+    assert_eq!(third.code, 0, "{}", third.stderr);
+    assert_eq!(executions(&log).get("make"), Some(&3), "{}", third.stderr);
+    assert!(third.stdout.contains("aaaa"), "{}", third.stdout);
+    // Unchanged since, the next run takes it from the cache without rerunning.
+    let fourth = run_in(dir.path(), "r4", &[&arg]);
+    assert_eq!(fourth.code, 0, "{}", fourth.stderr);
+    assert_eq!(executions(&log).get("make"), Some(&3), "{}", fourth.stderr);
 }
 
 /// Someone who can append to a shared cache but cannot read its key forges an entry that names

@@ -848,7 +848,7 @@ task t {
         .and_then(|l| l.split_whitespace().nth(3))
         .and_then(|f| f.parse().ok())
         .expect("df's free KiB");
-    let gib = free_kib * 6 / 10 >> 20;
+    let gib = (free_kib * 6 / 10) >> 20;
     assert!(gib >= 1, "the test needs 2 GiB free where it runs");
     let log = dir.path().join("log");
     let r = run(
@@ -876,7 +876,7 @@ task t {
         "w.wdl",
         &[
             "--no-cache",
-            &format!("w.gib={}", free_kib * 2 >> 20),
+            &format!("w.gib={}", (free_kib * 2) >> 20),
             &format!("w.log={}", log.display()),
         ],
     );

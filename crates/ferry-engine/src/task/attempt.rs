@@ -344,6 +344,8 @@ pub(crate) fn record(shared: &Shared, key: Option<String>, job: &CallJob, output
     let (Some(cache), Some(key)) = (&shared.cache, key) else {
         return;
     };
+    // Made read-only before they are recorded: that moves their ctime, which the entry keeps.
+    shared.stamp_outputs(outputs);
     let entry = || {
         callcache::entry(key, &job.task, outputs, cache)
             .and_then(|e| cache.insert(e).map_err(|e| e.to_string()))
