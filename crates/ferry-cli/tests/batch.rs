@@ -668,6 +668,59 @@ workflow w {
     assert_eq!(gets(false), 20, "without it");
 }
 
+/// A task given an input from the instance cache cannot change the cached copy: it sees the
+/// cache through a read-only mount (jobs run as root, so the file's mode alone would not stop
+/// it), and the next job on the instance reads the object's bytes.
+#[test]
+fn a_task_cannot_write_to_an_input_from_the_instance_cache() {
+    const POKE: &str = r#"
+version 1.1
+task poke {
+  input { File ref  Int i }
+  command <<<
+    if echo changed >> '~{ref}' 2> /dev/null; then echo wrote; else echo refused; fi
+    cat '~{ref}'
+  >>>
+  output { Array[String] seen = read_lines(stdout()) }
+  runtime { container: "local/busybox:1"  memory: "64 MiB" }
+}
+workflow w {
+  input { File ref }
+  scatter (i in range(2)) { call poke { input: ref = ref, i = i } }
+  output { Array[Array[String]] seen = poke.seen }
+}
+"#;
+    let scratch = tempfile::tempdir().unwrap();
+    let cache = scratch.path().join("instance-cache");
+    std::fs::create_dir(&cache).unwrap();
+    let keys = format!(
+        "instance_cache = \"{}\"\ninstance_cache_size = \"1 GiB\"",
+        cache.display()
+    );
+    let t = BatchTest::with_proxies(&[], Some(&[]), &keys);
+    let data = t.path().join("ref.txt");
+    std::fs::write(&data, "original\n").unwrap();
+    s3(&["put", &t.bucket, "inputs/ref.txt", data.to_str().unwrap()]);
+    t.write("w.wdl", POKE);
+    let url = format!("s3://{}/inputs/ref.txt", t.bucket);
+    let r = t.run("w.wdl", &[&format!("w.ref={url}")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.outputs()["w.seen"],
+        serde_json::json!([["refused", "original"], ["refused", "original"]]),
+        "{}",
+        r.stderr
+    );
+    // The cached copy (among the job's other cached objects) is as it was downloaded.
+    let cached: Vec<String> = std::fs::read_dir(cache.join("objects"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .filter(|text| text.starts_with("original"))
+        .collect();
+    assert_eq!(cached, ["original\n"]);
+}
+
 /// A request the queue's compute environments can never place (8 vCPU on a queue whose one
 /// managed environment grows to 4) fails at once, naming the queue and its limit, and nothing is
 /// submitted: it would otherwise sit RUNNABLE until the start timeout.

@@ -34,6 +34,9 @@ const STALE_PART: Duration = Duration::from_secs(600);
 
 pub struct InstanceCache {
     objects: PathBuf,
+    /// `objects` as the task sees it: through a read-only mount of the cache when the job has
+    /// one (a task, root in its container, cannot write its inputs there), else `objects`.
+    task_view: PathBuf,
     size: u64,
     /// The locks of the objects this job uses, held shared until it exits, with their files.
     held: Mutex<Vec<(File, PathBuf)>>,
@@ -92,12 +95,18 @@ fn intact(data: &Path, size: u64) -> bool {
 }
 
 impl InstanceCache {
-    pub fn open(dir: &Path, size: u64) -> Result<InstanceCache> {
+    /// `view`: the cache's directory mounted read-only, if the job has that mount.
+    pub fn open(dir: &Path, size: u64, view: Option<&Path>) -> Result<InstanceCache> {
         let objects = dir.join("objects");
         std::fs::create_dir_all(&objects)
             .with_context(|| format!("cannot create the instance cache {}", objects.display()))?;
+        let task_view = view
+            .map(|v| v.join("objects"))
+            .filter(|v| v.is_dir())
+            .unwrap_or_else(|| objects.clone());
         Ok(InstanceCache {
             objects,
+            task_view,
             size,
             held: Mutex::new(Vec::new()),
         })
@@ -148,9 +157,10 @@ impl InstanceCache {
             tokio::fs::create_dir_all(dir).await?;
         }
         let _ = tokio::fs::remove_file(path).await;
-        tokio::fs::symlink(&data, path)
+        let seen = self.task_view.join(&id);
+        tokio::fs::symlink(&seen, path)
             .await
-            .with_context(|| format!("cannot link {} to {}", path.display(), data.display()))?;
+            .with_context(|| format!("cannot link {} to {}", path.display(), seen.display()))?;
         self.evict(&id);
         Ok(())
     }
@@ -310,14 +320,14 @@ mod tests {
     async fn jobs_sharing_an_input_run_side_by_side() {
         let dir = tempfile::tempdir().unwrap();
         let (store, key) = store_with(b"ACGT\n").await;
-        let first = InstanceCache::open(&dir.path().join("cache"), 1 << 30).unwrap();
+        let first = InstanceCache::open(&dir.path().join("cache"), 1 << 30, None).unwrap();
         let a = dir.path().join("a/genome.fa");
         first
             .fetch(&store, &key, "s3://b/ref/genome.fa", &a)
             .await
             .unwrap();
         // `first` still runs (holds its entry); a second job on the instance:
-        let second = InstanceCache::open(&dir.path().join("cache"), 1 << 30).unwrap();
+        let second = InstanceCache::open(&dir.path().join("cache"), 1 << 30, None).unwrap();
         let b = dir.path().join("b/genome.fa");
         tokio::time::timeout(
             Duration::from_secs(5),
@@ -337,7 +347,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (store, key) = store_with(b"ACGT\n").await;
         let cache_dir = dir.path().join("cache");
-        let job = InstanceCache::open(&cache_dir, 1 << 30).unwrap();
+        let job = InstanceCache::open(&cache_dir, 1 << 30, None).unwrap();
         let input = dir.path().join("a/genome.fa");
         job.fetch(&store, &key, "s3://b/ref/genome.fa", &input)
             .await
@@ -348,7 +358,7 @@ mod tests {
             .unwrap();
         std::fs::write(&data, b"TTTT\n").unwrap();
         // A job starting meanwhile gets the object's bytes, not the task's.
-        let other = InstanceCache::open(&cache_dir, 1 << 30).unwrap();
+        let other = InstanceCache::open(&cache_dir, 1 << 30, None).unwrap();
         let b = dir.path().join("b/genome.fa");
         other
             .fetch(&store, &key, "s3://b/ref/genome.fa", &b)
@@ -362,7 +372,7 @@ mod tests {
         std::fs::write(&input, b"GGGG\n").unwrap();
         assert_eq!(job.check_used().len(), 1);
         drop(job);
-        let later = InstanceCache::open(&cache_dir, 1 << 30).unwrap();
+        let later = InstanceCache::open(&cache_dir, 1 << 30, None).unwrap();
         let c = dir.path().join("c/genome.fa");
         later
             .fetch(&store, &key, "s3://b/ref/genome.fa", &c)
@@ -371,10 +381,44 @@ mod tests {
         assert_eq!(std::fs::read(&c).unwrap(), b"ACGT\n");
     }
 
+    /// With the job's read-only mount of the cache there, inputs link through it; without it
+    /// (an older job definition), to the cache itself.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn inputs_link_through_the_read_only_view_when_the_job_has_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, key) = store_with(b"ACGT\n").await;
+        let cache_dir = dir.path().join("cache");
+        let view = dir.path().join("view");
+        let job = InstanceCache::open(&cache_dir, 1 << 30, Some(&view)).unwrap();
+        let a = dir.path().join("a/genome.fa");
+        job.fetch(&store, &key, "s3://b/ref/genome.fa", &a)
+            .await
+            .unwrap();
+        assert!(
+            std::fs::read_link(&a)
+                .unwrap()
+                .starts_with(cache_dir.join("objects"))
+        );
+        drop(job);
+        // The mount stands in as a link to the cache here; in the job it is a read-only bind.
+        std::os::unix::fs::symlink(&cache_dir, &view).unwrap();
+        let job = InstanceCache::open(&cache_dir, 1 << 30, Some(&view)).unwrap();
+        let b = dir.path().join("b/genome.fa");
+        job.fetch(&store, &key, "s3://b/ref/genome.fa", &b)
+            .await
+            .unwrap();
+        assert!(
+            std::fs::read_link(&b)
+                .unwrap()
+                .starts_with(view.join("objects"))
+        );
+        assert_eq!(std::fs::read(&b).unwrap(), b"ACGT\n");
+    }
+
     #[test]
     fn eviction_removes_the_least_recently_used_objects_no_job_holds() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = InstanceCache::open(dir.path(), 25).unwrap();
+        let cache = InstanceCache::open(dir.path(), 25, None).unwrap();
         let objects = dir.path().join("objects");
         let old = SystemTime::now() - Duration::from_secs(3600);
         for (i, name) in ["a", "b", "c", "d"].iter().enumerate() {

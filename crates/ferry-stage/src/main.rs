@@ -45,6 +45,8 @@ struct Args {
     /// The per-instance input cache's directory and size (see `instance_cache`).
     instance_cache: Option<PathBuf>,
     instance_cache_size: u64,
+    /// The same cache mounted read-only, which tasks' inputs link to when it is there.
+    instance_cache_view: Option<PathBuf>,
     /// Server-side encryption, its KMS key, the uploads' storage class, requester pays.
     sse: Option<String>,
     kms_key_id: Option<String>,
@@ -63,6 +65,7 @@ fn parse_args() -> Result<Args> {
         array: false,
         instance_cache: None,
         instance_cache_size: 50 << 30,
+        instance_cache_view: None,
         sse: None,
         kms_key_id: None,
         storage_class: None,
@@ -78,6 +81,7 @@ fn parse_args() -> Result<Args> {
             "--path-style" => args.path_style = true,
             "--array" => args.array = true,
             "--instance-cache" => args.instance_cache = it.next().map(PathBuf::from),
+            "--instance-cache-view" => args.instance_cache_view = it.next().map(PathBuf::from),
             "--sse" => args.sse = it.next(),
             "--kms-key-id" => args.kms_key_id = it.next(),
             "--storage-class" => args.storage_class = it.next(),
@@ -201,7 +205,11 @@ async fn main() {
         }
     };
     let instance_cache = match &args.instance_cache {
-        Some(dir) => match instance_cache::InstanceCache::open(dir, args.instance_cache_size) {
+        Some(dir) => match instance_cache::InstanceCache::open(
+            dir,
+            args.instance_cache_size,
+            args.instance_cache_view.as_deref(),
+        ) {
             Ok(c) => Some(c),
             // The job still runs: each input is downloaded into it instead.
             Err(e) => {

@@ -68,14 +68,15 @@ impl Inner {
             {
                 return Ok(d.job_definition_arn().unwrap_or_default().to_string());
             }
-            // The helper (read-only), the instance cache (at the same path, read-write), the
-            // scratch directory and the profile's volumes.
+            // The helper (read-only), the instance cache (at the same path, read-write, and
+            // read-only as the tasks see it), the scratch directory and the profile's volumes.
             let mounts = std::iter::once((s.helper_dir.as_str(), HELPER_MOUNT, true))
-                .chain(
-                    s.instance_cache
-                        .iter()
-                        .map(|(dir, _)| (dir.as_str(), dir.as_str(), false)),
-                )
+                .chain(s.instance_cache.iter().flat_map(|(dir, _)| {
+                    [
+                        (dir.as_str(), dir.as_str(), false),
+                        (dir.as_str(), INSTANCE_CACHE_VIEW, true),
+                    ]
+                }))
                 .chain(
                     s.scratch
                         .iter()

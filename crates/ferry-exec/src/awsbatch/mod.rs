@@ -60,6 +60,10 @@ const LOG_TAIL_LINES: i32 = 20;
 const HELPER_MOUNT: &str = "/opt/ferry-stage";
 /// Where `batch.scratch` appears inside every container.
 const SCRATCH_MOUNT: &str = "/ferry-scratch";
+/// The instance cache again, read-only: what a task's inputs link to, so that a task (jobs run as
+/// root: mode bits stop nothing) cannot change the copy later jobs on the instance get. The
+/// cache's own mount, read-write, is for `ferry-stage` to fill it.
+const INSTANCE_CACHE_VIEW: &str = "/ferry-instance-cache-ro";
 
 /// The `awsbatch` settings of the execution profile.
 #[derive(Clone, Debug)]

@@ -194,6 +194,8 @@ impl Inner {
                 dir.clone(),
                 "--instance-cache-size".into(),
                 size.to_string(),
+                "--instance-cache-view".into(),
+                INSTANCE_CACHE_VIEW.into(),
             ]);
         }
         cmd.push(manifest_url.into());
