@@ -587,7 +587,10 @@ pub(crate) fn spawn_progress(shared: Arc<Shared>) -> tokio::task::JoinHandle<()>
         loop {
             tokio::time::sleep(every).await;
             let rows = shared.progress.rows();
-            let line = ferry_engine::progress::summary(&rows, start.elapsed());
+            let mut line = ferry_engine::progress::summary(&rows, start.elapsed());
+            if let Some(note) = shared.executor.waiting_note() {
+                line.push_str(&format!(" | {note}"));
+            }
             if tty {
                 // One line, cut to the terminal's width so that redrawing it stays clean.
                 let width = terminal_width().saturating_sub(8).max(20);

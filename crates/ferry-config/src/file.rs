@@ -229,9 +229,15 @@ pub struct BatchSpec {
     pub scheduling_priority: Option<i32>,
     /// The CloudWatch log group jobs log to (default "/aws/batch/job").
     pub log_group: Option<String>,
-    /// How long a job may wait to start (queued, RUNNABLE) before its attempts fail, naming
-    /// the queue and the request. Default "10m".
+    /// How long a job waits to start before Ferry asks why: if Batch says the request can
+    /// never be placed (`MISCONFIGURATION:`, `CLIENT_ERROR`) or the queue or its compute
+    /// environments are disabled or invalid, its attempts fail, naming the queue, the request
+    /// and Batch's reason; a job that is merely waiting (a busy queue, fair share, a Spot
+    /// drought) waits on. Default "10m".
     pub start_timeout: Option<String>,
+    /// How long a job may wait to start at all, whatever the reason (a bound for users who
+    /// want one). Default: none.
+    pub max_queue_wait: Option<String>,
     /// Host paths (instance storage, EFS/FSx mount points) mounted into every job:
     /// `"/host/path:/container/path"`, with `:ro` for read-only.
     pub volumes: Option<Vec<String>>,

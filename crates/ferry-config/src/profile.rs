@@ -99,8 +99,10 @@ pub struct Profile {
     pub batch_job: BatchJobOptions,
     /// The CloudWatch log group jobs log to.
     pub batch_log_group: Option<String>,
-    /// How long a Batch job may wait to start before its attempts fail.
+    /// How long a Batch job waits to start before Ferry asks Batch why.
     pub batch_start_timeout: Duration,
+    /// How long a Batch job may wait to start at all (`None`: as long as it takes).
+    pub batch_max_queue_wait: Option<Duration>,
     /// `pass_env` and `withhold_env`, compiled.
     pub(crate) pass_env: globset::GlobSet,
     pub(crate) withhold_env: globset::GlobSet,
@@ -211,6 +213,7 @@ impl Default for Profile {
             batch_job: BatchJobOptions::default(),
             batch_log_group: None,
             batch_start_timeout: Duration::from_secs(600),
+            batch_max_queue_wait: None,
             pass_env: globset::GlobSet::empty(),
             withhold_env: glob_set(WITHHELD_ENV).unwrap_or_else(|_| globset::GlobSet::empty()),
             tasks: Vec::new(),
@@ -470,6 +473,13 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
             Some(t) => humantime::parse_duration(t)
                 .map_err(|e| ConfigError(format!("batch.start_timeout = {t:?}: {e}")))?,
             None => d.batch_start_timeout,
+        },
+        batch_max_queue_wait: match &batch.max_queue_wait {
+            Some(t) => Some(
+                humantime::parse_duration(t)
+                    .map_err(|e| ConfigError(format!("batch.max_queue_wait = {t:?}: {e}")))?,
+            ),
+            None => d.batch_max_queue_wait,
         },
         batch_scratch: match batch.scratch {
             Some(dir) if dir.starts_with('/') && !dir.contains(':') => {

@@ -228,6 +228,7 @@ fn batch_settings(profile: &Profile, workflow: &str) -> BatchSettings {
         scratch: profile.batch_scratch.clone(),
         workflow: workflow.to_string(),
         start_timeout: profile.batch_start_timeout,
+        max_queue_wait: profile.batch_max_queue_wait,
         log_group: profile
             .batch_log_group
             .clone()

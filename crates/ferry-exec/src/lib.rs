@@ -260,6 +260,12 @@ pub trait Executor: Send + Sync {
         false
     }
 
+    /// What the progress line says about attempts waiting in the executor's own queue (a busy
+    /// Batch queue: "412 queued on Batch for 14m"), when that is worth saying.
+    fn waiting_note(&self) -> Option<String> {
+        None
+    }
+
     /// Stops everything this executor started (Ctrl-C). Running `run` calls then return.
     fn cancel_all(&self);
 

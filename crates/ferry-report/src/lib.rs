@@ -94,6 +94,8 @@ pub struct CallStats {
     /// Attempts that failed (non-zero exit, lost, killed).
     pub failed: usize,
     pub oom_kills: usize,
+    /// Attempts the platform took away (Spot reclaims, preempted nodes).
+    pub preempted: usize,
     pub wall_s: Option<Spread>,
     pub cores_used: Option<Spread>,
     /// Peak memory of the attempts that measured it, MiB.
@@ -323,6 +325,7 @@ fn call_stats(call: &str, list: &[&Attempt]) -> CallStats {
         retried: ran.iter().filter(|a| a.number > 1).count(),
         failed: ran.iter().filter(|a| a.failed()).count(),
         oom_kills: ran.iter().filter(|a| a.event == Event::Oom).count(),
+        preempted: ran.iter().filter(|a| a.event == Event::Preempted).count(),
         wall_s: Spread::of(ran.iter().map(|a| a.wall_ms as f64 / 1000.0).collect()),
         cores_used: Spread::of(ran.iter().filter_map(|a| a.cores_used()).collect()),
         peak_mib: Spread::of(
@@ -395,9 +398,15 @@ pub fn summary(r: &Report) -> String {
     let cached: usize = r.calls.iter().map(|c| c.cached).sum();
     let retried: usize = r.calls.iter().map(|c| c.retried).sum();
     let failed: usize = r.calls.iter().map(|c| c.failures.len()).sum();
+    let preempted: usize = r.calls.iter().map(|c| c.preempted).sum();
+    let preempted = if preempted > 0 {
+        format!(" ({preempted} preempted)")
+    } else {
+        String::new()
+    };
     let wall = (r.last_ms.saturating_sub(r.first_ms)) as f64 / 1000.0;
     out.push_str(&format!(
-        "report: {} attempts in {}; CPU {} used of {} core-hours reserved ({}); {cached} cached, {retried} retried, {failed} failed\n",
+        "report: {} attempts in {}; CPU {} used of {} core-hours reserved ({}); {cached} cached, {retried} retried{preempted}, {failed} failed\n",
         r.attempts_run(),
         seconds(wall),
         hours(used),

@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod procs;
 pub mod serve;
+pub mod standin;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -110,9 +110,10 @@ pub struct BatchSettings {
     pub scratch: Option<String>,
     /// The workflow's name, for the `ferry:workflow` tag.
     pub workflow: String,
-    /// How long a job may wait to start (queued, RUNNABLE) before its attempts fail: a request
-    /// no compute environment of the queue can place waits for ever otherwise.
+    /// How long a job waits to start before Ferry asks why (see `poll::settle_unstarted`).
     pub start_timeout: Duration,
+    /// How long a job may wait to start at all, whatever the reason; `None`: as long as it takes.
+    pub max_queue_wait: Option<Duration>,
     /// The CloudWatch log group jobs log to.
     pub log_group: String,
 }
@@ -163,6 +164,28 @@ enum Tracked {
         /// When the children were last listed.
         listed: Instant,
     },
+}
+
+impl Tracked {
+    /// The attempts this job carries.
+    fn attempts(&self) -> usize {
+        match self {
+            Tracked::Single(_) => 1,
+            Tracked::Array { children, .. } => children.len(),
+        }
+    }
+}
+
+/// A job none of whose attempts has started yet.
+pub(crate) struct Waiting {
+    /// Since it was submitted.
+    since: Instant,
+    /// When Ferry last asked why it waits (every `start_timeout`).
+    asked: Instant,
+    /// What it asks of which queue, for messages.
+    request: String,
+    queue: String,
+    attempts: usize,
 }
 
 /// API calls made, by operation: the run log gets the totals.
@@ -220,9 +243,9 @@ struct Inner {
     shutdown_began: OnceLock<Instant>,
     /// Polls in a row that DescribeJobs did not return a tracked job.
     missing: Mutex<HashMap<String, u32>>,
-    /// Jobs none of whose attempts has started yet: since when, and what they ask of which
-    /// queue (for the message when they wait too long).
-    waiting: Mutex<HashMap<String, (Instant, String)>>,
+    /// Jobs none of whose attempts has started yet (the progress line's "queued on Batch", and
+    /// the check of why they wait).
+    waiting: Mutex<HashMap<String, Waiting>>,
     /// The run's id: with the submission number it makes every job name of the run unique
     /// across its engines, so that a SubmitJob whose answer never came, or the job of an
     /// engine that was killed, can be found by name.
@@ -499,6 +522,10 @@ impl Executor for BatchExecutor {
 
     fn runs_here(&self) -> bool {
         false
+    }
+
+    fn waiting_note(&self) -> Option<String> {
+        self.inner.waiting_note()
     }
 
     fn pool(&self) -> Option<Capacity> {

@@ -38,7 +38,7 @@ impl Inner {
             // Whatever Batch says, a job Ferry no longer waits for must not run on.
             self.terminate(&id).await;
         }
-        for id in self.settle_unstarted(out.jobs()) {
+        for id in self.settle_unstarted(out.jobs()).await {
             self.terminate(&id).await;
             self.terminate_children(&id).await;
         }
@@ -101,55 +101,208 @@ impl Inner {
         Ok(())
     }
 
-    /// Jobs that have waited to start longer than `start_timeout` (a request no compute
-    /// environment of the queue can place stays RUNNABLE for ever, with a MISCONFIGURATION
-    /// reason): their attempts fail, naming the queue, the request and Batch's reason. Returns
-    /// the ids so settled, to terminate. A job some child of which started is no longer watched.
-    pub(crate) fn settle_unstarted(&self, got: &[aws_sdk_batch::types::JobDetail]) -> Vec<String> {
+    /// Jobs that have waited to start. A job merely waiting (no reason, `CAPACITY:` reasons,
+    /// fair share, a Spot drought: an ordinary wait behind a busy queue) waits on; every
+    /// `start_timeout` Ferry asks why, and fails its attempts, naming the queue, the request
+    /// and the reason, only when it can never start: Batch says `MISCONFIGURATION:` or
+    /// `CLIENT_ERROR` (of an array, its RUNNABLE children say), or the queue or all its
+    /// compute environments are disabled or invalid. `max_queue_wait`, when set, bounds any
+    /// wait. Returns the ids so settled, to terminate. A job some child of which started is no
+    /// longer watched.
+    pub(crate) async fn settle_unstarted(
+        &self,
+        got: &[aws_sdk_batch::types::JobDetail],
+    ) -> Vec<String> {
+        // (id, queue, request, how long it has waited, what the job itself says, an array?)
+        let mut due = Vec::new();
+        {
+            let Ok(mut waiting) = self.waiting.lock() else {
+                return Vec::new();
+            };
+            for job in got {
+                let Some(id) = job.job_id() else { continue };
+                let Some(w) = waiting.get_mut(id) else {
+                    continue;
+                };
+                let summary = job.array_properties().and_then(|a| a.status_summary());
+                let started = match summary {
+                    Some(s) => ["STARTING", "RUNNING", "SUCCEEDED", "FAILED"]
+                        .iter()
+                        .any(|k| s.get(*k).copied().unwrap_or(0) > 0),
+                    None => !matches!(
+                        job.status(),
+                        Some(JobStatus::Submitted | JobStatus::Pending | JobStatus::Runnable)
+                    ),
+                };
+                if started {
+                    waiting.remove(id);
+                    continue;
+                }
+                let over_max = self
+                    .settings
+                    .max_queue_wait
+                    .is_some_and(|m| w.since.elapsed() >= m);
+                if w.asked.elapsed() < self.settings.start_timeout && !over_max {
+                    continue;
+                }
+                w.asked = Instant::now();
+                due.push((
+                    id.to_string(),
+                    w.queue.clone(),
+                    w.request.clone(),
+                    w.since.elapsed(),
+                    job.status_reason().map(str::to_string),
+                    summary.is_some(),
+                ));
+            }
+        }
+        let mut queues: HashMap<String, Option<String>> = HashMap::new();
         let mut stuck: Vec<(String, String)> = Vec::new();
-        let Ok(mut waiting) = self.waiting.lock() else {
-            return Vec::new();
-        };
-        for job in got {
-            let Some(id) = job.job_id() else { continue };
-            let Some((since, request)) = waiting.get(id) else {
-                continue;
-            };
-            let summary = job.array_properties().and_then(|a| a.status_summary());
-            let started = match summary {
-                Some(s) => ["STARTING", "RUNNING", "SUCCEEDED", "FAILED"]
-                    .iter()
-                    .any(|k| s.get(*k).copied().unwrap_or(0) > 0),
-                None => !matches!(
-                    job.status(),
-                    Some(JobStatus::Submitted | JobStatus::Pending | JobStatus::Runnable)
-                ),
-            };
-            if started {
-                waiting.remove(id);
+        for (id, queue, request, waited, said, array) in due {
+            let mut said = said;
+            if array && !said.as_deref().is_some_and(never_starts) {
+                said = self.a_waiting_childs_reason(&id).await.or(said);
+            }
+            let waited_for = humantime::format_duration(Duration::from_secs(waited.as_secs()));
+            if let Some(reason) = said.as_deref().filter(|r| never_starts(r)) {
+                stuck.push((
+                    id.clone(),
+                    format!(
+                        "job {id} cannot start {request}: Batch says {reason}; check the request against the queue's compute environments"
+                    ),
+                ));
                 continue;
             }
-            if since.elapsed() < self.settings.start_timeout {
+            if !queues.contains_key(&queue) {
+                let unusable = self.queue_unusable(&queue).await;
+                queues.insert(queue.clone(), unusable);
+            }
+            if let Some(Some(why)) = queues.get(&queue) {
+                stuck.push((
+                    id.clone(),
+                    format!("job {id} cannot start {request}: {why}"),
+                ));
                 continue;
             }
-            let said = adopt::reason_of(job.status_reason(), None)
-                .map(|r| format!(": Batch says {r}"))
-                .unwrap_or_default();
-            let reason = format!(
-                "job {id} did not start within {} {request}{said}; check the request against the queue's compute environments (or raise batch.start_timeout)",
-                humantime::format_duration(self.settings.start_timeout)
+            if let Some(max) = self.settings.max_queue_wait
+                && waited >= max
+            {
+                let said = said
+                    .map(|r| format!("; Batch says {r}"))
+                    .unwrap_or_default();
+                stuck.push((
+                    id.clone(),
+                    format!(
+                        "job {id} waited {waited_for} to start {request}, longer than batch.max_queue_wait{said}"
+                    ),
+                ));
+                continue;
+            }
+            tracing::info!(
+                "job {id} has waited {waited_for} to start {request}{}: a busy queue, waited for",
+                said.map(|r| format!(" ({r})")).unwrap_or_default()
             );
-            stuck.push((id.to_string(), reason));
         }
-        for (id, _) in &stuck {
-            waiting.remove(id);
+        if let Ok(mut waiting) = self.waiting.lock() {
+            for (id, _) in &stuck {
+                waiting.remove(id);
+            }
         }
-        drop(waiting);
         stuck
             .into_iter()
             .filter(|(id, reason)| self.fail_tracked(id, reason))
             .map(|(id, _)| id)
             .collect()
+    }
+
+    /// What a RUNNABLE child of array `parent` says about its wait (Batch puts a request's
+    /// `MISCONFIGURATION:` reason on the children, not always on the parent).
+    async fn a_waiting_childs_reason(&self, parent: &str) -> Option<String> {
+        let page = self
+            .call("ListJobs", || {
+                self.client
+                    .list_jobs()
+                    .array_job_id(parent)
+                    .job_status(JobStatus::Runnable)
+                    .max_results(1)
+                    .send()
+            })
+            .await
+            .ok()?;
+        page.job_summary_list()
+            .first()
+            .and_then(|j| j.status_reason())
+            .map(str::to_string)
+    }
+
+    /// Why `queue` can never start a job, if it cannot: it, or every compute environment it
+    /// has, is disabled or invalid. `None` when it can, or cannot be described.
+    async fn queue_unusable(&self, queue: &str) -> Option<String> {
+        let q = self
+            .call("DescribeJobQueues", || {
+                self.client.describe_job_queues().job_queues(queue).send()
+            })
+            .await
+            .ok()?;
+        let q = q.job_queues().first()?;
+        use aws_sdk_batch::types::{CeState, CeStatus, JqState, JqStatus};
+        if q.state() == Some(&JqState::Disabled) || q.status() == Some(&JqStatus::Invalid) {
+            return Some(format!(
+                "queue {queue} is {}{}",
+                if q.state() == Some(&JqState::Disabled) {
+                    "DISABLED"
+                } else {
+                    "INVALID"
+                },
+                q.status_reason()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ));
+        }
+        let names: Vec<String> = q
+            .compute_environment_order()
+            .iter()
+            .filter_map(|o| o.compute_environment().map(str::to_string))
+            .collect();
+        if names.is_empty() {
+            return None;
+        }
+        let ces = self
+            .call("DescribeComputeEnvironments", || {
+                self.client
+                    .describe_compute_environments()
+                    .set_compute_environments(Some(names.clone()))
+                    .send()
+            })
+            .await
+            .ok()?;
+        let ces = ces.compute_environments();
+        let dead = |c: &&aws_sdk_batch::types::ComputeEnvironmentDetail| {
+            c.state() == Some(&CeState::Disabled) || c.status() == Some(&CeStatus::Invalid)
+        };
+        (!ces.is_empty() && ces.iter().all(|c| dead(&c))).then(|| {
+            format!(
+                "every compute environment of queue {queue} is disabled or invalid ({})",
+                ces.iter()
+                    .map(|c| c.compute_environment_name().unwrap_or("?"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+    }
+
+    /// The progress line's note: attempts submitted to Batch that have not started, and the
+    /// longest wait among them.
+    pub(crate) fn waiting_note(&self) -> Option<String> {
+        let waiting = self.waiting.lock().ok()?;
+        let n: usize = waiting.values().map(|w| w.attempts).sum();
+        let longest = waiting.values().map(|w| w.since.elapsed()).max()?;
+        (n > 0 && longest >= Duration::from_secs(60)).then(|| {
+            format!(
+                "{n} queued on Batch for {}",
+                humantime::format_duration(Duration::from_secs(longest.as_secs() / 60 * 60))
+            )
+        })
     }
 
     /// Stops tracking job `id` and fails every attempt still waiting on it with `reason`.
@@ -223,7 +376,7 @@ impl Inner {
                         .list_jobs()
                         .array_job_id(parent)
                         .job_status(status.clone())
-                        .max_results(100)
+                        .max_results(1000)
                         .set_next_token(token.clone())
                         .send()
                 })
@@ -273,4 +426,9 @@ impl Inner {
         }
         Ok(())
     }
+}
+
+/// Whether Batch's reason for a job's wait says it can never start.
+fn never_starts(reason: &str) -> bool {
+    reason.starts_with("MISCONFIGURATION:") || reason.contains("CLIENT_ERROR")
 }

@@ -138,7 +138,16 @@ impl Inner {
                         "in queue {} (it asks for {} vCPU, {} MiB{gpu})",
                         group.queue, group.vcpus, group.memory_mib
                     );
-                    waiting.insert(job_id.clone(), (Instant::now(), request));
+                    waiting.insert(
+                        job_id.clone(),
+                        Waiting {
+                            since: Instant::now(),
+                            asked: Instant::now(),
+                            request,
+                            queue: group.queue.clone(),
+                            attempts: tracked.as_ref().map_or(1, Tracked::attempts),
+                        },
+                    );
                 }
                 if let (Some(t), Ok(mut jobs)) = (tracked, self.jobs.lock()) {
                     jobs.insert(job_id, t);
