@@ -96,12 +96,14 @@ impl FileRecord {
         )
     }
 
-    /// Whether `meta` is the file as recorded (else its content must be hashed again).
+    /// Whether `meta` is the file as recorded (else its content must be hashed again). A
+    /// stub's ctime is not its content's (the engine records things on it): the object's
+    /// identity in the store, which the caller checks, is.
     fn same_identity(&self, meta: &std::fs::Metadata) -> bool {
         meta.len() == self.size
             && mtime_ns(meta) == self.mtime_ns
             && meta.ino() == self.ino
-            && self.ctime_ns == Some(ctime_ns(meta))
+            && (self.remote.is_some() || self.ctime_ns == Some(ctime_ns(meta)))
     }
 }
 
