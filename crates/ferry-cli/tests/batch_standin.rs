@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::aws::{MOTO_S3, aws_env, fixture_at, unique};
+use common::aws::{MOTO_BATCH, MOTO_S3, aws_env, fixture_at, fixtures, unique};
 use common::standin::Standin;
 
 const SQUARES: &str = r#"version 1.1
@@ -173,4 +173,28 @@ fn a_reclaim_storm_is_retried_and_counted() {
     let text = String::from_utf8_lossy(&report.stdout).to_string()
         + &String::from_utf8_lossy(&report.stderr);
     assert!(text.contains(&format!("({preempted} preempted)")), "{text}");
+}
+
+/// The stand-in's answers fit botocore's model of each operation and have every member moto's
+/// answers have (bar moto's own), and it holds the limits moto does not (fixtures/standin_check.py).
+#[test]
+fn the_standin_answers_as_botocores_model_and_moto_do() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let standin = Standin::start(dir.path(), &["--queue", "standin-queue"]);
+    let queue = unique("ferry-check");
+    fixture_at(MOTO_BATCH, "batch.py", &["queue", &queue]);
+    let out = std::process::Command::new("python3")
+        .arg(fixtures().join("standin_check.py"))
+        .args([&standin.endpoint(), MOTO_BATCH, &queue])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .expect("standin_check.py");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("the stand-in answers as the model and moto do"),
+        "{text}"
+    );
 }
