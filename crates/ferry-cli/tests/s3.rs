@@ -4,9 +4,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::aws::{KEY_ID, Proxy, SECRET, aws_env, s3, unique};
 use serde_json::json;
@@ -403,23 +403,8 @@ fn https_style_inputs_credentials_from_a_profile_file_and_the_1_2_streaming_hint
     std::fs::create_dir_all(&served).unwrap();
     std::fs::write(served.join("panel.bed"), "chr1\t1\t100\n").unwrap();
     let http_log = t.path().join("http.log");
-    let mut http = Command::new("python3")
-        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"])
-        .current_dir(&served)
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&http_log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(http.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .split_whitespace()
-        .skip_while(|w| *w != "port")
-        .nth(1)
-        .expect("http.server port")
-        .to_string();
+    let http = common::WebServer::start(&served, Some(&http_log));
+    let port = http.port;
     t.write(
         "w.wdl",
         r#"
@@ -465,8 +450,7 @@ workflow w {
         ],
         &[],
     );
-    let _ = http.kill();
-    let _ = http.wait();
+    drop(http);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let o = r.outputs();
     // As the task sees it behind a plain-http endpoint (htslib's spelling).

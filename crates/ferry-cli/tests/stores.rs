@@ -237,29 +237,13 @@ fn the_object_cache_evicts_the_least_recently_used_object_past_its_cap() {
 /// intact, instead of failing.
 #[test]
 fn a_large_input_from_a_server_without_ranges_is_fetched_whole() {
-    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().expect("tmp");
     let www = dir.path().join("www");
     std::fs::create_dir_all(&www).expect("www");
     let bytes: Vec<u8> = (0..(20u32 << 20)).map(|i| (i % 251) as u8).collect();
     std::fs::write(www.join("big.bin"), &bytes).expect("big");
-    let mut http = Command::new("python3")
-        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"])
-        .current_dir(&www)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("http.server");
-    let mut line = String::new();
-    BufReader::new(http.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("port line");
-    let port = line
-        .split_whitespace()
-        .skip_while(|w| *w != "port")
-        .nth(1)
-        .expect("http.server port")
-        .to_string();
+    let http = common::WebServer::start(&www, None);
+    let port = http.port;
     let wdl = "version 1.1\ntask t {\n  input { File f }\n  command <<< wc -c < ~{f}; md5sum < ~{f} | cut -c1-32 >>>\n  output { Array[String] o = read_lines(stdout()) }\n}\n";
     std::fs::write(dir.path().join("t.wdl"), wdl).expect("wdl");
     let r = common::run_with(
@@ -271,8 +255,7 @@ fn a_large_input_from_a_server_without_ranges_is_fetched_whole() {
             &dir.path().join("cache").display().to_string(),
         )],
     );
-    let _ = http.kill();
-    let _ = http.wait();
+    drop(http);
     assert_eq!(r.code, 0, "{}", r.stderr);
     // It was the web server's refusal of ranges that made Ferry fetch it whole.
     assert!(r.stderr.contains("fetching it whole"), "{}", r.stderr);

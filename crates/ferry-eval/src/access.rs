@@ -178,6 +178,33 @@ impl ReadPolicy {
 }
 
 /// Where an open file really is.
+/// Opens `path` for reading only if it is a regular file inside `within` as it is: a final
+/// link is not followed (`O_NOFOLLOW`), a FIFO does not block the caller (`O_NONBLOCK`), and
+/// the file opened must lie under `within` with every link resolved. For files a task could
+/// have replaced (its logs, served or shown).
+pub fn open_within(within: &Path, path: &Path) -> Result<File, String> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let real = opened_path(&file).map_err(|e| format!("cannot check {}: {e}", path.display()))?;
+    let within = within
+        .canonicalize()
+        .map_err(|e| format!("cannot read {}: {e}", within.display()))?;
+    if !meta.is_file() || !real.starts_with(&within) {
+        return Err(format!(
+            "{} is not a file of {}",
+            path.display(),
+            within.display()
+        ));
+    }
+    Ok(file)
+}
+
 fn opened_path(file: &File) -> std::io::Result<PathBuf> {
     use std::os::fd::AsRawFd;
     std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))

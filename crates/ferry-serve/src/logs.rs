@@ -4,7 +4,6 @@
 //! its log a link (to a host file of the server's user) gets nothing through: the file must be
 //! the attempt's own regular file.
 
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -78,24 +77,15 @@ fn missing() -> WesError {
 
 /// Opens `path`, which must be a regular file, not a link, inside `within` once opened.
 fn open_own(within: &Path, path: &Path) -> Result<std::fs::File, WesError> {
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|_| missing())?;
-    let meta = file.metadata().map_err(|_| missing())?;
-    let real = {
-        use std::os::fd::AsRawFd;
-        std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).map_err(|_| missing())?
-    };
-    let within = within.canonicalize().map_err(|_| missing())?;
-    if !meta.is_file() || !real.starts_with(&within) {
-        return Err(WesError(
+    if std::fs::symlink_metadata(path).is_err() {
+        return Err(missing());
+    }
+    ferry_eval::access::open_within(within, path).map_err(|_| {
+        WesError(
             StatusCode::FORBIDDEN,
             format!("{} is not a log file of this run", path.display()),
-        ));
-    }
-    Ok(file)
+        )
+    })
 }
 
 /// The file, or the byte range asked for (`Range: bytes=a-b`, `a-`, `-n`), as a stream.

@@ -122,3 +122,45 @@ pub fn planted_variants(example_dir: &Path) -> Vec<String> {
         })
         .collect()
 }
+
+/// Python's `http.server` serving `dir` on a free loopback port (its requests logged to `log`),
+/// stopped when dropped. It ignores `Range`: a server without ranged reads.
+pub struct WebServer {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl WebServer {
+    pub fn start(dir: &Path, log: Option<&Path>) -> WebServer {
+        use std::io::{BufRead, BufReader};
+        let stderr = match log {
+            Some(l) => std::process::Stdio::from(std::fs::File::create(l).expect("log")),
+            None => std::process::Stdio::null(),
+        };
+        let mut child = Command::new("python3")
+            .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"])
+            .current_dir(dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("http.server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("port line");
+        let port = line
+            .split_whitespace()
+            .skip_while(|w| *w != "port")
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .expect("http.server port");
+        WebServer { child, port }
+    }
+}
+
+impl Drop for WebServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -34,9 +34,12 @@ impl Inner {
                 .await?;
             let reason = end.reason.clone().unwrap_or_default();
             let oom = reason.contains("OutOfMemory");
-            // The job's own words, when it logged any (CloudWatch), say more than Batch does.
+            // The job's own words, when it logged any (CloudWatch), say more than Batch does;
+            // not for a Spot reclaim, which Batch's reason says all of (and which comes by the
+            // hundred in a reclaim storm: a DescribeJobs and up to four log reads each, with
+            // waits, before the shard could be retried).
             let log = match (&staging, end.job_id.is_empty()) {
-                (None, false) => self.log_tail(&end.job_id).await,
+                (None, false) if !crate::is_preemption(&reason) => self.log_tail(&end.job_id).await,
                 _ => None,
             };
             let last_logged = log.as_ref().and_then(|(_, tail)| {
