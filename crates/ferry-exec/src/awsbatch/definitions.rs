@@ -171,32 +171,14 @@ impl Inner {
     }
 
     async fn queue_vcpu_limit(&self, queue: &str) -> Result<Option<i32>> {
-        let q = self
-            .call("DescribeJobQueues", || {
-                self.client.describe_job_queues().job_queues(queue).send()
-            })
-            .await?;
-        let Some(q) = q.job_queues().first() else {
+        let Some((_, environments)) = self.describe_queue(queue).await? else {
             return Ok(None);
         };
-        let environments: Vec<String> = q
-            .compute_environment_order()
-            .iter()
-            .filter_map(|o| o.compute_environment().map(str::to_string))
-            .collect();
         if environments.is_empty() {
             return Ok(None);
         }
-        let described = self
-            .call("DescribeComputeEnvironments", || {
-                self.client
-                    .describe_compute_environments()
-                    .set_compute_environments(Some(environments.clone()))
-                    .send()
-            })
-            .await?;
         let mut max = 0;
-        for ce in described.compute_environments() {
+        for ce in &environments {
             // An unmanaged environment's instances are whatever its owner registers.
             let Some(resources) = ce.compute_resources() else {
                 return Ok(None);
@@ -204,6 +186,46 @@ impl Inner {
             max = max.max(resources.maxv_cpus().unwrap_or(i32::MAX));
         }
         Ok((max > 0).then_some(max))
+    }
+}
+
+impl Inner {
+    /// The queue as Batch describes it, with its compute environments (none when it names
+    /// none); `None` when Batch does not know the queue.
+    pub(crate) async fn describe_queue(
+        &self,
+        queue: &str,
+    ) -> Result<
+        Option<(
+            aws_sdk_batch::types::JobQueueDetail,
+            Vec<aws_sdk_batch::types::ComputeEnvironmentDetail>,
+        )>,
+    > {
+        let described = self
+            .call("DescribeJobQueues", || {
+                self.client.describe_job_queues().job_queues(queue).send()
+            })
+            .await?;
+        let Some(q) = described.job_queues().first().cloned() else {
+            return Ok(None);
+        };
+        let names: Vec<String> = q
+            .compute_environment_order()
+            .iter()
+            .filter_map(|o| o.compute_environment().map(str::to_string))
+            .collect();
+        if names.is_empty() {
+            return Ok(Some((q, Vec::new())));
+        }
+        let ces = self
+            .call("DescribeComputeEnvironments", || {
+                self.client
+                    .describe_compute_environments()
+                    .set_compute_environments(Some(names.clone()))
+                    .send()
+            })
+            .await?;
+        Ok(Some((q, ces.compute_environments().to_vec())))
     }
 }
 

@@ -238,13 +238,7 @@ impl Inner {
     /// Why `queue` can never start a job, if it cannot: it, or every compute environment it
     /// has, is disabled or invalid. `None` when it can, or cannot be described.
     async fn queue_unusable(&self, queue: &str) -> Option<String> {
-        let q = self
-            .call("DescribeJobQueues", || {
-                self.client.describe_job_queues().job_queues(queue).send()
-            })
-            .await
-            .ok()?;
-        let q = q.job_queues().first()?;
+        let (q, ces) = self.describe_queue(queue).await.ok()??;
         use aws_sdk_batch::types::{CeState, CeStatus, JqState, JqStatus};
         if q.state() == Some(&JqState::Disabled) || q.status() == Some(&JqStatus::Invalid) {
             return Some(format!(
@@ -259,28 +253,10 @@ impl Inner {
                     .unwrap_or_default()
             ));
         }
-        let names: Vec<String> = q
-            .compute_environment_order()
-            .iter()
-            .filter_map(|o| o.compute_environment().map(str::to_string))
-            .collect();
-        if names.is_empty() {
-            return None;
-        }
-        let ces = self
-            .call("DescribeComputeEnvironments", || {
-                self.client
-                    .describe_compute_environments()
-                    .set_compute_environments(Some(names.clone()))
-                    .send()
-            })
-            .await
-            .ok()?;
-        let ces = ces.compute_environments();
-        let dead = |c: &&aws_sdk_batch::types::ComputeEnvironmentDetail| {
+        let dead = |c: &aws_sdk_batch::types::ComputeEnvironmentDetail| {
             c.state() == Some(&CeState::Disabled) || c.status() == Some(&CeStatus::Invalid)
         };
-        (!ces.is_empty() && ces.iter().all(|c| dead(&c))).then(|| {
+        (!ces.is_empty() && ces.iter().all(dead)).then(|| {
             format!(
                 "every compute environment of queue {queue} is disabled or invalid ({})",
                 ces.iter()
