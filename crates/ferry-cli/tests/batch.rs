@@ -12,8 +12,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::aws::{KEY_ID, MOTO_BATCH, MOTO_S3, Proxy, SECRET, aws_env, fixture_at, unique};
-use common::standin::{helper_dir, repo};
+use common::aws::{MOTO_BATCH, MOTO_S3, Proxy, aws_env, fixture_at, unique};
+use common::standin::repo;
 
 fn s3(args: &[&str]) -> Vec<u8> {
     fixture_at(MOTO_S3, "s3.py", args)
@@ -115,38 +115,12 @@ impl BatchTest {
         let s3_endpoint = s3_proxy
             .as_ref()
             .map_or(MOTO_S3.to_string(), |p| p.endpoint());
-        let toml = format!(
-            r#"
-[profiles.aws]
-queue = "{queue}"
-poll_interval = "1s"
-[profiles.aws.batch]
-work_dir = "s3://{bucket}/ferry-work/"
-endpoint = "{endpoint}"
-region = "us-east-1"
-{helper}
-{batch_keys}
-{environment}
-[profiles.aws.s3]
-endpoint = "{s3_endpoint}"
-path_style = true
-[profiles.aws.container]
-pull = "never"
-"#,
-            endpoint = proxy.endpoint(),
-            helper = if batch_keys.contains("helper_dir") {
-                String::new()
-            } else {
-                format!("helper_dir = \"{}\"", helper_dir().display())
-            },
-            // The jobs' credentials, unless the test gives an environment of its own.
-            environment = if batch_keys.contains("environment") {
-                String::new()
-            } else {
-                format!(
-                    r#"environment = {{ AWS_ACCESS_KEY_ID = "{KEY_ID}", AWS_SECRET_ACCESS_KEY = "{SECRET}", AWS_REGION = "us-east-1" }}"#
-                )
-            }
+        let toml = common::standin::batch_profile(
+            &queue,
+            &bucket,
+            &proxy.endpoint(),
+            &s3_endpoint,
+            batch_keys,
         );
         std::fs::write(dir.path().join("ferry.toml"), toml).unwrap();
         BatchTest {

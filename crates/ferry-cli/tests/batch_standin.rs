@@ -49,27 +49,13 @@ impl Project {
     fn run(&self, n: usize) -> common::Run {
         let mut cmd = common::ferry();
         aws_env(&mut cmd);
-        let run_dir = self.dir.path().join("run");
-        let out = cmd
-            .current_dir(self.dir.path())
-            .args([
-                "run",
-                "w.wdl",
-                &format!("w.n={n}"),
-                "--profile",
-                "aws",
-                "--no-cache",
-            ])
-            .arg("--run-dir")
-            .arg(&run_dir)
-            .output()
-            .expect("ferry run");
-        common::Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into(),
-            stderr: String::from_utf8_lossy(&out.stderr).into(),
-            run_dir,
-        }
+        common::run_command(
+            cmd,
+            self.dir.path(),
+            "w.wdl",
+            &[&format!("w.n={n}"), "--profile", "aws", "--no-cache"],
+            &[],
+        )
     }
 }
 

@@ -94,26 +94,43 @@ impl Standin {
 
     /// An `aws` profile on this stand-in, with S3 on moto and `extra` keys in `[batch]`.
     pub fn profile(&self, bucket: &str, queue: &str, extra: &str) -> String {
-        format!(
-            r#"
+        batch_profile(queue, bucket, &self.endpoint(), MOTO_S3, extra)
+    }
+}
+
+/// An `aws` profile whose Batch API is `batch` (moto behind a proxy, or the stand-in) and whose
+/// S3 is `s3`, with `batch_keys` added to its `[batch]` table: the helper directory and the
+/// jobs' credentials unless those keys name their own.
+pub fn batch_profile(queue: &str, bucket: &str, batch: &str, s3: &str, batch_keys: &str) -> String {
+    format!(
+        r#"
 [profiles.aws]
 queue = "{queue}"
 poll_interval = "1s"
 [profiles.aws.batch]
 work_dir = "s3://{bucket}/ferry-work/"
-endpoint = "{endpoint}"
+endpoint = "{batch}"
 region = "us-east-1"
-helper_dir = "{helper}"
-environment = {{ AWS_ACCESS_KEY_ID = "{KEY_ID}", AWS_SECRET_ACCESS_KEY = "{SECRET}", AWS_REGION = "us-east-1" }}
-{extra}
+{helper}
+{batch_keys}
+{environment}
 [profiles.aws.s3]
-endpoint = "{MOTO_S3}"
+endpoint = "{s3}"
 path_style = true
 [profiles.aws.container]
 pull = "never"
 "#,
-            endpoint = self.endpoint(),
-            helper = helper_dir().display(),
-        )
-    }
+        helper = if batch_keys.contains("helper_dir") {
+            String::new()
+        } else {
+            format!("helper_dir = \"{}\"", helper_dir().display())
+        },
+        environment = if batch_keys.contains("environment") {
+            String::new()
+        } else {
+            format!(
+                r#"environment = {{ AWS_ACCESS_KEY_ID = "{KEY_ID}", AWS_SECRET_ACCESS_KEY = "{SECRET}", AWS_REGION = "us-east-1" }}"#
+            )
+        }
+    )
 }
