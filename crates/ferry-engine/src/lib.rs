@@ -120,6 +120,7 @@ impl Shared {
         run_dir: PathBuf,
         profile: Arc<ferry_config::Profile>,
     ) -> Shared {
+        let scatter_window = executor.scatter_window();
         // What attempts in flight hold together (`Executor::pool`): unbounded here for remote
         // executors, whose own job limit bounds them.
         let total = match pool {
@@ -146,7 +147,7 @@ impl Shared {
             fail_fast,
             keep_going: false,
             reported: Default::default(),
-            scatter_window: 1024,
+            scatter_window,
             resuming,
             journal: journal::Journal::open(&run_dir, resuming),
             run_dir,

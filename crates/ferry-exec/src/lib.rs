@@ -25,6 +25,7 @@ pub mod launcher;
 mod local;
 pub mod reaper;
 pub mod registry;
+mod scheduled;
 #[allow(unsafe_code)]
 mod sys;
 
@@ -150,6 +151,36 @@ pub struct AttemptSpec {
     pub disks: Vec<DiskRequest>,
 }
 
+#[cfg(test)]
+impl AttemptSpec {
+    /// A one-cpu attempt of task `t` in `attempt_dir`, for tests.
+    pub(crate) fn for_test(attempt_dir: &std::path::Path) -> AttemptSpec {
+        let a = attempt_dir.to_path_buf();
+        AttemptSpec {
+            label: "t".into(),
+            create_from: a.parent().unwrap_or(&a).to_path_buf(),
+            command: "echo hi".into(),
+            work_dir: a.join("work"),
+            script: a.join("command"),
+            stdout: a.join("stdout"),
+            stderr: a.join("stderr"),
+            attempt_dir: a,
+            cpu: 1.0,
+            memory: 1 << 30,
+            gpu: 0,
+            container: None,
+            env: vec![],
+            inputs: vec![],
+            queue: None,
+            time: None,
+            cluster_options: None,
+            streaming: None,
+            batch: Default::default(),
+            disks: Vec::new(),
+        }
+    }
+}
+
 /// What a task that reads inputs straight from an object store (htslib's ranged reads of a
 /// BAM in S3) needs: the environment its tools read, and the network.
 #[derive(Clone, Debug, Default)]
@@ -258,6 +289,14 @@ pub trait Executor: Send + Sync {
     fn still_running(&self, attempt_dir: &std::path::Path) -> bool {
         let _ = attempt_dir;
         false
+    }
+
+    /// How many shards of one scatter the engine keeps live at once for this executor (each
+    /// live shard holds its frame and its attempt). 1,024 keeps a local run's memory flat;
+    /// an executor that runs shards as array jobs wants a whole array's worth, or the queue
+    /// drains between the refills the engine makes as it learns of finished shards.
+    fn scatter_window(&self) -> usize {
+        1024
     }
 
     /// What the progress line says about attempts waiting in the executor's own queue (a busy

@@ -92,13 +92,14 @@ pub trait Storage: Send + Sync {
 /// Chooses the backend for a URL by its scheme.
 #[derive(Clone)]
 pub struct StorageRouter {
-    backends: HashMap<&'static str, Arc<dyn Storage>>,
+    /// Shared: every attempt's stdlib hooks hold a router, and cloning one costs a pointer.
+    backends: Arc<HashMap<&'static str, Arc<dyn Storage>>>,
 }
 
 impl Default for StorageRouter {
     fn default() -> Self {
         let mut router = StorageRouter {
-            backends: HashMap::new(),
+            backends: Default::default(),
         };
         router.register(Arc::new(LocalStorage));
         router
@@ -123,7 +124,7 @@ pub fn scheme_of(url: &str) -> &str {
 impl StorageRouter {
     pub fn register(&mut self, backend: Arc<dyn Storage>) {
         for s in backend.schemes() {
-            self.backends.insert(s, backend.clone());
+            Arc::make_mut(&mut self.backends).insert(s, backend.clone());
         }
     }
 

@@ -512,7 +512,7 @@ async fn fill_stub(storage: &StorageRouter, stub: &Path, remote: &RemoteFile) ->
     // One fill per stub in this process; callers that arrive meanwhile wait for its result.
     static FILLED: OnceLock<crate::object::Memo<()>> = OnceLock::new();
     let key = stub.to_string_lossy();
-    crate::object::memo(FILLED.get_or_init(Default::default), &key, async {
+    crate::object::memo(FILLED.get_or_init(Default::default), &key, || async {
         if !is_stub(stub) {
             return Ok(());
         }

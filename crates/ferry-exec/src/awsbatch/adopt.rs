@@ -211,9 +211,7 @@ impl Inner {
                 found.len() - live
             );
         }
-        if let Ok(mut o) = self.orphans.lock() {
-            *o = found;
-        }
+        self.base.set_orphans(found);
         Ok(())
     }
 
@@ -242,11 +240,6 @@ impl Inner {
             }
         }
         Ok(out)
-    }
-
-    /// The earlier engine's job for this attempt, if there is one (asked once: `run` claims it).
-    pub(crate) fn take_orphan(&self, attempt_dir: &Path) -> Option<Orphan> {
-        self.orphans.lock().ok()?.remove(attempt_dir)
     }
 
     /// Waits for an earlier engine's job as for one submitted now.
@@ -285,11 +278,12 @@ impl Inner {
 
     /// Terminates the earlier engine's jobs nothing claimed.
     pub(crate) async fn terminate_unclaimed(&self) {
-        let left: Vec<Orphan> = match self.orphans.lock() {
-            Ok(mut o) => o.drain().map(|(_, o)| o).collect(),
-            Err(_) => return,
-        };
-        let left: Vec<Orphan> = left.into_iter().filter(|o| o.end.is_none()).collect();
+        let left: Vec<Orphan> = self
+            .base
+            .unclaimed()
+            .into_iter()
+            .filter(|o| o.end.is_none())
+            .collect();
         if left.is_empty() {
             return;
         }

@@ -50,7 +50,7 @@ impl Inner {
             crate::job_name_part(&s.job_name_prefix, '-', usize::MAX),
             &digest.as_str()[..16]
         );
-        memo(&self.definitions, &name, async {
+        memo(&self.definitions, &name, || async {
             let found = self
                 .call("DescribeJobDefinitions", || {
                     self.client
@@ -155,7 +155,7 @@ impl Inner {
     /// RUNNABLE until `start_timeout`. Queues that do not say (unmanaged environments), or
     /// that cannot be described, are not checked.
     pub(crate) async fn check_queue_fits(&self, queue: &str, vcpus: u64) -> Result<()> {
-        let limit = memo(&self.queue_limits, queue, async {
+        let limit = memo(&self.queue_limits, queue, || async {
             Ok(self.queue_vcpu_limit(queue).await.unwrap_or_else(|e| {
                 tracing::debug!("cannot describe queue {queue}: {e:#}");
                 None

@@ -42,14 +42,18 @@ use ferry_stage::{Input, Manifest, Usage, results};
 use ferry_storage::remote::{self, LeftFile, Remote};
 use ferry_storage::{Kind, Listed, Memo, ObjectStorage, Storage, memo};
 use futures_util::{StreamExt, TryStreamExt};
-use tokio::sync::{Semaphore, mpsc, oneshot, watch};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
+use crate::scheduled::{Earlier, Scheduled};
 use crate::{AttemptOutcome, AttemptSpec, Capacity, ExecError, Executor, ResourceUse};
 
 /// Batch's limit on the children of one array job.
 use definitions::*;
 
 const MAX_ARRAY: usize = 10_000;
+
+/// Attempts handled at once before or after their jobs (see `BatchExecutor::handling`).
+const HANDLING_AT_ONCE: usize = 128;
 /// DescribeJobs takes at most this many ids.
 const DESCRIBE_BATCH: usize = 100;
 /// Batch's own log group for job output, unless the profile names another.
@@ -153,6 +157,13 @@ struct Pending {
     done: oneshot::Sender<JobEnd>,
 }
 
+/// What `Inner::submit_or_adopt` left the attempt with: its results' URL, and the job's end
+/// to wait for or the end an adopted job already reached.
+enum Submitted {
+    Waiting(String, oneshot::Receiver<JobEnd>),
+    Ended(String, JobEnd),
+}
+
 /// A job in flight, by its Batch id.
 enum Tracked {
     Single(oneshot::Sender<JobEnd>),
@@ -235,10 +246,10 @@ struct Inner {
     uploads: Memo<String>,
     /// Image references pinned to their digest, once per run.
     digests: Memo<String>,
-    cancelled: watch::Sender<bool>,
-    /// SubmitJob calls under way: shutdown waits for them, so that the jobs they create are
-    /// terminated too.
-    submitting: AtomicU64,
+    /// Slots, cancellation, SubmitJob calls under way (shutdown waits for them, so that the
+    /// jobs they create are terminated too) and the jobs an earlier engine of this run
+    /// submitted, by attempt directory, until `run` claims them.
+    base: Scheduled<adopt::Orphan>,
     /// When shutdown began: retries of throttled calls stop [`SHUTDOWN_PATIENCE`] after it.
     shutdown_began: OnceLock<Instant>,
     /// Polls in a row that DescribeJobs did not return a tracked job.
@@ -253,9 +264,6 @@ struct Inner {
     /// `RUN/.ferry-batch/`: one record per submission (see [`adopt`]).
     state_dir: PathBuf,
     next_submission: AtomicU64,
-    /// Jobs an earlier engine of this run submitted, by attempt directory, until `run` claims
-    /// them.
-    orphans: Mutex<HashMap<PathBuf, adopt::Orphan>>,
 }
 
 /// A SubmitJob that timed out: it may or may not have created its job.
@@ -278,7 +286,11 @@ const LOST_AFTER_POLLS: u32 = 5;
 
 pub struct BatchExecutor {
     inner: Arc<Inner>,
-    slots: Arc<Semaphore>,
+    /// Attempts handled at once before their job (writing the script, uploading inputs, looking
+    /// up the definition) or after it (reading its results): a scatter's shards arrive
+    /// together and an array's children end together, and each handling holds a few KiB while
+    /// it waits on a lookup or on S3.
+    handling: Semaphore,
     shut: OnceLock<()>,
 }
 
@@ -331,15 +343,13 @@ impl BatchExecutor {
             queue_limits: Memo::default(),
             uploads: Memo::default(),
             digests: Memo::default(),
-            cancelled: watch::channel(false).0,
-            submitting: AtomicU64::new(0),
+            base: Scheduled::new(settings.max_jobs),
             shutdown_began: OnceLock::new(),
             missing: Mutex::new(HashMap::new()),
             waiting: Mutex::new(HashMap::new()),
             run_id: run_id.to_string(),
             next_submission: AtomicU64::new(adopt::next_submission(&state_dir)),
             state_dir,
-            orphans: Mutex::new(HashMap::new()),
             settings,
         });
         // Before the first attempt asks whether an earlier engine's job is at work in it.
@@ -347,10 +357,17 @@ impl BatchExecutor {
         tokio::spawn(inner.clone().submitter(queue));
         tokio::spawn(inner.clone().poller());
         Ok(BatchExecutor {
-            slots: Arc::new(Semaphore::new(inner.settings.max_jobs.max(1))),
+            handling: Semaphore::new(HANDLING_AT_ONCE),
             inner,
             shut: OnceLock::new(),
         })
+    }
+
+    async fn handling(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ExecError> {
+        self.handling
+            .acquire()
+            .await
+            .map_err(|_| ExecError::Cancelled)
     }
 }
 
@@ -418,7 +435,7 @@ impl Inner {
             }
             // A throttled SubmitJob created nothing: once the run is cancelled it is not
             // repeated. Other calls (TerminateJob) get a bounded time after shutdown began.
-            if op == "SubmitJob" && *self.cancelled.borrow() {
+            if op == "SubmitJob" && self.base.is_cancelled() {
                 bail!("{op}: not repeated, the run is cancelled");
             }
             if let Some(began) = self.shutdown_began.get()
@@ -442,6 +459,47 @@ impl Inner {
     }
     /// What the submitter needs for one new job of this attempt: the image's job definition,
     /// the inputs staged, the manifest.
+    /// Submits the attempt's job (through the submitter, which groups shards into arrays), or
+    /// adopts the job an earlier engine of this run submitted for this very attempt, unless the
+    /// command changed since: a receiver of the job's end, or the end itself if it came meanwhile.
+    async fn submit_or_adopt(&self, spec: &AttemptSpec) -> Result<Submitted> {
+        let run_prefix = run_prefix(&self.settings.work_dir, &spec.create_from);
+        let rel = spec
+            .attempt_dir
+            .strip_prefix(&spec.create_from)
+            .unwrap_or(&spec.attempt_dir)
+            .to_string_lossy()
+            .to_string();
+        let results_url = format!("{run_prefix}{}/", rel.trim_matches('/'));
+        let (done, ended) = oneshot::channel();
+        match self.base.claim_orphan(spec) {
+            Some(Earlier::Same(o)) => match o.end.clone() {
+                Some(end) => return Ok(Submitted::Ended(results_url, end)),
+                None => self.track_orphan(o, done),
+            },
+            other => {
+                if let Some(Earlier::Changed(o)) = other {
+                    self.terminate_orphan(&o).await;
+                }
+                // The script as it runs: to read when a job failed, and what a resumed run
+                // compares before adopting the attempt or its job instead of running it again.
+                tokio::fs::create_dir_all(&spec.work_dir)
+                    .await
+                    .with_context(|| format!("cannot create {}", spec.work_dir.display()))?;
+                tokio::fs::write(&spec.script, &spec.command)
+                    .await
+                    .with_context(|| format!("cannot write {}", spec.script.display()))?;
+                let pending = self
+                    .pending(spec, run_prefix, results_url.clone(), done)
+                    .await?;
+                self.submit
+                    .send(pending)
+                    .map_err(|_| anyhow!("the submitter has stopped"))?;
+            }
+        }
+        Ok(Submitted::Waiting(results_url, ended))
+    }
+
     async fn pending(
         &self,
         spec: &AttemptSpec,
@@ -528,6 +586,10 @@ impl Executor for BatchExecutor {
         self.inner.waiting_note()
     }
 
+    fn scatter_window(&self) -> usize {
+        MAX_ARRAY
+    }
+
     fn pool(&self) -> Option<Capacity> {
         self.inner.settings.max_cpus_in_flight.map(|cpu| Capacity {
             cpu,
@@ -546,7 +608,7 @@ impl Executor for BatchExecutor {
         // serves now, once per run, and jobs name the digest.
         let mut errors = Vec::new();
         for c in candidates {
-            match memo(&self.inner.digests, c, crate::registry::pin_digest(c)).await {
+            match memo(&self.inner.digests, c, || crate::registry::pin_digest(c)).await {
                 Ok(pinned) => return Ok(Some(pinned)),
                 Err(e) => errors.push(format!("{e:#}")),
             }
@@ -559,75 +621,29 @@ impl Executor for BatchExecutor {
     }
 
     fn still_running(&self, attempt_dir: &Path) -> bool {
-        self.inner
-            .orphans
-            .lock()
-            .map(|o| o.contains_key(attempt_dir))
-            .unwrap_or(false)
+        self.inner.base.still_running(attempt_dir)
     }
 
     async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome, ExecError> {
         let inner = &self.inner;
-        let _slot = self
-            .slots
-            .acquire()
-            .await
-            .map_err(|_| ExecError::Cancelled)?;
-        if *inner.cancelled.borrow() {
-            return Err(ExecError::Cancelled);
-        }
-        let run_prefix = run_prefix(&inner.settings.work_dir, &spec.create_from);
-        let rel = spec
-            .attempt_dir
-            .strip_prefix(&spec.create_from)
-            .unwrap_or(&spec.attempt_dir)
-            .to_string_lossy()
-            .to_string();
-        let results_url = format!("{run_prefix}{}/", rel.trim_matches('/'));
-        // A job an earlier engine of this run submitted for this very attempt is waited for
-        // (or, if it ended meanwhile, its results taken), unless the command changed since.
-        let orphan = inner.take_orphan(&spec.attempt_dir);
-        let earlier = match &orphan {
-            Some(_) => tokio::fs::read_to_string(&spec.script).await.ok(),
-            None => None,
+        let _slot = inner.base.slot().await?;
+        // The engine keeps a whole array's worth of these futures alive while their jobs run:
+        // what submits and what collects (SDK calls, ~50 KiB of state) live on the heap only
+        // while they run, so a waiting attempt holds a few hundred bytes.
+        let prepared = {
+            let _handling = self.handling().await?;
+            Box::pin(inner.submit_or_adopt(spec)).await?
         };
-        let (done, ended) = oneshot::channel();
-        match orphan {
-            Some(o) if earlier.as_deref() == Some(&spec.command) => match o.end.clone() {
-                Some(end) => return Ok(inner.collect(spec, &results_url, end).await?),
-                None => inner.track_orphan(o, done),
-            },
-            other => {
-                if let Some(o) = other {
-                    inner.terminate_orphan(&o).await;
-                }
-                // The script as it runs: to read when a job failed, and what a resumed run
-                // compares before adopting the attempt or its job instead of running it again.
-                tokio::fs::create_dir_all(&spec.work_dir)
-                    .await
-                    .with_context(|| format!("cannot create {}", spec.work_dir.display()))?;
-                tokio::fs::write(&spec.script, &spec.command)
-                    .await
-                    .with_context(|| format!("cannot write {}", spec.script.display()))?;
-                let pending = inner
-                    .pending(spec, run_prefix, results_url.clone(), done)
-                    .await?;
-                inner
-                    .submit
-                    .send(pending)
-                    .map_err(|_| anyhow!("the submitter has stopped"))?;
-            }
-        }
-        let mut cancelled = inner.cancelled.subscribe();
-        let end = tokio::select! {
-            end = ended => end.map_err(|_| ExecError::Cancelled)?,
-            _ = cancelled.wait_for(|c| *c) => return Err(ExecError::Cancelled),
+        let (results_url, end) = match prepared {
+            Submitted::Ended(url, end) => (url, end),
+            Submitted::Waiting(url, ended) => (url, inner.base.until_ended(ended).await?),
         };
-        Ok(inner.collect(spec, &results_url, end).await?)
+        let _handling = self.handling().await?;
+        Ok(Box::pin(inner.collect(spec, &results_url, end)).await?)
     }
 
     fn cancel_all(&self) {
-        self.inner.cancelled.send_replace(true);
+        self.inner.base.cancel();
     }
 
     async fn shutdown(&self) {
@@ -635,18 +651,13 @@ impl Executor for BatchExecutor {
             return;
         }
         let _ = self.inner.shutdown_began.set(Instant::now());
-        self.inner.cancelled.send_replace(true);
+        self.inner.base.cancel();
         // A SubmitJob under way creates a job that must be terminated with the rest.
-        let waited = Instant::now();
-        while self.inner.submitting.load(Ordering::SeqCst) > 0 {
-            if waited.elapsed() > SHUTDOWN_PATIENCE {
-                tracing::warn!(
-                    "a SubmitJob call is still under way after {}s: the job it may create is not terminated",
-                    SHUTDOWN_PATIENCE.as_secs()
-                );
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        if !self.inner.base.submissions_ended(SHUTDOWN_PATIENCE).await {
+            tracing::warn!(
+                "a SubmitJob call is still under way after {}s: the job it may create is not terminated",
+                SHUTDOWN_PATIENCE.as_secs()
+            );
         }
         self.inner.terminate_all().await;
         tracing::info!("{}", self.inner.calls.summary());
@@ -655,14 +666,12 @@ impl Executor for BatchExecutor {
     /// TerminateJob for every job in flight now (also when an orderly shutdown is under way:
     /// the engine exits right after this).
     async fn abort(&self) {
-        self.inner.cancelled.send_replace(true);
+        self.inner.base.cancel();
         let _ = self.inner.shutdown_began.set(Instant::now());
-        let waited = Instant::now();
-        while self.inner.submitting.load(Ordering::SeqCst) > 0
-            && waited.elapsed() < Duration::from_secs(5)
-        {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.inner
+            .base
+            .submissions_ended(Duration::from_secs(5))
+            .await;
         self.inner.terminate_all().await;
     }
 }

@@ -7,7 +7,7 @@ impl Inner {
     /// Every poll interval: DescribeJobs for everything in flight (100 ids a call), ListJobs
     /// for the children of arrays whose summary moved.
     pub(crate) async fn poller(self: Arc<Self>) {
-        let mut cancelled = self.cancelled.subscribe();
+        let mut cancelled = self.base.cancellation();
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(self.settings.poll_interval) => {}
@@ -70,13 +70,18 @@ impl Inner {
             });
             let Some(array) = tracked else { continue };
             if let Some((ended_before, size, listed)) = array {
-                // Listing a big array's children is many pages: while it is still running, list
-                // them at most every (size / 500) intervals, so a 10,000-child array costs ~20
-                // ListJobs calls a listing but a listing only every 20 intervals.
-                let spacing = self.settings.poll_interval * (size / 500).max(1) as u32;
+                // Listing a big array's children is many pages (1,000 a page): while it is still
+                // running, list them every (size / 1,000) intervals, or sooner once a page's
+                // worth more have ended (their shards' successors wait for it: the engine
+                // keeps at most a scatter window of shards live).
+                let spacing = self.settings.poll_interval * (size / 1000).max(1) as u32;
                 let all_ended = summary_ended.is_some_and(|n| n >= size as i64);
                 let moved = summary_ended.is_none_or(|n| n > ended_before);
-                if (moved && listed.elapsed() >= spacing) || all_ended || is_terminal(status) {
+                let fresh = summary_ended.map_or(0, |n| n - ended_before);
+                if (moved && (listed.elapsed() >= spacing || fresh >= 1000))
+                    || all_ended
+                    || is_terminal(status)
+                {
                     self.poll_children(&id).await?;
                     if let Ok(mut jobs) = self.jobs.lock()
                         && let Some(Tracked::Array { ended, listed, .. }) = jobs.get_mut(&id)

@@ -69,7 +69,7 @@ impl Inner {
             "{run_prefix}uploads/{}/{name}",
             &blake3::hash(dir.as_os_str().as_encoded_bytes()).to_hex()[..16]
         );
-        memo(&self.uploads, &key, async {
+        memo(&self.uploads, &key, || async {
             self.storage
                 .publish(path, &url)
                 .await
@@ -86,17 +86,12 @@ impl Inner {
         while let Some(batch) = crate::gather::next_batch(&mut queue).await {
             for (group, items) in crate::gather::group_by(batch, |p| p.group.clone()) {
                 for chunk in crate::gather::chunks(items, MAX_ARRAY) {
-                    // Counted before the check: either shutdown sees this submission under
-                    // way and waits for it, or this sees the cancellation (both SeqCst).
-                    self.submitting.fetch_add(1, Ordering::SeqCst);
-                    if *self.cancelled.borrow() {
-                        self.submitting.fetch_sub(1, Ordering::SeqCst);
+                    let Some(_submission) = self.base.submission() else {
                         return;
-                    }
+                    };
                     tokio::time::sleep_until(next_submit.into()).await;
                     next_submit = Instant::now() + gap;
                     self.submit_group(&group, chunk).await;
-                    self.submitting.fetch_sub(1, Ordering::SeqCst);
                 }
             }
         }

@@ -36,10 +36,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use async_trait::async_trait;
-use tokio::sync::{Semaphore, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 
 pub use script::ClusterContainers;
 
+use crate::scheduled::{Earlier, Scheduled};
 use crate::{AttemptOutcome, AttemptSpec, Capacity, ExecError, Executor, ResourceUse};
 
 /// Which scheduler.
@@ -304,13 +305,12 @@ struct Inner {
     max_array: usize,
     submit: mpsc::UnboundedSender<Pending>,
     tracking: Mutex<Tracking>,
-    orphans: Mutex<HashMap<PathBuf, Orphan>>,
+    /// Slots, cancellation, submissions under way (shutdown waits for them, then cancels what
+    /// they created) and the jobs an earlier engine of this run left, by attempt directory.
+    base: Scheduled<Orphan>,
     /// SIF files by image (Apptainer/Singularity), pulled once per run.
     sifs: ferry_storage::Memo<String>,
     commands: Commands,
-    cancelled: watch::Sender<bool>,
-    /// Submissions under way: shutdown waits for them, then cancels what they created.
-    submitting: AtomicU64,
     /// The per-user submit limit was reported once.
     limit_warned: std::sync::atomic::AtomicBool,
     next_submission: AtomicU64,
@@ -320,7 +320,6 @@ struct Inner {
 
 pub struct HpcExecutor {
     inner: Arc<Inner>,
-    slots: Arc<Semaphore>,
     shut: OnceLock<()>,
 }
 
@@ -390,11 +389,9 @@ impl HpcExecutor {
             max_array: 1,
             submit,
             tracking: Mutex::new(Tracking::default()),
-            orphans: Mutex::new(HashMap::new()),
+            base: Scheduled::new(settings.max_jobs),
             sifs: Default::default(),
             commands: Commands::default(),
-            cancelled: watch::channel(false).0,
-            submitting: AtomicU64::new(0),
             limit_warned: Default::default(),
             next_submission: AtomicU64::new(next_submission(&state_dir)),
             accounting: Mutex::new(HashMap::new()),
@@ -427,7 +424,6 @@ impl HpcExecutor {
         tokio::spawn(inner.clone().submitter(queue));
         tokio::spawn(inner.clone().poller());
         Ok(HpcExecutor {
-            slots: Arc::new(Semaphore::new(inner.settings.max_jobs.max(1))),
             inner,
             shut: OnceLock::new(),
         })
@@ -515,9 +511,7 @@ impl Inner {
                 found.len()
             );
         }
-        if let Ok(mut o) = self.orphans.lock() {
-            *o = found;
-        }
+        self.base.set_orphans(found);
         Ok(())
     }
 }
@@ -555,11 +549,9 @@ impl Executor for HpcExecutor {
             // Apptainer/Singularity: pulled once into a SIF file that every job execs.
             let mut errors = Vec::new();
             for image in candidates {
-                let pulled = ferry_storage::memo(
-                    &inner.sifs,
-                    image,
-                    sif::sif_for(c.runtime, &c.image_cache, image),
-                )
+                let pulled = ferry_storage::memo(&inner.sifs, image, || {
+                    sif::sif_for(c.runtime, &c.image_cache, image)
+                })
                 .await;
                 match pulled {
                     Ok(sif) => return Ok(Some(sif)),
@@ -585,23 +577,12 @@ impl Executor for HpcExecutor {
     }
 
     fn still_running(&self, attempt_dir: &Path) -> bool {
-        self.inner
-            .orphans
-            .lock()
-            .map(|o| o.contains_key(attempt_dir))
-            .unwrap_or(false)
+        self.inner.base.still_running(attempt_dir)
     }
 
     async fn run(&self, spec: &AttemptSpec) -> Result<AttemptOutcome, ExecError> {
         let inner = &self.inner;
-        let _slot = self
-            .slots
-            .acquire()
-            .await
-            .map_err(|_| ExecError::Cancelled)?;
-        if *inner.cancelled.borrow() {
-            return Err(ExecError::Cancelled);
-        }
+        let _slot = inner.base.slot().await?;
         let started = Instant::now();
         // Each submission drops a marker of its own: one an earlier job of this attempt left
         // (cancelled, or of a stopped engine) never passes for the new job's.
@@ -612,17 +593,10 @@ impl Executor for HpcExecutor {
             inner.markers.fetch_add(1, Ordering::Relaxed)
         );
         let (done, ended) = oneshot::channel();
-        let orphan = inner
-            .orphans
-            .lock()
-            .ok()
-            .and_then(|mut o| o.remove(&spec.attempt_dir));
-        let log = match orphan {
+        let log = match inner.base.claim_orphan(spec) {
             // An earlier engine's job for this very attempt: wait for it, unless the command
             // changed since.
-            Some(o)
-                if std::fs::read_to_string(&spec.script).ok().as_deref() == Some(&spec.command) =>
-            {
+            Some(Earlier::Same(o)) => {
                 // The marker that job drops is the one its script names.
                 let marker =
                     script::done_marker(&spec.attempt_dir.join("job.sh")).unwrap_or(marker);
@@ -643,7 +617,7 @@ impl Executor for HpcExecutor {
                 o.log
             }
             other => {
-                if let Some(o) = other {
+                if let Some(Earlier::Changed(o)) = other {
                     let _ = inner
                         .command(&inner.scheduler.cancel_element(&o.job, o.index))
                         .await;
@@ -683,11 +657,7 @@ impl Executor for HpcExecutor {
                 PathBuf::new()
             }
         };
-        let mut cancelled = inner.cancelled.subscribe();
-        let (end, element_log) = tokio::select! {
-            end = ended => end.map_err(|_| ExecError::Cancelled)?,
-            _ = cancelled.wait_for(|c| *c) => return Err(ExecError::Cancelled),
-        };
+        let (end, element_log) = inner.base.until_ended(ended).await?;
         // A new element's log is known once it was submitted.
         let log = if log.as_os_str().is_empty() {
             element_log
@@ -718,7 +688,7 @@ impl Executor for HpcExecutor {
     }
 
     fn cancel_all(&self) {
-        if self.inner.cancelled.send_replace(true) {
+        if self.inner.base.cancel() {
             return;
         }
         let inner = self.inner.clone();
@@ -730,18 +700,15 @@ impl Executor for HpcExecutor {
             return;
         }
         let inner = &self.inner;
-        inner.cancelled.send_replace(true);
-        let waited = Instant::now();
-        while inner.submitting.load(Ordering::SeqCst) > 0 && waited.elapsed() < SHUTDOWN_PATIENCE {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        inner.base.cancel();
+        inner.base.submissions_ended(SHUTDOWN_PATIENCE).await;
         inner.cancel_everything().await;
         tracing::info!("{}", inner.commands.summary(inner.scheduler.name()));
     }
 
     /// `scancel`/`qdel` of every job of the run now, in bulk.
     async fn abort(&self) {
-        self.inner.cancelled.send_replace(true);
+        self.inner.base.cancel();
         self.inner.cancel_everything().await;
     }
 }

@@ -52,7 +52,7 @@ impl Inner {
     }
 
     pub(crate) async fn poller(self: Arc<Self>) {
-        let mut cancelled = self.cancelled.subscribe();
+        let mut cancelled = self.base.cancellation();
         let mut last_status = Instant::now();
         loop {
             tokio::select! {
@@ -220,7 +220,7 @@ impl Inner {
             if let Some(f) = self.accounted(job, index).await {
                 return Some(f);
             }
-            if Instant::now() >= deadline || *self.cancelled.borrow() {
+            if Instant::now() >= deadline || self.base.is_cancelled() {
                 return None;
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -263,8 +263,11 @@ impl Inner {
             .lock()
             .map(|t| t.jobs.keys().cloned().collect())
             .unwrap_or_default();
-        if let Ok(o) = self.orphans.lock() {
-            ids.extend(o.values().map(|o| o.job.clone()));
+        if let Some(orphans) = self
+            .base
+            .with_orphans(|o| o.values().map(|o| o.job.clone()).collect::<Vec<_>>())
+        {
+            ids.extend(orphans);
         }
         let ids: Vec<String> = ids.into_iter().collect();
         for chunk in ids.chunks(CANCEL_CHUNK) {

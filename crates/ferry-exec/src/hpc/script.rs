@@ -265,32 +265,13 @@ pub(crate) fn submission_script(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     fn spec() -> AttemptSpec {
-        let a = PathBuf::from("/runs/r1/calls/t/attempt-1");
-        AttemptSpec {
-            label: "t".into(),
-            attempt_dir: a.clone(),
-            create_from: "/runs/r1".into(),
-            command: "echo hi".into(),
-            work_dir: a.join("work"),
-            script: a.join("command"),
-            stdout: a.join("stdout"),
-            stderr: a.join("stderr"),
-            cpu: 1.0,
-            memory: 1 << 30,
-            gpu: 0,
-            container: Some("ubuntu@sha256:abc".into()),
-            env: vec![],
-            inputs: vec!["/data/it's.bam".into()],
-            queue: None,
-            time: None,
-            cluster_options: None,
-            streaming: None,
-            batch: Default::default(),
-            disks: Vec::new(),
-        }
+        let mut spec = AttemptSpec::for_test(Path::new("/runs/r1/calls/t/attempt-1"));
+        spec.create_from = "/runs/r1".into();
+        spec.container = Some("ubuntu@sha256:abc".into());
+        spec.inputs = vec!["/data/it's.bam".into()];
+        spec
     }
 
     #[test]

@@ -147,15 +147,10 @@ impl Inner {
                 crate::gather::group_by(batch, |p| (p.shape.clone(), p.call.clone()))
             {
                 for chunk in crate::gather::chunks(items, self.max_array) {
-                    // Counted before the check: shutdown either sees this submission and waits
-                    // for it, or this sees the cancellation.
-                    self.submitting.fetch_add(1, Ordering::SeqCst);
-                    if *self.cancelled.borrow() {
-                        self.submitting.fetch_sub(1, Ordering::SeqCst);
+                    let Some(_submission) = self.base.submission() else {
                         return;
-                    }
+                    };
                     self.submit_chunk(&shape, &call, chunk).await;
-                    self.submitting.fetch_sub(1, Ordering::SeqCst);
                 }
             }
         }
@@ -265,7 +260,7 @@ impl Inner {
             .collect();
         self.track(job.clone(), elements);
         // Cancelled while sbatch ran: this job was not among those cancelled.
-        if *self.cancelled.borrow() {
+        if self.base.is_cancelled() {
             let _ = self.command(&self.scheduler.cancel(&[job])).await;
         }
     }

@@ -177,9 +177,13 @@ pub type Memo<T> = Mutex<HashMap<String, Arc<OnceCell<Result<T, String>>>>>;
 /// it instead of computing it again. A success is remembered for the run; an error only for
 /// the callers that waited on it: the next caller (a retry, a later shard) tries again, so one
 /// transient failure does not fail every later use of the object.
-pub async fn memo<T, F>(table: &Memo<T>, key: &str, compute: F) -> Result<T>
+///
+/// `compute` makes the future only for the caller that runs it, and that future lives on the
+/// heap: thousands of shards waiting on one lookup each hold a few bytes, not a copy of it.
+pub async fn memo<T, C, F>(table: &Memo<T>, key: &str, compute: C) -> Result<T>
 where
     T: Clone,
+    C: FnOnce() -> F,
     F: std::future::Future<Output = Result<T>>,
 {
     let cell = {
@@ -187,7 +191,7 @@ where
         t.entry(key.to_string()).or_default().clone()
     };
     let result = cell
-        .get_or_init(|| async { compute.await.map_err(|e| format!("{e:#}")) })
+        .get_or_init(|| async { Box::pin(compute()).await.map_err(|e| format!("{e:#}")) })
         .await
         .clone();
     if result.is_err()
@@ -652,11 +656,11 @@ mod tests {
     #[tokio::test]
     async fn memo_remembers_successes_and_retries_after_errors() {
         let table: Memo<u32> = Default::default();
-        let failed = memo(&table, "k", async { Err(anyhow!("transient")) }).await;
+        let failed = memo(&table, "k", || async { Err(anyhow!("transient")) }).await;
         assert!(failed.is_err());
         // A later caller computes again instead of getting the old error.
-        assert_eq!(memo(&table, "k", async { Ok(7) }).await.unwrap(), 7);
+        assert_eq!(memo(&table, "k", || async { Ok(7) }).await.unwrap(), 7);
         // A success is kept: this computation is never used.
-        assert_eq!(memo(&table, "k", async { Ok(8) }).await.unwrap(), 7);
+        assert_eq!(memo(&table, "k", || async { Ok(8) }).await.unwrap(), 7);
     }
 }

@@ -11,7 +11,7 @@ impl ObjectStorage {
     ) -> Result<(Arc<dyn ObjectStore>, Location, ObjectMeta)> {
         let loc = parse(url)?;
         let store = self.store(&loc).await?;
-        let meta = memo(&self.heads, url, self.head_uncached(url, &loc, &store)).await?;
+        let meta = memo(&self.heads, url, || self.head_uncached(url, &loc, &store)).await?;
         Ok((store, loc, meta))
     }
 
@@ -46,7 +46,7 @@ impl ObjectStorage {
     ) -> Result<(Arc<dyn ObjectStore>, Location, Vec<ObjectMeta>)> {
         let loc = parse(url)?;
         let store = self.store(&loc).await?;
-        let listing = async {
+        let listing = || async {
             let _permit = self.requests.acquire().await;
             store
                 .list(Some(&loc.path))
@@ -266,8 +266,10 @@ impl ObjectStorage {
         let entry = cache_dir.join(&key.as_str()[..32]);
         let name = loc.path.filename().unwrap_or("object").to_string();
         let target = entry.join(&name);
-        let download = self.download_once(&store, &meta, &entry, &target, url);
-        memo(&self.downloads, key.as_str(), download).await
+        memo(&self.downloads, key.as_str(), || {
+            self.download_once(&store, &meta, &entry, &target, url)
+        })
+        .await
     }
 
     /// Downloads into the cache entry unless it is already there (another process may be
@@ -322,8 +324,10 @@ impl ObjectStorage {
     }
 
     pub(super) async fn localize_directory(&self, url: &str, cache_dir: &Path) -> Result<PathBuf> {
-        let download = self.download_directory(url, cache_dir);
-        memo(&self.downloads, &format!("dir\0{url}"), download).await
+        memo(&self.downloads, &format!("dir\0{url}"), || {
+            self.download_directory(url, cache_dir)
+        })
+        .await
     }
 
     pub(super) async fn download_directory(&self, url: &str, cache_dir: &Path) -> Result<PathBuf> {
