@@ -1077,3 +1077,72 @@ task empty_scatter { command <<< exit 1 >>> }
         .count();
     assert_eq!(shards, 3, "{}", r.stderr);
 }
+
+/// A scatter's shards past the first thousand go to a directory per thousand, so no directory
+/// grows with the scatter's width; a run an earlier Ferry left with every shard in the call's
+/// directory resumes where it is and runs none of them again.
+#[test]
+fn shards_past_a_thousand_fan_out_and_the_flat_layout_still_resumes() {
+    let wdl = r#"version 1.1
+workflow w {
+  input { Int n  String tally }
+  scatter (i in range(n)) { call sq { input: x = i, tally = tally } }
+  output { Array[Int] ys = sq.y }
+}
+task sq {
+  input { Int x  String tally }
+  command <<< echo ~{x} >> '~{tally}'; echo $(( ~{x} * ~{x} )) >>>
+  output { Int y = read_int(stdout()) }
+}
+"#;
+    let dir = project(&[("w.wdl", wdl)]);
+    let tally = dir.path().join("tally");
+    let args = [
+        "w.n=1002".to_string(),
+        format!("w.tally={}", tally.display()),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = run(dir.path(), "w.wdl", &[&args[..], &["--no-cache"]].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ys: Vec<i64> = (0..1002).map(|i| i * i).collect();
+    assert_eq!(r.outputs()["w.ys"], json!(ys));
+    let calls = r.run_dir.join("calls/sq");
+    assert!(calls.join("shard-999.attempt-1/rc").exists());
+    assert!(calls.join("shards-1000/shard-1001.attempt-1/rc").exists());
+    assert_eq!(std::fs::read_dir(&calls).unwrap().count(), 1001);
+
+    // The layout of an earlier Ferry: every shard in the call's directory, and its journal
+    // naming them there.
+    for i in [1000, 1001] {
+        let name = format!("shard-{i}.attempt-1");
+        std::fs::rename(calls.join("shards-1000").join(&name), calls.join(&name)).unwrap();
+    }
+    std::fs::remove_dir(calls.join("shards-1000")).unwrap();
+    let journal = r.run_dir.join("attempts.tsv");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(
+        text.contains("calls/sq/shards-1000/shard-1001.attempt-1\t0"),
+        "{text}"
+    );
+    std::fs::write(&journal, text.replace("calls/sq/shards-1000/", "calls/sq/")).unwrap();
+
+    let again = common::ferry()
+        .current_dir(dir.path())
+        .args(["run", "w.wdl"])
+        .args(&args)
+        .args(["--no-cache", "--resume", "--run-dir"])
+        .arg(&r.run_dir)
+        .env("FERRY_LOG", "warn")
+        .env("XDG_CACHE_HOME", dir.path().join(".cache"))
+        .output()
+        .expect("ferry runs");
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    let outputs: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(outputs["w.ys"], json!(ys));
+    assert_eq!(
+        std::fs::read_to_string(&tally).unwrap().lines().count(),
+        1002
+    );
+    assert!(!calls.join("shards-1000").exists());
+}

@@ -115,11 +115,40 @@ pub(crate) struct Attempt {
     label: String,
 }
 
+/// Shards of one call per directory: the first thousand sit in the call's directory, each
+/// further thousand in a directory of its own (`shards-1000/`, `shards-2000/`, ...), so that no
+/// directory the engine creates and looks up in grows with the scatter's width.
+const SHARDS_PER_DIR: u64 = 1000;
+
+/// Where attempt `number` of `job` lives: the one rule for an attempt's path.
+fn attempt_dir(job: &CallJob, shared: &Shared, number: u32) -> PathBuf {
+    let name = format!("{}attempt-{number}", job.attempt_prefix);
+    let flat = job.call_dir.join(&name);
+    let Some(group) = shard_group(&job.attempt_prefix) else {
+        return flat;
+    };
+    // A run an earlier Ferry started kept every shard in the call's directory: what it left
+    // is resumed where it is (a stat per attempt, when resuming only).
+    if shared.resuming && flat.exists() {
+        return flat;
+    }
+    job.call_dir.join(format!("shards-{group}")).join(name)
+}
+
+/// The first shard of the directory of shards that an attempt prefix `shard-N.` belongs in;
+/// `None` for the first thousand and for calls outside a scatter.
+fn shard_group(attempt_prefix: &str) -> Option<u64> {
+    let index: u64 = attempt_prefix
+        .strip_prefix("shard-")?
+        .strip_suffix('.')?
+        .parse()
+        .ok()?;
+    (index >= SHARDS_PER_DIR).then_some(index / SHARDS_PER_DIR * SHARDS_PER_DIR)
+}
+
 impl Attempt {
     fn new(job: &CallJob, shared: &Shared, number: u32) -> Attempt {
-        let dir = job
-            .call_dir
-            .join(format!("{}attempt-{number}", job.attempt_prefix));
+        let dir = attempt_dir(job, shared, number);
         Attempt {
             number,
             work_dir: dir.join("work"),
@@ -200,6 +229,15 @@ pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shards_go_a_thousand_to_a_directory() {
+        assert_eq!(shard_group("shard-999."), None);
+        assert_eq!(shard_group("shard-1000."), Some(1000));
+        assert_eq!(shard_group("shard-64999."), Some(64000));
+        assert_eq!(shard_group(""), None);
+        assert_eq!(shard_group("shard-x."), None);
+    }
 
     #[test]
     fn disks_in_the_spec_forms_and_cromwell_form() {
