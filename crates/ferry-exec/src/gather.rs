@@ -6,18 +6,44 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
-/// How long a submitter waits for more siblings after the last one arrived, and at most.
-const QUIET: Duration = Duration::from_millis(300);
-const LONGEST: Duration = Duration::from_secs(3);
+/// How long a submitter waits for more siblings after the last one arrived (`quiet`), and at
+/// most (`longest`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Gathering {
+    pub quiet: Duration,
+    pub longest: Duration,
+}
 
-/// The next batch of arrivals: waits for one, then takes more until none came for [`QUIET`]
-/// or [`LONGEST`] passed. `None` when the queue is closed.
-pub(crate) async fn next_batch<T>(queue: &mut UnboundedReceiver<T>) -> Option<Vec<T>> {
+/// A cluster's: its scheduler starts a job within seconds.
+pub(crate) const CLUSTER: Gathering = Gathering {
+    quiet: Duration::from_millis(300),
+    longest: Duration::from_secs(3),
+};
+
+impl Gathering {
+    /// AWS Batch's: a job waits a poll interval or more before anyone learns it ended, and the
+    /// shards that follow finished ones (a scatter window's refills, reclaimed shards' retries)
+    /// come a few at a time; gathering them for up to a poll interval submits hundreds of
+    /// them as one array instead of one small array each.
+    pub(crate) fn batch(poll_interval: Duration) -> Gathering {
+        Gathering {
+            quiet: Duration::from_secs(1),
+            longest: poll_interval.max(CLUSTER.longest),
+        }
+    }
+}
+
+/// The next batch of arrivals: waits for one, then takes more until none came for `quiet` or
+/// `longest` passed. `None` when the queue is closed.
+pub(crate) async fn next_batch<T>(
+    queue: &mut UnboundedReceiver<T>,
+    how: Gathering,
+) -> Option<Vec<T>> {
     let first = queue.recv().await?;
     let started = Instant::now();
     let mut batch = vec![first];
-    while started.elapsed() < LONGEST {
-        match tokio::time::timeout(QUIET, queue.recv()).await {
+    while started.elapsed() < how.longest {
+        match tokio::time::timeout(how.quiet, queue.recv()).await {
             Ok(Some(p)) => batch.push(p),
             _ => break,
         }

@@ -70,15 +70,17 @@ impl Inner {
             });
             let Some(array) = tracked else { continue };
             if let Some((ended_before, size, listed)) = array {
-                // Listing a big array's children is many pages (1,000 a page): while it is still
-                // running, list them every (size / 1,000) intervals, or sooner once a page's
-                // worth more have ended (their shards' successors wait for it: the engine
-                // keeps at most a scatter window of shards live).
+                // Listing a big array's children is many pages (1,000 a page, and every
+                // listing pages through all that ended so far): while it is still running, list
+                // them every (size / 1,000) intervals, or sooner once a quarter of the array more
+                // have ended (their shards' successors wait for it: the engine keeps at most a
+                // scatter window of shards live): a 10,000-child array about five times.
                 let spacing = self.settings.poll_interval * (size / 1000).max(1) as u32;
+                let quarter = (size as i64 / 4).max(1000);
                 let all_ended = summary_ended.is_some_and(|n| n >= size as i64);
                 let moved = summary_ended.is_none_or(|n| n > ended_before);
                 let fresh = summary_ended.map_or(0, |n| n - ended_before);
-                if (moved && (listed.elapsed() >= spacing || fresh >= 1000))
+                if (moved && (listed.elapsed() >= spacing || fresh >= quarter))
                     || all_ended
                     || is_terminal(status)
                 {

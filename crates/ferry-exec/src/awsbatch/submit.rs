@@ -83,7 +83,8 @@ impl Inner {
     pub(crate) async fn submitter(self: Arc<Self>, mut queue: mpsc::UnboundedReceiver<Pending>) {
         let gap = Duration::from_secs_f64(1.0 / self.settings.submit_rate);
         let mut next_submit = Instant::now();
-        while let Some(batch) = crate::gather::next_batch(&mut queue).await {
+        let how = crate::gather::Gathering::batch(self.settings.poll_interval);
+        while let Some(batch) = crate::gather::next_batch(&mut queue, how).await {
             for (group, items) in crate::gather::group_by(batch, |p| p.group.clone()) {
                 for chunk in crate::gather::chunks(items, MAX_ARRAY) {
                     let Some(_submission) = self.base.submission() else {

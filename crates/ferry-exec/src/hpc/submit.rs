@@ -142,7 +142,8 @@ impl Inner {
     }
 
     pub(crate) async fn submitter(self: Arc<Self>, mut queue: mpsc::UnboundedReceiver<Pending>) {
-        while let Some(batch) = crate::gather::next_batch(&mut queue).await {
+        while let Some(batch) = crate::gather::next_batch(&mut queue, crate::gather::CLUSTER).await
+        {
             for ((shape, call), items) in
                 crate::gather::group_by(batch, |p| (p.shape.clone(), p.call.clone()))
             {
