@@ -457,8 +457,6 @@ impl Inner {
             delay = (delay * 2).min(Duration::from_secs(20));
         }
     }
-    /// What the submitter needs for one new job of this attempt: the image's job definition,
-    /// the inputs staged, the manifest.
     /// Submits the attempt's job (through the submitter, which groups shards into arrays), or
     /// adopts the job an earlier engine of this run submitted for this very attempt, unless the
     /// command changed since: a receiver of the job's end, or the end itself if it came meanwhile.
@@ -500,6 +498,8 @@ impl Inner {
         Ok(Submitted::Waiting(results_url, ended))
     }
 
+    /// What the submitter needs for one new job of this attempt: the image's job definition,
+    /// the inputs staged, the manifest.
     async fn pending(
         &self,
         spec: &AttemptSpec,
