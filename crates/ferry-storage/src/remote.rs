@@ -206,6 +206,11 @@ pub fn leave_in_store(attempt_dir: &Path, work_url: &str, files: &[LeftFile]) ->
         );
     }
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
+    if files.is_empty() {
+        // Nothing to stand in for: no index (most shards of a wide scatter leave only their
+        // logs, and an index is a synced file and a rename per shard).
+        return Ok(true);
+    }
     if !makes_sparse_files(attempt_dir) {
         return Ok(false);
     }
@@ -629,6 +634,17 @@ mod tests {
         std::fs::write(local.join("f"), "x").unwrap();
         assert_eq!(lookup(&local.join("f")), None);
         assert!(!is_stub(&local.join("f")));
+    }
+
+    #[test]
+    fn a_job_that_left_no_files_gets_a_working_directory_and_no_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let attempt = dir.path().join("attempt-1");
+        std::fs::create_dir_all(&attempt).unwrap();
+        assert!(leave_in_store(&attempt, "s3://b/run/work/", &[]).unwrap());
+        assert!(attempt.join("work").is_dir());
+        assert!(index_places(&attempt).all(|f| !f.exists()));
+        assert_eq!(lookup(&attempt.join("work/out.txt")), None);
     }
 
     #[test]
