@@ -52,6 +52,7 @@ mod run;
 mod rundir;
 mod serve;
 mod signals;
+mod stored;
 #[allow(unsafe_code)]
 mod sys;
 
@@ -120,8 +121,15 @@ enum Command {
         #[arg(long, default_value = "rightsized")]
         profile_name: String,
     },
-    /// List the runs under ./ferry-runs (or DIR), newest first.
-    Runs { dir: Option<PathBuf> },
+    /// List the runs under ./ferry-runs (or DIR), newest first; with --profile, the runs in
+    /// that profile's Batch work directory (any machine's), which `run --resume RUN_ID` resumes.
+    Runs {
+        dir: Option<PathBuf>,
+        #[arg(long, value_delimiter = ',')]
+        profile: Vec<String>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Inspect the configuration (ferry.toml files and profiles).
     Config {
         #[command(subcommand)]
@@ -249,8 +257,16 @@ fn main() -> ExitCode {
                 profile_out.as_deref(),
                 &profile_name,
             ),
-            Command::Runs { dir } => {
-                report::runs_command(dir.as_deref().unwrap_or(Path::new("ferry-runs")))
+            Command::Runs {
+                dir,
+                profile,
+                config,
+            } => {
+                if profile.is_empty() {
+                    report::runs_command(dir.as_deref().unwrap_or(Path::new("ferry-runs")))
+                } else {
+                    stored::list_command(config.as_deref(), &profile).await
+                }
             }
             Command::Launch { .. } | Command::Job { .. } => 0,
         }

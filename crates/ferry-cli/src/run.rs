@@ -43,9 +43,11 @@ pub(crate) struct RunArgs {
     /// Do not reuse or record cached call results.
     #[arg(long)]
     pub(crate) no_cache: bool,
-    /// Continue the run in --run-dir: finished calls are kept, the rest run.
-    #[arg(long, requires = "run_dir")]
-    pub(crate) resume: bool,
+    /// Continue a run: the one in --run-dir (finished calls are kept, the rest run); or, given
+    /// its RUN_ID, that run wherever it was started: a Batch run is rebuilt from the profile's
+    /// work directory (into --run-dir, else ./ferry-runs/RUN_ID) and its jobs adopted.
+    #[arg(long, num_args = 0..=1, default_missing_value = "", value_name = "RUN_ID", value_parser = parse_run_id)]
+    pub(crate) resume: Option<String>,
     /// Print the engine's own resource use (wall, CPU, peak RSS) on stderr at the end.
     #[arg(long)]
     pub(crate) stats: bool,
@@ -84,6 +86,17 @@ pub(crate) struct RunArgs {
     pub(crate) cache_namespace: Option<String>,
 }
 
+/// A run id (letters and digits), or nothing (`--resume` of --run-dir's run).
+fn parse_run_id(text: &str) -> Result<String, String> {
+    if text.len() <= 64 && text.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "{text:?} is not a run id (letters and digits): to resume the run in --run-dir, give --resume no value and put the workflow before it"
+        ))
+    }
+}
+
 /// Another engine whose reading of WDL `--compat` follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Compat {
@@ -98,7 +111,7 @@ pub(crate) struct Stop {
 
 impl Stop {
     /// Bad inputs, options or configuration: exit 2, nothing ran.
-    fn usage(message: impl Into<String>) -> Stop {
+    pub(crate) fn usage(message: impl Into<String>) -> Stop {
         Stop {
             code: 2,
             message: message.into(),
@@ -106,7 +119,7 @@ impl Stop {
     }
 
     /// Anything else: exit 1.
-    fn failed(message: impl Into<String>) -> Stop {
+    pub(crate) fn failed(message: impl Into<String>) -> Stop {
         Stop {
             code: 1,
             message: message.into(),
@@ -152,19 +165,51 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
             profile.names.join(",")
         )));
     }
-    let held = prepare_run_dir(args, &profile, &name)?;
+    let (chosen_dir, taken) = match args.resume.as_deref() {
+        Some("") if args.run_dir.is_none() => {
+            return Err(Stop::usage(
+                "ferry: --resume needs the run's id, or --run-dir DIR to resume the run there",
+            ));
+        }
+        Some(id) if !id.is_empty() => {
+            let (dir, taken) = stored::resume_by_id(args, &profile, id).await?;
+            (Some(dir), taken)
+        }
+        _ => (None, None),
+    };
+    let held = prepare_run_dir(args, &profile, &name, chosen_dir)?;
     let run_dir = held.path.clone();
+    // A run resumed by id and given no inputs continues with those it started with.
+    let raw = match (args.resume.as_deref(), &args.inputs) {
+        (Some(id), None)
+            if !id.is_empty() && args.pairs.is_empty() && run_dir.join("inputs.json").is_file() =>
+        {
+            ferry_engine::read_inputs(Some(&run_dir.join("inputs.json")), &[])
+                .map_err(|e| Stop::usage(format!("ferry: bad inputs: {e}")))?
+        }
+        _ => raw,
+    };
     tracing::info!(
         "running {} in {} (run id {})",
         name,
         run_dir.display(),
         held.run_id
     );
-    if args.resume {
+    if args.resume.is_some() {
         sweep_stopped_run(&held.run_id).await;
     }
     let started = *STARTED.get_or_init(std::time::Instant::now);
     let (storage, objects) = ferry_exec::factory::storage_for(&profile);
+    let stored = stored::Stored::start(
+        &profile,
+        objects.clone(),
+        &run_dir,
+        &held.run_id,
+        &name,
+        &raw,
+        taken,
+    )
+    .await?;
     let launcher = launcher_program(&held).map_err(|e| Stop::failed(format!("ferry: {e:#}")))?;
     let context = ferry_exec::factory::RunContext {
         run_dir: &run_dir,
@@ -173,6 +218,7 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
         job_helper: job_helper(&launcher),
         launcher,
         workflow: name.clone(),
+        run_name: stored::run_name(&run_dir),
     };
     let executor = ferry_exec::factory::executor_for(&profile, context)
         .await
@@ -263,7 +309,11 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
     if shared.profile.stub {
         stub_summary(&document, &shared);
     }
+    let state = run_state_word(&result);
     let code = finish(args, &shared, cache.as_deref(), result, &name, started);
+    if let Some(stored) = stored {
+        stored.finish(&run_dir, state).await;
+    }
     if let Some(log) = RUN_LOG.get() {
         log.flush();
     }
@@ -352,6 +402,15 @@ fn stub_summary(document: &ferry_wdl::ir::Document, shared: &Shared) {
     }
 }
 
+/// The run's final state, as its `state` file says it.
+fn run_state_word(result: &Result<serde_json::Value, RunError>) -> &'static str {
+    match result {
+        Ok(_) => "succeeded",
+        Err(RunError::Cancelled(_)) => "cancelled",
+        Err(_) => "failed",
+    }
+}
+
 /// After the run: `state`, the cache synced, the engine's stats, the outputs on stdout or what
 /// went wrong in the log. Returns the exit code.
 pub(crate) fn finish(
@@ -363,11 +422,7 @@ pub(crate) fn finish(
     started: std::time::Instant,
 ) -> i32 {
     let run_dir = &shared.run_dir;
-    let state = match &result {
-        Ok(_) => "succeeded",
-        Err(RunError::Cancelled(_)) => "cancelled",
-        Err(_) => "failed",
-    };
+    let state = run_state_word(&result);
     if let Err(e) = write_state(run_dir, state) {
         errln!("ferry: cannot write {}/state: {e}", run_dir.display());
     }
@@ -524,9 +579,10 @@ pub(crate) fn prepare_run_dir(
     args: &RunArgs,
     profile: &ferry_config::Profile,
     name: &str,
+    chosen: Option<PathBuf>,
 ) -> Result<rundir::RunDir, Stop> {
     if let Some(dir) = &args.run_dir
-        && !args.resume
+        && args.resume.is_none()
         && std::fs::read_dir(dir)
             .map(|mut d| d.next().is_some())
             .unwrap_or(false)
@@ -536,7 +592,7 @@ pub(crate) fn prepare_run_dir(
             dir.display()
         )));
     }
-    let run_dir = match args.run_dir.clone() {
+    let run_dir = match chosen.or_else(|| args.run_dir.clone()) {
         Some(d) => d,
         None => {
             let base = profile

@@ -238,6 +238,10 @@ pub struct BatchSpec {
     /// How long a job may wait to start at all, whatever the reason (a bound for users who
     /// want one). Default: none.
     pub max_queue_wait: Option<String>,
+    /// How long a run's lease in the work directory holds without being renewed: another
+    /// engine asked to resume the run waits this long before taking it over. Default "30s"
+    /// (at most "60s").
+    pub lease_ttl: Option<String>,
     /// Host paths (instance storage, EFS/FSx mount points) mounted into every job:
     /// `"/host/path:/container/path"`, with `:ro` for read-only.
     pub volumes: Option<Vec<String>>,

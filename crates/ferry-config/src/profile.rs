@@ -103,6 +103,8 @@ pub struct Profile {
     pub batch_start_timeout: Duration,
     /// How long a Batch job may wait to start at all (`None`: as long as it takes).
     pub batch_max_queue_wait: Option<Duration>,
+    /// How long the run's lease in the work directory holds without being renewed.
+    pub batch_lease_ttl: Duration,
     /// `pass_env` and `withhold_env`, compiled.
     pub(crate) pass_env: globset::GlobSet,
     pub(crate) withhold_env: globset::GlobSet,
@@ -214,6 +216,7 @@ impl Default for Profile {
             batch_log_group: None,
             batch_start_timeout: Duration::from_secs(600),
             batch_max_queue_wait: None,
+            batch_lease_ttl: Duration::from_secs(30),
             pass_env: globset::GlobSet::empty(),
             withhold_env: glob_set(WITHHELD_ENV).unwrap_or_else(|_| globset::GlobSet::empty()),
             tasks: Vec::new(),
@@ -473,6 +476,18 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
             Some(t) => humantime::parse_duration(t)
                 .map_err(|e| ConfigError(format!("batch.start_timeout = {t:?}: {e}")))?,
             None => d.batch_start_timeout,
+        },
+        batch_lease_ttl: match &batch.lease_ttl {
+            Some(t) => match humantime::parse_duration(t) {
+                Ok(d) if d >= Duration::from_secs(3) && d <= Duration::from_secs(60) => d,
+                Ok(_) => {
+                    return Err(ConfigError(format!(
+                        "batch.lease_ttl = {t:?}: must be between 3s and 60s"
+                    )));
+                }
+                Err(e) => return Err(ConfigError(format!("batch.lease_ttl = {t:?}: {e}"))),
+            },
+            None => d.batch_lease_ttl,
         },
         batch_max_queue_wait: match &batch.max_queue_wait {
             Some(t) => Some(

@@ -20,6 +20,7 @@ pub mod journal;
 pub mod lease;
 pub mod plan;
 pub mod progress;
+pub mod run_state;
 mod scope;
 pub mod task;
 mod workflow;

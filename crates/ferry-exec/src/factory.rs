@@ -29,6 +29,8 @@ pub struct RunContext<'a> {
     pub job_helper: Vec<String>,
     /// The workflow's (or task's) name, for the `ferry:workflow` tag of Batch jobs.
     pub workflow: String,
+    /// The run's name in its work directory in the store (`rundir`'s `run-name`).
+    pub run_name: String,
 }
 
 /// Whether Ferry has an executor of this kind yet.
@@ -62,6 +64,7 @@ pub async fn executor_for(profile: &Profile, run: RunContext<'_>) -> Result<Arc<
                 run.objects.clone(),
                 run.run_dir,
                 &run.launcher.run_id,
+                &run.run_name,
             )
             .await?,
         )),

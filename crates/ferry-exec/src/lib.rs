@@ -29,7 +29,8 @@ mod scheduled;
 #[allow(unsafe_code)]
 mod sys;
 
-pub use awsbatch::{BatchExecutor, BatchSettings};
+pub use awsbatch::{BatchExecutor, BatchSettings, restore_scripts, run_prefix};
+pub use awsbatch::{STATE_DIR as BATCH_STATE_DIR, STATE_HOME, STORED_RECORDS};
 pub use disks::DiskRequest;
 pub use docker::{DockerExecutor, DockerSettings, Pull};
 /// Bytes still free on the filesystem holding a path (a failed task's message says when its

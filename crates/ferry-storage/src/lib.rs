@@ -20,7 +20,7 @@ pub mod tree;
 pub use local::LocalStorage;
 pub use object::{
     AzureSettings, GcsSettings, Listed, Memo, ObjectSettings, ObjectStorage, S3Endpoint, S3Writes,
-    memo, plain_http_off_loopback, s3_endpoint,
+    Written, memo, plain_http_off_loopback, s3_endpoint,
 };
 
 /// What kind of object a URL names.

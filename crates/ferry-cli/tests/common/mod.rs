@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod aws;
+pub mod batch;
 pub mod procs;
 pub mod serve;
 pub mod standin;

@@ -12,7 +12,13 @@
 use super::*;
 
 /// The records' directory, in the run directory.
-pub(crate) const STATE_DIR: &str = ".ferry-batch";
+pub const STATE_DIR: &str = ".ferry-batch";
+
+/// The run's state in the store, under its prefix (see `ferry_engine::run_state`).
+pub const STATE_HOME: &str = ".ferry/";
+
+/// The submission records there, under the state.
+pub const STORED_RECORDS: &str = "batch/";
 
 /// A job of an earlier engine, for one attempt.
 #[derive(Clone, Debug)]
@@ -85,8 +91,10 @@ fn read_record(state_dir: &Path, n: u64, list: &Path) -> Option<Record> {
 }
 
 impl Inner {
-    /// Records submission `n` before it is sent.
-    pub(crate) fn record_submission(
+    /// Records submission `n` before it is sent: on disk, and in the run's state in the store
+    /// (attempt directories relative to the run directory there), where an engine on another
+    /// machine resuming the run finds it.
+    pub(crate) async fn record_submission(
         &self,
         n: u64,
         queue: &str,
@@ -94,24 +102,43 @@ impl Inner {
         items: &[Pending],
     ) -> Result<()> {
         let mut text = format!("{queue}\t{name}\n");
+        let mut stored = text.clone();
+        let run_dir = self.state_dir.parent().unwrap_or(&self.state_dir);
         for p in items {
             text.push_str(&p.manifest.attempt_dir);
             text.push('\n');
+            let dir = Path::new(&p.manifest.attempt_dir);
+            stored.push_str(&dir.strip_prefix(run_dir).unwrap_or(dir).to_string_lossy());
+            stored.push('\n');
         }
         let path = self.state_dir.join(format!("{n}.list"));
         // On disk (file and name) before SubmitJob is sent: a machine that loses power right
         // after must still know the job exists.
         write_synced(&self.state_dir, &path, text.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        let url = format!("{}{STORED_RECORDS}{n}.list", self.state_home());
+        self.storage
+            .write(&url, stored.into_bytes())
+            .await
+            .with_context(|| format!("cannot record the submission in the run's state at {url}"))
     }
 
     /// Records the id Batch gave submission `n`.
-    pub(crate) fn record_job_id(&self, n: u64, id: &str) {
+    pub(crate) async fn record_job_id(&self, n: u64, id: &str) {
         let path = self.state_dir.join(format!("{n}.id"));
         if let Err(e) = write_synced(&self.state_dir, &path, id.as_bytes()) {
             // The record's name still finds the job.
             tracing::warn!("cannot write {}: {e}", path.display());
         }
+        let url = format!("{}{STORED_RECORDS}{n}.id", self.state_home());
+        if let Err(e) = self.storage.write(&url, id.as_bytes().to_vec()).await {
+            tracing::warn!("{e:#}");
+        }
+    }
+
+    /// The run's state in the store.
+    fn state_home(&self) -> String {
+        format!("{}{STATE_HOME}", self.run_prefix)
     }
 
     /// Reads the records an earlier engine of this run left and asks Batch where each of
@@ -335,4 +362,59 @@ fn write_synced(
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::File::open(dir)?.sync_all()
+}
+
+/// A run directory rebuilt on another machine has the submission records but not the scripts
+/// its attempts ran, which adoption compares before taking a job as this run's: each attempt's
+/// script comes back from the manifest its job was submitted with (one GET per submission; an
+/// array's manifests are one object). Returns how many were written.
+pub async fn restore_scripts(
+    storage: &ObjectStorage,
+    run_prefix: &str,
+    run_dir: &Path,
+) -> Result<usize> {
+    let state_dir = run_dir.join(STATE_DIR);
+    let mut written = 0;
+    for (n, list) in records(&state_dir) {
+        let Some(record) = read_record(&state_dir, n, &list) else {
+            continue;
+        };
+        let manifests: Vec<ferry_stage::Manifest> = if record.dirs.len() == 1 {
+            let rel = record.dirs[0]
+                .strip_prefix(run_dir)
+                .unwrap_or(&record.dirs[0]);
+            let url = format!("{run_prefix}{}/manifest.json", rel.to_string_lossy());
+            match storage.read(&url).await? {
+                Some(bytes) => vec![serde_json::from_slice(&bytes).with_context(|| url.clone())?],
+                None => continue,
+            }
+        } else {
+            let url = format!("{run_prefix}arrays/{n}-{}.manifests", record.name);
+            let Some(bytes) = storage.read(&url).await? else {
+                continue;
+            };
+            (0..record.dirs.len() as u64)
+                .filter_map(|i| {
+                    let r = bytes.get(
+                        ferry_stage::offsets_range(i).start as usize
+                            ..ferry_stage::offsets_range(i).end as usize,
+                    )?;
+                    let r = ferry_stage::record_range(r)?;
+                    serde_json::from_slice(bytes.get(r.start as usize..r.end as usize)?).ok()
+                })
+                .collect()
+        };
+        for (dir, manifest) in record.dirs.iter().zip(manifests) {
+            let script = dir.join("command");
+            if script.exists() {
+                continue;
+            }
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::write(&script, manifest.command)
+                .with_context(|| format!("cannot write {}", script.display()))?;
+            written += 1;
+        }
+    }
+    Ok(written)
 }

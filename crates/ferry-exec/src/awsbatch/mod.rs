@@ -17,6 +17,7 @@
 //! instances), so no image needs anything of Ferry's, nor an AWS CLI.
 
 mod adopt;
+pub use adopt::{STATE_DIR, STATE_HOME, STORED_RECORDS, restore_scripts};
 mod cancel;
 mod collect;
 mod definitions;
@@ -264,6 +265,8 @@ struct Inner {
     /// `RUN/.ferry-batch/`: one record per submission (see [`adopt`]).
     state_dir: PathBuf,
     next_submission: AtomicU64,
+    /// Where the run's job data lives in the store (`work_dir/<the run's name>/`).
+    run_prefix: String,
 }
 
 /// A SubmitJob that timed out: it may or may not have created its job.
@@ -302,6 +305,7 @@ impl BatchExecutor {
         storage: Arc<ObjectStorage>,
         run_dir: &Path,
         run_id: &str,
+        run_name: &str,
     ) -> Result<Self> {
         if !settings.work_dir.starts_with("s3://") {
             bail!(
@@ -350,6 +354,7 @@ impl BatchExecutor {
             run_id: run_id.to_string(),
             next_submission: AtomicU64::new(adopt::next_submission(&state_dir)),
             state_dir,
+            run_prefix: run_prefix(&settings.work_dir, run_name),
             settings,
         });
         // Before the first attempt asks whether an earlier engine's job is at work in it.
@@ -461,7 +466,7 @@ impl Inner {
     /// adopts the job an earlier engine of this run submitted for this very attempt, unless the
     /// command changed since: a receiver of the job's end, or the end itself if it came meanwhile.
     async fn submit_or_adopt(&self, spec: &AttemptSpec) -> Result<Submitted> {
-        let run_prefix = run_prefix(&self.settings.work_dir, &spec.create_from);
+        let run_prefix = self.run_prefix.clone();
         let rel = spec
             .attempt_dir
             .strip_prefix(&spec.create_from)
@@ -676,15 +681,13 @@ impl Executor for BatchExecutor {
     }
 }
 
-/// Where a run's job data lives in the store: `work_dir/<the run directory's name>/`.
-fn run_prefix(work_dir: &str, run_dir: &std::path::Path) -> String {
-    let run_name = run_dir
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "run".into());
+/// Where a run's job data lives in the store: `work_dir/<the run's name>/`, the name its run
+/// directory was first given (kept in the run directory, so that a run rebuilt elsewhere under
+/// another name finds its jobs' results). Its state is under `.ferry/` there.
+pub fn run_prefix(work_dir: &str, run_name: &str) -> String {
     format!(
         "{}/{}/",
         work_dir.trim_end_matches('/'),
-        crate::job_name_part(&run_name, '-', usize::MAX)
+        crate::job_name_part(run_name, '-', usize::MAX)
     )
 }

@@ -105,7 +105,7 @@ impl Inner {
         name.truncate(128 - suffix.len().min(64));
         name.push_str(&suffix);
         name.truncate(128);
-        let result = match self.record_submission(n, &group.queue, &name, &items) {
+        let result = match self.record_submission(n, &group.queue, &name, &items).await {
             Err(e) => Err(e),
             Ok(()) if items.len() == 1 => {
                 self.submit_single(group, &name, &items[0].manifest).await
@@ -114,7 +114,7 @@ impl Inner {
         };
         match result {
             Ok(job_id) => {
-                self.record_job_id(n, &job_id);
+                self.record_job_id(n, &job_id).await;
                 let tracked = if items.len() == 1 {
                     items.into_iter().next().map(|p| Tracked::Single(p.done))
                 } else {

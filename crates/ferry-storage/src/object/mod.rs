@@ -8,11 +8,13 @@
 //! under a temporary name, checked (size always, MD5 when the ETag is one) and only then renamed
 //! into place, so no half-downloaded file is ever used.
 
+mod conditional;
 mod housekeeping;
 mod stores;
 mod streaming;
 mod transfers;
 
+pub use conditional::Written;
 pub use stores::{plain_http_off_loopback, s3_endpoint};
 
 use std::collections::HashMap;
@@ -31,8 +33,8 @@ use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::http::HttpBuilder;
 use object_store::path::Path as ObjectPath;
 use object_store::{
-    BackoffConfig, CredentialProvider, ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload,
-    RetryConfig, WriteMultipart,
+    BackoffConfig, CredentialProvider, ObjectMeta, ObjectStore, ObjectStoreExt, PutMode,
+    PutPayload, RetryConfig, WriteMultipart,
 };
 use tokio::sync::{OnceCell, Semaphore};
 

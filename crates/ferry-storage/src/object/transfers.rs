@@ -403,7 +403,7 @@ impl ObjectStorage {
     }
 
     /// What an upload to a store of `scheme` carries: S3's storage class.
-    fn put_attributes(&self, scheme: &str) -> object_store::Attributes {
+    pub(super) fn put_attributes(&self, scheme: &str) -> object_store::Attributes {
         let mut a = object_store::Attributes::new();
         if scheme == "s3"
             && let Some(class) = &self.settings.s3_writes.storage_class

@@ -1,0 +1,245 @@
+//! A Batch run's state in its work directory (`ferry_engine::run_state`), from the command
+//! line: `--resume RUN_ID` on a machine without the run directory rebuilds it from there; every
+//! Batch run holds its lease, keeps its pointer and ships its journal while it runs; `ferry runs
+//! --profile P` lists the runs of the profile's work directory.
+
+use super::*;
+use ferry_engine::run_state::{self, RunHome, owner::Lease, ship::Shipper};
+
+/// The state in the store of a run being driven by this engine.
+pub(crate) struct Stored {
+    home: RunHome,
+    lease: Lease,
+    workflow: String,
+    shipper: tokio::task::JoinHandle<Shipper>,
+    stop: Arc<tokio::sync::Notify>,
+}
+
+/// The profile's Batch work directory, if its runs keep their state there.
+fn work_dir(profile: &ferry_config::Profile) -> Option<&str> {
+    if profile.executor != ferry_config::ExecutorKind::Awsbatch || profile.stub {
+        return None;
+    }
+    profile
+        .batch_work_dir
+        .as_deref()
+        .filter(|w| w.starts_with("s3://"))
+}
+
+/// `--resume RUN_ID`: the run's directory, rebuilt from the store when it is not here (at
+/// `--run-dir`, else `./ferry-runs/<id>`), and its lease, taken before anything is rebuilt.
+pub(crate) async fn resume_by_id(
+    args: &RunArgs,
+    profile: &ferry_config::Profile,
+    run_id: &str,
+) -> Result<(PathBuf, Option<(RunHome, Lease)>), Stop> {
+    let run_dir = args
+        .run_dir
+        .clone()
+        .unwrap_or_else(|| Path::new("ferry-runs").join(run_id));
+    // Absolute, as the run directory of every engine is: the records name attempts under it.
+    let run_dir = std::path::absolute(&run_dir).unwrap_or(run_dir);
+    let here = std::fs::read_to_string(run_dir.join(ferry_engine::RUN_ID_FILE))
+        .is_ok_and(|id| id.trim() == run_id);
+    let Some(work) = work_dir(profile) else {
+        if here {
+            return Ok((run_dir, None));
+        }
+        return Err(Stop::usage(format!(
+            "ferry: run {run_id} is not in {}, and the profile ({}) keeps no runs in an object store (`batch.work_dir`) to rebuild it from",
+            run_dir.display(),
+            profile.names.join(",")
+        )));
+    };
+    let (_, objects) = ferry_exec::factory::storage_for(profile);
+    let found = run_state::find_run(&objects, work, run_id)
+        .await
+        .map_err(|e| Stop::failed(format!("ferry: {e}")))?
+        .ok_or_else(|| {
+            Stop::usage(format!(
+                "ferry: no run {run_id} in {work} (`ferry runs --profile {}` lists them)",
+                profile.names.join(",")
+            ))
+        })?;
+    let home = RunHome::new(objects, work, run_id, &found.run_name());
+    let lease = Lease::take(&home, profile.batch_lease_ttl)
+        .await
+        .map_err(|e| Stop::usage(format!("ferry: {e}")))?;
+    if !here {
+        tracing::info!(
+            "rebuilding run {run_id} ({}, last on {}) in {} from {}",
+            found.workflow,
+            found.host,
+            run_dir.display(),
+            home.state()
+        );
+        home.restore(&run_dir)
+            .await
+            .map_err(|e| Stop::failed(format!("ferry: cannot rebuild run {run_id}: {e}")))?;
+    }
+    Ok((run_dir, Some((home, lease))))
+}
+
+/// The run's name in its work directory: kept in the run directory, else its directory's name
+/// (what earlier versions used), written there.
+pub(crate) fn run_name(run_dir: &Path) -> String {
+    let path = run_dir.join(run_state::RUN_NAME_FILE);
+    if let Ok(name) = std::fs::read_to_string(&path)
+        && !name.trim().is_empty()
+    {
+        return name.trim().to_string();
+    }
+    let name = run_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "run".into());
+    if let Err(e) = std::fs::write(&path, format!("{name}\n")) {
+        tracing::warn!("cannot write {}: {e}", path.display());
+    }
+    name
+}
+
+impl Stored {
+    /// Takes the run's lease (unless `--resume RUN_ID` already did), writes its pointer and
+    /// files, and ships its journal from now on. `None` when the profile keeps no state in a
+    /// store.
+    pub(crate) async fn start(
+        profile: &ferry_config::Profile,
+        objects: Arc<ferry_storage::ObjectStorage>,
+        run_dir: &Path,
+        run_id: &str,
+        workflow: &str,
+        inputs: &ferry_engine::inputs::RawInputs,
+        taken: Option<(RunHome, Lease)>,
+    ) -> Result<Option<Stored>, Stop> {
+        let Some(work) = work_dir(profile) else {
+            return Ok(None);
+        };
+        let (home, lease) = match taken {
+            Some(t) => t,
+            None => {
+                let home = RunHome::new(objects, work, run_id, &run_name(run_dir));
+                let lease = Lease::take(&home, profile.batch_lease_ttl)
+                    .await
+                    .map_err(|e| Stop::usage(format!("ferry: {e}")))?;
+                (home, lease)
+            }
+        };
+        let fail =
+            |e: String| Stop::failed(format!("ferry: the run's state in {}: {e}", home.state()));
+        home.write_pointer(workflow, "running")
+            .await
+            .map_err(fail)?;
+        home.save_run_files(run_dir).await.map_err(fail)?;
+        home.save_inputs(&inputs_file(inputs, workflow))
+            .await
+            .map_err(fail)?;
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let mut shipper = Shipper::new(home.clone(), run_dir);
+        let shipping = tokio::spawn({
+            let stop = stop.clone();
+            async move {
+                loop {
+                    let stopped = tokio::select! {
+                        _ = stop.notified() => true,
+                        _ = tokio::time::sleep(run_state::ship::EVERY) => false,
+                    };
+                    if stopped {
+                        return shipper;
+                    }
+                    if let Err(e) = shipper.ship().await {
+                        tracing::warn!("cannot ship the journal to the store: {e}");
+                    }
+                }
+            }
+        });
+        Ok(Some(Stored {
+            home,
+            lease,
+            workflow: workflow.to_string(),
+            shipper: shipping,
+            stop,
+        }))
+    }
+
+    /// At the end of the run (the journal flushed): the journal whole, the run's files, the
+    /// pointer's final state, the lease given back.
+    pub(crate) async fn finish(self, run_dir: &Path, state: &str) {
+        self.stop.notify_one();
+        if let Ok(mut shipper) = self.shipper.await
+            && let Err(e) = shipper.compact().await
+        {
+            tracing::warn!("cannot ship the journal to the store: {e}");
+        }
+        if let Err(e) = self.home.save_run_files(run_dir).await {
+            tracing::warn!("cannot save the run's files in the store: {e}");
+        }
+        if let Err(e) = self.home.write_pointer(&self.workflow, state).await {
+            tracing::warn!("cannot update the run's pointer: {e}");
+        }
+        self.lease.release().await;
+    }
+}
+
+/// The inputs as an inputs file has them: `NAME=VALUE` pairs that left out the workflow's name
+/// get it.
+fn inputs_file(inputs: &ferry_engine::inputs::RawInputs, workflow: &str) -> serde_json::Value {
+    let entries = inputs.entries.iter().map(|(k, v)| {
+        let short = inputs.from_command_line.contains(k) && !k.starts_with(&format!("{workflow}."));
+        let key = if short {
+            format!("{workflow}.{k}")
+        } else {
+            k.clone()
+        };
+        (key, v.clone())
+    });
+    serde_json::Value::Object(entries.collect())
+}
+
+/// `ferry runs --profile P`: the runs in the profile's work directory, newest first.
+pub(crate) async fn list_command(config: Option<&Path>, profiles: &[String]) -> i32 {
+    let profile = match load_profile(None, config, profiles) {
+        Ok((p, _)) => p,
+        Err(e) => {
+            errln!("ferry: {e}");
+            return 2;
+        }
+    };
+    let Some(work) = work_dir(&profile) else {
+        errln!(
+            "ferry: the profile ({}) keeps no runs in an object store (`batch.work_dir`)",
+            profile.names.join(",")
+        );
+        return 2;
+    };
+    let (_, objects) = ferry_exec::factory::storage_for(&profile);
+    match run_state::list_runs(&objects, work).await {
+        Ok(runs) => {
+            outln!(
+                "{:<24} {:<10} {:<20} {:<24} {}",
+                "RUN ID",
+                "STATE",
+                "UPDATED",
+                "WORKFLOW",
+                "LAST HOST"
+            );
+            for r in runs {
+                let when = sys::local_time((r.updated_ms / 1000) as i64, c"%Y-%m-%d %H:%M:%S")
+                    .unwrap_or_default();
+                outln!(
+                    "{:<24} {:<10} {:<20} {:<24} {}",
+                    r.run_id,
+                    r.state,
+                    when,
+                    r.workflow,
+                    r.host
+                );
+            }
+            0
+        }
+        Err(e) => {
+            errln!("ferry: {e}");
+            1
+        }
+    }
+}

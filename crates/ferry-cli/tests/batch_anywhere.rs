@@ -1,0 +1,159 @@
+//! Batch runs that outlive their machine (on moto, as `batch.rs`): the run's state lives in its
+//! work directory in S3, so `ferry run WF --resume RUN_ID` on another machine (here: another
+//! directory and home, the first ones deleted) rebuilds the run and adopts its jobs; a lease there
+//! keeps two engines from driving one run.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::aws::aws_env;
+use common::batch::BatchTest;
+
+const THREE_STEPS: &str = r#"
+version 1.1
+task step {
+  input { Int x  Int secs }
+  command <<< sleep ~{secs}; echo $(( ~{x} + 1 )) > out.txt >>>
+  output { Int y = read_int("out.txt") }
+  runtime { container: "local/busybox:1" }
+}
+workflow three {
+  input { Int start }
+  call step as one { input: x = start, secs = 0 }
+  call step as two { input: x = one.y, secs = 25 }
+  call step as last { input: x = two.y, secs = 0 }
+  output { Int z = last.y }
+}
+"#;
+
+/// `ferry run` of the project's workflow from `cwd`, with a home of its own (nothing of another
+/// machine's: no cache, no configuration but the project's file).
+fn engine(t: &BatchTest, cwd: &Path, args: &[&str]) -> Command {
+    std::fs::create_dir_all(cwd.join("home")).unwrap();
+    let mut cmd = common::ferry();
+    aws_env(&mut cmd);
+    cmd.current_dir(cwd)
+        .env("HOME", cwd.join("home"))
+        .env("XDG_CACHE_HOME", cwd.join("home/.cache"))
+        .env("FERRY_LOG", "info")
+        .args(["run", "--profile", "aws", "--config"])
+        .arg(t.path().join("ferry.toml"))
+        .arg(t.path().join("w.wdl"))
+        .args(args);
+    cmd
+}
+
+fn wait_for(what: &str, deadline: Instant, mut done: impl FnMut() -> bool) {
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}: timed out");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// The machine that started a three-step run is lost (`kill -9` while the second step runs; its
+/// run directory, home and cache deleted). On another machine, `--resume RUN_ID` rebuilds the
+/// run from the work directory: the first step is adopted, not submitted again, the second
+/// step's job (still running) is waited for, the third runs, the outputs are right. A third
+/// engine on the same run id meanwhile refuses, naming the one that drives it.
+#[test]
+fn a_run_resumes_by_id_on_another_machine_and_a_second_engine_refuses() {
+    let t = BatchTest::with_profile(&[], "lease_ttl = \"6s\"");
+    t.write("w.wdl", THREE_STEPS);
+    let first = t.path().join("laptop");
+    let mut laptop = engine(&t, &first, &["start=1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    wait_for("the second step's job running", deadline, || {
+        let jobs = t.jobs();
+        jobs.iter().any(|(_, s)| s == "SUCCEEDED") && jobs.iter().any(|(_, s)| s == "RUNNING")
+    });
+    // The run directory is the default one, under the laptop's ./ferry-runs.
+    let run_dir = std::fs::read_dir(first.join("ferry-runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let run_id = std::fs::read_to_string(run_dir.join("run-id"))
+        .unwrap()
+        .trim()
+        .to_string();
+    laptop.kill().unwrap();
+    laptop.wait().unwrap();
+    std::fs::remove_dir_all(&first).unwrap();
+
+    // `ferry runs --profile aws` from anywhere lists it.
+    let elsewhere = t.path().join("elsewhere");
+    let listed = {
+        let mut cmd = common::ferry();
+        aws_env(&mut cmd);
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        cmd.current_dir(&elsewhere)
+            .args(["runs", "--profile", "aws", "--config"])
+            .arg(t.path().join("ferry.toml"))
+            .output()
+            .unwrap()
+    };
+    let listing = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    assert!(
+        listing.contains(&run_id) && listing.contains("running"),
+        "{listing}"
+    );
+
+    let second = t.path().join("head-node");
+    let resumed: Child = engine(&t, &second, &["--resume", &run_id])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rebuilt = second.join("ferry-runs").join(&run_id);
+    wait_for("the run rebuilt", deadline, || {
+        rebuilt.join("run-id").exists()
+    });
+    // A third engine on the same run while the second drives it.
+    let third = engine(&t, &t.path().join("intruder"), &["--resume", &run_id])
+        .output()
+        .unwrap();
+    let refused = String::from_utf8_lossy(&third.stderr);
+    assert_eq!(third.status.code(), Some(2), "{refused}");
+    assert!(
+        refused.contains(&format!("pid {} on", resumed.id())),
+        "the refusal names the engine that drives the run: {refused}"
+    );
+
+    let out = resumed.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let o: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(o["three.z"], 4, "{stderr}");
+    // one, two (adopted while it ran) and last: three submissions in all.
+    assert_eq!(t.calls("submitjob"), 3, "{stderr}");
+    assert!(
+        stderr.contains("job(s) of an earlier engine of this run are still queued or running"),
+        "{stderr}"
+    );
+    // The lease was given back and the pointer says how the run ended.
+    let listed = {
+        let mut cmd = common::ferry();
+        aws_env(&mut cmd);
+        cmd.current_dir(&elsewhere)
+            .args(["runs", "--profile", "aws", "--config"])
+            .arg(t.path().join("ferry.toml"))
+            .output()
+            .unwrap()
+    };
+    let listing = String::from_utf8_lossy(&listed.stdout);
+    assert!(listing.contains("succeeded"), "{listing}");
+    t.assert_every_job_ends(&stderr);
+}
