@@ -121,6 +121,9 @@ pub struct Cache {
     /// instead of reading the file again (N shards sharing one 50 GB BAM hash it once).
     hashing: Mutex<HashMap<FileId, Arc<Mutex<()>>>>,
     log: Mutex<Option<BufWriter<File>>>,
+    /// A cache shared through an object store: the lines written since they were last taken
+    /// ([`Cache::take_new_lines`]) to go up as a segment.
+    unshared: Mutex<Option<Vec<u8>>>,
 }
 
 fn key_bytes(key: &str) -> [u8; 32] {
@@ -219,6 +222,18 @@ pub fn open_line_log(path: &Path) -> std::io::Result<(BufWriter<File>, bool)> {
 }
 
 /// blake3 of a file's content: memory-mapped and on every core for large files.
+/// Every string in `v` equal to `from` becomes `to`.
+fn replace_strings(v: &mut serde_json::Value, from: &str, to: &str) {
+    match v {
+        serde_json::Value::String(s) if s == from => *s = to.to_string(),
+        serde_json::Value::Array(items) => {
+            items.iter_mut().for_each(|i| replace_strings(i, from, to))
+        }
+        serde_json::Value::Object(m) => m.values_mut().for_each(|i| replace_strings(i, from, to)),
+        _ => {}
+    }
+}
+
 pub fn hash_file(path: &Path) -> std::io::Result<String> {
     let mut hasher = blake3::Hasher::new();
     hasher.update_mmap_rayon(path)?;
@@ -276,6 +291,67 @@ impl Cache {
     pub fn open(dir: &Path) -> std::io::Result<Cache> {
         std::fs::create_dir_all(dir)?;
         let key = read_or_create_key(&dir.join(KEY_FILE))?;
+        Self::open_with(dir, key)
+    }
+
+    /// The working copy in `dir` of a cache shared through an object store, whose entries are
+    /// authenticated with `key` (the text of the profile's `cache_key_file`), not the directory's
+    /// own key. Lines from the store come in through [`Cache::load_lines`]; lines written go out
+    /// through [`Cache::take_new_lines`].
+    pub fn open_shared(dir: &Path, key: &str) -> std::io::Result<Cache> {
+        std::fs::create_dir_all(dir)?;
+        let key = key.trim();
+        if key.len() < 16 {
+            return Err(std::io::Error::other(
+                "the cache key is too short (at least 16 characters; 64 hex digits are best)",
+            ));
+        }
+        let cache = Self::open_with(dir, key_bytes(key))?;
+        if let Ok(mut u) = cache.unshared.lock() {
+            *u = Some(Vec::new());
+        }
+        Ok(cache)
+    }
+
+    /// Entries from lines of the log format (a segment of a shared cache): those the key
+    /// authenticates are added; returns how many were, and how many were refused.
+    pub fn load_lines(&self, bytes: &[u8]) -> (usize, usize) {
+        let (mut loaded, mut refused) = (0, 0);
+        for line in bytes.split(|&b| b == b'\n') {
+            if line.is_empty() || line.len() > MAX_LINE_BYTES {
+                continue;
+            }
+            let Some(entry) = std::str::from_utf8(line)
+                .ok()
+                .and_then(|l| l.split_once(' '))
+                .filter(|(sum, json)| mac(&self.key, json) == *sum)
+                .and_then(|(_, json)| serde_json::from_str::<Entry>(json).ok().map(|e| (e, json)))
+            else {
+                refused += 1;
+                continue;
+            };
+            let (entry, json) = entry;
+            if entry.v != FORMAT_VERSION {
+                continue;
+            }
+            if let Ok(mut entries) = self.entries.lock() {
+                entries.insert(key_bytes(&entry.key), Box::<str>::from(json));
+            }
+            loaded += 1;
+        }
+        (loaded, refused)
+    }
+
+    /// The lines written since the last call (a shared cache's next segment).
+    pub fn take_new_lines(&self) -> Vec<u8> {
+        self.unshared
+            .lock()
+            .ok()
+            .and_then(|mut u| u.as_mut().map(std::mem::take))
+            .unwrap_or_default()
+    }
+
+    fn open_with(dir: &Path, key: [u8; 32]) -> std::io::Result<Cache> {
         let path = dir.join(format!("calls-v{FORMAT_VERSION}.log"));
         let mut entries = HashMap::new();
         let mut digests = HashMap::new();
@@ -340,6 +416,7 @@ impl Cache {
             digests: Mutex::new(digests),
             hashing: Mutex::new(HashMap::new()),
             log: Mutex::new(None),
+            unshared: Mutex::new(None),
         })
     }
 
@@ -429,6 +506,23 @@ impl Cache {
     pub fn lookup(&self, key: &str) -> Option<Entry> {
         let json = self.entries.lock().ok()?.get(&key_bytes(key)).cloned()?;
         let mut entry: Entry = serde_json::from_str(&json).ok()?;
+        // A shared cache's entry written on another machine: its files are the objects its jobs
+        // left in the store (the caller checks each is unchanged), named by URL from here on.
+        if entry
+            .files
+            .iter()
+            .any(|f| f.remote.is_some() && std::fs::symlink_metadata(&f.path).is_err())
+        {
+            if entry.files.iter().any(|f| f.remote.is_none()) {
+                return None;
+            }
+            for f in &mut entry.files {
+                let url = f.remote.clone()?;
+                replace_strings(&mut entry.outputs, &f.path, &url);
+                f.path = url;
+            }
+            return Some(entry);
+        }
         let mut rehashed = false;
         for f in &entry.files {
             let meta = std::fs::metadata(&f.path).ok()?;
@@ -484,6 +578,11 @@ impl Cache {
             if let Some(f) = log.as_mut() {
                 f.write_all(line.as_bytes())?;
             }
+        }
+        if let Ok(mut u) = self.unshared.lock()
+            && let Some(u) = u.as_mut()
+        {
+            u.extend_from_slice(line.as_bytes());
         }
         if let Ok(mut digests) = self.digests.lock() {
             for f in &entry.files {
@@ -597,6 +696,44 @@ mod tests {
         let third = Cache::open(&dir.path().join("c")).unwrap();
         assert_eq!(third.len(), 2);
         assert!(third.lookup("k3").is_some());
+    }
+
+    #[test]
+    fn a_shared_entry_loads_only_under_its_key_and_names_its_objects_elsewhere() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = "0123456789abcdef0123456789abcdef";
+        let alice = Cache::open_shared(&dir.path().join("alice"), key).unwrap();
+        let stub = "/elsewhere/run/calls/make/attempt-1/work/n.txt";
+        let url = "s3://b/w/run/calls/make/attempt-1/work/n.txt";
+        alice
+            .insert(Entry {
+                v: FORMAT_VERSION,
+                key: "k".into(),
+                task: "make".into(),
+                recorded: 1,
+                outputs: serde_json::json!({"f": stub, "fs": [stub]}),
+                files: vec![FileRecord {
+                    path: stub.into(),
+                    size: 3,
+                    mtime_ns: 0,
+                    ctime_ns: Some(0),
+                    ino: 1,
+                    blake3: "etag:\"x\":3".into(),
+                    remote: Some(url.into()),
+                }],
+            })
+            .unwrap();
+        let segment = alice.take_new_lines();
+        assert!(alice.take_new_lines().is_empty(), "taken once");
+        let bob = Cache::open_shared(&dir.path().join("bob"), key).unwrap();
+        assert_eq!(bob.load_lines(&segment), (1, 0));
+        let hit = bob.lookup("k").expect("a hit");
+        assert_eq!(hit.outputs, serde_json::json!({"f": url, "fs": [url]}));
+        assert_eq!(hit.files[0].path, url);
+        let mallory = Cache::open_shared(&dir.path().join("m"), "another key, long enough").unwrap();
+        assert_eq!(mallory.load_lines(&segment), (0, 1));
+        assert!(mallory.lookup("k").is_none());
+        assert!(Cache::open_shared(&dir.path().join("s"), "short").is_err());
     }
 
     #[test]

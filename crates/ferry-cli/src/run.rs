@@ -214,7 +214,7 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
     let context = ferry_exec::factory::RunContext {
         run_dir: &run_dir,
         capacity,
-        objects,
+        objects: objects.clone(),
         job_helper: job_helper(&launcher),
         launcher,
         workflow: name.clone(),
@@ -235,7 +235,18 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
         executor.name(),
         &ferry_engine::cost_tags(&document, &profile),
     );
-    let cache = open_cache(args, &profile);
+    let (cache, shared_cache) = match &profile.cache_url {
+        Some(url)
+            if !args.no_cache
+                && profile.cache
+                && !profile.stub
+                && args.cache_namespace.is_none() =>
+        {
+            let shared = stored::open_shared_cache(&profile, objects.clone(), url).await?;
+            (Some(shared.cache.clone()), Some(shared))
+        }
+        _ => (open_cache(args, &profile), None),
+    };
     // What the executor offers: this machine (within --max-cpus/--max-memory) for local and
     // Docker tasks; a cluster's or a cloud queue's largest job for remote ones, which those
     // flags cap too.
@@ -311,6 +322,9 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
     }
     let state = run_state_word(&result);
     let code = finish(args, &shared, cache.as_deref(), result, &name, started);
+    if let Some(shared) = shared_cache {
+        shared.finish().await;
+    }
     if let Some(stored) = stored {
         stored.finish(&run_dir, state).await;
     }

@@ -5,6 +5,7 @@
 
 use super::*;
 use ferry_engine::run_state::{self, RunHome, owner::Lease, ship::Shipper};
+use ferry_engine::shared_cache::SharedCache;
 
 /// The state in the store of a run being driven by this engine.
 pub(crate) struct Stored {
@@ -240,6 +241,71 @@ pub(crate) async fn list_command(config: Option<&Path>, profiles: &[String]) -> 
         Err(e) => {
             errln!("ferry: {e}");
             1
+        }
+    }
+}
+
+/// A call cache shared through the store, its new entries going up as the run goes.
+pub(crate) struct SharedCacheRun {
+    pub(crate) cache: Arc<ferry_cache::Cache>,
+    shared: Arc<SharedCache>,
+    uploads: tokio::task::JoinHandle<()>,
+    stop: Arc<tokio::sync::Notify>,
+}
+
+/// Opens the profile's shared call cache (`cache_dir = "s3://…"`, keyed by `cache_key_file`):
+/// its working copy under the node's cache directory, every segment of the store loaded.
+pub(crate) async fn open_shared_cache(
+    profile: &ferry_config::Profile,
+    objects: Arc<ferry_storage::ObjectStorage>,
+    url: &str,
+) -> Result<SharedCacheRun, Stop> {
+    let Some(key_file) = &profile.cache_key_file else {
+        return Err(Stop::usage(format!(
+            "ferry: cache_dir = {url:?} needs `cache_key_file`: a file holding the key (e.g. 64 hex digits from `openssl rand -hex 32`) that every user of the cache has"
+        )));
+    };
+    let key = std::fs::read_to_string(key_file)
+        .map_err(|e| Stop::usage(format!("ferry: cache_key_file {}: {e}", key_file.display())))?;
+    let local = profile
+        .cache_directory()
+        .join("shared")
+        .join(&blake3::hash(url.as_bytes()).to_hex()[..16]);
+    let shared = SharedCache::open(objects, url, &local, &key)
+        .await
+        .map_err(|e| Stop::failed(format!("ferry: the call cache at {url}: {e}")))?;
+    let shared = Arc::new(shared);
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let uploads = tokio::spawn({
+        let (shared, stop) = (shared.clone(), stop.clone());
+        async move {
+            loop {
+                // Stopped only between uploads: lines taken for a segment always go up.
+                tokio::select! {
+                    _ = stop.notified() => return,
+                    _ = tokio::time::sleep(ferry_engine::shared_cache::EVERY) => {}
+                }
+                if let Err(e) = shared.upload().await {
+                    tracing::warn!("cannot write to the shared call cache: {e}");
+                }
+            }
+        }
+    });
+    Ok(SharedCacheRun {
+        cache: shared.cache.clone(),
+        shared,
+        uploads,
+        stop,
+    })
+}
+
+impl SharedCacheRun {
+    /// The last entries up, at the end of the run.
+    pub(crate) async fn finish(self) {
+        self.stop.notify_one();
+        let _ = self.uploads.await;
+        if let Err(e) = self.shared.upload().await {
+            tracing::warn!("cannot write to the shared call cache: {e}");
         }
     }
 }

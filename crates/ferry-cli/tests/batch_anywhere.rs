@@ -32,6 +32,10 @@ workflow three {
 /// `ferry run` of the project's workflow from `cwd`, with a home of its own (nothing of another
 /// machine's: no cache, no configuration but the project's file).
 fn engine(t: &BatchTest, cwd: &Path, args: &[&str]) -> Command {
+    engine_with(t, cwd, "aws", args)
+}
+
+fn engine_with(t: &BatchTest, cwd: &Path, profiles: &str, args: &[&str]) -> Command {
     std::fs::create_dir_all(cwd.join("home")).unwrap();
     let mut cmd = common::ferry();
     aws_env(&mut cmd);
@@ -39,7 +43,7 @@ fn engine(t: &BatchTest, cwd: &Path, args: &[&str]) -> Command {
         .env("HOME", cwd.join("home"))
         .env("XDG_CACHE_HOME", cwd.join("home/.cache"))
         .env("FERRY_LOG", "info")
-        .args(["run", "--profile", "aws", "--config"])
+        .args(["run", "--profile", profiles, "--config"])
         .arg(t.path().join("ferry.toml"))
         .arg(t.path().join("w.wdl"))
         .args(args);
@@ -156,4 +160,98 @@ fn a_run_resumes_by_id_on_another_machine_and_a_second_engine_refuses() {
     let listing = String::from_utf8_lossy(&listed.stdout);
     assert!(listing.contains("succeeded"), "{listing}");
     t.assert_every_job_ends(&stderr);
+}
+
+const CHAIN: &str = r#"
+version 1.1
+task make {
+  input { Int x }
+  command <<< echo ~{x} > n.txt >>>
+  output { File f = "n.txt" }
+  runtime { container: "local/busybox:1" }
+}
+task add {
+  input { File f }
+  command <<< echo $(( $(cat ~{f}) + 1 )) >>>
+  output { Int y = read_int(stdout()) }
+  runtime { container: "local/busybox:1" }
+}
+workflow chain {
+  input { Int start }
+  call make { input: x = start }
+  call add { input: f = make.f }
+  output { Int y = add.y  File f = make.f }
+}
+"#;
+
+/// A call cache in the work directory's bucket (`cache_dir = "s3://…"`), keyed by a file both
+/// users have: a second user on another machine (another home, nothing local of the first's)
+/// gets every call of the same workflow from it and submits nothing; an entry in the store the
+/// key does not authenticate (forged, or written with another key) is ignored, never used.
+#[test]
+fn a_second_user_gets_every_call_from_the_shared_cache_and_a_forged_entry_is_ignored() {
+    let t = BatchTest::new(&[]);
+    t.write("w.wdl", CHAIN);
+    let key = t.path().join("cache.key");
+    std::fs::write(
+        &key,
+        "5f0e7d9c3b1a2f4e6d8c0b9a7f5e3d1c2b4a6f8e0d9c7b5a3f1e2d4c6b8a0f9e\n",
+    )
+    .unwrap();
+    let toml = std::fs::read_to_string(t.path().join("ferry.toml")).unwrap();
+    std::fs::write(
+        t.path().join("ferry.toml"),
+        format!(
+            "{toml}\n[profiles.shared]\ncache_dir = \"s3://{}/cache/\"\ncache_key_file = \"{}\"\n",
+            t.bucket,
+            key.display()
+        ),
+    )
+    .unwrap();
+    let first = engine_with(&t, &t.path().join("alice"), "aws,shared", &["start=41"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(first.status.success(), "{stderr}");
+    let o: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(o["chain.y"], 42, "{stderr}");
+    let submitted = t.calls("submitjob");
+    assert_eq!(submitted, 2, "{stderr}");
+
+    // In the store beside the real entries: one whose MAC no key of ours made, claiming a call
+    // of another workflow (its outputs would be whatever its writer chose).
+    let forged = format!(
+        "{} {{\"v\":2,\"key\":\"{}\",\"task\":\"make\",\"recorded\":1,\"outputs\":{{\"f\":\"/etc/passwd\"}},\"files\":[]}}\n",
+        "0".repeat(64),
+        "1".repeat(64)
+    );
+    let forged_file = t.path().join("forged.log");
+    std::fs::write(&forged_file, forged).unwrap();
+    common::batch::s3(&[
+        "put",
+        &t.bucket,
+        "cache/segments/0000000000001-forged.log",
+        &forged_file.to_string_lossy(),
+    ]);
+
+    let second = engine_with(&t, &t.path().join("bob"), "aws,shared", &["start=41"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "{stderr}");
+    let o: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!(o["chain.y"], 42, "{stderr}");
+    assert_eq!(
+        t.calls("submitjob"),
+        submitted,
+        "bob submitted jobs: {stderr}"
+    );
+    assert!(stderr.contains("2 calls reused from the cache"), "{stderr}");
+    assert!(
+        stderr.contains("1 entr(y/ies) the key does not authenticate, ignored"),
+        "{stderr}"
+    );
+    // Bob's published file is Alice's job's object, copied to his run's outputs.
+    let f = o["chain.f"].as_str().unwrap();
+    assert_eq!(std::fs::read_to_string(f).unwrap().trim(), "41", "{stderr}");
 }

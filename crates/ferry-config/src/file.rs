@@ -97,8 +97,14 @@ pub struct ProfileSpec {
     pub cache: Option<bool>,
     /// Write `report.html` into the run directory at the end of every run.
     pub report: Option<bool>,
-    /// Where the call cache lives (default `$XDG_CACHE_HOME/ferry`, else `~/.cache/ferry`).
+    /// Where the call cache lives (default `$XDG_CACHE_HOME/ferry`, else `~/.cache/ferry`); an
+    /// object store URL (`s3://bucket/prefix/`) shares it between machines and users
+    /// (`cache_key_file` then names its key). Node-local caches (objects, images) stay local.
     pub cache_dir: Option<String>,
+    /// The key that authenticates the entries of a call cache in an object store: a file whose
+    /// content (e.g. 64 hex digits from `openssl rand -hex 32`) every user of the cache has;
+    /// it never goes into the store. Entries written with another key are ignored.
+    pub cache_key_file: Option<String>,
     /// Host environment variables (names or globs) that local tasks inherit although they are
     /// withheld by default (credentials: see `Profile::task_inherits`).
     pub pass_env: Option<Vec<String>>,

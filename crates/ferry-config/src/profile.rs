@@ -59,6 +59,10 @@ pub struct Profile {
     pub cache: bool,
     pub report: bool,
     pub cache_dir: Option<PathBuf>,
+    /// The call cache in an object store (`cache_dir = "s3://…"`), shared between machines.
+    pub cache_url: Option<String>,
+    /// The key of the cache at `cache_url`.
+    pub cache_key_file: Option<PathBuf>,
     pub output_dir: Option<String>,
     pub s3_endpoint: Option<String>,
     pub s3_region: Option<String>,
@@ -181,6 +185,8 @@ impl Default for Profile {
             cache: true,
             report: false,
             cache_dir: None,
+            cache_url: None,
+            cache_key_file: None,
             output_dir: None,
             s3_endpoint: None,
             s3_region: None,
@@ -387,7 +393,13 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
         default_image: container.default_image,
         cache: spec.cache.unwrap_or(true),
         report: spec.report.unwrap_or(false),
-        cache_dir: spec.cache_dir.map(PathBuf::from),
+        cache_dir: spec
+            .cache_dir
+            .clone()
+            .filter(|d| !d.contains("://"))
+            .map(PathBuf::from),
+        cache_url: spec.cache_dir.filter(|d| d.contains("://")),
+        cache_key_file: spec.cache_key_file.map(|f| absolute(PathBuf::from(f))),
         output_dir: spec.output_dir,
         s3_endpoint: s3.endpoint,
         s3_region: s3.region,

@@ -27,9 +27,14 @@ pub fn key(
             if ferry_storage::scheme_of(path) != "file" {
                 return Ok(Value::string(format!("url:{path}")));
             }
-            // An input a remote job fetches itself is known by its URL here, too.
+            // An input a remote job fetches itself is known by its URL here, too; so is a file
+            // a remote job left in the store (a shared cache hit on another machine hands the
+            // next call its URL, not this stub).
             if let Some(url) = ferry_exec::remote_input_url(path) {
                 return Ok(Value::string(format!("url:{url}")));
+            }
+            if !is_dir && let Some(f) = remote::lookup_file(Path::new(path)) {
+                return Ok(Value::string(format!("url:{}", f.url)));
             }
             let p = Path::new(path);
             let base = p
@@ -168,11 +173,11 @@ pub fn entry(key: String, task: &Task, outputs: &Members, cache: &Cache) -> Resu
 pub fn outputs(task: &Task, entry: &Entry) -> Result<Members, String> {
     // Defence in depth behind the log's MAC: a hit only ever hands out files that a run
     // produced, never an arbitrary file of this machine.
-    if let Some(f) = entry
-        .files
-        .iter()
-        .find(|f| !made_by_a_run(Path::new(&f.path)))
-    {
+    if let Some(f) = entry.files.iter().find(|f| {
+        // A shared cache's file from another machine is its object in the store.
+        let an_object = f.remote.as_deref() == Some(&f.path);
+        !an_object && !made_by_a_run(Path::new(&f.path))
+    }) {
         return Err(format!(
             "{} is not inside a run directory's calls/: not used",
             f.path

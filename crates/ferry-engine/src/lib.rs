@@ -22,6 +22,7 @@ pub mod plan;
 pub mod progress;
 pub mod run_state;
 mod scope;
+pub mod shared_cache;
 pub mod task;
 mod workflow;
 
