@@ -730,7 +730,8 @@ mod tests {
         let hit = bob.lookup("k").expect("a hit");
         assert_eq!(hit.outputs, serde_json::json!({"f": url, "fs": [url]}));
         assert_eq!(hit.files[0].path, url);
-        let mallory = Cache::open_shared(&dir.path().join("m"), "another key, long enough").unwrap();
+        let mallory =
+            Cache::open_shared(&dir.path().join("m"), "another key, long enough").unwrap();
         assert_eq!(mallory.load_lines(&segment), (0, 1));
         assert!(mallory.lookup("k").is_none());
         assert!(Cache::open_shared(&dir.path().join("s"), "short").is_err());

@@ -130,6 +130,24 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// A run of the profile's Batch work directory, from any machine: its state, its engine
+    /// and its progress by call.
+    Status {
+        run_id: String,
+        #[arg(long, value_delimiter = ',', required = true)]
+        profile: Vec<String>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Stop a run of the profile's Batch work directory from any machine, as Ctrl-C would stop
+    /// it where its engine runs.
+    Cancel {
+        run_id: String,
+        #[arg(long, value_delimiter = ',', required = true)]
+        profile: Vec<String>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Inspect the configuration (ferry.toml files and profiles).
     Config {
         #[command(subcommand)]
@@ -268,6 +286,16 @@ fn main() -> ExitCode {
                     stored::list_command(config.as_deref(), &profile).await
                 }
             }
+            Command::Status {
+                run_id,
+                profile,
+                config,
+            } => stored::status_command(config.as_deref(), &profile, &run_id).await,
+            Command::Cancel {
+                run_id,
+                profile,
+                config,
+            } => stored::cancel_command(config.as_deref(), &profile, &run_id).await,
             Command::Launch { .. } | Command::Job { .. } => 0,
         }
     });

@@ -303,6 +303,10 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
     shared.storage = storage;
     let shared = Arc::new(shared);
     signals::spawn_handler(shared.clone());
+    let mut stored = stored;
+    if let Some(s) = stored.as_mut() {
+        s.watch(shared.clone());
+    }
     let progress = spawn_progress(shared.clone());
     let request = RunRequest {
         document: &document,
@@ -326,7 +330,9 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
         shared.finish().await;
     }
     if let Some(stored) = stored {
-        stored.finish(&run_dir, state).await;
+        stored
+            .finish(&run_dir, state, &shared.progress.rows())
+            .await;
     }
     if let Some(log) = RUN_LOG.get() {
         log.flush();

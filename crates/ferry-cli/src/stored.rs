@@ -14,6 +14,7 @@ pub(crate) struct Stored {
     workflow: String,
     shipper: tokio::task::JoinHandle<Shipper>,
     stop: Arc<tokio::sync::Notify>,
+    watcher: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// The profile's Batch work directory, if its runs keep their state there.
@@ -160,12 +161,45 @@ impl Stored {
             workflow: workflow.to_string(),
             shipper: shipping,
             stop,
+            watcher: None,
         }))
+    }
+
+    /// While the run goes: its progress to the store every few seconds (for `ferry status`
+    /// anywhere), and a stop asked for with `ferry cancel` taken as Ctrl-C would be.
+    pub(crate) fn watch(&mut self, shared: Arc<Shared>) {
+        let home = self.home.clone();
+        self.watcher = Some(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(run_state::ship::EVERY).await;
+                if let Err(e) = home.save_progress(&shared.progress.rows()).await {
+                    tracing::debug!("cannot save the run's progress: {e}");
+                }
+                match home.take_cancel_request().await {
+                    Ok(Some(from)) => {
+                        ferry_engine::STOP_SIGNAL.store(libc::SIGTERM, Ordering::SeqCst);
+                        tracing::warn!("`ferry cancel` from {from}: stopping running tasks");
+                        shared.cancel();
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::debug!("cannot look for a cancel request: {e}"),
+                }
+            }
+        }));
     }
 
     /// At the end of the run (the journal flushed): the journal whole, the run's files, the
     /// pointer's final state, the lease given back.
-    pub(crate) async fn finish(self, run_dir: &Path, state: &str) {
+    pub(crate) async fn finish(
+        self,
+        run_dir: &Path,
+        state: &str,
+        rows: &[ferry_engine::progress::CallRow],
+    ) {
+        if let Some(w) = &self.watcher {
+            w.abort();
+        }
+        let _ = self.home.save_progress(rows).await;
         self.stop.notify_one();
         if let Ok(mut shipper) = self.shipper.await
             && let Err(e) = shipper.compact().await
@@ -308,4 +342,113 @@ impl SharedCacheRun {
             tracing::warn!("cannot write to the shared call cache: {e}");
         }
     }
+}
+
+/// The run `run_id` of the profile's work directory, from its pointer.
+async fn stored_run(
+    config: Option<&Path>,
+    profiles: &[String],
+    run_id: &str,
+) -> Result<(RunHome, run_state::StoredRun), (i32, String)> {
+    let profile = load_profile(None, config, profiles).map_err(|e| (2, e))?.0;
+    let work = work_dir(&profile).ok_or_else(|| {
+        (
+            2,
+            format!(
+                "the profile ({}) keeps no runs in an object store (`batch.work_dir`)",
+                profile.names.join(",")
+            ),
+        )
+    })?;
+    let (_, objects) = ferry_exec::factory::storage_for(&profile);
+    let found = run_state::find_run(&objects, work, run_id)
+        .await
+        .map_err(|e| (1, e))?
+        .ok_or_else(|| (2, format!("no run {run_id} in {work}")))?;
+    Ok((
+        RunHome::new(objects, work, run_id, &found.run_name()),
+        found,
+    ))
+}
+
+/// `ferry status RUN_ID --profile P`: the run's state, its engine and its progress by call,
+/// from the store (any machine).
+pub(crate) async fn status_command(
+    config: Option<&Path>,
+    profiles: &[String],
+    run_id: &str,
+) -> i32 {
+    let (home, run) = match stored_run(config, profiles, run_id).await {
+        Ok(r) => r,
+        Err((code, e)) => {
+            errln!("ferry: {e}");
+            return code;
+        }
+    };
+    let (progress, lease) = match home.status().await {
+        Ok(s) => s,
+        Err(e) => {
+            errln!("ferry: {e}");
+            return 1;
+        }
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let ago = |ms: u64| format!("{}s ago", now.saturating_sub(ms) / 1000);
+    outln!("run {} ({}): {}", run.run_id, run.workflow, run.state);
+    match &lease {
+        Some(l) => outln!(
+            "engine: {} (lease renewed {})",
+            l["holder"].as_str().unwrap_or("?"),
+            ago(l["renewed_ms"].as_u64().unwrap_or(0))
+        ),
+        None => outln!("engine: none holds the run (last on {})", run.host),
+    }
+    if let Some(p) = &progress {
+        outln!("progress ({}):", ago(p["updated_ms"].as_u64().unwrap_or(0)));
+        for c in p["calls"].as_array().into_iter().flatten() {
+            let n = |k: &str| c[k].as_u64().unwrap_or(0);
+            outln!(
+                "  {} {}/{} done ({} running, {} queued, {} cached, {} failed)",
+                c["name"].as_str().unwrap_or("?"),
+                n("done"),
+                n("total"),
+                n("running"),
+                n("queued"),
+                n("cached"),
+                n("failed")
+            );
+        }
+    }
+    0
+}
+
+/// `ferry cancel RUN_ID --profile P`: asks the engine driving the run, wherever it is, to stop
+/// it as Ctrl-C would (its jobs terminated, finished work kept for `--resume`).
+pub(crate) async fn cancel_command(
+    config: Option<&Path>,
+    profiles: &[String],
+    run_id: &str,
+) -> i32 {
+    let (home, run) = match stored_run(config, profiles, run_id).await {
+        Ok(r) => r,
+        Err((code, e)) => {
+            errln!("ferry: {e}");
+            return code;
+        }
+    };
+    if run.state != "running" {
+        errln!("ferry: run {run_id} is not running ({})", run.state);
+        return 1;
+    }
+    if let Err(e) = home.request_cancel().await {
+        errln!("ferry: {e}");
+        return 1;
+    }
+    errln!(
+        "ferry: asked run {run_id} to stop; its engine looks every {}s (`ferry status {run_id}` follows it)",
+        run_state::ship::EVERY.as_secs()
+    );
+    0
 }

@@ -255,3 +255,81 @@ fn a_second_user_gets_every_call_from_the_shared_cache_and_a_forged_entry_is_ign
     let f = o["chain.f"].as_str().unwrap();
     assert_eq!(std::fs::read_to_string(f).unwrap().trim(), "41", "{stderr}");
 }
+
+/// `ferry status RUN_ID` and `ferry cancel RUN_ID` from another machine: the status shows the
+/// engine and each call's progress; the cancel stops the run where its engine runs, as Ctrl-C
+/// would (its job terminated), and the run's pointer says it was cancelled.
+#[test]
+fn status_follows_a_run_and_cancel_stops_it_from_anywhere() {
+    let t = BatchTest::new(&[]);
+    t.write("w.wdl", &THREE_STEPS.replace("secs = 25", "secs = 300"));
+    let laptop = t.path().join("laptop");
+    let engine = engine(&t, &laptop, &["start=1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    wait_for("the second step's job running", deadline, || {
+        t.jobs().iter().any(|(_, s)| s == "RUNNING")
+    });
+    let run_dir = std::fs::read_dir(laptop.join("ferry-runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let run_id = std::fs::read_to_string(run_dir.join("run-id"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let elsewhere = t.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let ferry = |what: &str| {
+        let mut cmd = common::ferry();
+        aws_env(&mut cmd);
+        let out = cmd
+            .current_dir(&elsewhere)
+            .args([what, &run_id, "--profile", "aws", "--config"])
+            .arg(t.path().join("ferry.toml"))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    // The progress goes up every 5 s.
+    let mut status = String::new();
+    wait_for(
+        "the status showing the second step running",
+        deadline,
+        || {
+            status = ferry("status").1;
+            status.contains("two 0/1 done (1 running")
+        },
+    );
+    assert!(status.contains(": running"), "{status}");
+    assert!(
+        status.contains(&format!("pid {} on", engine.id())),
+        "{status}"
+    );
+    assert!(status.contains("one 1/1 done"), "{status}");
+    let (code, _, said) = ferry("cancel");
+    assert_eq!(code, Some(0), "{said}");
+    let out = engine.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("`ferry cancel` from"), "{stderr}");
+    let status = ferry("status").1;
+    assert!(status.contains(": cancelled"), "{status}");
+    assert!(status.contains("engine: none holds the run"), "{status}");
+    let (code, _, said) = ferry("cancel");
+    assert_eq!(
+        code,
+        Some(1),
+        "a cancelled run is not cancelled again: {said}"
+    );
+    t.assert_every_job_ends(&stderr);
+}

@@ -26,6 +26,10 @@ pub mod ship;
 /// The files of the run directory kept under `run/`, as they are.
 const RUN_FILES: &[&str] = &["run.json", "inputs.json", crate::RUN_ID_FILE, RUN_NAME_FILE];
 
+/// Under the run's state: the progress line's counts, and a request to stop.
+const PROGRESS: &str = "progress.json";
+const CANCEL: &str = "cancel";
+
 /// The run's name in its work directory: the name its run directory was first given.
 pub const RUN_NAME_FILE: &str = "run-name";
 
@@ -98,6 +102,76 @@ impl RunHome {
             .write(&url, inputs.to_string().into_bytes())
             .await
             .map_err(|e| format!("{e:#}"))
+    }
+
+    /// The progress line's counts, by call, for `ferry status` on any machine.
+    pub async fn save_progress(&self, rows: &[crate::progress::CallRow]) -> Result<(), String> {
+        let calls: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "name": r.name, "total": r.total, "queued": r.queued, "running": r.running,
+                    "done": r.done, "cached": r.cached, "failed": r.failed,
+                })
+            })
+            .collect();
+        let progress = serde_json::json!({"updated_ms": now_ms(), "calls": calls});
+        self.storage
+            .write(
+                &format!("{}{PROGRESS}", self.state()),
+                progress.to_string().into_bytes(),
+            )
+            .await
+            .map_err(|e| format!("{e:#}"))
+    }
+
+    /// Asks the engine driving the run to stop it (`ferry cancel`): it looks every few seconds.
+    pub async fn request_cancel(&self) -> Result<(), String> {
+        let request = serde_json::json!({"requested_ms": now_ms(), "from": owner::host_name()});
+        self.storage
+            .write(
+                &format!("{}{CANCEL}", self.state()),
+                request.to_string().into_bytes(),
+            )
+            .await
+            .map_err(|e| format!("{e:#}"))
+    }
+
+    /// Whether someone asked the run to stop; the request is removed as it is taken.
+    pub async fn take_cancel_request(&self) -> Result<Option<String>, String> {
+        let url = format!("{}{CANCEL}", self.state());
+        let Some(bytes) = self
+            .storage
+            .read(&url)
+            .await
+            .map_err(|e| format!("{e:#}"))?
+        else {
+            return Ok(None);
+        };
+        self.storage
+            .delete(&url)
+            .await
+            .map_err(|e| format!("{e:#}"))?;
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        Ok(Some(
+            v["from"].as_str().unwrap_or("another machine").to_string(),
+        ))
+    }
+
+    /// The run's progress and lease as stored, for `ferry status`.
+    pub async fn status(
+        &self,
+    ) -> Result<(Option<serde_json::Value>, Option<serde_json::Value>), String> {
+        let read = |url: String| async move {
+            self.storage
+                .read(&url)
+                .await
+                .map_err(|e| format!("{e:#}"))
+                .map(|b| b.and_then(|b| serde_json::from_slice(&b).ok()))
+        };
+        let progress = read(format!("{}{PROGRESS}", self.state())).await?;
+        let lease = read(format!("{}lease", self.state())).await?;
+        Ok((progress, lease))
     }
 
     /// Rebuilds a run directory from the store: the run's own files, its journal and its Batch
