@@ -46,6 +46,7 @@ macro_rules! err {
 mod cache;
 mod check;
 mod config;
+mod inputs;
 mod logging;
 mod report;
 mod run;
@@ -96,6 +97,37 @@ enum Command {
     },
     /// Run a workflow (or one task) and print its outputs as JSON on stdout.
     Run(RunArgs),
+    /// Print an inputs template: every input of the workflow (or --task) keyed as an inputs
+    /// file has it, with its type, "(optional)" and its default (womtool's `inputs`).
+    Inputs {
+        file: PathBuf,
+        #[arg(long)]
+        task: Option<String>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: inputs::TemplateFormat,
+        /// Only the inputs that must be given.
+        #[arg(long)]
+        required: bool,
+        #[arg(long, value_enum)]
+        compat: Option<run::Compat>,
+    },
+    /// Check inputs against a workflow without running it: keys, types, required inputs, and
+    /// that input files exist (also in object stores, with --profile's settings).
+    Validate {
+        file: PathBuf,
+        #[arg(short, long)]
+        inputs: Option<PathBuf>,
+        #[arg(value_name = "NAME=VALUE")]
+        pairs: Vec<String>,
+        #[arg(long)]
+        task: Option<String>,
+        #[arg(long, value_delimiter = ',')]
+        profile: Vec<String>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long, value_enum)]
+        compat: Option<run::Compat>,
+    },
     /// Serve the GA4GH Workflow Execution Service API (WES 1.1): clients submit runs over HTTP.
     Serve(serve::ServeArgs),
     /// Inspect or clear the call cache.
@@ -251,6 +283,33 @@ fn main() -> ExitCode {
                 code
             }
             Command::Serve(args) => serve::serve(args).await,
+            Command::Inputs {
+                file,
+                task,
+                format,
+                required,
+                compat,
+            } => inputs::inputs_command(&file, task.as_deref(), format, required, compat).await,
+            Command::Validate {
+                file,
+                inputs,
+                pairs,
+                task,
+                profile,
+                config,
+                compat,
+            } => {
+                inputs::validate_command(
+                    &file,
+                    task.as_deref(),
+                    inputs.as_deref(),
+                    &pairs,
+                    &profile,
+                    config.as_deref(),
+                    compat,
+                )
+                .await
+            }
             Command::Cache {
                 command,
                 profile,

@@ -555,6 +555,45 @@ fn nested_decl<'a>(
     }
 }
 
+/// One input of a workflow or task as an inputs template lists it (`ferry inputs`).
+pub struct TemplateInput {
+    /// `workflow.input`, or `workflow.call.input` for a required input its call leaves open.
+    pub key: String,
+    pub ty: ferry_wdl::ir::Type,
+    pub required: bool,
+    /// Where its default is written, if it has one.
+    pub default_at: Option<ferry_wdl::ir::Location>,
+}
+
+/// Every input `target` takes, in declaration order: its own, then each required input of a
+/// call that the call does not give (a WDL 1.0 workflow takes those from the inputs).
+pub fn template(target: Target<'_>) -> Vec<TemplateInput> {
+    let (root, decls) = match &target {
+        Target::Workflow(w) => (w.name.to_string(), &w.inputs),
+        Target::Task(t) => (t.name.to_string(), &t.inputs),
+    };
+    let mut out: Vec<TemplateInput> = decls
+        .iter()
+        .map(|d| TemplateInput {
+            key: format!("{root}.{}", d.name),
+            ty: d.ty.clone(),
+            required: d.expr.is_none() && !d.ty.is_optional(),
+            default_at: d.expr.as_ref().map(|_| d.location.clone()),
+        })
+        .collect();
+    if let Target::Workflow(w) = target {
+        check_calls(&w.body, &root, &HashMap::new(), &mut |key, ty| {
+            out.push(TemplateInput {
+                key,
+                ty: ty.clone(),
+                required: true,
+                default_at: None,
+            })
+        });
+    }
+    out
+}
+
 /// Reports (through `missing`) each required input of a call that neither the call nor the
 /// inputs give, by its full name.
 fn check_calls(
