@@ -376,10 +376,13 @@ impl Lowerer {
                     .namespace(ns)
                     .ok_or_else(|| anyhow!("{location}: unknown namespace `{ns}`"))?;
                 let imported = self.lower(namespace.document())?;
-                if let Some(t) = imported.tasks.get(name) {
-                    Callee::Task(t.clone())
-                } else if let Some(w) = imported.workflow.as_ref().filter(|w| *w.name == **name) {
+                // A document whose workflow and a task share a name (`--compat cromwell` only,
+                // WARP's PeakCalling.wdl): called from outside, the name is the workflow's, as
+                // in Cromwell; inside, a call of that name is to the task.
+                if let Some(w) = imported.workflow.as_ref().filter(|w| *w.name == **name) {
                     Callee::Workflow(w.clone())
+                } else if let Some(t) = imported.tasks.get(name) {
+                    Callee::Task(t.clone())
                 } else {
                     bail!("{location}: `{ns}` has no task or workflow `{name}`")
                 }
