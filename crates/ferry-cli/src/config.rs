@@ -22,6 +22,23 @@ pub(crate) fn load_profile_from(
     cfg.resolve(profiles, &env).map_err(|e| e.to_string())
 }
 
+/// The effective profile as a ferry.toml of its own, its one profile named `name` (what a
+/// detached engine is given).
+pub(crate) fn profile_file(
+    workflow: &Path,
+    config: Option<&Path>,
+    profiles: &[String],
+    name: &str,
+) -> Result<String, String> {
+    let cfg = ferry_config::Config::load(&ferry_config::default_paths(Some(workflow), config))
+        .map_err(|e| e.to_string())?;
+    let env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("FERRY_"))
+        .collect();
+    cfg.profile_file(profiles, &env, name)
+        .map_err(|e| e.to_string())
+}
+
 pub(crate) fn config_show(
     workflow: Option<&Path>,
     config: Option<&Path>,

@@ -46,6 +46,7 @@ macro_rules! err {
 mod cache;
 mod check;
 mod config;
+mod detach;
 mod inputs;
 mod logging;
 mod report;
@@ -188,6 +189,9 @@ enum Command {
     /// Internal: the task launcher of the engine that started it (see ferry_exec::launcher).
     #[command(name = "__launch", hide = true)]
     Launch { run_dir: PathBuf },
+    /// Internal: the engine of a detached run, inside its Batch job (see `run --detach`).
+    #[command(name = "__engine", hide = true)]
+    Engine { run_id: String },
     /// Internal: runs one attempt inside a cluster job and records its resource use.
     #[command(name = "__job", hide = true)]
     Job { attempt_dir: PathBuf },
@@ -279,6 +283,16 @@ fn main() -> ExitCode {
                     errln!("ferry: the run stopped unexpectedly: {e}");
                     1
                 });
+                signals::let_abort_finish().await;
+                code
+            }
+            Command::Engine { run_id } => {
+                let code = tokio::spawn(async move { detach::engine_command(&run_id).await })
+                    .await
+                    .unwrap_or_else(|e| {
+                        errln!("ferry: the run stopped unexpectedly: {e}");
+                        1
+                    });
                 signals::let_abort_finish().await;
                 code
             }

@@ -63,6 +63,12 @@ pub(crate) struct RunArgs {
     /// (`cromwell`; see `ferry check --help`).
     #[arg(long, value_enum)]
     pub(crate) compat: Option<Compat>,
+    /// Run the engine itself as an AWS Batch job (a profile with `batch.work_dir` in S3): print
+    /// the run's id and return; `ferry status RUN_ID`, `ferry cancel RUN_ID` and `ferry runs`
+    /// follow it from any machine with the profile. With --resume RUN_ID, a new engine job
+    /// for that run.
+    #[arg(long, conflicts_with_all = ["dry_run", "run_dir", "served"])]
+    pub(crate) detach: bool,
     /// Set by `ferry serve`: the socket of the server whose limits this run shares.
     #[arg(long, hide = true, requires = "lease_as")]
     pub(crate) lease_socket: Option<PathBuf>,
@@ -153,10 +159,13 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
     .map_err(|e| Stop::usage(format!("ferry: {e}")))?;
     let cromwell = args.compat == Some(Compat::Cromwell)
         || profile.compat == Some(ferry_config::Compat::Cromwell);
-    let (document, raw, name) = load_document(args, cromwell).await?;
+    let (document, raw, name, sources) = load_document(args, cromwell).await?;
     let capacity = capacity_from(args)?;
     if args.dry_run {
         return dry_run(args, &document, &raw, &profile).await;
+    }
+    if args.detach {
+        return detach::detach(args, &profile, &document, &raw, &name, &sources).await;
     }
     if !profile.stub && !ferry_exec::factory::available(&profile.executor) {
         return Err(Stop::failed(format!(
@@ -508,6 +517,7 @@ pub(crate) async fn load_document(
         Arc<ferry_wdl::ir::Document>,
         ferry_engine::RawInputs,
         String,
+        Vec<PathBuf>,
     ),
     Stop,
 > {
@@ -529,7 +539,7 @@ pub(crate) async fn load_document(
     }) {
         errln!("{p}");
     }
-    let document = checked.document.ok_or_else(|| Stop::failed(""))?;
+    let document = checked.document.clone().ok_or_else(|| Stop::failed(""))?;
     let raw = ferry_engine::read_inputs(args.inputs.as_deref(), &args.pairs)
         .map_err(|e| Stop::usage(format!("ferry: bad inputs: {e}")))?;
     let name = match ferry_engine::pick_task(&document, args.task.as_deref()) {
@@ -541,7 +551,7 @@ pub(crate) async fn load_document(
             .unwrap_or_default(),
         Err(e) => return Err(Stop::usage(format!("ferry: {e}"))),
     };
-    Ok((document, raw, name))
+    Ok((document, raw, name, checked.sources))
 }
 
 /// This machine's cpus and memory, or less with `--max-cpus`/`--max-memory`.

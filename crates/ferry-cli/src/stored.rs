@@ -18,7 +18,7 @@ pub(crate) struct Stored {
 }
 
 /// The profile's Batch work directory, if its runs keep their state there.
-fn work_dir(profile: &ferry_config::Profile) -> Option<&str> {
+pub(crate) fn work_dir(profile: &ferry_config::Profile) -> Option<&str> {
     if profile.executor != ferry_config::ExecutorKind::Awsbatch || profile.stub {
         return None;
     }
@@ -218,7 +218,10 @@ impl Stored {
 
 /// The inputs as an inputs file has them: `NAME=VALUE` pairs that left out the workflow's name
 /// get it.
-fn inputs_file(inputs: &ferry_engine::inputs::RawInputs, workflow: &str) -> serde_json::Value {
+pub(crate) fn inputs_file(
+    inputs: &ferry_engine::inputs::RawInputs,
+    workflow: &str,
+) -> serde_json::Value {
     let entries = inputs.entries.iter().map(|(k, v)| {
         let short = inputs.from_command_line.contains(k) && !k.starts_with(&format!("{workflow}."));
         let key = if short {
@@ -349,7 +352,7 @@ async fn stored_run(
     config: Option<&Path>,
     profiles: &[String],
     run_id: &str,
-) -> Result<(RunHome, run_state::StoredRun), (i32, String)> {
+) -> Result<(RunHome, run_state::StoredRun, ferry_config::Profile), (i32, String)> {
     let profile = load_profile(None, config, profiles).map_err(|e| (2, e))?.0;
     let work = work_dir(&profile).ok_or_else(|| {
         (
@@ -365,10 +368,8 @@ async fn stored_run(
         .await
         .map_err(|e| (1, e))?
         .ok_or_else(|| (2, format!("no run {run_id} in {work}")))?;
-    Ok((
-        RunHome::new(objects, work, run_id, &found.run_name()),
-        found,
-    ))
+    let home = RunHome::new(objects, work, run_id, &found.run_name());
+    Ok((home, found, profile))
 }
 
 /// `ferry status RUN_ID --profile P`: the run's state, its engine and its progress by call,
@@ -378,7 +379,7 @@ pub(crate) async fn status_command(
     profiles: &[String],
     run_id: &str,
 ) -> i32 {
-    let (home, run) = match stored_run(config, profiles, run_id).await {
+    let (home, run, profile) = match stored_run(config, profiles, run_id).await {
         Ok(r) => r,
         Err((code, e)) => {
             errln!("ferry: {e}");
@@ -405,6 +406,24 @@ pub(crate) async fn status_command(
         ),
         None => outln!("engine: none holds the run (last on {})", run.host),
     }
+    if let Ok(Some(detached)) = home.read_detached().await
+        && let Some(job) = &detached.engine_job
+    {
+        match ferry_exec::factory::engine_job_state(&profile, job).await {
+            Ok(Some(s)) => outln!(
+                "engine job: {job} {}{}{}",
+                s.status,
+                if s.attempts > 1 {
+                    format!(" (attempt {})", s.attempts)
+                } else {
+                    String::new()
+                },
+                s.reason.map(|r| format!(": {r}")).unwrap_or_default()
+            ),
+            Ok(None) => outln!("engine job: {job} (Batch no longer knows it)"),
+            Err(e) => outln!("engine job: {job} (cannot describe it: {e:#})"),
+        }
+    }
     if let Some(p) = &progress {
         outln!("progress ({}):", ago(p["updated_ms"].as_u64().unwrap_or(0)));
         for c in p["calls"].as_array().into_iter().flatten() {
@@ -421,6 +440,14 @@ pub(crate) async fn status_command(
             );
         }
     }
+    if run.state == "succeeded"
+        && let Ok(Some(outputs)) = home.read_outputs().await
+    {
+        outln!(
+            "outputs:\n{}",
+            serde_json::to_string_pretty(&outputs).unwrap_or_default()
+        );
+    }
     0
 }
 
@@ -431,14 +458,14 @@ pub(crate) async fn cancel_command(
     profiles: &[String],
     run_id: &str,
 ) -> i32 {
-    let (home, run) = match stored_run(config, profiles, run_id).await {
+    let (home, run, _) = match stored_run(config, profiles, run_id).await {
         Ok(r) => r,
         Err((code, e)) => {
             errln!("ferry: {e}");
             return code;
         }
     };
-    if run.state != "running" {
+    if run.state != "running" && run.state != "submitted" {
         errln!("ferry: run {run_id} is not running ({})", run.state);
         return 1;
     }

@@ -333,3 +333,138 @@ fn status_follows_a_run_and_cancel_stops_it_from_anywhere() {
     );
     t.assert_every_job_ends(&stderr);
 }
+
+/// `ferry run --detach`: the engine itself runs as a Batch job (an image with glibc, `ferry`
+/// reaching it through the helper directory) and the laptop gets the run id at once. The
+/// engine's job is killed while the second step runs (as a lost host would kill it);
+/// `--resume RUN_ID --detach` starts another (as Batch's retry would, moto has none), which
+/// takes the run over once the lease lapses, adopts the running step and finishes the run:
+/// `ferry status` follows it from another directory to its outputs, and no step was submitted
+/// twice.
+#[test]
+fn a_detached_engine_runs_as_a_batch_job_and_another_resumes_it() {
+    let helper = common::standin::engine_helper_dir();
+    let t = BatchTest::with_profile(
+        &[],
+        &format!(
+            "lease_ttl = \"4s\"\nengine_image = \"local/samtools:1.16.1\"\nengine_memory = \"1 GiB\"\nhelper_dir = \"{}\"",
+            helper.display()
+        ),
+    );
+    t.write("w.wdl", THREE_STEPS);
+    let laptop = t.path().join("laptop");
+    let detach = |args: &[&str]| {
+        let out = engine(&t, &laptop, &[args, &["--detach"]].concat())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, run_id, said) = detach(&["start=1"]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("detached: its engine is Batch job"), "{said}");
+    assert!(
+        !laptop.join("ferry-runs").exists(),
+        "a detached run keeps nothing on the laptop"
+    );
+    let elsewhere = t.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let status = || {
+        let mut cmd = common::ferry();
+        aws_env(&mut cmd);
+        let out = cmd
+            .current_dir(&elsewhere)
+            .args(["status", &run_id, "--profile", "aws", "--config"])
+            .arg(t.path().join("ferry.toml"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
+    };
+    let deadline = Instant::now() + Duration::from_secs(150);
+    let mut shown = String::new();
+    // What the engine's container said, for a failure's message.
+    let engine_log = || {
+        let ids = Command::new("docker")
+            .args([
+                "ps",
+                "-aq",
+                "--filter",
+                &format!("name=ferry-engine-{run_id}"),
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&ids.stdout)
+            .split_whitespace()
+            .map(|id| {
+                let out = Command::new("docker").args(["logs", id]).output().unwrap();
+                String::from_utf8_lossy(&out.stdout).to_string()
+                    + &String::from_utf8_lossy(&out.stderr)
+            })
+            .collect::<String>()
+    };
+    while !shown.contains("two 0/1 done (1 running") {
+        assert!(
+            Instant::now() < deadline,
+            "the detached engine never ran the second step:\n{shown}\n{}",
+            engine_log()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        shown = status();
+    }
+    assert!(shown.contains(": running"), "{shown}");
+    assert!(
+        shown.contains("engine job: ") && shown.contains("RUNNING"),
+        "{shown}"
+    );
+
+    // The engine's container, killed as a lost host kills it.
+    let containers = Command::new("docker")
+        .args([
+            "ps",
+            "-q",
+            "--filter",
+            &format!("name=ferry-engine-{run_id}"),
+        ])
+        .output()
+        .unwrap();
+    let ids = String::from_utf8_lossy(&containers.stdout).to_string();
+    assert_eq!(
+        ids.split_whitespace().count(),
+        1,
+        "the engine's container: {ids:?}"
+    );
+    let killed = Command::new("docker")
+        .args(["kill", ids.trim()])
+        .output()
+        .unwrap();
+    assert!(killed.status.success(), "{killed:?}");
+
+    // Another engine job, once the dead engine's lease has lapsed (refused before that).
+    let mut again;
+    loop {
+        again = detach(&["--resume", &run_id]);
+        if again.0 == Some(0) || Instant::now() > deadline {
+            break;
+        }
+        assert!(again.2.contains("is being driven by"), "{}", again.2);
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    assert_eq!(again.0, Some(0), "{}", again.2);
+    assert_eq!(again.1, run_id);
+    while !shown.contains(": succeeded") {
+        assert!(
+            Instant::now() < deadline,
+            "the detached run never succeeded:\n{shown}\n{}",
+            engine_log()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        shown = status();
+    }
+    assert!(shown.contains("\"three.z\": 4"), "{shown}");
+    // Two engine jobs, and one, two (adopted by the second engine) and last.
+    assert_eq!(t.calls("submitjob"), 5, "{shown}");
+    t.assert_every_job_ends(&shown);
+}

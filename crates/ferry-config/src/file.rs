@@ -260,6 +260,20 @@ pub struct BatchSpec {
     /// A host path (instance storage) where each job's working directory and inputs live,
     /// instead of the container's writable layer; removed when the job ends.
     pub scratch: Option<String>,
+    /// `ferry run --detach`: the image the engine's own job runs in (any image with glibc;
+    /// `ferry` reaches it through `helper_dir`). Default: Debian 12 slim from ECR Public.
+    pub engine_image: Option<String>,
+    /// The IAM role the engine's job runs as (it submits jobs and reads and writes the work
+    /// directory). Default: `job_role_arn`.
+    pub engine_role_arn: Option<String>,
+    /// The queue of the engine's job. Default: `fallback_queue` (on-demand), else `queue`.
+    pub engine_queue: Option<String>,
+    /// The engine job's vCPUs (default 1) and memory (default "2 GiB").
+    pub engine_cpu: Option<u32>,
+    pub engine_memory: Option<Size>,
+    /// How many times Batch starts the engine's job in all (a reclaimed or lost engine resumes
+    /// its run). Default 3.
+    pub engine_attempts: Option<u32>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize, PartialEq)]

@@ -21,6 +21,7 @@ const NOT_PROFILE_KEYS: &[&str] = &[
     "SERVICES_DIR",
     "TARGET_DIR",
     "CORPORA",
+    "ENGINE_PROFILE",
 ];
 
 /// Where a value came from.
@@ -176,6 +177,63 @@ impl Config {
         profiles: &[String],
         env: &[(String, String)],
     ) -> Result<(Profile, Vec<Shown>), ConfigError> {
+        let (names, entries) = self.merged(profiles, env)?;
+        let mut table = toml::Table::new();
+        for (path, (v, _, _)) in &entries {
+            insert(&mut table, path, v.clone());
+        }
+        let spec: ProfileSpec =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    ConfigError(format!(
+                        "effective profile `{}`: {}",
+                        names.join(","),
+                        e.message().trim()
+                    ))
+                })?;
+        check_profile(&spec).map_err(|m| ConfigError(format!("effective profile: {m}")))?;
+        let shown = entries
+            .into_iter()
+            .map(|(path, (v, s, section))| (show_path(&path), v.to_string(), s, section))
+            .collect();
+        Ok((build_profile(spec, names)?, shown))
+    }
+
+    /// The effective profile for `profiles` as a ferry.toml of its own, with that one profile
+    /// under `name`: what a detached engine runs with where none of these files are.
+    pub fn profile_file(
+        &self,
+        profiles: &[String],
+        env: &[(String, String)],
+        name: &str,
+    ) -> Result<String, ConfigError> {
+        let (_, entries) = self.merged(profiles, env)?;
+        let mut table = toml::Table::new();
+        for (path, (v, _, _)) in &entries {
+            insert(&mut table, path, v.clone());
+        }
+        let mut by_name = toml::Table::new();
+        by_name.insert(name.to_string(), toml::Value::Table(table));
+        let mut file = toml::Table::new();
+        file.insert("profiles".into(), toml::Value::Table(by_name));
+        toml::to_string(&file).map_err(|e| ConfigError(e.to_string()))
+    }
+
+    /// Every key of the effective profile, with its value, source and section, in the order
+    /// they were set (later ones win).
+    #[allow(clippy::type_complexity)]
+    fn merged(
+        &self,
+        profiles: &[String],
+        env: &[(String, String)],
+    ) -> Result<
+        (
+            Vec<String>,
+            IndexMap<Vec<String>, (toml::Value, Source, String)>,
+        ),
+        ConfigError,
+    > {
         let names: Vec<String> = if profiles.is_empty() {
             vec!["local".into()]
         } else {
@@ -231,26 +289,7 @@ impl Config {
                 .unwrap_or_else(|| toml::Value::String(v.clone()));
             entries.insert(path, (value, Source::Env(k.clone()), String::new()));
         }
-        let mut table = toml::Table::new();
-        for (path, (v, _, _)) in &entries {
-            insert(&mut table, path, v.clone());
-        }
-        let spec: ProfileSpec =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|e: toml::de::Error| {
-                    ConfigError(format!(
-                        "effective profile `{}`: {}",
-                        names.join(","),
-                        e.message().trim()
-                    ))
-                })?;
-        check_profile(&spec).map_err(|m| ConfigError(format!("effective profile: {m}")))?;
-        let shown = entries
-            .into_iter()
-            .map(|(path, (v, s, section))| (show_path(&path), v.to_string(), s, section))
-            .collect();
-        Ok((build_profile(spec, names)?, shown))
+        Ok((names, entries))
     }
 }
 

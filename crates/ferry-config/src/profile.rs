@@ -109,10 +109,39 @@ pub struct Profile {
     pub batch_max_queue_wait: Option<Duration>,
     /// How long the run's lease in the work directory holds without being renewed.
     pub batch_lease_ttl: Duration,
+    /// The engine's own job, for `ferry run --detach`.
+    pub batch_engine: EngineJob,
     /// `pass_env` and `withhold_env`, compiled.
     pub(crate) pass_env: globset::GlobSet,
     pub(crate) withhold_env: globset::GlobSet,
     pub(crate) tasks: Vec<(globset::GlobMatcher, TaskOverride)>,
+}
+
+/// The engine's own Batch job (`ferry run --detach`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineJob {
+    pub image: String,
+    pub role_arn: Option<String>,
+    /// `None`: the fallback (on-demand) queue, else the profile's queue.
+    pub queue: Option<String>,
+    pub cpu: u32,
+    pub memory_mib: u64,
+    /// Batch's `retryStrategy.attempts`.
+    pub attempts: u32,
+}
+
+impl Default for EngineJob {
+    fn default() -> Self {
+        EngineJob {
+            // glibc 2.36, as the Debian 12 build machines that make `ferry` have.
+            image: "public.ecr.aws/docker/library/debian:bookworm-slim".into(),
+            role_arn: None,
+            queue: None,
+            cpu: 1,
+            memory_mib: 2048,
+            attempts: 3,
+        }
+    }
 }
 
 /// Host variables a local task does not inherit unless `pass_env` names them: cloud and
@@ -223,6 +252,7 @@ impl Default for Profile {
             batch_start_timeout: Duration::from_secs(600),
             batch_max_queue_wait: None,
             batch_lease_ttl: Duration::from_secs(30),
+            batch_engine: EngineJob::default(),
             pass_env: globset::GlobSet::empty(),
             withhold_env: glob_set(WITHHELD_ENV).unwrap_or_else(|_| globset::GlobSet::empty()),
             tasks: Vec::new(),
@@ -500,6 +530,41 @@ pub(crate) fn build_profile(spec: ProfileSpec, names: Vec<String>) -> Result<Pro
                 Err(e) => return Err(ConfigError(format!("batch.lease_ttl = {t:?}: {e}"))),
             },
             None => d.batch_lease_ttl,
+        },
+        batch_engine: EngineJob {
+            image: batch
+                .engine_image
+                .clone()
+                .unwrap_or_else(|| EngineJob::default().image),
+            role_arn: batch.engine_role_arn.clone().or(batch.job_role_arn.clone()),
+            queue: batch.engine_queue.clone(),
+            cpu: match batch.engine_cpu {
+                Some(0) => {
+                    return Err(ConfigError(
+                        "batch.engine_cpu = 0: must be at least 1".into(),
+                    ));
+                }
+                Some(n) => n,
+                None => 1,
+            },
+            memory_mib: match &batch.engine_memory {
+                Some(m) if m.bytes() < 256 << 20 => {
+                    return Err(ConfigError(
+                        "batch.engine_memory: must be at least 256 MiB".into(),
+                    ));
+                }
+                Some(m) => m.bytes() >> 20,
+                None => 2048,
+            },
+            attempts: match batch.engine_attempts {
+                Some(n) if (1..=10).contains(&n) => n,
+                Some(n) => {
+                    return Err(ConfigError(format!(
+                        "batch.engine_attempts = {n}: must be between 1 and 10 (Batch's limit)"
+                    )));
+                }
+                None => 3,
+            },
         },
         batch_max_queue_wait: match &batch.max_queue_wait {
             Some(t) => Some(

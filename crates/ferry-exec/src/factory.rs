@@ -184,6 +184,30 @@ fn local(profile: &Profile, run: &RunContext<'_>) -> Result<LocalExecutor> {
     )
 }
 
+/// `ferry run --detach`: submits the engine's own Batch job for the profile; its job id and
+/// queue.
+pub async fn submit_engine_job(
+    profile: &Profile,
+    request: crate::EngineJobRequest<'_>,
+) -> Result<(String, String)> {
+    let settings = batch_settings(profile, request.workflow);
+    crate::awsbatch::engine::submit_engine(
+        &settings,
+        &profile.batch_engine,
+        profile.batch_fallback_queue.as_deref(),
+        request,
+    )
+    .await
+}
+
+/// The engine's job of a detached run, as Batch describes it now.
+pub async fn engine_job_state(
+    profile: &Profile,
+    job_id: &str,
+) -> Result<Option<crate::EngineJobState>> {
+    crate::awsbatch::engine::engine_state(&batch_settings(profile, ""), job_id).await
+}
+
 fn docker_settings(profile: &Profile) -> DockerSettings {
     DockerSettings {
         host_network: profile.network == ferry_config::Network::Host,

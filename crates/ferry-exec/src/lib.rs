@@ -29,6 +29,7 @@ mod scheduled;
 #[allow(unsafe_code)]
 mod sys;
 
+pub use awsbatch::engine::{ENGINE_PROGRAM, EngineJobRequest, EngineJobState};
 pub use awsbatch::{BatchExecutor, BatchSettings, restore_scripts, run_prefix};
 pub use awsbatch::{STATE_DIR as BATCH_STATE_DIR, STATE_HOME, STORED_RECORDS};
 pub use disks::DiskRequest;

@@ -47,6 +47,8 @@ impl std::fmt::Display for Problem {
 pub struct Checked {
     pub problems: Vec<Problem>,
     pub document: Option<Arc<Document>>,
+    /// Every local file of the document and its imports (imports by URL are not here).
+    pub sources: Vec<std::path::PathBuf>,
 }
 
 impl Checked {
@@ -98,6 +100,7 @@ pub async fn check(path: &Path, options: CheckOptions) -> Result<Checked> {
         return Ok(Checked {
             problems: vec![problem],
             document: None,
+            sources: vec![abs],
         });
     }
     let uri = url::Url::from_file_path(&abs)
@@ -192,9 +195,14 @@ pub async fn check(path: &Path, options: CheckOptions) -> Result<Checked> {
         }
     }
     problems.sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
+    let sources = results
+        .iter()
+        .filter_map(|r| r.document().uri().to_file_path().ok())
+        .collect();
     let mut checked = Checked {
         problems,
         document: None,
+        sources,
     };
     if checked.has_errors() {
         return Ok(checked);

@@ -37,6 +37,25 @@ pub fn helper_dir() -> &'static Path {
     })
 }
 
+/// A helper directory that also holds the `ferry` under test, as `ferry run --detach` needs on
+/// the compute instances (the engine's job runs it from there).
+pub fn engine_helper_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = helper_dir().with_file_name("ferry-engine-helper");
+        std::fs::create_dir_all(&dir).expect("engine helper dir");
+        for (from, name) in [
+            (helper_dir().join("ferry-stage"), "ferry-stage"),
+            (PathBuf::from(env!("CARGO_BIN_EXE_ferry")), "ferry"),
+        ] {
+            let tmp = dir.join(format!(".{name}.{}", std::process::id()));
+            std::fs::copy(&from, &tmp).expect("copy the helper");
+            std::fs::rename(&tmp, dir.join(name)).expect("rename the helper");
+        }
+        dir
+    })
+}
+
 /// A Batch stand-in whose jobs cannot see `project` (the engine's run directories live there).
 pub struct Standin {
     child: Child,

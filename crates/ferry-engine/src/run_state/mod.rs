@@ -6,8 +6,9 @@
 //! - `WORK/.ferry-runs/<run id>.json`: the pointer, found by run id (`ferry runs` lists them):
 //!   the run's prefix, workflow, host, start and state;
 //! - `WORK/<name>/.ferry/lease`: which engine drives the run ([`owner`]);
-//! - `WORK/<name>/.ferry/run/`: `run.json`, `inputs.json`, `run-id`, `run-name` as written in
-//!   the run directory;
+//! - `WORK/<name>/.ferry/run/`: `run.json`, `inputs.json`, `outputs.json`, `run-id`,
+//!   `run-name` as written in the run directory; for a detached run, its workflow's sources and
+//!   how it was started ([`detached`]);
 //! - `WORK/<name>/.ferry/journal/`: the attempt journal, as segments of the lines appended
 //!   since the last ([`ship`]), and `attempts.tsv`, all of it, when an engine ends;
 //! - `WORK/<name>/.ferry/batch/`: the Batch submission records, written before each SubmitJob
@@ -20,11 +21,18 @@ use std::sync::Arc;
 
 use ferry_storage::ObjectStorage;
 
+pub mod detached;
 pub mod owner;
 pub mod ship;
 
 /// The files of the run directory kept under `run/`, as they are.
-const RUN_FILES: &[&str] = &["run.json", "inputs.json", crate::RUN_ID_FILE, RUN_NAME_FILE];
+const RUN_FILES: &[&str] = &[
+    "run.json",
+    "inputs.json",
+    "outputs.json",
+    crate::RUN_ID_FILE,
+    RUN_NAME_FILE,
+];
 
 /// Under the run's state: the progress line's counts, and a request to stop.
 const PROGRESS: &str = "progress.json";

@@ -21,6 +21,7 @@ pub use adopt::{STATE_DIR, STATE_HOME, STORED_RECORDS, restore_scripts};
 mod cancel;
 mod collect;
 mod definitions;
+pub mod engine;
 mod poll;
 mod submit;
 
