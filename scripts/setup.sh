@@ -33,3 +33,15 @@ for module in playwright:playwright azure.storage.blob:azure-storage-blob wes_cl
       python3 -m pip install -q --break-system-packages "${module#*:}"
   fi
 done
+# cromshell 2 (Cromwell's client) and croo (organises outputs from Cromwell's metadata.json),
+# for the Cromwell API tests, each in an environment of its own: their Google dependencies stay
+# out of the system's Python.
+tools=${FERRY_TOOLS_DIR:-$HOME/.cache/ferry-tools}
+for tool in cromshell croo; do
+  if [[ ! -x $tools/$tool/bin/$tool ]]; then
+    echo "setup: installing $tool from PyPI into $tools/$tool" >&2
+    rm -rf "${tools:?}/$tool"
+    python3 -m venv "$tools/$tool"
+    "$tools/$tool/bin/pip" install -q "$tool"
+  fi
+done

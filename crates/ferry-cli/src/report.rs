@@ -38,6 +38,15 @@ pub fn write_run_json(
     }
 }
 
+/// Cromwell's metadata of the run, beside it, at the end of every run: croo and the scripts
+/// written for Cromwell read `metadata.json`.
+pub fn write_metadata(run_dir: &Path) {
+    let metadata = ferry_report::cromwell::metadata(run_dir, &Default::default(), true);
+    if let Err(e) = ferry_engine::write_json(&run_dir.join("metadata.json"), &metadata) {
+        tracing::warn!("cannot write metadata.json: {e}");
+    }
+}
+
 /// At the end of every run: the summary on stderr, and with `html` the report in the run
 /// directory.
 pub fn at_end(run_dir: &Path, html: bool) {

@@ -473,6 +473,7 @@ pub(crate) fn finish(
     }
     shared.journal.flush();
     report::at_end(run_dir, args.report || shared.profile.report);
+    report::write_metadata(run_dir);
     match result {
         Ok(outputs) => {
             tracing::info!(

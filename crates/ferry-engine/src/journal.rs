@@ -29,10 +29,15 @@ use std::time::SystemTime;
 use ferry_exec::AttemptOutcome;
 
 pub const FILE_NAME: &str = "attempts.tsv";
+/// Each call's outputs, a JSON line per call that produced them (`{"attempt": DIR, "outputs":
+/// {...}}`): what Cromwell's metadata shows of a call, for croo and the Cromwell API. One file
+/// for the run, appended as the journal is, not a file per attempt.
+pub const OUTPUTS_FILE_NAME: &str = "call-outputs.jsonl";
 const HEADER: &str = "attempt\texit\tstart_ms\twall_ms\tuser_ms\tsys_ms\tmax_rss_kib\tcpu\tmemory_mib\tevent\ttask\n";
 
 pub struct Journal {
     out: Mutex<Option<BufWriter<File>>>,
+    outputs: Mutex<Option<BufWriter<File>>>,
     /// Exit codes recorded by earlier runs in this run directory (only read when resuming).
     earlier: HashMap<String, i32>,
 }
@@ -70,8 +75,17 @@ impl Journal {
                 None
             }
         };
+        let outputs_path = run_dir.join(OUTPUTS_FILE_NAME);
+        let outputs = match ferry_cache::open_line_log(&outputs_path) {
+            Ok((w, _)) => Some(w),
+            Err(e) => {
+                tracing::warn!("cannot write {}: {e}", outputs_path.display());
+                None
+            }
+        };
         Journal {
             out: Mutex::new(out),
+            outputs: Mutex::new(outputs),
             earlier,
         }
     }
@@ -140,6 +154,23 @@ impl Journal {
         ));
     }
 
+    /// Records the outputs of the call whose last attempt (or cache hit) was `attempt_dir`.
+    pub fn record_outputs(&self, attempt_dir: &str, outputs: &ferry_eval::Members) {
+        let outputs: serde_json::Map<String, serde_json::Value> = outputs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_json()))
+            .collect();
+        let mut line = serde_json::json!({"attempt": attempt_dir, "outputs": outputs}).to_string();
+        line.push('\n');
+        if let Ok(mut out) = self.outputs.lock()
+            && let Some(w) = out.as_mut()
+            && let Err(err) = w.write_all(line.as_bytes())
+        {
+            tracing::warn!("cannot write {OUTPUTS_FILE_NAME}: {err}");
+            *out = None;
+        }
+    }
+
     fn append(&self, line: &str) {
         if let Ok(mut out) = self.out.lock()
             && let Some(w) = out.as_mut()
@@ -175,6 +206,12 @@ impl Journal {
             && let Err(err) = w.flush()
         {
             tracing::warn!("cannot write the attempt journal: {err}");
+        }
+        if let Ok(mut out) = self.outputs.lock()
+            && let Some(w) = out.as_mut()
+            && let Err(err) = w.flush()
+        {
+            tracing::warn!("cannot write {OUTPUTS_FILE_NAME}: {err}");
         }
     }
 }

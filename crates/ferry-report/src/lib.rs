@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cromwell;
 mod html;
 pub mod journal;
 

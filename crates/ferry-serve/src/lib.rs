@@ -8,6 +8,7 @@
 #![deny(unsafe_code)]
 
 mod auth;
+mod cromwell;
 mod db;
 mod fetch;
 mod leases;
@@ -217,8 +218,27 @@ fn router(runner: Arc<runner::Runner>, gate: Arc<auth::Gate>) -> Router {
         // A task id is its attempt's path under `calls/` (slashes and all).
         .route("/runs/{id}/tasks/{*task}", get(wes::get_task))
         .route("/openapi.json", get(openapi));
+    // Cromwell's API, for its clients (cromshell, Caper, croo): the same runs as WES.
+    let cromwell = Router::new()
+        .route("/", post(cromwell::submit))
+        .route("/backends", get(cromwell::backends))
+        .route("/query", get(cromwell::query))
+        .route("/{id}/status", get(cromwell::status))
+        .route("/{id}/outputs", get(cromwell::outputs))
+        .route("/{id}/logs", get(cromwell::logs))
+        .route("/{id}/metadata", get(cromwell::metadata))
+        .route("/{id}/abort", post(cromwell::abort))
+        .route(
+            "/{id}/labels",
+            get(cromwell::labels).patch(cromwell::update_labels),
+        )
+        .route("/{id}/timing", get(page::report));
     Router::new()
         .nest("/ga4gh/wes/v1", wes)
+        .nest("/api/workflows/v1", cromwell)
+        .route("/api/womtool/v1/describe", post(cromwell::describe))
+        .route("/engine/v1/version", get(cromwell::version))
+        .route("/engine/v1/status", get(cromwell::engine_status))
         .route("/", get(page::index))
         .route(
             "/ferry/login",
@@ -278,12 +298,31 @@ pub(crate) fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// A run id: unique across restarts (time, process, counter), 16 hex digits.
+/// A run id: unique across restarts (time, process, counter, the system's randomness), as a
+/// version-4 UUID, which Cromwell's clients require (cromshell refuses other ids); the 16-digit
+/// ids of earlier servers stay valid.
 pub(crate) fn new_run_id() -> String {
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let seed = format!("{}-{}-{n}", now_ms(), std::process::id());
-    blake3::hash(seed.as_bytes()).to_hex()[..16].to_string()
+    let mut random = [0u8; 16];
+    let _ = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut random));
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(format!("{}-{}-{n}", now_ms(), std::process::id()).as_bytes());
+    hasher.update(&random);
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 /// Milliseconds since the epoch as RFC 3339 UTC (`2026-12-05T06:40:00.123Z`), as WES times are.
@@ -294,6 +333,20 @@ pub(crate) fn iso_time(ms: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn run_ids_are_version_4_uuids_and_differ() {
+        let (a, b) = (super::new_run_id(), super::new_run_id());
+        assert_ne!(a, b);
+        let parts: Vec<&str> = a.split('-').collect();
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(a.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
+        assert!(parts[2].starts_with('4'), "{a}");
+        assert!(matches!(&parts[3][..1], "8" | "9" | "a" | "b"), "{a}");
+    }
+
     #[test]
     fn iso_times() {
         assert_eq!(super::iso_time(0), "1970-01-01T00:00:00.000Z");

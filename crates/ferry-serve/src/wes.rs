@@ -447,15 +447,7 @@ pub async fn submit(
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<RunId>, WesError> {
     let mut form = form.map_err(|e| bad(e.body_text()))?;
-    let id = crate::new_run_id();
-    let dir = runner.dir(&id);
-    let files = dir.join("workflow");
-    std::fs::create_dir_all(&files)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", files.display()))?;
-    // Whose run this is, where a later run's engine checks it before reading these outputs.
-    let owner = dir.join(ferry_eval::SUBMITTER_FILE);
-    std::fs::write(&owner, format!("{}\n", caller.0))
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", owner.display()))?;
+    let (id, dir, files) = new_run_dir(&runner, &caller)?;
     let mut fields: serde_json::Map<String, Value> = Default::default();
     let mut attached: Vec<String> = Vec::new();
     let result = async {
@@ -489,6 +481,47 @@ pub async fn submit(
                 fields.insert(name, Value::String(text));
             }
         }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(e);
+    }
+    accept(&runner, &caller, &id, fields, &attached).await?;
+    Ok(Json(RunId { run_id: id }))
+}
+
+/// A new run's id and directory, with its `workflow/` directory for the request's files and
+/// the name of its submitter (a later run's engine checks it before reading these outputs).
+pub(crate) fn new_run_dir(
+    runner: &Runner,
+    caller: &Caller,
+) -> Result<(String, PathBuf, PathBuf), WesError> {
+    let id = crate::new_run_id();
+    let dir = runner.dir(&id);
+    let files = dir.join("workflow");
+    std::fs::create_dir_all(&files)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", files.display()))?;
+    let owner = dir.join(ferry_eval::SUBMITTER_FILE);
+    std::fs::write(&owner, format!("{}\n", caller.0))
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", owner.display()))?;
+    Ok((id, dir, files))
+}
+
+/// A submitted run whose files are in its directory (`workflow/`): its workflow fetched when
+/// it is a URL the server may fetch, the request checked, the run queued. On an error the
+/// run's directory is removed. Both APIs submit through here.
+pub(crate) async fn accept(
+    runner: &Runner,
+    caller: &Caller,
+    id: &str,
+    fields: serde_json::Map<String, Value>,
+    attached: &[String],
+) -> Result<Value, WesError> {
+    let dir = runner.dir(id);
+    let files = dir.join("workflow");
+    let result = async {
         // A workflow on the web: fetched now, if the server may, with what it imports.
         let url = fields
             .get("workflow_url")
@@ -511,8 +544,8 @@ pub async fn submit(
         } else {
             None
         };
-        let request = request_from(&runner, &id, fields, &attached, fetched)?;
-        check_request(&runner, &id, &request, &caller)?;
+        let request = request_from(runner, id, fields, attached, fetched)?;
+        check_request(runner, id, &request, caller)?;
         Ok(request)
     }
     .await;
@@ -530,16 +563,16 @@ pub async fn submit(
     )
     .map_err(anyhow::Error::from)?;
     let mut run = Run {
-        id: id.clone(),
+        id: id.to_string(),
         state: db::QUEUED.into(),
-        request,
+        request: request.clone(),
         submitted_ms: now_ms(),
         submitter: caller.0.clone(),
         ..Run::default()
     };
     runner.add(&mut run)?;
-    runner.enqueue(id.clone());
-    Ok(Json(RunId { run_id: id }))
+    runner.enqueue(id.to_string());
+    Ok(run.request)
 }
 
 /// The request's fields checked and parsed: the JSON ones as JSON, the workflow found among
@@ -674,6 +707,7 @@ fn request_from(
         "workflow_url": url,
         "workflow_file": workflow_file,
         "profile": profile,
+        "cromwell_options": json_field("cromwell_options")?,
     }))
 }
 

@@ -210,7 +210,10 @@ pub(crate) async fn run_call_attempts(
         }
         let at = Attempt::new(&job, &shared, retries.attempt);
         match run_attempt(&job, &shared, &streaming, &at, &mut retries).await? {
-            Next::Done(outputs) => return Ok(outputs),
+            Next::Done(outputs) => {
+                shared.journal.record_outputs(&at.journal_name, &outputs);
+                return Ok(outputs);
+            }
             Next::Again => {}
             Next::Retry => retries.attempt += 1,
         }
