@@ -49,6 +49,7 @@ mod config;
 mod detach;
 mod inputs;
 mod logging;
+mod options;
 mod report;
 mod run;
 mod rundir;

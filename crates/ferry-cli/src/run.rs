@@ -63,6 +63,12 @@ pub(crate) struct RunArgs {
     /// (`cromwell`; see `ferry check --help`).
     #[arg(long, value_enum)]
     pub(crate) compat: Option<Compat>,
+    /// Cromwell workflow options (JSON): `final_workflow_outputs_dir`,
+    /// `use_relative_output_paths`, `final_call_logs_dir`, `final_workflow_log_dir`,
+    /// `read_from_cache`, `write_to_cache`, `default_runtime_attributes`,
+    /// `workflow_failure_mode`, `memory_retry_multiplier`; others are warned about.
+    #[arg(long, value_name = "FILE", conflicts_with = "detach")]
+    pub(crate) options: Option<PathBuf>,
     /// Run the engine itself as an AWS Batch job (a profile with `batch.work_dir` in S3): print
     /// the run's id and return; `ferry status RUN_ID`, `ferry cancel RUN_ID` and `ferry runs`
     /// follow it from any machine with the profile. With --resume RUN_ID, a new engine job
@@ -157,6 +163,9 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
         load_profile(Some(&args.file), args.config.as_deref(), &args.profile)
     }
     .map_err(|e| Stop::usage(format!("ferry: {e}")))?;
+    let mut profile = profile;
+    let workflow_options = options::apply(args.options.as_deref(), &mut profile)
+        .map_err(|e| Stop::usage(format!("ferry: workflow options: {e}")))?;
     let cromwell = args.compat == Some(Compat::Cromwell)
         || profile.compat == Some(ferry_config::Compat::Cromwell);
     let (document, raw, name, sources) = load_document(args, cromwell).await?;
@@ -285,6 +294,8 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
         Arc::new(profile),
     );
     shared.cache = cache.clone();
+    shared.cache_reads = workflow_options.cache_reads;
+    shared.cache_writes = workflow_options.cache_writes;
     if let (Some(socket), Some(run)) = (&args.lease_socket, &args.lease_as) {
         shared.leases = Some(ferry_engine::lease::Leases {
             socket: socket.clone(),
@@ -333,6 +344,13 @@ pub(crate) async fn run_steps(args: &RunArgs) -> Result<i32, Stop> {
     if shared.profile.stub {
         stub_summary(&document, &shared);
     }
+    let result = match workflow_options
+        .after_run(&shared, &result, &name, &held.run_id)
+        .await
+    {
+        Ok(()) => result,
+        Err(e) => Err(RunError::Failed(vec![format!("workflow options: {e}")])),
+    };
     let state = run_state_word(&result);
     let code = finish(args, &shared, cache.as_deref(), result, &name, started);
     if let Some(shared) = shared_cache {

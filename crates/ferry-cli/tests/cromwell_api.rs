@@ -154,7 +154,11 @@ fn cromshell_submits_follows_and_reads_a_run_through_the_cromwell_api() {
         &serde_json::json!({"hello.names": [format!("a{salt}"), format!("b{salt}"), format!("c{salt}")]})
             .to_string(),
     );
-    let options = write(dir.path(), "options.json", r#"{"write_to_cache": false}"#);
+    let options = write(
+        dir.path(),
+        "options.json",
+        r#"{"write_to_cache": false, "final_call_logs_dir": "call-logs"}"#,
+    );
     let server = Server::start(&dir.path().join("runs"), &[]);
     let cromshell = Cromshell::new(&server);
     let id = cromshell.submit(&wdl, &inputs, &options);
@@ -166,6 +170,9 @@ fn cromshell_submits_follows_and_reads_a_run_through_the_cromwell_api() {
         serde_json::json!(["a", "b", "c"].map(|n| format!("hello {n}{salt}"))),
         "{outputs}"
     );
+    // A path option lands inside the run's own directory on the server.
+    let logs_dir = dir.path().join("runs").join(&id).join("call-logs");
+    assert!(logs_dir.join("hello").is_dir(), "{}", logs_dir.display());
     let metadata = cromshell.json(&["metadata", &id]);
     assert_eq!(metadata["id"], id.as_str());
     assert_eq!(metadata["status"], "Succeeded");
@@ -199,6 +206,21 @@ fn cromshell_submits_follows_and_reads_a_run_through_the_cromwell_api() {
             "{logs}"
         );
     }
+
+    // A path option outside the run's directory is refused before anything runs.
+    let out = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
+        .arg(format!("Authorization: Bearer {}", server.token))
+        .arg("-F")
+        .arg(format!("workflowSource=@{}", wdl.display()))
+        .arg("-F")
+        .arg(format!("workflowInputs=@{}", inputs.display()))
+        .arg("-F")
+        .arg(r#"workflowOptions={"final_workflow_outputs_dir": "/tmp/elsewhere"}"#)
+        .arg(format!("http://{}/api/workflows/v1", server.host))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "403");
 
     // Abort of a run that is running: Aborting, then Aborted.
     let slow = write(

@@ -76,6 +76,10 @@ pub struct Shared {
     pub object_cache: PathBuf,
     /// The call cache, unless caching is off.
     pub cache: Option<Arc<ferry_cache::Cache>>,
+    /// Whether calls are looked up in the call cache, and whether their outputs are recorded
+    /// there (Cromwell's `read_from_cache` and `write_to_cache` options).
+    pub cache_reads: bool,
+    pub cache_writes: bool,
     /// The run directory already had calls when this run started (`--resume`): only then can
     /// an attempt directory be left from before, so only then is it looked for.
     pub resuming: bool,
@@ -157,6 +161,8 @@ impl Shared {
             profile,
             storage: StorageRouter::default(),
             cache: None,
+            cache_reads: true,
+            cache_writes: true,
             adopted_calls: Default::default(),
             server_side_copies: Default::default(),
             progress: Default::default(),

@@ -52,7 +52,7 @@ fn read_json(path: &Path) -> Option<Value> {
 /// The shard of an attempt directory (`calls/x/shard-3.attempt-1`, `…/shards-1000/shard-1001
 /// .attempt-2`, nested `calls/x/shard-2/shard-0.attempt-1`: the innermost), -1 outside a
 /// scatter.
-fn shard_index(dir: &str) -> i64 {
+pub fn shard_index(dir: &str) -> i64 {
     let name = dir.rsplit('/').next().unwrap_or_default();
     name.strip_prefix("shard-")
         .and_then(|rest| rest.split('.').next())

@@ -172,7 +172,14 @@ pub async fn submit(
             "workflow_params".into(),
             json!(merged_inputs(&text)?.to_string()),
         );
-        let options = object_field(&text, "workflowOptions")?;
+        let options = confined_options(object_field(&text, "workflowOptions")?, &dir)?;
+        if !options.is_empty() {
+            // Beside the run's files, never among them (attachments and the dependencies zip
+            // go to `workflow/`): only what was checked here reaches the run.
+            let path = dir.join(OPTIONS_FILE);
+            std::fs::write(&path, Value::Object(options.clone()).to_string())
+                .map_err(anyhow::Error::from)?;
+        }
         let mut engine = Map::new();
         if let Some(backend) = options.get("backend").and_then(Value::as_str) {
             engine.insert("profile".into(), json!(backend));
@@ -203,6 +210,43 @@ pub async fn submit(
         Json(json!({"id": id, "status": "Submitted"})),
     )
         .into_response())
+}
+
+/// The workflow options of a Cromwell submission, as its `ferry run --options` reads them.
+pub const OPTIONS_FILE: &str = "cromwell-options.json";
+
+/// Options that name where files go: on a server, only inside the run's own directory.
+const PATH_OPTIONS: [&str; 3] = [
+    "final_workflow_outputs_dir",
+    "final_call_logs_dir",
+    "final_workflow_log_dir",
+];
+
+/// The options with every path option made a path inside the run's directory: a relative path
+/// of plain names is taken from there; an absolute path, `..`, or a URL is refused, since the
+/// server's user would write there for the client.
+fn confined_options(
+    mut options: Map<String, Value>,
+    run_dir: &Path,
+) -> Result<Map<String, Value>, CromwellError> {
+    for key in PATH_OPTIONS {
+        let Some(value) = options.get(key) else {
+            continue;
+        };
+        let text = value
+            .as_str()
+            .ok_or_else(|| bad(format!("workflowOptions.{key} must be a string")))?;
+        let inside = attachment_path(run_dir, text).ok_or_else(|| {
+            CromwellError(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "workflowOptions.{key} {text:?}: this server writes a run's files only inside its own directory; give a relative path"
+                ),
+            )
+        })?;
+        options.insert(key.to_string(), json!(inside.display().to_string()));
+    }
+    Ok(options)
 }
 
 /// A form field holding a JSON object (absent: empty).

@@ -216,6 +216,11 @@ impl Runner {
         if let Some(p) = run.request["profile"].as_str() {
             cmd.arg("--profile").arg(p);
         }
+        // A Cromwell submission's options, checked when it was accepted.
+        let options = dir.join(crate::cromwell::OPTIONS_FILE);
+        if options.is_file() {
+            cmd.arg("--options").arg(options);
+        }
         // What the run may reach on this machine: its inputs under the operator's roots and its
         // own directory; reads and mounts also under the server's runs (its submitter's earlier
         // runs' outputs, which its call cache names); no configuration of a client's.

@@ -341,7 +341,7 @@ pub(crate) fn failure_reason(outcome: &AttemptOutcome, memory: u64, attempt_dir:
 }
 
 pub(crate) fn record(shared: &Shared, key: Option<String>, job: &CallJob, outputs: &Members) {
-    let (Some(cache), Some(key)) = (&shared.cache, key) else {
+    let (Some(cache), Some(key), true) = (&shared.cache, key, shared.cache_writes) else {
         return;
     };
     // Made read-only before they are recorded: that moves their ctime, which the entry keeps.

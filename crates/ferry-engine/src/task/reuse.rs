@@ -90,8 +90,18 @@ pub(crate) fn look_up_cache(
             )
         })
         .collect();
-    let lookup =
-        || callcache::key(&job.task, image, &inputs, cache).map(|key| (cache.lookup(&key), key));
+    // Cromwell's `read_from_cache: false`: the key is made (to record the outputs under) but
+    // never looked up.
+    let lookup = || {
+        callcache::key(&job.task, image, &inputs, cache).map(|key| {
+            let found = if shared.cache_reads {
+                cache.lookup(&key)
+            } else {
+                None
+            };
+            (found, key)
+        })
+    };
     let found = if has_paths(inputs.iter().map(|(_, v)| v)) {
         blocking(lookup)
     } else {
