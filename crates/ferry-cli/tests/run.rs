@@ -1009,6 +1009,40 @@ task t {
     assert_eq!(r.outputs()["w.s"], "2.000000");
 }
 
+/// A stub run needs no data: an index past a stubbed array's end is its last element, and the
+/// size of a file it does not have (named after an input) is 0 (WARP's JointGenotyping indexes
+/// `gvcf_paths[1]`; its imputation pipelines size `path + ".unique_variants"`).
+#[test]
+fn a_stub_run_indexes_past_stubbed_arrays_and_sizes_missing_files() {
+    let wdl = r#"version 1.0
+workflow w {
+  input { Array[File] gvcfs  File vcf }
+  call split
+  String second = split.parts[1]
+  Float derived = size(vcf + ".unique_variants", "GiB")
+  call use { input: second = second, gvcf = gvcfs[2], gb = derived }
+}
+task split { command <<< exit 1 >>> output { Array[String] parts = read_lines("p") } }
+task use { input { String second  File gvcf  Float gb } command <<< exit 1 >>> }
+"#;
+    let dir = project(&[("w.wdl", wdl), ("a.g.vcf", ""), ("x.vcf", "")]);
+    let r = common::run_with(
+        dir.path(),
+        "w.wdl",
+        &["--profile", "stub", r#"gvcfs=["a.g.vcf"]"#, "vcf=x.vcf"],
+        &[("FERRY_LOG", "info")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("stub run: reached all 2 calls"),
+        "{}",
+        r.stderr
+    );
+    // Not in a real run: the same index fails there.
+    let r = common::run(dir.path(), "w.wdl", &[r#"gvcfs=["a.g.vcf"]"#, "vcf=x.vcf"]);
+    assert_ne!(r.code, 0, "{}", r.stderr);
+}
+
 /// A stub run reaches what comes after a scatter over a stubbed array and a read of a stubbed
 /// file: arrays are one element long (`stub_array_length`), optionals have a value, `read_*`
 /// of an empty stub is a placeholder of its type, an Int is 1 (a count, so `range(n)` scatters

@@ -184,7 +184,16 @@ impl<'a> Evaluator<'a> {
             Expr::Index(b) => {
                 let target = self.eval(&b.0)?;
                 let index = self.eval(&b.1)?;
-                index_value(&target, &index)?
+                match (&target, &index) {
+                    // A stub run's arrays stand for data it does not have: as long as the code
+                    // indexes (`gvcf_paths[1]` of a one-element stub is its last element).
+                    (Value::Array(a), Value::Int(i))
+                        if self.io.stub && !a.is_empty() && *i >= a.len() as i64 =>
+                    {
+                        a[a.len() - 1].clone()
+                    }
+                    _ => index_value(&target, &index)?,
+                }
             }
             Expr::Access(target, member) => access(&self.eval(target)?, member)?,
             Expr::EnumChoice(e, i) => Value::Enum(e.clone(), *i),
