@@ -57,8 +57,45 @@ avail_gib=$(df -Pk "${TMPDIR:-/tmp}" | awk 'NR == 2 { print int($4 / 1048576) }'
 if ((avail_gib < 8)); then
   echo "WARNING: only ${avail_gib} GiB free under ${TMPDIR:-/tmp}: examples that ask for disk space will fail" >&2
 fi
-# Every test binary, even after one fails.
-step "cargo test" cargo test --release --workspace --locked --no-fail-fast
+# Every test binary, even after one fails. The binaries that use the clusters (tests/hpc.rs,
+# tests/hpc_limits.rs, which changes a cluster's global limit, and tests/serve.rs, which counts
+# a cluster's jobs) spend their time waiting for one-node schedulers, not on the cpus: they run
+# one after another beside the other binaries, which saves about their length.
+cluster_tests=(hpc hpc_limits serve)
+cluster_log=$(mktemp)
+# Every test binary built, and the paths of those (a second cargo would wait for the first's
+# lock while it runs tests).
+cluster_bins=$(cargo test --release --workspace --locked --no-run --message-format=json |
+  python3 -c '
+import json, sys
+wanted = sys.argv[1:]
+found = {}
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["kind"] == ["test"]:
+        found[m["target"]["name"]] = m["executable"]
+print("\n".join(found[n] for n in wanted))
+' "${cluster_tests[@]}")
+(
+  cd crates/ferry-cli
+  for test_binary in $cluster_bins; do
+    echo "     Running $test_binary"
+    "$test_binary" || echo "FAILED: $test_binary" >> "$cluster_log.failed"
+  done
+) > "$cluster_log" 2>&1 &
+cluster_pid=$!
+others=()
+for t in crates/ferry-cli/tests/*.rs; do
+  name=$(basename "$t" .rs)
+  [[ " ${cluster_tests[*]} " == *" $name "* ]] || others+=(--test "$name")
+done
+step "cargo test" cargo test --release --workspace --locked --no-fail-fast --lib --bins "${others[@]}"
+cluster_result() {
+  wait "$cluster_pid" || true
+  cat "$cluster_log"
+  [[ ! -s "$cluster_log.failed" ]]
+}
+step "cargo test (cluster binaries: ${cluster_tests[*]})" cluster_result
 # Crash-only, by fault injection: the engine killed, stopped or hung up on at random moments of
 # a wide scatter, then resumed at once (scripts/fault-injection.py prints every seed and the
 # tally). The Docker daemon is checked again first: a wedged one is restarted, not waited for.
