@@ -85,7 +85,7 @@ print("\n".join(found[n] for n in wanted))
 ) > "$cluster_log" 2>&1 &
 cluster_pid=$!
 others=()
-for t in crates/ferry-cli/tests/*.rs; do
+for t in crates/*/tests/*.rs; do
   name=$(basename "$t" .rs)
   [[ " ${cluster_tests[*]} " == *" $name "* ]] || others+=(--test "$name")
 done
