@@ -16,9 +16,7 @@ pub(crate) fn load_profile_from(
     profiles: &[String],
 ) -> Result<(ferry_config::Profile, Vec<ferry_config::Shown>), String> {
     let cfg = ferry_config::Config::load(paths).map_err(|e| e.to_string())?;
-    let env: Vec<(String, String)> = std::env::vars()
-        .filter(|(k, _)| k.starts_with("FERRY_"))
-        .collect();
+    let env = ferry_env();
     cfg.resolve(profiles, &env).map_err(|e| e.to_string())
 }
 
@@ -32,11 +30,16 @@ pub(crate) fn profile_file(
 ) -> Result<String, String> {
     let cfg = ferry_config::Config::load(&ferry_config::default_paths(Some(workflow), config))
         .map_err(|e| e.to_string())?;
-    let env: Vec<(String, String)> = std::env::vars()
-        .filter(|(k, _)| k.starts_with("FERRY_"))
-        .collect();
+    let env = ferry_env();
     cfg.profile_file(profiles, &env, name)
         .map_err(|e| e.to_string())
+}
+
+/// The `FERRY_*` variables, which override profile keys.
+fn ferry_env() -> Vec<(String, String)> {
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with("FERRY_"))
+        .collect()
 }
 
 pub(crate) fn config_show(

@@ -230,7 +230,7 @@ impl WorkflowOptions {
             let out = run_dir.join("out");
             let mut seen = std::collections::HashMap::new();
             let mut files = Vec::new();
-            published_files(outputs, &out, &mut files);
+            published_files(outputs, &mut files);
             for file in files {
                 let path = Path::new(&file);
                 let dest = if self.relative_output_paths {
@@ -265,13 +265,13 @@ impl WorkflowOptions {
 
 /// The files of the outputs JSON that the run published (under `out`, or the profile's
 /// `output_dir`): strings naming them.
-fn published_files(v: &Value, out: &Path, files: &mut Vec<String>) {
+fn published_files(v: &Value, files: &mut Vec<String>) {
     match v {
         Value::String(s) if Path::new(s).is_absolute() && Path::new(s).is_file() => {
             files.push(s.clone())
         }
-        Value::Array(items) => items.iter().for_each(|i| published_files(i, out, files)),
-        Value::Object(m) => m.values().for_each(|i| published_files(i, out, files)),
+        Value::Array(items) => items.iter().for_each(|i| published_files(i, files)),
+        Value::Object(m) => m.values().for_each(|i| published_files(i, files)),
         _ => {}
     }
 }

@@ -402,7 +402,7 @@ fn metadata_of(runner: &Runner, run: &Run, expand: bool) -> Value {
         m["outputs"] = outputs;
     }
     if let Some(ms) = run.started_ms {
-        m["start"] = json!(ferry_report::cromwell::iso(ms));
+        m["start"] = json!(crate::iso_time(ms));
     }
     let text = |v: Option<&Value>| v.map(Value::to_string).unwrap_or_else(|| "{}".into());
     m["submittedFiles"]["options"] = json!(text(run.request.get("cromwell_options")));
@@ -589,14 +589,14 @@ pub async fn query(
                 "id": r.id,
                 "name": workflow_name(&runner, r),
                 "status": status_of(&r.state),
-                "submission": ferry_report::cromwell::iso(r.submitted_ms),
+                "submission": crate::iso_time(r.submitted_ms),
                 "metadataArchiveStatus": "Unarchived",
             });
             if let Some(ms) = r.started_ms {
-                row["start"] = json!(ferry_report::cromwell::iso(ms));
+                row["start"] = json!(crate::iso_time(ms));
             }
             if let Some(ms) = r.ended_ms {
-                row["end"] = json!(ferry_report::cromwell::iso(ms));
+                row["end"] = json!(crate::iso_time(ms));
             }
             if extra.iter().any(|e| e == "labels") {
                 row["labels"] = Value::Object(known(r).labels);

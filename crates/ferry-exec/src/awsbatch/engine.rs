@@ -30,21 +30,9 @@ pub struct EngineJobState {
     pub attempts: usize,
 }
 
-/// The SDK's configuration for one-off calls: its own retries, the profile's endpoint and
-/// region.
+/// A client for one-off calls, with the SDK's own retries.
 async fn client(settings: &BatchSettings) -> Client {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(
-        aws_config::timeout::TimeoutConfig::builder()
-            .operation_attempt_timeout(settings.call_timeout)
-            .build(),
-    );
-    if let Some(r) = &settings.region {
-        loader = loader.region(aws_config::Region::new(r.clone()));
-    }
-    if let Some(e) = &settings.endpoint {
-        loader = loader.endpoint_url(e);
-    }
-    Client::new(&loader.load().await)
+    Client::new(&sdk_loader(settings).load().await)
 }
 
 /// Submits the engine's job; its id and queue.

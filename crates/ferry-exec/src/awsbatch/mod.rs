@@ -316,21 +316,11 @@ impl BatchExecutor {
         if settings.queue.is_empty() {
             bail!("the awsbatch executor needs `queue = \"<job queue>\"` in the profile");
         }
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            // Every call goes through `call`, which retries throttling without giving up.
+        // Every call goes through `call`, which retries throttling without giving up.
+        let config = sdk_loader(&settings)
             .retry_config(aws_config::retry::RetryConfig::disabled())
-            .timeout_config(
-                aws_config::timeout::TimeoutConfig::builder()
-                    .operation_attempt_timeout(settings.call_timeout)
-                    .build(),
-            );
-        if let Some(r) = &settings.region {
-            loader = loader.region(aws_config::Region::new(r.clone()));
-        }
-        if let Some(e) = &settings.endpoint {
-            loader = loader.endpoint_url(e);
-        }
-        let config = loader.load().await;
+            .load()
+            .await;
         let client = Client::new(&config);
         let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
         let (submit, queue) = mpsc::unbounded_channel();
@@ -375,6 +365,22 @@ impl BatchExecutor {
             .await
             .map_err(|_| ExecError::Cancelled)
     }
+}
+
+/// The AWS SDK's configuration for the profile's Batch: its endpoint, region and call timeout.
+pub(crate) fn sdk_loader(settings: &BatchSettings) -> aws_config::ConfigLoader {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(
+        aws_config::timeout::TimeoutConfig::builder()
+            .operation_attempt_timeout(settings.call_timeout)
+            .build(),
+    );
+    if let Some(r) = &settings.region {
+        loader = loader.region(aws_config::Region::new(r.clone()));
+    }
+    if let Some(e) = &settings.endpoint {
+        loader = loader.endpoint_url(e);
+    }
+    loader
 }
 
 /// The states of a job that has not ended.
